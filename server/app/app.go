@@ -1,0 +1,256 @@
+// Package app is Baton's application layer: one method per use case, each one transaction that
+// loads the state, asks the domain rules what changes, and stores the new state together with
+// its events. RPC handlers, webhook adapters and timers all call it.
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ids"
+	"github.com/batonhq/baton/server/store"
+)
+
+// Clock tells the time. Tests inject one they can move.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now().UTC() }
+
+// SystemClock is the wall clock.
+var SystemClock Clock = systemClock{}
+
+// Config configures an App.
+type Config struct {
+	Store store.Store
+	Clock Clock // SystemClock when nil
+	// Tracer traces ownership transitions; a no-op tracer when nil.
+	Tracer trace.Tracer
+	// Notify is called after every commit that stored events, with the last sequence.
+	Notify func(lastSequence uint64)
+	// HeartbeatTimeout is how long an agent stays online without a heartbeat.
+	HeartbeatTimeout time.Duration
+}
+
+// App implements Baton's use cases.
+type App struct {
+	store            store.Store
+	clock            Clock
+	tracer           trace.Tracer
+	notify           func(uint64)
+	heartbeatTimeout time.Duration
+}
+
+// DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
+const DefaultHeartbeatTimeout = 90 * time.Second
+
+// New returns an App.
+func New(cfg Config) *App {
+	a := &App{
+		store:            cfg.Store,
+		clock:            cfg.Clock,
+		tracer:           cfg.Tracer,
+		notify:           cfg.Notify,
+		heartbeatTimeout: cfg.HeartbeatTimeout,
+	}
+	if a.clock == nil {
+		a.clock = SystemClock
+	}
+	if a.tracer == nil {
+		a.tracer = noop.NewTracerProvider().Tracer("")
+	}
+	if a.notify == nil {
+		a.notify = func(uint64) {}
+	}
+	if a.heartbeatTimeout <= 0 {
+		a.heartbeatTimeout = DefaultHeartbeatTimeout
+	}
+	return a
+}
+
+// Store is the app's store, for readers such as the event stream.
+func (a *App) Store() store.Store { return a.store }
+
+// Now is the app's clock.
+func (a *App) Now() time.Time { return a.clock.Now().UTC() }
+
+// Bootstrap creates what a fresh database needs: the built-in default queue.
+func (a *App) Bootstrap(ctx context.Context) error {
+	return a.store.Write(ctx, func(tx store.Tx) error {
+		_, err := tx.GetQueue(ctx, domain.DefaultQueueID)
+		if !isNotFound(err) {
+			return err
+		}
+		now := a.Now()
+		return tx.CreateQueue(ctx, domain.Queue{
+			ID: domain.DefaultQueueID, DisplayName: "Default", OfferTimeout: domain.DefaultOfferTimeout,
+			CreateTime: now, UpdateTime: now,
+		})
+	})
+}
+
+// write runs fn in a write transaction and wakes event subscribers after the commit.
+func (a *App) write(ctx context.Context, fn func(tx store.Tx) error) error {
+	var last uint64
+	err := a.store.Write(ctx, func(tx store.Tx) error {
+		last = 0
+		return fn(&eventTx{Tx: tx, last: &last})
+	})
+	if err == nil && last > 0 {
+		a.notify(last)
+	}
+	return err
+}
+
+// eventTx remembers the last sequence appended, so write knows whether to notify.
+type eventTx struct {
+	store.Tx
+	last *uint64
+}
+
+func (t *eventTx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
+	stored, err := t.Tx.AppendEvents(ctx, events)
+	if err == nil && len(stored) > 0 {
+		*t.last = stored[len(stored)-1].Sequence
+	}
+	return stored, err
+}
+
+func (a *App) read(ctx context.Context, fn func(tx store.Tx) error) error {
+	return a.store.Read(ctx, fn)
+}
+
+// situation loads everything the rules need about one conversation.
+func (a *App) situation(ctx context.Context, tx store.Tx, conversationID string) (domain.Situation, error) {
+	conv, err := tx.GetConversation(ctx, conversationID)
+	if err != nil {
+		return domain.Situation{}, err
+	}
+	s := domain.Situation{Now: a.Now(), Conversation: conv, NewID: ids.New}
+	if s.Channel, err = tx.GetChannel(ctx, conv.ChannelID); err != nil {
+		return s, err
+	}
+	if s.Contact, err = tx.GetContact(ctx, conv.ContactID); err != nil {
+		return s, err
+	}
+	if s.Bot, err = boundBot(ctx, tx, s.Channel); err != nil {
+		return s, err
+	}
+	if conv.ActiveHandoverID != "" {
+		h, err := tx.GetHandover(ctx, conv.ActiveHandoverID)
+		if err != nil {
+			return s, err
+		}
+		s.Active = &h
+	}
+	return s, nil
+}
+
+func boundBot(ctx context.Context, tx store.Tx, ch domain.Channel) (*domain.Bot, error) {
+	if ch.BotID == "" {
+		return nil, nil
+	}
+	b, err := tx.GetBot(ctx, ch.BotID)
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// routing loads a queue and the online agents who might take its conversations.
+func (a *App) routing(ctx context.Context, tx store.Tx, queueID string) (domain.Routing, error) {
+	q, err := tx.GetQueue(ctx, queueID)
+	if err != nil {
+		return domain.Routing{}, err
+	}
+	agents, err := onlineAgents(ctx, tx)
+	return domain.Routing{Queue: q, Agents: agents}, err
+}
+
+// maxRoutedAgents bounds how many online agents one routing decision considers.
+const maxRoutedAgents = 1000
+
+func onlineAgents(ctx context.Context, tx store.Tx) ([]domain.Agent, error) {
+	agents, _, err := tx.ListAgents(ctx, store.AgentQuery{Presence: domain.PresenceOnline}, store.Page{Size: maxRoutedAgents})
+	return agents, err
+}
+
+// apply stores a Change: the conversation (guarded by the revision it was read at), the
+// handovers, and the events, all in the caller's transaction.
+func apply(ctx context.Context, tx store.Tx, ch domain.Change) ([]domain.Event, error) {
+	if err := tx.UpdateConversation(ctx, ch.Conversation); err != nil {
+		return nil, err
+	}
+	if err := saveHandovers(ctx, tx, ch); err != nil {
+		return nil, err
+	}
+	return tx.AppendEvents(ctx, ch.Events)
+}
+
+func saveHandovers(ctx context.Context, tx store.Tx, ch domain.Change) error {
+	for _, h := range ch.Created {
+		if err := tx.CreateHandover(ctx, h); err != nil {
+			return err
+		}
+	}
+	for _, h := range ch.Updated {
+		if err := tx.UpdateHandover(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// traced runs one ownership transition in a span that records the conversation, the handover,
+// and the owner change with its epoch.
+func (a *App) traced(ctx context.Context, name string, fn func(ctx context.Context) (domain.Change, error)) error {
+	ctx, span := a.tracer.Start(ctx, "baton.ownership."+name)
+	defer span.End()
+	ch, err := fn(ctx)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+		return err
+	}
+	span.SetAttributes(transitionAttributes(ch)...)
+	return nil
+}
+
+func transitionAttributes(ch domain.Change) []attribute.KeyValue {
+	kv := []attribute.KeyValue{
+		attribute.String("baton.conversation.id", ch.Conversation.ID),
+		attribute.String("baton.owner.to", ch.Conversation.Owner.String()),
+		attribute.Int64("baton.epoch", int64(ch.Conversation.Epoch)),
+	}
+	if h, ok := ch.Handover(); ok {
+		kv = append(kv, attribute.String("baton.handover.id", h.ID), attribute.String("baton.handover.state", string(h.State)))
+	}
+	for _, e := range ch.Events {
+		if e.OwnerChange != nil {
+			kv = append(kv, attribute.String("baton.owner.from", e.OwnerChange.From.String()))
+			break
+		}
+	}
+	return kv
+}
+
+func isNotFound(err error) bool {
+	var nf *domain.NotFoundError
+	return errors.As(err, &nf)
+}
+
+// etagMatches checks an optional etag against a revision.
+func etagMatches(etag string, revision int64) error {
+	if etag == "" || etag == formatRevision(revision) {
+		return nil
+	}
+	return domain.ErrStaleEtag
+}

@@ -1,0 +1,669 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ids"
+	"github.com/batonhq/baton/server/store"
+)
+
+func formatRevision(r int64) string { return strconv.FormatInt(r, 10) }
+
+func requireAdmin(p domain.Principal) error {
+	if !domain.CanAdminister(p) {
+		return domain.Forbidden("only an admin key may change configuration")
+	}
+	return nil
+}
+
+// idempotent runs create once per (principal, kind, request id): a retry returns the id the
+// first call created, and get reads it.
+func (a *App) idempotent(ctx context.Context, tx store.Tx, p domain.Principal, kind, requestID string, create func() (string, error)) (string, error) {
+	if requestID == "" {
+		return create()
+	}
+	scope := "create_" + kind + ":" + p.KeyID
+	if id, err := tx.LookupRequest(ctx, scope, requestID); err != nil || id != "" {
+		return id, err
+	}
+	id, err := create()
+	if err != nil {
+		return "", err
+	}
+	return id, tx.RememberRequest(ctx, scope, requestID, id, a.Now())
+}
+
+// CreateChannel registers a channel.
+func (a *App) CreateChannel(ctx context.Context, p domain.Principal, c domain.Channel, requestID string) (domain.Channel, error) {
+	if err := requireAdmin(p); err != nil {
+		return c, err
+	}
+	var out domain.Channel
+	err := a.write(ctx, func(tx store.Tx) error {
+		id, err := a.idempotent(ctx, tx, p, "channel", requestID, func() (string, error) {
+			c.ID = ids.New("ch")
+			c.BotID = ""
+			c.DefaultQueueID = cmpOr(c.DefaultQueueID, domain.DefaultQueueID)
+			c.SessionTimeout = cmpOr(c.SessionTimeout, domain.DefaultSessionTimeout)
+			c.CreateTime, c.UpdateTime = a.Now(), a.Now()
+			if _, err := tx.GetQueue(ctx, c.DefaultQueueID); err != nil {
+				return "", err
+			}
+			return c.ID, tx.CreateChannel(ctx, c)
+		})
+		if err != nil {
+			return err
+		}
+		out, err = tx.GetChannel(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+func cmpOr[T comparable](v, fallback T) T {
+	var zero T
+	if v == zero {
+		return fallback
+	}
+	return v
+}
+
+// GetChannel returns a channel. Bots see only channels they are bound to.
+func (a *App) GetChannel(ctx context.Context, p domain.Principal, id string) (domain.Channel, error) {
+	var out domain.Channel
+	err := a.read(ctx, func(tx store.Tx) error {
+		if err := a.canSeeChannel(ctx, tx, p, id); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.GetChannel(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// ListChannels lists channels (admins, services and agents).
+func (a *App) ListChannels(ctx context.Context, p domain.Principal, kind domain.ChannelKind, page store.Page) ([]domain.Channel, string, error) {
+	if p.Role == domain.PrincipalBot {
+		return nil, "", domain.Forbidden("bots read their channels with GetChannel")
+	}
+	var out []domain.Channel
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, next, err = tx.ListChannels(ctx, kind, page)
+		return err
+	})
+	return out, next, err
+}
+
+// ChannelUpdate changes a channel. Nil fields are kept.
+type ChannelUpdate struct {
+	ID             string
+	Etag           string
+	DisplayName    *string
+	DefaultQueueID *string
+	SessionTimeout *time.Duration
+	Credentials    *domain.Credentials
+}
+
+// UpdateChannel applies u.
+func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUpdate) (domain.Channel, error) {
+	if err := requireAdmin(p); err != nil {
+		return domain.Channel{}, err
+	}
+	var out domain.Channel
+	err := a.write(ctx, func(tx store.Tx) error {
+		c, err := tx.GetChannel(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(u.Etag, c.Revision); err != nil {
+			return err
+		}
+		setIf(&c.DisplayName, u.DisplayName)
+		setIf(&c.SessionTimeout, u.SessionTimeout)
+		setIf(&c.Credentials, u.Credentials)
+		if u.DefaultQueueID != nil {
+			if _, err := tx.GetQueue(ctx, *u.DefaultQueueID); err != nil {
+				return err
+			}
+			c.DefaultQueueID = *u.DefaultQueueID
+		}
+		c.UpdateTime = a.Now()
+		if err := tx.UpdateChannel(ctx, c); err != nil {
+			return err
+		}
+		out, err = tx.GetChannel(ctx, c.ID)
+		return err
+	})
+	return out, err
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// DeleteChannel deletes a channel that has no conversations.
+func (a *App) DeleteChannel(ctx context.Context, p domain.Principal, id, etag string) error {
+	if err := requireAdmin(p); err != nil {
+		return err
+	}
+	return a.write(ctx, func(tx store.Tx) error {
+		c, err := tx.GetChannel(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(etag, c.Revision); err != nil {
+			return err
+		}
+		n, err := tx.CountConversations(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return domain.Precondition("conversations", "channel %s has %d conversations", id, n)
+		}
+		return tx.DeleteChannel(ctx, id)
+	})
+}
+
+// CreateBot registers a bot, active and unbound.
+func (a *App) CreateBot(ctx context.Context, p domain.Principal, b domain.Bot, requestID string) (domain.Bot, error) {
+	if err := requireAdmin(p); err != nil {
+		return b, err
+	}
+	var out domain.Bot
+	err := a.write(ctx, func(tx store.Tx) error {
+		id, err := a.idempotent(ctx, tx, p, "bot", requestID, func() (string, error) {
+			b.ID = ids.New("bot")
+			b.Active = true
+			b.ChannelIDs = nil
+			b.CreateTime, b.UpdateTime = a.Now(), a.Now()
+			return b.ID, tx.CreateBot(ctx, b)
+		})
+		if err != nil {
+			return err
+		}
+		out, err = tx.GetBot(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// GetBot returns a bot. A bot may read itself.
+func (a *App) GetBot(ctx context.Context, p domain.Principal, id string) (domain.Bot, error) {
+	if p.Role == domain.PrincipalBot && p.SubjectID != id {
+		return domain.Bot{}, domain.Forbidden("a bot may only read itself")
+	}
+	var out domain.Bot
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.GetBot(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// ListBots lists bots (admins and services).
+func (a *App) ListBots(ctx context.Context, p domain.Principal, page store.Page) ([]domain.Bot, string, error) {
+	if p.Role != domain.PrincipalAdmin && p.Role != domain.PrincipalService {
+		return nil, "", domain.Forbidden("only admins and services may list bots")
+	}
+	var out []domain.Bot
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, next, err = tx.ListBots(ctx, page)
+		return err
+	})
+	return out, next, err
+}
+
+// BotUpdate changes a bot. Nil fields are kept.
+type BotUpdate struct {
+	ID          string
+	Etag        string
+	DisplayName *string
+	WebhookURL  *string
+	Standby     *bool
+	Active      *bool
+}
+
+// UpdateBot applies u. ActivateBot and DeactivateBot are updates of Active.
+func (a *App) UpdateBot(ctx context.Context, p domain.Principal, u BotUpdate) (domain.Bot, error) {
+	if err := requireAdmin(p); err != nil {
+		return domain.Bot{}, err
+	}
+	var out domain.Bot
+	err := a.write(ctx, func(tx store.Tx) error {
+		b, err := tx.GetBot(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(u.Etag, b.Revision); err != nil {
+			return err
+		}
+		setIf(&b.DisplayName, u.DisplayName)
+		setIf(&b.WebhookURL, u.WebhookURL)
+		setIf(&b.Standby, u.Standby)
+		setIf(&b.Active, u.Active)
+		b.UpdateTime = a.Now()
+		if err := tx.UpdateBot(ctx, b); err != nil {
+			return err
+		}
+		out, err = tx.GetBot(ctx, b.ID)
+		return err
+	})
+	return out, err
+}
+
+// DeleteBot deletes a bot bound to no channel.
+func (a *App) DeleteBot(ctx context.Context, p domain.Principal, id, etag string) error {
+	if err := requireAdmin(p); err != nil {
+		return err
+	}
+	return a.write(ctx, func(tx store.Tx) error {
+		b, err := tx.GetBot(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(etag, b.Revision); err != nil {
+			return err
+		}
+		if len(b.ChannelIDs) > 0 {
+			return domain.Precondition("channels", "bot %s is bound to channels %v: unbind them first", id, b.ChannelIDs)
+		}
+		return tx.DeleteBot(ctx, id)
+	})
+}
+
+// BindChannel makes the bot the channel's bot (replacing any other), or unbinds it.
+func (a *App) BindChannel(ctx context.Context, p domain.Principal, botID, channelID string, bind bool) (domain.Bot, error) {
+	if err := requireAdmin(p); err != nil {
+		return domain.Bot{}, err
+	}
+	var out domain.Bot
+	err := a.write(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetBot(ctx, botID); err != nil {
+			return err
+		}
+		c, err := tx.GetChannel(ctx, channelID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case bind:
+			c.BotID = botID
+		case c.BotID == botID:
+			c.BotID = ""
+		default:
+			return domain.Precondition("binding", "bot %s is not bound to channel %s", botID, channelID)
+		}
+		c.UpdateTime = a.Now()
+		if err := tx.UpdateChannel(ctx, c); err != nil {
+			return err
+		}
+		out, err = tx.GetBot(ctx, botID)
+		return err
+	})
+	return out, err
+}
+
+// CreateAgent registers an agent, offline.
+func (a *App) CreateAgent(ctx context.Context, p domain.Principal, ag domain.Agent, requestID string) (domain.Agent, error) {
+	if err := requireAdmin(p); err != nil {
+		return ag, err
+	}
+	var out domain.Agent
+	err := a.write(ctx, func(tx store.Tx) error {
+		id, err := a.idempotent(ctx, tx, p, "agent", requestID, func() (string, error) {
+			ag.ID = ids.New("agt")
+			ag.Role = cmpOr(ag.Role, domain.RoleAgent)
+			ag.Capacity = cmpOr(ag.Capacity, domain.DefaultCapacity)
+			ag.Presence = domain.PresenceOffline
+			ag.CreateTime, ag.UpdateTime = a.Now(), a.Now()
+			if err := queuesExist(ctx, tx, ag.QueueIDs); err != nil {
+				return "", err
+			}
+			return ag.ID, tx.CreateAgent(ctx, ag)
+		})
+		if err != nil {
+			return err
+		}
+		out, err = tx.GetAgent(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+func queuesExist(ctx context.Context, tx store.Tx, queueIDs []string) error {
+	for _, id := range queueIDs {
+		if _, err := tx.GetQueue(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetAgent returns an agent. Agents may read any agent (to transfer to them).
+func (a *App) GetAgent(ctx context.Context, p domain.Principal, id string) (domain.Agent, error) {
+	if p.Role == domain.PrincipalBot {
+		return domain.Agent{}, domain.Forbidden("bots may not read agents")
+	}
+	var out domain.Agent
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.GetAgent(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// ListAgents lists agents.
+func (a *App) ListAgents(ctx context.Context, p domain.Principal, q store.AgentQuery, page store.Page) ([]domain.Agent, string, error) {
+	if p.Role == domain.PrincipalBot {
+		return nil, "", domain.Forbidden("bots may not list agents")
+	}
+	var out []domain.Agent
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, next, err = tx.ListAgents(ctx, q, page)
+		return err
+	})
+	return out, next, err
+}
+
+// AgentUpdate changes an agent. Nil fields are kept.
+type AgentUpdate struct {
+	ID          string
+	Etag        string
+	DisplayName *string
+	Role        *domain.AgentRole
+	Team        *string
+	Capacity    *int
+	Skills      *[]string
+	QueueIDs    *[]string
+}
+
+// UpdateAgent applies u.
+func (a *App) UpdateAgent(ctx context.Context, p domain.Principal, u AgentUpdate) (domain.Agent, error) {
+	if err := requireAdmin(p); err != nil {
+		return domain.Agent{}, err
+	}
+	var out domain.Agent
+	err := a.write(ctx, func(tx store.Tx) error {
+		ag, err := tx.GetAgent(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(u.Etag, ag.Revision); err != nil {
+			return err
+		}
+		setIf(&ag.DisplayName, u.DisplayName)
+		setIf(&ag.Role, u.Role)
+		setIf(&ag.Team, u.Team)
+		setIf(&ag.Capacity, u.Capacity)
+		setIf(&ag.Skills, u.Skills)
+		if u.QueueIDs != nil {
+			if err := queuesExist(ctx, tx, *u.QueueIDs); err != nil {
+				return err
+			}
+			ag.QueueIDs = *u.QueueIDs
+		}
+		ag.UpdateTime = a.Now()
+		if err := tx.UpdateAgent(ctx, ag); err != nil {
+			return err
+		}
+		out, err = tx.GetAgent(ctx, ag.ID)
+		return err
+	})
+	return out, err
+}
+
+// DeleteAgent deletes an agent with no engagement.
+func (a *App) DeleteAgent(ctx context.Context, p domain.Principal, id, etag string) error {
+	if err := requireAdmin(p); err != nil {
+		return err
+	}
+	return a.write(ctx, func(tx store.Tx) error {
+		ag, err := tx.GetAgent(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(etag, ag.Revision); err != nil {
+			return err
+		}
+		if ag.Active > 0 {
+			return domain.Precondition("engagements", "agent %s is engaged in %d conversations", id, ag.Active)
+		}
+		return tx.DeleteAgent(ctx, id)
+	})
+}
+
+// SetPresence sets an agent's presence: agents their own, admins anyone's. Going offline
+// withdraws the agent's live offers so they go to the next agent at once.
+func (a *App) SetPresence(ctx context.Context, p domain.Principal, agentID string, presence domain.Presence) (domain.Agent, error) {
+	agentID, err := selfOrAdmin(p, agentID)
+	if err != nil {
+		return domain.Agent{}, err
+	}
+	var out domain.Agent
+	err = a.write(ctx, func(tx store.Tx) error {
+		ag, err := tx.GetAgent(ctx, agentID)
+		if err != nil {
+			return err
+		}
+		out, err = a.setPresence(ctx, tx, ag, presence, p.Actor())
+		return err
+	})
+	return out, err
+}
+
+func (a *App) setPresence(ctx context.Context, tx store.Tx, ag domain.Agent, presence domain.Presence, actor domain.Actor) (domain.Agent, error) {
+	ag, events := domain.SetPresence(ag, presence, actor, a.Now(), ids.New)
+	if err := tx.UpdateAgent(ctx, ag); err != nil {
+		return ag, err
+	}
+	ag.Revision++
+	if _, err := tx.AppendEvents(ctx, events); err != nil {
+		return ag, err
+	}
+	if presence == domain.PresenceOnline {
+		return ag, nil
+	}
+	return ag, a.withdrawOffers(ctx, tx, ag.ID)
+}
+
+// withdrawOffers expires the live offers of an agent who is no longer online.
+func (a *App) withdrawOffers(ctx context.Context, tx store.Tx, agentID string) error {
+	offers, _, err := tx.ListHandovers(ctx, store.HandoverQuery{AgentID: agentID, States: []domain.HandoverState{domain.HandoverOffered}}, store.Page{Size: 1000})
+	if err != nil {
+		return err
+	}
+	for _, h := range offers {
+		if h.OfferedAgentID != agentID {
+			continue
+		}
+		if err := a.expireOffer(ctx, tx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func selfOrAdmin(p domain.Principal, agentID string) (string, error) {
+	switch {
+	case p.Role == domain.PrincipalAgent && (agentID == "" || agentID == p.SubjectID):
+		return p.SubjectID, nil
+	case p.Role == domain.PrincipalAdmin && agentID != "":
+		return agentID, nil
+	}
+	return "", domain.Forbidden("agents set their own presence; admins must name the agent")
+}
+
+// Heartbeat keeps the agent's presence alive and returns when the next one is due.
+func (a *App) Heartbeat(ctx context.Context, p domain.Principal, agentID string) (domain.Agent, time.Duration, error) {
+	agentID, err := selfOrAdmin(p, agentID)
+	if err != nil {
+		return domain.Agent{}, 0, err
+	}
+	var out domain.Agent
+	err = a.write(ctx, func(tx store.Tx) error {
+		ag, err := tx.GetAgent(ctx, agentID)
+		if err != nil {
+			return err
+		}
+		ag.LastSeenTime = a.Now()
+		if err := tx.UpdateAgent(ctx, ag); err != nil {
+			return err
+		}
+		out, err = tx.GetAgent(ctx, agentID)
+		return err
+	})
+	return out, a.heartbeatTimeout, err
+}
+
+// CreateQueue creates a queue.
+func (a *App) CreateQueue(ctx context.Context, p domain.Principal, q domain.Queue, requestID string) (domain.Queue, error) {
+	if err := requireAdmin(p); err != nil {
+		return q, err
+	}
+	var out domain.Queue
+	err := a.write(ctx, func(tx store.Tx) error {
+		id, err := a.idempotent(ctx, tx, p, "queue", requestID, func() (string, error) {
+			q.ID = ids.New("q")
+			q.OfferTimeout = cmpOr(q.OfferTimeout, domain.DefaultOfferTimeout)
+			q.CreateTime, q.UpdateTime = a.Now(), a.Now()
+			return q.ID, tx.CreateQueue(ctx, q)
+		})
+		if err != nil {
+			return err
+		}
+		out, err = tx.GetQueue(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// GetQueue returns a queue.
+func (a *App) GetQueue(ctx context.Context, p domain.Principal, id string) (domain.Queue, error) {
+	var out domain.Queue
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.GetQueue(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// ListQueues lists queues.
+func (a *App) ListQueues(ctx context.Context, p domain.Principal, page store.Page) ([]domain.Queue, string, error) {
+	var out []domain.Queue
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, next, err = tx.ListQueues(ctx, page)
+		return err
+	})
+	return out, next, err
+}
+
+// QueueUpdate changes a queue. Nil fields are kept.
+type QueueUpdate struct {
+	ID           string
+	Etag         string
+	DisplayName  *string
+	Skills       *[]string
+	OfferTimeout *time.Duration
+}
+
+// UpdateQueue applies u.
+func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate) (domain.Queue, error) {
+	if err := requireAdmin(p); err != nil {
+		return domain.Queue{}, err
+	}
+	var out domain.Queue
+	err := a.write(ctx, func(tx store.Tx) error {
+		q, err := tx.GetQueue(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(u.Etag, q.Revision); err != nil {
+			return err
+		}
+		setIf(&q.DisplayName, u.DisplayName)
+		setIf(&q.Skills, u.Skills)
+		setIf(&q.OfferTimeout, u.OfferTimeout)
+		q.UpdateTime = a.Now()
+		if err := tx.UpdateQueue(ctx, q); err != nil {
+			return err
+		}
+		out, err = tx.GetQueue(ctx, q.ID)
+		return err
+	})
+	return out, err
+}
+
+// DeleteQueue deletes a queue nothing uses.
+func (a *App) DeleteQueue(ctx context.Context, p domain.Principal, id, etag string) error {
+	if err := requireAdmin(p); err != nil {
+		return err
+	}
+	return a.write(ctx, func(tx store.Tx) error {
+		q, err := tx.GetQueue(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(etag, q.Revision); err != nil {
+			return err
+		}
+		inUse, err := tx.QueueInUse(ctx, id)
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return domain.Precondition("queue", "queue %s is a channel's default or has waiting conversations", id)
+		}
+		return tx.DeleteQueue(ctx, id)
+	})
+}
+
+// ListEvents returns stored events after a sequence, scoped for bots to their own.
+func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, f store.EventFilter, limit int) ([]domain.Event, error) {
+	f, err := ScopeEvents(p, f)
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.Event
+	err = a.read(ctx, func(tx store.Tx) error {
+		out, err = tx.ListEvents(ctx, after, f, limit)
+		return err
+	})
+	return out, err
+}
+
+// ScopeEvents narrows an event filter to what the principal may read: bots their own
+// conversations' events; agents are limited to supervisors.
+func ScopeEvents(p domain.Principal, f store.EventFilter) (store.EventFilter, error) {
+	switch p.Role {
+	case domain.PrincipalBot:
+		if f.BotID != "" && f.BotID != p.SubjectID {
+			return f, domain.Forbidden("a bot may only read its own events")
+		}
+		f.BotID = p.SubjectID
+	case domain.PrincipalAgent:
+		// Agents' desks read conversations through the conversation RPCs; the raw event log
+		// spans every queue, so it is for admins, services and bots.
+		return f, domain.Forbidden("agents read events through their conversations")
+	}
+	f.Types = slices.Clone(f.Types)
+	return f, nil
+}

@@ -1,0 +1,614 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ids"
+	"github.com/batonhq/baton/server/store"
+)
+
+// Inbound is a customer message as a channel delivers it.
+type Inbound struct {
+	ChannelID        string
+	Contact          domain.Contact // ExternalID, DisplayName, Locale, Attributes
+	ChannelMessageID string
+	Content          json.RawMessage
+}
+
+// Ingested is the result of ingesting a message.
+type Ingested struct {
+	Message      domain.Message
+	Conversation domain.Conversation
+	Contact      domain.Contact
+	Duplicate    bool
+}
+
+// Ingest stores an inbound customer message, creating the contact and the conversation on
+// first contact. A message whose channel message id was seen before stores nothing and
+// returns the original.
+func (a *App) Ingest(ctx context.Context, p domain.Principal, in Inbound) (Ingested, error) {
+	var out Ingested
+	err := a.write(ctx, func(tx store.Tx) error {
+		out = Ingested{}
+		ch, err := tx.GetChannel(ctx, in.ChannelID)
+		if err != nil {
+			return err
+		}
+		if !domain.CanIngest(p, ch) {
+			return domain.Forbidden("this key may not ingest messages on channel %s", ch.ID)
+		}
+		if m, err := tx.GetMessageByChannelMessageID(ctx, ch.ID, in.ChannelMessageID); err == nil {
+			out, err = a.duplicate(ctx, tx, m)
+			return err
+		} else if !isNotFound(err) {
+			return err
+		}
+		return a.ingestNew(ctx, tx, ch, in, &out)
+	})
+	return out, err
+}
+
+func (a *App) duplicate(ctx context.Context, tx store.Tx, m domain.Message) (Ingested, error) {
+	conv, err := tx.GetConversation(ctx, m.ConversationID)
+	if err != nil {
+		return Ingested{}, err
+	}
+	contact, err := tx.GetContact(ctx, conv.ContactID)
+	return Ingested{Message: m, Conversation: conv, Contact: contact, Duplicate: true}, err
+}
+
+func (a *App) ingestNew(ctx context.Context, tx store.Tx, ch domain.Channel, in Inbound, out *Ingested) error {
+	now := a.Now()
+	contact, err := a.upsertContact(ctx, tx, ch.ID, in.Contact, now)
+	if err != nil {
+		return err
+	}
+	bot, err := boundBot(ctx, tx, ch)
+	if err != nil {
+		return err
+	}
+	s := domain.Situation{Now: now, Channel: ch, Bot: bot, Contact: contact, NewID: ids.New}
+	conv, err := tx.GetConversationByContact(ctx, contact.ID)
+	switch {
+	case isNotFound(err):
+		if conv, err = a.startConversation(ctx, tx, s); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	if s, err = a.situation(ctx, tx, conv.ID); err != nil {
+		return err
+	}
+	r, err := a.defaultRouting(ctx, tx, s)
+	if err != nil {
+		return err
+	}
+	msg := domain.Message{
+		ID:               ids.New("msg"),
+		ConversationID:   conv.ID,
+		ChannelID:        ch.ID,
+		Direction:        domain.Inbound,
+		Sender:           domain.Actor{Kind: domain.ActorCustomer, ID: contact.ID},
+		Content:          in.Content,
+		ChannelMessageID: in.ChannelMessageID,
+		Status:           domain.DeliveryDelivered,
+		CreateTime:       now,
+	}
+	change := domain.Receive(s, msg, r)
+	msg = *lastMessage(change)
+	if err := tx.CreateMessage(ctx, msg); err != nil {
+		return err
+	}
+	if _, err := apply(ctx, tx, change); err != nil {
+		return err
+	}
+	conv, err = tx.GetConversation(ctx, conv.ID)
+	*out = Ingested{Message: msg, Conversation: conv, Contact: contact}
+	return err
+}
+
+// startConversation creates the conversation of a contact's first message.
+func (a *App) startConversation(ctx context.Context, tx store.Tx, s domain.Situation) (domain.Conversation, error) {
+	r, err := a.defaultRouting(ctx, tx, s)
+	if err != nil {
+		return domain.Conversation{}, err
+	}
+	ch := domain.NewConversation(s, ids.New("conv"), r)
+	if err := tx.CreateConversation(ctx, ch.Conversation); err != nil {
+		return domain.Conversation{}, err
+	}
+	if err := saveHandovers(ctx, tx, ch); err != nil {
+		return domain.Conversation{}, err
+	}
+	_, err = tx.AppendEvents(ctx, ch.Events)
+	return ch.Conversation, err
+}
+
+// defaultRouting loads the default queue's routing when the conversation's default owner is
+// that queue; a bot-owned default needs none.
+func (a *App) defaultRouting(ctx context.Context, tx store.Tx, s domain.Situation) (domain.Routing, error) {
+	if domain.DefaultOwner(s).Kind != domain.OwnerQueue {
+		return domain.Routing{}, nil
+	}
+	return a.routing(ctx, tx, s.Channel.DefaultQueueID)
+}
+
+// upsertContact finds the channel's contact by external id, creating it or refreshing the
+// profile the channel reports.
+func (a *App) upsertContact(ctx context.Context, tx store.Tx, channelID string, in domain.Contact, now time.Time) (domain.Contact, error) {
+	c, err := tx.GetContactByExternalID(ctx, channelID, in.ExternalID)
+	if isNotFound(err) {
+		c = domain.Contact{
+			ID: ids.New("ct"), ChannelID: channelID, ExternalID: in.ExternalID, DisplayName: in.DisplayName,
+			Locale: in.Locale, Attributes: in.Attributes, CreateTime: now, UpdateTime: now,
+		}
+		return c, tx.CreateContact(ctx, c)
+	}
+	if err != nil {
+		return c, err
+	}
+	changed := false
+	if in.DisplayName != "" && in.DisplayName != c.DisplayName {
+		c.DisplayName, changed = in.DisplayName, true
+	}
+	if in.Locale != "" && in.Locale != c.Locale {
+		c.Locale, changed = in.Locale, true
+	}
+	if len(in.Attributes) > 0 && !maps.Equal(in.Attributes, c.Attributes) {
+		merged := maps.Clone(c.Attributes)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, in.Attributes)
+		c.Attributes, changed = merged, true
+	}
+	if !changed {
+		return c, nil
+	}
+	c.UpdateTime = now
+	if err := tx.UpdateContact(ctx, c); err != nil {
+		return c, err
+	}
+	c.Revision++
+	return c, nil
+}
+
+func lastMessage(ch domain.Change) *domain.Message {
+	for i := len(ch.Events) - 1; i >= 0; i-- {
+		if m := ch.Events[i].Message; m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// Outbound is a message a bot or agent sends.
+type Outbound struct {
+	ConversationID string
+	ExpectedEpoch  *uint64
+	Content        json.RawMessage
+	RequestID      string
+}
+
+// Send stores an outbound message from the calling bot or agent, which must own the
+// conversation at the epoch it believes in. A retry with the same request id returns the
+// message stored the first time.
+func (a *App) Send(ctx context.Context, p domain.Principal, in Outbound) (domain.Message, error) {
+	var out domain.Message
+	err := a.write(ctx, func(tx store.Tx) error {
+		s, _, err := a.authorized(ctx, tx, p, in.ConversationID)
+		if err != nil {
+			return err
+		}
+		if in.RequestID != "" {
+			if out, err = tx.GetMessageByRequestID(ctx, s.Conversation.ID, in.RequestID); !isNotFound(err) {
+				return err
+			}
+		}
+		msg := domain.Message{
+			ID: ids.New("msg"), ConversationID: s.Conversation.ID, ChannelID: s.Channel.ID,
+			Direction: domain.Outbound, Content: in.Content, RequestID: in.RequestID,
+			Status: domain.DeliveryPending, CreateTime: s.Now,
+		}
+		change, err := domain.Send(s, p.Actor(), in.ExpectedEpoch, msg)
+		if err != nil {
+			return err
+		}
+		out = *lastMessage(change)
+		if err := tx.CreateMessage(ctx, out); err != nil {
+			return err
+		}
+		_, err = apply(ctx, tx, change)
+		return err
+	})
+	return out, err
+}
+
+// authorized loads a conversation's situation and checks the principal may see it. It returns
+// the calling agent's record for agent principals.
+func (a *App) authorized(ctx context.Context, tx store.Tx, p domain.Principal, conversationID string) (domain.Situation, *domain.Agent, error) {
+	s, err := a.situation(ctx, tx, conversationID)
+	if err != nil {
+		return s, nil, err
+	}
+	agent, err := a.callingAgent(ctx, tx, p)
+	if err != nil {
+		return s, nil, err
+	}
+	if !domain.CanSeeConversation(p, s.Conversation, s.Channel, s.Active, agent) {
+		return s, nil, domain.Forbidden("this key may not access conversation %s", conversationID)
+	}
+	return s, agent, nil
+}
+
+// callingAgent loads the agent behind an agent principal; nil for other principals.
+func (a *App) callingAgent(ctx context.Context, tx store.Tx, p domain.Principal) (*domain.Agent, error) {
+	if p.Role != domain.PrincipalAgent {
+		return nil, nil
+	}
+	ag, err := tx.GetAgent(ctx, p.SubjectID)
+	if isNotFound(err) {
+		return nil, domain.Forbidden("the agent of this key no longer exists")
+	}
+	return &ag, err
+}
+
+// GetConversation returns a conversation the principal may see.
+func (a *App) GetConversation(ctx context.Context, p domain.Principal, id string) (domain.Conversation, error) {
+	var out domain.Conversation
+	err := a.read(ctx, func(tx store.Tx) error {
+		s, _, err := a.authorized(ctx, tx, p, id)
+		out = s.Conversation
+		return err
+	})
+	return out, err
+}
+
+// ListConversations lists the conversations matching q that the principal may see.
+func (a *App) ListConversations(ctx context.Context, p domain.Principal, q store.ConversationQuery, page store.Page) ([]domain.Conversation, string, error) {
+	var out []domain.Conversation
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		if p.Role == domain.PrincipalBot {
+			bot, err := tx.GetBot(ctx, p.SubjectID)
+			if err != nil {
+				return err
+			}
+			q.ChannelIDs = append([]string{}, bot.ChannelIDs...)
+		}
+		convs, n, err := tx.ListConversations(ctx, q, page)
+		if err != nil {
+			return err
+		}
+		next = n
+		out, err = a.visible(ctx, tx, p, convs)
+		return err
+	})
+	return out, next, err
+}
+
+// visible keeps the conversations an agent principal may see; others see the whole page.
+func (a *App) visible(ctx context.Context, tx store.Tx, p domain.Principal, convs []domain.Conversation) ([]domain.Conversation, error) {
+	agent, err := a.callingAgent(ctx, tx, p)
+	if err != nil || agent == nil {
+		return convs, err
+	}
+	channels := map[string]domain.Channel{}
+	var out []domain.Conversation
+	for _, c := range convs {
+		ch, ok := channels[c.ChannelID]
+		if !ok {
+			if ch, err = tx.GetChannel(ctx, c.ChannelID); err != nil {
+				return nil, err
+			}
+			channels[c.ChannelID] = ch
+		}
+		var active *domain.Handover
+		if c.ActiveHandoverID != "" {
+			h, err := tx.GetHandover(ctx, c.ActiveHandoverID)
+			if err != nil {
+				return nil, err
+			}
+			active = &h
+		}
+		if domain.CanSeeConversation(p, c, ch, active, agent) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// ConversationUpdate sets a conversation's status, language and tags. Nil fields are kept.
+type ConversationUpdate struct {
+	ID         string
+	Etag       string
+	Status     *domain.ConversationStatus
+	Language   *string
+	AddTags    []string
+	RemoveTags []string
+}
+
+// UpdateConversation applies u and announces it.
+func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u ConversationUpdate) (domain.Conversation, error) {
+	var out domain.Conversation
+	err := a.write(ctx, func(tx store.Tx) error {
+		s, _, err := a.authorized(ctx, tx, p, u.ID)
+		if err != nil {
+			return err
+		}
+		c := s.Conversation
+		if err := etagMatches(u.Etag, c.Revision); err != nil {
+			return err
+		}
+		if u.Status != nil {
+			c.Status = *u.Status
+		}
+		if u.Language != nil {
+			c.Language = *u.Language
+		}
+		c.Tags = editTags(c.Tags, u.AddTags, u.RemoveTags)
+		c.UpdateTime = s.Now
+		s.Conversation = c
+		change := domain.Change{Conversation: c, Events: []domain.Event{conversationEvent(s, p.Actor(), domain.EventConversationUpdated)}}
+		if _, err := apply(ctx, tx, change); err != nil {
+			return err
+		}
+		out, err = tx.GetConversation(ctx, c.ID)
+		return err
+	})
+	return out, err
+}
+
+func editTags(tags, add, remove []string) []string {
+	out := slices.Clone(tags)
+	for _, t := range add {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	out = slices.DeleteFunc(out, func(t string) bool { return slices.Contains(remove, t) })
+	slices.Sort(out)
+	return out
+}
+
+func conversationEvent(s domain.Situation, actor domain.Actor, typ domain.EventType) domain.Event {
+	c := s.Conversation
+	botID := c.BotID
+	if s.Bot != nil {
+		botID = s.Bot.ID
+	}
+	return domain.Event{
+		ID: ids.New("ev"), Type: typ, Time: s.Now, ConversationID: c.ID, ChannelID: c.ChannelID,
+		BotID: botID, ContactID: c.ContactID, Actor: actor, Owner: c.Owner, Epoch: c.Epoch, Conversation: &c,
+	}
+}
+
+// Close closes a conversation.
+func (a *App) Close(ctx context.Context, p domain.Principal, id string, expected *uint64, reason string) (domain.Conversation, error) {
+	var out domain.Conversation
+	err := a.traced(ctx, "close", func(ctx context.Context) (domain.Change, error) {
+		var change domain.Change
+		err := a.write(ctx, func(tx store.Tx) error {
+			s, agent, err := a.authorized(ctx, tx, p, id)
+			if err != nil {
+				return err
+			}
+			if !domain.CanSupervise(p, s.Conversation, agent) {
+				return domain.Forbidden("only the owner, a supervisor or an admin may close a conversation")
+			}
+			if change, err = domain.Close(s, p.Actor(), expected, reason); err != nil {
+				return err
+			}
+			out, err = a.store1(ctx, tx, change)
+			return err
+		})
+		return change, err
+	})
+	return out, err
+}
+
+// store1 applies a change and returns the stored conversation.
+func (a *App) store1(ctx context.Context, tx store.Tx, change domain.Change) (domain.Conversation, error) {
+	if _, err := apply(ctx, tx, change); err != nil {
+		return domain.Conversation{}, err
+	}
+	return tx.GetConversation(ctx, change.Conversation.ID)
+}
+
+// ListMessages lists a conversation's messages.
+func (a *App) ListMessages(ctx context.Context, p domain.Principal, conversationID string, page store.Page) ([]domain.Message, string, error) {
+	var out []domain.Message
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		if _, _, err := a.authorized(ctx, tx, p, conversationID); err != nil {
+			return err
+		}
+		var err error
+		out, next, err = tx.ListMessages(ctx, conversationID, page)
+		return err
+	})
+	return out, next, err
+}
+
+// GetContact returns a contact. Bots see only contacts of their channels.
+func (a *App) GetContact(ctx context.Context, p domain.Principal, id string) (domain.Contact, error) {
+	var out domain.Contact
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		if out, err = tx.GetContact(ctx, id); err != nil {
+			return err
+		}
+		return a.canSeeChannel(ctx, tx, p, out.ChannelID)
+	})
+	return out, err
+}
+
+// ListContacts lists or searches contacts. Bots must name a channel they are bound to.
+func (a *App) ListContacts(ctx context.Context, p domain.Principal, q store.ContactQuery, page store.Page) ([]domain.Contact, string, error) {
+	var out []domain.Contact
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		if p.Role == domain.PrincipalBot && q.ChannelID == "" {
+			return domain.Forbidden("a bot must list the contacts of a channel it is bound to")
+		}
+		if q.ChannelID != "" {
+			if err := a.canSeeChannel(ctx, tx, p, q.ChannelID); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, next, err = tx.ListContacts(ctx, q, page)
+		return err
+	})
+	return out, next, err
+}
+
+func (a *App) canSeeChannel(ctx context.Context, tx store.Tx, p domain.Principal, channelID string) error {
+	if p.Role != domain.PrincipalBot {
+		return nil
+	}
+	ch, err := tx.GetChannel(ctx, channelID)
+	if err != nil {
+		return err
+	}
+	if ch.BotID != p.SubjectID {
+		return domain.Forbidden("this bot is not bound to channel %s", channelID)
+	}
+	return nil
+}
+
+// MuteConversation mutes the bot for one conversation until now+d.
+func (a *App) MuteConversation(ctx context.Context, p domain.Principal, id string, d time.Duration) (domain.Conversation, error) {
+	return a.superviseConversation(ctx, p, id, "mute", func(tx store.Tx, s domain.Situation) (domain.Change, error) {
+		r, err := a.routing(ctx, tx, s.Channel.DefaultQueueID)
+		return domain.Mute(s, p.Actor(), s.Now.Add(muteDuration(d)), r), err
+	})
+}
+
+// UnmuteConversation lifts the bot's mute for one conversation.
+func (a *App) UnmuteConversation(ctx context.Context, p domain.Principal, id string) (domain.Conversation, error) {
+	return a.superviseConversation(ctx, p, id, "unmute", func(tx store.Tx, s domain.Situation) (domain.Change, error) {
+		return domain.Unmute(s, p.Actor()), nil
+	})
+}
+
+// SetBotEnabled turns the bot off or on for one conversation.
+func (a *App) SetBotEnabled(ctx context.Context, p domain.Principal, id string, enabled bool) (domain.Conversation, error) {
+	return a.superviseConversation(ctx, p, id, "set_bot_enabled", func(tx store.Tx, s domain.Situation) (domain.Change, error) {
+		r, err := a.routing(ctx, tx, s.Channel.DefaultQueueID)
+		return domain.SetBotEnabled(s, p.Actor(), enabled, r), err
+	})
+}
+
+// superviseConversation runs a supervisor action on one conversation as a traced transition.
+func (a *App) superviseConversation(ctx context.Context, p domain.Principal, id, name string, rule func(store.Tx, domain.Situation) (domain.Change, error)) (domain.Conversation, error) {
+	var out domain.Conversation
+	err := a.traced(ctx, name, func(ctx context.Context) (domain.Change, error) {
+		var change domain.Change
+		err := a.write(ctx, func(tx store.Tx) error {
+			s, agent, err := a.authorized(ctx, tx, p, id)
+			if err != nil {
+				return err
+			}
+			if !domain.CanSupervise(p, s.Conversation, agent) {
+				return domain.Forbidden("only the owner, a supervisor or an admin may do this")
+			}
+			if change, err = rule(tx, s); err != nil {
+				return err
+			}
+			out, err = a.store1(ctx, tx, change)
+			return err
+		})
+		return change, err
+	})
+	return out, err
+}
+
+func muteDuration(d time.Duration) time.Duration {
+	if d <= 0 {
+		return domain.DefaultMuteDuration
+	}
+	return d
+}
+
+// MuteContact mutes the bot for every conversation of a contact until now+d (zero d unmutes).
+func (a *App) MuteContact(ctx context.Context, p domain.Principal, contactID string, d time.Duration, mute bool) (domain.Contact, error) {
+	var out domain.Contact
+	err := a.write(ctx, func(tx store.Tx) error {
+		c, err := tx.GetContact(ctx, contactID)
+		if err != nil {
+			return err
+		}
+		if err := a.canSuperviseContact(ctx, tx, p, c); err != nil {
+			return err
+		}
+		now := a.Now()
+		typ := domain.EventBotUnmuted
+		c.BotMutedUntil = time.Time{}
+		if mute {
+			typ = domain.EventBotMuted
+			c.BotMutedUntil = now.Add(muteDuration(d))
+		}
+		c.UpdateTime = now
+		if err := tx.UpdateContact(ctx, c); err != nil {
+			return err
+		}
+		c.Revision++
+		if _, err := tx.AppendEvents(ctx, []domain.Event{domain.ContactMuteEvent(c, typ, p.Actor(), now, ids.New)}); err != nil {
+			return err
+		}
+		out = c
+		return a.reconcileContact(ctx, tx, p.Actor(), c)
+	})
+	return out, err
+}
+
+// reconcileContact moves the contact's bot-owned conversation away from a now-muted bot.
+func (a *App) reconcileContact(ctx context.Context, tx store.Tx, actor domain.Actor, c domain.Contact) error {
+	conv, err := tx.GetConversationByContact(ctx, c.ID)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s, err := a.situation(ctx, tx, conv.ID)
+	if err != nil {
+		return err
+	}
+	r, err := a.routing(ctx, tx, s.Channel.DefaultQueueID)
+	if err != nil {
+		return err
+	}
+	change, ok := domain.ContactMuted(s, actor, r)
+	if !ok {
+		return nil
+	}
+	_, err = apply(ctx, tx, change)
+	return err
+}
+
+func (a *App) canSuperviseContact(ctx context.Context, tx store.Tx, p domain.Principal, c domain.Contact) error {
+	conv, err := tx.GetConversationByContact(ctx, c.ID)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	if err == nil {
+		s, agent, err := a.authorized(ctx, tx, p, conv.ID)
+		if err != nil {
+			return err
+		}
+		if domain.CanSupervise(p, s.Conversation, agent) {
+			return nil
+		}
+	} else if p.Role == domain.PrincipalAdmin {
+		return nil
+	}
+	return domain.Forbidden("only the owner, a supervisor or an admin may mute the bot for contact %s", c.ID)
+}

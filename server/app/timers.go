@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ids"
+	"github.com/batonhq/baton/server/store"
+)
+
+// timerBatch bounds how many items of each kind one timer pass handles.
+const timerBatch = 200
+
+// RunTimers acts once on everything due at the app's current time: expired offers, idle
+// conversations, expired mutes, agents whose heartbeats stopped, and waiting conversations an
+// agent has become free for. Each item is its own transaction that re-checks it is still due,
+// so a pass can run concurrently with requests (and, on a shared database, on every replica)
+// without acting twice.
+func (a *App) RunTimers(ctx context.Context) error {
+	return errors.Join(
+		a.expireOffers(ctx),
+		a.expireSessions(ctx),
+		a.expireMutes(ctx),
+		a.expireHeartbeats(ctx),
+		a.reoffer(ctx),
+	)
+}
+
+// each lists due items in a read transaction and handles each in its own write transaction.
+func each[T any](ctx context.Context, a *App, list func(store.Tx) ([]T, error), handle func(store.Tx, T) error) error {
+	var items []T
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		items, err = list(tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, item := range items {
+		if err := a.write(ctx, func(tx store.Tx) error { return handle(tx, item) }); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) expireOffers(ctx context.Context) error {
+	return each(ctx, a,
+		func(tx store.Tx) ([]domain.Handover, error) { return tx.DueOffers(ctx, a.Now(), timerBatch) },
+		func(tx store.Tx, h domain.Handover) error {
+			h, err := tx.GetHandover(ctx, h.ID)
+			if err != nil || h.State != domain.HandoverOffered || a.Now().Before(h.OfferExpireTime) {
+				return err
+			}
+			return a.expireOffer(ctx, tx, h)
+		})
+}
+
+func (a *App) expireOffer(ctx context.Context, tx store.Tx, h domain.Handover) error {
+	return a.traced(ctx, "expire_offer", func(ctx context.Context) (domain.Change, error) {
+		s, err := a.situation(ctx, tx, h.ConversationID)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		r, err := a.routing(ctx, tx, h.QueueID)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		change, err := domain.ExpireOffer(s, h, r)
+		if err != nil {
+			return change, err
+		}
+		_, err = apply(ctx, tx, change)
+		return change, err
+	})
+}
+
+func (a *App) expireSessions(ctx context.Context) error {
+	return each(ctx, a,
+		func(tx store.Tx) ([]domain.Conversation, error) {
+			return tx.DueIdleConversations(ctx, a.Now(), timerBatch)
+		},
+		func(tx store.Tx, c domain.Conversation) error {
+			return a.timerTransition(ctx, tx, "session_timeout", c.ID, func(s domain.Situation) (domain.Change, bool) {
+				return domain.SessionTimeout(s)
+			})
+		})
+}
+
+// timerTransition applies a timer rule to one conversation, if it is still due.
+func (a *App) timerTransition(ctx context.Context, tx store.Tx, name, conversationID string, rule func(domain.Situation) (domain.Change, bool)) error {
+	s, err := a.situation(ctx, tx, conversationID)
+	if err != nil {
+		return err
+	}
+	change, ok := rule(s)
+	if !ok {
+		return nil
+	}
+	return a.traced(ctx, name, func(ctx context.Context) (domain.Change, error) {
+		_, err := apply(ctx, tx, change)
+		return change, err
+	})
+}
+
+func (a *App) expireMutes(ctx context.Context) error {
+	conversations := each(ctx, a,
+		func(tx store.Tx) ([]domain.Conversation, error) {
+			return tx.DueMutedConversations(ctx, a.Now(), timerBatch)
+		},
+		func(tx store.Tx, c domain.Conversation) error {
+			return a.timerTransition(ctx, tx, "mute_expired", c.ID, domain.ExpireMute)
+		})
+	contacts := each(ctx, a,
+		func(tx store.Tx) ([]domain.Contact, error) { return tx.DueMutedContacts(ctx, a.Now(), timerBatch) },
+		func(tx store.Tx, c domain.Contact) error {
+			c, err := tx.GetContact(ctx, c.ID)
+			if err != nil || c.BotMutedUntil.IsZero() || a.Now().Before(c.BotMutedUntil) {
+				return err
+			}
+			c.BotMutedUntil = time.Time{}
+			c.UpdateTime = a.Now()
+			if err := tx.UpdateContact(ctx, c); err != nil {
+				return err
+			}
+			_, err = tx.AppendEvents(ctx, []domain.Event{domain.ContactMuteEvent(c, domain.EventBotUnmuted, domain.System, a.Now(), ids.New)})
+			return err
+		})
+	return errors.Join(conversations, contacts)
+}
+
+func (a *App) expireHeartbeats(ctx context.Context) error {
+	return each(ctx, a,
+		func(tx store.Tx) ([]domain.Agent, error) {
+			return tx.ListAgentsSeenBefore(ctx, a.Now().Add(-a.heartbeatTimeout), timerBatch)
+		},
+		func(tx store.Tx, ag domain.Agent) error {
+			ag, err := tx.GetAgent(ctx, ag.ID)
+			if err != nil || ag.Presence == domain.PresenceOffline || ag.LastSeenTime.After(a.Now().Add(-a.heartbeatTimeout)) {
+				return err
+			}
+			_, err = a.setPresence(ctx, tx, ag, domain.PresenceOffline, domain.System)
+			return err
+		})
+}
+
+func (a *App) reoffer(ctx context.Context) error {
+	return each(ctx, a,
+		func(tx store.Tx) ([]domain.Handover, error) {
+			agents, err := onlineAgents(ctx, tx)
+			if err != nil || !slices.ContainsFunc(agents, domain.HasCapacity) {
+				return nil, err // nobody could take anything: skip the scan
+			}
+			return tx.WaitingHandovers(ctx, timerBatch)
+		},
+		func(tx store.Tx, h domain.Handover) error {
+			h, err := tx.GetHandover(ctx, h.ID)
+			if err != nil {
+				return err
+			}
+			r, err := a.routing(ctx, tx, h.QueueID)
+			if err != nil {
+				return err
+			}
+			return a.timerTransition(ctx, tx, "offer", h.ConversationID, func(s domain.Situation) (domain.Change, bool) {
+				return domain.Reoffer(s, h, r)
+			})
+		})
+}
+
+// Scheduler runs the timers every interval until its context ends.
+type Scheduler struct {
+	App      *App
+	Interval time.Duration
+	// OnError is told about a failed pass; the next pass retries.
+	OnError func(error)
+}
+
+// Run blocks until ctx is done.
+func (s Scheduler) Run(ctx context.Context) {
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.App.RunTimers(ctx); err != nil && s.OnError != nil && ctx.Err() == nil {
+				s.OnError(err)
+			}
+		}
+	}
+}

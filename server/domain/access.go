@@ -1,0 +1,62 @@
+package domain
+
+import "slices"
+
+// CanSeeConversation decides whether a principal may see (and so act on) a conversation:
+// admins and services see everything; a bot sees the conversations of channels it is bound
+// to; a supervisor sees everything; an agent sees what it owns or was offered, what waits in
+// or belongs to its queues, and conversations of channels whose default queue it serves (so
+// it can take over from their bot). agent is the calling agent's record, for agents.
+func CanSeeConversation(p Principal, c Conversation, ch Channel, active *Handover, agent *Agent) bool {
+	switch p.Role {
+	case PrincipalAdmin, PrincipalService:
+		return true
+	case PrincipalBot:
+		return ch.BotID != "" && ch.BotID == p.SubjectID
+	case PrincipalAgent:
+		if agent == nil {
+			return false
+		}
+		if agent.Role == RoleSupervisor || c.Owner == AgentOwner(agent.ID) {
+			return true
+		}
+		if active != nil && active.OfferedAgentID == agent.ID {
+			return true
+		}
+		if c.Owner.Kind == OwnerQueue && slices.Contains(agent.QueueIDs, c.Owner.ID) {
+			return true
+		}
+		return slices.Contains(agent.QueueIDs, ch.DefaultQueueID)
+	}
+	return false
+}
+
+// CanAdminister reports whether the principal may manage configuration: channels, bots,
+// agents, queues and API keys.
+func CanAdminister(p Principal) bool { return p.Role == PrincipalAdmin }
+
+// CanIngest reports whether the principal may inject inbound customer messages on a channel:
+// admins, services, and the bot bound to the channel (for sources it bridges itself).
+func CanIngest(p Principal, ch Channel) bool {
+	switch p.Role {
+	case PrincipalAdmin, PrincipalService:
+		return true
+	case PrincipalBot:
+		return ch.BotID == p.SubjectID
+	}
+	return false
+}
+
+// CanSupervise reports whether the principal may mute or switch off the bot, close, or cancel
+// on behalf of others: admins, supervisors, and the agent or bot that owns the conversation.
+func CanSupervise(p Principal, c Conversation, agent *Agent) bool {
+	switch p.Role {
+	case PrincipalAdmin:
+		return true
+	case PrincipalAgent:
+		return agent != nil && (agent.Role == RoleSupervisor || c.Owner == AgentOwner(agent.ID))
+	case PrincipalBot:
+		return c.Owner == BotOwner(p.SubjectID)
+	}
+	return false
+}

@@ -1,0 +1,744 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// Situation is what the rules need to know about one conversation at one instant.
+type Situation struct {
+	Now          time.Time
+	Conversation Conversation
+	Channel      Channel
+	Bot          *Bot // the bot bound to the channel; nil when none
+	Contact      Contact
+	Active       *Handover // the conversation's live handover; nil when none
+	// NewID returns a fresh id with the given prefix ("ho", "ev"). Injected so that the rules
+	// stay deterministic under test.
+	NewID func(prefix string) string
+}
+
+// Routing is what the rules need to place a conversation in a queue: the queue and the agents
+// who might take it (their presence and load).
+type Routing struct {
+	Queue  Queue
+	Agents []Agent
+}
+
+// Change is what one transition writes in one transaction: the conversation, the handovers it
+// created or changed, and the events announcing it all.
+type Change struct {
+	Conversation Conversation
+	Created      []Handover
+	Updated      []Handover
+	Events       []Event
+}
+
+// Handover returns the handover the transition is about: the last one created, otherwise the
+// last one changed.
+func (c Change) Handover() (Handover, bool) {
+	if n := len(c.Created); n > 0 {
+		return c.Created[n-1], true
+	}
+	if n := len(c.Updated); n > 0 {
+		return c.Updated[n-1], true
+	}
+	return Handover{}, false
+}
+
+// BotMuted reports whether the bot is muted for the conversation or its contact at now.
+func BotMuted(s Situation) bool {
+	return s.Now.Before(s.Conversation.BotMutedUntil) || s.Now.Before(s.Contact.BotMutedUntil)
+}
+
+// BotCanOwn says whether the channel's bot may own the conversation now, and if not, why.
+func BotCanOwn(s Situation) (bool, string) {
+	switch {
+	case s.Bot == nil || s.Channel.BotID != s.Bot.ID:
+		return false, "no bot is bound to the channel"
+	case !s.Bot.Active:
+		return false, "the bot is deactivated"
+	case !s.Conversation.BotEnabled:
+		return false, "the bot is turned off for this conversation"
+	case BotMuted(s):
+		return false, "the bot is muted"
+	}
+	return true, ""
+}
+
+// DefaultOwner is who owns the conversation when no human holds it: the channel's bot when it
+// can own, otherwise the channel's default queue.
+func DefaultOwner(s Situation) Owner {
+	if ok, _ := BotCanOwn(s); ok {
+		return BotOwner(s.Bot.ID)
+	}
+	return QueueOwner(s.Channel.DefaultQueueID)
+}
+
+// CheckEpoch refuses a call that believes in another epoch than the current one.
+func CheckEpoch(c Conversation, expected *uint64) error {
+	if expected != nil && *expected != c.Epoch {
+		return ownership(c, "epoch", "stale epoch %d", *expected)
+	}
+	return nil
+}
+
+// transition accumulates one Change.
+type transition struct {
+	s       Situation
+	actor   Actor
+	conv    Conversation
+	created []Handover
+	updated []Handover
+	events  []Event
+}
+
+func begin(s Situation, actor Actor) *transition {
+	c := s.Conversation
+	c.UpdateTime = s.Now
+	return &transition{s: s, actor: actor, conv: c}
+}
+
+// emit records an event; finish stamps every event with the final conversation.
+func (t *transition) emit(typ EventType, fill func(*Event)) {
+	e := Event{
+		ID:             t.s.NewID("ev"),
+		Type:           typ,
+		Time:           t.s.Now,
+		ConversationID: t.conv.ID,
+		ChannelID:      t.conv.ChannelID,
+		ContactID:      t.conv.ContactID,
+		Actor:          t.actor,
+	}
+	if fill != nil {
+		fill(&e)
+	}
+	t.events = append(t.events, e)
+}
+
+func (t *transition) emitHandover(typ EventType, h Handover) {
+	t.emit(typ, func(e *Event) {
+		e.Handover = &h
+		e.AgentID = h.AgentID
+		if e.AgentID == "" {
+			e.AgentID = h.OfferedAgentID
+		}
+	})
+}
+
+// setOwner changes the owner and bumps the epoch. Every ownership change goes through here.
+func (t *transition) setOwner(to Owner, reason, handoverID string) {
+	from := t.conv.Owner
+	t.conv.Owner = to
+	t.conv.Epoch++
+	t.conv.LastActivityTime = t.s.Now
+	if to.Kind == OwnerBot {
+		t.conv.BotID = to.ID
+	}
+	change := OwnerChange{From: from, To: to, Epoch: t.conv.Epoch, Reason: reason, HandoverID: handoverID}
+	t.emit(EventOwnerChanged, func(e *Event) { e.OwnerChange = &change })
+}
+
+func (t *transition) create(h Handover) { t.created = append(t.created, h) }
+
+// update records a changed handover, replacing an earlier version from the same transition.
+func (t *transition) update(h Handover) {
+	for i := range t.created {
+		if t.created[i].ID == h.ID {
+			t.created[i] = h
+			return
+		}
+	}
+	for i := range t.updated {
+		if t.updated[i].ID == h.ID {
+			t.updated[i] = h
+			return
+		}
+	}
+	t.updated = append(t.updated, h)
+}
+
+func (t *transition) finish() Change {
+	botID := t.conv.BotID
+	if t.s.Bot != nil {
+		botID = t.s.Bot.ID
+	}
+	for i := range t.events {
+		e := &t.events[i]
+		if e.ConversationID == "" {
+			continue
+		}
+		conv := t.conv
+		e.Conversation = &conv
+		e.Owner = conv.Owner
+		e.Epoch = conv.Epoch
+		e.BotID = botID
+	}
+	return Change{Conversation: t.conv, Created: t.created, Updated: t.updated, Events: t.events}
+}
+
+// endActive ends the live handover, if any: an engagement is released, a waiting handover is
+// canceled (or expired, for a session timeout).
+func (t *transition) endActive(reason EndReason) {
+	if t.s.Active == nil || !t.s.Active.State.Live() {
+		return
+	}
+	h := *t.s.Active
+	h.EndReason = reason
+	h.EndTime = t.s.Now
+	switch {
+	case h.State == HandoverAccepted:
+		h.State = HandoverReleased
+		t.update(h)
+		t.emitHandover(EventHandoverReleased, h)
+	case reason == EndSessionTimeout:
+		h.State = HandoverExpired
+		h.OfferedAgentID = ""
+		t.update(h)
+		t.emitHandover(EventHandoverExpired, h)
+	default:
+		h.State = HandoverCanceled
+		h.OfferedAgentID = ""
+		t.update(h)
+		t.emitHandover(EventHandoverCanceled, h)
+	}
+	t.conv.ActiveHandoverID = ""
+}
+
+// enqueue creates a waiting handover in a queue, makes the queue the owner and offers the
+// conversation to the best available agent.
+func (t *transition) enqueue(h Handover, r Routing) Handover {
+	h.ID = t.s.NewID("ho")
+	h.ConversationID = t.conv.ID
+	h.From = t.conv.Owner
+	h.QueueID = r.Queue.ID
+	h.State = HandoverRequested
+	h.RequestedBy = t.actor
+	h.CreateTime = t.s.Now
+	t.create(h)
+	t.emitHandover(EventHandoverRequested, h)
+	t.setOwner(QueueOwner(r.Queue.ID), h.Reason, h.ID)
+	h.Epoch = t.conv.Epoch
+	t.update(h)
+	t.conv.ActiveHandoverID = h.ID
+	return t.offer(h, r)
+}
+
+// offer offers a waiting handover to the best available agent, if there is one.
+func (t *transition) offer(h Handover, r Routing) Handover {
+	a, ok := PickAgent(h, r.Queue, r.Agents)
+	if !ok {
+		return h
+	}
+	h.State = HandoverOffered
+	h.OfferedAgentID = a.ID
+	h.OfferExpireTime = t.s.Now.Add(offerTimeout(r.Queue))
+	t.update(h)
+	t.emitHandover(EventHandoverOffered, h)
+	return h
+}
+
+func offerTimeout(q Queue) time.Duration {
+	if q.OfferTimeout > 0 {
+		return q.OfferTimeout
+	}
+	return DefaultOfferTimeout
+}
+
+// toDefault hands the conversation to its default owner: the bot, or the default queue through
+// a new waiting handover. r is the default queue's routing (only used when no bot can own).
+func (t *transition) toDefault(reason string, r Routing) {
+	owner := DefaultOwner(t.s)
+	if owner.Kind == OwnerBot {
+		if t.conv.Owner != owner {
+			t.setOwner(owner, reason, "")
+		}
+		return
+	}
+	if t.conv.Owner == owner && t.s.Active != nil && t.s.Active.State.Waiting() {
+		return // already waiting there
+	}
+	t.enqueue(Handover{Reason: reason, Target: Target{QueueID: owner.ID}}, r)
+}
+
+// toBotOrClose returns the conversation to the bot when it can own, and closes it otherwise:
+// the end of a human stretch with no bot to go back to is the end of the conversation.
+func (t *transition) toBotOrClose(reason string) {
+	if ok, _ := BotCanOwn(t.s); ok {
+		t.setOwner(BotOwner(t.s.Bot.ID), reason, "")
+		return
+	}
+	t.close(reason)
+}
+
+func (t *transition) close(reason string) {
+	t.conv.State = ConversationClosed
+	if t.conv.Owner != Nobody {
+		t.setOwner(Nobody, reason, "")
+	}
+	t.emit(EventConversationClosed, nil)
+}
+
+// NewConversation starts a conversation for a contact's first message: it belongs to its
+// default owner (the bot, or the default queue).
+func NewConversation(s Situation, id string, r Routing) Change {
+	s.Conversation = Conversation{
+		ID:               id,
+		ChannelID:        s.Channel.ID,
+		ContactID:        s.Contact.ID,
+		Owner:            Nobody,
+		State:            ConversationOpen,
+		Status:           StatusOK,
+		BotEnabled:       true,
+		LastActivityTime: s.Now,
+		CreateTime:       s.Now,
+	}
+	if s.Bot != nil {
+		s.Conversation.BotID = s.Bot.ID
+	}
+	t := begin(s, Actor{Kind: ActorCustomer, ID: s.Contact.ID})
+	t.emit(EventConversationCreated, nil)
+	t.toDefault("new conversation", r)
+	return t.finish()
+}
+
+// Receive records an inbound customer message. It reopens a closed conversation, and moves a
+// conversation whose bot may no longer own it (deactivated, unbound, muted) to its default
+// owner, so the customer is never left with nobody.
+func Receive(s Situation, m Message, r Routing) Change {
+	t := begin(s, Actor{Kind: ActorCustomer, ID: s.Contact.ID})
+	switch {
+	case t.conv.State == ConversationClosed:
+		t.conv.State = ConversationOpen
+		t.toDefault("customer wrote again", r)
+	case t.conv.Owner.Kind == OwnerBot:
+		if ok, why := BotCanOwn(s); !ok {
+			t.toDefault(why, r)
+		}
+	}
+	m.Epoch = t.conv.Epoch
+	t.conv.LastInboundTime = s.Now
+	t.conv.LastActivityTime = s.Now
+	t.emit(EventMessageReceived, func(e *Event) { e.Message = &m })
+	return t.finish()
+}
+
+// Send checks that sender owns the conversation at the epoch it believes in, and records the
+// outbound message. A bot that owns but is muted or turned off may not send either.
+func Send(s Situation, sender Actor, expected *uint64, m Message) (Change, error) {
+	c := s.Conversation
+	if err := CheckEpoch(c, expected); err != nil {
+		return Change{}, err
+	}
+	switch sender.Kind {
+	case ActorBot:
+		if c.Owner != BotOwner(sender.ID) {
+			return Change{}, ownership(c, "owner", "the bot does not own the conversation")
+		}
+		if ok, why := BotCanOwn(s); !ok {
+			return Change{}, ownership(c, "bot", "%s", why)
+		}
+	case ActorAgent:
+		if c.Owner != AgentOwner(sender.ID) {
+			return Change{}, ownership(c, "owner", "the agent does not own the conversation")
+		}
+	default:
+		return Change{}, Forbidden("only a bot or an agent can send messages")
+	}
+	t := begin(s, sender)
+	m.Epoch = c.Epoch
+	m.Sender = sender
+	t.conv.LastOutboundTime = s.Now
+	t.conv.LastActivityTime = s.Now
+	t.emit(EventMessageSent, func(e *Event) { e.Message = &m })
+	return t.finish(), nil
+}
+
+// HandoffRequest is a bot's request to pass a conversation to humans.
+type HandoffRequest struct {
+	Target      Target
+	Reason      string
+	Metadata    map[string]string
+	Summary     string
+	Intake      []IntakeAnswer
+	QueueAnyway bool
+	RequestID   string
+	Expected    *uint64
+}
+
+// Handoff passes a bot-owned conversation to a queue. When no eligible agent is online with
+// capacity and the request does not say to queue anyway, the bot keeps the conversation and
+// the handover is recorded as failed with the reason.
+func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, error) {
+	c := s.Conversation
+	if err := CheckEpoch(c, req.Expected); err != nil {
+		return Change{}, err
+	}
+	if c.Owner.Kind != OwnerBot {
+		return Change{}, ownership(c, "owner", "only a bot-owned conversation can be handed off")
+	}
+	if actor.Kind == ActorBot && c.Owner.ID != actor.ID {
+		return Change{}, ownership(c, "owner", "the bot does not own the conversation")
+	}
+	h := Handover{
+		Reason:    req.Reason,
+		Target:    req.Target,
+		Metadata:  req.Metadata,
+		Summary:   req.Summary,
+		Intake:    req.Intake,
+		RequestID: req.RequestID,
+	}
+	t := begin(s, actor)
+	if why := PresenceCheck(h, r.Queue, r.Agents); why != "" && !req.QueueAnyway {
+		h.ID = s.NewID("ho")
+		h.ConversationID = c.ID
+		h.From = c.Owner
+		h.QueueID = r.Queue.ID
+		h.State = HandoverFailed
+		h.FailureReason = why
+		h.RequestedBy = actor
+		h.Epoch = c.Epoch
+		h.CreateTime = s.Now
+		h.EndTime = s.Now
+		t.create(h)
+		t.emitHandover(EventHandoverFailed, h)
+		return t.finish(), nil
+	}
+	t.enqueue(h, r)
+	return t.finish(), nil
+}
+
+// waiting checks that h is the conversation's live, waiting handover.
+func waiting(s Situation, h Handover) error {
+	if !h.State.Waiting() || s.Conversation.ActiveHandoverID != h.ID {
+		who := ""
+		if h.AgentID != "" {
+			who = " by agent " + h.AgentID
+		}
+		return ownership(s.Conversation, "handover", "handover %s is %s%s, not waiting", h.ID, h.State, who)
+	}
+	return nil
+}
+
+// Accept makes agent the owner of a waiting conversation. Any eligible agent may accept, not
+// only the one it is offered to; the store's serialisation of the conversation makes exactly
+// one of several concurrent accepts win, and the others then see it accepted.
+func Accept(s Situation, h Handover, agent Agent, q Queue) (Change, error) {
+	if err := waiting(s, h); err != nil {
+		return Change{}, err
+	}
+	if agent.Role != RoleSupervisor {
+		if !Eligible(agent, h, q) {
+			return Change{}, Forbidden("agent %s is not eligible for handover %s", agent.ID, h.ID)
+		}
+		if agent.Presence == PresenceOffline {
+			return Change{}, Precondition("presence", "agent %s is offline", agent.ID)
+		}
+		if !HasCapacity(agent) {
+			return Change{}, Precondition("capacity", "agent %s is at capacity (%d of %d)", agent.ID, agent.Active, agent.Capacity)
+		}
+	}
+	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
+	h.State = HandoverAccepted
+	h.AgentID = agent.ID
+	h.OfferedAgentID = ""
+	h.AcceptTime = s.Now
+	t.update(h)
+	t.emitHandover(EventHandoverAccepted, h)
+	t.setOwner(AgentOwner(agent.ID), "accepted", h.ID)
+	return t.finish(), nil
+}
+
+// Decline records that agent does not take a waiting handover and offers it to the next
+// agent. A handover addressed to that one agent ends: the bot owns the conversation again, or,
+// with no bot, it keeps waiting in its queue for anyone.
+func Decline(s Situation, h Handover, agent Agent, reason string, r Routing) (Change, error) {
+	if err := waiting(s, h); err != nil {
+		return Change{}, err
+	}
+	if h.OfferedAgentID != agent.ID && !Eligible(agent, h, r.Queue) {
+		return Change{}, Forbidden("handover %s is not offered to agent %s", h.ID, agent.ID)
+	}
+	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
+	t.refuse(h, agent.ID, reason, EventHandoverDeclined, HandoverDeclined, r)
+	return t.finish(), nil
+}
+
+// ExpireOffer ends an offer nobody answered in time, as if the agent had declined.
+func ExpireOffer(s Situation, h Handover, r Routing) (Change, error) {
+	if h.State != HandoverOffered || s.Conversation.ActiveHandoverID != h.ID {
+		return Change{}, ownership(s.Conversation, "handover", "handover %s has no live offer", h.ID)
+	}
+	t := begin(s, System)
+	t.refuse(h, h.OfferedAgentID, "offer expired", EventHandoverOfferExpired, HandoverExpired, r)
+	return t.finish(), nil
+}
+
+func (t *transition) refuse(h Handover, agentID, reason string, ev EventType, final HandoverState, r Routing) {
+	if !slices.Contains(h.DeclinedAgentIDs, agentID) {
+		h.DeclinedAgentIDs = append(slices.Clone(h.DeclinedAgentIDs), agentID)
+	}
+	if h.OfferedAgentID == agentID {
+		h.State = HandoverRequested
+		h.OfferedAgentID = ""
+		h.OfferExpireTime = time.Time{}
+	}
+	t.update(h)
+	declined := h
+	t.emit(ev, func(e *Event) { e.Handover = &declined; e.AgentID = agentID })
+	if h.Target.AgentID == "" {
+		if h.State == HandoverRequested {
+			t.offer(h, r)
+		}
+		return
+	}
+	if ok, _ := BotCanOwn(t.s); ok {
+		h.State = final
+		h.EndTime = t.s.Now
+		t.update(h)
+		t.conv.ActiveHandoverID = ""
+		t.setOwner(BotOwner(t.s.Bot.ID), reason, h.ID)
+		return
+	}
+	// Nobody to go back to: let anyone in the queue take it.
+	h.Target = Target{QueueID: h.QueueID}
+	t.update(h)
+	t.offer(h, r)
+}
+
+// Reoffer offers a handover that waits with no live offer, when an agent has become available.
+func Reoffer(s Situation, h Handover, r Routing) (Change, bool) {
+	if h.State != HandoverRequested || s.Conversation.ActiveHandoverID != h.ID {
+		return Change{}, false
+	}
+	t := begin(s, System)
+	if got := t.offer(h, r); got.State != HandoverOffered {
+		return Change{}, false
+	}
+	return t.finish(), true
+}
+
+// Cancel withdraws a waiting handover; the bot owns the conversation again. The bot that
+// asked, a supervisor or an admin may cancel. Without a bot to return to there is nothing to
+// cancel back to, so it is refused.
+func Cancel(s Situation, actor Actor, h Handover, reason string) (Change, error) {
+	if err := waiting(s, h); err != nil {
+		return Change{}, err
+	}
+	if ok, why := BotCanOwn(s); !ok {
+		return Change{}, ownership(s.Conversation, "bot", "cannot cancel: %s", why)
+	}
+	t := begin(s, actor)
+	t.endActive(EndCanceled)
+	t.setOwner(BotOwner(s.Bot.ID), reasonOr(reason, "handover canceled"), h.ID)
+	return t.finish(), nil
+}
+
+// Handback ends agent's engagement with a typed outcome: the bot owns the conversation again,
+// or, with no bot to return to, the conversation is closed.
+func Handback(s Situation, agent Agent, expected *uint64, outcome Outcome, summary string) (Change, error) {
+	c := s.Conversation
+	if err := CheckEpoch(c, expected); err != nil {
+		return Change{}, err
+	}
+	if c.Owner != AgentOwner(agent.ID) || s.Active == nil || s.Active.State != HandoverAccepted {
+		return Change{}, ownership(c, "owner", "agent %s is not engaged in the conversation", agent.ID)
+	}
+	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
+	h := *s.Active
+	h.State = HandoverReleased
+	h.Outcome = outcome
+	h.HandbackSummary = summary
+	h.EndReason = EndHandedBack
+	h.EndTime = s.Now
+	t.update(h)
+	t.emitHandover(EventHandoverReleased, h)
+	t.conv.ActiveHandoverID = ""
+	t.toBotOrClose("handed back: " + string(outcome))
+	return t.finish(), nil
+}
+
+// Takeover makes agent the owner at once. Any agent may take over from the bot, a queue or a
+// closed conversation; only a supervisor may take over from another agent.
+func Takeover(s Situation, agent Agent, expected *uint64, reason string) (Change, error) {
+	c := s.Conversation
+	if err := CheckEpoch(c, expected); err != nil {
+		return Change{}, err
+	}
+	if c.Owner == AgentOwner(agent.ID) {
+		return Change{}, ownership(c, "owner", "agent %s already owns the conversation", agent.ID)
+	}
+	if c.Owner.Kind == OwnerAgent && agent.Role != RoleSupervisor {
+		return Change{}, Forbidden("only a supervisor may take over from another agent")
+	}
+	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
+	t.endActive(EndTakenOver)
+	t.conv.State = ConversationOpen
+	h := Handover{
+		ID:             s.NewID("ho"),
+		ConversationID: c.ID,
+		From:           c.Owner,
+		Target:         Target{AgentID: agent.ID},
+		Reason:         reasonOr(reason, "takeover"),
+		State:          HandoverAccepted,
+		AgentID:        agent.ID,
+		RequestedBy:    Actor{Kind: ActorAgent, ID: agent.ID},
+		CreateTime:     s.Now,
+		AcceptTime:     s.Now,
+	}
+	t.setOwner(AgentOwner(agent.ID), h.Reason, h.ID)
+	h.Epoch = t.conv.Epoch
+	t.create(h)
+	t.conv.ActiveHandoverID = h.ID
+	t.emitHandover(EventHandoverAccepted, h)
+	return t.finish(), nil
+}
+
+// Transfer passes an engaged conversation to another queue, skill, role or agent: the
+// engagement is released and a new handover waits in the target queue.
+func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason, summary string, r Routing) (Change, error) {
+	c := s.Conversation
+	if err := CheckEpoch(c, expected); err != nil {
+		return Change{}, err
+	}
+	owns := c.Owner == AgentOwner(agent.ID)
+	if !owns && !(agent.Role == RoleSupervisor && c.Owner.Kind == OwnerAgent) {
+		return Change{}, ownership(c, "owner", "agent %s is not engaged in the conversation", agent.ID)
+	}
+	if target.AgentID == agent.ID && owns {
+		return Change{}, Invalid("target.agent_id", "cannot transfer a conversation to its own agent")
+	}
+	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
+	t.endActive(EndTransferred)
+	t.enqueue(Handover{Target: target, Reason: reasonOr(reason, "transfer"), Summary: summary}, r)
+	return t.finish(), nil
+}
+
+// Close ends a conversation: the live handover ends and nobody owns it until the customer
+// writes again. The owner, a supervisor or an admin may close.
+func Close(s Situation, actor Actor, expected *uint64, reason string) (Change, error) {
+	c := s.Conversation
+	if err := CheckEpoch(c, expected); err != nil {
+		return Change{}, err
+	}
+	if c.State == ConversationClosed {
+		return Change{}, ownership(c, "state", "the conversation is already closed")
+	}
+	t := begin(s, actor)
+	t.endActive(EndClosed)
+	t.close(reasonOr(reason, "closed"))
+	return t.finish(), nil
+}
+
+// SessionTimeout acts on a conversation idle past its channel's session timeout: a human
+// stretch (queue or agent) returns to the bot, and a conversation already with its bot, or with
+// no bot to return to, is closed. ok is false when nothing is due.
+func SessionTimeout(s Situation) (Change, bool) {
+	c := s.Conversation
+	timeout := s.Channel.SessionTimeout
+	if timeout <= 0 {
+		timeout = DefaultSessionTimeout
+	}
+	if c.State != ConversationOpen || s.Now.Before(c.LastActivityTime.Add(timeout)) {
+		return Change{}, false
+	}
+	t := begin(s, System)
+	t.endActive(EndSessionTimeout)
+	if ok, _ := BotCanOwn(s); ok && c.Owner != BotOwner(s.Bot.ID) {
+		t.setOwner(BotOwner(s.Bot.ID), "session timeout", "")
+	} else {
+		t.close("session timeout")
+	}
+	return t.finish(), true
+}
+
+// Mute silences the bot for the conversation until the given time. A bot that owned the
+// conversation loses it to the default queue, since a muted bot cannot answer.
+func Mute(s Situation, actor Actor, until time.Time, r Routing) Change {
+	s.Conversation.BotMutedUntil = until
+	t := begin(s, actor)
+	t.emit(EventBotMuted, nil)
+	t.reconcile("bot muted", r)
+	return t.finish()
+}
+
+// ContactMuted re-applies the ownership rules to one conversation of a contact whose bot was
+// just muted (s.Contact carries the new mute).
+func ContactMuted(s Situation, actor Actor, r Routing) (Change, bool) {
+	if ok, _ := BotCanOwn(s); ok || s.Conversation.Owner.Kind != OwnerBot {
+		return Change{}, false
+	}
+	t := begin(s, actor)
+	t.reconcile("bot muted for contact", r)
+	return t.finish(), true
+}
+
+// Unmute lifts the conversation's mute. Ownership does not change: whoever answers now
+// keeps answering, and the bot is back in line for when they are done.
+func Unmute(s Situation, actor Actor) Change {
+	s.Conversation.BotMutedUntil = time.Time{}
+	t := begin(s, actor)
+	t.emit(EventBotUnmuted, nil)
+	return t.finish()
+}
+
+// ExpireMute lifts a conversation mute whose time has come.
+func ExpireMute(s Situation) (Change, bool) {
+	if s.Conversation.BotMutedUntil.IsZero() || s.Now.Before(s.Conversation.BotMutedUntil) {
+		return Change{}, false
+	}
+	return Unmute(s, System), true
+}
+
+// ContactMuteEvent announces a contact-wide mute or unmute.
+func ContactMuteEvent(c Contact, typ EventType, actor Actor, now time.Time, newID func(string) string) Event {
+	snapshot := c
+	return Event{
+		ID: newID("ev"), Type: typ, Time: now,
+		ChannelID: c.ChannelID, ContactID: c.ID, Actor: actor, Contact: &snapshot,
+	}
+}
+
+// SetBotEnabled turns the bot off or on for one conversation. Turning it off while it owns
+// moves the conversation to the default queue.
+func SetBotEnabled(s Situation, actor Actor, enabled bool, r Routing) Change {
+	s.Conversation.BotEnabled = enabled
+	t := begin(s, actor)
+	t.emit(EventConversationUpdated, nil)
+	t.reconcile("bot turned off for the conversation", r)
+	return t.finish()
+}
+
+// reconcile moves a bot-owned open conversation whose bot may no longer own it to its default
+// owner.
+func (t *transition) reconcile(reason string, r Routing) {
+	t.s.Conversation = t.conv
+	if t.conv.State != ConversationOpen || t.conv.Owner.Kind != OwnerBot {
+		return
+	}
+	if ok, _ := BotCanOwn(t.s); !ok {
+		t.toDefault(reason, r)
+	}
+}
+
+// SetPresence changes an agent's presence and announces it.
+func SetPresence(a Agent, p Presence, actor Actor, now time.Time, newID func(string) string) (Agent, []Event) {
+	a.LastSeenTime = now
+	if a.Presence == p {
+		return a, nil
+	}
+	a.Presence = p
+	a.UpdateTime = now
+	snapshot := a
+	return a, []Event{{
+		ID: newID("ev"), Type: EventAgentPresenceChanged, Time: now,
+		AgentID: a.ID, Actor: actor, Agent: &snapshot,
+	}}
+}
+
+func reasonOr(reason, fallback string) string {
+	if reason == "" {
+		return fallback
+	}
+	return reason
+}

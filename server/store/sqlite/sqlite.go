@@ -1,0 +1,153 @@
+// Package sqlite is Baton's embedded storage: one database file, a pure Go driver, WAL.
+//
+// Writes go through a pool of one connection whose transactions begin IMMEDIATE, so they are
+// serialised in this process and, through SQLite's write lock, across processes. Reads use a
+// separate pool of read-only connections that never block on the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/batonhq/baton/server/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a SQLite database. It implements store.Store.
+type Store struct {
+	writer *sql.DB
+	reader *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the database at path, creating it when missing, and migrates it to the latest
+// schema.
+func Open(ctx context.Context, path string) (*Store, error) {
+	writer, err := openWriter(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, err
+	}
+	// The reader pool opens after migrating: by then the file is in WAL mode and has its schema.
+	reader, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {"busy_timeout(10000)", "query_only(1)"},
+	}))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	return &Store{writer: writer, reader: reader}, nil
+}
+
+// Migrate applies the pending migrations to the database at path, creating it when missing.
+func Migrate(ctx context.Context, path string) error {
+	db, err := openWriter(ctx, path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(migrate(ctx, db), db.Close())
+}
+
+// openWriter opens the single-connection pool every write goes through.
+func openWriter(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(wal)", "synchronous(normal)"},
+		// BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads then
+		// writes never fails half-way with SQLITE_BUSY and sees the latest committed state.
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name: the file path, then the driver's query
+// parameters (each _pragma is run on every new connection).
+func dsn(path string, params url.Values) string {
+	return path + "?" + params.Encode()
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// Write runs fn in an IMMEDIATE transaction on the writer connection. Having one writer
+// connection is what serialises Write calls.
+func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
+	return run(ctx, s.writer, nil, fn)
+}
+
+// Read runs fn in a read-only transaction. In WAL mode its snapshot is fixed by its first
+// query and writers go on committing meanwhile.
+func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
+	return run(ctx, s.reader, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+func run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(store.Tx) error) error {
+	sqlTx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{tx: sqlTx}); err != nil {
+		return err
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// isUnique reports whether err is a unique or primary key violation.
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}

@@ -1,0 +1,190 @@
+// Package store defines the storage Baton's application layer needs, over the domain's types.
+// Backends (SQLite, PostgreSQL) implement it; storetest holds the conformance suite every
+// backend must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+)
+
+// ErrConflict is returned by an update whose expected revision no longer matches: someone
+// else changed the row first. The application maps it to ABORTED for etags.
+var ErrConflict = errors.New("store: revision conflict")
+
+// ErrDuplicate is returned when an insert hits a unique key (same channel message id, same
+// request id, same external id). Callers read the existing row instead.
+var ErrDuplicate = errors.New("store: duplicate")
+
+// ErrBadCursor is returned when a page cursor cannot be decoded.
+var ErrBadCursor = errors.New("store: malformed page token")
+
+// Store is a database.
+type Store interface {
+	// Write runs fn in one read-write transaction and commits it when fn returns nil.
+	// Write transactions that touch the same conversation are serialised: a Get inside Write
+	// sees the latest committed state and no other Write can change that row until commit.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn in a read-only transaction (a consistent snapshot).
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Close releases the database.
+	Close() error
+}
+
+// Page asks for one page of a list. Cursor is empty for the first page.
+type Page struct {
+	Size   int
+	Cursor string
+}
+
+// Tx is one transaction. Getters return *domain.NotFoundError when the row does not exist.
+// Create* return ErrDuplicate on a unique-key clash. Update* write the whole row only if its
+// stored Revision equals the given one, set Revision to that plus one, and otherwise return
+// ErrConflict (or NotFoundError when the row is gone). List* return the rows and the cursor of
+// the next page ("" on the last page).
+type Tx interface {
+	CreateChannel(ctx context.Context, c domain.Channel) error
+	GetChannel(ctx context.Context, id string) (domain.Channel, error)
+	ListChannels(ctx context.Context, kind domain.ChannelKind, p Page) ([]domain.Channel, string, error)
+	UpdateChannel(ctx context.Context, c domain.Channel) error
+	// DeleteChannel deletes a channel. The caller checks it has no conversations.
+	DeleteChannel(ctx context.Context, id string) error
+	CountConversations(ctx context.Context, channelID string) (int, error)
+
+	CreateBot(ctx context.Context, b domain.Bot) error
+	// GetBot fills ChannelIDs from the channels bound to the bot, sorted.
+	GetBot(ctx context.Context, id string) (domain.Bot, error)
+	ListBots(ctx context.Context, p Page) ([]domain.Bot, string, error)
+	UpdateBot(ctx context.Context, b domain.Bot) error
+	DeleteBot(ctx context.Context, id string) error
+
+	CreateAgent(ctx context.Context, a domain.Agent) error
+	// GetAgent fills Active with the number of accepted handovers the agent holds.
+	GetAgent(ctx context.Context, id string) (domain.Agent, error)
+	ListAgents(ctx context.Context, q AgentQuery, p Page) ([]domain.Agent, string, error)
+	UpdateAgent(ctx context.Context, a domain.Agent) error
+	DeleteAgent(ctx context.Context, id string) error
+	// ListAgentsSeenBefore returns agents not offline whose LastSeenTime is before t.
+	ListAgentsSeenBefore(ctx context.Context, t time.Time, limit int) ([]domain.Agent, error)
+
+	CreateQueue(ctx context.Context, q domain.Queue) error
+	// GetQueue fills Waiting with the number of requested or offered handovers in the queue.
+	GetQueue(ctx context.Context, id string) (domain.Queue, error)
+	ListQueues(ctx context.Context, p Page) ([]domain.Queue, string, error)
+	UpdateQueue(ctx context.Context, q domain.Queue) error
+	DeleteQueue(ctx context.Context, id string) error
+	// QueueInUse reports whether a channel defaults to the queue or a live handover uses it.
+	QueueInUse(ctx context.Context, id string) (bool, error)
+
+	CreateContact(ctx context.Context, c domain.Contact) error
+	GetContact(ctx context.Context, id string) (domain.Contact, error)
+	GetContactByExternalID(ctx context.Context, channelID, externalID string) (domain.Contact, error)
+	ListContacts(ctx context.Context, q ContactQuery, p Page) ([]domain.Contact, string, error)
+	UpdateContact(ctx context.Context, c domain.Contact) error
+
+	// CreateConversation inserts a conversation; one per contact (ErrDuplicate otherwise).
+	CreateConversation(ctx context.Context, c domain.Conversation) error
+	GetConversation(ctx context.Context, id string) (domain.Conversation, error)
+	GetConversationByContact(ctx context.Context, contactID string) (domain.Conversation, error)
+	ListConversations(ctx context.Context, q ConversationQuery, p Page) ([]domain.Conversation, string, error)
+	UpdateConversation(ctx context.Context, c domain.Conversation) error
+
+	// CreateMessage inserts a message. ErrDuplicate when (channel, channel message id) or
+	// (conversation, request id) already exists; empty ids never clash.
+	CreateMessage(ctx context.Context, m domain.Message) error
+	GetMessageByChannelMessageID(ctx context.Context, channelID, channelMessageID string) (domain.Message, error)
+	GetMessageByRequestID(ctx context.Context, conversationID, requestID string) (domain.Message, error)
+	// ListMessages lists a conversation's messages oldest first.
+	ListMessages(ctx context.Context, conversationID string, p Page) ([]domain.Message, string, error)
+
+	// CreateHandover inserts a handover; ErrDuplicate on (conversation, request id).
+	CreateHandover(ctx context.Context, h domain.Handover) error
+	// UpdateHandover overwrites a handover (handovers carry no revision: they are only
+	// changed under the conversation's serialisation).
+	UpdateHandover(ctx context.Context, h domain.Handover) error
+	GetHandover(ctx context.Context, id string) (domain.Handover, error)
+	GetHandoverByRequestID(ctx context.Context, conversationID, requestID string) (domain.Handover, error)
+	// ListHandovers lists handovers newest first.
+	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
+
+	// AppendEvents stores events in order, assigning each a Sequence greater than every
+	// sequence stored before, and returns them with it.
+	AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error)
+	// ListEvents returns up to limit events with Sequence > after that match the filter,
+	// in sequence order.
+	ListEvents(ctx context.Context, after uint64, f EventFilter, limit int) ([]domain.Event, error)
+	// LastSequence returns the highest stored sequence (0 when none).
+	LastSequence(ctx context.Context) (uint64, error)
+
+	// RememberRequest records that (scope, key) produced resourceID; ErrDuplicate if known.
+	RememberRequest(ctx context.Context, scope, key, resourceID string, now time.Time) error
+	// LookupRequest returns the resource id recorded for (scope, key), or "" when none.
+	LookupRequest(ctx context.Context, scope, key string) (string, error)
+
+	CreateAPIKey(ctx context.Context, k domain.APIKey) error
+	GetAPIKey(ctx context.Context, id string) (domain.APIKey, error)
+	ListAPIKeys(ctx context.Context, p Page) ([]domain.APIKey, string, error)
+	DeleteAPIKey(ctx context.Context, id string) error
+
+	// Due lists what the timers must act on at now, at most limit of each.
+	DueMutedConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
+	DueMutedContacts(ctx context.Context, now time.Time, limit int) ([]domain.Contact, error)
+	// DueIdleConversations lists open conversations whose LastActivityTime plus their
+	// channel's SessionTimeout is at or before now.
+	DueIdleConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
+	// DueOffers lists offered handovers whose OfferExpireTime is at or before now.
+	DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
+	// WaitingHandovers lists requested (not offered) handovers, oldest first.
+	WaitingHandovers(ctx context.Context, limit int) ([]domain.Handover, error)
+}
+
+// AgentQuery filters agents. Zero fields match everything.
+type AgentQuery struct {
+	QueueID  string
+	Presence domain.Presence
+}
+
+// ContactQuery filters contacts. Query is a case-insensitive substring of the display name or
+// external id.
+type ContactQuery struct {
+	ChannelID string
+	Query     string
+}
+
+// ConversationQuery filters conversations. Zero fields match everything. Results are ordered
+// by LastActivityTime descending, then ID descending.
+type ConversationQuery struct {
+	OwnerKind    domain.OwnerKind
+	OwnerID      string
+	Status       domain.ConversationStatus
+	State        domain.ConversationState
+	ChannelID    string
+	ChannelIDs   []string // restricts to these channels when non-nil (access scoping)
+	ContactID    string
+	Language     string
+	Tag          string
+	ActiveAfter  time.Time // LastActivityTime >= ActiveAfter
+	ActiveBefore time.Time // LastActivityTime < ActiveBefore
+	// UnansweredSince selects conversations whose last inbound message is at or before it
+	// and later than the last outbound message.
+	UnansweredSince time.Time
+}
+
+// HandoverQuery filters handovers. Zero fields match everything.
+type HandoverQuery struct {
+	ConversationID string
+	QueueID        string
+	AgentID        string // engaged agent or offered agent
+	States         []domain.HandoverState
+}
+
+// EventFilter filters events. Zero fields match everything.
+type EventFilter struct {
+	ConversationID string
+	BotID          string
+	ChannelID      string
+	Types          []domain.EventType
+}

@@ -42,7 +42,7 @@ func CanIngest(p Principal, ch Channel) bool {
 	case PrincipalAdmin, PrincipalService:
 		return true
 	case PrincipalBot:
-		return ch.BotID == p.SubjectID
+		return ch.BotID != "" && ch.BotID == p.SubjectID
 	}
 	return false
 }

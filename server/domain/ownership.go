@@ -66,6 +66,18 @@ func BotCanOwn(s Situation) (bool, string) {
 	return true, ""
 }
 
+// ownerBotCanKeep says whether the bot owning the conversation may keep it: it must still be
+// the channel's bot, and that bot must be able to own now.
+func ownerBotCanKeep(s Situation) (bool, string) {
+	if ok, why := BotCanOwn(s); !ok {
+		return false, why
+	}
+	if s.Conversation.Owner != BotOwner(s.Bot.ID) {
+		return false, "the bot is no longer bound to the channel"
+	}
+	return true, ""
+}
+
 // DefaultOwner is who owns the conversation when no human holds it: the channel's bot when it
 // can own, otherwise the channel's default queue.
 func DefaultOwner(s Situation) Owner {
@@ -215,11 +227,10 @@ func (t *transition) enqueue(h Handover, r Routing) Handover {
 	h.State = HandoverRequested
 	h.RequestedBy = t.actor
 	h.CreateTime = t.s.Now
+	h.Epoch = t.conv.Epoch + 1 // the epoch setOwner is about to give the queue
 	t.create(h)
 	t.emitHandover(EventHandoverRequested, h)
 	t.setOwner(QueueOwner(r.Queue.ID), h.Reason, h.ID)
-	h.Epoch = t.conv.Epoch
-	t.update(h)
 	t.conv.ActiveHandoverID = h.ID
 	return t.offer(h, r)
 }
@@ -312,7 +323,7 @@ func Receive(s Situation, m Message, r Routing) Change {
 		t.conv.State = ConversationOpen
 		t.toDefault("customer wrote again", r)
 	case t.conv.Owner.Kind == OwnerBot:
-		if ok, why := BotCanOwn(s); !ok {
+		if ok, why := ownerBotCanKeep(s); !ok {
 			t.toDefault(why, r)
 		}
 	}
@@ -324,7 +335,8 @@ func Receive(s Situation, m Message, r Routing) Change {
 }
 
 // Send checks that sender owns the conversation at the epoch it believes in, and records the
-// outbound message. A bot that owns but is muted or turned off may not send either.
+// outbound message. A bot that owns but is muted, turned off, deactivated or no longer the
+// channel's bot may not send either.
 func Send(s Situation, sender Actor, expected *uint64, m Message) (Change, error) {
 	c := s.Conversation
 	if err := CheckEpoch(c, expected); err != nil {
@@ -335,7 +347,7 @@ func Send(s Situation, sender Actor, expected *uint64, m Message) (Change, error
 		if c.Owner != BotOwner(sender.ID) {
 			return Change{}, ownership(c, "owner", "the bot does not own the conversation")
 		}
-		if ok, why := BotCanOwn(s); !ok {
+		if ok, why := ownerBotCanKeep(s); !ok {
 			return Change{}, ownership(c, "bot", "%s", why)
 		}
 	case ActorAgent:
@@ -427,7 +439,7 @@ func Accept(s Situation, h Handover, agent Agent, q Queue) (Change, error) {
 	if err := waiting(s, h); err != nil {
 		return Change{}, err
 	}
-	if agent.Role != RoleSupervisor {
+	if true {
 		if !Eligible(agent, h, q) {
 			return Change{}, Forbidden("agent %s is not eligible for handover %s", agent.ID, h.ID)
 		}
@@ -464,10 +476,15 @@ func Decline(s Situation, h Handover, agent Agent, reason string, r Routing) (Ch
 	return t.finish(), nil
 }
 
-// ExpireOffer ends an offer nobody answered in time, as if the agent had declined.
+// ExpireOffer ends an offer nobody answered in time, as if the agent had declined. An offer
+// whose expire time has not come yet (it was renewed since the timer was set) is refused.
 func ExpireOffer(s Situation, h Handover, r Routing) (Change, error) {
 	if h.State != HandoverOffered || s.Conversation.ActiveHandoverID != h.ID {
 		return Change{}, ownership(s.Conversation, "handover", "handover %s has no live offer", h.ID)
+	}
+	if s.Now.Before(h.OfferExpireTime) {
+		return Change{}, ownership(s.Conversation, "handover", "the offer of handover %s to agent %s runs until %s",
+			h.ID, h.OfferedAgentID, h.OfferExpireTime.Format(time.RFC3339))
 	}
 	t := begin(s, System)
 	t.refuse(h, h.OfferedAgentID, "offer expired", EventHandoverOfferExpired, HandoverExpired, r)
@@ -483,27 +500,30 @@ func (t *transition) refuse(h Handover, agentID, reason string, ev EventType, fi
 		h.OfferedAgentID = ""
 		h.OfferExpireTime = time.Time{}
 	}
+	// A handover addressed to that one agent ends and the bot owns again; with no bot to go
+	// back to, anyone in the queue may take it. Decided before the event, so that the event
+	// announces the handover as it is stored.
+	backToBot := false
+	if h.Target.AgentID != "" {
+		if ok, _ := BotCanOwn(t.s); ok {
+			h.State = final
+			h.EndTime = t.s.Now
+			backToBot = true
+		} else {
+			h.Target = Target{QueueID: h.QueueID}
+		}
+	}
 	t.update(h)
 	declined := h
 	t.emit(ev, func(e *Event) { e.Handover = &declined; e.AgentID = agentID })
-	if h.Target.AgentID == "" {
-		if h.State == HandoverRequested {
-			t.offer(h, r)
-		}
-		return
-	}
-	if ok, _ := BotCanOwn(t.s); ok {
-		h.State = final
-		h.EndTime = t.s.Now
-		t.update(h)
+	if backToBot {
 		t.conv.ActiveHandoverID = ""
 		t.setOwner(BotOwner(t.s.Bot.ID), reason, h.ID)
 		return
 	}
-	// Nobody to go back to: let anyone in the queue take it.
-	h.Target = Target{QueueID: h.QueueID}
-	t.update(h)
-	t.offer(h, r)
+	if h.State == HandoverRequested {
+		t.offer(h, r)
+	}
 }
 
 // Reoffer offers a handover that waits with no live offer, when an agent has become available.
@@ -665,7 +685,7 @@ func Mute(s Situation, actor Actor, until time.Time, r Routing) Change {
 // ContactMuted re-applies the ownership rules to one conversation of a contact whose bot was
 // just muted (s.Contact carries the new mute).
 func ContactMuted(s Situation, actor Actor, r Routing) (Change, bool) {
-	if ok, _ := BotCanOwn(s); ok || s.Conversation.Owner.Kind != OwnerBot {
+	if ok, _ := ownerBotCanKeep(s); ok || s.Conversation.Owner.Kind != OwnerBot {
 		return Change{}, false
 	}
 	t := begin(s, actor)
@@ -716,7 +736,7 @@ func (t *transition) reconcile(reason string, r Routing) {
 	if t.conv.State != ConversationOpen || t.conv.Owner.Kind != OwnerBot {
 		return
 	}
-	if ok, _ := BotCanOwn(t.s); !ok {
+	if ok, _ := ownerBotCanKeep(t.s); !ok {
 		t.toDefault(reason, r)
 	}
 }

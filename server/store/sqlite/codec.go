@@ -138,15 +138,15 @@ func (q *query) where(cond string, args ...any) {
 	q.args = append(q.args, args...)
 }
 
-// in adds "col IN (...)"; an empty set matches nothing.
-func (q *query) in(col string, values []string) {
+// whereIn adds "col IN (...)" to q; an empty set matches nothing.
+func whereIn[S ~string](q *query, col string, values []S) {
 	if len(values) == 0 {
 		q.where("FALSE")
 		return
 	}
 	args := make([]any, len(values))
 	for i, v := range values {
-		args[i] = v
+		args[i] = string(v)
 	}
 	q.where(col+" IN ("+placeholders(len(values))+")", args...)
 }

@@ -47,11 +47,11 @@ const (
 // ApiKeyServiceClient is a client for the baton.v1.ApiKeyService service.
 type ApiKeyServiceClient interface {
 	// CreateApiKey creates a key. Its secret is returned once and never stored in clear.
-	CreateApiKey(context.Context, *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error)
+	CreateApiKey(context.Context, *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error)
 	// ListApiKeys lists keys, without secrets.
-	ListApiKeys(context.Context, *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error)
+	ListApiKeys(context.Context, *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error)
 	// DeleteApiKey revokes a key at once.
-	DeleteApiKey(context.Context, *connect.Request[v1.DeleteApiKeyRequest]) (*connect.Response[v1.DeleteApiKeyResponse], error)
+	DeleteApiKey(context.Context, *v1.DeleteApiKeyRequest) (*v1.DeleteApiKeyResponse, error)
 }
 
 // NewApiKeyServiceClient constructs a client for the baton.v1.ApiKeyService service. By default, it
@@ -94,28 +94,40 @@ type apiKeyServiceClient struct {
 }
 
 // CreateApiKey calls baton.v1.ApiKeyService.CreateApiKey.
-func (c *apiKeyServiceClient) CreateApiKey(ctx context.Context, req *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error) {
-	return c.createApiKey.CallUnary(ctx, req)
+func (c *apiKeyServiceClient) CreateApiKey(ctx context.Context, req *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error) {
+	response, err := c.createApiKey.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListApiKeys calls baton.v1.ApiKeyService.ListApiKeys.
-func (c *apiKeyServiceClient) ListApiKeys(ctx context.Context, req *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error) {
-	return c.listApiKeys.CallUnary(ctx, req)
+func (c *apiKeyServiceClient) ListApiKeys(ctx context.Context, req *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error) {
+	response, err := c.listApiKeys.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // DeleteApiKey calls baton.v1.ApiKeyService.DeleteApiKey.
-func (c *apiKeyServiceClient) DeleteApiKey(ctx context.Context, req *connect.Request[v1.DeleteApiKeyRequest]) (*connect.Response[v1.DeleteApiKeyResponse], error) {
-	return c.deleteApiKey.CallUnary(ctx, req)
+func (c *apiKeyServiceClient) DeleteApiKey(ctx context.Context, req *v1.DeleteApiKeyRequest) (*v1.DeleteApiKeyResponse, error) {
+	response, err := c.deleteApiKey.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ApiKeyServiceHandler is an implementation of the baton.v1.ApiKeyService service.
 type ApiKeyServiceHandler interface {
 	// CreateApiKey creates a key. Its secret is returned once and never stored in clear.
-	CreateApiKey(context.Context, *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error)
+	CreateApiKey(context.Context, *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error)
 	// ListApiKeys lists keys, without secrets.
-	ListApiKeys(context.Context, *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error)
+	ListApiKeys(context.Context, *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error)
 	// DeleteApiKey revokes a key at once.
-	DeleteApiKey(context.Context, *connect.Request[v1.DeleteApiKeyRequest]) (*connect.Response[v1.DeleteApiKeyResponse], error)
+	DeleteApiKey(context.Context, *v1.DeleteApiKeyRequest) (*v1.DeleteApiKeyResponse, error)
 }
 
 // NewApiKeyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -125,19 +137,19 @@ type ApiKeyServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewApiKeyServiceHandler(svc ApiKeyServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	apiKeyServiceMethods := v1.File_baton_v1_api_key_proto.Services().ByName("ApiKeyService").Methods()
-	apiKeyServiceCreateApiKeyHandler := connect.NewUnaryHandler(
+	apiKeyServiceCreateApiKeyHandler := connect.NewUnaryHandlerSimple(
 		ApiKeyServiceCreateApiKeyProcedure,
 		svc.CreateApiKey,
 		connect.WithSchema(apiKeyServiceMethods.ByName("CreateApiKey")),
 		connect.WithHandlerOptions(opts...),
 	)
-	apiKeyServiceListApiKeysHandler := connect.NewUnaryHandler(
+	apiKeyServiceListApiKeysHandler := connect.NewUnaryHandlerSimple(
 		ApiKeyServiceListApiKeysProcedure,
 		svc.ListApiKeys,
 		connect.WithSchema(apiKeyServiceMethods.ByName("ListApiKeys")),
 		connect.WithHandlerOptions(opts...),
 	)
-	apiKeyServiceDeleteApiKeyHandler := connect.NewUnaryHandler(
+	apiKeyServiceDeleteApiKeyHandler := connect.NewUnaryHandlerSimple(
 		ApiKeyServiceDeleteApiKeyProcedure,
 		svc.DeleteApiKey,
 		connect.WithSchema(apiKeyServiceMethods.ByName("DeleteApiKey")),
@@ -160,14 +172,14 @@ func NewApiKeyServiceHandler(svc ApiKeyServiceHandler, opts ...connect.HandlerOp
 // UnimplementedApiKeyServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedApiKeyServiceHandler struct{}
 
-func (UnimplementedApiKeyServiceHandler) CreateApiKey(context.Context, *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error) {
+func (UnimplementedApiKeyServiceHandler) CreateApiKey(context.Context, *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ApiKeyService.CreateApiKey is not implemented"))
 }
 
-func (UnimplementedApiKeyServiceHandler) ListApiKeys(context.Context, *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error) {
+func (UnimplementedApiKeyServiceHandler) ListApiKeys(context.Context, *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ApiKeyService.ListApiKeys is not implemented"))
 }
 
-func (UnimplementedApiKeyServiceHandler) DeleteApiKey(context.Context, *connect.Request[v1.DeleteApiKeyRequest]) (*connect.Response[v1.DeleteApiKeyResponse], error) {
+func (UnimplementedApiKeyServiceHandler) DeleteApiKey(context.Context, *v1.DeleteApiKeyRequest) (*v1.DeleteApiKeyResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ApiKeyService.DeleteApiKey is not implemented"))
 }

@@ -65,24 +65,24 @@ const (
 // BotIntegrationServiceClient is a client for the baton.v1.BotIntegrationService service.
 type BotIntegrationServiceClient interface {
 	// CreateBot registers a bot. It starts active and bound to no channel.
-	CreateBot(context.Context, *connect.Request[v1.CreateBotRequest]) (*connect.Response[v1.CreateBotResponse], error)
+	CreateBot(context.Context, *v1.CreateBotRequest) (*v1.CreateBotResponse, error)
 	// GetBot returns one bot.
-	GetBot(context.Context, *connect.Request[v1.GetBotRequest]) (*connect.Response[v1.GetBotResponse], error)
+	GetBot(context.Context, *v1.GetBotRequest) (*v1.GetBotResponse, error)
 	// ListBots lists bots, oldest first.
-	ListBots(context.Context, *connect.Request[v1.ListBotsRequest]) (*connect.Response[v1.ListBotsResponse], error)
+	ListBots(context.Context, *v1.ListBotsRequest) (*v1.ListBotsResponse, error)
 	// UpdateBot changes the fields that are set in the request.
-	UpdateBot(context.Context, *connect.Request[v1.UpdateBotRequest]) (*connect.Response[v1.UpdateBotResponse], error)
+	UpdateBot(context.Context, *v1.UpdateBotRequest) (*v1.UpdateBotResponse, error)
 	// DeleteBot deletes a bot that is bound to no channel.
-	DeleteBot(context.Context, *connect.Request[v1.DeleteBotRequest]) (*connect.Response[v1.DeleteBotResponse], error)
+	DeleteBot(context.Context, *v1.DeleteBotRequest) (*v1.DeleteBotResponse, error)
 	// BindChannel makes the bot the default owner of the channel's new conversations.
-	BindChannel(context.Context, *connect.Request[v1.BindChannelRequest]) (*connect.Response[v1.BindChannelResponse], error)
+	BindChannel(context.Context, *v1.BindChannelRequest) (*v1.BindChannelResponse, error)
 	// UnbindChannel detaches the bot from a channel.
-	UnbindChannel(context.Context, *connect.Request[v1.UnbindChannelRequest]) (*connect.Response[v1.UnbindChannelResponse], error)
+	UnbindChannel(context.Context, *v1.UnbindChannelRequest) (*v1.UnbindChannelResponse, error)
 	// ActivateBot lets the bot own conversations again.
-	ActivateBot(context.Context, *connect.Request[v1.ActivateBotRequest]) (*connect.Response[v1.ActivateBotResponse], error)
+	ActivateBot(context.Context, *v1.ActivateBotRequest) (*v1.ActivateBotResponse, error)
 	// DeactivateBot stops the bot from owning conversations anywhere: conversations it owned go
 	// to their channel's default queue when the customer next writes.
-	DeactivateBot(context.Context, *connect.Request[v1.DeactivateBotRequest]) (*connect.Response[v1.DeactivateBotResponse], error)
+	DeactivateBot(context.Context, *v1.DeactivateBotRequest) (*v1.DeactivateBotResponse, error)
 }
 
 // NewBotIntegrationServiceClient constructs a client for the baton.v1.BotIntegrationService
@@ -167,71 +167,107 @@ type botIntegrationServiceClient struct {
 }
 
 // CreateBot calls baton.v1.BotIntegrationService.CreateBot.
-func (c *botIntegrationServiceClient) CreateBot(ctx context.Context, req *connect.Request[v1.CreateBotRequest]) (*connect.Response[v1.CreateBotResponse], error) {
-	return c.createBot.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) CreateBot(ctx context.Context, req *v1.CreateBotRequest) (*v1.CreateBotResponse, error) {
+	response, err := c.createBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetBot calls baton.v1.BotIntegrationService.GetBot.
-func (c *botIntegrationServiceClient) GetBot(ctx context.Context, req *connect.Request[v1.GetBotRequest]) (*connect.Response[v1.GetBotResponse], error) {
-	return c.getBot.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) GetBot(ctx context.Context, req *v1.GetBotRequest) (*v1.GetBotResponse, error) {
+	response, err := c.getBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListBots calls baton.v1.BotIntegrationService.ListBots.
-func (c *botIntegrationServiceClient) ListBots(ctx context.Context, req *connect.Request[v1.ListBotsRequest]) (*connect.Response[v1.ListBotsResponse], error) {
-	return c.listBots.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) ListBots(ctx context.Context, req *v1.ListBotsRequest) (*v1.ListBotsResponse, error) {
+	response, err := c.listBots.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // UpdateBot calls baton.v1.BotIntegrationService.UpdateBot.
-func (c *botIntegrationServiceClient) UpdateBot(ctx context.Context, req *connect.Request[v1.UpdateBotRequest]) (*connect.Response[v1.UpdateBotResponse], error) {
-	return c.updateBot.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) UpdateBot(ctx context.Context, req *v1.UpdateBotRequest) (*v1.UpdateBotResponse, error) {
+	response, err := c.updateBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // DeleteBot calls baton.v1.BotIntegrationService.DeleteBot.
-func (c *botIntegrationServiceClient) DeleteBot(ctx context.Context, req *connect.Request[v1.DeleteBotRequest]) (*connect.Response[v1.DeleteBotResponse], error) {
-	return c.deleteBot.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) DeleteBot(ctx context.Context, req *v1.DeleteBotRequest) (*v1.DeleteBotResponse, error) {
+	response, err := c.deleteBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // BindChannel calls baton.v1.BotIntegrationService.BindChannel.
-func (c *botIntegrationServiceClient) BindChannel(ctx context.Context, req *connect.Request[v1.BindChannelRequest]) (*connect.Response[v1.BindChannelResponse], error) {
-	return c.bindChannel.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) BindChannel(ctx context.Context, req *v1.BindChannelRequest) (*v1.BindChannelResponse, error) {
+	response, err := c.bindChannel.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // UnbindChannel calls baton.v1.BotIntegrationService.UnbindChannel.
-func (c *botIntegrationServiceClient) UnbindChannel(ctx context.Context, req *connect.Request[v1.UnbindChannelRequest]) (*connect.Response[v1.UnbindChannelResponse], error) {
-	return c.unbindChannel.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) UnbindChannel(ctx context.Context, req *v1.UnbindChannelRequest) (*v1.UnbindChannelResponse, error) {
+	response, err := c.unbindChannel.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ActivateBot calls baton.v1.BotIntegrationService.ActivateBot.
-func (c *botIntegrationServiceClient) ActivateBot(ctx context.Context, req *connect.Request[v1.ActivateBotRequest]) (*connect.Response[v1.ActivateBotResponse], error) {
-	return c.activateBot.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) ActivateBot(ctx context.Context, req *v1.ActivateBotRequest) (*v1.ActivateBotResponse, error) {
+	response, err := c.activateBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // DeactivateBot calls baton.v1.BotIntegrationService.DeactivateBot.
-func (c *botIntegrationServiceClient) DeactivateBot(ctx context.Context, req *connect.Request[v1.DeactivateBotRequest]) (*connect.Response[v1.DeactivateBotResponse], error) {
-	return c.deactivateBot.CallUnary(ctx, req)
+func (c *botIntegrationServiceClient) DeactivateBot(ctx context.Context, req *v1.DeactivateBotRequest) (*v1.DeactivateBotResponse, error) {
+	response, err := c.deactivateBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // BotIntegrationServiceHandler is an implementation of the baton.v1.BotIntegrationService service.
 type BotIntegrationServiceHandler interface {
 	// CreateBot registers a bot. It starts active and bound to no channel.
-	CreateBot(context.Context, *connect.Request[v1.CreateBotRequest]) (*connect.Response[v1.CreateBotResponse], error)
+	CreateBot(context.Context, *v1.CreateBotRequest) (*v1.CreateBotResponse, error)
 	// GetBot returns one bot.
-	GetBot(context.Context, *connect.Request[v1.GetBotRequest]) (*connect.Response[v1.GetBotResponse], error)
+	GetBot(context.Context, *v1.GetBotRequest) (*v1.GetBotResponse, error)
 	// ListBots lists bots, oldest first.
-	ListBots(context.Context, *connect.Request[v1.ListBotsRequest]) (*connect.Response[v1.ListBotsResponse], error)
+	ListBots(context.Context, *v1.ListBotsRequest) (*v1.ListBotsResponse, error)
 	// UpdateBot changes the fields that are set in the request.
-	UpdateBot(context.Context, *connect.Request[v1.UpdateBotRequest]) (*connect.Response[v1.UpdateBotResponse], error)
+	UpdateBot(context.Context, *v1.UpdateBotRequest) (*v1.UpdateBotResponse, error)
 	// DeleteBot deletes a bot that is bound to no channel.
-	DeleteBot(context.Context, *connect.Request[v1.DeleteBotRequest]) (*connect.Response[v1.DeleteBotResponse], error)
+	DeleteBot(context.Context, *v1.DeleteBotRequest) (*v1.DeleteBotResponse, error)
 	// BindChannel makes the bot the default owner of the channel's new conversations.
-	BindChannel(context.Context, *connect.Request[v1.BindChannelRequest]) (*connect.Response[v1.BindChannelResponse], error)
+	BindChannel(context.Context, *v1.BindChannelRequest) (*v1.BindChannelResponse, error)
 	// UnbindChannel detaches the bot from a channel.
-	UnbindChannel(context.Context, *connect.Request[v1.UnbindChannelRequest]) (*connect.Response[v1.UnbindChannelResponse], error)
+	UnbindChannel(context.Context, *v1.UnbindChannelRequest) (*v1.UnbindChannelResponse, error)
 	// ActivateBot lets the bot own conversations again.
-	ActivateBot(context.Context, *connect.Request[v1.ActivateBotRequest]) (*connect.Response[v1.ActivateBotResponse], error)
+	ActivateBot(context.Context, *v1.ActivateBotRequest) (*v1.ActivateBotResponse, error)
 	// DeactivateBot stops the bot from owning conversations anywhere: conversations it owned go
 	// to their channel's default queue when the customer next writes.
-	DeactivateBot(context.Context, *connect.Request[v1.DeactivateBotRequest]) (*connect.Response[v1.DeactivateBotResponse], error)
+	DeactivateBot(context.Context, *v1.DeactivateBotRequest) (*v1.DeactivateBotResponse, error)
 }
 
 // NewBotIntegrationServiceHandler builds an HTTP handler from the service implementation. It
@@ -241,55 +277,55 @@ type BotIntegrationServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewBotIntegrationServiceHandler(svc BotIntegrationServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	botIntegrationServiceMethods := v1.File_baton_v1_bot_proto.Services().ByName("BotIntegrationService").Methods()
-	botIntegrationServiceCreateBotHandler := connect.NewUnaryHandler(
+	botIntegrationServiceCreateBotHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceCreateBotProcedure,
 		svc.CreateBot,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("CreateBot")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceGetBotHandler := connect.NewUnaryHandler(
+	botIntegrationServiceGetBotHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceGetBotProcedure,
 		svc.GetBot,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("GetBot")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceListBotsHandler := connect.NewUnaryHandler(
+	botIntegrationServiceListBotsHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceListBotsProcedure,
 		svc.ListBots,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("ListBots")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceUpdateBotHandler := connect.NewUnaryHandler(
+	botIntegrationServiceUpdateBotHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceUpdateBotProcedure,
 		svc.UpdateBot,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("UpdateBot")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceDeleteBotHandler := connect.NewUnaryHandler(
+	botIntegrationServiceDeleteBotHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceDeleteBotProcedure,
 		svc.DeleteBot,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("DeleteBot")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceBindChannelHandler := connect.NewUnaryHandler(
+	botIntegrationServiceBindChannelHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceBindChannelProcedure,
 		svc.BindChannel,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("BindChannel")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceUnbindChannelHandler := connect.NewUnaryHandler(
+	botIntegrationServiceUnbindChannelHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceUnbindChannelProcedure,
 		svc.UnbindChannel,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("UnbindChannel")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceActivateBotHandler := connect.NewUnaryHandler(
+	botIntegrationServiceActivateBotHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceActivateBotProcedure,
 		svc.ActivateBot,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("ActivateBot")),
 		connect.WithHandlerOptions(opts...),
 	)
-	botIntegrationServiceDeactivateBotHandler := connect.NewUnaryHandler(
+	botIntegrationServiceDeactivateBotHandler := connect.NewUnaryHandlerSimple(
 		BotIntegrationServiceDeactivateBotProcedure,
 		svc.DeactivateBot,
 		connect.WithSchema(botIntegrationServiceMethods.ByName("DeactivateBot")),
@@ -324,38 +360,38 @@ func NewBotIntegrationServiceHandler(svc BotIntegrationServiceHandler, opts ...c
 // UnimplementedBotIntegrationServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedBotIntegrationServiceHandler struct{}
 
-func (UnimplementedBotIntegrationServiceHandler) CreateBot(context.Context, *connect.Request[v1.CreateBotRequest]) (*connect.Response[v1.CreateBotResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) CreateBot(context.Context, *v1.CreateBotRequest) (*v1.CreateBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.CreateBot is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) GetBot(context.Context, *connect.Request[v1.GetBotRequest]) (*connect.Response[v1.GetBotResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) GetBot(context.Context, *v1.GetBotRequest) (*v1.GetBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.GetBot is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) ListBots(context.Context, *connect.Request[v1.ListBotsRequest]) (*connect.Response[v1.ListBotsResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) ListBots(context.Context, *v1.ListBotsRequest) (*v1.ListBotsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.ListBots is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) UpdateBot(context.Context, *connect.Request[v1.UpdateBotRequest]) (*connect.Response[v1.UpdateBotResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) UpdateBot(context.Context, *v1.UpdateBotRequest) (*v1.UpdateBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.UpdateBot is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) DeleteBot(context.Context, *connect.Request[v1.DeleteBotRequest]) (*connect.Response[v1.DeleteBotResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) DeleteBot(context.Context, *v1.DeleteBotRequest) (*v1.DeleteBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.DeleteBot is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) BindChannel(context.Context, *connect.Request[v1.BindChannelRequest]) (*connect.Response[v1.BindChannelResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) BindChannel(context.Context, *v1.BindChannelRequest) (*v1.BindChannelResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.BindChannel is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) UnbindChannel(context.Context, *connect.Request[v1.UnbindChannelRequest]) (*connect.Response[v1.UnbindChannelResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) UnbindChannel(context.Context, *v1.UnbindChannelRequest) (*v1.UnbindChannelResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.UnbindChannel is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) ActivateBot(context.Context, *connect.Request[v1.ActivateBotRequest]) (*connect.Response[v1.ActivateBotResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) ActivateBot(context.Context, *v1.ActivateBotRequest) (*v1.ActivateBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.ActivateBot is not implemented"))
 }
 
-func (UnimplementedBotIntegrationServiceHandler) DeactivateBot(context.Context, *connect.Request[v1.DeactivateBotRequest]) (*connect.Response[v1.DeactivateBotResponse], error) {
+func (UnimplementedBotIntegrationServiceHandler) DeactivateBot(context.Context, *v1.DeactivateBotRequest) (*v1.DeactivateBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.DeactivateBot is not implemented"))
 }

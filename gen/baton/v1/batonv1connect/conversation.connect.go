@@ -76,32 +76,32 @@ type ConversationServiceClient interface {
 	// IngestMessage stores an inbound customer message, creating the contact and conversation
 	// on first contact. A repeat with the same channel message id stores nothing and returns the
 	// original.
-	IngestMessage(context.Context, *connect.Request[v1.IngestMessageRequest]) (*connect.Response[v1.IngestMessageResponse], error)
+	IngestMessage(context.Context, *v1.IngestMessageRequest) (*v1.IngestMessageResponse, error)
 	// SendMessage stores an outbound message from the calling bot or agent. Only the owner may
 	// send; a stale expected_epoch or a non-owner fails with FAILED_PRECONDITION.
-	SendMessage(context.Context, *connect.Request[v1.SendMessageRequest]) (*connect.Response[v1.SendMessageResponse], error)
+	SendMessage(context.Context, *v1.SendMessageRequest) (*v1.SendMessageResponse, error)
 	// GetConversation returns one conversation.
-	GetConversation(context.Context, *connect.Request[v1.GetConversationRequest]) (*connect.Response[v1.GetConversationResponse], error)
+	GetConversation(context.Context, *v1.GetConversationRequest) (*v1.GetConversationResponse, error)
 	// ListConversations lists conversations matching a filter, most recently active first.
-	ListConversations(context.Context, *connect.Request[v1.ListConversationsRequest]) (*connect.Response[v1.ListConversationsResponse], error)
+	ListConversations(context.Context, *v1.ListConversationsRequest) (*v1.ListConversationsResponse, error)
 	// UpdateConversation sets a conversation's status, language and tags.
-	UpdateConversation(context.Context, *connect.Request[v1.UpdateConversationRequest]) (*connect.Response[v1.UpdateConversationResponse], error)
+	UpdateConversation(context.Context, *v1.UpdateConversationRequest) (*v1.UpdateConversationResponse, error)
 	// CloseConversation ends a conversation: any engagement is released and nobody owns it
 	// until the customer writes again.
-	CloseConversation(context.Context, *connect.Request[v1.CloseConversationRequest]) (*connect.Response[v1.CloseConversationResponse], error)
+	CloseConversation(context.Context, *v1.CloseConversationRequest) (*v1.CloseConversationResponse, error)
 	// ListMessages lists a conversation's messages, oldest first.
-	ListMessages(context.Context, *connect.Request[v1.ListMessagesRequest]) (*connect.Response[v1.ListMessagesResponse], error)
+	ListMessages(context.Context, *v1.ListMessagesRequest) (*v1.ListMessagesResponse, error)
 	// GetContact returns one contact.
-	GetContact(context.Context, *connect.Request[v1.GetContactRequest]) (*connect.Response[v1.GetContactResponse], error)
+	GetContact(context.Context, *v1.GetContactRequest) (*v1.GetContactResponse, error)
 	// ListContacts lists or searches contacts.
-	ListContacts(context.Context, *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error)
+	ListContacts(context.Context, *v1.ListContactsRequest) (*v1.ListContactsResponse, error)
 	// MuteBot silences the bot for a conversation or for every conversation of a contact until
 	// the mute expires. A muted bot cannot send and cannot own.
-	MuteBot(context.Context, *connect.Request[v1.MuteBotRequest]) (*connect.Response[v1.MuteBotResponse], error)
+	MuteBot(context.Context, *v1.MuteBotRequest) (*v1.MuteBotResponse, error)
 	// UnmuteBot lifts a mute before it expires.
-	UnmuteBot(context.Context, *connect.Request[v1.UnmuteBotRequest]) (*connect.Response[v1.UnmuteBotResponse], error)
+	UnmuteBot(context.Context, *v1.UnmuteBotRequest) (*v1.UnmuteBotResponse, error)
 	// SetBotEnabled turns the bot off or on for one conversation, with no expiry.
-	SetBotEnabled(context.Context, *connect.Request[v1.SetBotEnabledRequest]) (*connect.Response[v1.SetBotEnabledResponse], error)
+	SetBotEnabled(context.Context, *v1.SetBotEnabledRequest) (*v1.SetBotEnabledResponse, error)
 }
 
 // NewConversationServiceClient constructs a client for the baton.v1.ConversationService service. By
@@ -207,63 +207,111 @@ type conversationServiceClient struct {
 }
 
 // IngestMessage calls baton.v1.ConversationService.IngestMessage.
-func (c *conversationServiceClient) IngestMessage(ctx context.Context, req *connect.Request[v1.IngestMessageRequest]) (*connect.Response[v1.IngestMessageResponse], error) {
-	return c.ingestMessage.CallUnary(ctx, req)
+func (c *conversationServiceClient) IngestMessage(ctx context.Context, req *v1.IngestMessageRequest) (*v1.IngestMessageResponse, error) {
+	response, err := c.ingestMessage.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // SendMessage calls baton.v1.ConversationService.SendMessage.
-func (c *conversationServiceClient) SendMessage(ctx context.Context, req *connect.Request[v1.SendMessageRequest]) (*connect.Response[v1.SendMessageResponse], error) {
-	return c.sendMessage.CallUnary(ctx, req)
+func (c *conversationServiceClient) SendMessage(ctx context.Context, req *v1.SendMessageRequest) (*v1.SendMessageResponse, error) {
+	response, err := c.sendMessage.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetConversation calls baton.v1.ConversationService.GetConversation.
-func (c *conversationServiceClient) GetConversation(ctx context.Context, req *connect.Request[v1.GetConversationRequest]) (*connect.Response[v1.GetConversationResponse], error) {
-	return c.getConversation.CallUnary(ctx, req)
+func (c *conversationServiceClient) GetConversation(ctx context.Context, req *v1.GetConversationRequest) (*v1.GetConversationResponse, error) {
+	response, err := c.getConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListConversations calls baton.v1.ConversationService.ListConversations.
-func (c *conversationServiceClient) ListConversations(ctx context.Context, req *connect.Request[v1.ListConversationsRequest]) (*connect.Response[v1.ListConversationsResponse], error) {
-	return c.listConversations.CallUnary(ctx, req)
+func (c *conversationServiceClient) ListConversations(ctx context.Context, req *v1.ListConversationsRequest) (*v1.ListConversationsResponse, error) {
+	response, err := c.listConversations.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // UpdateConversation calls baton.v1.ConversationService.UpdateConversation.
-func (c *conversationServiceClient) UpdateConversation(ctx context.Context, req *connect.Request[v1.UpdateConversationRequest]) (*connect.Response[v1.UpdateConversationResponse], error) {
-	return c.updateConversation.CallUnary(ctx, req)
+func (c *conversationServiceClient) UpdateConversation(ctx context.Context, req *v1.UpdateConversationRequest) (*v1.UpdateConversationResponse, error) {
+	response, err := c.updateConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // CloseConversation calls baton.v1.ConversationService.CloseConversation.
-func (c *conversationServiceClient) CloseConversation(ctx context.Context, req *connect.Request[v1.CloseConversationRequest]) (*connect.Response[v1.CloseConversationResponse], error) {
-	return c.closeConversation.CallUnary(ctx, req)
+func (c *conversationServiceClient) CloseConversation(ctx context.Context, req *v1.CloseConversationRequest) (*v1.CloseConversationResponse, error) {
+	response, err := c.closeConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListMessages calls baton.v1.ConversationService.ListMessages.
-func (c *conversationServiceClient) ListMessages(ctx context.Context, req *connect.Request[v1.ListMessagesRequest]) (*connect.Response[v1.ListMessagesResponse], error) {
-	return c.listMessages.CallUnary(ctx, req)
+func (c *conversationServiceClient) ListMessages(ctx context.Context, req *v1.ListMessagesRequest) (*v1.ListMessagesResponse, error) {
+	response, err := c.listMessages.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetContact calls baton.v1.ConversationService.GetContact.
-func (c *conversationServiceClient) GetContact(ctx context.Context, req *connect.Request[v1.GetContactRequest]) (*connect.Response[v1.GetContactResponse], error) {
-	return c.getContact.CallUnary(ctx, req)
+func (c *conversationServiceClient) GetContact(ctx context.Context, req *v1.GetContactRequest) (*v1.GetContactResponse, error) {
+	response, err := c.getContact.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListContacts calls baton.v1.ConversationService.ListContacts.
-func (c *conversationServiceClient) ListContacts(ctx context.Context, req *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error) {
-	return c.listContacts.CallUnary(ctx, req)
+func (c *conversationServiceClient) ListContacts(ctx context.Context, req *v1.ListContactsRequest) (*v1.ListContactsResponse, error) {
+	response, err := c.listContacts.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // MuteBot calls baton.v1.ConversationService.MuteBot.
-func (c *conversationServiceClient) MuteBot(ctx context.Context, req *connect.Request[v1.MuteBotRequest]) (*connect.Response[v1.MuteBotResponse], error) {
-	return c.muteBot.CallUnary(ctx, req)
+func (c *conversationServiceClient) MuteBot(ctx context.Context, req *v1.MuteBotRequest) (*v1.MuteBotResponse, error) {
+	response, err := c.muteBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // UnmuteBot calls baton.v1.ConversationService.UnmuteBot.
-func (c *conversationServiceClient) UnmuteBot(ctx context.Context, req *connect.Request[v1.UnmuteBotRequest]) (*connect.Response[v1.UnmuteBotResponse], error) {
-	return c.unmuteBot.CallUnary(ctx, req)
+func (c *conversationServiceClient) UnmuteBot(ctx context.Context, req *v1.UnmuteBotRequest) (*v1.UnmuteBotResponse, error) {
+	response, err := c.unmuteBot.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // SetBotEnabled calls baton.v1.ConversationService.SetBotEnabled.
-func (c *conversationServiceClient) SetBotEnabled(ctx context.Context, req *connect.Request[v1.SetBotEnabledRequest]) (*connect.Response[v1.SetBotEnabledResponse], error) {
-	return c.setBotEnabled.CallUnary(ctx, req)
+func (c *conversationServiceClient) SetBotEnabled(ctx context.Context, req *v1.SetBotEnabledRequest) (*v1.SetBotEnabledResponse, error) {
+	response, err := c.setBotEnabled.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ConversationServiceHandler is an implementation of the baton.v1.ConversationService service.
@@ -271,32 +319,32 @@ type ConversationServiceHandler interface {
 	// IngestMessage stores an inbound customer message, creating the contact and conversation
 	// on first contact. A repeat with the same channel message id stores nothing and returns the
 	// original.
-	IngestMessage(context.Context, *connect.Request[v1.IngestMessageRequest]) (*connect.Response[v1.IngestMessageResponse], error)
+	IngestMessage(context.Context, *v1.IngestMessageRequest) (*v1.IngestMessageResponse, error)
 	// SendMessage stores an outbound message from the calling bot or agent. Only the owner may
 	// send; a stale expected_epoch or a non-owner fails with FAILED_PRECONDITION.
-	SendMessage(context.Context, *connect.Request[v1.SendMessageRequest]) (*connect.Response[v1.SendMessageResponse], error)
+	SendMessage(context.Context, *v1.SendMessageRequest) (*v1.SendMessageResponse, error)
 	// GetConversation returns one conversation.
-	GetConversation(context.Context, *connect.Request[v1.GetConversationRequest]) (*connect.Response[v1.GetConversationResponse], error)
+	GetConversation(context.Context, *v1.GetConversationRequest) (*v1.GetConversationResponse, error)
 	// ListConversations lists conversations matching a filter, most recently active first.
-	ListConversations(context.Context, *connect.Request[v1.ListConversationsRequest]) (*connect.Response[v1.ListConversationsResponse], error)
+	ListConversations(context.Context, *v1.ListConversationsRequest) (*v1.ListConversationsResponse, error)
 	// UpdateConversation sets a conversation's status, language and tags.
-	UpdateConversation(context.Context, *connect.Request[v1.UpdateConversationRequest]) (*connect.Response[v1.UpdateConversationResponse], error)
+	UpdateConversation(context.Context, *v1.UpdateConversationRequest) (*v1.UpdateConversationResponse, error)
 	// CloseConversation ends a conversation: any engagement is released and nobody owns it
 	// until the customer writes again.
-	CloseConversation(context.Context, *connect.Request[v1.CloseConversationRequest]) (*connect.Response[v1.CloseConversationResponse], error)
+	CloseConversation(context.Context, *v1.CloseConversationRequest) (*v1.CloseConversationResponse, error)
 	// ListMessages lists a conversation's messages, oldest first.
-	ListMessages(context.Context, *connect.Request[v1.ListMessagesRequest]) (*connect.Response[v1.ListMessagesResponse], error)
+	ListMessages(context.Context, *v1.ListMessagesRequest) (*v1.ListMessagesResponse, error)
 	// GetContact returns one contact.
-	GetContact(context.Context, *connect.Request[v1.GetContactRequest]) (*connect.Response[v1.GetContactResponse], error)
+	GetContact(context.Context, *v1.GetContactRequest) (*v1.GetContactResponse, error)
 	// ListContacts lists or searches contacts.
-	ListContacts(context.Context, *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error)
+	ListContacts(context.Context, *v1.ListContactsRequest) (*v1.ListContactsResponse, error)
 	// MuteBot silences the bot for a conversation or for every conversation of a contact until
 	// the mute expires. A muted bot cannot send and cannot own.
-	MuteBot(context.Context, *connect.Request[v1.MuteBotRequest]) (*connect.Response[v1.MuteBotResponse], error)
+	MuteBot(context.Context, *v1.MuteBotRequest) (*v1.MuteBotResponse, error)
 	// UnmuteBot lifts a mute before it expires.
-	UnmuteBot(context.Context, *connect.Request[v1.UnmuteBotRequest]) (*connect.Response[v1.UnmuteBotResponse], error)
+	UnmuteBot(context.Context, *v1.UnmuteBotRequest) (*v1.UnmuteBotResponse, error)
 	// SetBotEnabled turns the bot off or on for one conversation, with no expiry.
-	SetBotEnabled(context.Context, *connect.Request[v1.SetBotEnabledRequest]) (*connect.Response[v1.SetBotEnabledResponse], error)
+	SetBotEnabled(context.Context, *v1.SetBotEnabledRequest) (*v1.SetBotEnabledResponse, error)
 }
 
 // NewConversationServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -306,73 +354,73 @@ type ConversationServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	conversationServiceMethods := v1.File_baton_v1_conversation_proto.Services().ByName("ConversationService").Methods()
-	conversationServiceIngestMessageHandler := connect.NewUnaryHandler(
+	conversationServiceIngestMessageHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceIngestMessageProcedure,
 		svc.IngestMessage,
 		connect.WithSchema(conversationServiceMethods.ByName("IngestMessage")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceSendMessageHandler := connect.NewUnaryHandler(
+	conversationServiceSendMessageHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceSendMessageProcedure,
 		svc.SendMessage,
 		connect.WithSchema(conversationServiceMethods.ByName("SendMessage")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceGetConversationHandler := connect.NewUnaryHandler(
+	conversationServiceGetConversationHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceGetConversationProcedure,
 		svc.GetConversation,
 		connect.WithSchema(conversationServiceMethods.ByName("GetConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceListConversationsHandler := connect.NewUnaryHandler(
+	conversationServiceListConversationsHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceListConversationsProcedure,
 		svc.ListConversations,
 		connect.WithSchema(conversationServiceMethods.ByName("ListConversations")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceUpdateConversationHandler := connect.NewUnaryHandler(
+	conversationServiceUpdateConversationHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceUpdateConversationProcedure,
 		svc.UpdateConversation,
 		connect.WithSchema(conversationServiceMethods.ByName("UpdateConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceCloseConversationHandler := connect.NewUnaryHandler(
+	conversationServiceCloseConversationHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceCloseConversationProcedure,
 		svc.CloseConversation,
 		connect.WithSchema(conversationServiceMethods.ByName("CloseConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceListMessagesHandler := connect.NewUnaryHandler(
+	conversationServiceListMessagesHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceListMessagesProcedure,
 		svc.ListMessages,
 		connect.WithSchema(conversationServiceMethods.ByName("ListMessages")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceGetContactHandler := connect.NewUnaryHandler(
+	conversationServiceGetContactHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceGetContactProcedure,
 		svc.GetContact,
 		connect.WithSchema(conversationServiceMethods.ByName("GetContact")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceListContactsHandler := connect.NewUnaryHandler(
+	conversationServiceListContactsHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceListContactsProcedure,
 		svc.ListContacts,
 		connect.WithSchema(conversationServiceMethods.ByName("ListContacts")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceMuteBotHandler := connect.NewUnaryHandler(
+	conversationServiceMuteBotHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceMuteBotProcedure,
 		svc.MuteBot,
 		connect.WithSchema(conversationServiceMethods.ByName("MuteBot")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceUnmuteBotHandler := connect.NewUnaryHandler(
+	conversationServiceUnmuteBotHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceUnmuteBotProcedure,
 		svc.UnmuteBot,
 		connect.WithSchema(conversationServiceMethods.ByName("UnmuteBot")),
 		connect.WithHandlerOptions(opts...),
 	)
-	conversationServiceSetBotEnabledHandler := connect.NewUnaryHandler(
+	conversationServiceSetBotEnabledHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceSetBotEnabledProcedure,
 		svc.SetBotEnabled,
 		connect.WithSchema(conversationServiceMethods.ByName("SetBotEnabled")),
@@ -413,50 +461,50 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 // UnimplementedConversationServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedConversationServiceHandler struct{}
 
-func (UnimplementedConversationServiceHandler) IngestMessage(context.Context, *connect.Request[v1.IngestMessageRequest]) (*connect.Response[v1.IngestMessageResponse], error) {
+func (UnimplementedConversationServiceHandler) IngestMessage(context.Context, *v1.IngestMessageRequest) (*v1.IngestMessageResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.IngestMessage is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) SendMessage(context.Context, *connect.Request[v1.SendMessageRequest]) (*connect.Response[v1.SendMessageResponse], error) {
+func (UnimplementedConversationServiceHandler) SendMessage(context.Context, *v1.SendMessageRequest) (*v1.SendMessageResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.SendMessage is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) GetConversation(context.Context, *connect.Request[v1.GetConversationRequest]) (*connect.Response[v1.GetConversationResponse], error) {
+func (UnimplementedConversationServiceHandler) GetConversation(context.Context, *v1.GetConversationRequest) (*v1.GetConversationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.GetConversation is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) ListConversations(context.Context, *connect.Request[v1.ListConversationsRequest]) (*connect.Response[v1.ListConversationsResponse], error) {
+func (UnimplementedConversationServiceHandler) ListConversations(context.Context, *v1.ListConversationsRequest) (*v1.ListConversationsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.ListConversations is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) UpdateConversation(context.Context, *connect.Request[v1.UpdateConversationRequest]) (*connect.Response[v1.UpdateConversationResponse], error) {
+func (UnimplementedConversationServiceHandler) UpdateConversation(context.Context, *v1.UpdateConversationRequest) (*v1.UpdateConversationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.UpdateConversation is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) CloseConversation(context.Context, *connect.Request[v1.CloseConversationRequest]) (*connect.Response[v1.CloseConversationResponse], error) {
+func (UnimplementedConversationServiceHandler) CloseConversation(context.Context, *v1.CloseConversationRequest) (*v1.CloseConversationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.CloseConversation is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) ListMessages(context.Context, *connect.Request[v1.ListMessagesRequest]) (*connect.Response[v1.ListMessagesResponse], error) {
+func (UnimplementedConversationServiceHandler) ListMessages(context.Context, *v1.ListMessagesRequest) (*v1.ListMessagesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.ListMessages is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) GetContact(context.Context, *connect.Request[v1.GetContactRequest]) (*connect.Response[v1.GetContactResponse], error) {
+func (UnimplementedConversationServiceHandler) GetContact(context.Context, *v1.GetContactRequest) (*v1.GetContactResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.GetContact is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) ListContacts(context.Context, *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error) {
+func (UnimplementedConversationServiceHandler) ListContacts(context.Context, *v1.ListContactsRequest) (*v1.ListContactsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.ListContacts is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) MuteBot(context.Context, *connect.Request[v1.MuteBotRequest]) (*connect.Response[v1.MuteBotResponse], error) {
+func (UnimplementedConversationServiceHandler) MuteBot(context.Context, *v1.MuteBotRequest) (*v1.MuteBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.MuteBot is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) UnmuteBot(context.Context, *connect.Request[v1.UnmuteBotRequest]) (*connect.Response[v1.UnmuteBotResponse], error) {
+func (UnimplementedConversationServiceHandler) UnmuteBot(context.Context, *v1.UnmuteBotRequest) (*v1.UnmuteBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.UnmuteBot is not implemented"))
 }
 
-func (UnimplementedConversationServiceHandler) SetBotEnabled(context.Context, *connect.Request[v1.SetBotEnabledRequest]) (*connect.Response[v1.SetBotEnabledResponse], error) {
+func (UnimplementedConversationServiceHandler) SetBotEnabled(context.Context, *v1.SetBotEnabledRequest) (*v1.SetBotEnabledResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.SetBotEnabled is not implemented"))
 }

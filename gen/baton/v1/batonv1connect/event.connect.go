@@ -43,9 +43,9 @@ const (
 type EventServiceClient interface {
 	// Subscribe streams events in sequence order, from a cursor or from now, and keeps the
 	// stream open for new ones. Resuming with the last sequence seen never skips or repeats.
-	Subscribe(context.Context, *connect.Request[v1.SubscribeRequest]) (*connect.ServerStreamForClient[v1.SubscribeResponse], error)
+	Subscribe(context.Context, *v1.SubscribeRequest) (*connect.ServerStreamForClient[v1.SubscribeResponse], error)
 	// ListEvents returns a page of stored events in sequence order.
-	ListEvents(context.Context, *connect.Request[v1.ListEventsRequest]) (*connect.Response[v1.ListEventsResponse], error)
+	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
 }
 
 // NewEventServiceClient constructs a client for the baton.v1.EventService service. By default, it
@@ -81,22 +81,26 @@ type eventServiceClient struct {
 }
 
 // Subscribe calls baton.v1.EventService.Subscribe.
-func (c *eventServiceClient) Subscribe(ctx context.Context, req *connect.Request[v1.SubscribeRequest]) (*connect.ServerStreamForClient[v1.SubscribeResponse], error) {
-	return c.subscribe.CallServerStream(ctx, req)
+func (c *eventServiceClient) Subscribe(ctx context.Context, req *v1.SubscribeRequest) (*connect.ServerStreamForClient[v1.SubscribeResponse], error) {
+	return c.subscribe.CallServerStream(ctx, connect.NewRequest(req))
 }
 
 // ListEvents calls baton.v1.EventService.ListEvents.
-func (c *eventServiceClient) ListEvents(ctx context.Context, req *connect.Request[v1.ListEventsRequest]) (*connect.Response[v1.ListEventsResponse], error) {
-	return c.listEvents.CallUnary(ctx, req)
+func (c *eventServiceClient) ListEvents(ctx context.Context, req *v1.ListEventsRequest) (*v1.ListEventsResponse, error) {
+	response, err := c.listEvents.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // EventServiceHandler is an implementation of the baton.v1.EventService service.
 type EventServiceHandler interface {
 	// Subscribe streams events in sequence order, from a cursor or from now, and keeps the
 	// stream open for new ones. Resuming with the last sequence seen never skips or repeats.
-	Subscribe(context.Context, *connect.Request[v1.SubscribeRequest], *connect.ServerStream[v1.SubscribeResponse]) error
+	Subscribe(context.Context, *v1.SubscribeRequest, *connect.ServerStream[v1.SubscribeResponse]) error
 	// ListEvents returns a page of stored events in sequence order.
-	ListEvents(context.Context, *connect.Request[v1.ListEventsRequest]) (*connect.Response[v1.ListEventsResponse], error)
+	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
 }
 
 // NewEventServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -106,13 +110,13 @@ type EventServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewEventServiceHandler(svc EventServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	eventServiceMethods := v1.File_baton_v1_event_proto.Services().ByName("EventService").Methods()
-	eventServiceSubscribeHandler := connect.NewServerStreamHandler(
+	eventServiceSubscribeHandler := connect.NewServerStreamHandlerSimple(
 		EventServiceSubscribeProcedure,
 		svc.Subscribe,
 		connect.WithSchema(eventServiceMethods.ByName("Subscribe")),
 		connect.WithHandlerOptions(opts...),
 	)
-	eventServiceListEventsHandler := connect.NewUnaryHandler(
+	eventServiceListEventsHandler := connect.NewUnaryHandlerSimple(
 		EventServiceListEventsProcedure,
 		svc.ListEvents,
 		connect.WithSchema(eventServiceMethods.ByName("ListEvents")),
@@ -133,10 +137,10 @@ func NewEventServiceHandler(svc EventServiceHandler, opts ...connect.HandlerOpti
 // UnimplementedEventServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedEventServiceHandler struct{}
 
-func (UnimplementedEventServiceHandler) Subscribe(context.Context, *connect.Request[v1.SubscribeRequest], *connect.ServerStream[v1.SubscribeResponse]) error {
+func (UnimplementedEventServiceHandler) Subscribe(context.Context, *v1.SubscribeRequest, *connect.ServerStream[v1.SubscribeResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.EventService.Subscribe is not implemented"))
 }
 
-func (UnimplementedEventServiceHandler) ListEvents(context.Context, *connect.Request[v1.ListEventsRequest]) (*connect.Response[v1.ListEventsResponse], error) {
+func (UnimplementedEventServiceHandler) ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.EventService.ListEvents is not implemented"))
 }

@@ -68,27 +68,27 @@ const (
 type HandoverServiceClient interface {
 	// Handoff passes a bot-owned conversation to humans. When no agent can take it the bot keeps
 	// it and the returned handover is FAILED with the reason, unless queue_anyway is set.
-	Handoff(context.Context, *connect.Request[v1.HandoffRequest]) (*connect.Response[v1.HandoffResponse], error)
+	Handoff(context.Context, *v1.HandoffRequest) (*v1.HandoffResponse, error)
 	// AcceptHandover makes the calling agent the owner of a waiting conversation. When several
 	// agents accept at once exactly one wins; the others get FAILED_PRECONDITION.
-	AcceptHandover(context.Context, *connect.Request[v1.AcceptHandoverRequest]) (*connect.Response[v1.AcceptHandoverResponse], error)
+	AcceptHandover(context.Context, *v1.AcceptHandoverRequest) (*v1.AcceptHandoverResponse, error)
 	// DeclineHandover refuses an offer; the conversation is offered to the next agent.
-	DeclineHandover(context.Context, *connect.Request[v1.DeclineHandoverRequest]) (*connect.Response[v1.DeclineHandoverResponse], error)
+	DeclineHandover(context.Context, *v1.DeclineHandoverRequest) (*v1.DeclineHandoverResponse, error)
 	// CancelHandover withdraws a waiting handover; the conversation returns to its default owner.
-	CancelHandover(context.Context, *connect.Request[v1.CancelHandoverRequest]) (*connect.Response[v1.CancelHandoverResponse], error)
+	CancelHandover(context.Context, *v1.CancelHandoverRequest) (*v1.CancelHandoverResponse, error)
 	// Handback ends the calling agent's engagement; the bot owns the conversation again.
-	Handback(context.Context, *connect.Request[v1.HandbackRequest]) (*connect.Response[v1.HandbackResponse], error)
+	Handback(context.Context, *v1.HandbackRequest) (*v1.HandbackResponse, error)
 	// Takeover makes the calling agent the owner at once, whoever owned it. Agents may take over
 	// from the bot or a queue; only supervisors may take over from another agent.
-	Takeover(context.Context, *connect.Request[v1.TakeoverRequest]) (*connect.Response[v1.TakeoverResponse], error)
+	Takeover(context.Context, *v1.TakeoverRequest) (*v1.TakeoverResponse, error)
 	// Transfer passes an engaged conversation to another queue, skill, role or agent.
-	Transfer(context.Context, *connect.Request[v1.TransferRequest]) (*connect.Response[v1.TransferResponse], error)
+	Transfer(context.Context, *v1.TransferRequest) (*v1.TransferResponse, error)
 	// GetHandover returns one handover.
-	GetHandover(context.Context, *connect.Request[v1.GetHandoverRequest]) (*connect.Response[v1.GetHandoverResponse], error)
+	GetHandover(context.Context, *v1.GetHandoverRequest) (*v1.GetHandoverResponse, error)
 	// ListHandovers lists handovers, newest first.
-	ListHandovers(context.Context, *connect.Request[v1.ListHandoversRequest]) (*connect.Response[v1.ListHandoversResponse], error)
+	ListHandovers(context.Context, *v1.ListHandoversRequest) (*v1.ListHandoversResponse, error)
 	// GetOwnershipTimeline returns every ownership period of a conversation, oldest first.
-	GetOwnershipTimeline(context.Context, *connect.Request[v1.GetOwnershipTimelineRequest]) (*connect.Response[v1.GetOwnershipTimelineResponse], error)
+	GetOwnershipTimeline(context.Context, *v1.GetOwnershipTimelineRequest) (*v1.GetOwnershipTimelineResponse, error)
 }
 
 // NewHandoverServiceClient constructs a client for the baton.v1.HandoverService service. By
@@ -180,80 +180,120 @@ type handoverServiceClient struct {
 }
 
 // Handoff calls baton.v1.HandoverService.Handoff.
-func (c *handoverServiceClient) Handoff(ctx context.Context, req *connect.Request[v1.HandoffRequest]) (*connect.Response[v1.HandoffResponse], error) {
-	return c.handoff.CallUnary(ctx, req)
+func (c *handoverServiceClient) Handoff(ctx context.Context, req *v1.HandoffRequest) (*v1.HandoffResponse, error) {
+	response, err := c.handoff.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // AcceptHandover calls baton.v1.HandoverService.AcceptHandover.
-func (c *handoverServiceClient) AcceptHandover(ctx context.Context, req *connect.Request[v1.AcceptHandoverRequest]) (*connect.Response[v1.AcceptHandoverResponse], error) {
-	return c.acceptHandover.CallUnary(ctx, req)
+func (c *handoverServiceClient) AcceptHandover(ctx context.Context, req *v1.AcceptHandoverRequest) (*v1.AcceptHandoverResponse, error) {
+	response, err := c.acceptHandover.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // DeclineHandover calls baton.v1.HandoverService.DeclineHandover.
-func (c *handoverServiceClient) DeclineHandover(ctx context.Context, req *connect.Request[v1.DeclineHandoverRequest]) (*connect.Response[v1.DeclineHandoverResponse], error) {
-	return c.declineHandover.CallUnary(ctx, req)
+func (c *handoverServiceClient) DeclineHandover(ctx context.Context, req *v1.DeclineHandoverRequest) (*v1.DeclineHandoverResponse, error) {
+	response, err := c.declineHandover.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // CancelHandover calls baton.v1.HandoverService.CancelHandover.
-func (c *handoverServiceClient) CancelHandover(ctx context.Context, req *connect.Request[v1.CancelHandoverRequest]) (*connect.Response[v1.CancelHandoverResponse], error) {
-	return c.cancelHandover.CallUnary(ctx, req)
+func (c *handoverServiceClient) CancelHandover(ctx context.Context, req *v1.CancelHandoverRequest) (*v1.CancelHandoverResponse, error) {
+	response, err := c.cancelHandover.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // Handback calls baton.v1.HandoverService.Handback.
-func (c *handoverServiceClient) Handback(ctx context.Context, req *connect.Request[v1.HandbackRequest]) (*connect.Response[v1.HandbackResponse], error) {
-	return c.handback.CallUnary(ctx, req)
+func (c *handoverServiceClient) Handback(ctx context.Context, req *v1.HandbackRequest) (*v1.HandbackResponse, error) {
+	response, err := c.handback.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // Takeover calls baton.v1.HandoverService.Takeover.
-func (c *handoverServiceClient) Takeover(ctx context.Context, req *connect.Request[v1.TakeoverRequest]) (*connect.Response[v1.TakeoverResponse], error) {
-	return c.takeover.CallUnary(ctx, req)
+func (c *handoverServiceClient) Takeover(ctx context.Context, req *v1.TakeoverRequest) (*v1.TakeoverResponse, error) {
+	response, err := c.takeover.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // Transfer calls baton.v1.HandoverService.Transfer.
-func (c *handoverServiceClient) Transfer(ctx context.Context, req *connect.Request[v1.TransferRequest]) (*connect.Response[v1.TransferResponse], error) {
-	return c.transfer.CallUnary(ctx, req)
+func (c *handoverServiceClient) Transfer(ctx context.Context, req *v1.TransferRequest) (*v1.TransferResponse, error) {
+	response, err := c.transfer.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetHandover calls baton.v1.HandoverService.GetHandover.
-func (c *handoverServiceClient) GetHandover(ctx context.Context, req *connect.Request[v1.GetHandoverRequest]) (*connect.Response[v1.GetHandoverResponse], error) {
-	return c.getHandover.CallUnary(ctx, req)
+func (c *handoverServiceClient) GetHandover(ctx context.Context, req *v1.GetHandoverRequest) (*v1.GetHandoverResponse, error) {
+	response, err := c.getHandover.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListHandovers calls baton.v1.HandoverService.ListHandovers.
-func (c *handoverServiceClient) ListHandovers(ctx context.Context, req *connect.Request[v1.ListHandoversRequest]) (*connect.Response[v1.ListHandoversResponse], error) {
-	return c.listHandovers.CallUnary(ctx, req)
+func (c *handoverServiceClient) ListHandovers(ctx context.Context, req *v1.ListHandoversRequest) (*v1.ListHandoversResponse, error) {
+	response, err := c.listHandovers.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetOwnershipTimeline calls baton.v1.HandoverService.GetOwnershipTimeline.
-func (c *handoverServiceClient) GetOwnershipTimeline(ctx context.Context, req *connect.Request[v1.GetOwnershipTimelineRequest]) (*connect.Response[v1.GetOwnershipTimelineResponse], error) {
-	return c.getOwnershipTimeline.CallUnary(ctx, req)
+func (c *handoverServiceClient) GetOwnershipTimeline(ctx context.Context, req *v1.GetOwnershipTimelineRequest) (*v1.GetOwnershipTimelineResponse, error) {
+	response, err := c.getOwnershipTimeline.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // HandoverServiceHandler is an implementation of the baton.v1.HandoverService service.
 type HandoverServiceHandler interface {
 	// Handoff passes a bot-owned conversation to humans. When no agent can take it the bot keeps
 	// it and the returned handover is FAILED with the reason, unless queue_anyway is set.
-	Handoff(context.Context, *connect.Request[v1.HandoffRequest]) (*connect.Response[v1.HandoffResponse], error)
+	Handoff(context.Context, *v1.HandoffRequest) (*v1.HandoffResponse, error)
 	// AcceptHandover makes the calling agent the owner of a waiting conversation. When several
 	// agents accept at once exactly one wins; the others get FAILED_PRECONDITION.
-	AcceptHandover(context.Context, *connect.Request[v1.AcceptHandoverRequest]) (*connect.Response[v1.AcceptHandoverResponse], error)
+	AcceptHandover(context.Context, *v1.AcceptHandoverRequest) (*v1.AcceptHandoverResponse, error)
 	// DeclineHandover refuses an offer; the conversation is offered to the next agent.
-	DeclineHandover(context.Context, *connect.Request[v1.DeclineHandoverRequest]) (*connect.Response[v1.DeclineHandoverResponse], error)
+	DeclineHandover(context.Context, *v1.DeclineHandoverRequest) (*v1.DeclineHandoverResponse, error)
 	// CancelHandover withdraws a waiting handover; the conversation returns to its default owner.
-	CancelHandover(context.Context, *connect.Request[v1.CancelHandoverRequest]) (*connect.Response[v1.CancelHandoverResponse], error)
+	CancelHandover(context.Context, *v1.CancelHandoverRequest) (*v1.CancelHandoverResponse, error)
 	// Handback ends the calling agent's engagement; the bot owns the conversation again.
-	Handback(context.Context, *connect.Request[v1.HandbackRequest]) (*connect.Response[v1.HandbackResponse], error)
+	Handback(context.Context, *v1.HandbackRequest) (*v1.HandbackResponse, error)
 	// Takeover makes the calling agent the owner at once, whoever owned it. Agents may take over
 	// from the bot or a queue; only supervisors may take over from another agent.
-	Takeover(context.Context, *connect.Request[v1.TakeoverRequest]) (*connect.Response[v1.TakeoverResponse], error)
+	Takeover(context.Context, *v1.TakeoverRequest) (*v1.TakeoverResponse, error)
 	// Transfer passes an engaged conversation to another queue, skill, role or agent.
-	Transfer(context.Context, *connect.Request[v1.TransferRequest]) (*connect.Response[v1.TransferResponse], error)
+	Transfer(context.Context, *v1.TransferRequest) (*v1.TransferResponse, error)
 	// GetHandover returns one handover.
-	GetHandover(context.Context, *connect.Request[v1.GetHandoverRequest]) (*connect.Response[v1.GetHandoverResponse], error)
+	GetHandover(context.Context, *v1.GetHandoverRequest) (*v1.GetHandoverResponse, error)
 	// ListHandovers lists handovers, newest first.
-	ListHandovers(context.Context, *connect.Request[v1.ListHandoversRequest]) (*connect.Response[v1.ListHandoversResponse], error)
+	ListHandovers(context.Context, *v1.ListHandoversRequest) (*v1.ListHandoversResponse, error)
 	// GetOwnershipTimeline returns every ownership period of a conversation, oldest first.
-	GetOwnershipTimeline(context.Context, *connect.Request[v1.GetOwnershipTimelineRequest]) (*connect.Response[v1.GetOwnershipTimelineResponse], error)
+	GetOwnershipTimeline(context.Context, *v1.GetOwnershipTimelineRequest) (*v1.GetOwnershipTimelineResponse, error)
 }
 
 // NewHandoverServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -263,61 +303,61 @@ type HandoverServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewHandoverServiceHandler(svc HandoverServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	handoverServiceMethods := v1.File_baton_v1_handover_proto.Services().ByName("HandoverService").Methods()
-	handoverServiceHandoffHandler := connect.NewUnaryHandler(
+	handoverServiceHandoffHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceHandoffProcedure,
 		svc.Handoff,
 		connect.WithSchema(handoverServiceMethods.ByName("Handoff")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceAcceptHandoverHandler := connect.NewUnaryHandler(
+	handoverServiceAcceptHandoverHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceAcceptHandoverProcedure,
 		svc.AcceptHandover,
 		connect.WithSchema(handoverServiceMethods.ByName("AcceptHandover")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceDeclineHandoverHandler := connect.NewUnaryHandler(
+	handoverServiceDeclineHandoverHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceDeclineHandoverProcedure,
 		svc.DeclineHandover,
 		connect.WithSchema(handoverServiceMethods.ByName("DeclineHandover")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceCancelHandoverHandler := connect.NewUnaryHandler(
+	handoverServiceCancelHandoverHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceCancelHandoverProcedure,
 		svc.CancelHandover,
 		connect.WithSchema(handoverServiceMethods.ByName("CancelHandover")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceHandbackHandler := connect.NewUnaryHandler(
+	handoverServiceHandbackHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceHandbackProcedure,
 		svc.Handback,
 		connect.WithSchema(handoverServiceMethods.ByName("Handback")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceTakeoverHandler := connect.NewUnaryHandler(
+	handoverServiceTakeoverHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceTakeoverProcedure,
 		svc.Takeover,
 		connect.WithSchema(handoverServiceMethods.ByName("Takeover")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceTransferHandler := connect.NewUnaryHandler(
+	handoverServiceTransferHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceTransferProcedure,
 		svc.Transfer,
 		connect.WithSchema(handoverServiceMethods.ByName("Transfer")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceGetHandoverHandler := connect.NewUnaryHandler(
+	handoverServiceGetHandoverHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceGetHandoverProcedure,
 		svc.GetHandover,
 		connect.WithSchema(handoverServiceMethods.ByName("GetHandover")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceListHandoversHandler := connect.NewUnaryHandler(
+	handoverServiceListHandoversHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceListHandoversProcedure,
 		svc.ListHandovers,
 		connect.WithSchema(handoverServiceMethods.ByName("ListHandovers")),
 		connect.WithHandlerOptions(opts...),
 	)
-	handoverServiceGetOwnershipTimelineHandler := connect.NewUnaryHandler(
+	handoverServiceGetOwnershipTimelineHandler := connect.NewUnaryHandlerSimple(
 		HandoverServiceGetOwnershipTimelineProcedure,
 		svc.GetOwnershipTimeline,
 		connect.WithSchema(handoverServiceMethods.ByName("GetOwnershipTimeline")),
@@ -354,42 +394,42 @@ func NewHandoverServiceHandler(svc HandoverServiceHandler, opts ...connect.Handl
 // UnimplementedHandoverServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedHandoverServiceHandler struct{}
 
-func (UnimplementedHandoverServiceHandler) Handoff(context.Context, *connect.Request[v1.HandoffRequest]) (*connect.Response[v1.HandoffResponse], error) {
+func (UnimplementedHandoverServiceHandler) Handoff(context.Context, *v1.HandoffRequest) (*v1.HandoffResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.Handoff is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) AcceptHandover(context.Context, *connect.Request[v1.AcceptHandoverRequest]) (*connect.Response[v1.AcceptHandoverResponse], error) {
+func (UnimplementedHandoverServiceHandler) AcceptHandover(context.Context, *v1.AcceptHandoverRequest) (*v1.AcceptHandoverResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.AcceptHandover is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) DeclineHandover(context.Context, *connect.Request[v1.DeclineHandoverRequest]) (*connect.Response[v1.DeclineHandoverResponse], error) {
+func (UnimplementedHandoverServiceHandler) DeclineHandover(context.Context, *v1.DeclineHandoverRequest) (*v1.DeclineHandoverResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.DeclineHandover is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) CancelHandover(context.Context, *connect.Request[v1.CancelHandoverRequest]) (*connect.Response[v1.CancelHandoverResponse], error) {
+func (UnimplementedHandoverServiceHandler) CancelHandover(context.Context, *v1.CancelHandoverRequest) (*v1.CancelHandoverResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.CancelHandover is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) Handback(context.Context, *connect.Request[v1.HandbackRequest]) (*connect.Response[v1.HandbackResponse], error) {
+func (UnimplementedHandoverServiceHandler) Handback(context.Context, *v1.HandbackRequest) (*v1.HandbackResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.Handback is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) Takeover(context.Context, *connect.Request[v1.TakeoverRequest]) (*connect.Response[v1.TakeoverResponse], error) {
+func (UnimplementedHandoverServiceHandler) Takeover(context.Context, *v1.TakeoverRequest) (*v1.TakeoverResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.Takeover is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) Transfer(context.Context, *connect.Request[v1.TransferRequest]) (*connect.Response[v1.TransferResponse], error) {
+func (UnimplementedHandoverServiceHandler) Transfer(context.Context, *v1.TransferRequest) (*v1.TransferResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.Transfer is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) GetHandover(context.Context, *connect.Request[v1.GetHandoverRequest]) (*connect.Response[v1.GetHandoverResponse], error) {
+func (UnimplementedHandoverServiceHandler) GetHandover(context.Context, *v1.GetHandoverRequest) (*v1.GetHandoverResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.GetHandover is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) ListHandovers(context.Context, *connect.Request[v1.ListHandoversRequest]) (*connect.Response[v1.ListHandoversResponse], error) {
+func (UnimplementedHandoverServiceHandler) ListHandovers(context.Context, *v1.ListHandoversRequest) (*v1.ListHandoversResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.ListHandovers is not implemented"))
 }
 
-func (UnimplementedHandoverServiceHandler) GetOwnershipTimeline(context.Context, *connect.Request[v1.GetOwnershipTimelineRequest]) (*connect.Response[v1.GetOwnershipTimelineResponse], error) {
+func (UnimplementedHandoverServiceHandler) GetOwnershipTimeline(context.Context, *v1.GetOwnershipTimelineRequest) (*v1.GetOwnershipTimelineResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.GetOwnershipTimeline is not implemented"))
 }

@@ -72,29 +72,29 @@ const (
 // RoutingServiceClient is a client for the baton.v1.RoutingService service.
 type RoutingServiceClient interface {
 	// CreateAgent registers an agent. It starts offline.
-	CreateAgent(context.Context, *connect.Request[v1.CreateAgentRequest]) (*connect.Response[v1.CreateAgentResponse], error)
+	CreateAgent(context.Context, *v1.CreateAgentRequest) (*v1.CreateAgentResponse, error)
 	// GetAgent returns one agent.
-	GetAgent(context.Context, *connect.Request[v1.GetAgentRequest]) (*connect.Response[v1.GetAgentResponse], error)
+	GetAgent(context.Context, *v1.GetAgentRequest) (*v1.GetAgentResponse, error)
 	// ListAgents lists agents, oldest first.
-	ListAgents(context.Context, *connect.Request[v1.ListAgentsRequest]) (*connect.Response[v1.ListAgentsResponse], error)
+	ListAgents(context.Context, *v1.ListAgentsRequest) (*v1.ListAgentsResponse, error)
 	// UpdateAgent changes the fields that are set in the request.
-	UpdateAgent(context.Context, *connect.Request[v1.UpdateAgentRequest]) (*connect.Response[v1.UpdateAgentResponse], error)
+	UpdateAgent(context.Context, *v1.UpdateAgentRequest) (*v1.UpdateAgentResponse, error)
 	// DeleteAgent deletes an agent that has no engagement.
-	DeleteAgent(context.Context, *connect.Request[v1.DeleteAgentRequest]) (*connect.Response[v1.DeleteAgentResponse], error)
+	DeleteAgent(context.Context, *v1.DeleteAgentRequest) (*v1.DeleteAgentResponse, error)
 	// SetPresence sets an agent's presence. Agents set their own; admins anyone's.
-	SetPresence(context.Context, *connect.Request[v1.SetPresenceRequest]) (*connect.Response[v1.SetPresenceResponse], error)
+	SetPresence(context.Context, *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error)
 	// Heartbeat keeps an online agent online; an agent whose heartbeats stop goes offline.
-	Heartbeat(context.Context, *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error)
+	Heartbeat(context.Context, *v1.HeartbeatRequest) (*v1.HeartbeatResponse, error)
 	// CreateQueue creates a queue.
-	CreateQueue(context.Context, *connect.Request[v1.CreateQueueRequest]) (*connect.Response[v1.CreateQueueResponse], error)
+	CreateQueue(context.Context, *v1.CreateQueueRequest) (*v1.CreateQueueResponse, error)
 	// GetQueue returns one queue.
-	GetQueue(context.Context, *connect.Request[v1.GetQueueRequest]) (*connect.Response[v1.GetQueueResponse], error)
+	GetQueue(context.Context, *v1.GetQueueRequest) (*v1.GetQueueResponse, error)
 	// ListQueues lists queues, oldest first.
-	ListQueues(context.Context, *connect.Request[v1.ListQueuesRequest]) (*connect.Response[v1.ListQueuesResponse], error)
+	ListQueues(context.Context, *v1.ListQueuesRequest) (*v1.ListQueuesResponse, error)
 	// UpdateQueue changes the fields that are set in the request.
-	UpdateQueue(context.Context, *connect.Request[v1.UpdateQueueRequest]) (*connect.Response[v1.UpdateQueueResponse], error)
+	UpdateQueue(context.Context, *v1.UpdateQueueRequest) (*v1.UpdateQueueResponse, error)
 	// DeleteQueue deletes a queue nothing waits in and no channel defaults to.
-	DeleteQueue(context.Context, *connect.Request[v1.DeleteQueueRequest]) (*connect.Response[v1.DeleteQueueResponse], error)
+	DeleteQueue(context.Context, *v1.DeleteQueueRequest) (*v1.DeleteQueueResponse, error)
 }
 
 // NewRoutingServiceClient constructs a client for the baton.v1.RoutingService service. By default,
@@ -200,91 +200,139 @@ type routingServiceClient struct {
 }
 
 // CreateAgent calls baton.v1.RoutingService.CreateAgent.
-func (c *routingServiceClient) CreateAgent(ctx context.Context, req *connect.Request[v1.CreateAgentRequest]) (*connect.Response[v1.CreateAgentResponse], error) {
-	return c.createAgent.CallUnary(ctx, req)
+func (c *routingServiceClient) CreateAgent(ctx context.Context, req *v1.CreateAgentRequest) (*v1.CreateAgentResponse, error) {
+	response, err := c.createAgent.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetAgent calls baton.v1.RoutingService.GetAgent.
-func (c *routingServiceClient) GetAgent(ctx context.Context, req *connect.Request[v1.GetAgentRequest]) (*connect.Response[v1.GetAgentResponse], error) {
-	return c.getAgent.CallUnary(ctx, req)
+func (c *routingServiceClient) GetAgent(ctx context.Context, req *v1.GetAgentRequest) (*v1.GetAgentResponse, error) {
+	response, err := c.getAgent.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListAgents calls baton.v1.RoutingService.ListAgents.
-func (c *routingServiceClient) ListAgents(ctx context.Context, req *connect.Request[v1.ListAgentsRequest]) (*connect.Response[v1.ListAgentsResponse], error) {
-	return c.listAgents.CallUnary(ctx, req)
+func (c *routingServiceClient) ListAgents(ctx context.Context, req *v1.ListAgentsRequest) (*v1.ListAgentsResponse, error) {
+	response, err := c.listAgents.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // UpdateAgent calls baton.v1.RoutingService.UpdateAgent.
-func (c *routingServiceClient) UpdateAgent(ctx context.Context, req *connect.Request[v1.UpdateAgentRequest]) (*connect.Response[v1.UpdateAgentResponse], error) {
-	return c.updateAgent.CallUnary(ctx, req)
+func (c *routingServiceClient) UpdateAgent(ctx context.Context, req *v1.UpdateAgentRequest) (*v1.UpdateAgentResponse, error) {
+	response, err := c.updateAgent.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // DeleteAgent calls baton.v1.RoutingService.DeleteAgent.
-func (c *routingServiceClient) DeleteAgent(ctx context.Context, req *connect.Request[v1.DeleteAgentRequest]) (*connect.Response[v1.DeleteAgentResponse], error) {
-	return c.deleteAgent.CallUnary(ctx, req)
+func (c *routingServiceClient) DeleteAgent(ctx context.Context, req *v1.DeleteAgentRequest) (*v1.DeleteAgentResponse, error) {
+	response, err := c.deleteAgent.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // SetPresence calls baton.v1.RoutingService.SetPresence.
-func (c *routingServiceClient) SetPresence(ctx context.Context, req *connect.Request[v1.SetPresenceRequest]) (*connect.Response[v1.SetPresenceResponse], error) {
-	return c.setPresence.CallUnary(ctx, req)
+func (c *routingServiceClient) SetPresence(ctx context.Context, req *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error) {
+	response, err := c.setPresence.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // Heartbeat calls baton.v1.RoutingService.Heartbeat.
-func (c *routingServiceClient) Heartbeat(ctx context.Context, req *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error) {
-	return c.heartbeat.CallUnary(ctx, req)
+func (c *routingServiceClient) Heartbeat(ctx context.Context, req *v1.HeartbeatRequest) (*v1.HeartbeatResponse, error) {
+	response, err := c.heartbeat.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // CreateQueue calls baton.v1.RoutingService.CreateQueue.
-func (c *routingServiceClient) CreateQueue(ctx context.Context, req *connect.Request[v1.CreateQueueRequest]) (*connect.Response[v1.CreateQueueResponse], error) {
-	return c.createQueue.CallUnary(ctx, req)
+func (c *routingServiceClient) CreateQueue(ctx context.Context, req *v1.CreateQueueRequest) (*v1.CreateQueueResponse, error) {
+	response, err := c.createQueue.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetQueue calls baton.v1.RoutingService.GetQueue.
-func (c *routingServiceClient) GetQueue(ctx context.Context, req *connect.Request[v1.GetQueueRequest]) (*connect.Response[v1.GetQueueResponse], error) {
-	return c.getQueue.CallUnary(ctx, req)
+func (c *routingServiceClient) GetQueue(ctx context.Context, req *v1.GetQueueRequest) (*v1.GetQueueResponse, error) {
+	response, err := c.getQueue.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ListQueues calls baton.v1.RoutingService.ListQueues.
-func (c *routingServiceClient) ListQueues(ctx context.Context, req *connect.Request[v1.ListQueuesRequest]) (*connect.Response[v1.ListQueuesResponse], error) {
-	return c.listQueues.CallUnary(ctx, req)
+func (c *routingServiceClient) ListQueues(ctx context.Context, req *v1.ListQueuesRequest) (*v1.ListQueuesResponse, error) {
+	response, err := c.listQueues.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // UpdateQueue calls baton.v1.RoutingService.UpdateQueue.
-func (c *routingServiceClient) UpdateQueue(ctx context.Context, req *connect.Request[v1.UpdateQueueRequest]) (*connect.Response[v1.UpdateQueueResponse], error) {
-	return c.updateQueue.CallUnary(ctx, req)
+func (c *routingServiceClient) UpdateQueue(ctx context.Context, req *v1.UpdateQueueRequest) (*v1.UpdateQueueResponse, error) {
+	response, err := c.updateQueue.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // DeleteQueue calls baton.v1.RoutingService.DeleteQueue.
-func (c *routingServiceClient) DeleteQueue(ctx context.Context, req *connect.Request[v1.DeleteQueueRequest]) (*connect.Response[v1.DeleteQueueResponse], error) {
-	return c.deleteQueue.CallUnary(ctx, req)
+func (c *routingServiceClient) DeleteQueue(ctx context.Context, req *v1.DeleteQueueRequest) (*v1.DeleteQueueResponse, error) {
+	response, err := c.deleteQueue.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // RoutingServiceHandler is an implementation of the baton.v1.RoutingService service.
 type RoutingServiceHandler interface {
 	// CreateAgent registers an agent. It starts offline.
-	CreateAgent(context.Context, *connect.Request[v1.CreateAgentRequest]) (*connect.Response[v1.CreateAgentResponse], error)
+	CreateAgent(context.Context, *v1.CreateAgentRequest) (*v1.CreateAgentResponse, error)
 	// GetAgent returns one agent.
-	GetAgent(context.Context, *connect.Request[v1.GetAgentRequest]) (*connect.Response[v1.GetAgentResponse], error)
+	GetAgent(context.Context, *v1.GetAgentRequest) (*v1.GetAgentResponse, error)
 	// ListAgents lists agents, oldest first.
-	ListAgents(context.Context, *connect.Request[v1.ListAgentsRequest]) (*connect.Response[v1.ListAgentsResponse], error)
+	ListAgents(context.Context, *v1.ListAgentsRequest) (*v1.ListAgentsResponse, error)
 	// UpdateAgent changes the fields that are set in the request.
-	UpdateAgent(context.Context, *connect.Request[v1.UpdateAgentRequest]) (*connect.Response[v1.UpdateAgentResponse], error)
+	UpdateAgent(context.Context, *v1.UpdateAgentRequest) (*v1.UpdateAgentResponse, error)
 	// DeleteAgent deletes an agent that has no engagement.
-	DeleteAgent(context.Context, *connect.Request[v1.DeleteAgentRequest]) (*connect.Response[v1.DeleteAgentResponse], error)
+	DeleteAgent(context.Context, *v1.DeleteAgentRequest) (*v1.DeleteAgentResponse, error)
 	// SetPresence sets an agent's presence. Agents set their own; admins anyone's.
-	SetPresence(context.Context, *connect.Request[v1.SetPresenceRequest]) (*connect.Response[v1.SetPresenceResponse], error)
+	SetPresence(context.Context, *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error)
 	// Heartbeat keeps an online agent online; an agent whose heartbeats stop goes offline.
-	Heartbeat(context.Context, *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error)
+	Heartbeat(context.Context, *v1.HeartbeatRequest) (*v1.HeartbeatResponse, error)
 	// CreateQueue creates a queue.
-	CreateQueue(context.Context, *connect.Request[v1.CreateQueueRequest]) (*connect.Response[v1.CreateQueueResponse], error)
+	CreateQueue(context.Context, *v1.CreateQueueRequest) (*v1.CreateQueueResponse, error)
 	// GetQueue returns one queue.
-	GetQueue(context.Context, *connect.Request[v1.GetQueueRequest]) (*connect.Response[v1.GetQueueResponse], error)
+	GetQueue(context.Context, *v1.GetQueueRequest) (*v1.GetQueueResponse, error)
 	// ListQueues lists queues, oldest first.
-	ListQueues(context.Context, *connect.Request[v1.ListQueuesRequest]) (*connect.Response[v1.ListQueuesResponse], error)
+	ListQueues(context.Context, *v1.ListQueuesRequest) (*v1.ListQueuesResponse, error)
 	// UpdateQueue changes the fields that are set in the request.
-	UpdateQueue(context.Context, *connect.Request[v1.UpdateQueueRequest]) (*connect.Response[v1.UpdateQueueResponse], error)
+	UpdateQueue(context.Context, *v1.UpdateQueueRequest) (*v1.UpdateQueueResponse, error)
 	// DeleteQueue deletes a queue nothing waits in and no channel defaults to.
-	DeleteQueue(context.Context, *connect.Request[v1.DeleteQueueRequest]) (*connect.Response[v1.DeleteQueueResponse], error)
+	DeleteQueue(context.Context, *v1.DeleteQueueRequest) (*v1.DeleteQueueResponse, error)
 }
 
 // NewRoutingServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -294,73 +342,73 @@ type RoutingServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewRoutingServiceHandler(svc RoutingServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	routingServiceMethods := v1.File_baton_v1_routing_proto.Services().ByName("RoutingService").Methods()
-	routingServiceCreateAgentHandler := connect.NewUnaryHandler(
+	routingServiceCreateAgentHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceCreateAgentProcedure,
 		svc.CreateAgent,
 		connect.WithSchema(routingServiceMethods.ByName("CreateAgent")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceGetAgentHandler := connect.NewUnaryHandler(
+	routingServiceGetAgentHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceGetAgentProcedure,
 		svc.GetAgent,
 		connect.WithSchema(routingServiceMethods.ByName("GetAgent")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceListAgentsHandler := connect.NewUnaryHandler(
+	routingServiceListAgentsHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceListAgentsProcedure,
 		svc.ListAgents,
 		connect.WithSchema(routingServiceMethods.ByName("ListAgents")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceUpdateAgentHandler := connect.NewUnaryHandler(
+	routingServiceUpdateAgentHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceUpdateAgentProcedure,
 		svc.UpdateAgent,
 		connect.WithSchema(routingServiceMethods.ByName("UpdateAgent")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceDeleteAgentHandler := connect.NewUnaryHandler(
+	routingServiceDeleteAgentHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceDeleteAgentProcedure,
 		svc.DeleteAgent,
 		connect.WithSchema(routingServiceMethods.ByName("DeleteAgent")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceSetPresenceHandler := connect.NewUnaryHandler(
+	routingServiceSetPresenceHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceSetPresenceProcedure,
 		svc.SetPresence,
 		connect.WithSchema(routingServiceMethods.ByName("SetPresence")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceHeartbeatHandler := connect.NewUnaryHandler(
+	routingServiceHeartbeatHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceHeartbeatProcedure,
 		svc.Heartbeat,
 		connect.WithSchema(routingServiceMethods.ByName("Heartbeat")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceCreateQueueHandler := connect.NewUnaryHandler(
+	routingServiceCreateQueueHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceCreateQueueProcedure,
 		svc.CreateQueue,
 		connect.WithSchema(routingServiceMethods.ByName("CreateQueue")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceGetQueueHandler := connect.NewUnaryHandler(
+	routingServiceGetQueueHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceGetQueueProcedure,
 		svc.GetQueue,
 		connect.WithSchema(routingServiceMethods.ByName("GetQueue")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceListQueuesHandler := connect.NewUnaryHandler(
+	routingServiceListQueuesHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceListQueuesProcedure,
 		svc.ListQueues,
 		connect.WithSchema(routingServiceMethods.ByName("ListQueues")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceUpdateQueueHandler := connect.NewUnaryHandler(
+	routingServiceUpdateQueueHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceUpdateQueueProcedure,
 		svc.UpdateQueue,
 		connect.WithSchema(routingServiceMethods.ByName("UpdateQueue")),
 		connect.WithHandlerOptions(opts...),
 	)
-	routingServiceDeleteQueueHandler := connect.NewUnaryHandler(
+	routingServiceDeleteQueueHandler := connect.NewUnaryHandlerSimple(
 		RoutingServiceDeleteQueueProcedure,
 		svc.DeleteQueue,
 		connect.WithSchema(routingServiceMethods.ByName("DeleteQueue")),
@@ -401,50 +449,50 @@ func NewRoutingServiceHandler(svc RoutingServiceHandler, opts ...connect.Handler
 // UnimplementedRoutingServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedRoutingServiceHandler struct{}
 
-func (UnimplementedRoutingServiceHandler) CreateAgent(context.Context, *connect.Request[v1.CreateAgentRequest]) (*connect.Response[v1.CreateAgentResponse], error) {
+func (UnimplementedRoutingServiceHandler) CreateAgent(context.Context, *v1.CreateAgentRequest) (*v1.CreateAgentResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.CreateAgent is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) GetAgent(context.Context, *connect.Request[v1.GetAgentRequest]) (*connect.Response[v1.GetAgentResponse], error) {
+func (UnimplementedRoutingServiceHandler) GetAgent(context.Context, *v1.GetAgentRequest) (*v1.GetAgentResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.GetAgent is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) ListAgents(context.Context, *connect.Request[v1.ListAgentsRequest]) (*connect.Response[v1.ListAgentsResponse], error) {
+func (UnimplementedRoutingServiceHandler) ListAgents(context.Context, *v1.ListAgentsRequest) (*v1.ListAgentsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.ListAgents is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) UpdateAgent(context.Context, *connect.Request[v1.UpdateAgentRequest]) (*connect.Response[v1.UpdateAgentResponse], error) {
+func (UnimplementedRoutingServiceHandler) UpdateAgent(context.Context, *v1.UpdateAgentRequest) (*v1.UpdateAgentResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.UpdateAgent is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) DeleteAgent(context.Context, *connect.Request[v1.DeleteAgentRequest]) (*connect.Response[v1.DeleteAgentResponse], error) {
+func (UnimplementedRoutingServiceHandler) DeleteAgent(context.Context, *v1.DeleteAgentRequest) (*v1.DeleteAgentResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.DeleteAgent is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) SetPresence(context.Context, *connect.Request[v1.SetPresenceRequest]) (*connect.Response[v1.SetPresenceResponse], error) {
+func (UnimplementedRoutingServiceHandler) SetPresence(context.Context, *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.SetPresence is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) Heartbeat(context.Context, *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error) {
+func (UnimplementedRoutingServiceHandler) Heartbeat(context.Context, *v1.HeartbeatRequest) (*v1.HeartbeatResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.Heartbeat is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) CreateQueue(context.Context, *connect.Request[v1.CreateQueueRequest]) (*connect.Response[v1.CreateQueueResponse], error) {
+func (UnimplementedRoutingServiceHandler) CreateQueue(context.Context, *v1.CreateQueueRequest) (*v1.CreateQueueResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.CreateQueue is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) GetQueue(context.Context, *connect.Request[v1.GetQueueRequest]) (*connect.Response[v1.GetQueueResponse], error) {
+func (UnimplementedRoutingServiceHandler) GetQueue(context.Context, *v1.GetQueueRequest) (*v1.GetQueueResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.GetQueue is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) ListQueues(context.Context, *connect.Request[v1.ListQueuesRequest]) (*connect.Response[v1.ListQueuesResponse], error) {
+func (UnimplementedRoutingServiceHandler) ListQueues(context.Context, *v1.ListQueuesRequest) (*v1.ListQueuesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.ListQueues is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) UpdateQueue(context.Context, *connect.Request[v1.UpdateQueueRequest]) (*connect.Response[v1.UpdateQueueResponse], error) {
+func (UnimplementedRoutingServiceHandler) UpdateQueue(context.Context, *v1.UpdateQueueRequest) (*v1.UpdateQueueResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.UpdateQueue is not implemented"))
 }
 
-func (UnimplementedRoutingServiceHandler) DeleteQueue(context.Context, *connect.Request[v1.DeleteQueueRequest]) (*connect.Response[v1.DeleteQueueResponse], error) {
+func (UnimplementedRoutingServiceHandler) DeleteQueue(context.Context, *v1.DeleteQueueRequest) (*v1.DeleteQueueResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.DeleteQueue is not implemented"))
 }

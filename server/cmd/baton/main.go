@@ -1,0 +1,257 @@
+// Command baton runs the Baton server and its admin tasks.
+//
+//	baton serve                 start the server
+//	baton migrate               apply database migrations and exit
+//	baton keys create|list|delete   manage API keys directly in the database
+//
+// Every flag can also be set with a BATON_* environment variable; flags win.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/serve"
+	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/store/sqlite"
+	"github.com/batonhq/baton/server/telemetry"
+)
+
+const usage = `baton — the bot↔human handover control plane
+
+Usage:
+  baton serve   [flags]   start the server (Connect, gRPC and gRPC-Web on one port)
+  baton migrate [flags]   apply database migrations and exit
+  baton keys create --role admin|bot|agent|service [--subject ID] [--name NAME] [flags]
+  baton keys list   [flags]
+  baton keys delete KEY_ID [flags]
+
+Run "baton COMMAND -h" for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "baton:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// storeFlags are the flags every command shares: where the data lives.
+type storeFlags struct{ dataDir string }
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", env("BATON_DATA_DIR", "data"),
+		"directory of the embedded SQLite database, created if missing (env BATON_DATA_DIR)")
+}
+
+func (f *storeFlags) path() (string, error) {
+	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+		return "", err
+	}
+	return filepath.Join(f.dataDir, "baton.db"), nil
+}
+
+func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
+	path, err := f.path()
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, path)
+}
+
+func env(name, fallback string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return fallback
+}
+
+func envDuration(name string, fallback time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return fallback
+}
+
+func newFlagSet(name string, stderr io.Writer, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "%s\nFlags:\n", help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr, "Usage: baton serve [flags]\n\nStarts Baton. Tracing follows the standard OTEL_* variables and is off by default.")
+	var sf storeFlags
+	sf.register(fs)
+	listen := fs.String("listen", env("BATON_LISTEN", "127.0.0.1:8080"), "address to listen on (env BATON_LISTEN)")
+	origins := fs.String("allowed-origins", env("BATON_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed by CORS, or * (env BATON_ALLOWED_ORIGINS)")
+	heartbeat := fs.Duration("heartbeat-timeout", envDuration("BATON_HEARTBEAT_TIMEOUT", app.DefaultHeartbeatTimeout), "agents without a heartbeat for this long go offline (env BATON_HEARTBEAT_TIMEOUT)")
+	grace := fs.Duration("shutdown-grace", envDuration("BATON_SHUTDOWN_GRACE", 10*time.Second), "how long shutdown waits for requests in flight (env BATON_SHUTDOWN_GRACE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tp, shutdownTracing, err := telemetry.Setup(ctx)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(context.Background())
+	srv, err := serve.New(ctx, serve.Config{
+		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: splitList(*origins),
+	})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	slog.Info("baton serving", "address", l.Addr().String(), "data_dir", sf.dataDir)
+	return srv.Serve(ctx, l, *grace)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("migrate", stderr, "Usage: baton migrate [flags]\n\nApplies the embedded database migrations and exits.")
+	var sf storeFlags
+	sf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path, err := sf.path()
+	if err != nil {
+		return err
+	}
+	if err := sqlite.Migrate(ctx, path); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrated", path)
+	return nil
+}
+
+// operator is the principal of the command line: whoever can open the database is an admin.
+var operator = domain.Principal{Role: domain.PrincipalAdmin, KeyID: "cli"}
+
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("keys needs a subcommand: create, list or delete")
+	}
+	fs := newFlagSet("keys "+args[0], stderr, usage)
+	var sf storeFlags
+	sf.register(fs)
+	role := fs.String("role", "", "admin, bot, agent or service (create)")
+	subject := fs.String("subject", "", "the bot or agent id, for bot and agent keys (create)")
+	name := fs.String("name", "", "a name for the key (create)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a := app.New(app.Config{Store: st})
+	switch args[0] {
+	case "create":
+		return createKey(ctx, a, *name, domain.Role(*role), *subject, stdout)
+	case "list":
+		return listKeys(ctx, a, stdout)
+	case "delete":
+		if fs.NArg() != 1 {
+			return errors.New("keys delete needs one KEY_ID")
+		}
+		return a.DeleteAPIKey(ctx, operator, fs.Arg(0))
+	}
+	return fmt.Errorf("unknown keys subcommand %q", args[0])
+}
+
+func createKey(ctx context.Context, a *app.App, name string, role domain.Role, subject string, stdout io.Writer) error {
+	switch role {
+	case domain.PrincipalAdmin, domain.PrincipalService:
+		if subject != "" {
+			return fmt.Errorf("%s keys take no --subject", role)
+		}
+	case domain.PrincipalBot, domain.PrincipalAgent:
+		if subject == "" {
+			return fmt.Errorf("%s keys need --subject (the %s id)", role, role)
+		}
+	default:
+		return errors.New("--role must be admin, bot, agent or service")
+	}
+	_, secret, err := a.CreateAPIKey(ctx, operator, name, role, subject)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func listKeys(ctx context.Context, a *app.App, stdout io.Writer) error {
+	page := store.Page{Size: 1000}
+	for {
+		keys, next, err := a.ListAPIKeys(ctx, operator, page)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", k.ID, k.Role, k.SubjectID, k.DisplayName)
+		}
+		if next == "" {
+			return nil
+		}
+		page.Cursor = next
+	}
+}

@@ -1,0 +1,83 @@
+package rpc
+
+import (
+	"context"
+
+	"connectrpc.com/connect"
+
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
+	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/events"
+	"github.com/batonhq/baton/server/store"
+)
+
+var _ batonv1connect.EventServiceHandler = Handlers{}
+
+// Subscribe implements EventServiceHandler.
+func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, stream *connect.ServerStream[batonv1.SubscribeResponse]) error {
+	p := principal(ctx)
+	f, err := app.ScopeEvents(p, eventFilter(req.GetFilter()))
+	if err != nil {
+		return toConnect(ctx, err)
+	}
+	after := req.GetAfterSequence()
+	if req.AfterSequence == nil {
+		if after, err = events.Head(ctx, h.App.Store()); err != nil {
+			return toConnect(ctx, err)
+		}
+	}
+	// Send the headers now, so a client knows it is subscribed before the first event.
+	if err := stream.Send(nil); err != nil {
+		return err
+	}
+	err = events.Stream(ctx, h.App.Store(), h.Broker, after, f, func(batch []domain.Event) error {
+		res := &batonv1.SubscribeResponse{Cursor: batch[len(batch)-1].Sequence}
+		for _, e := range batch {
+			pe, err := eventToProto(e)
+			if err != nil {
+				return err
+			}
+			res.Events = append(res.Events, &batonv1.SubscribedEvent{Event: pe, Responsible: responsible(p, e)})
+		}
+		return stream.Send(res)
+	})
+	return toConnect(ctx, err)
+}
+
+// responsible tells a bot whether it owns the conversation the event is about; every other
+// subscriber is an observer and is flagged responsible only for its own bot-less view.
+func responsible(p domain.Principal, e domain.Event) bool {
+	if p.Role != domain.PrincipalBot {
+		return true
+	}
+	return e.Owner == domain.BotOwner(p.SubjectID)
+}
+
+func eventFilter(f *batonv1.EventFilter) store.EventFilter {
+	return store.EventFilter{
+		ConversationID: f.GetConversationId(),
+		BotID:          f.GetBotId(),
+		ChannelID:      f.GetChannelId(),
+		Types:          eventTypesToDomain(f.GetTypes()),
+	}
+}
+
+// ListEvents implements EventServiceHandler.
+func (h Handlers) ListEvents(ctx context.Context, req *batonv1.ListEventsRequest) (*batonv1.ListEventsResponse, error) {
+	list, err := h.App.ListEvents(ctx, principal(ctx), req.GetAfterSequence(), eventFilter(req.GetFilter()), pageSize(req.GetPageSize(), 100))
+	if err != nil {
+		return nil, toConnect(ctx, err)
+	}
+	out := &batonv1.ListEventsResponse{Cursor: req.GetAfterSequence()}
+	for _, e := range list {
+		pe, err := eventToProto(e)
+		if err != nil {
+			return nil, toConnect(ctx, err)
+		}
+		out.Events = append(out.Events, pe)
+		out.Cursor = e.Sequence
+	}
+	return out, nil
+}

@@ -1,0 +1,197 @@
+// Package serve assembles Baton's HTTP server: every Connect service on one port (Connect,
+// gRPC and gRPC-Web over HTTP/1.1 and h2c), health, reflection, CORS and the timers.
+package serve
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+	connectcors "connectrpc.com/cors"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"connectrpc.com/otelconnect"
+	"connectrpc.com/validate"
+	"github.com/rs/cors"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
+	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/auth"
+	"github.com/batonhq/baton/server/events"
+	"github.com/batonhq/baton/server/rpc"
+	"github.com/batonhq/baton/server/store"
+)
+
+// Config configures a Server.
+type Config struct {
+	Store store.Store
+	// Clock drives every rule and timer; the wall clock when nil. Tests inject their own.
+	Clock app.Clock
+	// TracerProvider receives RPC and ownership spans; tracing is off when nil.
+	TracerProvider trace.TracerProvider
+	// TimerInterval is how often timers run; 1s when zero, never when negative (tests drive
+	// them with RunTimers).
+	TimerInterval time.Duration
+	// HeartbeatTimeout is how long an agent stays online without a heartbeat.
+	HeartbeatTimeout time.Duration
+	// MaxRequestBytes bounds a request body; 1 MiB when zero.
+	MaxRequestBytes int64
+	// AllowedOrigins are the browser origins CORS admits; none when empty, "*" for any.
+	AllowedOrigins []string
+	Logger         *slog.Logger
+}
+
+// Server is a configured Baton server.
+type Server struct {
+	cfg     Config
+	app     *app.App
+	broker  *events.Broker
+	handler http.Handler
+}
+
+// New builds a server and prepares the database (the built-in default queue).
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = noop.NewTracerProvider()
+	}
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	broker := events.NewBroker()
+	a := app.New(app.Config{
+		Store:            cfg.Store,
+		Clock:            cfg.Clock,
+		Tracer:           cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/app"),
+		Notify:           broker.Notify,
+		HeartbeatTimeout: cfg.HeartbeatTimeout,
+	})
+	if err := a.Bootstrap(ctx); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, app: a, broker: broker}
+	h, err := s.routes()
+	if err != nil {
+		return nil, err
+	}
+	s.handler = h
+	return s, nil
+}
+
+// App is the server's application layer (tests drive timers through it).
+func (s *Server) App() *app.App { return s.app }
+
+// Handler serves every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// services lists the fully-qualified names of the Baton services, for health and reflection.
+var services = []string{
+	batonv1connect.ConversationServiceName,
+	batonv1connect.HandoverServiceName,
+	batonv1connect.BotIntegrationServiceName,
+	batonv1connect.EventServiceName,
+	batonv1connect.ChannelServiceName,
+	batonv1connect.RoutingServiceName,
+	batonv1connect.ApiKeyServiceName,
+}
+
+func (s *Server) routes() (http.Handler, error) {
+	otel, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(s.cfg.TracerProvider), otelconnect.WithoutMetrics())
+	if err != nil {
+		return nil, err
+	}
+	opts := connect.WithHandlerOptions(
+		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store}, validate.NewInterceptor()),
+		connect.WithReadMaxBytes(int(s.cfg.MaxRequestBytes)),
+	)
+	h := rpc.Handlers{App: s.app, Broker: s.broker}
+	mux := http.NewServeMux()
+	mux.Handle(batonv1connect.NewConversationServiceHandler(h, opts))
+	mux.Handle(batonv1connect.NewHandoverServiceHandler(h, opts))
+	mux.Handle(batonv1connect.NewBotIntegrationServiceHandler(h, opts))
+	mux.Handle(batonv1connect.NewEventServiceHandler(h, opts))
+	mux.Handle(batonv1connect.NewChannelServiceHandler(h, opts))
+	mux.Handle(batonv1connect.NewRoutingServiceHandler(h, opts))
+	mux.Handle(batonv1connect.NewApiKeyServiceHandler(h, opts))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+	reflector := grpcreflect.NewStaticReflector(services...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
+}
+
+// healthz answers 200 when the database answers.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, err := events.Head(r.Context(), s.cfg.Store); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) withCORS(h http.Handler) http.Handler {
+	if len(s.cfg.AllowedOrigins) == 0 {
+		return h
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: s.cfg.AllowedOrigins,
+		AllowedMethods: connectcors.AllowedMethods(),
+		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization"),
+		ExposedHeaders: connectcors.ExposedHeaders(),
+		MaxAge:         7200,
+	}).Handler(h)
+}
+
+// Serve serves on l until ctx ends, then shuts down gracefully: it stops accepting, ends
+// event streams, and waits up to grace for requests in flight.
+func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	base, stopStreams := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopStreams()
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:           s.handler,
+		Protocols:         protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	go s.runTimers(base)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopStreams()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	return err
+}
+
+func (s *Server) runTimers(ctx context.Context) {
+	interval := s.cfg.TimerInterval
+	if interval < 0 {
+		return
+	}
+	if interval == 0 {
+		interval = time.Second
+	}
+	app.Scheduler{App: s.app, Interval: interval, OnError: func(err error) {
+		s.cfg.Logger.ErrorContext(ctx, "timers", "error", err)
+	}}.Run(ctx)
+}

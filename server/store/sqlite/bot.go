@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+var botColumns = []string{"id", "display_name", "active", "webhook_url", "standby", "create_time", "update_time", "revision"}
+
+var selectBot = "SELECT " + columns("b", botColumns) + " FROM bots b"
+
+// botArgs leaves out ChannelIDs: bindings are stored on the channels.
+func botArgs(b domain.Bot) []any {
+	return []any{b.ID, b.DisplayName, b.Active, b.WebhookURL, b.Standby, nanos(b.CreateTime), nanos(b.UpdateTime), b.Revision}
+}
+
+func scanBot(s scanner) (domain.Bot, error) {
+	var b domain.Bot
+	err := s.Scan(&b.ID, &b.DisplayName, &b.Active, &b.WebhookURL, &b.Standby,
+		timeCol{&b.CreateTime}, timeCol{&b.UpdateTime}, &b.Revision)
+	return b, err
+}
+
+func (t *tx) CreateBot(ctx context.Context, b domain.Bot) error {
+	return t.insert(ctx, "bot", insertSQL("bots", botColumns), botArgs(b)...)
+}
+
+func (t *tx) GetBot(ctx context.Context, id string) (domain.Bot, error) {
+	b, err := getOne(ctx, t, scanBot, "bot", id, selectBot+" WHERE b.id = ?", id)
+	if err != nil {
+		return b, err
+	}
+	b.ChannelIDs, err = t.botChannelIDs(ctx, id)
+	return b, err
+}
+
+func (t *tx) ListBots(ctx context.Context, p store.Page) ([]domain.Bot, string, error) {
+	bots, next, err := getPage(ctx, t, query{head: selectBot}, order{id: "b.id"}, p, scanBot, func(b domain.Bot) cursor { return cursor{ID: b.ID} })
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range bots {
+		if bots[i].ChannelIDs, err = t.botChannelIDs(ctx, bots[i].ID); err != nil {
+			return nil, "", err
+		}
+	}
+	return bots, next, nil
+}
+
+func (t *tx) botChannelIDs(ctx context.Context, botID string) ([]string, error) {
+	return getAll(ctx, t, scanString, "SELECT id FROM channels WHERE bot_id = ? ORDER BY id", botID)
+}
+
+func scanString(s scanner) (string, error) {
+	var v string
+	err := s.Scan(&v)
+	return v, err
+}
+
+func (t *tx) UpdateBot(ctx context.Context, b domain.Bot) error {
+	return t.update(ctx, "bot", "bots", b.ID, b.Revision, botColumns, botArgs(b))
+}
+
+func (t *tx) DeleteBot(ctx context.Context, id string) error {
+	return t.delete(ctx, "bot", "bots", id)
+}

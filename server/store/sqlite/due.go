@@ -1,0 +1,44 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+)
+
+// The timers' queries. Each lists the most overdue rows first so that a limit leaves the
+// freshest for the next tick.
+
+func (t *tx) DueMutedConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error) {
+	return getAll(ctx, t, scanConversation, selectConversation+`
+		WHERE c.bot_muted_until != 0 AND c.bot_muted_until <= ?
+		ORDER BY c.bot_muted_until, c.id LIMIT ?`, nanos(now), limitOr(limit))
+}
+
+func (t *tx) DueMutedContacts(ctx context.Context, now time.Time, limit int) ([]domain.Contact, error) {
+	return getAll(ctx, t, scanContact, selectContact+`
+		WHERE ct.bot_muted_until != 0 AND ct.bot_muted_until <= ?
+		ORDER BY ct.bot_muted_until, ct.id LIMIT ?`, nanos(now), limitOr(limit))
+}
+
+// DueIdleConversations applies domain.DefaultSessionTimeout to channels that set none.
+func (t *tx) DueIdleConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error) {
+	return getAll(ctx, t, scanConversation, selectConversation+`
+		JOIN channels ch ON ch.id = c.channel_id
+		WHERE c.state = ? AND c.last_activity_time +
+			CASE WHEN ch.session_timeout > 0 THEN ch.session_timeout ELSE ? END <= ?
+		ORDER BY c.last_activity_time, c.id LIMIT ?`,
+		domain.ConversationOpen, int64(domain.DefaultSessionTimeout), nanos(now), limitOr(limit))
+}
+
+func (t *tx) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error) {
+	return getAll(ctx, t, scanHandover, selectHandover+`
+		WHERE h.state = ? AND h.offer_expire_time != 0 AND h.offer_expire_time <= ?
+		ORDER BY h.offer_expire_time, h.id LIMIT ?`, domain.HandoverOffered, nanos(now), limitOr(limit))
+}
+
+func (t *tx) WaitingHandovers(ctx context.Context, limit int) ([]domain.Handover, error) {
+	return getAll(ctx, t, scanHandover, selectHandover+`
+		WHERE h.state = ? ORDER BY h.create_time, h.id LIMIT ?`, domain.HandoverRequested, limitOr(limit))
+}

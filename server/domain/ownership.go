@@ -439,7 +439,7 @@ func Accept(s Situation, h Handover, agent Agent, q Queue) (Change, error) {
 	if err := waiting(s, h); err != nil {
 		return Change{}, err
 	}
-	if true {
+	if agent.Role != RoleSupervisor {
 		if !Eligible(agent, h, q) {
 			return Change{}, Forbidden("agent %s is not eligible for handover %s", agent.ID, h.ID)
 		}
@@ -685,7 +685,7 @@ func Mute(s Situation, actor Actor, until time.Time, r Routing) Change {
 // ContactMuted re-applies the ownership rules to one conversation of a contact whose bot was
 // just muted (s.Contact carries the new mute).
 func ContactMuted(s Situation, actor Actor, r Routing) (Change, bool) {
-	if ok, _ := ownerBotCanKeep(s); ok || s.Conversation.Owner.Kind != OwnerBot {
+	if ok, _ := BotCanOwn(s); ok || s.Conversation.Owner.Kind != OwnerBot {
 		return Change{}, false
 	}
 	t := begin(s, actor)
@@ -736,7 +736,7 @@ func (t *transition) reconcile(reason string, r Routing) {
 	if t.conv.State != ConversationOpen || t.conv.Owner.Kind != OwnerBot {
 		return
 	}
-	if ok, _ := ownerBotCanKeep(t.s); !ok {
+	if ok, _ := BotCanOwn(t.s); !ok {
 		t.toDefault(reason, r)
 	}
 }

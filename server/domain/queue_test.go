@@ -193,6 +193,17 @@ func TestDecline(t *testing.T) {
 			},
 		},
 		{
+			name: "the offered agent, since removed from the queue, may still decline its offer",
+			h:    offeredHO("bob"), agent: with(bob(), func(a *domain.Agent) { a.QueueIDs = nil }), r: defaultRouting(),
+			want: want{
+				updated: []domain.Handover{reoffered(reset(offeredHO("bob"), "bob"), "cat")},
+				events: []ev{
+					hoEvent(domain.EventHandoverDeclined, bobActor, "bob", "ho-w", domain.HandoverRequested),
+					hoEvent(domain.EventHandoverOffered, bobActor, "cat", "ho-w", domain.HandoverOffered),
+				},
+			},
+		},
+		{
 			name: "earlier decliners stay excluded",
 			h: func() domain.Handover {
 				h := offeredHO("bob")

@@ -76,7 +76,7 @@ func (h Handlers) BindChannel(ctx context.Context, req *batonv1.BindChannelReque
 
 // UnbindChannel implements BotIntegrationServiceHandler.
 func (h Handlers) UnbindChannel(ctx context.Context, req *batonv1.UnbindChannelRequest) (*batonv1.UnbindChannelResponse, error) {
-	b, err := h.App.BindChannel(ctx, principal(ctx), req.GetBotId(), req.GetChannelId(), true)
+	b, err := h.App.BindChannel(ctx, principal(ctx), req.GetBotId(), req.GetChannelId(), false)
 	if err != nil {
 		return nil, toConnect(ctx, err)
 	}

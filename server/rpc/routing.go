@@ -184,9 +184,6 @@ func stringList(l *batonv1.StringList) *[]string {
 		return nil
 	}
 	v := l.GetValues()
-	if v == nil {
-		v = []string{}
-	}
 	return &v
 }
 

@@ -48,7 +48,9 @@ func testContactByExternalID(h *harness) {
 	}
 	_, err := readValue(h, func(tx store.Tx) (domain.Contact, error) { return tx.GetContactByExternalID(h.ctx, a.ID, "missing") })
 	wantNotFound(h.t, "unknown external id", err, "")
-	_, err = readValue(h, func(tx store.Tx) (domain.Contact, error) { return tx.GetContactByExternalID(h.ctx, "missing", ca.ExternalID) })
+	_, err = readValue(h, func(tx store.Tx) (domain.Contact, error) {
+		return tx.GetContactByExternalID(h.ctx, "missing", ca.ExternalID)
+	})
 	wantNotFound(h.t, "unknown channel", err, "")
 }
 
@@ -133,7 +135,9 @@ var conversationResource = resource[domain.Conversation]{
 		return c
 	},
 	create: func(h *harness, tx store.Tx, c domain.Conversation) error { return tx.CreateConversation(h.ctx, c) },
-	get:    func(h *harness, tx store.Tx, id string) (domain.Conversation, error) { return tx.GetConversation(h.ctx, id) },
+	get: func(h *harness, tx store.Tx, id string) (domain.Conversation, error) {
+		return tx.GetConversation(h.ctx, id)
+	},
 	update: func(h *harness, tx store.Tx, c domain.Conversation) error { return tx.UpdateConversation(h.ctx, c) },
 	id:     func(c *domain.Conversation) *string { return &c.ID },
 	rev:    func(c *domain.Conversation) *int64 { return &c.Revision },
@@ -170,12 +174,12 @@ func listConversations(h *harness, q store.ConversationQuery) lister[domain.Conv
 func testConversationFilters(h *harness) {
 	chA, chB := h.channel(), h.channel()
 	type spec struct {
-		ch                         domain.Channel
-		owner                      domain.Owner
-		status                     domain.ConversationStatus
-		state                      domain.ConversationState
-		lang                       string
-		tags                       []string
+		ch                          domain.Channel
+		owner                       domain.Owner
+		status                      domain.ConversationStatus
+		state                       domain.ConversationState
+		lang                        string
+		tags                        []string
 		activity, inbound, outbound time.Duration // after t0; -1 for the zero time
 	}
 	conv := func(id string, s spec) domain.Conversation {

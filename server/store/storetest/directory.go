@@ -68,7 +68,9 @@ func testChannelList(h *harness) {
 		}
 	}
 	listKind := func(kind domain.ChannelKind) lister[domain.Channel] {
-		return func(tx store.Tx, p store.Page) ([]domain.Channel, string, error) { return tx.ListChannels(h.ctx, kind, p) }
+		return func(tx store.Tx, p store.Page) ([]domain.Channel, string, error) {
+			return tx.ListChannels(h.ctx, kind, p)
+		}
 	}
 	checkPages(h, "all channels", all, listKind(""))
 	checkPages(h, "telegram channels", telegram, listKind(domain.ChannelTelegram))

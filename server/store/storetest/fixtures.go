@@ -257,9 +257,11 @@ func (h *harness) apiKey(mods ...func(*domain.APIKey)) domain.APIKey {
 
 // Field setters for the builders' mods.
 
-func withBot(id string) func(*domain.Channel)           { return func(c *domain.Channel) { c.BotID = id } }
-func withQueue(id string) func(*domain.Handover)        { return func(v *domain.Handover) { v.QueueID = id } }
-func withState(s domain.HandoverState) func(*domain.Handover) { return func(v *domain.Handover) { v.State = s } }
+func withBot(id string) func(*domain.Channel)    { return func(c *domain.Channel) { c.BotID = id } }
+func withQueue(id string) func(*domain.Handover) { return func(v *domain.Handover) { v.QueueID = id } }
+func withState(s domain.HandoverState) func(*domain.Handover) {
+	return func(v *domain.Handover) { v.State = s }
+}
 
 func withCreated(t time.Time) func(*domain.Handover) {
 	return func(v *domain.Handover) { v.CreateTime = t }

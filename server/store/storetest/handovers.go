@@ -89,7 +89,9 @@ func testHandoverUniqueKeys(h *harness) {
 }
 
 func listHandovers(h *harness, q store.HandoverQuery) lister[domain.Handover] {
-	return func(tx store.Tx, p store.Page) ([]domain.Handover, string, error) { return tx.ListHandovers(h.ctx, q, p) }
+	return func(tx store.Tx, p store.Page) ([]domain.Handover, string, error) {
+		return tx.ListHandovers(h.ctx, q, p)
+	}
 }
 
 // testHandoverFilters lists five handovers with every filter, newest first.

@@ -20,7 +20,7 @@ type resource[T any] struct {
 	update func(h *harness, tx store.Tx, v T) error // nil when rows are never updated
 	delete func(h *harness, tx store.Tx, id string) error
 
-	id    func(*T) *string
+	id  func(*T) *string
 	rev func(*T) *int64 // nil when rows carry no revision
 }
 

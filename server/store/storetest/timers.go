@@ -44,7 +44,9 @@ func testDueMutedConversations(h *harness) {
 	muted(now.Add(time.Microsecond))
 	muted(time.Time{})
 	checkDue(h, "muted conversations", []domain.Conversation{past, exact}, conversationID,
-		func(tx store.Tx, limit int) ([]domain.Conversation, error) { return tx.DueMutedConversations(h.ctx, now, limit) })
+		func(tx store.Tx, limit int) ([]domain.Conversation, error) {
+			return tx.DueMutedConversations(h.ctx, now, limit)
+		})
 }
 
 func testDueMutedContacts(h *harness) {
@@ -79,7 +81,9 @@ func testDueIdleConversations(h *harness) {
 	idle(hourly, 5*time.Hour, closed)
 	idle(byDefault, domain.DefaultSessionTimeout-time.Minute, open)
 	checkDue(h, "idle conversations", due, conversationID,
-		func(tx store.Tx, limit int) ([]domain.Conversation, error) { return tx.DueIdleConversations(h.ctx, now, limit) })
+		func(tx store.Tx, limit int) ([]domain.Conversation, error) {
+			return tx.DueIdleConversations(h.ctx, now, limit)
+		})
 }
 
 func handoverID(v domain.Handover) string { return v.ID }

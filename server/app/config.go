@@ -473,6 +473,9 @@ func (a *App) setPresence(ctx context.Context, tx store.Tx, ag domain.Agent, pre
 		return ag, err
 	}
 	ag.Revision++
+	for _, e := range events {
+		e.Agent.Revision = ag.Revision // the snapshot as stored
+	}
 	if _, err := tx.AppendEvents(ctx, events); err != nil {
 		return ag, err
 	}
@@ -616,6 +619,9 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 func (a *App) DeleteQueue(ctx context.Context, p domain.Principal, id, etag string) error {
 	if err := requireAdmin(p); err != nil {
 		return err
+	}
+	if id == domain.DefaultQueueID {
+		return domain.Precondition("queue", "the built-in default queue cannot be deleted")
 	}
 	return a.write(ctx, func(tx store.Tx) error {
 		q, err := tx.GetQueue(ctx, id)

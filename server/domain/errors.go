@@ -76,7 +76,9 @@ type AlreadyExistsError struct {
 	Key  string
 }
 
-func (e *AlreadyExistsError) Error() string { return fmt.Sprintf("%s %q already exists", e.Kind, e.Key) }
+func (e *AlreadyExistsError) Error() string {
+	return fmt.Sprintf("%s %q already exists", e.Kind, e.Key)
+}
 
 func ownership(c Conversation, subject, format string, args ...any) error {
 	return &OwnershipError{

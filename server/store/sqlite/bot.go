@@ -50,7 +50,7 @@ func (t *tx) ListBots(ctx context.Context, p store.Page) ([]domain.Bot, string, 
 }
 
 func (t *tx) botChannelIDs(ctx context.Context, botID string) ([]string, error) {
-	return getAll(ctx, t, scanString, "SELECT id FROM channels WHERE bot_id = ? ORDER BY id DESC", botID)
+	return getAll(ctx, t, scanString, "SELECT id FROM channels WHERE bot_id = ? ORDER BY id", botID)
 }
 
 func scanString(s scanner) (string, error) {

@@ -14,8 +14,8 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/client"
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 )
 
 // handedOff returns a conversation waiting in the default queue.

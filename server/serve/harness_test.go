@@ -14,8 +14,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/client"
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/serve"
 	"github.com/batonhq/baton/server/store/sqlite"
@@ -107,10 +107,10 @@ func (h *harness) key(role batonv1.Role, subject string) *client.Client {
 
 // world is a channel with a bound bot, and agents in the default queue.
 type world struct {
-	channel *batonv1.Channel
-	bot     *batonv1.Bot
-	botAPI  *client.Client
-	agents  []*batonv1.Agent
+	channel  *batonv1.Channel
+	bot      *batonv1.Bot
+	botAPI   *client.Client
+	agents   []*batonv1.Agent
 	agentAPI []*client.Client
 }
 

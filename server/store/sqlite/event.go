@@ -42,7 +42,7 @@ func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, 
 		return nil, nil
 	}
 	q := query{head: "SELECT sequence, payload FROM events"}
-	q.where("sequence >= ?", int64(after))
+	q.where("sequence > ?", int64(after))
 	if f.ConversationID != "" {
 		q.where("conversation_id = ?", f.ConversationID)
 	}

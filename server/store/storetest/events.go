@@ -37,14 +37,16 @@ func listEvents(h *harness, after uint64, f store.EventFilter, limit int) []doma
 }
 
 // checkIncreasing checks each event's sequence is above the one before, starting above after.
-func checkIncreasing(h *harness, after uint64, events []domain.Event) {
+func checkIncreasing(h *harness, after uint64, events []domain.Event) bool {
 	h.t.Helper()
 	for _, e := range events {
 		if e.Sequence <= after {
 			h.t.Errorf("event %s has sequence %d, want more than %d", e.ID, e.Sequence, after)
+			return false
 		}
 		after = e.Sequence
 	}
+	return true
 }
 
 func testEventAppend(h *harness) {

@@ -284,29 +284,34 @@ func testConcurrentEvents(h *harness) {
 }
 
 // followEvents reads the event log the way a subscriber does, until the writers are done and
-// the log is drained, and returns every event it saw.
+// the log is drained, and returns every event it saw. It gives up at the first event out of
+// order.
 func followEvents(h *harness, writersDone <-chan struct{}) []domain.Event {
 	var seen []domain.Event
 	var after uint64
-	poll := func() int {
+	// poll reads the next events and reports whether there were any, in order.
+	poll := func() bool {
 		page := listEvents(h, after, store.EventFilter{}, 7)
-		checkIncreasing(h, after, page)
+		if !checkIncreasing(h, after, page) {
+			return false
+		}
 		if len(page) > 0 {
 			after = page[len(page)-1].Sequence
 		}
 		seen = append(seen, page...)
-		return len(page)
+		return len(page) > 0
 	}
-	for {
+	for !h.t.Failed() {
 		select {
 		case <-writersDone:
-			for poll() > 0 {
+			for poll() {
 			}
 			return seen
 		default:
 			poll()
 		}
 	}
+	return seen
 }
 
 // testBadCursor checks every list refuses a cursor it did not make.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/batonhq/baton/client"
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/serve"
 )
 
 // handedOff returns a conversation waiting in the default queue.
@@ -412,4 +413,23 @@ func post(t *testing.T, url, key, body string) string {
 		return resp.Status
 	}
 	return string(b)
+}
+
+// TestCORS checks a browser on an allowed origin may call the API and others may not.
+func TestCORS(t *testing.T) {
+	h := start(t, func(c *serve.Config) { c.AllowedOrigins = []string{"https://desk.example"} })
+	for origin, allowed := range map[string]bool{"https://desk.example": true, "https://evil.example": false} {
+		req, _ := http.NewRequest(http.MethodOptions, h.url+"/baton.v1.RoutingService/GetQueue", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		req.Header.Set("Access-Control-Request-Headers", "authorization,connect-protocol-version,content-type") // sorted, as browsers send it
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin") == origin; got != allowed {
+			t.Errorf("origin %s allowed = %v, want %v", origin, got, allowed)
+		}
+	}
 }

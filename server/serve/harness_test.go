@@ -50,7 +50,7 @@ type harness struct {
 	admin *client.Client
 }
 
-func start(t *testing.T) *harness {
+func start(t *testing.T, configure ...func(*serve.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"))
@@ -59,12 +59,16 @@ func start(t *testing.T) *harness {
 	}
 	spans := tracetest.NewSpanRecorder()
 	clk := &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
-	srv, err := serve.New(ctx, serve.Config{
+	cfg := serve.Config{
 		Store:          st,
 		Clock:          clk,
 		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)),
 		TimerInterval:  -1, // the test runs timers itself
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv, err := serve.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,6 +140,20 @@ func TestHandoverStory(t *testing.T) {
 	// Every ownership transition has its own span carrying the conversation, handover, owners
 	// and epoch.
 	assertTransitionSpan(t, h, "baton.ownership.accept", conv.GetId(), ho.GetId(), 3)
+	assertTransitionSpan(t, h, "baton.ownership.handback", conv.GetId(), ho.GetId(), 4)
+	// ... inside the RPC's own span, which otelconnect opens for every call.
+	if !hasSpan(h, "baton.v1.HandoverService/AcceptHandover") {
+		t.Fatal("no RPC span for AcceptHandover")
+	}
+}
+
+func hasSpan(h *harness, name string) bool {
+	for _, s := range h.spans.Ended() {
+		if s.Name() == name {
+			return true
+		}
+	}
+	return false
 }
 
 func assertTransitionSpan(t *testing.T, h *harness, name, conversationID, handoverID string, epoch int64) {

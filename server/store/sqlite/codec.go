@@ -14,7 +14,8 @@ import (
 )
 
 // nanos encodes a time as unix nanoseconds; the zero time is 0 so that "not set" sorts first
-// and round-trips exactly.
+// and round-trips exactly. (The Unix epoch itself therefore reads back as the zero time, and
+// times must lie between the years 1678 and 2262.)
 func nanos(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -48,9 +49,7 @@ func jsonList[T any](s []T) jsonValue         { return jsonValue{s, "[]"} }
 func jsonMap[V any](m map[string]V) jsonValue { return jsonValue{m, "{}"} }
 func jsonObject(v any) jsonValue              { return jsonValue{v, "{}"} }
 
-func (j jsonValue) Value() (driver.Value, error) { return j.encode() }
-
-func (j jsonValue) encode() (string, error) {
+func (j jsonValue) Value() (driver.Value, error) {
 	if v := reflect.ValueOf(j.v); !v.IsValid() || isEmptyListOrMap(v) {
 		return j.empty, nil
 	}

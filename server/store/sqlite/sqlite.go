@@ -106,7 +106,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // Write runs fn in an IMMEDIATE transaction on the writer connection. Having one writer
-// connection is what serialises Write calls.
+// connection is what serialises Write calls; so fn must not call Write itself, which would
+// wait for that connection forever.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 	return run(ctx, s.writer, nil, fn)
 }

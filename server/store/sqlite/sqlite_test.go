@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/store/sqlite"
 	"github.com/batonhq/baton/server/store/storetest"
@@ -17,4 +18,39 @@ func TestStore(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// TestMigrateThenReopen checks migrating is idempotent and that data outlives the store.
+func TestMigrateThenReopen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	for range 2 {
+		if err := sqlite.Migrate(ctx, path); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	ch := domain.Channel{ID: "ch-1", Kind: domain.ChannelGeneric, ExternalID: "x", Revision: 1}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := s.Write(ctx, func(tx store.Tx) error { return tx.CreateChannel(ctx, ch) }); err != nil {
+		t.Fatalf("CreateChannel: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open again: %v", err)
+	}
+	defer s.Close()
+	err = s.Read(ctx, func(tx store.Tx) error {
+		_, err := tx.GetChannel(ctx, ch.ID)
+		return err
+	})
+	if err != nil {
+		t.Errorf("channel after reopening: %v", err)
+	}
 }

@@ -71,7 +71,7 @@ CREATE TABLE contacts (
     revision        INTEGER NOT NULL DEFAULT 0,
     UNIQUE (channel_id, external_id)
 ) STRICT;
-CREATE INDEX contacts_bot_muted ON contacts (bot_muted_until) WHERE bot_muted_until != 0;
+CREATE INDEX contacts_bot_muted ON contacts (bot_muted_until, id) WHERE bot_muted_until != 0;
 
 CREATE TABLE conversations (
     id                 TEXT PRIMARY KEY,
@@ -99,7 +99,7 @@ CREATE INDEX conversations_activity ON conversations (last_activity_time, id);
 CREATE INDEX conversations_owner ON conversations (owner_kind, owner_id, last_activity_time, id);
 CREATE INDEX conversations_channel ON conversations (channel_id, last_activity_time, id);
 CREATE INDEX conversations_state ON conversations (state, last_activity_time, id);
-CREATE INDEX conversations_bot_muted ON conversations (bot_muted_until) WHERE bot_muted_until != 0;
+CREATE INDEX conversations_bot_muted ON conversations (bot_muted_until, id) WHERE bot_muted_until != 0;
 
 CREATE TABLE messages (
     id                 TEXT PRIMARY KEY,
@@ -152,7 +152,7 @@ CREATE TABLE handovers (
 ) STRICT;
 CREATE INDEX handovers_conversation ON handovers (conversation_id, create_time, id);
 CREATE INDEX handovers_state ON handovers (state, create_time, id);
-CREATE INDEX handovers_offer_expire ON handovers (state, offer_expire_time);
+CREATE INDEX handovers_offer_expire ON handovers (state, offer_expire_time, id);
 CREATE INDEX handovers_queue ON handovers (queue_id, state);
 CREATE INDEX handovers_agent ON handovers (agent_id, state);
 CREATE INDEX handovers_offered_agent ON handovers (offered_agent_id);

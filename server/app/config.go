@@ -469,6 +469,9 @@ func (a *App) SetPresence(ctx context.Context, p domain.Principal, agentID strin
 
 func (a *App) setPresence(ctx context.Context, tx store.Tx, ag domain.Agent, presence domain.Presence, actor domain.Actor) (domain.Agent, error) {
 	ag, events := domain.SetPresence(ag, presence, actor, a.Now(), ids.New)
+	if len(events) == 0 { // unchanged: only a sign of life
+		return ag, tx.TouchAgent(ctx, ag.ID, ag.LastSeenTime)
+	}
 	if err := tx.UpdateAgent(ctx, ag); err != nil {
 		return ag, err
 	}
@@ -524,8 +527,7 @@ func (a *App) Heartbeat(ctx context.Context, p domain.Principal, agentID string)
 		if err != nil {
 			return err
 		}
-		ag.LastSeenTime = a.Now()
-		if err := tx.UpdateAgent(ctx, ag); err != nil {
+		if err := tx.TouchAgent(ctx, ag.ID, a.Now()); err != nil {
 			return err
 		}
 		out, err = tx.GetAgent(ctx, agentID)

@@ -283,10 +283,15 @@ func TestAgentRoundTrip(t *testing.T) {
 	_, err = e.h.UpdateAgent(e.admin, &batonv1.UpdateAgentRequest{AgentId: created.GetId(), QueueIds: &batonv1.StringList{Values: []string{"q_missing"}}})
 	wantNotFound(t, err, "q_missing")
 
+	before := must(e.h.GetAgent(e.admin, &batonv1.GetAgentRequest{AgentId: created.GetId()}))(t).GetAgent()
 	hb := must(e.h.Heartbeat(as(e.admin, domain.PrincipalAgent, created.GetId()), &batonv1.HeartbeatRequest{}))(t)
 	if hb.GetAgent().GetId() != created.GetId() || hb.GetAgent().GetLastSeenTime() == nil ||
 		hb.GetNextHeartbeatWithin().AsDuration() != app.DefaultHeartbeatTimeout {
 		t.Errorf("heartbeat = %v", hb)
+	}
+	// A heartbeat is not an edit: an admin holding the etag from before can still update.
+	if hb.GetAgent().GetEtag() != before.GetEtag() {
+		t.Errorf("heartbeat changed the etag from %s to %s", before.GetEtag(), hb.GetAgent().GetEtag())
 	}
 
 	current := must(e.h.GetAgent(e.admin, &batonv1.GetAgentRequest{AgentId: created.GetId()}))(t).GetAgent()

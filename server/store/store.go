@@ -67,6 +67,9 @@ type Tx interface {
 	ListAgents(ctx context.Context, q AgentQuery, p Page) ([]domain.Agent, string, error)
 	UpdateAgent(ctx context.Context, a domain.Agent) error
 	DeleteAgent(ctx context.Context, id string) error
+	// TouchAgent records that the agent was seen at t without changing its Revision: a
+	// heartbeat is not an edit, and must not make an admin's etag stale.
+	TouchAgent(ctx context.Context, id string, t time.Time) error
 	// ListAgentsSeenBefore returns agents not offline whose LastSeenTime is before t.
 	ListAgentsSeenBefore(ctx context.Context, t time.Time, limit int) ([]domain.Agent, error)
 

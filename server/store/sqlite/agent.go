@@ -56,6 +56,17 @@ func (t *tx) UpdateAgent(ctx context.Context, a domain.Agent) error {
 	return t.update(ctx, "agent", "agents", a.ID, a.Revision, agentColumns, agentArgs(a))
 }
 
+func (t *tx) TouchAgent(ctx context.Context, id string, seen time.Time) error {
+	res, err := t.tx.ExecContext(ctx, "UPDATE agents SET last_seen_time = ? WHERE id = ?", nanos(seen), id)
+	if err := writeErr("touch", "agent", err); err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return domain.NotFound("agent", id)
+}
+
 func (t *tx) DeleteAgent(ctx context.Context, id string) error {
 	return t.delete(ctx, "agent", "agents", id)
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -261,6 +262,19 @@ func testAgentsSeenBefore(h *harness) {
 	got = mustRead(h, func(tx store.Tx) ([]domain.Agent, error) { return tx.ListAgentsSeenBefore(h.ctx, cut, 1) })
 	if len(got) != 1 || (got[0].ID != online.ID && got[0].ID != away.ID) {
 		h.t.Errorf("ListAgentsSeenBefore(limit 1) = %v, want one of %s, %s", ids(got, agentID), online.ID, away.ID)
+	}
+}
+
+func testAgentTouch(h *harness) {
+	a := agentResource.want(h.agent(func(a *domain.Agent) { a.LastSeenTime = at(0) }))
+	h.write(func(tx store.Tx) error { return tx.TouchAgent(h.ctx, a.ID, at(time.Minute)) })
+	got := mustRead(h, func(tx store.Tx) (domain.Agent, error) { return tx.GetAgent(h.ctx, a.ID) })
+	a.LastSeenTime = at(time.Minute)
+	diff(h.t, "touched agent (same revision, new last seen)", a, got)
+	err := h.tryWrite(func(tx store.Tx) error { return tx.TouchAgent(h.ctx, "agent-missing", at(0)) })
+	var nf *domain.NotFoundError
+	if !errors.As(err, &nf) {
+		h.t.Errorf("TouchAgent(missing) = %v, want NotFoundError", err)
 	}
 }
 

@@ -66,6 +66,7 @@ func groups() []group {
 			testCase{"Active", testAgentActive},
 			testCase{"List", testAgentList},
 			testCase{"SeenBefore", testAgentsSeenBefore},
+			testCase{"Touch", testAgentTouch},
 		)},
 		{"Queue", append(resourceCases(queueResource),
 			testCase{"Waiting", testQueueWaiting},

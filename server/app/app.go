@@ -34,8 +34,9 @@ type Config struct {
 	Clock Clock // SystemClock when nil
 	// Tracer traces ownership transitions; a no-op tracer when nil.
 	Tracer trace.Tracer
-	// Notify is called after every commit that stored events, with the last sequence.
-	Notify func(lastSequence uint64)
+	// Notify is called after every commit that stored events, so they get published and
+	// subscribers woken.
+	Notify func()
 	// HeartbeatTimeout is how long an agent stays online without a heartbeat.
 	HeartbeatTimeout time.Duration
 }
@@ -45,7 +46,7 @@ type App struct {
 	store            store.Store
 	clock            Clock
 	tracer           trace.Tracer
-	notify           func(uint64)
+	notify           func()
 	heartbeatTimeout time.Duration
 }
 
@@ -68,7 +69,7 @@ func New(cfg Config) *App {
 		a.tracer = noop.NewTracerProvider().Tracer("")
 	}
 	if a.notify == nil {
-		a.notify = func(uint64) {}
+		a.notify = func() {}
 	}
 	if a.heartbeatTimeout <= 0 {
 		a.heartbeatTimeout = DefaultHeartbeatTimeout
@@ -97,29 +98,29 @@ func (a *App) Bootstrap(ctx context.Context) error {
 	})
 }
 
-// write runs fn in a write transaction and wakes event subscribers after the commit.
+// write runs fn in a write transaction and, after the commit, announces any events it stored.
 func (a *App) write(ctx context.Context, fn func(tx store.Tx) error) error {
-	var last uint64
+	var appended bool
 	err := a.store.Write(ctx, func(tx store.Tx) error {
-		last = 0
-		return fn(&eventTx{Tx: tx, last: &last})
+		appended = false
+		return fn(&eventTx{Tx: tx, appended: &appended})
 	})
-	if err == nil && last > 0 {
-		a.notify(last)
+	if err == nil && appended {
+		a.notify()
 	}
 	return err
 }
 
-// eventTx remembers the last sequence appended, so write knows whether to notify.
+// eventTx notes whether events were appended, so write knows whether to notify.
 type eventTx struct {
 	store.Tx
-	last *uint64
+	appended *bool
 }
 
 func (t *eventTx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
 	stored, err := t.Tx.AppendEvents(ctx, events)
 	if err == nil && len(stored) > 0 {
-		*t.last = stored[len(stored)-1].Sequence
+		*t.appended = true
 	}
 	return stored, err
 }

@@ -488,7 +488,7 @@ func (a *App) setPresence(ctx context.Context, tx store.Tx, ag domain.Agent, pre
 	return ag, a.withdrawOffers(ctx, tx, ag.ID)
 }
 
-// withdrawOffers expires the live offers of an agent who is no longer online.
+// withdrawOffers passes the live offers of an agent who is no longer online to the next agent.
 func (a *App) withdrawOffers(ctx context.Context, tx store.Tx, agentID string) error {
 	offers, _, err := tx.ListHandovers(ctx, store.HandoverQuery{AgentID: agentID, States: []domain.HandoverState{domain.HandoverOffered}}, store.Page{Size: 1000})
 	if err != nil {
@@ -498,7 +498,7 @@ func (a *App) withdrawOffers(ctx context.Context, tx store.Tx, agentID string) e
 		if h.OfferedAgentID != agentID {
 			continue
 		}
-		if err := a.expireOffer(ctx, tx, h); err != nil {
+		if err := a.endOffer(ctx, tx, "withdraw_offer", h, domain.WithdrawOffer); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -32,6 +33,17 @@ type Ingested struct {
 // first contact. A message whose channel message id was seen before stores nothing and
 // returns the original.
 func (a *App) Ingest(ctx context.Context, p domain.Principal, in Inbound) (Ingested, error) {
+	// Two deliveries of one message (or two first messages of one contact) racing on a shared
+	// database: the loser hits a unique key and, retried, finds the winner's rows.
+	for attempt := 1; ; attempt++ {
+		out, err := a.ingest(ctx, p, in)
+		if !errors.Is(err, store.ErrDuplicate) || attempt == 3 {
+			return out, err
+		}
+	}
+}
+
+func (a *App) ingest(ctx context.Context, p domain.Principal, in Inbound) (Ingested, error) {
 	var out Ingested
 	err := a.write(ctx, func(tx store.Tx) error {
 		out = Ingested{}

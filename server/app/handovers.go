@@ -276,22 +276,15 @@ func (a *App) Timeline(ctx context.Context, p domain.Principal, conversationID s
 		if _, _, err := a.authorized(ctx, tx, p, conversationID); err != nil {
 			return err
 		}
-		f := store.EventFilter{ConversationID: conversationID, Types: []domain.EventType{domain.EventOwnerChanged}}
-		var after uint64
-		for {
-			events, err := tx.ListEvents(ctx, after, f, 500)
-			if err != nil || len(events) == 0 {
-				return err
+		changes, err := tx.ListOwnerChanges(ctx, conversationID)
+		for _, e := range changes {
+			if n := len(periods); n > 0 {
+				periods[n-1].End = e.Time
 			}
-			for _, e := range events {
-				if n := len(periods); n > 0 {
-					periods[n-1].End = e.Time
-				}
-				oc := e.OwnerChange
-				periods = append(periods, Period{Owner: oc.To, Epoch: oc.Epoch, Start: e.Time, Reason: oc.Reason, HandoverID: oc.HandoverID, ChangedBy: e.Actor})
-			}
-			after = events[len(events)-1].Sequence
+			oc := e.OwnerChange
+			periods = append(periods, Period{Owner: oc.To, Epoch: oc.Epoch, Start: e.Time, Reason: oc.Reason, HandoverID: oc.HandoverID, ChangedBy: e.Actor})
 		}
+		return err
 	})
 	return periods, err
 }

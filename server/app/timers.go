@@ -53,30 +53,24 @@ func (a *App) expireOffers(ctx context.Context) error {
 	return each(ctx, a,
 		func(tx store.Tx) ([]domain.Handover, error) { return tx.DueOffers(ctx, a.Now(), timerBatch) },
 		func(tx store.Tx, h domain.Handover) error {
-			h, err := tx.GetHandover(ctx, h.ID)
-			if err != nil || h.State != domain.HandoverOffered || a.Now().Before(h.OfferExpireTime) {
-				return err
-			}
-			return a.expireOffer(ctx, tx, h)
+			return a.endOffer(ctx, tx, "expire_offer", h, domain.ExpireOffer)
 		})
 }
 
-func (a *App) expireOffer(ctx context.Context, tx store.Tx, h domain.Handover) error {
-	return a.traced(ctx, "expire_offer", func(ctx context.Context) (domain.Change, error) {
-		s, err := a.situation(ctx, tx, h.ConversationID)
-		if err != nil {
-			return domain.Change{}, err
+// endOffer applies an offer-ending rule to a handover's live offer, judged on the state read
+// under the conversation's lock: another replica may have handled it a moment ago.
+func (a *App) endOffer(ctx context.Context, tx store.Tx, name string, h domain.Handover,
+	rule func(domain.Situation, domain.Handover, domain.Routing) (domain.Change, error)) error {
+	r, err := a.routing(ctx, tx, h.QueueID)
+	if err != nil {
+		return err
+	}
+	return a.timerTransition(ctx, tx, name, h.ConversationID, func(s domain.Situation) (domain.Change, bool) {
+		if s.Active == nil || s.Active.ID != h.ID || s.Active.OfferedAgentID != h.OfferedAgentID {
+			return domain.Change{}, false
 		}
-		r, err := a.routing(ctx, tx, h.QueueID)
-		if err != nil {
-			return domain.Change{}, err
-		}
-		change, err := domain.ExpireOffer(s, h, r)
-		if err != nil {
-			return change, err
-		}
-		_, err = apply(ctx, tx, change)
-		return change, err
+		change, err := rule(s, *s.Active, r)
+		return change, err == nil
 	})
 }
 
@@ -159,16 +153,15 @@ func (a *App) reoffer(ctx context.Context) error {
 			return tx.WaitingHandovers(ctx, timerBatch)
 		},
 		func(tx store.Tx, h domain.Handover) error {
-			h, err := tx.GetHandover(ctx, h.ID)
-			if err != nil {
-				return err
-			}
 			r, err := a.routing(ctx, tx, h.QueueID)
 			if err != nil {
 				return err
 			}
 			return a.timerTransition(ctx, tx, "offer", h.ConversationID, func(s domain.Situation) (domain.Change, bool) {
-				return domain.Reoffer(s, h, r)
+				if s.Active == nil || s.Active.ID != h.ID {
+					return domain.Change{}, false
+				}
+				return domain.Reoffer(s, *s.Active, r)
 			})
 		})
 }

@@ -491,6 +491,17 @@ func ExpireOffer(s Situation, h Handover, r Routing) (Change, error) {
 	return t.finish(), nil
 }
 
+// WithdrawOffer ends an offer at once because the agent it was made to is no longer online,
+// and offers the conversation to the next agent.
+func WithdrawOffer(s Situation, h Handover, r Routing) (Change, error) {
+	if h.State != HandoverOffered || s.Conversation.ActiveHandoverID != h.ID {
+		return Change{}, ownership(s.Conversation, "handover", "handover %s has no live offer", h.ID)
+	}
+	t := begin(s, System)
+	t.refuse(h, h.OfferedAgentID, "agent went offline", EventHandoverOfferExpired, HandoverExpired, r)
+	return t.finish(), nil
+}
+
 func (t *transition) refuse(h Handover, agentID, reason string, ev EventType, final HandoverState, r Routing) {
 	if !slices.Contains(h.DeclinedAgentIDs, agentID) {
 		h.DeclinedAgentIDs = append(slices.Clone(h.DeclinedAgentIDs), agentID)

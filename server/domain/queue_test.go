@@ -522,6 +522,29 @@ func TestExpireOffer(t *testing.T) {
 	}
 }
 
+// TestWithdrawOffer: an agent who goes offline loses its offer at once, before it expires.
+func TestWithdrawOffer(t *testing.T) {
+	live := offeredHO("bob") // expires in the future
+	s := queued(live)
+	got, err := domain.WithdrawOffer(s, live, defaultRouting())
+	if err != nil {
+		t.Fatalf("WithdrawOffer: %v", err)
+	}
+	next := live
+	next.DeclinedAgentIDs = append(next.DeclinedAgentIDs, "bob")
+	next.State, next.OfferedAgentID, next.OfferExpireTime = domain.HandoverOffered, "cat", now.Add(60*time.Second)
+	assertChange(t, s, got, want{
+		updated: []domain.Handover{next},
+		events: []ev{
+			hoEvent(domain.EventHandoverOfferExpired, domain.System, "bob", "ho-w", domain.HandoverRequested),
+			hoEvent(domain.EventHandoverOffered, domain.System, "cat", "ho-w", domain.HandoverOffered),
+		},
+	})
+
+	_, err = domain.WithdrawOffer(queued(waitingHO()), waitingHO(), defaultRouting())
+	assertRefused(t, domain.Change{}, err, isOwnership("handover", domain.QueueOwner(qDefault), 4))
+}
+
 func TestReoffer(t *testing.T) {
 	tests := []struct {
 		name   string

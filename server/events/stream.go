@@ -20,9 +20,8 @@ type Broker struct {
 // NewBroker returns a Broker.
 func NewBroker() *Broker { return &Broker{wake: make(chan struct{})} }
 
-// Notify wakes the current waiters. The sequence is unused here; it lets a shared-database
-// broker forward it.
-func (b *Broker) Notify(uint64) {
+// Notify wakes the current waiters.
+func (b *Broker) Notify() {
 	b.mu.Lock()
 	close(b.wake)
 	b.wake = make(chan struct{})
@@ -40,8 +39,8 @@ func (b *Broker) Wait() <-chan struct{} {
 // Batch is the most events read and sent at once.
 const Batch = 500
 
-// PollInterval is the fallback re-read interval, for writers the broker does not hear (for
-// example `baton keys create` in another process).
+// PollInterval is the fallback re-read interval, in case a wake-up was lost (a database
+// notification during a reconnect, say).
 const PollInterval = time.Second
 
 // Stream sends, in sequence order, every event matching f with a sequence above after, then

@@ -433,3 +433,21 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineAgentLosesOffer: an agent going offline passes its live offer to the next agent
+// at once, without waiting for the offer timeout.
+func TestOfflineAgentLosesOffer(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.world(2)
+	_, ho := handedOff(t, h, w, "offline")
+	first := 0
+	if ho.GetOfferedAgentId() == w.agents[1].GetId() {
+		first = 1
+	}
+	need(w.agentAPI[first].Routing.SetPresence(ctx, &batonv1.SetPresenceRequest{Presence: batonv1.Presence_PRESENCE_OFFLINE}))(t)
+	got := getHandover(t, h, ho.GetId())
+	if got.GetOfferedAgentId() != w.agents[1-first].GetId() {
+		t.Fatalf("after the agent went offline the offer is to %q, want %q", got.GetOfferedAgentId(), w.agents[1-first].GetId())
+	}
+}

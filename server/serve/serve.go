@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -49,10 +50,16 @@ type Config struct {
 
 // Server is a configured Baton server.
 type Server struct {
-	cfg     Config
-	app     *app.App
-	broker  *events.Broker
-	handler http.Handler
+	cfg       Config
+	app       *app.App
+	broker    *events.Broker
+	publisher *events.Publisher
+	handler   http.Handler
+}
+
+// Listener is a store that hears other processes publish events (PostgreSQL's LISTEN).
+type Listener interface {
+	Listen(ctx context.Context, onPublish func()) error
 }
 
 // New builds a server and prepares the database (the built-in default queue).
@@ -67,17 +74,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	broker := events.NewBroker()
+	publisher := events.NewPublisher(cfg.Store, broker)
+	publisher.Logger = cfg.Logger
 	a := app.New(app.Config{
 		Store:            cfg.Store,
 		Clock:            cfg.Clock,
 		Tracer:           cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/app"),
-		Notify:           broker.Notify,
+		Notify:           publisher.Kick,
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
 	})
 	if err := a.Bootstrap(ctx); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, app: a, broker: broker}
+	s := &Server{cfg: cfg, app: a, broker: broker, publisher: publisher}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -165,7 +174,17 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	go s.runTimers(base)
+	var background sync.WaitGroup
+	defer background.Wait()
+	background.Go(func() { s.runTimers(base) })
+	background.Go(func() { s.publisher.Run(base) })
+	if l, ok := s.cfg.Store.(Listener); ok {
+		background.Go(func() {
+			if err := l.Listen(base, s.broker.Notify); err != nil && base.Err() == nil {
+				s.cfg.Logger.ErrorContext(base, "listen for events", "error", err)
+			}
+		})
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

@@ -30,6 +30,12 @@ type Store interface {
 	Write(ctx context.Context, fn func(Tx) error) error
 	// Read runs fn in a read-only transaction (a consistent snapshot).
 	Read(ctx context.Context, fn func(Tx) error) error
+	// Publish makes every committed event readable by ListEvents and returns the highest
+	// readable sequence. A backend that numbers events as they commit, one writer at a time
+	// (SQLite), has nothing to do. A backend with concurrent writers (PostgreSQL), where a
+	// later number can commit before an earlier one, numbers committed events here instead,
+	// in an order no later commit can precede, so readers never skip or reorder.
+	Publish(ctx context.Context) (uint64, error)
 	// Close releases the database.
 	Close() error
 }
@@ -113,14 +119,17 @@ type Tx interface {
 	// ListHandovers lists handovers newest first.
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
 
-	// AppendEvents stores events in order, assigning each a Sequence greater than every
-	// sequence stored before, and returns them with it.
+	// AppendEvents stores events in order. Each gets a Sequence greater than every sequence
+	// before it, either at once (returned set) or when Store.Publish numbers it (returned 0).
 	AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error)
-	// ListEvents returns up to limit events with Sequence > after that match the filter,
-	// in sequence order.
+	// ListEvents returns up to limit published events with Sequence > after that match the
+	// filter, in sequence order.
 	ListEvents(ctx context.Context, after uint64, f EventFilter, limit int) ([]domain.Event, error)
-	// LastSequence returns the highest stored sequence (0 when none).
+	// LastSequence returns the highest published sequence (0 when none).
 	LastSequence(ctx context.Context) (uint64, error)
+	// ListOwnerChanges returns a conversation's owner-change events, published or not, in the
+	// order they were stored (a conversation's writes are serialised, so that is commit order).
+	ListOwnerChanges(ctx context.Context, conversationID string) ([]domain.Event, error)
 
 	// RememberRequest records that (scope, key) produced resourceID; ErrDuplicate if known.
 	RememberRequest(ctx context.Context, scope, key, resourceID string, now time.Time) error

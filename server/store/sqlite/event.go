@@ -58,6 +58,12 @@ func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, 
 	return getAll(ctx, t, scanEvent, q.sql()+" ORDER BY sequence LIMIT ?", append(q.args, limitOr(limit))...)
 }
 
+// ListOwnerChanges lists the conversation's owner changes in sequence order.
+func (t *tx) ListOwnerChanges(ctx context.Context, conversationID string) ([]domain.Event, error) {
+	return getAll(ctx, t, scanEvent, `SELECT sequence, payload FROM events
+		WHERE conversation_id = ? AND type = ? ORDER BY sequence`, conversationID, string(domain.EventOwnerChanged))
+}
+
 func scanEvent(s scanner) (domain.Event, error) {
 	var e domain.Event
 	var seq uint64

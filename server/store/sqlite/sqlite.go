@@ -118,6 +118,18 @@ func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
 	return run(ctx, s.reader, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
+// Publish has nothing to publish: with one writer, events are numbered in commit order as
+// they are stored.
+func (s *Store) Publish(ctx context.Context) (uint64, error) {
+	var seq uint64
+	err := s.Read(ctx, func(tx store.Tx) error {
+		var err error
+		seq, err = tx.LastSequence(ctx)
+		return err
+	})
+	return seq, err
+}
+
 // Close closes both pools.
 func (s *Store) Close() error {
 	return errors.Join(s.reader.Close(), s.writer.Close())

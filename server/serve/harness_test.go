@@ -42,7 +42,7 @@ func (c *clock) Advance(d time.Duration) {
 // harness is a real Baton server on a loopback port, over a real SQLite file, with a clock
 // and a span recorder the test controls.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *serve.Server
 	url   string
 	clock *clock
@@ -50,7 +50,7 @@ type harness struct {
 	admin *client.Client
 }
 
-func start(t *testing.T, configure ...func(*serve.Config)) *harness {
+func start(t testing.TB, configure ...func(*serve.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"))

@@ -38,6 +38,8 @@ Usage:
   baton keys create --role admin|bot|agent|service [--subject ID] [--name NAME] [flags]
   baton keys list   [flags]
   baton keys delete KEY_ID [flags]
+  baton bench ingest --channel ID [flags]   offer load to a running server
+  baton bench sqlite-ceiling [flags]        the bare SQLite transaction ingest is compared with
 
 Run "baton COMMAND -h" for the flags of a command.
 `
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -57,7 +57,7 @@ func (t *tx) UpdateAgent(ctx context.Context, a domain.Agent) error {
 }
 
 func (t *tx) TouchAgent(ctx context.Context, id string, seen time.Time) error {
-	res, err := t.tx.ExecContext(ctx, "UPDATE agents SET last_seen_time = ? WHERE id = ?", nanos(seen), id)
+	res, err := t.exec(ctx, "UPDATE agents SET last_seen_time = ? WHERE id = ?", nanos(seen), id)
 	if err := writeErr("touch", "agent", err); err != nil {
 		return err
 	}

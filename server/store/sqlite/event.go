@@ -25,7 +25,7 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: encode event: %w", err)
 		}
-		err = t.tx.QueryRowContext(ctx, `INSERT INTO events
+		err = t.queryRow(ctx, `INSERT INTO events
 			(id, type, conversation_id, channel_id, bot_id, create_time, payload)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING sequence`,
 			e.ID, e.Type, e.ConversationID, e.ChannelID, e.BotID, nanos(e.Time), string(payload)).Scan(&e.Sequence)
@@ -80,7 +80,7 @@ func scanEvent(s scanner) (domain.Event, error) {
 
 func (t *tx) LastSequence(ctx context.Context) (uint64, error) {
 	var seq uint64
-	err := t.tx.QueryRowContext(ctx, "SELECT coalesce(max(sequence), 0) FROM events").Scan(&seq)
+	err := t.queryRow(ctx, "SELECT coalesce(max(sequence), 0) FROM events").Scan(&seq)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: last sequence: %w", err)
 	}

@@ -41,7 +41,7 @@ func (t *tx) CreateHandover(ctx context.Context, h domain.Handover) error {
 // UpdateHandover overwrites every column but the id.
 func (t *tx) UpdateHandover(ctx context.Context, h domain.Handover) error {
 	args := append(handoverArgs(h)[1:], h.ID)
-	res, err := t.tx.ExecContext(ctx, "UPDATE handovers SET "+setSQL(handoverColumns[1:])+" WHERE id = ?", args...)
+	res, err := t.exec(ctx, "UPDATE handovers SET "+setSQL(handoverColumns[1:])+" WHERE id = ?", args...)
 	if err := writeErr("update", "handover", err); err != nil {
 		return err
 	}

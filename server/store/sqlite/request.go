@@ -15,7 +15,7 @@ func (t *tx) RememberRequest(ctx context.Context, scope, key, resourceID string,
 
 func (t *tx) LookupRequest(ctx context.Context, scope, key string) (string, error) {
 	var id string
-	err := t.tx.QueryRowContext(ctx, "SELECT resource_id FROM requests WHERE scope = ? AND key = ?", scope, key).Scan(&id)
+	err := t.queryRow(ctx, "SELECT resource_id FROM requests WHERE scope = ? AND key = ?", scope, key).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

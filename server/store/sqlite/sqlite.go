@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -27,8 +28,10 @@ var migrations embed.FS
 
 // Store is a SQLite database. It implements store.Store.
 type Store struct {
-	writer *sql.DB
-	reader *sql.DB
+	writerDB, readerDB *sql.DB
+	mu                 sync.Mutex // serialises Write; guards writer
+	writer             *session
+	readers            readers
 }
 
 var _ store.Store = (*Store)(nil)
@@ -52,8 +55,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	reader.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	return &Store{writer: writer, reader: reader}, nil
+	st := &Store{writerDB: writer, readerDB: reader}
+	if err := st.connect(ctx, max(4, runtime.GOMAXPROCS(0))); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// connect opens the writer session and n reader sessions.
+func (s *Store) connect(ctx context.Context, n int) error {
+	var err error
+	if s.writer, err = newSession(ctx, s.writerDB); err != nil {
+		return err
+	}
+	s.readers = make(readers, n)
+	for range n {
+		r, err := newSession(ctx, s.readerDB)
+		if err != nil {
+			return err
+		}
+		s.readers <- r
+	}
+	return nil
 }
 
 // Migrate applies the pending migrations to the database at path, creating it when missing.
@@ -105,17 +129,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Write runs fn in an IMMEDIATE transaction on the writer connection. Having one writer
-// connection is what serialises Write calls; so fn must not call Write itself, which would
-// wait for that connection forever.
+// Write runs fn in an IMMEDIATE transaction on the writer session. Having one writer is what
+// serialises Write calls (and SQLite's write lock, across processes); so fn must not call
+// Write itself, which would wait for the writer forever.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
-	return run(ctx, s.writer, nil, fn)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writer.run(ctx, "BEGIN IMMEDIATE", fn)
 }
 
-// Read runs fn in a read-only transaction. In WAL mode its snapshot is fixed by its first
-// query and writers go on committing meanwhile.
+// Read runs fn in a read transaction on a reader session (whose connection is query-only).
+// In WAL mode its snapshot is fixed by its first query and writers go on committing meanwhile.
 func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
-	return run(ctx, s.reader, &sql.TxOptions{ReadOnly: true}, fn)
+	return s.readers.run(ctx, fn)
 }
 
 // Publish has nothing to publish: with one writer, events are numbered in commit order as
@@ -130,30 +156,16 @@ func (s *Store) Publish(ctx context.Context) (uint64, error) {
 	return seq, err
 }
 
-// Close closes both pools.
+// Close closes the sessions and both pools. No transaction may be running.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
-}
-
-func run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(store.Tx) error) error {
-	sqlTx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+	var errs []error
+	if s.writer != nil {
+		errs = append(errs, s.writer.close())
 	}
-	done := false
-	defer func() {
-		if !done { // fn failed or panicked
-			_ = sqlTx.Rollback()
-		}
-	}()
-	if err := fn(&tx{tx: sqlTx}); err != nil {
-		return err
+	for len(s.readers) > 0 {
+		errs = append(errs, (<-s.readers).close())
 	}
-	done = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return errors.Join(append(errs, s.readerDB.Close(), s.writerDB.Close())...)
 }
 
 // isUnique reports whether err is a unique or primary key violation.

@@ -10,14 +10,51 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// tx implements store.Tx over one SQL transaction.
-type tx struct{ tx *sql.Tx }
+// tx implements store.Tx over the transaction open on a session.
+type tx struct{ s *session }
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// row is sql.Row's Scan, with a prepare error reported by Scan like any other.
+type row struct {
+	row *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.row.Scan(dest...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
+	st, err := t.s.stmt(ctx, query)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{row: st.QueryRowContext(ctx, args...)}
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
 
 var _ store.Tx = (*tx)(nil)
 
 // insert runs an INSERT, turning a unique-key clash into store.ErrDuplicate.
 func (t *tx) insert(ctx context.Context, kind, query string, args ...any) error {
-	_, err := t.tx.ExecContext(ctx, query, args...)
+	_, err := t.exec(ctx, query, args...)
 	return writeErr("create", kind, err)
 }
 
@@ -27,7 +64,7 @@ func (t *tx) insert(ctx context.Context, kind, query string, args ...any) error 
 func (t *tx) update(ctx context.Context, kind, table, id string, revision int64, names []string, args []any) error {
 	set := setSQL(names[1 : len(names)-1])
 	args = append(args[1:len(args)-1:len(args)-1], revision+1, id, revision)
-	res, err := t.tx.ExecContext(ctx, "UPDATE "+table+" SET "+set+", revision = ? WHERE id = ? AND revision = ?", args...)
+	res, err := t.exec(ctx, "UPDATE "+table+" SET "+set+", revision = ? WHERE id = ? AND revision = ?", args...)
 	if err := writeErr("update", kind, err); err != nil {
 		return err
 	}
@@ -35,7 +72,7 @@ func (t *tx) update(ctx context.Context, kind, table, id string, revision int64,
 		return err
 	}
 	var exists bool
-	if err := t.tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+table+" WHERE id = ?)", id).Scan(&exists); err != nil {
+	if err := t.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+table+" WHERE id = ?)", id).Scan(&exists); err != nil {
 		return fmt.Errorf("sqlite: update %s: %w", kind, err)
 	}
 	if exists {
@@ -46,7 +83,7 @@ func (t *tx) update(ctx context.Context, kind, table, id string, revision int64,
 
 // delete deletes the row with the given id, or says it does not exist.
 func (t *tx) delete(ctx context.Context, kind, table, id string) error {
-	res, err := t.tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = ?", id)
+	res, err := t.exec(ctx, "DELETE FROM "+table+" WHERE id = ?", id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete %s: %w", kind, err)
 	}
@@ -79,7 +116,7 @@ func writeErr(verb, kind string, err error) error {
 // count runs a query returning one integer.
 func (t *tx) count(ctx context.Context, query string, args ...any) (int, error) {
 	var n int
-	if err := t.tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+	if err := t.queryRow(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count: %w", err)
 	}
 	return n, nil
@@ -87,7 +124,7 @@ func (t *tx) count(ctx context.Context, query string, args ...any) (int, error) 
 
 // getOne reads the single row a query selects, or NotFound(kind, id) when there is none.
 func getOne[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), kind, id, query string, args ...any) (T, error) {
-	v, err := scan(t.tx.QueryRowContext(ctx, query, args...))
+	v, err := scan(t.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, domain.NotFound(kind, id)
 	}
@@ -99,7 +136,7 @@ func getOne[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), ki
 
 // getAll reads every row a query selects.
 func getAll[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...)
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list: %w", err)
 	}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton/server/bench"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("bench needs a subcommand: ingest or sqlite-ceiling")
+	}
+	switch args[0] {
+	case "ingest":
+		return benchIngest(ctx, args[1:], stdout, stderr)
+	case "sqlite-ceiling":
+		return benchSQLiteCeiling(ctx, args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("unknown bench subcommand %q", args[0])
+}
+
+func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench ingest", stderr, "Usage: baton bench ingest --channel ID [flags]\n\n"+
+		"Offers inbound messages to a running server over HTTP and reports throughput and latency.")
+	cfg := bench.IngestConfig{RunID: strconv.FormatInt(time.Now().UnixNano(), 36)}
+	fs.StringVar(&cfg.URL, "url", env("BATON_URL", "http://127.0.0.1:8080"), "the server (env BATON_URL)")
+	fs.StringVar(&cfg.APIKey, "key", os.Getenv("BATON_API_KEY"), "an admin or service key (env BATON_API_KEY)")
+	fs.StringVar(&cfg.ChannelID, "channel", "", "the channel the messages arrive on")
+	fs.IntVar(&cfg.Rate, "rate", 0, "offered messages per second; 0 for as fast as possible")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "requests in flight at most")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to offer load")
+	fs.IntVar(&cfg.MaxMessages, "max", 1_000_000, "stop after this many messages")
+	fs.IntVar(&cfg.Contacts, "contacts", 1000, "distinct customers")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.ChannelID == "" {
+		return errors.New("--channel is required")
+	}
+	res, err := bench.Ingest(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ingest (offered %s): %s\n", rateLabel(cfg.Rate), res)
+	return nil
+}
+
+func rateLabel(rate int) string {
+	if rate == 0 {
+		return "as fast as possible"
+	}
+	return strconv.Itoa(rate) + " msg/s"
+}
+
+func benchSQLiteCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench sqlite-ceiling", stderr, "Usage: baton bench sqlite-ceiling [flags]\n\n"+
+		"Runs the bare ingest transaction on SQLite in a single-writer loop: the ceiling ingest is compared with.")
+	duration := fs.Duration("duration", 10*time.Second, "how long to run")
+	maxTx := fs.Int("max", 1_000_000, "stop after this many transactions")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "baton-ceiling-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	res, err := bench.SQLiteCeiling(ctx, dir, *duration, *maxTx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sqlite ceiling: %s\n", res)
+	return nil
+}

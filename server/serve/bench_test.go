@@ -1,0 +1,35 @@
+package serve_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+)
+
+// BenchmarkIngest measures IngestMessage end to end over loopback HTTP on the embedded store,
+// from parallel clients, messages spread over 1000 customers of a bot-owned channel.
+func BenchmarkIngest(b *testing.B) {
+	h := start(b)
+	w := h.world(0).channel.GetId()
+	var n atomic.Int64
+	b.SetParallelism(16) // requests in flight per core, as from a channel's webhook bursts
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			_, err := h.admin.Conversations.IngestMessage(context.Background(), &batonv1.IngestMessageRequest{
+				ChannelId:        w,
+				Contact:          &batonv1.ContactProfile{ExternalId: "c" + strconv.FormatInt(i%1000, 10)},
+				ChannelMessageId: "m" + strconv.FormatInt(i, 10),
+				Content:          text_("hello"),
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

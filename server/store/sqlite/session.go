@@ -1,0 +1,110 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/batonhq/baton/server/store"
+)
+
+// maxStatements bounds a session's prepared statements; list filters make a few hundred
+// distinct queries at most, so reaching it means something is building queries it shouldn't.
+const maxStatements = 512
+
+// session is one database connection and the statements prepared on it. SQLite spends more
+// time parsing and planning a statement than running one of ours, so statements are prepared
+// once per connection and reused by every transaction on it. A session is used by one
+// transaction at a time.
+type session struct {
+	db    *sql.DB // where a replacement connection comes from
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+func newSession(ctx context.Context, db *sql.DB) (*session, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: connect: %w", err)
+	}
+	return &session{db: db, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// stmt returns the statement for query, preparing it on first use.
+func (s *session) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	if len(s.stmts) >= maxStatements {
+		s.closeStatements()
+	}
+	st, err := s.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+func (s *session) closeStatements() {
+	for q, st := range s.stmts {
+		st.Close()
+		delete(s.stmts, q)
+	}
+}
+
+func (s *session) close() error {
+	s.closeStatements()
+	return s.conn.Close()
+}
+
+// run runs fn in one transaction opened with begin ("BEGIN IMMEDIATE" or "BEGIN"), committing
+// when fn returns nil. When the connection itself fails, the session swaps in a new one, so one
+// broken connection does not poison every later transaction.
+func (s *session) run(ctx context.Context, begin string, fn func(store.Tx) error) error {
+	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
+		return errors.Join(fmt.Errorf("sqlite: begin: %w", err), s.reconnect(ctx))
+	}
+	// Ending the transaction must happen even when ctx was canceled meanwhile.
+	end := context.WithoutCancel(ctx)
+	if err := fn(&tx{s: s}); err != nil {
+		if _, rerr := s.conn.ExecContext(end, "ROLLBACK"); rerr != nil {
+			return errors.Join(err, s.reconnect(end))
+		}
+		return err
+	}
+	if _, err := s.conn.ExecContext(end, "COMMIT"); err != nil {
+		s.conn.ExecContext(end, "ROLLBACK") // a failed COMMIT may leave the transaction open
+		return errors.Join(fmt.Errorf("sqlite: commit: %w", err), s.reconnect(end))
+	}
+	return nil
+}
+
+// reconnect replaces the connection when it no longer answers.
+func (s *session) reconnect(ctx context.Context) error {
+	if err := s.conn.PingContext(ctx); err == nil {
+		return nil
+	}
+	s.close()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: reconnect: %w", err)
+	}
+	s.conn = conn
+	return nil
+}
+
+// readers is a fixed set of read sessions handed out one at a time.
+type readers chan *session
+
+func (r readers) run(ctx context.Context, fn func(store.Tx) error) error {
+	var s *session
+	select {
+	case s = <-r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { r <- s }()
+	return s.run(ctx, "BEGIN", fn)
+}

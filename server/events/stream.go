@@ -39,14 +39,14 @@ func (b *Broker) Wait() <-chan struct{} {
 // Batch is the most events read and sent at once.
 const Batch = 500
 
-// PollInterval is the fallback re-read interval, in case a wake-up was lost (a database
+// DefaultPollInterval is the fallback re-read interval, in case a wake-up was lost (a database
 // notification during a reconnect, say).
-const PollInterval = time.Second
+const DefaultPollInterval = time.Second
 
 // Stream sends, in sequence order, every event matching f with a sequence above after, then
-// keeps sending new ones until ctx ends or send fails. Events stored together are sent
-// together.
-func Stream(ctx context.Context, st store.Store, b *Broker, after uint64, f store.EventFilter, send func([]domain.Event) error) error {
+// keeps sending new ones until ctx ends or send fails. Events published together are sent
+// together. It re-reads when the broker wakes it, and every poll interval regardless.
+func Stream(ctx context.Context, st store.Store, b *Broker, poll time.Duration, after uint64, f store.EventFilter, send func([]domain.Event) error) error {
 	for {
 		wake := b.Wait()
 		var batch []domain.Event
@@ -69,7 +69,7 @@ func Stream(ctx context.Context, st store.Store, b *Broker, after uint64, f stor
 		case <-ctx.Done():
 			return nil
 		case <-wake:
-		case <-time.After(PollInterval):
+		case <-time.After(poll):
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"cmp"
 	"context"
 
 	"connectrpc.com/connect"
@@ -32,7 +33,7 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 	if err := stream.Send(nil); err != nil {
 		return err
 	}
-	err = events.Stream(ctx, h.App.Store(), h.Broker, after, f, func(batch []domain.Event) error {
+	err = events.Stream(ctx, h.App.Store(), h.Broker, cmp.Or(h.PollInterval, events.DefaultPollInterval), after, f, func(batch []domain.Event) error {
 		res := &batonv1.SubscribeResponse{Cursor: batch[len(batch)-1].Sequence}
 		for _, e := range batch {
 			pe, err := eventToProto(e)

@@ -21,6 +21,8 @@ import (
 type Handlers struct {
 	App    *app.App
 	Broker *events.Broker
+	// PollInterval is how often an idle event stream re-reads without being woken.
+	PollInterval time.Duration
 }
 
 // principal is the caller the auth interceptor authenticated. Every service is wrapped by it,

@@ -45,6 +45,9 @@ type Config struct {
 	MaxRequestBytes int64
 	// AllowedOrigins are the browser origins CORS admits; none when empty, "*" for any.
 	AllowedOrigins []string
+	// EventPollInterval is how often idle event streams and the publisher act without being
+	// woken, as a safety net for lost wake-ups; 1s when zero.
+	EventPollInterval time.Duration
 	Logger         *slog.Logger
 }
 
@@ -74,8 +77,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	broker := events.NewBroker()
+	if cfg.EventPollInterval <= 0 {
+		cfg.EventPollInterval = events.DefaultPollInterval
+	}
 	publisher := events.NewPublisher(cfg.Store, broker)
 	publisher.Logger = cfg.Logger
+	publisher.Interval = cfg.EventPollInterval
 	a := app.New(app.Config{
 		Store:            cfg.Store,
 		Clock:            cfg.Clock,
@@ -121,7 +128,7 @@ func (s *Server) routes() (http.Handler, error) {
 		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store}, validate.NewInterceptor()),
 		connect.WithReadMaxBytes(int(s.cfg.MaxRequestBytes)),
 	)
-	h := rpc.Handlers{App: s.app, Broker: s.broker}
+	h := rpc.Handlers{App: s.app, Broker: s.broker, PollInterval: s.cfg.EventPollInterval}
 	mux := http.NewServeMux()
 	mux.Handle(batonv1connect.NewConversationServiceHandler(h, opts))
 	mux.Handle(batonv1connect.NewHandoverServiceHandler(h, opts))

@@ -85,7 +85,7 @@ func (a *App) Now() time.Time { return a.clock.Now().UTC() }
 
 // Bootstrap creates what a fresh database needs: the built-in default queue.
 func (a *App) Bootstrap(ctx context.Context) error {
-	return a.store.Write(ctx, func(tx store.Tx) error {
+	err := a.store.Write(ctx, func(tx store.Tx) error {
 		_, err := tx.GetQueue(ctx, domain.DefaultQueueID)
 		if !isNotFound(err) {
 			return err
@@ -96,6 +96,10 @@ func (a *App) Bootstrap(ctx context.Context) error {
 			CreateTime: now, UpdateTime: now,
 		})
 	})
+	if errors.Is(err, store.ErrDuplicate) {
+		return nil // another replica starting at the same time created it
+	}
+	return err
 }
 
 // write runs fn in a write transaction and, after the commit, announces any events it stored.

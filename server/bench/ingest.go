@@ -16,8 +16,8 @@ import (
 
 	"connectrpc.com/connect"
 
-	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/client"
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 )
 
 // IngestConfig describes one ingest load.
@@ -97,6 +97,9 @@ func Ingest(ctx context.Context, cfg IngestConfig) (Result, error) {
 				n := sequence.Add(1)
 				err := ingestOne(ctx, c, cfg, n)
 				latency := time.Since(due)
+				if err != nil && ctx.Err() != nil {
+					return // cut off by the end of the run, not failed
+				}
 				mu.Lock()
 				if err != nil {
 					res.Failed++

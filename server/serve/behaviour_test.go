@@ -31,7 +31,11 @@ func handedOff(t *testing.T, h *harness, w world, customer string) (*batonv1.Con
 
 // TestConcurrentAcceptHasOneWinner races many agents accepting one handover.
 func TestConcurrentAcceptHasOneWinner(t *testing.T) {
-	h := start(t)
+	t.Run("sqlite", func(t *testing.T) { concurrentAccept(t, start(t)) })
+	t.Run("postgres", func(t *testing.T) { concurrentAccept(t, replicas(t, 1)[0]) })
+}
+
+func concurrentAccept(t *testing.T, h *harness) {
 	const agents = 12
 	w := h.world(agents)
 	conv, ho := handedOff(t, h, w, "race")

@@ -18,6 +18,7 @@ import (
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/serve"
+	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/store/sqlite"
 )
 
@@ -52,13 +53,18 @@ type harness struct {
 
 func start(t testing.TB, configure ...func(*serve.Config)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startOn(t, st, &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}, configure...)
+}
+
+// startOn serves st on a loopback port; the server closes st when the test ends.
+func startOn(t testing.TB, st store.Store, clk *clock, configure ...func(*serve.Config)) *harness {
+	t.Helper()
+	ctx := context.Background()
 	spans := tracetest.NewSpanRecorder()
-	clk := &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
 	cfg := serve.Config{
 		Store:          st,
 		Clock:          clk,

@@ -48,7 +48,7 @@ type Config struct {
 	// EventPollInterval is how often idle event streams and the publisher act without being
 	// woken, as a safety net for lost wake-ups; 1s when zero.
 	EventPollInterval time.Duration
-	Logger         *slog.Logger
+	Logger            *slog.Logger
 }
 
 // Server is a configured Baton server.

@@ -16,7 +16,11 @@ import (
 // refused, the agent hands back, and the bot owns again — watched on Subscribe and listed on
 // the ownership timeline.
 func TestHandoverStory(t *testing.T) {
-	h := start(t)
+	t.Run("sqlite", func(t *testing.T) { handoverStory(t, start(t)) })
+	t.Run("postgres", func(t *testing.T) { handoverStory(t, replicas(t, 1)[0]) })
+}
+
+func handoverStory(t *testing.T, h *harness) {
 	ctx := context.Background()
 	w := h.world(1)
 	agent := w.agentAPI[0]

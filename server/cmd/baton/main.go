@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/serve"
 	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/store/postgres"
 	"github.com/batonhq/baton/server/store/sqlite"
 	"github.com/batonhq/baton/server/telemetry"
 )
@@ -76,14 +78,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // storeFlags are the flags every command shares: where the data lives.
-type storeFlags struct{ dataDir string }
+type storeFlags struct{ dataDir, databaseURL string }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", env("BATON_DATA_DIR", "data"),
 		"directory of the embedded SQLite database, created if missing (env BATON_DATA_DIR)")
+	fs.StringVar(&f.databaseURL, "database-url", env("BATON_DATABASE_URL", ""),
+		"a postgres:// URL to use PostgreSQL instead of the embedded SQLite; several servers may share one (env BATON_DATABASE_URL)")
 }
 
-func (f *storeFlags) path() (string, error) {
+func (f *storeFlags) sqlitePath() (string, error) {
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 		return "", err
 	}
@@ -91,11 +95,36 @@ func (f *storeFlags) path() (string, error) {
 }
 
 func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
-	path, err := f.path()
+	if f.databaseURL != "" {
+		return postgres.Open(ctx, f.databaseURL)
+	}
+	path, err := f.sqlitePath()
 	if err != nil {
 		return nil, err
 	}
 	return sqlite.Open(ctx, path)
+}
+
+// where says where the data is, for logs, without a URL's password.
+func (f *storeFlags) where() string {
+	if f.databaseURL == "" {
+		return f.dataDir
+	}
+	if u, err := url.Parse(f.databaseURL); err == nil {
+		return u.Redacted()
+	}
+	return "postgres"
+}
+
+func (f *storeFlags) migrate(ctx context.Context) error {
+	if f.databaseURL != "" {
+		return postgres.Migrate(ctx, f.databaseURL)
+	}
+	path, err := f.sqlitePath()
+	if err != nil {
+		return err
+	}
+	return sqlite.Migrate(ctx, path)
 }
 
 func env(name, fallback string) string {
@@ -153,7 +182,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	slog.Info("baton serving", "address", l.Addr().String(), "data_dir", sf.dataDir)
+	slog.Info("baton serving", "address", l.Addr().String(), "store", sf.where())
 	return srv.Serve(ctx, l, *grace)
 }
 
@@ -174,14 +203,10 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	path, err := sf.path()
-	if err != nil {
+	if err := sf.migrate(ctx); err != nil {
 		return err
 	}
-	if err := sqlite.Migrate(ctx, path); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "migrated", path)
+	fmt.Fprintln(stdout, "migrated", sf.where())
 	return nil
 }
 

@@ -63,26 +63,44 @@ func (s *session) close() error {
 // when fn returns nil. When the connection itself fails, the session swaps in a new one, so one
 // broken connection does not poison every later transaction.
 func (s *session) run(ctx context.Context, begin string, fn func(store.Tx) error) error {
-	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
-		return errors.Join(fmt.Errorf("sqlite: begin: %w", err), s.reconnect(ctx))
+	if err := s.begin(ctx, begin); err != nil {
+		return err
 	}
 	// Ending the transaction must happen even when ctx was canceled meanwhile.
 	end := context.WithoutCancel(ctx)
 	if err := fn(&tx{s: s}); err != nil {
 		if _, rerr := s.conn.ExecContext(end, "ROLLBACK"); rerr != nil {
-			return errors.Join(err, s.reconnect(end))
+			return errors.Join(err, s.repair(end))
 		}
 		return err
 	}
 	if _, err := s.conn.ExecContext(end, "COMMIT"); err != nil {
-		s.conn.ExecContext(end, "ROLLBACK") // a failed COMMIT may leave the transaction open
-		return errors.Join(fmt.Errorf("sqlite: commit: %w", err), s.reconnect(end))
+		return errors.Join(fmt.Errorf("sqlite: commit: %w", err), s.repair(end)) // a failed COMMIT may leave it open
 	}
 	return nil
 }
 
-// reconnect replaces the connection when it no longer answers.
-func (s *session) reconnect(ctx context.Context) error {
+// begin opens a transaction. When that fails with ctx still alive, the connection may have
+// died (a canceled query can make the driver drop it) or hold a transaction left open: it is
+// cleaned up or replaced once, so the caller does not inherit the failure.
+func (s *session) begin(ctx context.Context, begin string) error {
+	_, err := s.conn.ExecContext(ctx, begin)
+	if err == nil || ctx.Err() != nil {
+		return err // a canceled caller says nothing about the connection
+	}
+	if err := s.repair(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	return nil
+}
+
+// repair makes the session usable again: it rolls back whatever is open and replaces a
+// connection that no longer answers. ctx must not be canceled.
+func (s *session) repair(ctx context.Context) error {
+	_, _ = s.conn.ExecContext(ctx, "ROLLBACK")
 	if err := s.conn.PingContext(ctx); err == nil {
 		return nil
 	}

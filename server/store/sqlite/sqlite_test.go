@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -52,5 +53,37 @@ func TestMigrateThenReopen(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("channel after reopening: %v", err)
+	}
+}
+
+// TestCanceledTransactionsDoNotPoisonSessions cancels transactions in the middle of a query,
+// which can make the driver drop the connection, and checks the next transactions on every
+// session still work.
+func TestCanceledTransactionsDoNotPoisonSessions(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 40 {
+		ctx, cancel := context.WithCancel(t.Context())
+		run := s.Read
+		if i%2 == 0 {
+			run = s.Write
+		}
+		if i%4 < 2 {
+			cancel() // canceled before the transaction begins
+		}
+		_ = run(ctx, func(tx store.Tx) error {
+			cancel() // canceled in the middle of it
+			_, err := tx.LastSequence(ctx)
+			return err
+		})
+		if err := s.Read(t.Context(), func(tx store.Tx) error { _, err := tx.LastSequence(t.Context()); return err }); err != nil {
+			t.Fatalf("read after a canceled transaction: %v", err)
+		}
+		if err := s.Write(t.Context(), func(tx store.Tx) error { _, err := tx.LastSequence(t.Context()); return err }); err != nil {
+			t.Fatalf("write after a canceled transaction: %v", err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 
@@ -20,7 +21,18 @@ func eventValue(typ domain.EventType, mods ...func(*domain.Event)) domain.Event 
 	}, mods)
 }
 
-func (h *harness) append(events ...domain.Event) []domain.Event {
+// publish runs Store.Publish and returns the highest published sequence.
+func (h *harness) publish() uint64 {
+	h.t.Helper()
+	seq, err := h.s.Publish(h.ctx)
+	if err != nil {
+		h.t.Fatalf("Publish: %v", err)
+	}
+	return seq
+}
+
+// appendOnly stores events in one Write and returns them as AppendEvents did.
+func (h *harness) appendOnly(events ...domain.Event) []domain.Event {
 	h.t.Helper()
 	var out []domain.Event
 	h.write(func(tx store.Tx) error {
@@ -31,9 +43,28 @@ func (h *harness) append(events ...domain.Event) []domain.Event {
 	return out
 }
 
+// append stores events in one Write, publishes them and returns them as ListEvents does:
+// with their ids and sequences.
+func (h *harness) append(events ...domain.Event) []domain.Event {
+	h.t.Helper()
+	before := h.publish()
+	h.appendOnly(events...)
+	h.publish()
+	out := listEvents(h, before, store.EventFilter{}, len(events)+1)
+	if len(out) != len(events) {
+		h.t.Fatalf("%d events appended, %d listed after publishing", len(events), len(out))
+	}
+	return out
+}
+
 func listEvents(h *harness, after uint64, f store.EventFilter, limit int) []domain.Event {
 	h.t.Helper()
 	return mustRead(h, func(tx store.Tx) ([]domain.Event, error) { return tx.ListEvents(h.ctx, after, f, limit) })
+}
+
+func lastSequence(h *harness) uint64 {
+	h.t.Helper()
+	return mustRead(h, func(tx store.Tx) (uint64, error) { return tx.LastSequence(h.ctx) })
 }
 
 // checkIncreasing checks each event's sequence is above the one before, starting above after.
@@ -47,6 +78,49 @@ func checkIncreasing(h *harness, after uint64, events []domain.Event) bool {
 		after = e.Sequence
 	}
 	return true
+}
+
+// checkGapFree checks each event's sequence is the one before plus one.
+func checkGapFree(h *harness, events []domain.Event) {
+	h.t.Helper()
+	for i := 1; i < len(events); i++ {
+		if prev, e := events[i-1], events[i]; e.Sequence != prev.Sequence+1 {
+			h.t.Errorf("sequences jump from %d to %d", prev.Sequence, e.Sequence)
+			return
+		}
+	}
+}
+
+// checkAppended checks what AppendEvents returned: each event as given, with an id (a new one
+// unless given), and either its sequence, above the ones before, or 0 until Publish numbers it.
+func checkAppended(h *harness, in, out []domain.Event) {
+	h.t.Helper()
+	diff(h.t, "appended events", unstored(in), unstored(out))
+	seen := map[string]bool{}
+	var after uint64
+	for i, e := range out {
+		if e.ID == "" || seen[e.ID] || (in[i].ID != "" && e.ID != in[i].ID) {
+			h.t.Errorf("event %d has id %q, want a new one or the one given (%q)", i, e.ID, in[i].ID)
+		}
+		seen[e.ID] = true
+		if e.Sequence != 0 {
+			checkIncreasing(h, after, []domain.Event{e})
+			after = e.Sequence
+		}
+	}
+}
+
+// checkListed checks the events listed after publishing are the appended ones, in the order
+// appended, with any sequence AppendEvents returned kept.
+func checkListed(h *harness, appended, listed []domain.Event) {
+	h.t.Helper()
+	want := slices.Clone(appended)
+	for i := range want {
+		if want[i].Sequence == 0 && i < len(listed) {
+			want[i].Sequence = listed[i].Sequence
+		}
+	}
+	diff(h.t, "events listed after publishing", want, listed)
 }
 
 func testEventAppend(h *harness) {
@@ -65,25 +139,20 @@ func testEventAppend(h *harness) {
 		return err
 	})
 	more := []domain.Event{eventValue(domain.EventHandoverRequested), eventValue(domain.EventHandoverOffered)}
-	third := h.append(more...)
-	if none := h.append(); len(none) != 0 {
+	third := h.appendOnly(more...)
+	if none := h.appendOnly(); len(none) != 0 {
 		h.t.Errorf("appending no event returned %d", len(none))
 	}
 
-	all := slices.Concat(first, second, third)
-	checkIncreasing(h, 0, all)
-	seen := map[string]bool{}
-	for i, e := range all {
-		if e.ID == "" || seen[e.ID] {
-			h.t.Errorf("event %d has id %q, want a new one", i, e.ID)
-		}
-		seen[e.ID] = true
+	appended := slices.Concat(first, second, third)
+	checkAppended(h, slices.Concat(in, more), appended)
+	last := h.publish()
+	listed := listEvents(h, 0, store.EventFilter{}, 100)
+	checkIncreasing(h, 0, listed)
+	checkListed(h, appended, listed)
+	if n := len(listed); n > 0 && last != listed[n-1].Sequence {
+		h.t.Errorf("Publish returned %d, want the last sequence %d", last, listed[n-1].Sequence)
 	}
-	if all[1].ID != "given-id" {
-		h.t.Errorf("given id became %q", all[1].ID)
-	}
-	diff(h.t, "appended events", unstored(slices.Concat(in, more)), unstored(all))
-	diff(h.t, "listed events", all, listEvents(h, 0, store.EventFilter{}, 100))
 }
 
 // unstored returns events without what storing them assigns.
@@ -105,6 +174,7 @@ func testEventRoundTrip(h *harness) {
 	agent := h.agentValue(func(a *domain.Agent) { a.Active = 2 })
 	contact := h.contactValue(ch)
 	e := eventValue(domain.EventHandoverAccepted, func(e *domain.Event) {
+		e.ID = "event-1"
 		e.Time = t0.In(elsewhere)
 		e.ConversationID, e.ChannelID, e.BotID, e.AgentID, e.ContactID = conv.ID, ch.ID, "bot-1", agent.ID, contact.ID
 		e.Actor = domain.Actor{Kind: domain.ActorAgent, ID: agent.ID}
@@ -115,8 +185,15 @@ func testEventRoundTrip(h *harness) {
 			From: domain.QueueOwner("q1"), To: domain.AgentOwner(agent.ID), Epoch: 12, Reason: "accepted", HandoverID: ho.ID,
 		}
 	})
-	out := h.append(e, eventValue(domain.EventBotMuted))
-	diff(h.t, "events", out, listEvents(h, 0, store.EventFilter{}, 10))
+	in := []domain.Event{e, eventValue(domain.EventBotMuted, func(e *domain.Event) { e.ID = "event-2" })}
+	out := h.append(in...)
+	for i := range out {
+		in[i].Sequence = out[i].Sequence
+	}
+	diff(h.t, "events", in, out)
+	if got := out[0].Message.Content; string(got) != string(msg.Content) {
+		h.t.Errorf("content = %s, want %s byte for byte", got, msg.Content)
+	}
 }
 
 func testEventFilters(h *harness) {
@@ -162,30 +239,121 @@ func testEventFilters(h *harness) {
 }
 
 func testLastSequence(h *harness) {
-	last := func() uint64 {
-		return mustRead(h, func(tx store.Tx) (uint64, error) { return tx.LastSequence(h.ctx) })
-	}
-	if got := last(); got != 0 {
+	if got := lastSequence(h); got != 0 {
 		h.t.Errorf("LastSequence of an empty store = %d, want 0", got)
 	}
+	if got := h.publish(); got != 0 {
+		h.t.Errorf("Publish of an empty store = %d, want 0", got)
+	}
 	out := h.append(eventValue(domain.EventBotMuted), eventValue(domain.EventBotUnmuted))
-	if got := last(); got != out[1].Sequence {
+	if got := lastSequence(h); got != out[1].Sequence {
 		h.t.Errorf("LastSequence = %d, want %d", got, out[1].Sequence)
 	}
+	if got := h.publish(); got != out[1].Sequence {
+		h.t.Errorf("Publish with nothing new = %d, want %d", got, out[1].Sequence)
+	}
 	h.write(func(tx store.Tx) error {
-		out, err := tx.AppendEvents(h.ctx, []domain.Event{eventValue(domain.EventBotMuted, func(e *domain.Event) { e.BotID = "b9" })})
+		stored, err := tx.AppendEvents(h.ctx, []domain.Event{eventValue(domain.EventBotMuted, func(e *domain.Event) { e.BotID = "b9" })})
 		if err != nil {
 			return err
 		}
+		// Within its transaction, the new event counts if it was numbered at once.
+		want := out[1].Sequence
+		if stored[0].Sequence != 0 {
+			want = stored[0].Sequence
+		}
 		got, err := tx.LastSequence(h.ctx)
-		if got != out[0].Sequence {
-			h.t.Errorf("LastSequence in the appending transaction = %d, want %d", got, out[0].Sequence)
+		if got != want {
+			h.t.Errorf("LastSequence in the appending transaction = %d, want %d", got, want)
 		}
 		return err
 	})
-	if got, want := last(), out[1].Sequence; got <= want {
-		h.t.Errorf("LastSequence after another append = %d, want more than %d", got, want)
+	published := h.publish()
+	if got := lastSequence(h); got != published || got <= out[1].Sequence {
+		h.t.Errorf("LastSequence after another append = %d, Publish returned %d; want them equal, more than %d",
+			got, published, out[1].Sequence)
 	}
+}
+
+// testPublish checks Publish numbers events in the order they were appended, without gaps,
+// also when a Write appending events rolled back, and that publishing again changes nothing.
+func testPublish(h *harness) {
+	batch := func(n int) []domain.Event {
+		events := make([]domain.Event, n)
+		for i := range events {
+			events[i] = eventValue(domain.EventMessageReceived, func(e *domain.Event) { e.ID = h.id("event") })
+		}
+		return events
+	}
+	var in, appended []domain.Event
+	appendBatch := func(n int) {
+		events := batch(n)
+		in = append(in, events...)
+		appended = append(appended, h.appendOnly(events...)...)
+	}
+	appendBatch(3)
+	appendBatch(1)
+	boom := errors.New("boom")
+	err := h.tryWrite(func(tx store.Tx) error {
+		if _, err := tx.AppendEvents(h.ctx, batch(2)); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(h.t, "Write rolled back", err, boom)
+	h.publish()
+	appendBatch(2)
+	appendBatch(1)
+
+	last := h.publish()
+	listed := listEvents(h, 0, store.EventFilter{}, 100)
+	checkAppended(h, in, appended)
+	checkListed(h, appended, listed)
+	checkIncreasing(h, 0, listed)
+	checkGapFree(h, listed)
+	if n := len(listed); n > 0 && last != listed[n-1].Sequence {
+		h.t.Errorf("Publish returned %d, want the last sequence %d", last, listed[n-1].Sequence)
+	}
+	if again := h.publish(); again != last {
+		h.t.Errorf("Publish again = %d, want %d", again, last)
+	}
+	diff(h.t, "events after publishing again", listed, listEvents(h, 0, store.EventFilter{}, 100))
+}
+
+// testOwnerChanges checks ListOwnerChanges lists a conversation's owner changes alone, in the
+// order they were stored, published or not.
+func testOwnerChanges(h *harness) {
+	change := func(conv string, epoch uint64) domain.Event {
+		return eventValue(domain.EventOwnerChanged, func(e *domain.Event) {
+			e.ConversationID, e.Epoch = conv, epoch
+			e.OwnerChange = &domain.OwnerChange{From: domain.Nobody, To: domain.QueueOwner("q1"), Epoch: epoch, Reason: "routed"}
+		})
+	}
+	other := func(conv string, typ domain.EventType) domain.Event {
+		return eventValue(typ, func(e *domain.Event) { e.ConversationID = conv })
+	}
+	list := func(conv string) []domain.Event {
+		return mustRead(h, func(tx store.Tx) ([]domain.Event, error) { return tx.ListOwnerChanges(h.ctx, conv) })
+	}
+	h.appendOnly(change("c1", 1), other("c1", domain.EventMessageReceived))
+	h.appendOnly(change("c2", 1))
+	h.appendOnly(other("c1", domain.EventHandoverRequested), change("c1", 2), change("c1", 3))
+	h.appendOnly(change("c1", 4))
+	want := []domain.Event{change("c1", 1), change("c1", 2), change("c1", 3), change("c1", 4)}
+	diff(h.t, "owner changes before publishing", want, unstored(list("c1")))
+
+	h.write(func(tx store.Tx) error {
+		if _, err := tx.AppendEvents(h.ctx, []domain.Event{change("c1", 5)}); err != nil {
+			return err
+		}
+		got, err := tx.ListOwnerChanges(h.ctx, "c1")
+		diff(h.t, "owner changes in the appending transaction", append(want, change("c1", 5)), unstored(got))
+		return err
+	})
+	h.publish()
+	owner := store.EventFilter{ConversationID: "c1", Types: []domain.EventType{domain.EventOwnerChanged}}
+	diff(h.t, "owner changes after publishing", listEvents(h, 0, owner, 10), list("c1"))
+	diff(h.t, "owner changes of a conversation without any", []domain.Event(nil), list("c3"))
 }
 
 func testRememberRequest(h *harness) {

@@ -103,6 +103,8 @@ func groups() []group {
 			{"RoundTrip", testEventRoundTrip},
 			{"Filters", testEventFilters},
 			{"LastSequence", testLastSequence},
+			{"Publish", testPublish},
+			{"OwnerChanges", testOwnerChanges},
 		}},
 		{"Request", []testCase{
 			{"RememberLookup", testRememberRequest},

@@ -1,12 +1,12 @@
 package storetest
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -78,7 +78,10 @@ func testRollback(h *harness) {
 	if id := mustRead(h, func(tx store.Tx) (string, error) { return tx.LookupRequest(h.ctx, "scope", "key") }); id != "" {
 		h.t.Errorf("request remembered in a rolled back Write: %q", id)
 	}
-	if seq := mustRead(h, func(tx store.Tx) (uint64, error) { return tx.LastSequence(h.ctx) }); seq != 0 {
+	if seq := h.publish(); seq != 0 {
+		h.t.Errorf("Publish after rollback = %d, want 0", seq)
+	}
+	if seq := lastSequence(h); seq != 0 {
 		h.t.Errorf("LastSequence after rollback = %d, want 0", seq)
 	}
 	diff(h.t, "events after rollback", []domain.Event(nil), listEvents(h, 0, store.EventFilter{}, 10))
@@ -120,6 +123,7 @@ func testDuplicateKeepsTx(h *harness) {
 		return err
 	})
 	diff(h.t, "messages", []domain.Message{msg, later}, walk(h, 0, listMessages(h, conv.ID)))
+	h.publish()
 	if n := len(listEvents(h, 0, store.EventFilter{}, 10)); n != 1 {
 		h.t.Errorf("%d events committed, want 1", n)
 	}
@@ -142,13 +146,14 @@ func testReadOnly(h *harness) {
 	})
 	_, err := channelResource.fetch(h, ch.ID)
 	wantNotFound(h.t, "channel created in Read", err, ch.ID)
-	if seq := mustRead(h, func(tx store.Tx) (uint64, error) { return tx.LastSequence(h.ctx) }); seq != 0 {
+	h.publish()
+	if seq := lastSequence(h); seq != 0 {
 		h.t.Errorf("LastSequence after appending in Read = %d, want 0", seq)
 	}
 }
 
-// testReadSnapshot checks a Read sees one snapshot while a Write commits meanwhile, and that
-// the Write is not held up by the open Read.
+// testReadSnapshot checks a Read sees one snapshot while a Write commits and its event is
+// published meanwhile, and that neither is held up by the open Read.
 func testReadSnapshot(h *harness) {
 	ch := h.channel()
 	h.read(func(tx store.Tx) error {
@@ -160,7 +165,7 @@ func testReadSnapshot(h *harness) {
 		defer cancel()
 		done := make(chan error)
 		go func() {
-			done <- h.s.Write(ctx, func(tx store.Tx) error {
+			err := h.s.Write(ctx, func(tx store.Tx) error {
 				changed := ch
 				changed.DisplayName = "renamed"
 				if err := tx.UpdateChannel(ctx, changed); err != nil {
@@ -169,9 +174,13 @@ func testReadSnapshot(h *harness) {
 				_, err := tx.AppendEvents(ctx, []domain.Event{eventValue(domain.EventConversationUpdated)})
 				return err
 			})
+			if err == nil {
+				_, err = h.s.Publish(ctx)
+			}
+			done <- err
 		}()
 		if err := <-done; err != nil {
-			h.t.Fatalf("Write while a Read is open: %v", err)
+			h.t.Fatalf("Write and Publish while a Read is open: %v", err)
 		}
 		after, err := tx.GetChannel(h.ctx, ch.ID)
 		if err != nil {
@@ -186,6 +195,9 @@ func testReadSnapshot(h *harness) {
 	})
 	if got := channelResource.mustFetch(h, ch.ID); got.DisplayName != "renamed" {
 		h.t.Errorf("channel after the Write is named %q", got.DisplayName)
+	}
+	if seq := lastSequence(h); seq == 0 {
+		h.t.Errorf("LastSequence after the Read = 0, want the published event's")
 	}
 }
 
@@ -223,33 +235,42 @@ func testConcurrentUpdates(h *harness) {
 	}
 }
 
-// testConcurrentEvents appends events from many writers while a reader follows the log with
-// ListEvents(after = the last sequence it saw). Sequences must be strictly increasing within
-// each append and gap-free overall, and the reader must see every event: none committed
-// behind its back with a sequence below one it already saw.
+// testConcurrentEvents runs writers that update conversations and append their events
+// concurrently, while a follower publishes and reads the log the way a subscriber does:
+// ListEvents after the last sequence it saw. Writers share conversations, and one write in
+// ten holds its transaction open after appending, until the follower has polled twice: on a
+// backend with concurrent writers, later writes then commit first and the follower reads them
+// meanwhile, which is when a reader following insertion order would skip the held events.
+// Writers publish now and then too, as other replicas' publishers would. The follower must see
+// every event exactly once, in gap-free increasing sequence, and each conversation's events in
+// the order its writes committed.
 func testConcurrentEvents(h *harness) {
-	const writers, rounds, batch = 6, 20, 3
+	const writers, rounds, batch, conversations = 8, 50, 2, 4
 	const total = writers * rounds * batch
+	ch := h.channel()
+	convs := make([]domain.Conversation, conversations)
+	for i := range convs {
+		convs[i] = h.conversation(ch, func(c *domain.Conversation) { c.Epoch = 0 })
+	}
 
+	f := &follower{h: h}
 	var wg sync.WaitGroup
-	appended := make([][]domain.Event, writers)
 	for w := range writers {
 		wg.Go(func() {
 			for r := range rounds {
+				conv := convs[(w+r)%conversations]
+				held := (w+r)%10 == 0
 				err := h.s.Write(h.ctx, func(tx store.Tx) error {
-					events := make([]domain.Event, batch)
-					for i := range events {
-						events[i] = eventValue(domain.EventMessageReceived, func(e *domain.Event) {
-							e.ConversationID = "c" + strconv.Itoa(w)
-							e.Epoch = uint64(r*batch + i)
-						})
+					if err := appendInTurn(h, tx, conv.ID, batch); err != nil || !held {
+						return err
 					}
-					out, err := tx.AppendEvents(h.ctx, events)
-					appended[w] = append(appended[w], out...)
-					return err
+					return f.waitRounds(tx, 2)
 				})
+				if err == nil && r%10 == 0 {
+					_, err = h.s.Publish(h.ctx)
+				}
 				if err != nil {
-					h.t.Errorf("append: %v", err)
+					h.t.Errorf("writer %d: %v", w, err)
 					return
 				}
 			}
@@ -257,49 +278,97 @@ func testConcurrentEvents(h *harness) {
 	}
 	writersDone := make(chan struct{})
 	go func() { wg.Wait(); close(writersDone) }()
+	seen := f.follow(writersDone)
+	<-writersDone // the follower gives up early when the test fails
+	if h.t.Failed() {
+		return
+	}
 
-	seen := followEvents(h, writersDone)
-
-	var all []domain.Event
-	for w, events := range appended {
-		checkIncreasing(h, 0, events) // each writer's events, in commit order
-		for i, e := range events {
-			if want := uint64(i); e.Epoch != want || e.ConversationID != "c"+strconv.Itoa(w) {
-				h.t.Fatalf("writer %d's event %d came back as %+v", w, i, e)
-			}
-		}
-		all = append(all, events...)
+	if len(seen) != total {
+		h.t.Errorf("the follower saw %d events, want %d", len(seen), total)
 	}
-	slices.SortFunc(all, func(a, b domain.Event) int { return cmp.Compare(a.Sequence, b.Sequence) })
-	if len(all) != total {
-		h.t.Fatalf("%d events appended, want %d", len(all), total)
+	checkGapFree(h, seen)
+	checkTurns(h, seen)
+	diff(h.t, "events listed afterwards", seen, listEvents(h, 0, store.EventFilter{}, total+1))
+	var writes uint64
+	for _, c := range convs {
+		writes += conversationResource.mustFetch(h, c.ID).Epoch
 	}
-	for i := range all[1:] {
-		if all[i+1].Sequence != all[i].Sequence+1 {
-			h.t.Errorf("sequences jump from %d to %d", all[i].Sequence, all[i+1].Sequence)
-		}
+	if writes != writers*rounds {
+		h.t.Errorf("conversations' epochs add up to %d, want %d writes", writes, writers*rounds)
 	}
-	diff(h.t, "events the follower saw", all, seen)
-	diff(h.t, "events listed", all, listEvents(h, 0, store.EventFilter{}, total+1))
 }
 
-// followEvents reads the event log the way a subscriber does, until the writers are done and
-// the log is drained, and returns every event it saw. It gives up at the first event out of
-// order.
-func followEvents(h *harness, writersDone <-chan struct{}) []domain.Event {
+// appendInTurn is one write of testConcurrentEvents: it reads the conversation, which
+// serialises it with the conversation's other writes, increments its epoch and appends batch
+// events numbered in the conversation's turn: the n-th event appended to the conversation has
+// Epoch n.
+func appendInTurn(h *harness, tx store.Tx, convID string, batch int) error {
+	c, err := tx.GetConversation(h.ctx, convID)
+	if err != nil {
+		return err
+	}
+	events := make([]domain.Event, batch)
+	for i := range events {
+		events[i] = eventValue(domain.EventMessageReceived, func(e *domain.Event) {
+			e.ConversationID, e.Epoch = c.ID, c.Epoch*uint64(batch)+uint64(i)
+		})
+	}
+	c.Epoch++
+	if err := tx.UpdateConversation(h.ctx, c); err != nil {
+		return err
+	}
+	_, err = tx.AppendEvents(h.ctx, events)
+	return err
+}
+
+// checkTurns checks each conversation's events come in their turn: Epoch 0, 1, 2...
+func checkTurns(h *harness, events []domain.Event) {
+	h.t.Helper()
+	next := map[string]uint64{}
+	for _, e := range events {
+		if e.Epoch != next[e.ConversationID] {
+			h.t.Errorf("event %d of conversation %s came at sequence %d, want event %d",
+				e.Epoch, e.ConversationID, e.Sequence, next[e.ConversationID])
+			return
+		}
+		next[e.ConversationID]++
+	}
+}
+
+// follower reads the event log the way a subscriber does.
+type follower struct {
+	h      *harness
+	rounds atomic.Int64 // polls done
+}
+
+// follow publishes and reads the log until the writers are done and the log is drained, and
+// returns every event it saw. It gives up at the first event out of order.
+func (f *follower) follow(writersDone <-chan struct{}) []domain.Event {
+	h := f.h
 	var seen []domain.Event
 	var after uint64
-	// poll reads the next events and reports whether there were any, in order.
+	// poll publishes, reads up to the last event, a few at a time, and reports whether there
+	// were any, in order.
 	poll := func() bool {
-		page := listEvents(h, after, store.EventFilter{}, 7)
-		if !checkIncreasing(h, after, page) {
-			return false
+		defer f.rounds.Add(1)
+		h.publish()
+		const limit = 7
+		read := 0
+		for {
+			page := listEvents(h, after, store.EventFilter{}, limit)
+			if !checkIncreasing(h, after, page) {
+				return false
+			}
+			if len(page) > 0 {
+				after = page[len(page)-1].Sequence
+			}
+			seen = append(seen, page...)
+			read += len(page)
+			if len(page) < limit {
+				return read > 0
+			}
 		}
-		if len(page) > 0 {
-			after = page[len(page)-1].Sequence
-		}
-		seen = append(seen, page...)
-		return len(page) > 0
 	}
 	for !h.t.Failed() {
 		select {
@@ -312,6 +381,18 @@ func followEvents(h *harness, writersDone <-chan struct{}) []domain.Event {
 		}
 	}
 	return seen
+}
+
+// waitRounds keeps tx busy reading until the follower has polled n more times, or for 200
+// reads at most: the follower may need a connection held by writers that wait for tx.
+func (f *follower) waitRounds(tx store.Tx, n int64) error {
+	until := f.rounds.Load() + n
+	for i := 0; i < 200 && f.rounds.Load() < until; i++ {
+		if _, err := tx.LastSequence(f.h.ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // testBadCursor checks every list refuses a cursor it did not make.

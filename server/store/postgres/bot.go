@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+var botColumns = []string{"id", "display_name", "active", "webhook_url", "standby", "create_time", "update_time", "revision"}
+
+var (
+	// selectBot derives ChannelIDs from the channels bound to the bot (NULL, so nil, when none).
+	selectBot = "SELECT " + columns("b", botColumns) + `,
+		(SELECT array_agg(ch.id ORDER BY ch.id) FROM channels ch WHERE ch.bot_id = b.id)
+		FROM bots b`
+	insertBot = insertSQL("bots", botColumns)
+	updateBot = updateSQL("bots", botColumns)
+)
+
+// botArgs leaves out ChannelIDs: bindings are stored on the channels.
+func botArgs(b domain.Bot) []any {
+	return []any{b.ID, b.DisplayName, b.Active, b.WebhookURL, b.Standby, b.CreateTime, b.UpdateTime, b.Revision}
+}
+
+func scanBot(s scanner) (domain.Bot, error) {
+	var b domain.Bot
+	err := s.Scan(&b.ID, &b.DisplayName, &b.Active, &b.WebhookURL, &b.Standby,
+		&b.CreateTime, &b.UpdateTime, &b.Revision, &b.ChannelIDs)
+	return b, err
+}
+
+func (t *tx) CreateBot(ctx context.Context, b domain.Bot) error {
+	return t.insert(ctx, "bot", insertBot, botArgs(b)...)
+}
+
+func (t *tx) GetBot(ctx context.Context, id string) (domain.Bot, error) {
+	return getOne(ctx, t, scanBot, "bot", id, selectBot+" WHERE b.id = $1", id)
+}
+
+func (t *tx) ListBots(ctx context.Context, p store.Page) ([]domain.Bot, string, error) {
+	return getPage(ctx, t, query{head: selectBot}, order{id: "b.id"}, p, scanBot, func(b domain.Bot) cursor { return cursor{ID: b.ID} })
+}
+
+func (t *tx) UpdateBot(ctx context.Context, b domain.Bot) error {
+	return t.update(ctx, "bot", updateBot, b.ID, botArgs(b))
+}
+
+func (t *tx) DeleteBot(ctx context.Context, id string) error {
+	return t.delete(ctx, "bot", "bots", id)
+}

@@ -1,0 +1,61 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+var channelColumns = []string{
+	"id", "kind", "external_id", "display_name", "bot_id", "default_queue_id", "session_timeout",
+	"credentials", "create_time", "update_time", "revision",
+}
+
+var (
+	selectChannel = "SELECT " + columns("ch", channelColumns) + " FROM channels ch"
+	insertChannel = insertSQL("channels", channelColumns)
+	updateChannel = updateSQL("channels", channelColumns)
+)
+
+func channelArgs(c domain.Channel) []any {
+	return []any{
+		c.ID, c.Kind, c.ExternalID, c.DisplayName, c.BotID, c.DefaultQueueID, c.SessionTimeout,
+		jsonObject(c.Credentials), c.CreateTime, c.UpdateTime, c.Revision,
+	}
+}
+
+func scanChannel(s scanner) (domain.Channel, error) {
+	var c domain.Channel
+	err := s.Scan(&c.ID, &c.Kind, &c.ExternalID, &c.DisplayName, &c.BotID, &c.DefaultQueueID, &c.SessionTimeout,
+		jsonCol(&c.Credentials), &c.CreateTime, &c.UpdateTime, &c.Revision)
+	return c, err
+}
+
+func (t *tx) CreateChannel(ctx context.Context, c domain.Channel) error {
+	return t.insert(ctx, "channel", insertChannel, channelArgs(c)...)
+}
+
+func (t *tx) GetChannel(ctx context.Context, id string) (domain.Channel, error) {
+	return getOne(ctx, t, scanChannel, "channel", id, selectChannel+" WHERE ch.id = $1", id)
+}
+
+func (t *tx) ListChannels(ctx context.Context, kind domain.ChannelKind, p store.Page) ([]domain.Channel, string, error) {
+	q := query{head: selectChannel}
+	if kind != "" {
+		q.where("ch.kind = " + q.arg(kind))
+	}
+	return getPage(ctx, t, q, order{id: "ch.id"}, p, scanChannel, func(c domain.Channel) cursor { return cursor{ID: c.ID} })
+}
+
+func (t *tx) UpdateChannel(ctx context.Context, c domain.Channel) error {
+	return t.update(ctx, "channel", updateChannel, c.ID, channelArgs(c))
+}
+
+func (t *tx) DeleteChannel(ctx context.Context, id string) error {
+	return t.delete(ctx, "channel", "channels", id)
+}
+
+func (t *tx) CountConversations(ctx context.Context, channelID string) (int, error) {
+	return t.count(ctx, "SELECT count(*) FROM conversations WHERE channel_id = $1", channelID)
+}

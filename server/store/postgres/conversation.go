@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+var conversationColumns = []string{
+	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
+	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
+	"last_inbound_time", "last_outbound_time", "create_time", "update_time", "revision",
+}
+
+var (
+	selectConversation = "SELECT " + columns("c", conversationColumns) + " FROM conversations c"
+	insertConversation = insertSQL("conversations", conversationColumns)
+	updateConversation = updateSQL("conversations", conversationColumns)
+)
+
+// conversationOrder is the documented order of conversation lists: most recently active first.
+var conversationOrder = order{time: "c.last_activity_time", id: "c.id", desc: true}
+
+// lockConversation ends the SELECT of a conversation in a Write. It takes the lock that the
+// transaction's UPDATE of the row would take anyway, only sooner: another Write that reads the
+// conversation waits until this one commits, then reads what it committed. That is how Writes
+// on one conversation are serialised. (NO KEY: inserts that merely reference the
+// conversation, like its messages, are not held up.)
+const lockConversation = " FOR NO KEY UPDATE"
+
+func conversationArgs(c domain.Conversation) []any {
+	return []any{
+		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, c.Epoch, c.State, c.Status, jsonList(c.Tags),
+		c.Language, c.ActiveHandoverID, c.BotEnabled, c.BotMutedUntil, c.LastActivityTime,
+		c.LastInboundTime, c.LastOutboundTime, c.CreateTime, c.UpdateTime, c.Revision,
+	}
+}
+
+func scanConversation(s scanner) (domain.Conversation, error) {
+	var c domain.Conversation
+	err := s.Scan(&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
+		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, &c.BotMutedUntil, &c.LastActivityTime,
+		&c.LastInboundTime, &c.LastOutboundTime, &c.CreateTime, &c.UpdateTime, &c.Revision)
+	return c, err
+}
+
+func conversationCursor(c domain.Conversation) cursor {
+	return cursor{T: c.LastActivityTime, ID: c.ID}
+}
+
+func (t *tx) CreateConversation(ctx context.Context, c domain.Conversation) error {
+	return t.insert(ctx, "conversation", insertConversation, conversationArgs(c)...)
+}
+
+func (t *tx) GetConversation(ctx context.Context, id string) (domain.Conversation, error) {
+	return getOne(ctx, t, scanConversation, "conversation", id, t.lock(selectConversation+" WHERE c.id = $1"), id)
+}
+
+func (t *tx) GetConversationByContact(ctx context.Context, contactID string) (domain.Conversation, error) {
+	return getOne(ctx, t, scanConversation, "conversation", contactID, t.lock(selectConversation+" WHERE c.contact_id = $1"), contactID)
+}
+
+// lock makes a query lock the conversation it reads in a Write transaction; in a Read it has
+// nothing to serialise (and a read-only transaction may not lock).
+func (t *tx) lock(query string) string {
+	if t.write {
+		return query + lockConversation
+	}
+	return query
+}
+
+func (t *tx) ListConversations(ctx context.Context, cq store.ConversationQuery, p store.Page) ([]domain.Conversation, string, error) {
+	q := query{head: selectConversation}
+	equal := []struct {
+		col   string
+		value string
+	}{
+		{"c.owner_kind", string(cq.OwnerKind)},
+		{"c.owner_id", cq.OwnerID},
+		{"c.status", string(cq.Status)},
+		{"c.state", string(cq.State)},
+		{"c.channel_id", cq.ChannelID},
+		{"c.contact_id", cq.ContactID},
+		{"c.language", cq.Language},
+	}
+	for _, e := range equal {
+		if e.value != "" {
+			q.where(e.col + " = " + q.arg(e.value))
+		}
+	}
+	if cq.ChannelIDs != nil {
+		q.where("c.channel_id = ANY (" + q.arg(cq.ChannelIDs) + ")") // an empty list matches nothing
+	}
+	if cq.Tag != "" {
+		q.where("c.tags ? " + q.arg(cq.Tag)) // jsonb: the array holds this string
+	}
+	if !cq.ActiveAfter.IsZero() {
+		q.where("c.last_activity_time >= " + q.arg(cq.ActiveAfter))
+	}
+	if !cq.ActiveBefore.IsZero() {
+		q.where("c.last_activity_time < " + q.arg(cq.ActiveBefore))
+	}
+	if !cq.UnansweredSince.IsZero() {
+		// A zero inbound time is year 1 and so never later than the outbound one.
+		q.where("c.last_inbound_time <= " + q.arg(cq.UnansweredSince) + " AND c.last_inbound_time > c.last_outbound_time")
+	}
+	return getPage(ctx, t, q, conversationOrder, p, scanConversation, conversationCursor)
+}
+
+func (t *tx) UpdateConversation(ctx context.Context, c domain.Conversation) error {
+	return t.update(ctx, "conversation", updateConversation, c.ID, conversationArgs(c))
+}

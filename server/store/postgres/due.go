@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+)
+
+// The timers' queries. Each lists the most overdue rows first so that a limit leaves the
+// freshest for the next tick. A time equal to notSet is the zero time.Time: not due.
+
+const notSet = "'0001-01-01 00:00:00+00'"
+
+func (t *tx) DueMutedConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error) {
+	return getAll(ctx, t, scanConversation, selectConversation+`
+		WHERE c.bot_muted_until != `+notSet+` AND c.bot_muted_until <= $1
+		ORDER BY c.bot_muted_until, c.id LIMIT $2`, now, limitOr(limit))
+}
+
+func (t *tx) DueMutedContacts(ctx context.Context, now time.Time, limit int) ([]domain.Contact, error) {
+	return getAll(ctx, t, scanContact, selectContact+`
+		WHERE ct.bot_muted_until != `+notSet+` AND ct.bot_muted_until <= $1
+		ORDER BY ct.bot_muted_until, ct.id LIMIT $2`, now, limitOr(limit))
+}
+
+// DueIdleConversations applies domain.DefaultSessionTimeout to channels that set none.
+func (t *tx) DueIdleConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error) {
+	return getAll(ctx, t, scanConversation, selectConversation+`
+		JOIN channels ch ON ch.id = c.channel_id
+		WHERE c.state = $1 AND c.last_activity_time +
+			CASE WHEN ch.session_timeout > '0' THEN ch.session_timeout ELSE $2 END <= $3
+		ORDER BY c.last_activity_time, c.id LIMIT $4`,
+		domain.ConversationOpen, domain.DefaultSessionTimeout, now, limitOr(limit))
+}
+
+func (t *tx) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error) {
+	return getAll(ctx, t, scanHandover, selectHandover+`
+		WHERE h.state = $1 AND h.offer_expire_time != `+notSet+` AND h.offer_expire_time <= $2
+		ORDER BY h.offer_expire_time, h.id LIMIT $3`, domain.HandoverOffered, now, limitOr(limit))
+}
+
+func (t *tx) WaitingHandovers(ctx context.Context, limit int) ([]domain.Handover, error) {
+	return getAll(ctx, t, scanHandover, selectHandover+`
+		WHERE h.state = $1 ORDER BY h.create_time, h.id LIMIT $2`, domain.HandoverRequested, limitOr(limit))
+}

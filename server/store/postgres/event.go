@@ -1,0 +1,117 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+// Events get their public Sequence (the position column) only when Store.Publish numbers them,
+// after they are committed. Within a transaction and until then, an event is known by its
+// insertion order (seq) alone.
+
+// insertEvents stores a batch of events in one statement, one array per column, in the order
+// given: the rows reach the identity column sorted by their ordinality.
+const insertEvents = `INSERT INTO events (id, type, conversation_id, channel_id, bot_id, create_time, payload)
+	SELECT id, type, conversation_id, channel_id, bot_id, create_time, payload
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::json[])
+		WITH ORDINALITY AS e (id, type, conversation_id, channel_id, bot_id, create_time, payload, n)
+	ORDER BY n`
+
+// AppendEvents stores each event with the columns its filters read and the whole event as
+// JSON, unpublished: the events come back with their ids and a zero Sequence.
+func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	out := make([]domain.Event, len(events))
+	var cols struct {
+		id, typ, conversation, channel, bot []string
+		time                                []time.Time
+		payload                             [][]byte
+	}
+	for i, e := range events {
+		if e.ID == "" {
+			e.ID = rand.Text()
+		}
+		e.Sequence = 0 // known once published; filled in from the column on read
+		payload, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: encode event: %w", err)
+		}
+		cols.id = append(cols.id, e.ID)
+		cols.typ = append(cols.typ, string(e.Type))
+		cols.conversation = append(cols.conversation, e.ConversationID)
+		cols.channel = append(cols.channel, e.ChannelID)
+		cols.bot = append(cols.bot, e.BotID)
+		cols.time = append(cols.time, e.Time)
+		cols.payload = append(cols.payload, payload)
+		out[i] = e
+	}
+	_, err := t.tx.Exec(ctx, insertEvents, cols.id, cols.typ, cols.conversation, cols.channel, cols.bot, cols.time, cols.payload)
+	if err != nil {
+		return nil, writeErr("create", "event", err)
+	}
+	return out, nil
+}
+
+// selectEvent reads an event's payload and its public sequence, 0 while unpublished.
+const selectEvent = "SELECT coalesce(position, 0), payload FROM events"
+
+func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, limit int) ([]domain.Event, error) {
+	if after >= math.MaxInt64 {
+		return nil, nil
+	}
+	q := query{head: selectEvent}
+	q.where("position > " + q.arg(int64(after)))
+	if f.ConversationID != "" {
+		q.where("conversation_id = " + q.arg(f.ConversationID))
+	}
+	if f.BotID != "" {
+		q.where("bot_id = " + q.arg(f.BotID))
+	}
+	if f.ChannelID != "" {
+		q.where("channel_id = " + q.arg(f.ChannelID))
+	}
+	if len(f.Types) > 0 {
+		q.where("type = ANY (" + q.arg(stringList(f.Types)) + ")")
+	}
+	tail := " ORDER BY position LIMIT " + q.arg(limitOr(limit))
+	return getAll(ctx, t, scanEvent, q.sql()+tail, q.args...)
+}
+
+// ListOwnerChanges lists the conversation's owner changes in insertion order, published or
+// not: the conversation's Writes are serialised by its row lock, which each holds before it
+// inserts, so insertion order is their commit order.
+func (t *tx) ListOwnerChanges(ctx context.Context, conversationID string) ([]domain.Event, error) {
+	return getAll(ctx, t, scanEvent, selectEvent+" WHERE conversation_id = $1 AND type = $2 ORDER BY seq",
+		conversationID, domain.EventOwnerChanged)
+}
+
+func scanEvent(s scanner) (domain.Event, error) {
+	var e domain.Event
+	var seq uint64
+	var payload []byte
+	if err := s.Scan(&seq, &payload); err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return e, fmt.Errorf("decode event %d: %w", seq, err)
+	}
+	e.Sequence = seq
+	return e, nil
+}
+
+func (t *tx) LastSequence(ctx context.Context) (uint64, error) {
+	var seq uint64
+	if err := t.tx.QueryRow(ctx, "SELECT coalesce(max(position), 0) FROM events").Scan(&seq); err != nil {
+		return 0, fmt.Errorf("postgres: last sequence: %w", err)
+	}
+	return seq, nil
+}

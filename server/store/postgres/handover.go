@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+var handoverColumns = []string{
+	"id", "conversation_id", "from_kind", "from_id", "target", "queue_id", "reason", "metadata", "summary",
+	"intake", "state", "failure_reason", "offered_agent_id", "offer_expire_time", "declined_agent_ids",
+	"agent_id", "outcome", "handback_summary", "end_reason", "requested_by_kind", "requested_by_id",
+	"request_id", "epoch", "create_time", "accept_time", "end_time",
+}
+
+var (
+	selectHandover = "SELECT " + columns("h", handoverColumns) + " FROM handovers h"
+	insertHandover = insertSQL("handovers", handoverColumns)
+	// updateHandover overwrites every column but the id, which is $1.
+	updateHandover = "UPDATE handovers SET " + setSQL(handoverColumns[1:], 2) + " WHERE id = $1"
+)
+
+func handoverArgs(h domain.Handover) []any {
+	return []any{
+		h.ID, h.ConversationID, h.From.Kind, h.From.ID, jsonObject(h.Target), h.QueueID, h.Reason, jsonMap(h.Metadata), h.Summary,
+		jsonList(h.Intake), h.State, h.FailureReason, h.OfferedAgentID, h.OfferExpireTime, jsonList(h.DeclinedAgentIDs),
+		h.AgentID, h.Outcome, h.HandbackSummary, h.EndReason, h.RequestedBy.Kind, h.RequestedBy.ID,
+		h.RequestID, h.Epoch, h.CreateTime, h.AcceptTime, h.EndTime,
+	}
+}
+
+func scanHandover(s scanner) (domain.Handover, error) {
+	var h domain.Handover
+	err := s.Scan(&h.ID, &h.ConversationID, &h.From.Kind, &h.From.ID, jsonCol(&h.Target), &h.QueueID, &h.Reason, jsonCol(&h.Metadata), &h.Summary,
+		jsonCol(&h.Intake), &h.State, &h.FailureReason, &h.OfferedAgentID, &h.OfferExpireTime, jsonCol(&h.DeclinedAgentIDs),
+		&h.AgentID, &h.Outcome, &h.HandbackSummary, &h.EndReason, &h.RequestedBy.Kind, &h.RequestedBy.ID,
+		&h.RequestID, &h.Epoch, &h.CreateTime, &h.AcceptTime, &h.EndTime)
+	return h, err
+}
+
+func (t *tx) CreateHandover(ctx context.Context, h domain.Handover) error {
+	return t.insert(ctx, "handover", insertHandover, handoverArgs(h)...)
+}
+
+func (t *tx) UpdateHandover(ctx context.Context, h domain.Handover) error {
+	return t.exec(ctx, "update", "handover", h.ID, updateHandover, handoverArgs(h)...)
+}
+
+func (t *tx) GetHandover(ctx context.Context, id string) (domain.Handover, error) {
+	return getOne(ctx, t, scanHandover, "handover", id, selectHandover+" WHERE h.id = $1", id)
+}
+
+// GetHandoverByRequestID never finds a handover by the empty id, which is not a key.
+func (t *tx) GetHandoverByRequestID(ctx context.Context, conversationID, requestID string) (domain.Handover, error) {
+	if requestID == "" {
+		return domain.Handover{}, domain.NotFound("handover", requestID)
+	}
+	return getOne(ctx, t, scanHandover, "handover", requestID,
+		selectHandover+" WHERE h.conversation_id = $1 AND h.request_id = $2 AND h.request_id != ''", conversationID, requestID)
+}
+
+func (t *tx) ListHandovers(ctx context.Context, hq store.HandoverQuery, p store.Page) ([]domain.Handover, string, error) {
+	q := query{head: selectHandover}
+	if hq.ConversationID != "" {
+		q.where("h.conversation_id = " + q.arg(hq.ConversationID))
+	}
+	if hq.QueueID != "" {
+		q.where("h.queue_id = " + q.arg(hq.QueueID))
+	}
+	if hq.AgentID != "" {
+		agent := q.arg(hq.AgentID)
+		q.where("(h.agent_id = " + agent + " OR h.offered_agent_id = " + agent + ")")
+	}
+	if len(hq.States) > 0 {
+		q.where("h.state = ANY (" + q.arg(stringList(hq.States)) + ")")
+	}
+	return getPage(ctx, t, q, handoverOrder, p, scanHandover, handoverCursor)
+}
+
+// handoverOrder is the documented order of handover lists: newest first.
+var handoverOrder = order{time: "h.create_time", id: "h.id", desc: true}
+
+func handoverCursor(h domain.Handover) cursor {
+	return cursor{T: h.CreateTime, ID: h.ID}
+}

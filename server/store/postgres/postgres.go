@@ -1,0 +1,201 @@
+// Package postgres is Baton's storage on PostgreSQL, through pgx, for production and for
+// several server replicas sharing one database.
+//
+// Write transactions run at READ COMMITTED, so each statement sees what was committed before it
+// began. Reading a conversation in a Write locks its row, so Writes on one conversation queue
+// behind each other and each reads what the one before committed. Reads run in a read-only
+// REPEATABLE READ transaction: one snapshot, no lock.
+//
+// Inserts do nothing on a unique-key clash (ON CONFLICT DO NOTHING) rather than fail, which
+// would abort the transaction: Create* return store.ErrDuplicate and the transaction goes on.
+//
+// Events are stored unnumbered and numbered after commit by Publish, one publisher at a time;
+// Listen hears about it from any process. All tables live in the first schema of the
+// connection's search_path, so deployments (and tests) can share a database, one schema each.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/batonhq/baton/server/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a PostgreSQL database. It implements store.Store.
+type Store struct {
+	pool *pgxpool.Pool
+	// channel is what Publish notifies and Listen listens to: one channel per schema.
+	channel string
+	// publishLock is the advisory lock that lets one Publish run at a time in the schema.
+	publishLock int64
+	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
+	// Set it before calling Listen.
+	Logger *slog.Logger
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Advisory locks are taken per schema: a key is what the lock is for in the high 32 bits and
+// the schema's OID in the low ones.
+const (
+	lockMigrate = 0x42610001 // "Ba", 1
+	lockPublish = 0x42610002
+)
+
+func lockKey(purpose int64, schema uint32) int64 { return purpose<<32 | int64(schema) }
+
+// Open connects to the database at url (a PostgreSQL URL or key=value string; pool settings
+// such as pool_max_conns are accepted) and migrates it to the latest schema.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "baton" // as pg_stat_activity shows it
+	}
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		// Times come back in UTC, as from SQLite, rather than in the local zone.
+		conn.TypeMap().RegisterType(&pgtype.Type{
+			Name: "timestamptz", OID: pgtype.TimestamptzOID, Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	schema, err := schemaOID(ctx, pool)
+	if err == nil {
+		err = migrate(ctx, pool, schema)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{
+		pool:        pool,
+		channel:     "baton_events_" + strconv.FormatUint(uint64(schema), 10),
+		publishLock: lockKey(lockPublish, schema),
+	}, nil
+}
+
+// Migrate applies the pending migrations to the database at url.
+func Migrate(ctx context.Context, url string) error {
+	s, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// schemaOID returns the OID of the schema the tables live in: the first schema of the
+// search_path that exists, where CREATE TABLE puts them.
+func schemaOID(ctx context.Context, pool *pgxpool.Pool) (uint32, error) {
+	var oid uint32
+	err := pool.QueryRow(ctx, "SELECT oid FROM pg_namespace WHERE nspname = current_schema()").Scan(&oid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, errors.New("postgres: no schema of the search_path exists")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return oid, nil
+}
+
+// migrate applies the pending migrations. Replicas starting together take turns: each holds
+// an advisory lock for the whole of goose's work, on a connection of its own whose end
+// releases it. (goose's session locker would leave goose's first checks unguarded, and
+// replicas would race to create its version table.)
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema uint32) error {
+	lockConn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer closeConn(ctx, lockConn)
+	if _, err := lockConn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey(lockMigrate, schema)); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	db := stdlib.OpenDBFromPool(pool) // goose speaks database/sql
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+// closeConn closes a connection of its own, even once ctx is done, and without waiting long
+// on a broken network.
+func closeConn(ctx context.Context, conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
+
+var (
+	writeOptions = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+	readOptions  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+)
+
+// Write runs fn in a READ COMMITTED transaction, in which reading a conversation locks it
+// until commit.
+func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
+	return s.run(ctx, writeOptions, true, fn)
+}
+
+// Read runs fn in a read-only REPEATABLE READ transaction: its snapshot is fixed by its first
+// query, and writers go on committing meanwhile.
+func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
+	return s.run(ctx, readOptions, false, fn)
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+func (s *Store) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(store.Tx) error) error {
+	pgTx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked
+			_ = pgTx.Rollback(ctx)
+		}
+	}()
+	if err := fn(&tx{tx: pgTx, write: write}); err != nil {
+		return err
+	}
+	done = true
+	if err := pgTx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// publishEvents gives every unnumbered event the statement can see a position, in insertion
+// order, above the highest position given so far. It returns the highest position after it and
+// how many events it numbered.
+const publishEvents = `WITH last AS (
+		SELECT coalesce(max(position), 0) AS position FROM events
+	), unpublished AS (
+		SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM events WHERE position IS NULL
+	), published AS (
+		UPDATE events e SET position = last.position + u.n
+		FROM last, unpublished u WHERE e.seq = u.seq
+		RETURNING e.position
+	)
+	SELECT coalesce(max(position), (SELECT position FROM last)), count(*) FROM published`
+
+// Publish numbers the committed events that have no sequence yet, and returns the highest
+// sequence.
+//
+// Numbering events as they are inserted would not do: writers commit concurrently, so a later
+// number can commit before an earlier one, and a reader that has already moved past the
+// earlier number would skip its event. So events are numbered here, after they commit, by one
+// publisher at a time (an advisory lock per schema):
+//   - The numbering statement starts after the lock is held, so under READ COMMITTED it sees
+//     every event committed before, numbered ones included. New numbers go above all of them,
+//     and all numbers of one publisher become visible together, at its commit: a reader
+//     following the sequence never skips an event.
+//   - Events are numbered in insertion order, and a conversation's Writes insert in commit
+//     order (each holds the conversation's row lock), so its events keep their order.
+//   - A publisher waits for the lock rather than give up when another holds it: the other's
+//     snapshot may predate our caller's commit, and Publish promises that every event committed
+//     before the call is readable when it returns.
+//
+// When it numbered any event, Publish notifies Listen's channel in the same transaction: the
+// notification goes out at commit, once the numbers are visible.
+func (s *Store) Publish(ctx context.Context) (uint64, error) {
+	var last uint64
+	err := pgx.BeginTxFunc(ctx, s.pool, writeOptions, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.publishLock); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.QueryRow(ctx, publishEvents).Scan(&last, &n); err != nil || n == 0 {
+			return err
+		}
+		_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", s.channel, strconv.FormatUint(last, 10))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: publish: %w", err)
+	}
+	return last, nil
+}

@@ -39,6 +39,8 @@ type Config struct {
 	Notify func()
 	// HeartbeatTimeout is how long an agent stays online without a heartbeat.
 	HeartbeatTimeout time.Duration
+	// KeyDeleted is told about every revoked API key, so caches can drop it.
+	KeyDeleted func(id string)
 }
 
 // App implements Baton's use cases.
@@ -48,6 +50,7 @@ type App struct {
 	tracer           trace.Tracer
 	notify           func()
 	heartbeatTimeout time.Duration
+	keyDeleted       func(string)
 }
 
 // DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
@@ -61,6 +64,7 @@ func New(cfg Config) *App {
 		tracer:           cfg.Tracer,
 		notify:           cfg.Notify,
 		heartbeatTimeout: cfg.HeartbeatTimeout,
+		keyDeleted:       cfg.KeyDeleted,
 	}
 	if a.clock == nil {
 		a.clock = SystemClock
@@ -70,6 +74,9 @@ func New(cfg Config) *App {
 	}
 	if a.notify == nil {
 		a.notify = func() {}
+	}
+	if a.keyDeleted == nil {
+		a.keyDeleted = func(string) {}
 	}
 	if a.heartbeatTimeout <= 0 {
 		a.heartbeatTimeout = DefaultHeartbeatTimeout
@@ -149,14 +156,20 @@ func (a *App) situation(ctx context.Context, tx store.Tx, conversationID string)
 	if s.Bot, err = boundBot(ctx, tx, s.Channel); err != nil {
 		return s, err
 	}
-	if conv.ActiveHandoverID != "" {
-		h, err := tx.GetHandover(ctx, conv.ActiveHandoverID)
-		if err != nil {
-			return s, err
-		}
-		s.Active = &h
+	s.Active, err = activeHandover(ctx, tx, conv)
+	return s, err
+}
+
+// activeHandover loads the conversation's live handover, if it has one.
+func activeHandover(ctx context.Context, tx store.Tx, conv domain.Conversation) (*domain.Handover, error) {
+	if conv.ActiveHandoverID == "" {
+		return nil, nil
 	}
-	return s, nil
+	h, err := tx.GetHandover(ctx, conv.ActiveHandoverID)
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
 }
 
 func boundBot(ctx context.Context, tx store.Tx, ch domain.Channel) (*domain.Bot, error) {

@@ -85,22 +85,24 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, ch domain.Channel, in 
 		return err
 	}
 	s := domain.Situation{Now: now, Channel: ch, Bot: bot, Contact: contact, NewID: ids.New}
-	conv, err := tx.GetConversationByContact(ctx, contact.ID)
+	// The hot path: everything the rules need is loaded once, the conversation under its lock.
+	s.Conversation, err = tx.GetConversationByContact(ctx, contact.ID)
 	switch {
 	case isNotFound(err):
-		if conv, err = a.startConversation(ctx, tx, s); err != nil {
+		if s.Conversation, err = a.startConversation(ctx, tx, s); err != nil {
 			return err
 		}
 	case err != nil:
 		return err
 	}
-	if s, err = a.situation(ctx, tx, conv.ID); err != nil {
+	if s.Active, err = activeHandover(ctx, tx, s.Conversation); err != nil {
 		return err
 	}
 	r, err := a.defaultRouting(ctx, tx, s)
 	if err != nil {
 		return err
 	}
+	conv := s.Conversation
 	msg := domain.Message{
 		ID:               ids.New("msg"),
 		ConversationID:   conv.ID,
@@ -120,9 +122,10 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, ch domain.Channel, in 
 	if _, err := apply(ctx, tx, change); err != nil {
 		return err
 	}
-	conv, err = tx.GetConversation(ctx, conv.ID)
-	*out = Ingested{Message: msg, Conversation: conv, Contact: contact}
-	return err
+	stored := change.Conversation
+	stored.Revision++ // as UpdateConversation stored it
+	*out = Ingested{Message: msg, Conversation: stored, Contact: contact}
+	return nil
 }
 
 // startConversation creates the conversation of a contact's first message.

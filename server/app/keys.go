@@ -52,10 +52,14 @@ func (a *App) DeleteAPIKey(ctx context.Context, p domain.Principal, id string) e
 	if err := requireAdmin(p); err != nil {
 		return err
 	}
-	return a.write(ctx, func(tx store.Tx) error {
+	err := a.write(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetAPIKey(ctx, id); err != nil {
 			return err
 		}
 		return tx.DeleteAPIKey(ctx, id)
 	})
+	if err == nil {
+		a.keyDeleted(id)
+	}
+	return err
 }

@@ -37,22 +37,29 @@ var errBadKey = errors.New("invalid API key")
 
 // Authenticate returns the principal of a presented secret.
 func Authenticate(ctx context.Context, st store.Store, secret string) (domain.Principal, error) {
+	return authenticate(ctx, st, nil, secret)
+}
+
+func authenticate(ctx context.Context, st store.Store, cache *Cache, secret string) (domain.Principal, error) {
 	id, _, ok := strings.Cut(secret, ".")
 	if !ok || id == "" {
 		return domain.Principal{}, errBadKey
 	}
-	var key domain.APIKey
-	err := st.Read(ctx, func(tx store.Tx) error {
-		var err error
-		key, err = tx.GetAPIKey(ctx, id)
-		return err
-	})
-	var nf *domain.NotFoundError
-	switch {
-	case errors.As(err, &nf):
-		return domain.Principal{}, errBadKey
-	case err != nil:
-		return domain.Principal{}, err
+	key, ok := cache.get(id)
+	if !ok {
+		err := st.Read(ctx, func(tx store.Tx) error {
+			var err error
+			key, err = tx.GetAPIKey(ctx, id)
+			return err
+		})
+		var nf *domain.NotFoundError
+		switch {
+		case errors.As(err, &nf):
+			return domain.Principal{}, errBadKey
+		case err != nil:
+			return domain.Principal{}, err
+		}
+		cache.put(key)
 	}
 	if subtle.ConstantTimeCompare(hashSecret(secret), key.SecretHash) != 1 {
 		return domain.Principal{}, errBadKey
@@ -75,14 +82,17 @@ func PrincipalFrom(ctx context.Context) (domain.Principal, bool) {
 
 // Interceptor requires "Authorization: Bearer <secret>" on every RPC it wraps and puts the
 // principal in the context.
-type Interceptor struct{ Store store.Store }
+type Interceptor struct {
+	Store store.Store
+	Cache *Cache // optional
+}
 
 func (i Interceptor) authenticate(ctx context.Context, header string) (context.Context, error) {
 	secret, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || secret == "" {
 		return ctx, connect.NewError(connect.CodeUnauthenticated, errors.New("missing API key: send \"Authorization: Bearer <key>\""))
 	}
-	p, err := Authenticate(ctx, i.Store, strings.TrimSpace(secret))
+	p, err := authenticate(ctx, i.Store, i.Cache, strings.TrimSpace(secret))
 	if errors.Is(err, errBadKey) {
 		return ctx, connect.NewError(connect.CodeUnauthenticated, err)
 	}

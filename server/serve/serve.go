@@ -3,6 +3,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -45,6 +46,9 @@ type Config struct {
 	MaxRequestBytes int64
 	// AllowedOrigins are the browser origins CORS admits; none when empty, "*" for any.
 	AllowedOrigins []string
+	// KeyCacheTTL is how long a checked API key is trusted without reading it again; a key
+	// revoked through another server stops working within it. 2s when zero, none when negative.
+	KeyCacheTTL time.Duration
 	// EventPollInterval is how often idle event streams and the publisher act without being
 	// woken, as a safety net for lost wake-ups; 1s when zero.
 	EventPollInterval time.Duration
@@ -54,6 +58,7 @@ type Config struct {
 // Server is a configured Baton server.
 type Server struct {
 	cfg       Config
+	keys      *auth.Cache
 	app       *app.App
 	broker    *events.Broker
 	publisher *events.Publisher
@@ -80,6 +85,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.EventPollInterval <= 0 {
 		cfg.EventPollInterval = events.DefaultPollInterval
 	}
+	var keys *auth.Cache
+	if cfg.KeyCacheTTL >= 0 {
+		keys = auth.NewCache(cmp.Or(cfg.KeyCacheTTL, 2*time.Second))
+	}
 	publisher := events.NewPublisher(cfg.Store, broker)
 	publisher.Logger = cfg.Logger
 	publisher.Interval = cfg.EventPollInterval
@@ -89,11 +98,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Tracer:           cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/app"),
 		Notify:           publisher.Kick,
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
+		KeyDeleted:       keys.Forget,
 	})
 	if err := a.Bootstrap(ctx); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, app: a, broker: broker, publisher: publisher}
+	s := &Server{cfg: cfg, keys: keys, app: a, broker: broker, publisher: publisher}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -125,8 +135,10 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, err
 	}
 	opts := connect.WithHandlerOptions(
-		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store}, validate.NewInterceptor()),
+		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store, Cache: s.keys}, validate.NewInterceptor()),
 		connect.WithReadMaxBytes(int(s.cfg.MaxRequestBytes)),
+		// Compressing a few hundred bytes costs more CPU than it saves on the wire.
+		connect.WithCompressMinBytes(4096),
 	)
 	h := rpc.Handlers{App: s.app, Broker: s.broker, PollInterval: s.cfg.EventPollInterval}
 	mux := http.NewServeMux()

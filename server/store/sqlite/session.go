@@ -80,6 +80,74 @@ func (s *session) run(ctx context.Context, begin string, fn func(store.Tx) error
 	return nil
 }
 
+// writeRequest is one Write waiting to run in a batch.
+type writeRequest struct {
+	ctx  context.Context
+	fn   func(store.Tx) error
+	done chan error // buffered: receives the outcome once the batch has committed
+}
+
+// runBatch runs the writes in one IMMEDIATE transaction, each in a savepoint so that a failed
+// one leaves no trace, and reports every outcome after the commit.
+func (s *session) runBatch(batch []*writeRequest) {
+	if len(batch) == 1 { // nothing to share: no savepoint needed
+		batch[0].done <- s.run(batch[0].ctx, "BEGIN IMMEDIATE", batch[0].fn)
+		return
+	}
+	ctx := context.Background() // the batch outlives any one caller's context
+	results := make([]error, len(batch))
+	if err := s.begin(ctx, "BEGIN IMMEDIATE"); err != nil {
+		for _, r := range batch {
+			r.done <- err
+		}
+		return
+	}
+	for i, r := range batch {
+		results[i] = s.savepoint(r.ctx, r.fn)
+	}
+	if _, err := s.exec(ctx, "COMMIT"); err != nil {
+		err = errors.Join(fmt.Errorf("sqlite: commit: %w", err), s.repair(ctx))
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+// savepoint runs fn inside the open transaction, undoing its writes when it fails.
+func (s *session) savepoint(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	end := context.WithoutCancel(ctx)
+	if _, err := s.exec(end, "SAVEPOINT write"); err != nil {
+		return fmt.Errorf("sqlite: savepoint: %w", err)
+	}
+	err := fn(&tx{s: s})
+	if err != nil {
+		if _, rerr := s.exec(end, "ROLLBACK TO write"); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("sqlite: rollback to savepoint: %w", rerr))
+		}
+	}
+	if _, rerr := s.exec(end, "RELEASE write"); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("sqlite: release savepoint: %w", rerr))
+	}
+	return err
+}
+
+// exec runs a statement through the session's prepared statements.
+func (s *session) exec(ctx context.Context, query string) (sql.Result, error) {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx)
+}
+
 // begin opens a transaction. When that fails with ctx still alive, the connection may have
 // died (a canceled query can make the driver drop it) or hold a transaction left open: it is
 // cleaned up or replaced once, so the caller does not inherit the failure.

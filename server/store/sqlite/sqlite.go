@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/pressly/goose/v3"
@@ -29,8 +30,10 @@ var migrations embed.FS
 // Store is a SQLite database. It implements store.Store.
 type Store struct {
 	writerDB, readerDB *sql.DB
-	mu                 sync.Mutex // serialises Write; guards writer
-	writer             *session
+	writer             *session // used by the leading writer only
+	mu                 sync.Mutex
+	pending            []*writeRequest // writes waiting for the next batch
+	leading            bool            // a caller is running batches
 	readers            readers
 }
 
@@ -132,11 +135,33 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // Write runs fn in an IMMEDIATE transaction on the writer session. Having one writer is what
 // serialises Write calls (and SQLite's write lock, across processes); so fn must not call
 // Write itself, which would wait for the writer forever.
+//
+// Writes that arrive while another is running are committed together (group commit): the
+// first waiting caller runs a batch of them in one transaction, each in a savepoint of its own,
+// so each is still all or nothing and sees the ones before it, while the batch pays for one
+// BEGIN and one COMMIT. A caller's Write returns once its batch has committed.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
+	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.writer.run(ctx, "BEGIN IMMEDIATE", fn)
+	s.pending = append(s.pending, req)
+	if !s.leading {
+		s.leading = true
+		for len(s.pending) > 0 {
+			n := min(len(s.pending), maxBatch)
+			batch := slices.Clone(s.pending[:n])
+			s.pending = slices.Delete(s.pending, 0, n)
+			s.mu.Unlock()
+			s.writer.runBatch(batch)
+			s.mu.Lock()
+		}
+		s.leading = false
+	}
+	s.mu.Unlock()
+	return <-req.done
 }
+
+// maxBatch bounds how many writes commit together, and so how long one batch holds the others.
+const maxBatch = 64
 
 // Read runs fn in a read transaction on a reader session (whose connection is query-only).
 // In WAL mode its snapshot is fixed by its first query and writers go on committing meanwhile.

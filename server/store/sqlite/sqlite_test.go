@@ -2,6 +2,9 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"path/filepath"
 	"testing"
 
@@ -84,6 +87,58 @@ func TestCanceledTransactionsDoNotPoisonSessions(t *testing.T) {
 		}
 		if err := s.Write(t.Context(), func(tx store.Tx) error { _, err := tx.LastSequence(t.Context()); return err }); err != nil {
 			t.Fatalf("write after a canceled transaction: %v", err)
+		}
+	}
+}
+
+// TestGroupCommitKeepsWritesApart runs many concurrent writes, which commit in shared
+// batches, half of them failing after writing: the failed ones leave nothing behind and the
+// others all commit.
+func TestGroupCommitKeepsWritesApart(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	errBoom := errors.New("boom")
+	const writes = 200
+	var wg sync.WaitGroup
+	results := make([]error, writes)
+	for i := range writes {
+		wg.Go(func() {
+			results[i] = s.Write(t.Context(), func(tx store.Tx) error {
+				q := domain.Queue{ID: fmt.Sprintf("q-%03d", i), Revision: 1}
+				if err := tx.CreateQueue(t.Context(), q); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return errBoom
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	var queues []domain.Queue
+	if err := s.Read(t.Context(), func(tx store.Tx) error {
+		queues, _, err = tx.ListQueues(t.Context(), store.Page{Size: 1000})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range results {
+		if want := i%2 == 1; errors.Is(err, errBoom) != want || (!want && err != nil) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	if len(queues) != writes/2 {
+		t.Fatalf("%d queues stored, want %d", len(queues), writes/2)
+	}
+	for _, q := range queues {
+		var n int
+		fmt.Sscanf(q.ID, "q-%d", &n)
+		if n%2 == 1 {
+			t.Fatalf("failed write %s left its queue behind", q.ID)
 		}
 	}
 }

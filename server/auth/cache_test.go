@@ -1,0 +1,32 @@
+package auth
+
+import (
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+)
+
+func TestCacheExpiresAndForgets(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := NewCache(2 * time.Second)
+	c.now = func() time.Time { return now }
+	c.put(domain.APIKey{ID: "k1", Role: domain.PrincipalBot})
+	if _, ok := c.get("k1"); !ok {
+		t.Fatal("fresh key not cached")
+	}
+	now = now.Add(2*time.Second + time.Nanosecond)
+	if _, ok := c.get("k1"); ok {
+		t.Fatal("key cached past its TTL")
+	}
+	c.put(domain.APIKey{ID: "k2"})
+	c.Forget("k2")
+	if _, ok := c.get("k2"); ok {
+		t.Fatal("forgotten key still cached")
+	}
+	var none *Cache // a nil cache caches nothing
+	none.put(domain.APIKey{ID: "k3"})
+	if _, ok := none.get("k3"); ok {
+		t.Fatal("nil cache returned a key")
+	}
+}

@@ -50,7 +50,8 @@ type ApiKeyServiceClient interface {
 	CreateApiKey(context.Context, *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error)
 	// ListApiKeys lists keys, without secrets.
 	ListApiKeys(context.Context, *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error)
-	// DeleteApiKey revokes a key at once.
+	// DeleteApiKey revokes a key: at once on the server that handles the call, within seconds on
+	// other replicas (which cache checked keys briefly).
 	DeleteApiKey(context.Context, *v1.DeleteApiKeyRequest) (*v1.DeleteApiKeyResponse, error)
 }
 
@@ -126,7 +127,8 @@ type ApiKeyServiceHandler interface {
 	CreateApiKey(context.Context, *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error)
 	// ListApiKeys lists keys, without secrets.
 	ListApiKeys(context.Context, *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error)
-	// DeleteApiKey revokes a key at once.
+	// DeleteApiKey revokes a key: at once on the server that handles the call, within seconds on
+	// other replicas (which cache checked keys briefly).
 	DeleteApiKey(context.Context, *v1.DeleteApiKeyRequest) (*v1.DeleteApiKeyResponse, error)
 }
 

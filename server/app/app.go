@@ -207,6 +207,11 @@ func apply(ctx context.Context, tx store.Tx, ch domain.Change) ([]domain.Event, 
 	if err := tx.UpdateConversation(ctx, ch.Conversation); err != nil {
 		return nil, err
 	}
+	for _, e := range ch.Events {
+		if e.Conversation != nil {
+			e.Conversation.Revision = ch.Conversation.Revision + 1 // the snapshot as stored
+		}
+	}
 	if err := saveHandovers(ctx, tx, ch); err != nil {
 		return nil, err
 	}
@@ -240,6 +245,20 @@ func (a *App) traced(ctx context.Context, name string, fn func(ctx context.Conte
 	}
 	span.SetAttributes(transitionAttributes(ch)...)
 	return nil
+}
+
+// recordOwnerChanges traces the ownership changes a rule made as a side effect of another use
+// case (a customer message reopening a conversation or leaving a muted bot), which are not
+// traced as transitions of their own.
+func (a *App) recordOwnerChanges(ctx context.Context, name string, ch domain.Change) {
+	for _, e := range ch.Events {
+		if e.OwnerChange != nil {
+			_, span := a.tracer.Start(ctx, "baton.ownership."+name)
+			span.SetAttributes(transitionAttributes(ch)...)
+			span.End()
+			return
+		}
+	}
 }
 
 func transitionAttributes(ch domain.Change) []attribute.KeyValue {

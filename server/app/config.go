@@ -658,8 +658,8 @@ func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, 
 	return out, err
 }
 
-// ScopeEvents narrows an event filter to what the principal may read: bots their own
-// conversations' events; agents are limited to supervisors.
+// ScopeEvents narrows an event filter to what the principal may read: bots the events of the
+// channels bound to them, admins and services everything; agents read through conversations.
 func ScopeEvents(p domain.Principal, f store.EventFilter) (store.EventFilter, error) {
 	switch p.Role {
 	case domain.PrincipalBot:

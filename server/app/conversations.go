@@ -46,21 +46,20 @@ func (a *App) Ingest(ctx context.Context, p domain.Principal, in Inbound) (Inges
 func (a *App) ingest(ctx context.Context, p domain.Principal, in Inbound) (Ingested, error) {
 	var out Ingested
 	err := a.write(ctx, func(tx store.Tx) error {
-		out = Ingested{}
-		ch, err := tx.GetChannel(ctx, in.ChannelID)
+		// The hot path: one read brings everything the rules need, the conversation locked.
+		state, err := tx.LoadInbound(ctx, in.ChannelID, in.ChannelMessageID, in.Contact.ExternalID)
 		if err != nil {
 			return err
 		}
-		if !domain.CanIngest(p, ch) {
-			return domain.Forbidden("this key may not ingest messages on channel %s", ch.ID)
+		if !domain.CanIngest(p, state.Channel) {
+			return domain.Forbidden("this key may not ingest messages on channel %s", state.Channel.ID)
 		}
-		if m, err := tx.GetMessageByChannelMessageID(ctx, ch.ID, in.ChannelMessageID); err == nil {
-			out, err = a.duplicate(ctx, tx, m)
-			return err
-		} else if !isNotFound(err) {
+		if state.Message != nil {
+			out, err = a.duplicate(ctx, tx, *state.Message)
 			return err
 		}
-		return a.ingestNew(ctx, tx, ch, in, &out)
+		out, err = a.ingestNew(ctx, tx, state, in)
+		return err
 	})
 	return out, err
 }
@@ -74,58 +73,44 @@ func (a *App) duplicate(ctx context.Context, tx store.Tx, m domain.Message) (Ing
 	return Ingested{Message: m, Conversation: conv, Contact: contact, Duplicate: true}, err
 }
 
-func (a *App) ingestNew(ctx context.Context, tx store.Tx, ch domain.Channel, in Inbound, out *Ingested) error {
+func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, in Inbound) (Ingested, error) {
 	now := a.Now()
-	contact, err := a.upsertContact(ctx, tx, ch.ID, in.Contact, now)
+	contact, err := a.upsertContact(ctx, tx, state.Channel.ID, state.Contact, in.Contact, now)
 	if err != nil {
-		return err
+		return Ingested{}, err
 	}
-	bot, err := boundBot(ctx, tx, ch)
-	if err != nil {
-		return err
-	}
-	s := domain.Situation{Now: now, Channel: ch, Bot: bot, Contact: contact, NewID: ids.New}
-	// The hot path: everything the rules need is loaded once, the conversation under its lock.
-	s.Conversation, err = tx.GetConversationByContact(ctx, contact.ID)
-	switch {
-	case isNotFound(err):
-		if s.Conversation, err = a.startConversation(ctx, tx, s); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	}
-	if s.Active, err = activeHandover(ctx, tx, s.Conversation); err != nil {
-		return err
+	s := domain.Situation{Now: now, Channel: state.Channel, Bot: state.Bot, Contact: contact, Active: state.Active, NewID: ids.New}
+	if state.Conversation != nil {
+		s.Conversation = *state.Conversation
+	} else if s.Conversation, err = a.startConversation(ctx, tx, s); err != nil {
+		return Ingested{}, err
 	}
 	r, err := a.defaultRouting(ctx, tx, s)
 	if err != nil {
-		return err
+		return Ingested{}, err
 	}
-	conv := s.Conversation
-	msg := domain.Message{
+	change := domain.Receive(s, domain.Message{
 		ID:               ids.New("msg"),
-		ConversationID:   conv.ID,
-		ChannelID:        ch.ID,
+		ConversationID:   s.Conversation.ID,
+		ChannelID:        state.Channel.ID,
 		Direction:        domain.Inbound,
 		Sender:           domain.Actor{Kind: domain.ActorCustomer, ID: contact.ID},
 		Content:          in.Content,
 		ChannelMessageID: in.ChannelMessageID,
 		Status:           domain.DeliveryDelivered,
 		CreateTime:       now,
-	}
-	change := domain.Receive(s, msg, r)
-	msg = *lastMessage(change)
+	}, r)
+	a.recordOwnerChanges(ctx, "receive", change)
+	msg := *lastMessage(change)
 	if err := tx.CreateMessage(ctx, msg); err != nil {
-		return err
+		return Ingested{}, err
 	}
 	if _, err := apply(ctx, tx, change); err != nil {
-		return err
+		return Ingested{}, err
 	}
 	stored := change.Conversation
 	stored.Revision++ // as UpdateConversation stored it
-	*out = Ingested{Message: msg, Conversation: stored, Contact: contact}
-	return nil
+	return Ingested{Message: msg, Conversation: stored, Contact: contact}, nil
 }
 
 // startConversation creates the conversation of a contact's first message.
@@ -135,6 +120,7 @@ func (a *App) startConversation(ctx context.Context, tx store.Tx, s domain.Situa
 		return domain.Conversation{}, err
 	}
 	ch := domain.NewConversation(s, ids.New("conv"), r)
+	a.recordOwnerChanges(ctx, "new_conversation", ch)
 	if err := tx.CreateConversation(ctx, ch.Conversation); err != nil {
 		return domain.Conversation{}, err
 	}
@@ -154,20 +140,17 @@ func (a *App) defaultRouting(ctx context.Context, tx store.Tx, s domain.Situatio
 	return a.routing(ctx, tx, s.Channel.DefaultQueueID)
 }
 
-// upsertContact finds the channel's contact by external id, creating it or refreshing the
+// upsertContact creates the channel's contact when it is new (known is nil), or refreshes the
 // profile the channel reports.
-func (a *App) upsertContact(ctx context.Context, tx store.Tx, channelID string, in domain.Contact, now time.Time) (domain.Contact, error) {
-	c, err := tx.GetContactByExternalID(ctx, channelID, in.ExternalID)
-	if isNotFound(err) {
-		c = domain.Contact{
+func (a *App) upsertContact(ctx context.Context, tx store.Tx, channelID string, known *domain.Contact, in domain.Contact, now time.Time) (domain.Contact, error) {
+	if known == nil {
+		c := domain.Contact{
 			ID: ids.New("ct"), ChannelID: channelID, ExternalID: in.ExternalID, DisplayName: in.DisplayName,
 			Locale: in.Locale, Attributes: in.Attributes, CreateTime: now, UpdateTime: now,
 		}
 		return c, tx.CreateContact(ctx, c)
 	}
-	if err != nil {
-		return c, err
-	}
+	c := *known
 	changed := false
 	if in.DisplayName != "" && in.DisplayName != c.DisplayName {
 		c.DisplayName, changed = in.DisplayName, true
@@ -353,6 +336,9 @@ type ConversationUpdate struct {
 func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u ConversationUpdate) (domain.Conversation, error) {
 	var out domain.Conversation
 	err := a.write(ctx, func(tx store.Tx) error {
+		if p.Role == domain.PrincipalService {
+			return domain.Forbidden("service keys read and ingest; they do not change conversations")
+		}
 		s, _, err := a.authorized(ctx, tx, p, u.ID)
 		if err != nil {
 			return err
@@ -394,7 +380,7 @@ func editTags(tags, add, remove []string) []string {
 
 func conversationEvent(s domain.Situation, actor domain.Actor, typ domain.EventType) domain.Event {
 	c := s.Conversation
-	botID := c.BotID
+	botID := "" // the bot bound now, as in domain events
 	if s.Bot != nil {
 		botID = s.Bot.ID
 	}
@@ -605,6 +591,7 @@ func (a *App) reconcileContact(ctx context.Context, tx store.Tx, actor domain.Ac
 	if !ok {
 		return nil
 	}
+	a.recordOwnerChanges(ctx, "contact_muted", change)
 	_, err = apply(ctx, tx, change)
 	return err
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -26,7 +27,13 @@ func (a *App) transition(ctx context.Context, p domain.Principal, name, conversa
 			if err != nil {
 				return err
 			}
-			if change, err = rule(tx, s, agent); err != nil {
+			change, err = rule(tx, s, agent)
+			var done replay
+			if errors.As(err, &done) {
+				out = Transitioned{Handover: done.handover, Conversation: s.Conversation}
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 			out.Handover, _ = change.Handover()
@@ -39,16 +46,21 @@ func (a *App) transition(ctx context.Context, p domain.Principal, name, conversa
 }
 
 // Handoff passes a bot-owned conversation to humans. A retry with the same request id returns
-// the handover created the first time.
+// the handover created the first time, also when it overlaps the first call: the request id
+// is looked up under the conversation's lock.
 func (a *App) Handoff(ctx context.Context, p domain.Principal, conversationID string, req domain.HandoffRequest) (Transitioned, error) {
-	if req.RequestID != "" {
-		if out, ok, err := a.handoffDone(ctx, p, conversationID, req.RequestID); ok || err != nil {
-			return out, err
-		}
-	}
 	return a.transition(ctx, p, "handoff", conversationID, func(tx store.Tx, s domain.Situation, _ *domain.Agent) (domain.Change, error) {
 		if p.Role != domain.PrincipalBot && p.Role != domain.PrincipalAdmin {
 			return domain.Change{}, domain.Forbidden("only the owning bot or an admin may hand off")
+		}
+		if req.RequestID != "" {
+			h, err := tx.GetHandoverByRequestID(ctx, conversationID, req.RequestID)
+			if err == nil {
+				return domain.Change{}, replay{h}
+			}
+			if !isNotFound(err) {
+				return domain.Change{}, err
+			}
 		}
 		r, err := a.targetRouting(ctx, tx, s, req.Target)
 		if err != nil {
@@ -58,23 +70,11 @@ func (a *App) Handoff(ctx context.Context, p domain.Principal, conversationID st
 	})
 }
 
-func (a *App) handoffDone(ctx context.Context, p domain.Principal, conversationID, requestID string) (Transitioned, bool, error) {
-	var out Transitioned
-	found := false
-	err := a.read(ctx, func(tx store.Tx) error {
-		s, _, err := a.authorized(ctx, tx, p, conversationID)
-		if err != nil {
-			return err
-		}
-		h, err := tx.GetHandoverByRequestID(ctx, conversationID, requestID)
-		if isNotFound(err) {
-			return nil
-		}
-		found, out = err == nil, Transitioned{Handover: h, Conversation: s.Conversation}
-		return err
-	})
-	return out, found, err
-}
+// replay is returned by a transition rule that finds its request already done: the stored
+// result is returned and nothing is written.
+type replay struct{ handover domain.Handover }
+
+func (replay) Error() string { return "request already done" }
 
 // targetRouting resolves a handoff target to its queue (a named queue, or the channel's
 // default queue for skill, role and agent targets) and loads that queue's routing.

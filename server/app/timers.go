@@ -122,6 +122,7 @@ func (a *App) expireMutes(ctx context.Context) error {
 			if err := tx.UpdateContact(ctx, c); err != nil {
 				return err
 			}
+			c.Revision++ // the snapshot as stored
 			_, err = tx.AppendEvents(ctx, []domain.Event{domain.ContactMuteEvent(c, domain.EventBotUnmuted, domain.System, a.Now(), ids.New)})
 			return err
 		})

@@ -274,7 +274,6 @@ func TestErrors(t *testing.T) {
 		{domain.Precondition("capacity", "agent %s is full", "ann"), "agent ann is full"},
 		{domain.Forbidden("no %s", "way"), "no way"},
 		{domain.Invalid("target", "is %d", 1), "target: is 1"},
-		{&domain.AlreadyExistsError{Kind: "channel", Key: "page-1"}, `channel "page-1" already exists`},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

@@ -5,7 +5,8 @@ import (
 	"fmt"
 )
 
-// NotFoundError says a resource does not exist (or the caller may not see it).
+// NotFoundError says a resource does not exist. (A resource the caller may not see is a
+// PermissionError: ids are random, so saying it exists gives nothing away.)
 type NotFoundError struct {
 	Kind string // "conversation", "handover", ...
 	ID   string
@@ -69,16 +70,6 @@ func Invalid(field, format string, args ...any) error {
 
 // ErrStaleEtag says a resource changed since the caller read it.
 var ErrStaleEtag = errors.New("the resource changed since it was read: read it again and retry")
-
-// AlreadyExistsError says a resource with the same unique key exists.
-type AlreadyExistsError struct {
-	Kind string
-	Key  string
-}
-
-func (e *AlreadyExistsError) Error() string {
-	return fmt.Sprintf("%s %q already exists", e.Kind, e.Key)
-}
 
 func ownership(c Conversation, subject, format string, args ...any) error {
 	return &OwnershipError{

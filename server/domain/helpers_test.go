@@ -400,7 +400,7 @@ func checkInvariants(t *testing.T, before domain.Situation, ch domain.Change) {
 		} else if d := cmp.Diff(conv, *e.Conversation, equateEmpty); d != "" {
 			t.Errorf("invariant: event %s %s carries another conversation than the final one (-final +event):\n%s", e.ID, e.Type, d)
 		}
-		wantBot := conv.BotID
+		wantBot := "" // the channel's bot now, never one unbound since
 		if before.Bot != nil {
 			wantBot = before.Bot.ID
 		}

@@ -94,8 +94,8 @@ func TestLifecycle(t *testing.T) {
 	w.at(3 * time.Minute)
 	ch, err = domain.ExpireOffer(w.s, w.active(), r)
 	w.apply("expire offer", ch, err)
-	if h := w.active(); h.OfferedAgentID != "cat" || !cmp.Equal(h.DeclinedAgentIDs, []string{"bob"}) {
-		t.Fatalf("expire offer: offered to %q, declined by %v", h.OfferedAgentID, h.DeclinedAgentIDs)
+	if h := w.active(); h.OfferedAgentID != "cat" || len(h.DeclinedAgentIDs) != 0 {
+		t.Fatalf("expire offer: offered to %q, declined by %v; want cat, and bob not remembered as declining", h.OfferedAgentID, h.DeclinedAgentIDs)
 	}
 
 	// ann, not offered, declines: cat's offer stands.
@@ -108,16 +108,24 @@ func TestLifecycle(t *testing.T) {
 	}, cmp.Ignore())); d != "" {
 		t.Fatalf("a non-offered agent's decline changed the offer:\n%s", d)
 	}
-	if !cmp.Equal(snapshot.DeclinedAgentIDs, []string{"bob"}) {
+	if len(snapshot.DeclinedAgentIDs) != 0 {
 		t.Fatalf("Decline mutated the caller's handover: %v", snapshot.DeclinedAgentIDs)
 	}
 
-	// cat declines: everyone online has declined and dan is offline, so it waits.
+	// cat declines: it goes back to bob, whose offer only lapsed.
 	w.at(3*time.Minute + 20*time.Second)
 	ch, err = domain.Decline(w.s, w.active(), cat(), "busy", r)
 	w.apply("cat declines", ch, err)
-	if h := w.active(); h.State != domain.HandoverRequested || !cmp.Equal(h.DeclinedAgentIDs, []string{"bob", "ann", "cat"}) {
-		t.Fatalf("cat declines: %s, declined by %v", h.State, h.DeclinedAgentIDs)
+	if h := w.active(); h.OfferedAgentID != "bob" || !cmp.Equal(h.DeclinedAgentIDs, []string{"ann", "cat"}) {
+		t.Fatalf("cat declines: offered to %q, declined by %v", h.OfferedAgentID, h.DeclinedAgentIDs)
+	}
+
+	// bob declines too: everyone online has declined and dan is offline, so it waits.
+	w.at(3*time.Minute + 25*time.Second)
+	ch, err = domain.Decline(w.s, w.active(), bob(), "busy", r)
+	w.apply("bob declines", ch, err)
+	if h := w.active(); h.State != domain.HandoverRequested || !cmp.Equal(h.DeclinedAgentIDs, []string{"ann", "cat", "bob"}) {
+		t.Fatalf("bob declines: %s, declined by %v", h.State, h.DeclinedAgentIDs)
 	}
 	if _, ok := domain.Reoffer(w.s, w.active(), r); ok {
 		t.Fatalf("reoffered with nobody left")

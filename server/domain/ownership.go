@@ -171,7 +171,9 @@ func (t *transition) update(h Handover) {
 }
 
 func (t *transition) finish() Change {
-	botID := t.conv.BotID
+	// Events belong to the bot bound to the channel now: a bot unbound since the conversation
+	// started must not read what happens on a channel that is no longer its own.
+	botID := ""
 	if t.s.Bot != nil {
 		botID = t.s.Bot.ID
 	}
@@ -236,8 +238,8 @@ func (t *transition) enqueue(h Handover, r Routing) Handover {
 }
 
 // offer offers a waiting handover to the best available agent, if there is one.
-func (t *transition) offer(h Handover, r Routing) Handover {
-	a, ok := PickAgent(h, r.Queue, r.Agents)
+func (t *transition) offer(h Handover, r Routing, exclude ...string) Handover {
+	a, ok := PickAgent(h, r.Queue, r.Agents, exclude...)
 	if !ok {
 		return h
 	}
@@ -472,7 +474,7 @@ func Decline(s Situation, h Handover, agent Agent, reason string, r Routing) (Ch
 		return Change{}, Forbidden("handover %s is not offered to agent %s", h.ID, agent.ID)
 	}
 	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
-	t.refuse(h, agent.ID, reason, EventHandoverDeclined, HandoverDeclined, r)
+	t.refuse(h, agent.ID, reason, EventHandoverDeclined, HandoverDeclined, r, true)
 	return t.finish(), nil
 }
 
@@ -487,7 +489,7 @@ func ExpireOffer(s Situation, h Handover, r Routing) (Change, error) {
 			h.ID, h.OfferedAgentID, h.OfferExpireTime.Format(time.RFC3339))
 	}
 	t := begin(s, System)
-	t.refuse(h, h.OfferedAgentID, "offer expired", EventHandoverOfferExpired, HandoverExpired, r)
+	t.refuse(h, h.OfferedAgentID, "offer expired", EventHandoverOfferExpired, HandoverExpired, r, false)
 	return t.finish(), nil
 }
 
@@ -498,12 +500,16 @@ func WithdrawOffer(s Situation, h Handover, r Routing) (Change, error) {
 		return Change{}, ownership(s.Conversation, "handover", "handover %s has no live offer", h.ID)
 	}
 	t := begin(s, System)
-	t.refuse(h, h.OfferedAgentID, "agent went offline", EventHandoverOfferExpired, HandoverExpired, r)
+	t.refuse(h, h.OfferedAgentID, "agent went offline", EventHandoverOfferExpired, HandoverExpired, r, false)
 	return t.finish(), nil
 }
 
-func (t *transition) refuse(h Handover, agentID, reason string, ev EventType, final HandoverState, r Routing) {
-	if !slices.Contains(h.DeclinedAgentIDs, agentID) {
+// refuse ends agentID's part in a waiting handover. An explicit decline is remembered: that
+// agent is not offered it again. An offer that lapsed (expired, or the agent went offline) is
+// only not offered straight back to the same agent; a later pass may offer it again, since the
+// agent may be the only one who can take it.
+func (t *transition) refuse(h Handover, agentID, reason string, ev EventType, final HandoverState, r Routing, declined bool) {
+	if declined && !slices.Contains(h.DeclinedAgentIDs, agentID) {
 		h.DeclinedAgentIDs = append(slices.Clone(h.DeclinedAgentIDs), agentID)
 	}
 	if h.OfferedAgentID == agentID {
@@ -525,15 +531,15 @@ func (t *transition) refuse(h Handover, agentID, reason string, ev EventType, fi
 		}
 	}
 	t.update(h)
-	declined := h
-	t.emit(ev, func(e *Event) { e.Handover = &declined; e.AgentID = agentID })
+	refused := h
+	t.emit(ev, func(e *Event) { e.Handover = &refused; e.AgentID = agentID })
 	if backToBot {
 		t.conv.ActiveHandoverID = ""
 		t.setOwner(BotOwner(t.s.Bot.ID), reason, h.ID)
 		return
 	}
 	if h.State == HandoverRequested {
-		t.offer(h, r)
+		t.offer(h, r, agentID)
 	}
 }
 

@@ -382,8 +382,8 @@ func TestExpireOffer(t *testing.T) {
 		h.Target = domain.Target{AgentID: "ann"}
 		return h
 	}
+	// A lapsed offer is not remembered as a decline: a later pass may offer it again.
 	reset := func(h domain.Handover) domain.Handover {
-		h.DeclinedAgentIDs = append(h.DeclinedAgentIDs, h.OfferedAgentID)
 		h.State, h.OfferedAgentID, h.OfferExpireTime = domain.HandoverRequested, "", time.Time{}
 		return h
 	}
@@ -530,8 +530,7 @@ func TestWithdrawOffer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WithdrawOffer: %v", err)
 	}
-	next := live
-	next.DeclinedAgentIDs = append(next.DeclinedAgentIDs, "bob")
+	next := live // bob is not remembered as declining: he may be offered it when back
 	next.State, next.OfferedAgentID, next.OfferExpireTime = domain.HandoverOffered, "cat", now.Add(60*time.Second)
 	assertChange(t, s, got, want{
 		updated: []domain.Handover{next},

@@ -51,13 +51,13 @@ func PresenceCheck(h Handover, q Queue, agents []Agent) FailureReason {
 }
 
 // PickAgent chooses who to offer a waiting handover to: an eligible, online agent with free
-// capacity who has not declined it, the least loaded first (ties by id, so the choice is
-// reproducible). ok is false when nobody qualifies.
-func PickAgent(h Handover, q Queue, agents []Agent) (Agent, bool) {
+// capacity who has not declined it and is not excluded, the least loaded first (ties by id, so
+// the choice is reproducible). ok is false when nobody qualifies.
+func PickAgent(h Handover, q Queue, agents []Agent, exclude ...string) (Agent, bool) {
 	var candidates []Agent
 	for _, a := range agents {
 		if Eligible(a, h, q) && a.Presence == PresenceOnline && HasCapacity(a) &&
-			!slices.Contains(h.DeclinedAgentIDs, a.ID) {
+			!slices.Contains(h.DeclinedAgentIDs, a.ID) && !slices.Contains(exclude, a.ID) {
 			candidates = append(candidates, a)
 		}
 	}

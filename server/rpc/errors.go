@@ -26,7 +26,6 @@ func toConnect(ctx context.Context, err error) error {
 		precondition *domain.PreconditionError
 		permission   *domain.PermissionError
 		invalid      *domain.InvalidError
-		exists       *domain.AlreadyExistsError
 		connectErr   *connect.Error
 	)
 	switch {
@@ -57,7 +56,7 @@ func toConnect(ctx context.Context, err error) error {
 		})
 	case errors.Is(err, domain.ErrStaleEtag), errors.Is(err, store.ErrConflict):
 		return withDetails(connect.CodeAborted, domain.ErrStaleEtag, &errdetails.ErrorInfo{Reason: "STALE_ETAG", Domain: "baton"})
-	case errors.As(err, &exists), errors.Is(err, store.ErrDuplicate):
+	case errors.Is(err, store.ErrDuplicate):
 		return withDetails(connect.CodeAlreadyExists, err, &errdetails.ErrorInfo{Reason: "ALREADY_EXISTS", Domain: "baton"})
 	case errors.Is(err, store.ErrBadCursor):
 		return withDetails(connect.CodeInvalidArgument, err, &errdetails.BadRequest{

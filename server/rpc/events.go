@@ -29,6 +29,15 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 			return toConnect(ctx, err)
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-h.Stop: // a nil Stop never ends a stream
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	// Send the headers now, so a client knows it is subscribed before the first event.
 	if err := stream.Send(nil); err != nil {
 		return err

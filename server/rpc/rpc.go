@@ -23,6 +23,8 @@ type Handlers struct {
 	Broker *events.Broker
 	// PollInterval is how often an idle event stream re-reads without being woken.
 	PollInterval time.Duration
+	// Stop, when closed, ends every event stream: the server is shutting down.
+	Stop <-chan struct{}
 }
 
 // principal is the caller the auth interceptor authenticated. Every service is wrapped by it,

@@ -4,19 +4,26 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/batonhq/baton/client"
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/serve"
+	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/store/sqlite"
 )
 
 // handedOff returns a conversation waiting in the default queue.
@@ -453,5 +460,132 @@ func TestOfflineAgentLosesOffer(t *testing.T) {
 	got := getHandover(t, h, ho.GetId())
 	if got.GetOfferedAgentId() != w.agents[1-first].GetId() {
 		t.Fatalf("after the agent went offline the offer is to %q, want %q", got.GetOfferedAgentId(), w.agents[1-first].GetId())
+	}
+}
+
+// TestLapsedOfferComesBack: an offer that expired is not a decline; once its agent is free
+// again the waiting conversation is offered to it, not stranded.
+func TestLapsedOfferComesBack(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.world(1)
+	need(h.admin.Routing.UpdateAgent(ctx, &batonv1.UpdateAgentRequest{AgentId: w.agents[0].GetId(), Capacity: proto.Int32(1)}))(t)
+	first, ho1 := handedOff(t, h, w, "first")
+	_, ho2 := handedOff(t, h, w, "second")
+	need(w.agentAPI[0].Handovers.AcceptHandover(ctx, &batonv1.AcceptHandoverRequest{HandoverId: ho1.GetId()}))(t)
+	h.clock.Advance(61 * time.Second)
+	runTimers(t, h)
+	if got := getHandover(t, h, ho2.GetId()); got.GetState() != batonv1.HandoverState_HANDOVER_STATE_REQUESTED {
+		t.Fatalf("second handover after its offer lapsed: %v, want waiting", got.GetState())
+	}
+	need(w.agentAPI[0].Handovers.Handback(ctx, &batonv1.HandbackRequest{
+		ConversationId: first.GetId(), Outcome: batonv1.HandbackOutcome_HANDBACK_OUTCOME_RESOLVED,
+	}))(t)
+	runTimers(t, h)
+	if got := getHandover(t, h, ho2.GetId()); got.GetOfferedAgentId() != w.agents[0].GetId() {
+		t.Fatalf("second handover once the agent is free: offered to %q, want %q", got.GetOfferedAgentId(), w.agents[0].GetId())
+	}
+}
+
+// TestUnboundBotStopsReceivingEvents: events of a channel belong to the bot bound to it now.
+func TestUnboundBotStopsReceivingEvents(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.world(0)
+	h.ingest(w.channel.GetId(), "c", "m1", "hello")
+	need(h.admin.Bots.UnbindChannel(ctx, &batonv1.UnbindChannelRequest{BotId: w.bot.GetId(), ChannelId: w.channel.GetId()}))(t)
+	before := len(need(w.botAPI.Events.ListEvents(ctx, &batonv1.ListEventsRequest{PageSize: 1000}))(t).GetEvents())
+	h.ingest(w.channel.GetId(), "c", "m2", "still there?")
+	after := need(w.botAPI.Events.ListEvents(ctx, &batonv1.ListEventsRequest{PageSize: 1000}))(t).GetEvents()
+	if len(after) != before {
+		t.Fatalf("the unbound bot read %d new events of the channel: %v", len(after)-before, after[before:])
+	}
+}
+
+// gatedStore holds the first Write after it is armed until released, and says when one has
+// arrived: a request is then surely in flight inside the server.
+type gatedStore struct {
+	store.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedStore) Write(ctx context.Context, fn func(store.Tx) error) error {
+	if g.armed.CompareAndSwap(true, false) {
+		close(g.entered)
+		<-g.release
+	}
+	return g.Store.Write(ctx, fn)
+}
+
+// TestShutdownLetsRequestsFinish: a request in flight when shutdown starts completes, while
+// event streams end.
+func TestShutdownLetsRequestsFinish(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	gate := &gatedStore{Store: st, entered: make(chan struct{}), release: make(chan struct{})}
+	srv, err := serve.New(context.Background(), serve.Config{Store: gate, TimerInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l, 5*time.Second) }()
+	_, key, err := srv.App().CreateAPIKey(context.Background(), domain.Principal{Role: domain.PrincipalAdmin, KeyID: "t"}, "", domain.PrincipalAdmin, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New("http://"+l.Addr().String(), key)
+	stream, err := c.Events.Subscribe(context.Background(), &batonv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+
+	gate.armed.Store(true)
+	result := make(chan error, 1)
+	go func() {
+		_, err := c.Routing.CreateQueue(context.Background(), &batonv1.CreateQueueRequest{DisplayName: "late"})
+		result <- err
+	}()
+	<-gate.entered // the request is inside the server
+	stop()
+	close(gate.release)
+	if err := <-result; err != nil {
+		t.Fatalf("request in flight at shutdown: %v", err)
+	}
+	for stream.Receive() { // the stream ends
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// TestServeReturnsWhenTheListenerFails: a dead listener ends Serve with an error, not a hang.
+func TestServeReturnsWhenTheListenerFails(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := serve.New(context.Background(), serve.Config{Store: st, TimerInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := srv.Serve(context.Background(), l, time.Second); err == nil {
+		t.Fatal("Serve on a closed listener returned nil")
 	}
 }

@@ -58,6 +58,8 @@ type Config struct {
 // Server is a configured Baton server.
 type Server struct {
 	cfg       Config
+	streams   chan struct{} // closed at shutdown: event streams end
+	stopOnce  sync.Once
 	keys      *auth.Cache
 	app       *app.App
 	broker    *events.Broker
@@ -103,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := a.Bootstrap(ctx); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, keys: keys, app: a, broker: broker, publisher: publisher}
+	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -140,7 +142,7 @@ func (s *Server) routes() (http.Handler, error) {
 		// Compressing a few hundred bytes costs more CPU than it saves on the wire.
 		connect.WithCompressMinBytes(4096),
 	)
-	h := rpc.Handlers{App: s.app, Broker: s.broker, PollInterval: s.cfg.EventPollInterval}
+	h := rpc.Handlers{App: s.app, Broker: s.broker, PollInterval: s.cfg.EventPollInterval, Stop: s.streams}
 	mux := http.NewServeMux()
 	mux.Handle(batonv1connect.NewConversationServiceHandler(h, opts))
 	mux.Handle(batonv1connect.NewHandoverServiceHandler(h, opts))
@@ -180,30 +182,29 @@ func (s *Server) withCORS(h http.Handler) http.Handler {
 }
 
 // Serve serves on l until ctx ends, then shuts down gracefully: it stops accepting, ends
-// event streams, and waits up to grace for requests in flight.
+// event streams (which never finish by themselves), waits up to grace for the other requests
+// in flight, and stops the timers and the publisher last.
 func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
-	base, stopStreams := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopStreams()
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{
-		Handler:           s.handler,
-		Protocols:         protocols,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	var background sync.WaitGroup
-	defer background.Wait()
-	background.Go(func() { s.runTimers(base) })
-	background.Go(func() { s.publisher.Run(base) })
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var tasks sync.WaitGroup
+	defer func() {
+		stopBackground()
+		tasks.Wait()
+	}()
+	tasks.Go(func() { s.runTimers(background) })
+	tasks.Go(func() { s.publisher.Run(background) })
 	if l, ok := s.cfg.Store.(Listener); ok {
-		background.Go(func() {
-			if err := l.Listen(base, s.broker.Notify); err != nil && base.Err() == nil {
-				s.cfg.Logger.ErrorContext(base, "listen for events", "error", err)
+		tasks.Go(func() {
+			if err := l.Listen(background, s.broker.Notify); err != nil && background.Err() == nil {
+				s.cfg.Logger.ErrorContext(background, "listen for events", "error", err)
 			}
 		})
 	}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: s.handler, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(s.stopStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -211,15 +212,19 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		return err
 	case <-ctx.Done():
 	}
-	stopStreams()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = errors.Join(err, srv.Close()) // grace is over: cut what is left
+	}
 	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
 	}
 	return err
 }
+
+func (s *Server) stopStreams() { s.stopOnce.Do(func() { close(s.streams) }) }
 
 func (s *Server) runTimers(ctx context.Context) {
 	interval := s.cfg.TimerInterval

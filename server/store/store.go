@@ -101,6 +101,12 @@ type Tx interface {
 	ListConversations(ctx context.Context, q ConversationQuery, p Page) ([]domain.Conversation, string, error)
 	UpdateConversation(ctx context.Context, c domain.Conversation) error
 
+	// LoadInbound reads together what storing one inbound customer message needs: the channel
+	// (NotFoundError when it does not exist), its bot, the message already stored under that
+	// channel message id, and the customer's contact, conversation and live handover. In Write
+	// the conversation is locked as GetConversation locks it.
+	LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (Inbound, error)
+
 	// CreateMessage inserts a message. ErrDuplicate when (channel, channel message id) or
 	// (conversation, request id) already exists; empty ids never clash.
 	CreateMessage(ctx context.Context, m domain.Message) error
@@ -151,6 +157,16 @@ type Tx interface {
 	DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
 	// WaitingHandovers lists requested (not offered) handovers, oldest first.
 	WaitingHandovers(ctx context.Context, limit int) ([]domain.Handover, error)
+}
+
+// Inbound is what LoadInbound reads. Pointers are nil when there is no such row.
+type Inbound struct {
+	Channel      domain.Channel
+	Bot          *domain.Bot // the channel's bot, without ChannelIDs
+	Message      *domain.Message
+	Contact      *domain.Contact
+	Conversation *domain.Conversation // the contact's
+	Active       *domain.Handover     // the conversation's ActiveHandoverID
 }
 
 // AgentQuery filters agents. Zero fields match everything.

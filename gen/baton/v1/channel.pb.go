@@ -108,7 +108,8 @@ type Channel struct {
 	BotId string `protobuf:"bytes,5,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
 	// The queue conversations go to when no bot can own them and a handoff names no queue.
 	DefaultQueueId string `protobuf:"bytes,6,opt,name=default_queue_id,json=defaultQueueId,proto3" json:"default_queue_id,omitempty"`
-	// Idle time after which a conversation returns to its default owner.
+	// Idle time after which a human-held conversation returns to the bot, and a conversation
+	// with the bot (or with no bot to return to) is closed.
 	SessionTimeout *durationpb.Duration `protobuf:"bytes,7,opt,name=session_timeout,json=sessionTimeout,proto3" json:"session_timeout,omitempty"`
 	// Whether credentials are stored. Credentials themselves are never returned.
 	HasCredentials bool `protobuf:"varint,8,opt,name=has_credentials,json=hasCredentials,proto3" json:"has_credentials,omitempty"`

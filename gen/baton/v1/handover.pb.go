@@ -490,7 +490,7 @@ type Handover struct {
 	OfferedAgentId string `protobuf:"bytes,12,opt,name=offered_agent_id,json=offeredAgentId,proto3" json:"offered_agent_id,omitempty"`
 	// When the current offer expires.
 	OfferExpireTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=offer_expire_time,json=offerExpireTime,proto3" json:"offer_expire_time,omitempty"`
-	// Agents who declined or let an offer expire.
+	// Agents who declined it; it is not offered to them again.
 	DeclinedAgentIds []string `protobuf:"bytes,14,rep,name=declined_agent_ids,json=declinedAgentIds,proto3" json:"declined_agent_ids,omitempty"`
 	// The engaged agent, once accepted.
 	AgentId string `protobuf:"bytes,15,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`

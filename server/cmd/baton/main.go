@@ -49,7 +49,7 @@ Run "baton COMMAND -h" for the flags of a command.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "baton:", err)
 		os.Exit(1)
 	}
@@ -134,11 +134,19 @@ func env(name, fallback string) string {
 	return fallback
 }
 
+// envDuration reads a duration variable; a value that does not parse is reported and the
+// fallback used, rather than silently ignored.
 func envDuration(name string, fallback time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return fallback
 	}
-	return fallback
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		slog.Warn("ignoring an invalid duration (write it like 90s or 5m)", "variable", name, "value", v)
+		return fallback
+	}
+	return d
 }
 
 func newFlagSet(name string, stderr io.Writer, help string) *flag.FlagSet {
@@ -218,14 +226,28 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stderr, usage)
 		return errors.New("keys needs a subcommand: create, list or delete")
 	}
-	fs := newFlagSet("keys "+args[0], stderr, usage)
+	verb, rest := args[0], args[1:]
+	var keyID string
+	if verb == "delete" { // the key id comes first: "keys delete KEY_ID [flags]"
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			return errors.New("keys delete needs a KEY_ID")
+		}
+		keyID, rest = rest[0], rest[1:]
+	}
+	if verb != "create" && verb != "list" && verb != "delete" {
+		return fmt.Errorf("unknown keys subcommand %q", verb)
+	}
+	fs := newFlagSet("keys "+verb, stderr, usage)
 	var sf storeFlags
 	sf.register(fs)
 	role := fs.String("role", "", "admin, bot, agent or service (create)")
 	subject := fs.String("subject", "", "the bot or agent id, for bot and agent keys (create)")
 	name := fs.String("name", "", "a name for the key (create)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(rest); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
 	st, err := sf.open(ctx)
 	if err != nil {
@@ -233,18 +255,13 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer st.Close()
 	a := app.New(app.Config{Store: st})
-	switch args[0] {
+	switch verb {
 	case "create":
 		return createKey(ctx, a, *name, domain.Role(*role), *subject, stdout)
 	case "list":
 		return listKeys(ctx, a, stdout)
-	case "delete":
-		if fs.NArg() != 1 {
-			return errors.New("keys delete needs one KEY_ID")
-		}
-		return a.DeleteAPIKey(ctx, operator, fs.Arg(0))
 	}
-	return fmt.Errorf("unknown keys subcommand %q", args[0])
+	return a.DeleteAPIKey(ctx, operator, keyID)
 }
 
 func createKey(ctx context.Context, a *app.App, name string, role domain.Role, subject string, stdout io.Writer) error {

@@ -42,7 +42,7 @@ func TestKeysCreateListDelete(t *testing.T) {
 	if err != nil || !strings.Contains(list, p.KeyID) || !strings.Contains(list, "ops") || strings.Contains(list, secret) {
 		t.Fatalf("keys list = %q, %v; want the key id and name, never the secret", list, err)
 	}
-	if _, err := runCmd(t, "keys", "delete", "--data-dir", dir, p.KeyID); err != nil {
+	if _, err := runCmd(t, "keys", "delete", p.KeyID, "--data-dir", dir); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := runCmd(t, "keys", "list", "--data-dir", dir); strings.Contains(list, p.KeyID) {
@@ -74,6 +74,16 @@ func TestMigrateCreatesTheDatabase(t *testing.T) {
 	}
 	if _, err := runCmd(t, "migrate", "--data-dir", dir); err != nil {
 		t.Fatalf("second migrate: %v", err)
+	}
+}
+
+func TestKeysDeleteNeedsAnID(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := runCmd(t, "keys", "delete", "--data-dir", dir); err == nil {
+		t.Fatal("keys delete without an id succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "baton.db")); !os.IsNotExist(err) {
+		t.Fatalf("a refused command created the database: %v", err)
 	}
 }
 

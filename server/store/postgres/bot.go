@@ -23,10 +23,14 @@ func botArgs(b domain.Bot) []any {
 	return []any{b.ID, b.DisplayName, b.Active, b.WebhookURL, b.Standby, b.CreateTime, b.UpdateTime, b.Revision}
 }
 
-func scanBot(s scanner) (domain.Bot, error) {
-	var b domain.Bot
-	err := s.Scan(&b.ID, &b.DisplayName, &b.Active, &b.WebhookURL, &b.Standby,
-		&b.CreateTime, &b.UpdateTime, &b.Revision, &b.ChannelIDs)
+// botFields lists where botColumns scan to.
+func botFields(b *domain.Bot) []any {
+	return []any{&b.ID, &b.DisplayName, &b.Active, &b.WebhookURL, &b.Standby, &b.CreateTime, &b.UpdateTime, &b.Revision}
+}
+
+// scanBot scans a row of selectBot: botColumns, then ChannelIDs.
+func scanBot(s scanner) (b domain.Bot, err error) {
+	err = s.Scan(append(botFields(&b), &b.ChannelIDs)...)
 	return b, err
 }
 

@@ -25,10 +25,16 @@ func contactArgs(c domain.Contact) []any {
 	}
 }
 
-func scanContact(s scanner) (domain.Contact, error) {
-	var c domain.Contact
-	err := s.Scan(&c.ID, &c.ChannelID, &c.ExternalID, &c.DisplayName, &c.Locale, jsonCol(&c.Attributes), &c.BotMutedUntil,
-		&c.CreateTime, &c.UpdateTime, &c.Revision)
+// contactFields lists where contactColumns scan to.
+func contactFields(c *domain.Contact) []any {
+	return []any{
+		&c.ID, &c.ChannelID, &c.ExternalID, &c.DisplayName, &c.Locale, jsonCol(&c.Attributes), &c.BotMutedUntil,
+		&c.CreateTime, &c.UpdateTime, &c.Revision,
+	}
+}
+
+func scanContact(s scanner) (c domain.Contact, err error) {
+	err = s.Scan(contactFields(&c)...)
 	return c, err
 }
 

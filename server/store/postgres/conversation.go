@@ -37,11 +37,17 @@ func conversationArgs(c domain.Conversation) []any {
 	}
 }
 
-func scanConversation(s scanner) (domain.Conversation, error) {
-	var c domain.Conversation
-	err := s.Scan(&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
+// conversationFields lists where conversationColumns scan to.
+func conversationFields(c *domain.Conversation) []any {
+	return []any{
+		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, &c.BotMutedUntil, &c.LastActivityTime,
-		&c.LastInboundTime, &c.LastOutboundTime, &c.CreateTime, &c.UpdateTime, &c.Revision)
+		&c.LastInboundTime, &c.LastOutboundTime, &c.CreateTime, &c.UpdateTime, &c.Revision,
+	}
+}
+
+func scanConversation(s scanner) (c domain.Conversation, err error) {
+	err = s.Scan(conversationFields(&c)...)
 	return c, err
 }
 

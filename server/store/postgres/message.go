@@ -25,14 +25,17 @@ func messageArgs(m domain.Message) []any {
 	}
 }
 
-func scanMessage(s scanner) (domain.Message, error) {
-	var m domain.Message
-	var content []byte
-	err := s.Scan(&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, &content,
-		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Epoch, &m.CreateTime)
-	if content != nil {
-		m.Content = content
+// messageFields lists where messageColumns scan to. Content goes in as plain bytes, which pgx
+// copies verbatim (NULL is nil).
+func messageFields(m *domain.Message) []any {
+	return []any{
+		&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, (*[]byte)(&m.Content),
+		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Epoch, &m.CreateTime,
 	}
+}
+
+func scanMessage(s scanner) (m domain.Message, err error) {
+	err = s.Scan(messageFields(&m)...)
 	return m, err
 }
 

@@ -16,10 +16,13 @@ func botArgs(b domain.Bot) []any {
 	return []any{b.ID, b.DisplayName, b.Active, b.WebhookURL, b.Standby, nanos(b.CreateTime), nanos(b.UpdateTime), b.Revision}
 }
 
-func scanBot(s scanner) (domain.Bot, error) {
-	var b domain.Bot
-	err := s.Scan(&b.ID, &b.DisplayName, &b.Active, &b.WebhookURL, &b.Standby,
-		timeCol{&b.CreateTime}, timeCol{&b.UpdateTime}, &b.Revision)
+// botFields lists where botColumns scan to.
+func botFields(b *domain.Bot) []any {
+	return []any{&b.ID, &b.DisplayName, &b.Active, &b.WebhookURL, &b.Standby, timeCol{&b.CreateTime}, timeCol{&b.UpdateTime}, &b.Revision}
+}
+
+func scanBot(s scanner) (b domain.Bot, err error) {
+	err = s.Scan(botFields(&b)...)
 	return b, err
 }
 

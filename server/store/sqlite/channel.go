@@ -21,10 +21,16 @@ func channelArgs(c domain.Channel) []any {
 	}
 }
 
-func scanChannel(s scanner) (domain.Channel, error) {
-	var c domain.Channel
-	err := s.Scan(&c.ID, &c.Kind, &c.ExternalID, &c.DisplayName, &c.BotID, &c.DefaultQueueID, &c.SessionTimeout,
-		jsonCol(&c.Credentials), timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, &c.Revision)
+// channelFields lists where channelColumns scan to.
+func channelFields(c *domain.Channel) []any {
+	return []any{
+		&c.ID, &c.Kind, &c.ExternalID, &c.DisplayName, &c.BotID, &c.DefaultQueueID, &c.SessionTimeout,
+		jsonCol(&c.Credentials), timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, &c.Revision,
+	}
+}
+
+func scanChannel(s scanner) (c domain.Channel, err error) {
+	err = s.Scan(channelFields(&c)...)
 	return c, err
 }
 

@@ -25,12 +25,18 @@ func handoverArgs(h domain.Handover) []any {
 	}
 }
 
-func scanHandover(s scanner) (domain.Handover, error) {
-	var h domain.Handover
-	err := s.Scan(&h.ID, &h.ConversationID, &h.From.Kind, &h.From.ID, jsonCol(&h.Target), &h.QueueID, &h.Reason, jsonCol(&h.Metadata), &h.Summary,
+// handoverFields lists where handoverColumns scan to.
+func handoverFields(h *domain.Handover) []any {
+	return []any{
+		&h.ID, &h.ConversationID, &h.From.Kind, &h.From.ID, jsonCol(&h.Target), &h.QueueID, &h.Reason, jsonCol(&h.Metadata), &h.Summary,
 		jsonCol(&h.Intake), &h.State, &h.FailureReason, &h.OfferedAgentID, timeCol{&h.OfferExpireTime}, jsonCol(&h.DeclinedAgentIDs),
 		&h.AgentID, &h.Outcome, &h.HandbackSummary, &h.EndReason, &h.RequestedBy.Kind, &h.RequestedBy.ID,
-		&h.RequestID, &h.Epoch, timeCol{&h.CreateTime}, timeCol{&h.AcceptTime}, timeCol{&h.EndTime})
+		&h.RequestID, &h.Epoch, timeCol{&h.CreateTime}, timeCol{&h.AcceptTime}, timeCol{&h.EndTime},
+	}
+}
+
+func scanHandover(s scanner) (h domain.Handover, err error) {
+	err = s.Scan(handoverFields(&h)...)
 	return h, err
 }
 

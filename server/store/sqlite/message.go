@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
@@ -22,15 +24,32 @@ func messageArgs(m domain.Message) []any {
 	}
 }
 
-func scanMessage(s scanner) (domain.Message, error) {
-	var m domain.Message
-	var content string
-	err := s.Scan(&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, &content,
-		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Epoch, timeCol{&m.CreateTime})
-	if content != "" {
-		m.Content = []byte(content)
+// messageFields lists where messageColumns scan to.
+func messageFields(m *domain.Message) []any {
+	return []any{
+		&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, contentCol{&m.Content},
+		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Epoch, timeCol{&m.CreateTime},
 	}
+}
+
+func scanMessage(s scanner) (m domain.Message, err error) {
+	err = s.Scan(messageFields(&m)...)
 	return m, err
+}
+
+// contentCol scans a message's content, stored as text: byte for byte, and nil when empty.
+type contentCol struct{ dst *json.RawMessage }
+
+func (c contentCol) Scan(src any) error {
+	s, ok := src.(string)
+	if !ok {
+		return fmt.Errorf("content column holds %T", src)
+	}
+	*c.dst = nil
+	if s != "" {
+		*c.dst = json.RawMessage(s)
+	}
+	return nil
 }
 
 func (t *tx) CreateMessage(ctx context.Context, m domain.Message) error {

@@ -74,9 +74,11 @@ type HandoverServiceClient interface {
 	AcceptHandover(context.Context, *v1.AcceptHandoverRequest) (*v1.AcceptHandoverResponse, error)
 	// DeclineHandover refuses an offer; the conversation is offered to the next agent.
 	DeclineHandover(context.Context, *v1.DeclineHandoverRequest) (*v1.DeclineHandoverResponse, error)
-	// CancelHandover withdraws a waiting handover; the conversation returns to its default owner.
+	// CancelHandover withdraws a waiting handover; the bot owns the conversation again. Refused
+	// when no bot can take it back.
 	CancelHandover(context.Context, *v1.CancelHandoverRequest) (*v1.CancelHandoverResponse, error)
-	// Handback ends the calling agent's engagement; the bot owns the conversation again.
+	// Handback ends the calling agent's engagement; the bot owns the conversation again, or, with
+	// no bot to return to, the conversation is closed.
 	Handback(context.Context, *v1.HandbackRequest) (*v1.HandbackResponse, error)
 	// Takeover makes the calling agent the owner at once, whoever owned it. Agents may take over
 	// from the bot or a queue; only supervisors may take over from another agent.
@@ -279,9 +281,11 @@ type HandoverServiceHandler interface {
 	AcceptHandover(context.Context, *v1.AcceptHandoverRequest) (*v1.AcceptHandoverResponse, error)
 	// DeclineHandover refuses an offer; the conversation is offered to the next agent.
 	DeclineHandover(context.Context, *v1.DeclineHandoverRequest) (*v1.DeclineHandoverResponse, error)
-	// CancelHandover withdraws a waiting handover; the conversation returns to its default owner.
+	// CancelHandover withdraws a waiting handover; the bot owns the conversation again. Refused
+	// when no bot can take it back.
 	CancelHandover(context.Context, *v1.CancelHandoverRequest) (*v1.CancelHandoverResponse, error)
-	// Handback ends the calling agent's engagement; the bot owns the conversation again.
+	// Handback ends the calling agent's engagement; the bot owns the conversation again, or, with
+	// no bot to return to, the conversation is closed.
 	Handback(context.Context, *v1.HandbackRequest) (*v1.HandbackResponse, error)
 	// Takeover makes the calling agent the owner at once, whoever owned it. Agents may take over
 	// from the bot or a queue; only supervisors may take over from another agent.

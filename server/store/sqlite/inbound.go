@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+// selectInbound reads a channel and everything LoadInbound needs with it in one statement.
+// Every other table is outer-joined, so a missing row reads as NULLs. The message join
+// repeats the index's condition so that SQLite may use the partial unique index.
+var selectInbound = "SELECT " + strings.Join([]string{
+	columns("ch", channelColumns), columns("b", botColumns), columns("m", messageColumns),
+	columns("ct", contactColumns), columns("c", conversationColumns), columns("h", handoverColumns),
+}, ", ") + `
+	FROM channels ch
+	LEFT JOIN bots b ON b.id = ch.bot_id
+	LEFT JOIN messages m ON m.channel_id = ch.id AND m.channel_message_id = ?2 AND m.channel_message_id != ''
+	LEFT JOIN contacts ct ON ct.channel_id = ch.id AND ct.external_id = ?3
+	LEFT JOIN conversations c ON c.contact_id = ct.id
+	LEFT JOIN handovers h ON h.id = c.active_handover_id
+	WHERE ch.id = ?1`
+
+// LoadInbound takes no lock: Writes are serialised already.
+func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (store.Inbound, error) {
+	rows, err := t.query(ctx, selectInbound, channelID, channelMessageID, contactExternalID)
+	if err != nil {
+		return store.Inbound{}, fmt.Errorf("sqlite: load inbound: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return store.Inbound{}, fmt.Errorf("sqlite: load inbound: %w", err)
+		}
+		return store.Inbound{}, domain.NotFound("channel", channelID)
+	}
+	var r inboundRow
+	if err := scanNullable(rows, r.fields()...); err != nil {
+		return store.Inbound{}, fmt.Errorf("sqlite: load inbound: %w", err)
+	}
+	return r.inbound(), nil
+}
+
+// inboundRow is what a row of selectInbound scans into.
+type inboundRow struct {
+	channel      domain.Channel
+	bot          domain.Bot
+	message      domain.Message
+	contact      domain.Contact
+	conversation domain.Conversation
+	active       domain.Handover
+}
+
+func (r *inboundRow) fields() []any {
+	return slices.Concat(channelFields(&r.channel), botFields(&r.bot), messageFields(&r.message),
+		contactFields(&r.contact), conversationFields(&r.conversation), handoverFields(&r.active))
+}
+
+func (r *inboundRow) inbound() store.Inbound {
+	return store.Inbound{
+		Channel:      r.channel,
+		Bot:          found(&r.bot, r.bot.ID),
+		Message:      found(&r.message, r.message.ID),
+		Contact:      found(&r.contact, r.contact.ID),
+		Conversation: found(&r.conversation, r.conversation.ID),
+		Active:       found(&r.active, r.active.ID),
+	}
+}
+
+// found returns an outer-joined row, or nil when it was missing: ids are never empty, so an id
+// left empty by its NULL is a missing row's.
+func found[T any](row *T, id string) *T {
+	if id == "" {
+		return nil
+	}
+	return row
+}
+
+// scanNullable scans the current row like rows.Scan, except that a NULL leaves its destination
+// as it is (rows.Scan refuses NULL for a string, say). It reads the row twice: once as it comes
+// to find the NULLs, then into dest, skipping them.
+func scanNullable(rows *sql.Rows, dest ...any) error {
+	values := make([]any, len(dest))
+	targets := make([]any, len(dest))
+	for i := range values {
+		targets[i] = &values[i]
+	}
+	if err := rows.Scan(targets...); err != nil {
+		return err
+	}
+	for i, v := range values {
+		targets[i] = dest[i]
+		if v == nil {
+			targets[i] = skip{}
+		}
+	}
+	return rows.Scan(targets...)
+}
+
+// skip is a scan destination that discards its column.
+type skip struct{}
+
+func (skip) Scan(any) error { return nil }

@@ -144,15 +144,11 @@ func (a *App) expireHeartbeats(ctx context.Context) error {
 		})
 }
 
+// maxWaitingScan bounds how many waiting handovers one pass looks at.
+const maxWaitingScan = 10_000
+
 func (a *App) reoffer(ctx context.Context) error {
-	return each(ctx, a,
-		func(tx store.Tx) ([]domain.Handover, error) {
-			agents, err := onlineAgents(ctx, tx)
-			if err != nil || !slices.ContainsFunc(agents, domain.HasCapacity) {
-				return nil, err // nobody could take anything: skip the scan
-			}
-			return tx.WaitingHandovers(ctx, timerBatch)
-		},
+	return each(ctx, a, func(tx store.Tx) ([]domain.Handover, error) { return a.offerable(ctx, tx) },
 		func(tx store.Tx, h domain.Handover) error {
 			r, err := a.routing(ctx, tx, h.QueueID)
 			if err != nil {
@@ -165,6 +161,46 @@ func (a *App) reoffer(ctx context.Context) error {
 				return domain.Reoffer(s, *s.Active, r)
 			})
 		})
+}
+
+// offerable lists the waiting handovers (oldest first) that some online agent could be offered
+// now. Deciding that from one read, before any write, keeps a pass cheap when most of the
+// queue waits for agents who are busy, and lets a young handover an agent can take be offered
+// however many older ones nobody can.
+func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, error) {
+	agents, err := onlineAgents(ctx, tx)
+	if err != nil || !slices.ContainsFunc(agents, domain.HasCapacity) {
+		return nil, err // nobody could take anything
+	}
+	queues := map[string]domain.Queue{}
+	var out []domain.Handover
+	page := store.Page{Size: timerBatch}
+	q := store.HandoverQuery{States: []domain.HandoverState{domain.HandoverRequested}}
+	for scanned := 0; scanned < maxWaitingScan && len(out) < timerBatch; {
+		waiting, next, err := tx.ListHandovers(ctx, q, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range waiting {
+			queue, ok := queues[h.QueueID]
+			if !ok {
+				if queue, err = tx.GetQueue(ctx, h.QueueID); err != nil {
+					return nil, err
+				}
+				queues[h.QueueID] = queue
+			}
+			if _, ok := domain.PickAgent(h, queue, agents); ok {
+				out = append(out, h)
+			}
+		}
+		scanned += len(waiting)
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	slices.Reverse(out) // ListHandovers is newest first; offer the longest waiting first
+	return out, nil
 }
 
 // Scheduler runs the timers every interval until its context ends.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -587,5 +588,28 @@ func TestServeReturnsWhenTheListenerFails(t *testing.T) {
 	l.Close()
 	if err := srv.Serve(context.Background(), l, time.Second); err == nil {
 		t.Fatal("Serve on a closed listener returned nil")
+	}
+}
+
+// TestYoungHandoverIsOfferedBehindStuckOnes: many older handovers nobody can take (their
+// queue has no agent) do not keep a younger one an agent can take from being offered.
+func TestYoungHandoverIsOfferedBehindStuckOnes(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.world(0)
+	empty := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "nobody here"}))(t).GetQueue()
+	for i := range 210 { // more than one timer batch
+		conv := h.ingest(w.channel.GetId(), "stuck-"+strconv.Itoa(i), "s"+strconv.Itoa(i), "help").GetConversation()
+		need(w.botAPI.Handovers.Handoff(ctx, &batonv1.HandoffRequest{
+			ConversationId: conv.GetId(), Reason: "r", QueueAnyway: true,
+			Target: &batonv1.HandoverTarget{Target: &batonv1.HandoverTarget_QueueId{QueueId: empty.GetId()}},
+		}))(t)
+	}
+	_, young := handedOff(t, h, w, "young") // to the default queue, nobody online yet
+	ag := need(h.admin.Routing.CreateAgent(ctx, &batonv1.CreateAgentRequest{DisplayName: "Late", QueueIds: []string{"default"}}))(t).GetAgent()
+	need(h.admin.Routing.SetPresence(ctx, &batonv1.SetPresenceRequest{AgentId: ag.GetId(), Presence: batonv1.Presence_PRESENCE_ONLINE}))(t)
+	runTimers(t, h)
+	if got := getHandover(t, h, young.GetId()); got.GetOfferedAgentId() != ag.GetId() {
+		t.Fatalf("young handover offered to %q, want %q", got.GetOfferedAgentId(), ag.GetId())
 	}
 }

@@ -155,8 +155,6 @@ type Tx interface {
 	DueIdleConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
 	// DueOffers lists offered handovers whose OfferExpireTime is at or before now.
 	DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
-	// WaitingHandovers lists requested (not offered) handovers, oldest first.
-	WaitingHandovers(ctx context.Context, limit int) ([]domain.Handover, error)
 }
 
 // Inbound is what LoadInbound reads. Pointers are nil when there is no such row.

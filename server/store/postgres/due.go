@@ -39,8 +39,3 @@ func (t *tx) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.
 		WHERE h.state = $1 AND h.offer_expire_time != `+notSet+` AND h.offer_expire_time <= $2
 		ORDER BY h.offer_expire_time, h.id LIMIT $3`, domain.HandoverOffered, now, limitOr(limit))
 }
-
-func (t *tx) WaitingHandovers(ctx context.Context, limit int) ([]domain.Handover, error) {
-	return getAll(ctx, t, scanHandover, selectHandover+`
-		WHERE h.state = $1 ORDER BY h.create_time, h.id LIMIT $2`, domain.HandoverRequested, limitOr(limit))
-}

@@ -37,8 +37,3 @@ func (t *tx) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.
 		WHERE h.state = ? AND h.offer_expire_time != 0 AND h.offer_expire_time <= ?
 		ORDER BY h.offer_expire_time, h.id LIMIT ?`, domain.HandoverOffered, nanos(now), limitOr(limit))
 }
-
-func (t *tx) WaitingHandovers(ctx context.Context, limit int) ([]domain.Handover, error) {
-	return getAll(ctx, t, scanHandover, selectHandover+`
-		WHERE h.state = ? ORDER BY h.create_time, h.id LIMIT ?`, domain.HandoverRequested, limitOr(limit))
-}

@@ -122,7 +122,6 @@ func groups() []group {
 			{"MutedContacts", testDueMutedContacts},
 			{"IdleConversations", testDueIdleConversations},
 			{"Offers", testDueOffers},
-			{"WaitingHandovers", testWaitingHandovers},
 		}},
 		{"Page", []testCase{
 			{"BadCursor", testBadCursor},

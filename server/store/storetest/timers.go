@@ -9,7 +9,7 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// The timers' queries. Their order is not documented (except WaitingHandovers'), so results
+// The timers' queries. Their order is not documented, so results
 // are compared as sets; a row due exactly at now is due.
 
 // checkDue checks get(limit) returns want as a set, and that a smaller limit is applied.
@@ -103,23 +103,4 @@ func testDueOffers(h *harness) {
 	offer(domain.HandoverAccepted, now.Add(-time.Minute))
 	checkDue(h, "due offers", due, handoverID,
 		func(tx store.Tx, limit int) ([]domain.Handover, error) { return tx.DueOffers(h.ctx, now, limit) })
-}
-
-// testWaitingHandovers checks requested handovers come oldest first.
-func testWaitingHandovers(h *harness) {
-	ch := h.channel()
-	waiting := func(state domain.HandoverState, created time.Duration) domain.Handover {
-		return h.handover(h.conversation(ch), withState(state), withCreated(at(created)))
-	}
-	second := waiting(domain.HandoverRequested, 2*time.Second)
-	first := waiting(domain.HandoverRequested, time.Second)
-	third := waiting(domain.HandoverRequested, 3*time.Second)
-	for _, s := range []domain.HandoverState{domain.HandoverOffered, domain.HandoverAccepted, domain.HandoverCanceled} {
-		waiting(s, 0)
-	}
-	get := func(limit int) []domain.Handover {
-		return mustRead(h, func(tx store.Tx) ([]domain.Handover, error) { return tx.WaitingHandovers(h.ctx, limit) })
-	}
-	diff(h.t, "waiting handovers", []domain.Handover{first, second, third}, get(10))
-	diff(h.t, "waiting handovers, limit 2", []domain.Handover{first, second}, get(2))
 }

@@ -47,6 +47,7 @@ func authenticate(ctx context.Context, st store.Store, cache *Cache, secret stri
 	}
 	key, ok := cache.get(id)
 	if !ok {
+		generation := cache.generation()
 		err := st.Read(ctx, func(tx store.Tx) error {
 			var err error
 			key, err = tx.GetAPIKey(ctx, id)
@@ -59,7 +60,7 @@ func authenticate(ctx context.Context, st store.Store, cache *Cache, secret stri
 		case err != nil:
 			return domain.Principal{}, err
 		}
-		cache.put(key)
+		cache.put(key, generation)
 	}
 	if subtle.ConstantTimeCompare(hashSecret(secret), key.SecretHash) != 1 {
 		return domain.Principal{}, errBadKey

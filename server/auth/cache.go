@@ -17,6 +17,9 @@ type Cache struct {
 
 	mu   sync.Mutex
 	keys map[string]cachedKey
+	// forgets counts Forget calls: a key read before a Forget is not cached after it, so a
+	// revocation racing with a check cannot put the revoked key back.
+	forgets uint64
 }
 
 type cachedKey struct {
@@ -45,12 +48,25 @@ func (c *Cache) get(id string) (domain.APIKey, bool) {
 	return k.key, true
 }
 
-func (c *Cache) put(k domain.APIKey) {
+// generation is to be taken before reading a key, and given back to put.
+func (c *Cache) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.forgets
+}
+
+func (c *Cache) put(k domain.APIKey, generation uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if generation != c.forgets {
+		return // a key was forgotten since this one was read: it may be this one
+	}
 	if len(c.keys) >= maxCachedKeys {
 		clear(c.keys)
 	}
@@ -64,5 +80,6 @@ func (c *Cache) Forget(id string) {
 	}
 	c.mu.Lock()
 	delete(c.keys, id)
+	c.forgets++
 	c.mu.Unlock()
 }

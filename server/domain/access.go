@@ -5,8 +5,8 @@ import "slices"
 // CanSeeConversation decides whether a principal may see (and so act on) a conversation:
 // admins and services see everything; a bot sees the conversations of channels it is bound
 // to; a supervisor sees everything; an agent sees what it owns or was offered, what waits in
-// or belongs to its queues, and conversations of channels whose default queue it serves (so
-// it can take over from their bot). agent is the calling agent's record, for agents.
+// or belongs to its queues, and the bot's (or closed) conversations of channels whose default
+// queue it serves, so it can take over from their bot. agent is the calling agent's record, for agents.
 func CanSeeConversation(p Principal, c Conversation, ch Channel, active *Handover, agent *Agent) bool {
 	switch p.Role {
 	case PrincipalAdmin, PrincipalService:
@@ -26,7 +26,15 @@ func CanSeeConversation(p Principal, c Conversation, ch Channel, active *Handove
 		if c.Owner.Kind == OwnerQueue && slices.Contains(agent.QueueIDs, c.Owner.ID) {
 			return true
 		}
-		return slices.Contains(agent.QueueIDs, ch.DefaultQueueID)
+		// The team of the queue a conversation came through sees it while one of them holds
+		// it (and an agent who lost an accept race learns who won).
+		if active != nil && slices.Contains(agent.QueueIDs, active.QueueID) {
+			return true
+		}
+		// The agents of a channel's default queue may take over from its bot (or reopen a
+		// closed conversation), so they see those; not what other humans hold.
+		botSide := c.Owner.Kind == OwnerBot || c.Owner.Kind == OwnerNobody
+		return botSide && slices.Contains(agent.QueueIDs, ch.DefaultQueueID)
 	}
 	return false
 }

@@ -50,6 +50,15 @@ func TestCanSeeConversation(t *testing.T) {
 		{"the agent it is offered to", agentP("cat"), queued(offeredHO("cat")), ptr(billingOnly), true},
 		{"an agent of the queue it waits in", agentP("cat"), billingQueued, ptr(billingOnly), true},
 		{"an agent of the channel's default queue", agentP("bob"), botOwned(), ptr(bob()), true},
+		{"an agent of the channel's default queue, closed", agentP("bob"), closedConv(), ptr(bob()), true},
+		{"an agent of the queue it came through, held by another agent", agentP("bob"), engaged("cat"), ptr(bob()), true},
+		{"an agent of the channel's default queue, held by another agent of another queue", agentP("bob"), func() domain.Situation {
+			s := engaged("cat")
+			h := *s.Active
+			h.QueueID = qBilling
+			s.Active = &h
+			return s
+		}(), ptr(bob()), false},
 		{"an agent of another queue, bot-owned", agentP("cat"), botOwned(), ptr(billingOnly), false},
 		{"an agent of another queue, owned by another agent", agentP("cat"), engaged("bob"), ptr(billingOnly), false},
 		{"an agent of another queue, offered to someone else", agentP("cat"), queued(offeredHO("bob")), ptr(billingOnly), false},

@@ -5,14 +5,27 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/store/postgres"
+	"github.com/batonhq/baton/server/store/postgres/pgtest"
 )
 
 // BenchmarkIngest measures IngestMessage end to end over loopback HTTP on the embedded store,
 // from parallel clients, messages spread over 1000 customers of a bot-owned channel.
 func BenchmarkIngest(b *testing.B) {
-	h := start(b)
+	b.Run("sqlite", func(b *testing.B) { benchmarkIngest(b, start(b)) })
+	b.Run("postgres", func(b *testing.B) {
+		st, err := postgres.Open(b.Context(), pgtest.URL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchmarkIngest(b, startOn(b, st, &clock{now: time.Now()}))
+	})
+}
+
+func benchmarkIngest(b *testing.B, h *harness) {
 	w := h.world(0).channel.GetId()
 	var n atomic.Int64
 	b.SetParallelism(16) // requests in flight per core, as from a channel's webhook bursts

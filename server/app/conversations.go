@@ -455,8 +455,14 @@ func (a *App) ListContacts(ctx context.Context, p domain.Principal, q store.Cont
 	var out []domain.Contact
 	var next string
 	err := a.read(ctx, func(tx store.Tx) error {
-		if p.Role == domain.PrincipalBot && q.ChannelID == "" {
-			return domain.Forbidden("a bot must list the contacts of a channel it is bound to")
+		if q.ChannelID == "" && (p.Role == domain.PrincipalBot || p.Role == domain.PrincipalAgent) {
+			agent, err := a.callingAgent(ctx, tx, p)
+			if err != nil {
+				return err
+			}
+			if agent == nil || agent.Role != domain.RoleSupervisor {
+				return domain.Forbidden("name a channel_id: bots and agents list the contacts of their own channels")
+			}
 		}
 		if q.ChannelID != "" {
 			if err := a.canSeeChannel(ctx, tx, p, q.ChannelID); err != nil {
@@ -471,15 +477,16 @@ func (a *App) ListContacts(ctx context.Context, p domain.Principal, q store.Cont
 }
 
 func (a *App) canSeeChannel(ctx context.Context, tx store.Tx, p domain.Principal, channelID string) error {
-	if p.Role != domain.PrincipalBot {
-		return nil
-	}
 	ch, err := tx.GetChannel(ctx, channelID)
 	if err != nil {
 		return err
 	}
-	if ch.BotID != p.SubjectID {
-		return domain.Forbidden("this bot is not bound to channel %s", channelID)
+	agent, err := a.callingAgent(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	if !domain.CanSeeChannel(p, ch, agent) {
+		return domain.Forbidden("this key may not see channel %s", channelID)
 	}
 	return nil
 }

@@ -39,6 +39,21 @@ func CanSeeConversation(p Principal, c Conversation, ch Channel, active *Handove
 	return false
 }
 
+// CanSeeChannel decides whether a principal may see a channel and its contacts: admins and
+// services all; a bot the channels bound to it; a supervisor all; an agent the channels whose
+// default queue it serves.
+func CanSeeChannel(p Principal, ch Channel, agent *Agent) bool {
+	switch p.Role {
+	case PrincipalAdmin, PrincipalService:
+		return true
+	case PrincipalBot:
+		return ch.BotID != "" && ch.BotID == p.SubjectID
+	case PrincipalAgent:
+		return agent != nil && (agent.Role == RoleSupervisor || slices.Contains(agent.QueueIDs, ch.DefaultQueueID))
+	}
+	return false
+}
+
 // CanAdminister reports whether the principal may manage configuration: channels, bots,
 // agents, queues and API keys.
 func CanAdminister(p Principal) bool { return p.Role == PrincipalAdmin }

@@ -143,3 +143,31 @@ func TestCanAdminister(t *testing.T) {
 		}
 	}
 }
+
+func TestCanSeeChannel(t *testing.T) {
+	ch := channel()
+	billingOnly := with(cat(), func(a *domain.Agent) { a.QueueIDs = []string{qBilling} })
+	tests := []struct {
+		name  string
+		p     domain.Principal
+		agent *domain.Agent
+		want  bool
+	}{
+		{"admin", adminP, nil, true},
+		{"service", serviceP, nil, true},
+		{"the bound bot", botP, nil, true},
+		{"another bot", otherBot, nil, false},
+		{"a supervisor", agentP("sue"), ptr(sue()), true},
+		{"an agent of the channel's default queue", agentP("bob"), ptr(bob()), true},
+		{"an agent of another queue", agentP("cat"), ptr(billingOnly), false},
+		{"an agent without its record", agentP("bob"), nil, false},
+		{"an unknown role", domain.Principal{KeyID: "k", Role: "guest"}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := domain.CanSeeChannel(tt.p, ch, tt.agent); got != tt.want {
+				t.Errorf("CanSeeChannel = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

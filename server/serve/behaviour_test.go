@@ -613,3 +613,26 @@ func TestYoungHandoverIsOfferedBehindStuckOnes(t *testing.T) {
 		t.Fatalf("young handover offered to %q, want %q", got.GetOfferedAgentId(), ag.GetId())
 	}
 }
+
+// TestAgentsSeeContactsOfTheirChannels: an agent sees the contacts of channels whose default
+// queue it serves, and no others.
+func TestAgentsSeeContactsOfTheirChannels(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.world(1) // the agent serves the default queue, the channel's default
+	contact := h.ingest(w.channel.GetId(), "c", "m", "hi").GetContact()
+	need(w.agentAPI[0].Conversations.GetContact(ctx, &batonv1.GetContactRequest{ContactId: contact.GetId()}))(t)
+
+	other := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "elsewhere"}))(t).GetQueue()
+	stranger := need(h.admin.Routing.CreateAgent(ctx, &batonv1.CreateAgentRequest{DisplayName: "S", QueueIds: []string{other.GetId()}}))(t).GetAgent()
+	api := h.key(batonv1.Role_ROLE_AGENT, stranger.GetId())
+	if _, err := api.Conversations.GetContact(ctx, &batonv1.GetContactRequest{ContactId: contact.GetId()}); code(err) != connect.CodePermissionDenied {
+		t.Errorf("stranger GetContact: %v, want PERMISSION_DENIED", err)
+	}
+	if _, err := api.Conversations.ListContacts(ctx, &batonv1.ListContactsRequest{}); code(err) != connect.CodePermissionDenied {
+		t.Errorf("stranger ListContacts without a channel: %v, want PERMISSION_DENIED", err)
+	}
+	if _, err := api.Conversations.ListContacts(ctx, &batonv1.ListContactsRequest{ChannelId: w.channel.GetId()}); code(err) != connect.CodePermissionDenied {
+		t.Errorf("stranger ListContacts of the channel: %v, want PERMISSION_DENIED", err)
+	}
+}

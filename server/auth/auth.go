@@ -68,6 +68,19 @@ func authenticate(ctx context.Context, st store.Store, cache *Cache, secret stri
 	return domain.Principal{KeyID: key.ID, Role: key.Role, SubjectID: key.SubjectID}, nil
 }
 
+// Exists reports whether the key with this id is still there (not revoked).
+func Exists(ctx context.Context, st store.Store, keyID string) (bool, error) {
+	err := st.Read(ctx, func(tx store.Tx) error {
+		_, err := tx.GetAPIKey(ctx, keyID)
+		return err
+	})
+	var nf *domain.NotFoundError
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 type principalKey struct{}
 
 // WithPrincipal returns a context carrying p.

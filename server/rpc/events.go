@@ -3,12 +3,15 @@ package rpc
 import (
 	"cmp"
 	"context"
+	"errors"
+	"time"
 
 	"connectrpc.com/connect"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/auth"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
 	"github.com/batonhq/baton/server/store"
@@ -29,15 +32,9 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 			return toConnect(ctx, err)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-h.Stop: // a nil Stop never ends a stream
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go h.watch(ctx, cancel, p)
 	// Send the headers now, so a client knows it is subscribed before the first event.
 	if err := stream.Send(nil); err != nil {
 		return err
@@ -53,8 +50,37 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 		}
 		return stream.Send(res)
 	})
+	if errors.Is(context.Cause(ctx), errRevoked) {
+		return connect.NewError(connect.CodeUnauthenticated, errRevoked)
+	}
 	return toConnect(ctx, err)
 }
+
+var errRevoked = errors.New("the API key of this stream was revoked")
+
+// watch ends a stream when the server shuts down or the stream's key is revoked: a stream is
+// authenticated once, when it opens, and may stay open for days.
+func (h Handlers) watch(ctx context.Context, cancel context.CancelCauseFunc, p domain.Principal) {
+	tick := time.NewTicker(cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval))
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.Stop: // a nil Stop never ends a stream
+			cancel(nil)
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if ok, err := auth.Exists(ctx, h.App.Store(), p.KeyID); err == nil && !ok {
+				cancel(errRevoked)
+				return
+			}
+		}
+	}
+}
+
+// defaultKeyCheckInterval is how often an open stream checks its key by default.
+const defaultKeyCheckInterval = 10 * time.Second
 
 // responsible tells a bot whether it owns the conversation the event is about; every other
 // subscriber is an observer and is flagged responsible only for its own bot-less view.

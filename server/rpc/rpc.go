@@ -25,6 +25,8 @@ type Handlers struct {
 	PollInterval time.Duration
 	// Stop, when closed, ends every event stream: the server is shutting down.
 	Stop <-chan struct{}
+	// KeyCheckInterval is how often an open event stream checks that its key was not revoked.
+	KeyCheckInterval time.Duration
 }
 
 // principal is the caller the auth interceptor authenticated. Every service is wrapped by it,

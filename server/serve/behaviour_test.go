@@ -636,3 +636,21 @@ func TestAgentsSeeContactsOfTheirChannels(t *testing.T) {
 		t.Errorf("stranger ListContacts of the channel: %v, want PERMISSION_DENIED", err)
 	}
 }
+
+// TestRevokedKeyEndsItsStream: revoking a key ends the event streams opened with it.
+func TestRevokedKeyEndsItsStream(t *testing.T) {
+	h := start(t, func(c *serve.Config) { c.KeyCheckInterval = 20 * time.Millisecond })
+	ctx := context.Background()
+	res := need(h.admin.APIKeys.CreateApiKey(ctx, &batonv1.CreateApiKeyRequest{Role: batonv1.Role_ROLE_SERVICE}))(t)
+	stream, err := h.client(res.GetSecret()).Events.Subscribe(ctx, &batonv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	need(h.admin.APIKeys.DeleteApiKey(ctx, &batonv1.DeleteApiKeyRequest{ApiKeyId: res.GetApiKey().GetId()}))(t)
+	for stream.Receive() {
+	}
+	if code(stream.Err()) != connect.CodeUnauthenticated {
+		t.Fatalf("stream of a revoked key ended with %v, want UNAUTHENTICATED", stream.Err())
+	}
+}

@@ -49,6 +49,9 @@ type Config struct {
 	// KeyCacheTTL is how long a checked API key is trusted without reading it again; a key
 	// revoked through another server stops working within it. 2s when zero, none when negative.
 	KeyCacheTTL time.Duration
+	// KeyCheckInterval is how often an open event stream checks its key was not revoked; 10s
+	// when zero.
+	KeyCheckInterval time.Duration
 	// EventPollInterval is how often idle event streams and the publisher act without being
 	// woken, as a safety net for lost wake-ups; 1s when zero.
 	EventPollInterval time.Duration
@@ -142,7 +145,8 @@ func (s *Server) routes() (http.Handler, error) {
 		// Compressing a few hundred bytes costs more CPU than it saves on the wire.
 		connect.WithCompressMinBytes(4096),
 	)
-	h := rpc.Handlers{App: s.app, Broker: s.broker, PollInterval: s.cfg.EventPollInterval, Stop: s.streams}
+	h := rpc.Handlers{App: s.app, Broker: s.broker, PollInterval: s.cfg.EventPollInterval, Stop: s.streams,
+		KeyCheckInterval: s.cfg.KeyCheckInterval}
 	mux := http.NewServeMux()
 	mux.Handle(batonv1connect.NewConversationServiceHandler(h, opts))
 	mux.Handle(batonv1connect.NewHandoverServiceHandler(h, opts))

@@ -84,8 +84,11 @@ func startOn(t testing.TB, st store.Store, clk *clock, configure ...func(*serve.
 	}
 	serveCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(serveCtx, l, 5*time.Second) }()
+	// The grace is above net/http's 5 s allowance for connections that were opened but never
+	// sent a request (a client may leave one behind when it cancels a call).
+	go func() { done <- srv.Serve(serveCtx, l, 15*time.Second) }()
 	t.Cleanup(func() {
+		http.DefaultClient.CloseIdleConnections()
 		stop()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)

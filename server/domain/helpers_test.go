@@ -395,7 +395,14 @@ func checkInvariants(t *testing.T, before domain.Situation, ch domain.Change) {
 		if e.ConversationID != conv.ID || e.ChannelID != conv.ChannelID || e.ContactID != conv.ContactID {
 			t.Errorf("invariant: event %s %s about conversation %q channel %q contact %q", e.ID, e.Type, e.ConversationID, e.ChannelID, e.ContactID)
 		}
-		if e.Conversation == nil {
+		if e.Message != nil {
+			if e.Conversation != nil {
+				t.Errorf("invariant: message event %s %s carries the conversation too", e.ID, e.Type)
+			}
+			if e.Owner != conv.Owner || e.Epoch != conv.Epoch {
+				t.Errorf("invariant: message event %s names owner %v at %d, want %v at %d", e.ID, e.Owner, e.Epoch, conv.Owner, conv.Epoch)
+			}
+		} else if e.Conversation == nil {
 			t.Errorf("invariant: event %s %s carries no conversation", e.ID, e.Type)
 		} else if d := cmp.Diff(conv, *e.Conversation, equateEmpty); d != "" {
 			t.Errorf("invariant: event %s %s carries another conversation than the final one (-final +event):\n%s", e.ID, e.Type, d)

@@ -182,10 +182,12 @@ func (t *transition) finish() Change {
 		if e.ConversationID == "" {
 			continue
 		}
-		conv := t.conv
-		e.Conversation = &conv
-		e.Owner = conv.Owner
-		e.Epoch = conv.Epoch
+		if e.Message == nil { // a message event says who owns and the epoch; the rest is unchanged
+			conv := t.conv
+			e.Conversation = &conv
+		}
+		e.Owner = t.conv.Owner
+		e.Epoch = t.conv.Epoch
 		e.BotID = botID
 	}
 	return Change{Conversation: t.conv, Created: t.created, Updated: t.updated, Events: t.events}

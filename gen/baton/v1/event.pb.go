@@ -244,7 +244,8 @@ type Event struct {
 	Owner *Owner `protobuf:"bytes,11,opt,name=owner,proto3" json:"owner,omitempty"`
 	// The conversation's epoch after the change.
 	Epoch uint64 `protobuf:"varint,12,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	// The conversation after the change, for conversation events.
+	// The conversation after the change, for conversation, ownership and handover events (message
+	// events carry the owner and epoch only).
 	Conversation *Conversation `protobuf:"bytes,13,opt,name=conversation,proto3" json:"conversation,omitempty"`
 	// The message, for message events.
 	Message *Message `protobuf:"bytes,14,opt,name=message,proto3" json:"message,omitempty"`

@@ -167,6 +167,36 @@ type Inbound struct {
 	Active       *domain.Handover     // the conversation's ActiveHandoverID
 }
 
+// InboundRow is what a backend's outer join for LoadInbound scans into: a part whose ID came
+// back empty (NULL) is a missing row, since stored ids are never empty.
+type InboundRow struct {
+	Channel      domain.Channel
+	Bot          domain.Bot
+	Message      domain.Message
+	Contact      domain.Contact
+	Conversation domain.Conversation
+	Active       domain.Handover
+}
+
+// Inbound is what the row says, missing parts as nil.
+func (r *InboundRow) Inbound() Inbound {
+	return Inbound{
+		Channel:      r.Channel,
+		Bot:          present(&r.Bot, r.Bot.ID),
+		Message:      present(&r.Message, r.Message.ID),
+		Contact:      present(&r.Contact, r.Contact.ID),
+		Conversation: present(&r.Conversation, r.Conversation.ID),
+		Active:       present(&r.Active, r.Active.ID),
+	}
+}
+
+func present[T any](row *T, id string) *T {
+	if id == "" {
+		return nil
+	}
+	return row
+}
+
 // AgentQuery filters agents. Zero fields match everything.
 type AgentQuery struct {
 	QueueID  string

@@ -39,46 +39,17 @@ func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, conta
 		}
 		return store.Inbound{}, domain.NotFound("channel", channelID)
 	}
-	var r inboundRow
-	if err := scanNullable(rows, r.fields()...); err != nil {
+	var r store.InboundRow
+	if err := scanNullable(rows, inboundFields(&r)...); err != nil {
 		return store.Inbound{}, fmt.Errorf("sqlite: load inbound: %w", err)
 	}
-	return r.inbound(), nil
+	return r.Inbound(), nil
 }
 
-// inboundRow is what a row of selectInbound scans into.
-type inboundRow struct {
-	channel      domain.Channel
-	bot          domain.Bot
-	message      domain.Message
-	contact      domain.Contact
-	conversation domain.Conversation
-	active       domain.Handover
-}
-
-func (r *inboundRow) fields() []any {
-	return slices.Concat(channelFields(&r.channel), botFields(&r.bot), messageFields(&r.message),
-		contactFields(&r.contact), conversationFields(&r.conversation), handoverFields(&r.active))
-}
-
-func (r *inboundRow) inbound() store.Inbound {
-	return store.Inbound{
-		Channel:      r.channel,
-		Bot:          found(&r.bot, r.bot.ID),
-		Message:      found(&r.message, r.message.ID),
-		Contact:      found(&r.contact, r.contact.ID),
-		Conversation: found(&r.conversation, r.conversation.ID),
-		Active:       found(&r.active, r.active.ID),
-	}
-}
-
-// found returns an outer-joined row, or nil when it was missing: ids are never empty, so an id
-// left empty by its NULL is a missing row's.
-func found[T any](row *T, id string) *T {
-	if id == "" {
-		return nil
-	}
-	return row
+// inboundFields lists the columns of selectInbound in order, as destinations in r.
+func inboundFields(r *store.InboundRow) []any {
+	return slices.Concat(channelFields(&r.Channel), botFields(&r.Bot), messageFields(&r.Message),
+		contactFields(&r.Contact), conversationFields(&r.Conversation), handoverFields(&r.Active))
 }
 
 // scanNullable scans the current row like rows.Scan, except that a NULL leaves its destination

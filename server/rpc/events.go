@@ -82,8 +82,8 @@ func (h Handlers) watch(ctx context.Context, cancel context.CancelCauseFunc, p d
 // defaultKeyCheckInterval is how often an open stream checks its key by default.
 const defaultKeyCheckInterval = 10 * time.Second
 
-// responsible tells a bot whether it owns the conversation the event is about; every other
-// subscriber is an observer and is flagged responsible only for its own bot-less view.
+// responsible tells a bot whether it owns the conversation the event is about (standby
+// delivery flags the rest). Other subscribers answer no customer, so the flag stays true.
 func responsible(p domain.Principal, e domain.Event) bool {
 	if p.Role != domain.PrincipalBot {
 		return true

@@ -58,6 +58,8 @@ func BotCanOwn(s Situation) (bool, string) {
 		return false, "no bot is bound to the channel"
 	case !s.Bot.Active:
 		return false, "the bot is deactivated"
+	case s.Bot.Unreachable:
+		return false, "the bot's webhook is unreachable"
 	case !s.Conversation.BotEnabled:
 		return false, "the bot is turned off for this conversation"
 	case BotMuted(s):
@@ -709,6 +711,17 @@ func ContactMuted(s Situation, actor Actor, r Routing) (Change, bool) {
 	}
 	t := begin(s, actor)
 	t.reconcile("bot muted for contact", r)
+	return t.finish(), true
+}
+
+// BotUnreachable moves a conversation away from its bot once the bot's webhook is inactive under
+// the handoff policy (s.Bot carries Unreachable), so the customer is not left with nobody.
+func BotUnreachable(s Situation, r Routing) (Change, bool) {
+	if ok, _ := BotCanOwn(s); ok || s.Conversation.Owner.Kind != OwnerBot || s.Conversation.State != ConversationOpen {
+		return Change{}, false
+	}
+	t := begin(s, System)
+	t.reconcile("bot webhook unreachable", r)
 	return t.finish(), true
 }
 

@@ -132,8 +132,10 @@ type Bot struct {
 	DisplayName string
 	Active      bool
 	ChannelIDs  []string // derived from channels' bindings
-	WebhookURL  string
-	Standby     bool
+	// Standby bots receive, on their webhook, events of conversations they do not own.
+	Standby bool
+	// Unreachable is set while the bot's webhook is inactive under PolicyHandoff.
+	Unreachable bool
 	CreateTime  time.Time
 	UpdateTime  time.Time
 	Revision    int64
@@ -395,6 +397,8 @@ const (
 	EventBotMuted             EventType = "bot.muted"
 	EventBotUnmuted           EventType = "bot.unmuted"
 	EventAgentPresenceChanged EventType = "agent.presence_changed"
+	EventWebhookActivated     EventType = "webhook.activated"
+	EventWebhookDeactivated   EventType = "webhook.deactivated"
 )
 
 // OwnerChange describes one ownership change.
@@ -426,6 +430,7 @@ type Event struct {
 	OwnerChange    *OwnerChange  `json:"owner_change,omitempty"`
 	Agent          *Agent        `json:"agent,omitempty"`
 	Contact        *Contact      `json:"contact,omitempty"`
+	Webhook        *Webhook      `json:"webhook,omitempty"`
 }
 
 // Role is the kind of principal an API key stands for.

@@ -127,7 +127,12 @@ type Tx interface {
 
 	// AppendEvents stores events in order. Each gets a Sequence greater than every sequence
 	// before it, either at once (returned set) or when Store.Publish numbers it (returned 0).
+	// In the same transaction it records a pending delivery (due at the event's Time, with
+	// the context's trace parent) for every webhook that subscribes to the event, as
+	// domain.Webhook.Subscribes says.
 	AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error)
+	// GetEvent returns one event, published or not (Sequence 0 until published).
+	GetEvent(ctx context.Context, id string) (domain.Event, error)
 	// ListEvents returns up to limit published events with Sequence > after that match the
 	// filter, in sequence order.
 	ListEvents(ctx context.Context, after uint64, f EventFilter, limit int) ([]domain.Event, error)
@@ -136,6 +141,35 @@ type Tx interface {
 	// ListOwnerChanges returns a conversation's owner-change events, published or not, in the
 	// order they were stored (a conversation's writes are serialised, so that is commit order).
 	ListOwnerChanges(ctx context.Context, conversationID string) ([]domain.Event, error)
+
+	// CreateWebhook inserts a webhook; ErrDuplicate when its bot has one already.
+	CreateWebhook(ctx context.Context, w domain.Webhook) error
+	GetWebhook(ctx context.Context, id string) (domain.Webhook, error)
+	// ListWebhooks lists webhooks oldest first, only the bot's when botID is not empty.
+	ListWebhooks(ctx context.Context, botID string, p Page) ([]domain.Webhook, string, error)
+	UpdateWebhook(ctx context.Context, w domain.Webhook) error
+	// DeleteWebhook deletes a webhook with its deliveries and their attempts.
+	DeleteWebhook(ctx context.Context, id string) error
+
+	// ClaimDeliveries leases up to limit due deliveries until leaseUntil and returns them,
+	// oldest first. A delivery is due when it is pending, its NextAttemptTime and any lease
+	// are at or before now, its webhook is active, its event is published, and no earlier
+	// pending delivery of the same webhook and conversation exists (so each conversation's
+	// deliveries leave in order, one at a time). Concurrent claims never return one delivery
+	// twice while its lease holds.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Delivery, error)
+	GetDelivery(ctx context.Context, id string) (domain.Delivery, error)
+	// ListDeliveries lists deliveries newest first.
+	ListDeliveries(ctx context.Context, q DeliveryQuery, p Page) ([]domain.Delivery, string, error)
+	// UpdateDelivery overwrites a delivery's state, counters, times and lease.
+	UpdateDelivery(ctx context.Context, d domain.Delivery) error
+	// RequeueDeliveries applies domain.Redeliver at now to every delivery q selects and
+	// returns how many.
+	RequeueDeliveries(ctx context.Context, q DeliveryQuery, now time.Time) (int, error)
+	// AddAttempt appends an attempt to a delivery's log.
+	AddAttempt(ctx context.Context, a domain.Attempt) error
+	// ListAttempts returns the attempts of each delivery, oldest first, keyed by delivery id.
+	ListAttempts(ctx context.Context, deliveryIDs []string) (map[string][]domain.Attempt, error)
 
 	// RememberRequest records that (scope, key) produced resourceID; ErrDuplicate if known.
 	RememberRequest(ctx context.Context, scope, key, resourceID string, now time.Time) error
@@ -235,6 +269,15 @@ type HandoverQuery struct {
 	QueueID        string
 	AgentID        string // engaged agent or offered agent
 	States         []domain.HandoverState
+}
+
+// DeliveryQuery filters deliveries. WebhookID is required; other zero fields match everything.
+type DeliveryQuery struct {
+	WebhookID      string
+	ConversationID string
+	States         []domain.DeliveryState
+	CreatedAfter   time.Time // CreateTime >= CreatedAfter
+	CreatedBefore  time.Time // CreateTime < CreatedBefore
 }
 
 // EventFilter filters events. Zero fields match everything.

@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -34,10 +35,12 @@ type Bot struct {
 	Active bool `protobuf:"varint,3,opt,name=active,proto3" json:"active,omitempty"`
 	// Channels the bot is bound to.
 	ChannelIds []string `protobuf:"bytes,4,rep,name=channel_ids,json=channelIds,proto3" json:"channel_ids,omitempty"`
-	// Where Baton delivers events by webhook; empty for stream-only bots.
-	WebhookUrl string `protobuf:"bytes,5,opt,name=webhook_url,json=webhookUrl,proto3" json:"webhook_url,omitempty"`
-	// Whether the bot also receives events of conversations it does not own.
+	// Whether the bot also receives events of conversations it does not own, flagged as not
+	// responsible, on its webhook.
 	Standby bool `protobuf:"varint,6,opt,name=standby,proto3" json:"standby,omitempty"`
+	// True while the bot's webhook is inactive under the HANDOFF policy: the bot owns no
+	// conversation until its webhook passes verification again.
+	Unreachable bool `protobuf:"varint,10,opt,name=unreachable,proto3" json:"unreachable,omitempty"`
 	// When the bot was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it last changed.
@@ -106,16 +109,16 @@ func (x *Bot) GetChannelIds() []string {
 	return nil
 }
 
-func (x *Bot) GetWebhookUrl() string {
-	if x != nil {
-		return x.WebhookUrl
-	}
-	return ""
-}
-
 func (x *Bot) GetStandby() bool {
 	if x != nil {
 		return x.Standby
+	}
+	return false
+}
+
+func (x *Bot) GetUnreachable() bool {
+	if x != nil {
+		return x.Unreachable
 	}
 	return false
 }
@@ -146,8 +149,6 @@ type CreateBotRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A human-readable name.
 	DisplayName string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// Webhook endpoint; empty for stream-only bots.
-	WebhookUrl string `protobuf:"bytes,2,opt,name=webhook_url,json=webhookUrl,proto3" json:"webhook_url,omitempty"`
 	// Whether the bot also receives events of conversations it does not own.
 	Standby bool `protobuf:"varint,3,opt,name=standby,proto3" json:"standby,omitempty"`
 	// Makes a retried create return the bot created the first time.
@@ -189,13 +190,6 @@ func (*CreateBotRequest) Descriptor() ([]byte, []int) {
 func (x *CreateBotRequest) GetDisplayName() string {
 	if x != nil {
 		return x.DisplayName
-	}
-	return ""
-}
-
-func (x *CreateBotRequest) GetWebhookUrl() string {
-	if x != nil {
-		return x.WebhookUrl
 	}
 	return ""
 }
@@ -471,8 +465,6 @@ type UpdateBotRequest struct {
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
 	// New name.
 	DisplayName *string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
-	// New webhook endpoint; empty removes it.
-	WebhookUrl *string `protobuf:"bytes,4,opt,name=webhook_url,json=webhookUrl,proto3,oneof" json:"webhook_url,omitempty"`
 	// New standby choice.
 	Standby       *bool `protobuf:"varint,5,opt,name=standby,proto3,oneof" json:"standby,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -526,13 +518,6 @@ func (x *UpdateBotRequest) GetEtag() string {
 func (x *UpdateBotRequest) GetDisplayName() string {
 	if x != nil && x.DisplayName != nil {
 		return *x.DisplayName
-	}
-	return ""
-}
-
-func (x *UpdateBotRequest) GetWebhookUrl() string {
-	if x != nil && x.WebhookUrl != nil {
-		return *x.WebhookUrl
 	}
 	return ""
 }
@@ -1068,33 +1053,1170 @@ func (x *DeactivateBotResponse) GetBot() *Bot {
 	return nil
 }
 
+// CreateWebhookRequest is the request of CreateWebhook.
+type CreateWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bot it delivers to; empty registers a firehose (admins only).
+	BotId string `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	// The endpoint: http or https. Private, loopback and link-local addresses are refused when
+	// delivering unless the server allows them.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// Which events it receives; everything its kind implies when unset.
+	Filters *WebhookFilters `protobuf:"bytes,3,opt,name=filters,proto3" json:"filters,omitempty"`
+	// What happens to the bot's conversations while the webhook is inactive; HANDOFF when unset.
+	InactivePolicy InactivePolicy `protobuf:"varint,4,opt,name=inactive_policy,json=inactivePolicy,proto3,enum=baton.v1.InactivePolicy" json:"inactive_policy,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CreateWebhookRequest) Reset() {
+	*x = CreateWebhookRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookRequest) ProtoMessage() {}
+
+func (x *CreateWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookRequest.ProtoReflect.Descriptor instead.
+func (*CreateWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CreateWebhookRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *CreateWebhookRequest) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *CreateWebhookRequest) GetFilters() *WebhookFilters {
+	if x != nil {
+		return x.Filters
+	}
+	return nil
+}
+
+func (x *CreateWebhookRequest) GetInactivePolicy() InactivePolicy {
+	if x != nil {
+		return x.InactivePolicy
+	}
+	return InactivePolicy_INACTIVE_POLICY_UNSPECIFIED
+}
+
+// CreateWebhookResponse is the response of CreateWebhook.
+type CreateWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook, PENDING_VERIFICATION.
+	Webhook *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	// The signing secret, "whsec_" and base64: the HMAC-SHA256 key is the base64-decoded part.
+	// Shown only here.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWebhookResponse) Reset() {
+	*x = CreateWebhookResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookResponse) ProtoMessage() {}
+
+func (x *CreateWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookResponse.ProtoReflect.Descriptor instead.
+func (*CreateWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CreateWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+func (x *CreateWebhookResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// GetWebhookRequest is the request of GetWebhook.
+type GetWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook id.
+	WebhookId     string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWebhookRequest) Reset() {
+	*x = GetWebhookRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWebhookRequest) ProtoMessage() {}
+
+func (x *GetWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWebhookRequest.ProtoReflect.Descriptor instead.
+func (*GetWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetWebhookRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+// GetWebhookResponse is the response of GetWebhook.
+type GetWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook.
+	Webhook       *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWebhookResponse) Reset() {
+	*x = GetWebhookResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWebhookResponse) ProtoMessage() {}
+
+func (x *GetWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWebhookResponse.ProtoReflect.Descriptor instead.
+func (*GetWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+// ListWebhooksRequest is the request of ListWebhooks.
+type ListWebhooksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this bot's webhook.
+	BotId string `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	// Maximum number to return; 50 when zero, at most 1000.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksRequest) Reset() {
+	*x = ListWebhooksRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksRequest) ProtoMessage() {}
+
+func (x *ListWebhooksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksRequest.ProtoReflect.Descriptor instead.
+func (*ListWebhooksRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListWebhooksRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *ListWebhooksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListWebhooksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListWebhooksResponse is the response of ListWebhooks.
+type ListWebhooksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of webhooks.
+	Webhooks []*Webhook `protobuf:"bytes,1,rep,name=webhooks,proto3" json:"webhooks,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksResponse) Reset() {
+	*x = ListWebhooksResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksResponse) ProtoMessage() {}
+
+func (x *ListWebhooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksResponse.ProtoReflect.Descriptor instead.
+func (*ListWebhooksResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListWebhooksResponse) GetWebhooks() []*Webhook {
+	if x != nil {
+		return x.Webhooks
+	}
+	return nil
+}
+
+func (x *ListWebhooksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// UpdateWebhookRequest is the request of UpdateWebhook. Unset fields keep their value.
+type UpdateWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook id.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// The etag the caller read; a stale one fails with ABORTED. Empty skips the check.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// New endpoint; it must pass verification before it replaces the old one.
+	Url *string `protobuf:"bytes,3,opt,name=url,proto3,oneof" json:"url,omitempty"`
+	// New filters, replacing the old ones.
+	Filters *WebhookFilters `protobuf:"bytes,4,opt,name=filters,proto3" json:"filters,omitempty"`
+	// New inactive policy.
+	InactivePolicy InactivePolicy `protobuf:"varint,5,opt,name=inactive_policy,json=inactivePolicy,proto3,enum=baton.v1.InactivePolicy" json:"inactive_policy,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UpdateWebhookRequest) Reset() {
+	*x = UpdateWebhookRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWebhookRequest) ProtoMessage() {}
+
+func (x *UpdateWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWebhookRequest.ProtoReflect.Descriptor instead.
+func (*UpdateWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *UpdateWebhookRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *UpdateWebhookRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *UpdateWebhookRequest) GetUrl() string {
+	if x != nil && x.Url != nil {
+		return *x.Url
+	}
+	return ""
+}
+
+func (x *UpdateWebhookRequest) GetFilters() *WebhookFilters {
+	if x != nil {
+		return x.Filters
+	}
+	return nil
+}
+
+func (x *UpdateWebhookRequest) GetInactivePolicy() InactivePolicy {
+	if x != nil {
+		return x.InactivePolicy
+	}
+	return InactivePolicy_INACTIVE_POLICY_UNSPECIFIED
+}
+
+// UpdateWebhookResponse is the response of UpdateWebhook.
+type UpdateWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The updated webhook.
+	Webhook       *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWebhookResponse) Reset() {
+	*x = UpdateWebhookResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWebhookResponse) ProtoMessage() {}
+
+func (x *UpdateWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWebhookResponse.ProtoReflect.Descriptor instead.
+func (*UpdateWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *UpdateWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+// DeleteWebhookRequest is the request of DeleteWebhook.
+type DeleteWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook id.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// The etag the caller read; a stale one fails with ABORTED. Empty skips the check.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWebhookRequest) Reset() {
+	*x = DeleteWebhookRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWebhookRequest) ProtoMessage() {}
+
+func (x *DeleteWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWebhookRequest.ProtoReflect.Descriptor instead.
+func (*DeleteWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DeleteWebhookRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *DeleteWebhookRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// DeleteWebhookResponse is the response of DeleteWebhook.
+type DeleteWebhookResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWebhookResponse) Reset() {
+	*x = DeleteWebhookResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWebhookResponse) ProtoMessage() {}
+
+func (x *DeleteWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWebhookResponse.ProtoReflect.Descriptor instead.
+func (*DeleteWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{28}
+}
+
+// VerifyWebhookRequest is the request of VerifyWebhook.
+type VerifyWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook id.
+	WebhookId     string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyWebhookRequest) Reset() {
+	*x = VerifyWebhookRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyWebhookRequest) ProtoMessage() {}
+
+func (x *VerifyWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyWebhookRequest.ProtoReflect.Descriptor instead.
+func (*VerifyWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *VerifyWebhookRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+// VerifyWebhookResponse is the response of VerifyWebhook.
+type VerifyWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook, ACTIVE.
+	Webhook       *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyWebhookResponse) Reset() {
+	*x = VerifyWebhookResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyWebhookResponse) ProtoMessage() {}
+
+func (x *VerifyWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyWebhookResponse.ProtoReflect.Descriptor instead.
+func (*VerifyWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *VerifyWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+// RotateWebhookSecretRequest is the request of RotateWebhookSecret.
+type RotateWebhookSecretRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook id.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// How long the previous secret keeps signing too; 24 hours when unset, at most 7 days. Zero
+	// drops it at once.
+	Overlap       *durationpb.Duration `protobuf:"bytes,2,opt,name=overlap,proto3" json:"overlap,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateWebhookSecretRequest) Reset() {
+	*x = RotateWebhookSecretRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateWebhookSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateWebhookSecretRequest) ProtoMessage() {}
+
+func (x *RotateWebhookSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateWebhookSecretRequest.ProtoReflect.Descriptor instead.
+func (*RotateWebhookSecretRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RotateWebhookSecretRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *RotateWebhookSecretRequest) GetOverlap() *durationpb.Duration {
+	if x != nil {
+		return x.Overlap
+	}
+	return nil
+}
+
+// RotateWebhookSecretResponse is the response of RotateWebhookSecret.
+type RotateWebhookSecretResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook.
+	Webhook *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	// The new signing secret. Shown only here.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateWebhookSecretResponse) Reset() {
+	*x = RotateWebhookSecretResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateWebhookSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateWebhookSecretResponse) ProtoMessage() {}
+
+func (x *RotateWebhookSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateWebhookSecretResponse.ProtoReflect.Descriptor instead.
+func (*RotateWebhookSecretResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RotateWebhookSecretResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+func (x *RotateWebhookSecretResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// ListDeliveriesRequest is the request of ListDeliveries.
+type ListDeliveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook whose deliveries to list.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// Or the bot whose webhook's deliveries to list.
+	BotId string `protobuf:"bytes,2,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	// Only deliveries in one of these states.
+	States []DeliveryState `protobuf:"varint,3,rep,packed,name=states,proto3,enum=baton.v1.DeliveryState" json:"states,omitempty"`
+	// Only deliveries of this conversation.
+	ConversationId string `protobuf:"bytes,4,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// Only deliveries recorded at or after this time.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Only deliveries recorded before this time.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Maximum number to return; 50 when zero, at most 1000.
+	PageSize int32 `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeliveriesRequest) Reset() {
+	*x = ListDeliveriesRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeliveriesRequest) ProtoMessage() {}
+
+func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListDeliveriesRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetStates() []DeliveryState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *ListDeliveriesRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListDeliveriesRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *ListDeliveriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDeliveriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListDeliveriesResponse is the response of ListDeliveries.
+type ListDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of deliveries, newest first.
+	Deliveries []*Delivery `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeliveriesResponse) Reset() {
+	*x = ListDeliveriesResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeliveriesResponse) ProtoMessage() {}
+
+func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *ListDeliveriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// RedeliverRequest is the request of Redeliver.
+type RedeliverRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delivery id.
+	DeliveryId    string `protobuf:"bytes,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedeliverRequest) Reset() {
+	*x = RedeliverRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedeliverRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedeliverRequest) ProtoMessage() {}
+
+func (x *RedeliverRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedeliverRequest.ProtoReflect.Descriptor instead.
+func (*RedeliverRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RedeliverRequest) GetDeliveryId() string {
+	if x != nil {
+		return x.DeliveryId
+	}
+	return ""
+}
+
+// RedeliverResponse is the response of Redeliver.
+type RedeliverResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delivery, PENDING.
+	Delivery      *Delivery `protobuf:"bytes,1,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedeliverResponse) Reset() {
+	*x = RedeliverResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedeliverResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedeliverResponse) ProtoMessage() {}
+
+func (x *RedeliverResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedeliverResponse.ProtoReflect.Descriptor instead.
+func (*RedeliverResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RedeliverResponse) GetDelivery() *Delivery {
+	if x != nil {
+		return x.Delivery
+	}
+	return nil
+}
+
+// RedeliverRangeRequest is the request of RedeliverRange.
+type RedeliverRangeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook id.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// From this time (deliveries recorded at or after it).
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// To this time (deliveries recorded before it).
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Only deliveries in one of these states; DEAD when empty.
+	States        []DeliveryState `protobuf:"varint,4,rep,packed,name=states,proto3,enum=baton.v1.DeliveryState" json:"states,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedeliverRangeRequest) Reset() {
+	*x = RedeliverRangeRequest{}
+	mi := &file_baton_v1_bot_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedeliverRangeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedeliverRangeRequest) ProtoMessage() {}
+
+func (x *RedeliverRangeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedeliverRangeRequest.ProtoReflect.Descriptor instead.
+func (*RedeliverRangeRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *RedeliverRangeRequest) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *RedeliverRangeRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *RedeliverRangeRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *RedeliverRangeRequest) GetStates() []DeliveryState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+// RedeliverRangeResponse is the response of RedeliverRange.
+type RedeliverRangeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many deliveries were queued again.
+	Count         int32 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedeliverRangeResponse) Reset() {
+	*x = RedeliverRangeResponse{}
+	mi := &file_baton_v1_bot_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedeliverRangeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedeliverRangeResponse) ProtoMessage() {}
+
+func (x *RedeliverRangeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_bot_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedeliverRangeResponse.ProtoReflect.Descriptor instead.
+func (*RedeliverRangeResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_bot_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RedeliverRangeResponse) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_baton_v1_bot_proto protoreflect.FileDescriptor
 
 const file_baton_v1_bot_proto_rawDesc = "" +
 	"\n" +
-	"\x12baton/v1/bot.proto\x12\bbaton.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x02\n" +
+	"\x12baton/v1/bot.proto\x12\bbaton.v1\x1a\x16baton/v1/webhook.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x02\n" +
 	"\x03Bot\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x16\n" +
 	"\x06active\x18\x03 \x01(\bR\x06active\x12\x1f\n" +
 	"\vchannel_ids\x18\x04 \x03(\tR\n" +
-	"channelIds\x12\x1f\n" +
-	"\vwebhook_url\x18\x05 \x01(\tR\n" +
-	"webhookUrl\x12\x18\n" +
-	"\astandby\x18\x06 \x01(\bR\astandby\x12;\n" +
+	"channelIds\x12\x18\n" +
+	"\astandby\x18\x06 \x01(\bR\astandby\x12 \n" +
+	"\vunreachable\x18\n" +
+	" \x01(\bR\vunreachable\x12;\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\"\xb5\x01\n" +
+	"\x04etag\x18\t \x01(\tR\x04etagJ\x04\b\x05\x10\x06R\vwebhook_url\"\x97\x01\n" +
 	"\x10CreateBotRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12/\n" +
-	"\vwebhook_url\x18\x02 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\n" +
-	"webhookUrl\x12\x18\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12\x18\n" +
 	"\astandby\x18\x03 \x01(\bR\astandby\x12'\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\"4\n" +
+	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestIdJ\x04\b\x02\x10\x03R\vwebhook_url\"4\n" +
 	"\x11CreateBotResponse\x12\x1f\n" +
 	"\x03bot\x18\x01 \x01(\v2\r.baton.v1.BotR\x03bot\"1\n" +
 	"\rGetBotRequest\x12 \n" +
@@ -1108,20 +2230,16 @@ const file_baton_v1_bot_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"]\n" +
 	"\x10ListBotsResponse\x12!\n" +
 	"\x04bots\x18\x01 \x03(\v2\r.baton.v1.BotR\x04bots\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf4\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd4\x01\n" +
 	"\x10UpdateBotRequest\x12 \n" +
 	"\x06bot_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05botId\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x122\n" +
 	"\fdisplay_name\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01H\x00R\vdisplayName\x88\x01\x01\x12\xa0\x01\n" +
-	"\vwebhook_url\x18\x04 \x01(\tBz\xbaHw\xba\x01o\n" +
-	"\x18webhook_url.uri_or_empty\x127must be an absolute URI, or empty to remove the webhook\x1a\x1athis == '' || this.isUri()r\x03\x18\x80\x10H\x01R\n" +
-	"webhookUrl\x88\x01\x01\x12\x1d\n" +
-	"\astandby\x18\x05 \x01(\bH\x02R\astandby\x88\x01\x01B\x0f\n" +
-	"\r_display_nameB\x0e\n" +
-	"\f_webhook_urlB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01H\x00R\vdisplayName\x88\x01\x01\x12\x1d\n" +
+	"\astandby\x18\x05 \x01(\bH\x01R\astandby\x88\x01\x01B\x0f\n" +
+	"\r_display_nameB\n" +
 	"\n" +
-	"\b_standby\"4\n" +
+	"\b_standbyJ\x04\b\x04\x10\x05R\vwebhook_url\"4\n" +
 	"\x11UpdateBotResponse\x12\x1f\n" +
 	"\x03bot\x18\x01 \x01(\v2\r.baton.v1.BotR\x03bot\"Q\n" +
 	"\x10DeleteBotRequest\x12 \n" +
@@ -1147,7 +2265,93 @@ const file_baton_v1_bot_proto_rawDesc = "" +
 	"\x14DeactivateBotRequest\x12 \n" +
 	"\x06bot_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05botId\"8\n" +
 	"\x15DeactivateBotResponse\x12\x1f\n" +
-	"\x03bot\x18\x01 \x01(\v2\r.baton.v1.BotR\x03bot2\xa5\x05\n" +
+	"\x03bot\x18\x01 \x01(\v2\r.baton.v1.BotR\x03bot\"\xbf\x02\n" +
+	"\x14CreateWebhookRequest\x12\x1e\n" +
+	"\x06bot_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05botId\x12\x85\x01\n" +
+	"\x03url\x18\x02 \x01(\tBs\xbaHp\xba\x01c\n" +
+	"\burl.http\x12\x1cmust be an http or https URL\x1a9this.startsWith('https://') || this.startsWith('http://')r\b\x10\x01\x18\x80\x10\x88\x01\x01R\x03url\x122\n" +
+	"\afilters\x18\x03 \x01(\v2\x18.baton.v1.WebhookFiltersR\afilters\x12K\n" +
+	"\x0finactive_policy\x18\x04 \x01(\x0e2\x18.baton.v1.InactivePolicyB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0einactivePolicy\"\\\n" +
+	"\x15CreateWebhookResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.baton.v1.WebhookR\awebhook\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"=\n" +
+	"\x11GetWebhookRequest\x12(\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\twebhookId\"A\n" +
+	"\x12GetWebhookResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.baton.v1.WebhookR\awebhook\"\x87\x01\n" +
+	"\x13ListWebhooksRequest\x12\x1e\n" +
+	"\x06bot_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05botId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"m\n" +
+	"\x14ListWebhooksResponse\x12-\n" +
+	"\bwebhooks\x18\x01 \x03(\v2\x11.baton.v1.WebhookR\bwebhooks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf3\x02\n" +
+	"\x14UpdateWebhookRequest\x12(\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\twebhookId\x12\x1b\n" +
+	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12\x8a\x01\n" +
+	"\x03url\x18\x03 \x01(\tBs\xbaHp\xba\x01c\n" +
+	"\burl.http\x12\x1cmust be an http or https URL\x1a9this.startsWith('https://') || this.startsWith('http://')r\b\x10\x01\x18\x80\x10\x88\x01\x01H\x00R\x03url\x88\x01\x01\x122\n" +
+	"\afilters\x18\x04 \x01(\v2\x18.baton.v1.WebhookFiltersR\afilters\x12K\n" +
+	"\x0finactive_policy\x18\x05 \x01(\x0e2\x18.baton.v1.InactivePolicyB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0einactivePolicyB\x06\n" +
+	"\x04_url\"D\n" +
+	"\x15UpdateWebhookResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.baton.v1.WebhookR\awebhook\"]\n" +
+	"\x14DeleteWebhookRequest\x12(\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\twebhookId\x12\x1b\n" +
+	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"\x17\n" +
+	"\x15DeleteWebhookResponse\"@\n" +
+	"\x14VerifyWebhookRequest\x12(\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\twebhookId\"D\n" +
+	"\x15VerifyWebhookResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.baton.v1.WebhookR\awebhook\"\x8b\x01\n" +
+	"\x1aRotateWebhookSecretRequest\x12(\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\twebhookId\x12C\n" +
+	"\aoverlap\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\x0e\xbaH\v\xaa\x01\b\"\x04\b\x80\xf5$2\x00R\aoverlap\"b\n" +
+	"\x1bRotateWebhookSecretResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.baton.v1.WebhookR\awebhook\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x8a\x04\n" +
+	"\x15ListDeliveriesRequest\x12&\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\twebhookId\x12\x1e\n" +
+	"\x06bot_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05botId\x12B\n" +
+	"\x06states\x18\x03 \x03(\x0e2\x17.baton.v1.DeliveryStateB\x11\xbaH\x0e\x92\x01\v\x10\x03\"\a\x82\x01\x04\x10\x01 \x00R\x06states\x120\n" +
+	"\x0fconversation_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0econversationId\x129\n" +
+	"\n" +
+	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12'\n" +
+	"\tpage_size\x18\a \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken:o\xbaHl\x1aj\n" +
+	"\x0ewebhook_or_bot\x12(set exactly one of webhook_id and bot_id\x1a.(this.webhook_id == '') != (this.bot_id == '')\"t\n" +
+	"\x16ListDeliveriesResponse\x122\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x12.baton.v1.DeliveryR\n" +
+	"deliveries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"?\n" +
+	"\x10RedeliverRequest\x12+\n" +
+	"\vdelivery_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xa0\x01R\n" +
+	"deliveryId\"C\n" +
+	"\x11RedeliverResponse\x12.\n" +
+	"\bdelivery\x18\x01 \x01(\v2\x12.baton.v1.DeliveryR\bdelivery\"\xe1\x02\n" +
+	"\x15RedeliverRangeRequest\x12(\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\twebhookId\x12A\n" +
+	"\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12B\n" +
+	"\x06states\x18\x04 \x03(\x0e2\x17.baton.v1.DeliveryStateB\x11\xbaH\x0e\x92\x01\v\x10\x03\"\a\x82\x01\x04\x10\x01 \x00R\x06states:X\xbaHU\x1aS\n" +
+	"\rrange_ordered\x12!end_time must be after start_time\x1a\x1fthis.end_time > this.start_time\".\n" +
+	"\x16RedeliverRangeResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x05R\x05count2\xd9\v\n" +
 	"\x15BotIntegrationService\x12D\n" +
 	"\tCreateBot\x12\x1a.baton.v1.CreateBotRequest\x1a\x1b.baton.v1.CreateBotResponse\x12;\n" +
 	"\x06GetBot\x12\x17.baton.v1.GetBotRequest\x1a\x18.baton.v1.GetBotResponse\x12A\n" +
@@ -1157,7 +2361,18 @@ const file_baton_v1_bot_proto_rawDesc = "" +
 	"\vBindChannel\x12\x1c.baton.v1.BindChannelRequest\x1a\x1d.baton.v1.BindChannelResponse\x12P\n" +
 	"\rUnbindChannel\x12\x1e.baton.v1.UnbindChannelRequest\x1a\x1f.baton.v1.UnbindChannelResponse\x12J\n" +
 	"\vActivateBot\x12\x1c.baton.v1.ActivateBotRequest\x1a\x1d.baton.v1.ActivateBotResponse\x12P\n" +
-	"\rDeactivateBot\x12\x1e.baton.v1.DeactivateBotRequest\x1a\x1f.baton.v1.DeactivateBotResponseB\x88\x01\n" +
+	"\rDeactivateBot\x12\x1e.baton.v1.DeactivateBotRequest\x1a\x1f.baton.v1.DeactivateBotResponse\x12P\n" +
+	"\rCreateWebhook\x12\x1e.baton.v1.CreateWebhookRequest\x1a\x1f.baton.v1.CreateWebhookResponse\x12G\n" +
+	"\n" +
+	"GetWebhook\x12\x1b.baton.v1.GetWebhookRequest\x1a\x1c.baton.v1.GetWebhookResponse\x12M\n" +
+	"\fListWebhooks\x12\x1d.baton.v1.ListWebhooksRequest\x1a\x1e.baton.v1.ListWebhooksResponse\x12P\n" +
+	"\rUpdateWebhook\x12\x1e.baton.v1.UpdateWebhookRequest\x1a\x1f.baton.v1.UpdateWebhookResponse\x12P\n" +
+	"\rDeleteWebhook\x12\x1e.baton.v1.DeleteWebhookRequest\x1a\x1f.baton.v1.DeleteWebhookResponse\x12P\n" +
+	"\rVerifyWebhook\x12\x1e.baton.v1.VerifyWebhookRequest\x1a\x1f.baton.v1.VerifyWebhookResponse\x12b\n" +
+	"\x13RotateWebhookSecret\x12$.baton.v1.RotateWebhookSecretRequest\x1a%.baton.v1.RotateWebhookSecretResponse\x12S\n" +
+	"\x0eListDeliveries\x12\x1f.baton.v1.ListDeliveriesRequest\x1a .baton.v1.ListDeliveriesResponse\x12D\n" +
+	"\tRedeliver\x12\x1a.baton.v1.RedeliverRequest\x1a\x1b.baton.v1.RedeliverResponse\x12S\n" +
+	"\x0eRedeliverRange\x12\x1f.baton.v1.RedeliverRangeRequest\x1a .baton.v1.RedeliverRangeResponseB\x88\x01\n" +
 	"\fcom.baton.v1B\bBotProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -1172,32 +2387,58 @@ func file_baton_v1_bot_proto_rawDescGZIP() []byte {
 	return file_baton_v1_bot_proto_rawDescData
 }
 
-var file_baton_v1_bot_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_baton_v1_bot_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_baton_v1_bot_proto_goTypes = []any{
-	(*Bot)(nil),                   // 0: baton.v1.Bot
-	(*CreateBotRequest)(nil),      // 1: baton.v1.CreateBotRequest
-	(*CreateBotResponse)(nil),     // 2: baton.v1.CreateBotResponse
-	(*GetBotRequest)(nil),         // 3: baton.v1.GetBotRequest
-	(*GetBotResponse)(nil),        // 4: baton.v1.GetBotResponse
-	(*ListBotsRequest)(nil),       // 5: baton.v1.ListBotsRequest
-	(*ListBotsResponse)(nil),      // 6: baton.v1.ListBotsResponse
-	(*UpdateBotRequest)(nil),      // 7: baton.v1.UpdateBotRequest
-	(*UpdateBotResponse)(nil),     // 8: baton.v1.UpdateBotResponse
-	(*DeleteBotRequest)(nil),      // 9: baton.v1.DeleteBotRequest
-	(*DeleteBotResponse)(nil),     // 10: baton.v1.DeleteBotResponse
-	(*BindChannelRequest)(nil),    // 11: baton.v1.BindChannelRequest
-	(*BindChannelResponse)(nil),   // 12: baton.v1.BindChannelResponse
-	(*UnbindChannelRequest)(nil),  // 13: baton.v1.UnbindChannelRequest
-	(*UnbindChannelResponse)(nil), // 14: baton.v1.UnbindChannelResponse
-	(*ActivateBotRequest)(nil),    // 15: baton.v1.ActivateBotRequest
-	(*ActivateBotResponse)(nil),   // 16: baton.v1.ActivateBotResponse
-	(*DeactivateBotRequest)(nil),  // 17: baton.v1.DeactivateBotRequest
-	(*DeactivateBotResponse)(nil), // 18: baton.v1.DeactivateBotResponse
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*Bot)(nil),                         // 0: baton.v1.Bot
+	(*CreateBotRequest)(nil),            // 1: baton.v1.CreateBotRequest
+	(*CreateBotResponse)(nil),           // 2: baton.v1.CreateBotResponse
+	(*GetBotRequest)(nil),               // 3: baton.v1.GetBotRequest
+	(*GetBotResponse)(nil),              // 4: baton.v1.GetBotResponse
+	(*ListBotsRequest)(nil),             // 5: baton.v1.ListBotsRequest
+	(*ListBotsResponse)(nil),            // 6: baton.v1.ListBotsResponse
+	(*UpdateBotRequest)(nil),            // 7: baton.v1.UpdateBotRequest
+	(*UpdateBotResponse)(nil),           // 8: baton.v1.UpdateBotResponse
+	(*DeleteBotRequest)(nil),            // 9: baton.v1.DeleteBotRequest
+	(*DeleteBotResponse)(nil),           // 10: baton.v1.DeleteBotResponse
+	(*BindChannelRequest)(nil),          // 11: baton.v1.BindChannelRequest
+	(*BindChannelResponse)(nil),         // 12: baton.v1.BindChannelResponse
+	(*UnbindChannelRequest)(nil),        // 13: baton.v1.UnbindChannelRequest
+	(*UnbindChannelResponse)(nil),       // 14: baton.v1.UnbindChannelResponse
+	(*ActivateBotRequest)(nil),          // 15: baton.v1.ActivateBotRequest
+	(*ActivateBotResponse)(nil),         // 16: baton.v1.ActivateBotResponse
+	(*DeactivateBotRequest)(nil),        // 17: baton.v1.DeactivateBotRequest
+	(*DeactivateBotResponse)(nil),       // 18: baton.v1.DeactivateBotResponse
+	(*CreateWebhookRequest)(nil),        // 19: baton.v1.CreateWebhookRequest
+	(*CreateWebhookResponse)(nil),       // 20: baton.v1.CreateWebhookResponse
+	(*GetWebhookRequest)(nil),           // 21: baton.v1.GetWebhookRequest
+	(*GetWebhookResponse)(nil),          // 22: baton.v1.GetWebhookResponse
+	(*ListWebhooksRequest)(nil),         // 23: baton.v1.ListWebhooksRequest
+	(*ListWebhooksResponse)(nil),        // 24: baton.v1.ListWebhooksResponse
+	(*UpdateWebhookRequest)(nil),        // 25: baton.v1.UpdateWebhookRequest
+	(*UpdateWebhookResponse)(nil),       // 26: baton.v1.UpdateWebhookResponse
+	(*DeleteWebhookRequest)(nil),        // 27: baton.v1.DeleteWebhookRequest
+	(*DeleteWebhookResponse)(nil),       // 28: baton.v1.DeleteWebhookResponse
+	(*VerifyWebhookRequest)(nil),        // 29: baton.v1.VerifyWebhookRequest
+	(*VerifyWebhookResponse)(nil),       // 30: baton.v1.VerifyWebhookResponse
+	(*RotateWebhookSecretRequest)(nil),  // 31: baton.v1.RotateWebhookSecretRequest
+	(*RotateWebhookSecretResponse)(nil), // 32: baton.v1.RotateWebhookSecretResponse
+	(*ListDeliveriesRequest)(nil),       // 33: baton.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),      // 34: baton.v1.ListDeliveriesResponse
+	(*RedeliverRequest)(nil),            // 35: baton.v1.RedeliverRequest
+	(*RedeliverResponse)(nil),           // 36: baton.v1.RedeliverResponse
+	(*RedeliverRangeRequest)(nil),       // 37: baton.v1.RedeliverRangeRequest
+	(*RedeliverRangeResponse)(nil),      // 38: baton.v1.RedeliverRangeResponse
+	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
+	(*WebhookFilters)(nil),              // 40: baton.v1.WebhookFilters
+	(InactivePolicy)(0),                 // 41: baton.v1.InactivePolicy
+	(*Webhook)(nil),                     // 42: baton.v1.Webhook
+	(*durationpb.Duration)(nil),         // 43: google.protobuf.Duration
+	(DeliveryState)(0),                  // 44: baton.v1.DeliveryState
+	(*Delivery)(nil),                    // 45: baton.v1.Delivery
 }
 var file_baton_v1_bot_proto_depIdxs = []int32{
-	19, // 0: baton.v1.Bot.create_time:type_name -> google.protobuf.Timestamp
-	19, // 1: baton.v1.Bot.update_time:type_name -> google.protobuf.Timestamp
+	39, // 0: baton.v1.Bot.create_time:type_name -> google.protobuf.Timestamp
+	39, // 1: baton.v1.Bot.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: baton.v1.CreateBotResponse.bot:type_name -> baton.v1.Bot
 	0,  // 3: baton.v1.GetBotResponse.bot:type_name -> baton.v1.Bot
 	0,  // 4: baton.v1.ListBotsResponse.bots:type_name -> baton.v1.Bot
@@ -1206,29 +2447,68 @@ var file_baton_v1_bot_proto_depIdxs = []int32{
 	0,  // 7: baton.v1.UnbindChannelResponse.bot:type_name -> baton.v1.Bot
 	0,  // 8: baton.v1.ActivateBotResponse.bot:type_name -> baton.v1.Bot
 	0,  // 9: baton.v1.DeactivateBotResponse.bot:type_name -> baton.v1.Bot
-	1,  // 10: baton.v1.BotIntegrationService.CreateBot:input_type -> baton.v1.CreateBotRequest
-	3,  // 11: baton.v1.BotIntegrationService.GetBot:input_type -> baton.v1.GetBotRequest
-	5,  // 12: baton.v1.BotIntegrationService.ListBots:input_type -> baton.v1.ListBotsRequest
-	7,  // 13: baton.v1.BotIntegrationService.UpdateBot:input_type -> baton.v1.UpdateBotRequest
-	9,  // 14: baton.v1.BotIntegrationService.DeleteBot:input_type -> baton.v1.DeleteBotRequest
-	11, // 15: baton.v1.BotIntegrationService.BindChannel:input_type -> baton.v1.BindChannelRequest
-	13, // 16: baton.v1.BotIntegrationService.UnbindChannel:input_type -> baton.v1.UnbindChannelRequest
-	15, // 17: baton.v1.BotIntegrationService.ActivateBot:input_type -> baton.v1.ActivateBotRequest
-	17, // 18: baton.v1.BotIntegrationService.DeactivateBot:input_type -> baton.v1.DeactivateBotRequest
-	2,  // 19: baton.v1.BotIntegrationService.CreateBot:output_type -> baton.v1.CreateBotResponse
-	4,  // 20: baton.v1.BotIntegrationService.GetBot:output_type -> baton.v1.GetBotResponse
-	6,  // 21: baton.v1.BotIntegrationService.ListBots:output_type -> baton.v1.ListBotsResponse
-	8,  // 22: baton.v1.BotIntegrationService.UpdateBot:output_type -> baton.v1.UpdateBotResponse
-	10, // 23: baton.v1.BotIntegrationService.DeleteBot:output_type -> baton.v1.DeleteBotResponse
-	12, // 24: baton.v1.BotIntegrationService.BindChannel:output_type -> baton.v1.BindChannelResponse
-	14, // 25: baton.v1.BotIntegrationService.UnbindChannel:output_type -> baton.v1.UnbindChannelResponse
-	16, // 26: baton.v1.BotIntegrationService.ActivateBot:output_type -> baton.v1.ActivateBotResponse
-	18, // 27: baton.v1.BotIntegrationService.DeactivateBot:output_type -> baton.v1.DeactivateBotResponse
-	19, // [19:28] is the sub-list for method output_type
-	10, // [10:19] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	40, // 10: baton.v1.CreateWebhookRequest.filters:type_name -> baton.v1.WebhookFilters
+	41, // 11: baton.v1.CreateWebhookRequest.inactive_policy:type_name -> baton.v1.InactivePolicy
+	42, // 12: baton.v1.CreateWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	42, // 13: baton.v1.GetWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	42, // 14: baton.v1.ListWebhooksResponse.webhooks:type_name -> baton.v1.Webhook
+	40, // 15: baton.v1.UpdateWebhookRequest.filters:type_name -> baton.v1.WebhookFilters
+	41, // 16: baton.v1.UpdateWebhookRequest.inactive_policy:type_name -> baton.v1.InactivePolicy
+	42, // 17: baton.v1.UpdateWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	42, // 18: baton.v1.VerifyWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	43, // 19: baton.v1.RotateWebhookSecretRequest.overlap:type_name -> google.protobuf.Duration
+	42, // 20: baton.v1.RotateWebhookSecretResponse.webhook:type_name -> baton.v1.Webhook
+	44, // 21: baton.v1.ListDeliveriesRequest.states:type_name -> baton.v1.DeliveryState
+	39, // 22: baton.v1.ListDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	39, // 23: baton.v1.ListDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	45, // 24: baton.v1.ListDeliveriesResponse.deliveries:type_name -> baton.v1.Delivery
+	45, // 25: baton.v1.RedeliverResponse.delivery:type_name -> baton.v1.Delivery
+	39, // 26: baton.v1.RedeliverRangeRequest.start_time:type_name -> google.protobuf.Timestamp
+	39, // 27: baton.v1.RedeliverRangeRequest.end_time:type_name -> google.protobuf.Timestamp
+	44, // 28: baton.v1.RedeliverRangeRequest.states:type_name -> baton.v1.DeliveryState
+	1,  // 29: baton.v1.BotIntegrationService.CreateBot:input_type -> baton.v1.CreateBotRequest
+	3,  // 30: baton.v1.BotIntegrationService.GetBot:input_type -> baton.v1.GetBotRequest
+	5,  // 31: baton.v1.BotIntegrationService.ListBots:input_type -> baton.v1.ListBotsRequest
+	7,  // 32: baton.v1.BotIntegrationService.UpdateBot:input_type -> baton.v1.UpdateBotRequest
+	9,  // 33: baton.v1.BotIntegrationService.DeleteBot:input_type -> baton.v1.DeleteBotRequest
+	11, // 34: baton.v1.BotIntegrationService.BindChannel:input_type -> baton.v1.BindChannelRequest
+	13, // 35: baton.v1.BotIntegrationService.UnbindChannel:input_type -> baton.v1.UnbindChannelRequest
+	15, // 36: baton.v1.BotIntegrationService.ActivateBot:input_type -> baton.v1.ActivateBotRequest
+	17, // 37: baton.v1.BotIntegrationService.DeactivateBot:input_type -> baton.v1.DeactivateBotRequest
+	19, // 38: baton.v1.BotIntegrationService.CreateWebhook:input_type -> baton.v1.CreateWebhookRequest
+	21, // 39: baton.v1.BotIntegrationService.GetWebhook:input_type -> baton.v1.GetWebhookRequest
+	23, // 40: baton.v1.BotIntegrationService.ListWebhooks:input_type -> baton.v1.ListWebhooksRequest
+	25, // 41: baton.v1.BotIntegrationService.UpdateWebhook:input_type -> baton.v1.UpdateWebhookRequest
+	27, // 42: baton.v1.BotIntegrationService.DeleteWebhook:input_type -> baton.v1.DeleteWebhookRequest
+	29, // 43: baton.v1.BotIntegrationService.VerifyWebhook:input_type -> baton.v1.VerifyWebhookRequest
+	31, // 44: baton.v1.BotIntegrationService.RotateWebhookSecret:input_type -> baton.v1.RotateWebhookSecretRequest
+	33, // 45: baton.v1.BotIntegrationService.ListDeliveries:input_type -> baton.v1.ListDeliveriesRequest
+	35, // 46: baton.v1.BotIntegrationService.Redeliver:input_type -> baton.v1.RedeliverRequest
+	37, // 47: baton.v1.BotIntegrationService.RedeliverRange:input_type -> baton.v1.RedeliverRangeRequest
+	2,  // 48: baton.v1.BotIntegrationService.CreateBot:output_type -> baton.v1.CreateBotResponse
+	4,  // 49: baton.v1.BotIntegrationService.GetBot:output_type -> baton.v1.GetBotResponse
+	6,  // 50: baton.v1.BotIntegrationService.ListBots:output_type -> baton.v1.ListBotsResponse
+	8,  // 51: baton.v1.BotIntegrationService.UpdateBot:output_type -> baton.v1.UpdateBotResponse
+	10, // 52: baton.v1.BotIntegrationService.DeleteBot:output_type -> baton.v1.DeleteBotResponse
+	12, // 53: baton.v1.BotIntegrationService.BindChannel:output_type -> baton.v1.BindChannelResponse
+	14, // 54: baton.v1.BotIntegrationService.UnbindChannel:output_type -> baton.v1.UnbindChannelResponse
+	16, // 55: baton.v1.BotIntegrationService.ActivateBot:output_type -> baton.v1.ActivateBotResponse
+	18, // 56: baton.v1.BotIntegrationService.DeactivateBot:output_type -> baton.v1.DeactivateBotResponse
+	20, // 57: baton.v1.BotIntegrationService.CreateWebhook:output_type -> baton.v1.CreateWebhookResponse
+	22, // 58: baton.v1.BotIntegrationService.GetWebhook:output_type -> baton.v1.GetWebhookResponse
+	24, // 59: baton.v1.BotIntegrationService.ListWebhooks:output_type -> baton.v1.ListWebhooksResponse
+	26, // 60: baton.v1.BotIntegrationService.UpdateWebhook:output_type -> baton.v1.UpdateWebhookResponse
+	28, // 61: baton.v1.BotIntegrationService.DeleteWebhook:output_type -> baton.v1.DeleteWebhookResponse
+	30, // 62: baton.v1.BotIntegrationService.VerifyWebhook:output_type -> baton.v1.VerifyWebhookResponse
+	32, // 63: baton.v1.BotIntegrationService.RotateWebhookSecret:output_type -> baton.v1.RotateWebhookSecretResponse
+	34, // 64: baton.v1.BotIntegrationService.ListDeliveries:output_type -> baton.v1.ListDeliveriesResponse
+	36, // 65: baton.v1.BotIntegrationService.Redeliver:output_type -> baton.v1.RedeliverResponse
+	38, // 66: baton.v1.BotIntegrationService.RedeliverRange:output_type -> baton.v1.RedeliverRangeResponse
+	48, // [48:67] is the sub-list for method output_type
+	29, // [29:48] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_bot_proto_init() }
@@ -1236,14 +2516,16 @@ func file_baton_v1_bot_proto_init() {
 	if File_baton_v1_bot_proto != nil {
 		return
 	}
+	file_baton_v1_webhook_proto_init()
 	file_baton_v1_bot_proto_msgTypes[7].OneofWrappers = []any{}
+	file_baton_v1_bot_proto_msgTypes[25].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_bot_proto_rawDesc), len(file_baton_v1_bot_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -204,6 +204,135 @@ func (AgentRole) EnumDescriptor() ([]byte, []int) {
 	return file_baton_v1_common_proto_rawDescGZIP(), []int{2}
 }
 
+// EventType is what changed.
+type EventType int32
+
+const (
+	// Not set.
+	EventType_EVENT_TYPE_UNSPECIFIED EventType = 0
+	// A conversation started.
+	EventType_EVENT_TYPE_CONVERSATION_CREATED EventType = 1
+	// A conversation's status, language, tags or bot switch changed.
+	EventType_EVENT_TYPE_CONVERSATION_UPDATED EventType = 2
+	// A conversation was closed.
+	EventType_EVENT_TYPE_CONVERSATION_CLOSED EventType = 3
+	// A conversation's owner changed; the epoch increased.
+	EventType_EVENT_TYPE_OWNER_CHANGED EventType = 4
+	// A customer message arrived.
+	EventType_EVENT_TYPE_MESSAGE_RECEIVED EventType = 5
+	// A bot or agent message was stored for sending.
+	EventType_EVENT_TYPE_MESSAGE_SENT EventType = 6
+	// A message's delivery status changed.
+	EventType_EVENT_TYPE_MESSAGE_STATUS_CHANGED EventType = 7
+	// A handover was requested and waits in a queue.
+	EventType_EVENT_TYPE_HANDOVER_REQUESTED EventType = 8
+	// A handover was offered to an agent.
+	EventType_EVENT_TYPE_HANDOVER_OFFERED EventType = 9
+	// An agent declined an offer.
+	EventType_EVENT_TYPE_HANDOVER_DECLINED EventType = 10
+	// An offer expired unanswered.
+	EventType_EVENT_TYPE_HANDOVER_OFFER_EXPIRED EventType = 11
+	// An agent accepted a handover.
+	EventType_EVENT_TYPE_HANDOVER_ACCEPTED EventType = 12
+	// An engagement ended.
+	EventType_EVENT_TYPE_HANDOVER_RELEASED EventType = 13
+	// A handoff found no agent; the previous owner kept the conversation.
+	EventType_EVENT_TYPE_HANDOVER_FAILED EventType = 14
+	// A waiting handover expired.
+	EventType_EVENT_TYPE_HANDOVER_EXPIRED EventType = 15
+	// A waiting handover was withdrawn.
+	EventType_EVENT_TYPE_HANDOVER_CANCELED EventType = 16
+	// The bot was muted for a conversation or contact.
+	EventType_EVENT_TYPE_BOT_MUTED EventType = 17
+	// A bot mute was lifted or expired.
+	EventType_EVENT_TYPE_BOT_UNMUTED EventType = 18
+	// An agent's presence changed.
+	EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED EventType = 19
+	// A webhook passed verification and delivers again.
+	EventType_EVENT_TYPE_WEBHOOK_ACTIVATED EventType = 20
+	// A webhook turned inactive; its deliveries wait.
+	EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED EventType = 21
+)
+
+// Enum value maps for EventType.
+var (
+	EventType_name = map[int32]string{
+		0:  "EVENT_TYPE_UNSPECIFIED",
+		1:  "EVENT_TYPE_CONVERSATION_CREATED",
+		2:  "EVENT_TYPE_CONVERSATION_UPDATED",
+		3:  "EVENT_TYPE_CONVERSATION_CLOSED",
+		4:  "EVENT_TYPE_OWNER_CHANGED",
+		5:  "EVENT_TYPE_MESSAGE_RECEIVED",
+		6:  "EVENT_TYPE_MESSAGE_SENT",
+		7:  "EVENT_TYPE_MESSAGE_STATUS_CHANGED",
+		8:  "EVENT_TYPE_HANDOVER_REQUESTED",
+		9:  "EVENT_TYPE_HANDOVER_OFFERED",
+		10: "EVENT_TYPE_HANDOVER_DECLINED",
+		11: "EVENT_TYPE_HANDOVER_OFFER_EXPIRED",
+		12: "EVENT_TYPE_HANDOVER_ACCEPTED",
+		13: "EVENT_TYPE_HANDOVER_RELEASED",
+		14: "EVENT_TYPE_HANDOVER_FAILED",
+		15: "EVENT_TYPE_HANDOVER_EXPIRED",
+		16: "EVENT_TYPE_HANDOVER_CANCELED",
+		17: "EVENT_TYPE_BOT_MUTED",
+		18: "EVENT_TYPE_BOT_UNMUTED",
+		19: "EVENT_TYPE_AGENT_PRESENCE_CHANGED",
+		20: "EVENT_TYPE_WEBHOOK_ACTIVATED",
+		21: "EVENT_TYPE_WEBHOOK_DEACTIVATED",
+	}
+	EventType_value = map[string]int32{
+		"EVENT_TYPE_UNSPECIFIED":            0,
+		"EVENT_TYPE_CONVERSATION_CREATED":   1,
+		"EVENT_TYPE_CONVERSATION_UPDATED":   2,
+		"EVENT_TYPE_CONVERSATION_CLOSED":    3,
+		"EVENT_TYPE_OWNER_CHANGED":          4,
+		"EVENT_TYPE_MESSAGE_RECEIVED":       5,
+		"EVENT_TYPE_MESSAGE_SENT":           6,
+		"EVENT_TYPE_MESSAGE_STATUS_CHANGED": 7,
+		"EVENT_TYPE_HANDOVER_REQUESTED":     8,
+		"EVENT_TYPE_HANDOVER_OFFERED":       9,
+		"EVENT_TYPE_HANDOVER_DECLINED":      10,
+		"EVENT_TYPE_HANDOVER_OFFER_EXPIRED": 11,
+		"EVENT_TYPE_HANDOVER_ACCEPTED":      12,
+		"EVENT_TYPE_HANDOVER_RELEASED":      13,
+		"EVENT_TYPE_HANDOVER_FAILED":        14,
+		"EVENT_TYPE_HANDOVER_EXPIRED":       15,
+		"EVENT_TYPE_HANDOVER_CANCELED":      16,
+		"EVENT_TYPE_BOT_MUTED":              17,
+		"EVENT_TYPE_BOT_UNMUTED":            18,
+		"EVENT_TYPE_AGENT_PRESENCE_CHANGED": 19,
+		"EVENT_TYPE_WEBHOOK_ACTIVATED":      20,
+		"EVENT_TYPE_WEBHOOK_DEACTIVATED":    21,
+	}
+)
+
+func (x EventType) Enum() *EventType {
+	p := new(EventType)
+	*p = x
+	return p
+}
+
+func (x EventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_baton_v1_common_proto_enumTypes[3].Descriptor()
+}
+
+func (EventType) Type() protoreflect.EnumType {
+	return &file_baton_v1_common_proto_enumTypes[3]
+}
+
+func (x EventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EventType.Descriptor instead.
+func (EventType) EnumDescriptor() ([]byte, []int) {
+	return file_baton_v1_common_proto_rawDescGZIP(), []int{3}
+}
+
 // Owner is the party responsible for answering a conversation right now.
 type Owner struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -411,7 +540,31 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"\tAgentRole\x12\x1a\n" +
 	"\x16AGENT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10AGENT_ROLE_AGENT\x10\x01\x12\x19\n" +
-	"\x15AGENT_ROLE_SUPERVISOR\x10\x02B\x8b\x01\n" +
+	"\x15AGENT_ROLE_SUPERVISOR\x10\x02*\xef\x05\n" +
+	"\tEventType\x12\x1a\n" +
+	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fEVENT_TYPE_CONVERSATION_CREATED\x10\x01\x12#\n" +
+	"\x1fEVENT_TYPE_CONVERSATION_UPDATED\x10\x02\x12\"\n" +
+	"\x1eEVENT_TYPE_CONVERSATION_CLOSED\x10\x03\x12\x1c\n" +
+	"\x18EVENT_TYPE_OWNER_CHANGED\x10\x04\x12\x1f\n" +
+	"\x1bEVENT_TYPE_MESSAGE_RECEIVED\x10\x05\x12\x1b\n" +
+	"\x17EVENT_TYPE_MESSAGE_SENT\x10\x06\x12%\n" +
+	"!EVENT_TYPE_MESSAGE_STATUS_CHANGED\x10\a\x12!\n" +
+	"\x1dEVENT_TYPE_HANDOVER_REQUESTED\x10\b\x12\x1f\n" +
+	"\x1bEVENT_TYPE_HANDOVER_OFFERED\x10\t\x12 \n" +
+	"\x1cEVENT_TYPE_HANDOVER_DECLINED\x10\n" +
+	"\x12%\n" +
+	"!EVENT_TYPE_HANDOVER_OFFER_EXPIRED\x10\v\x12 \n" +
+	"\x1cEVENT_TYPE_HANDOVER_ACCEPTED\x10\f\x12 \n" +
+	"\x1cEVENT_TYPE_HANDOVER_RELEASED\x10\r\x12\x1e\n" +
+	"\x1aEVENT_TYPE_HANDOVER_FAILED\x10\x0e\x12\x1f\n" +
+	"\x1bEVENT_TYPE_HANDOVER_EXPIRED\x10\x0f\x12 \n" +
+	"\x1cEVENT_TYPE_HANDOVER_CANCELED\x10\x10\x12\x18\n" +
+	"\x14EVENT_TYPE_BOT_MUTED\x10\x11\x12\x1a\n" +
+	"\x16EVENT_TYPE_BOT_UNMUTED\x10\x12\x12%\n" +
+	"!EVENT_TYPE_AGENT_PRESENCE_CHANGED\x10\x13\x12 \n" +
+	"\x1cEVENT_TYPE_WEBHOOK_ACTIVATED\x10\x14\x12\"\n" +
+	"\x1eEVENT_TYPE_WEBHOOK_DEACTIVATED\x10\x15B\x8b\x01\n" +
 	"\fcom.baton.v1B\vCommonProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -426,20 +579,21 @@ func file_baton_v1_common_proto_rawDescGZIP() []byte {
 	return file_baton_v1_common_proto_rawDescData
 }
 
-var file_baton_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_baton_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_baton_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_baton_v1_common_proto_goTypes = []any{
 	(OwnerKind)(0),        // 0: baton.v1.OwnerKind
 	(ActorKind)(0),        // 1: baton.v1.ActorKind
 	(AgentRole)(0),        // 2: baton.v1.AgentRole
-	(*Owner)(nil),         // 3: baton.v1.Owner
-	(*Actor)(nil),         // 4: baton.v1.Actor
-	(*OwnershipInfo)(nil), // 5: baton.v1.OwnershipInfo
+	(EventType)(0),        // 3: baton.v1.EventType
+	(*Owner)(nil),         // 4: baton.v1.Owner
+	(*Actor)(nil),         // 5: baton.v1.Actor
+	(*OwnershipInfo)(nil), // 6: baton.v1.OwnershipInfo
 }
 var file_baton_v1_common_proto_depIdxs = []int32{
 	0, // 0: baton.v1.Owner.kind:type_name -> baton.v1.OwnerKind
 	1, // 1: baton.v1.Actor.kind:type_name -> baton.v1.ActorKind
-	3, // 2: baton.v1.OwnershipInfo.owner:type_name -> baton.v1.Owner
+	4, // 2: baton.v1.OwnershipInfo.owner:type_name -> baton.v1.Owner
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -457,7 +611,7 @@ func file_baton_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_common_proto_rawDesc), len(file_baton_v1_common_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,

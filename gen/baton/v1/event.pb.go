@@ -23,127 +23,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// EventType is what changed.
-type EventType int32
-
-const (
-	// Not set.
-	EventType_EVENT_TYPE_UNSPECIFIED EventType = 0
-	// A conversation started.
-	EventType_EVENT_TYPE_CONVERSATION_CREATED EventType = 1
-	// A conversation's status, language, tags or bot switch changed.
-	EventType_EVENT_TYPE_CONVERSATION_UPDATED EventType = 2
-	// A conversation was closed.
-	EventType_EVENT_TYPE_CONVERSATION_CLOSED EventType = 3
-	// A conversation's owner changed; the epoch increased.
-	EventType_EVENT_TYPE_OWNER_CHANGED EventType = 4
-	// A customer message arrived.
-	EventType_EVENT_TYPE_MESSAGE_RECEIVED EventType = 5
-	// A bot or agent message was stored for sending.
-	EventType_EVENT_TYPE_MESSAGE_SENT EventType = 6
-	// A message's delivery status changed.
-	EventType_EVENT_TYPE_MESSAGE_STATUS_CHANGED EventType = 7
-	// A handover was requested and waits in a queue.
-	EventType_EVENT_TYPE_HANDOVER_REQUESTED EventType = 8
-	// A handover was offered to an agent.
-	EventType_EVENT_TYPE_HANDOVER_OFFERED EventType = 9
-	// An agent declined an offer.
-	EventType_EVENT_TYPE_HANDOVER_DECLINED EventType = 10
-	// An offer expired unanswered.
-	EventType_EVENT_TYPE_HANDOVER_OFFER_EXPIRED EventType = 11
-	// An agent accepted a handover.
-	EventType_EVENT_TYPE_HANDOVER_ACCEPTED EventType = 12
-	// An engagement ended.
-	EventType_EVENT_TYPE_HANDOVER_RELEASED EventType = 13
-	// A handoff found no agent; the previous owner kept the conversation.
-	EventType_EVENT_TYPE_HANDOVER_FAILED EventType = 14
-	// A waiting handover expired.
-	EventType_EVENT_TYPE_HANDOVER_EXPIRED EventType = 15
-	// A waiting handover was withdrawn.
-	EventType_EVENT_TYPE_HANDOVER_CANCELED EventType = 16
-	// The bot was muted for a conversation or contact.
-	EventType_EVENT_TYPE_BOT_MUTED EventType = 17
-	// A bot mute was lifted or expired.
-	EventType_EVENT_TYPE_BOT_UNMUTED EventType = 18
-	// An agent's presence changed.
-	EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED EventType = 19
-)
-
-// Enum value maps for EventType.
-var (
-	EventType_name = map[int32]string{
-		0:  "EVENT_TYPE_UNSPECIFIED",
-		1:  "EVENT_TYPE_CONVERSATION_CREATED",
-		2:  "EVENT_TYPE_CONVERSATION_UPDATED",
-		3:  "EVENT_TYPE_CONVERSATION_CLOSED",
-		4:  "EVENT_TYPE_OWNER_CHANGED",
-		5:  "EVENT_TYPE_MESSAGE_RECEIVED",
-		6:  "EVENT_TYPE_MESSAGE_SENT",
-		7:  "EVENT_TYPE_MESSAGE_STATUS_CHANGED",
-		8:  "EVENT_TYPE_HANDOVER_REQUESTED",
-		9:  "EVENT_TYPE_HANDOVER_OFFERED",
-		10: "EVENT_TYPE_HANDOVER_DECLINED",
-		11: "EVENT_TYPE_HANDOVER_OFFER_EXPIRED",
-		12: "EVENT_TYPE_HANDOVER_ACCEPTED",
-		13: "EVENT_TYPE_HANDOVER_RELEASED",
-		14: "EVENT_TYPE_HANDOVER_FAILED",
-		15: "EVENT_TYPE_HANDOVER_EXPIRED",
-		16: "EVENT_TYPE_HANDOVER_CANCELED",
-		17: "EVENT_TYPE_BOT_MUTED",
-		18: "EVENT_TYPE_BOT_UNMUTED",
-		19: "EVENT_TYPE_AGENT_PRESENCE_CHANGED",
-	}
-	EventType_value = map[string]int32{
-		"EVENT_TYPE_UNSPECIFIED":            0,
-		"EVENT_TYPE_CONVERSATION_CREATED":   1,
-		"EVENT_TYPE_CONVERSATION_UPDATED":   2,
-		"EVENT_TYPE_CONVERSATION_CLOSED":    3,
-		"EVENT_TYPE_OWNER_CHANGED":          4,
-		"EVENT_TYPE_MESSAGE_RECEIVED":       5,
-		"EVENT_TYPE_MESSAGE_SENT":           6,
-		"EVENT_TYPE_MESSAGE_STATUS_CHANGED": 7,
-		"EVENT_TYPE_HANDOVER_REQUESTED":     8,
-		"EVENT_TYPE_HANDOVER_OFFERED":       9,
-		"EVENT_TYPE_HANDOVER_DECLINED":      10,
-		"EVENT_TYPE_HANDOVER_OFFER_EXPIRED": 11,
-		"EVENT_TYPE_HANDOVER_ACCEPTED":      12,
-		"EVENT_TYPE_HANDOVER_RELEASED":      13,
-		"EVENT_TYPE_HANDOVER_FAILED":        14,
-		"EVENT_TYPE_HANDOVER_EXPIRED":       15,
-		"EVENT_TYPE_HANDOVER_CANCELED":      16,
-		"EVENT_TYPE_BOT_MUTED":              17,
-		"EVENT_TYPE_BOT_UNMUTED":            18,
-		"EVENT_TYPE_AGENT_PRESENCE_CHANGED": 19,
-	}
-)
-
-func (x EventType) Enum() *EventType {
-	p := new(EventType)
-	*p = x
-	return p
-}
-
-func (x EventType) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (EventType) Descriptor() protoreflect.EnumDescriptor {
-	return file_baton_v1_event_proto_enumTypes[0].Descriptor()
-}
-
-func (EventType) Type() protoreflect.EnumType {
-	return &file_baton_v1_event_proto_enumTypes[0]
-}
-
-func (x EventType) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use EventType.Descriptor instead.
-func (EventType) EnumDescriptor() ([]byte, []int) {
-	return file_baton_v1_event_proto_rawDescGZIP(), []int{0}
-}
-
 // OwnerChange describes an ownership change.
 type OwnerChange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -256,7 +135,9 @@ type Event struct {
 	// The agent, for presence events.
 	Agent *Agent `protobuf:"bytes,17,opt,name=agent,proto3" json:"agent,omitempty"`
 	// The contact, for contact-wide mutes.
-	Contact       *Contact `protobuf:"bytes,18,opt,name=contact,proto3" json:"contact,omitempty"`
+	Contact *Contact `protobuf:"bytes,18,opt,name=contact,proto3" json:"contact,omitempty"`
+	// The webhook, for webhook events.
+	Webhook       *Webhook `protobuf:"bytes,19,opt,name=webhook,proto3" json:"webhook,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -413,6 +294,13 @@ func (x *Event) GetAgent() *Agent {
 func (x *Event) GetContact() *Contact {
 	if x != nil {
 		return x.Contact
+	}
+	return nil
+}
+
+func (x *Event) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
 	}
 	return nil
 }
@@ -779,12 +667,12 @@ var File_baton_v1_event_proto protoreflect.FileDescriptor
 
 const file_baton_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x14baton/v1/event.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x17baton/v1/handover.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/routing.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x01\n" +
+	"\x14baton/v1/event.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x17baton/v1/handover.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/routing.proto\x1a\x16baton/v1/webhook.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x01\n" +
 	"\vOwnerChange\x12#\n" +
 	"\x04from\x18\x01 \x01(\v2\x0f.baton.v1.OwnerR\x04from\x12\x1f\n" +
 	"\x02to\x18\x02 \x01(\v2\x0f.baton.v1.OwnerR\x02to\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xbd\x05\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xea\x05\n" +
 	"\x05Event\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12'\n" +
@@ -807,7 +695,8 @@ const file_baton_v1_event_proto_rawDesc = "" +
 	"\bhandover\x18\x0f \x01(\v2\x12.baton.v1.HandoverR\bhandover\x128\n" +
 	"\fowner_change\x18\x10 \x01(\v2\x15.baton.v1.OwnerChangeR\vownerChange\x12%\n" +
 	"\x05agent\x18\x11 \x01(\v2\x0f.baton.v1.AgentR\x05agent\x12+\n" +
-	"\acontact\x18\x12 \x01(\v2\x11.baton.v1.ContactR\acontact\"\xc5\x01\n" +
+	"\acontact\x18\x12 \x01(\v2\x11.baton.v1.ContactR\acontact\x12+\n" +
+	"\awebhook\x18\x13 \x01(\v2\x11.baton.v1.WebhookR\awebhook\"\xc5\x01\n" +
 	"\vEventFilter\x120\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0econversationId\x12\x1e\n" +
 	"\x06bot_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05botId\x12&\n" +
@@ -831,29 +720,7 @@ const file_baton_v1_event_proto_rawDesc = "" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\"U\n" +
 	"\x12ListEventsResponse\x12'\n" +
 	"\x06events\x18\x01 \x03(\v2\x0f.baton.v1.EventR\x06events\x12\x16\n" +
-	"\x06cursor\x18\x02 \x01(\x04R\x06cursor*\xa9\x05\n" +
-	"\tEventType\x12\x1a\n" +
-	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
-	"\x1fEVENT_TYPE_CONVERSATION_CREATED\x10\x01\x12#\n" +
-	"\x1fEVENT_TYPE_CONVERSATION_UPDATED\x10\x02\x12\"\n" +
-	"\x1eEVENT_TYPE_CONVERSATION_CLOSED\x10\x03\x12\x1c\n" +
-	"\x18EVENT_TYPE_OWNER_CHANGED\x10\x04\x12\x1f\n" +
-	"\x1bEVENT_TYPE_MESSAGE_RECEIVED\x10\x05\x12\x1b\n" +
-	"\x17EVENT_TYPE_MESSAGE_SENT\x10\x06\x12%\n" +
-	"!EVENT_TYPE_MESSAGE_STATUS_CHANGED\x10\a\x12!\n" +
-	"\x1dEVENT_TYPE_HANDOVER_REQUESTED\x10\b\x12\x1f\n" +
-	"\x1bEVENT_TYPE_HANDOVER_OFFERED\x10\t\x12 \n" +
-	"\x1cEVENT_TYPE_HANDOVER_DECLINED\x10\n" +
-	"\x12%\n" +
-	"!EVENT_TYPE_HANDOVER_OFFER_EXPIRED\x10\v\x12 \n" +
-	"\x1cEVENT_TYPE_HANDOVER_ACCEPTED\x10\f\x12 \n" +
-	"\x1cEVENT_TYPE_HANDOVER_RELEASED\x10\r\x12\x1e\n" +
-	"\x1aEVENT_TYPE_HANDOVER_FAILED\x10\x0e\x12\x1f\n" +
-	"\x1bEVENT_TYPE_HANDOVER_EXPIRED\x10\x0f\x12 \n" +
-	"\x1cEVENT_TYPE_HANDOVER_CANCELED\x10\x10\x12\x18\n" +
-	"\x14EVENT_TYPE_BOT_MUTED\x10\x11\x12\x1a\n" +
-	"\x16EVENT_TYPE_BOT_UNMUTED\x10\x12\x12%\n" +
-	"!EVENT_TYPE_AGENT_PRESENCE_CHANGED\x10\x132\x9f\x01\n" +
+	"\x06cursor\x18\x02 \x01(\x04R\x06cursor2\x9f\x01\n" +
 	"\fEventService\x12F\n" +
 	"\tSubscribe\x12\x1a.baton.v1.SubscribeRequest\x1a\x1b.baton.v1.SubscribeResponse0\x01\x12G\n" +
 	"\n" +
@@ -873,19 +740,18 @@ func file_baton_v1_event_proto_rawDescGZIP() []byte {
 	return file_baton_v1_event_proto_rawDescData
 }
 
-var file_baton_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_baton_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_baton_v1_event_proto_goTypes = []any{
-	(EventType)(0),                // 0: baton.v1.EventType
-	(*OwnerChange)(nil),           // 1: baton.v1.OwnerChange
-	(*Event)(nil),                 // 2: baton.v1.Event
-	(*EventFilter)(nil),           // 3: baton.v1.EventFilter
-	(*SubscribeRequest)(nil),      // 4: baton.v1.SubscribeRequest
-	(*SubscribedEvent)(nil),       // 5: baton.v1.SubscribedEvent
-	(*SubscribeResponse)(nil),     // 6: baton.v1.SubscribeResponse
-	(*ListEventsRequest)(nil),     // 7: baton.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),    // 8: baton.v1.ListEventsResponse
-	(*Owner)(nil),                 // 9: baton.v1.Owner
+	(*OwnerChange)(nil),           // 0: baton.v1.OwnerChange
+	(*Event)(nil),                 // 1: baton.v1.Event
+	(*EventFilter)(nil),           // 2: baton.v1.EventFilter
+	(*SubscribeRequest)(nil),      // 3: baton.v1.SubscribeRequest
+	(*SubscribedEvent)(nil),       // 4: baton.v1.SubscribedEvent
+	(*SubscribeResponse)(nil),     // 5: baton.v1.SubscribeResponse
+	(*ListEventsRequest)(nil),     // 6: baton.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),    // 7: baton.v1.ListEventsResponse
+	(*Owner)(nil),                 // 8: baton.v1.Owner
+	(EventType)(0),                // 9: baton.v1.EventType
 	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 	(*Actor)(nil),                 // 11: baton.v1.Actor
 	(*Conversation)(nil),          // 12: baton.v1.Conversation
@@ -893,35 +759,37 @@ var file_baton_v1_event_proto_goTypes = []any{
 	(*Handover)(nil),              // 14: baton.v1.Handover
 	(*Agent)(nil),                 // 15: baton.v1.Agent
 	(*Contact)(nil),               // 16: baton.v1.Contact
+	(*Webhook)(nil),               // 17: baton.v1.Webhook
 }
 var file_baton_v1_event_proto_depIdxs = []int32{
-	9,  // 0: baton.v1.OwnerChange.from:type_name -> baton.v1.Owner
-	9,  // 1: baton.v1.OwnerChange.to:type_name -> baton.v1.Owner
-	0,  // 2: baton.v1.Event.type:type_name -> baton.v1.EventType
+	8,  // 0: baton.v1.OwnerChange.from:type_name -> baton.v1.Owner
+	8,  // 1: baton.v1.OwnerChange.to:type_name -> baton.v1.Owner
+	9,  // 2: baton.v1.Event.type:type_name -> baton.v1.EventType
 	10, // 3: baton.v1.Event.create_time:type_name -> google.protobuf.Timestamp
 	11, // 4: baton.v1.Event.actor:type_name -> baton.v1.Actor
-	9,  // 5: baton.v1.Event.owner:type_name -> baton.v1.Owner
+	8,  // 5: baton.v1.Event.owner:type_name -> baton.v1.Owner
 	12, // 6: baton.v1.Event.conversation:type_name -> baton.v1.Conversation
 	13, // 7: baton.v1.Event.message:type_name -> baton.v1.Message
 	14, // 8: baton.v1.Event.handover:type_name -> baton.v1.Handover
-	1,  // 9: baton.v1.Event.owner_change:type_name -> baton.v1.OwnerChange
+	0,  // 9: baton.v1.Event.owner_change:type_name -> baton.v1.OwnerChange
 	15, // 10: baton.v1.Event.agent:type_name -> baton.v1.Agent
 	16, // 11: baton.v1.Event.contact:type_name -> baton.v1.Contact
-	0,  // 12: baton.v1.EventFilter.types:type_name -> baton.v1.EventType
-	3,  // 13: baton.v1.SubscribeRequest.filter:type_name -> baton.v1.EventFilter
-	2,  // 14: baton.v1.SubscribedEvent.event:type_name -> baton.v1.Event
-	5,  // 15: baton.v1.SubscribeResponse.events:type_name -> baton.v1.SubscribedEvent
-	3,  // 16: baton.v1.ListEventsRequest.filter:type_name -> baton.v1.EventFilter
-	2,  // 17: baton.v1.ListEventsResponse.events:type_name -> baton.v1.Event
-	4,  // 18: baton.v1.EventService.Subscribe:input_type -> baton.v1.SubscribeRequest
-	7,  // 19: baton.v1.EventService.ListEvents:input_type -> baton.v1.ListEventsRequest
-	6,  // 20: baton.v1.EventService.Subscribe:output_type -> baton.v1.SubscribeResponse
-	8,  // 21: baton.v1.EventService.ListEvents:output_type -> baton.v1.ListEventsResponse
-	20, // [20:22] is the sub-list for method output_type
-	18, // [18:20] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	17, // 12: baton.v1.Event.webhook:type_name -> baton.v1.Webhook
+	9,  // 13: baton.v1.EventFilter.types:type_name -> baton.v1.EventType
+	2,  // 14: baton.v1.SubscribeRequest.filter:type_name -> baton.v1.EventFilter
+	1,  // 15: baton.v1.SubscribedEvent.event:type_name -> baton.v1.Event
+	4,  // 16: baton.v1.SubscribeResponse.events:type_name -> baton.v1.SubscribedEvent
+	2,  // 17: baton.v1.ListEventsRequest.filter:type_name -> baton.v1.EventFilter
+	1,  // 18: baton.v1.ListEventsResponse.events:type_name -> baton.v1.Event
+	3,  // 19: baton.v1.EventService.Subscribe:input_type -> baton.v1.SubscribeRequest
+	6,  // 20: baton.v1.EventService.ListEvents:input_type -> baton.v1.ListEventsRequest
+	5,  // 21: baton.v1.EventService.Subscribe:output_type -> baton.v1.SubscribeResponse
+	7,  // 22: baton.v1.EventService.ListEvents:output_type -> baton.v1.ListEventsResponse
+	21, // [21:23] is the sub-list for method output_type
+	19, // [19:21] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_event_proto_init() }
@@ -934,20 +802,20 @@ func file_baton_v1_event_proto_init() {
 	file_baton_v1_handover_proto_init()
 	file_baton_v1_message_proto_init()
 	file_baton_v1_routing_proto_init()
+	file_baton_v1_webhook_proto_init()
 	file_baton_v1_event_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_event_proto_rawDesc), len(file_baton_v1_event_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      0,
 			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_baton_v1_event_proto_goTypes,
 		DependencyIndexes: file_baton_v1_event_proto_depIdxs,
-		EnumInfos:         file_baton_v1_event_proto_enumTypes,
 		MessageInfos:      file_baton_v1_event_proto_msgTypes,
 	}.Build()
 	File_baton_v1_event_proto = out.File

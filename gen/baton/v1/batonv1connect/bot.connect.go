@@ -60,6 +60,36 @@ const (
 	// BotIntegrationServiceDeactivateBotProcedure is the fully-qualified name of the
 	// BotIntegrationService's DeactivateBot RPC.
 	BotIntegrationServiceDeactivateBotProcedure = "/baton.v1.BotIntegrationService/DeactivateBot"
+	// BotIntegrationServiceCreateWebhookProcedure is the fully-qualified name of the
+	// BotIntegrationService's CreateWebhook RPC.
+	BotIntegrationServiceCreateWebhookProcedure = "/baton.v1.BotIntegrationService/CreateWebhook"
+	// BotIntegrationServiceGetWebhookProcedure is the fully-qualified name of the
+	// BotIntegrationService's GetWebhook RPC.
+	BotIntegrationServiceGetWebhookProcedure = "/baton.v1.BotIntegrationService/GetWebhook"
+	// BotIntegrationServiceListWebhooksProcedure is the fully-qualified name of the
+	// BotIntegrationService's ListWebhooks RPC.
+	BotIntegrationServiceListWebhooksProcedure = "/baton.v1.BotIntegrationService/ListWebhooks"
+	// BotIntegrationServiceUpdateWebhookProcedure is the fully-qualified name of the
+	// BotIntegrationService's UpdateWebhook RPC.
+	BotIntegrationServiceUpdateWebhookProcedure = "/baton.v1.BotIntegrationService/UpdateWebhook"
+	// BotIntegrationServiceDeleteWebhookProcedure is the fully-qualified name of the
+	// BotIntegrationService's DeleteWebhook RPC.
+	BotIntegrationServiceDeleteWebhookProcedure = "/baton.v1.BotIntegrationService/DeleteWebhook"
+	// BotIntegrationServiceVerifyWebhookProcedure is the fully-qualified name of the
+	// BotIntegrationService's VerifyWebhook RPC.
+	BotIntegrationServiceVerifyWebhookProcedure = "/baton.v1.BotIntegrationService/VerifyWebhook"
+	// BotIntegrationServiceRotateWebhookSecretProcedure is the fully-qualified name of the
+	// BotIntegrationService's RotateWebhookSecret RPC.
+	BotIntegrationServiceRotateWebhookSecretProcedure = "/baton.v1.BotIntegrationService/RotateWebhookSecret"
+	// BotIntegrationServiceListDeliveriesProcedure is the fully-qualified name of the
+	// BotIntegrationService's ListDeliveries RPC.
+	BotIntegrationServiceListDeliveriesProcedure = "/baton.v1.BotIntegrationService/ListDeliveries"
+	// BotIntegrationServiceRedeliverProcedure is the fully-qualified name of the
+	// BotIntegrationService's Redeliver RPC.
+	BotIntegrationServiceRedeliverProcedure = "/baton.v1.BotIntegrationService/Redeliver"
+	// BotIntegrationServiceRedeliverRangeProcedure is the fully-qualified name of the
+	// BotIntegrationService's RedeliverRange RPC.
+	BotIntegrationServiceRedeliverRangeProcedure = "/baton.v1.BotIntegrationService/RedeliverRange"
 )
 
 // BotIntegrationServiceClient is a client for the baton.v1.BotIntegrationService service.
@@ -83,6 +113,35 @@ type BotIntegrationServiceClient interface {
 	// DeactivateBot stops the bot from owning conversations anywhere: conversations it owned go
 	// to their channel's default queue when the customer next writes.
 	DeactivateBot(context.Context, *v1.DeactivateBotRequest) (*v1.DeactivateBotResponse, error)
+	// CreateWebhook registers a webhook (one per bot, any number of firehoses) and returns its
+	// signing secret, once. It starts PENDING_VERIFICATION: nothing is delivered, or recorded for
+	// it, until VerifyWebhook passes.
+	CreateWebhook(context.Context, *v1.CreateWebhookRequest) (*v1.CreateWebhookResponse, error)
+	// GetWebhook returns one webhook.
+	GetWebhook(context.Context, *v1.GetWebhookRequest) (*v1.GetWebhookResponse, error)
+	// ListWebhooks lists webhooks, oldest first.
+	ListWebhooks(context.Context, *v1.ListWebhooksRequest) (*v1.ListWebhooksResponse, error)
+	// UpdateWebhook changes the fields set in the request. A new URL must pass verification first:
+	// when it does not, nothing changes and the call fails with FAILED_PRECONDITION.
+	UpdateWebhook(context.Context, *v1.UpdateWebhookRequest) (*v1.UpdateWebhookResponse, error)
+	// DeleteWebhook deletes a webhook with its delivery log.
+	DeleteWebhook(context.Context, *v1.DeleteWebhookRequest) (*v1.DeleteWebhookResponse, error)
+	// VerifyWebhook runs the verification handshake: Baton POSTs a signed challenge and the
+	// endpoint must echo it. Passing activates the webhook (or reactivates an inactive one, whose
+	// waiting deliveries then leave); failing returns FAILED_PRECONDITION saying what the endpoint
+	// did, and changes nothing.
+	VerifyWebhook(context.Context, *v1.VerifyWebhookRequest) (*v1.VerifyWebhookResponse, error)
+	// RotateWebhookSecret issues a new signing secret, returned once. Until the overlap ends,
+	// deliveries carry signatures by both the new and the previous secret.
+	RotateWebhookSecret(context.Context, *v1.RotateWebhookSecretRequest) (*v1.RotateWebhookSecretResponse, error)
+	// ListDeliveries lists a webhook's deliveries with their attempts, newest first.
+	ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error)
+	// Redeliver sends a delivery again (dead, delivered or pending), in its conversation's order:
+	// it leaves before later deliveries of that conversation still waiting.
+	Redeliver(context.Context, *v1.RedeliverRequest) (*v1.RedeliverResponse, error)
+	// RedeliverRange sends again every delivery of a webhook recorded in a time range and in one of
+	// the given states (dead ones when none is given).
+	RedeliverRange(context.Context, *v1.RedeliverRangeRequest) (*v1.RedeliverRangeResponse, error)
 }
 
 // NewBotIntegrationServiceClient constructs a client for the baton.v1.BotIntegrationService
@@ -150,20 +209,90 @@ func NewBotIntegrationServiceClient(httpClient connect.HTTPClient, baseURL strin
 			connect.WithSchema(botIntegrationServiceMethods.ByName("DeactivateBot")),
 			connect.WithClientOptions(opts...),
 		),
+		createWebhook: connect.NewClient[v1.CreateWebhookRequest, v1.CreateWebhookResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceCreateWebhookProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("CreateWebhook")),
+			connect.WithClientOptions(opts...),
+		),
+		getWebhook: connect.NewClient[v1.GetWebhookRequest, v1.GetWebhookResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceGetWebhookProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("GetWebhook")),
+			connect.WithClientOptions(opts...),
+		),
+		listWebhooks: connect.NewClient[v1.ListWebhooksRequest, v1.ListWebhooksResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceListWebhooksProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("ListWebhooks")),
+			connect.WithClientOptions(opts...),
+		),
+		updateWebhook: connect.NewClient[v1.UpdateWebhookRequest, v1.UpdateWebhookResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceUpdateWebhookProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("UpdateWebhook")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteWebhook: connect.NewClient[v1.DeleteWebhookRequest, v1.DeleteWebhookResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceDeleteWebhookProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("DeleteWebhook")),
+			connect.WithClientOptions(opts...),
+		),
+		verifyWebhook: connect.NewClient[v1.VerifyWebhookRequest, v1.VerifyWebhookResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceVerifyWebhookProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("VerifyWebhook")),
+			connect.WithClientOptions(opts...),
+		),
+		rotateWebhookSecret: connect.NewClient[v1.RotateWebhookSecretRequest, v1.RotateWebhookSecretResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceRotateWebhookSecretProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("RotateWebhookSecret")),
+			connect.WithClientOptions(opts...),
+		),
+		listDeliveries: connect.NewClient[v1.ListDeliveriesRequest, v1.ListDeliveriesResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceListDeliveriesProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("ListDeliveries")),
+			connect.WithClientOptions(opts...),
+		),
+		redeliver: connect.NewClient[v1.RedeliverRequest, v1.RedeliverResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceRedeliverProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("Redeliver")),
+			connect.WithClientOptions(opts...),
+		),
+		redeliverRange: connect.NewClient[v1.RedeliverRangeRequest, v1.RedeliverRangeResponse](
+			httpClient,
+			baseURL+BotIntegrationServiceRedeliverRangeProcedure,
+			connect.WithSchema(botIntegrationServiceMethods.ByName("RedeliverRange")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // botIntegrationServiceClient implements BotIntegrationServiceClient.
 type botIntegrationServiceClient struct {
-	createBot     *connect.Client[v1.CreateBotRequest, v1.CreateBotResponse]
-	getBot        *connect.Client[v1.GetBotRequest, v1.GetBotResponse]
-	listBots      *connect.Client[v1.ListBotsRequest, v1.ListBotsResponse]
-	updateBot     *connect.Client[v1.UpdateBotRequest, v1.UpdateBotResponse]
-	deleteBot     *connect.Client[v1.DeleteBotRequest, v1.DeleteBotResponse]
-	bindChannel   *connect.Client[v1.BindChannelRequest, v1.BindChannelResponse]
-	unbindChannel *connect.Client[v1.UnbindChannelRequest, v1.UnbindChannelResponse]
-	activateBot   *connect.Client[v1.ActivateBotRequest, v1.ActivateBotResponse]
-	deactivateBot *connect.Client[v1.DeactivateBotRequest, v1.DeactivateBotResponse]
+	createBot           *connect.Client[v1.CreateBotRequest, v1.CreateBotResponse]
+	getBot              *connect.Client[v1.GetBotRequest, v1.GetBotResponse]
+	listBots            *connect.Client[v1.ListBotsRequest, v1.ListBotsResponse]
+	updateBot           *connect.Client[v1.UpdateBotRequest, v1.UpdateBotResponse]
+	deleteBot           *connect.Client[v1.DeleteBotRequest, v1.DeleteBotResponse]
+	bindChannel         *connect.Client[v1.BindChannelRequest, v1.BindChannelResponse]
+	unbindChannel       *connect.Client[v1.UnbindChannelRequest, v1.UnbindChannelResponse]
+	activateBot         *connect.Client[v1.ActivateBotRequest, v1.ActivateBotResponse]
+	deactivateBot       *connect.Client[v1.DeactivateBotRequest, v1.DeactivateBotResponse]
+	createWebhook       *connect.Client[v1.CreateWebhookRequest, v1.CreateWebhookResponse]
+	getWebhook          *connect.Client[v1.GetWebhookRequest, v1.GetWebhookResponse]
+	listWebhooks        *connect.Client[v1.ListWebhooksRequest, v1.ListWebhooksResponse]
+	updateWebhook       *connect.Client[v1.UpdateWebhookRequest, v1.UpdateWebhookResponse]
+	deleteWebhook       *connect.Client[v1.DeleteWebhookRequest, v1.DeleteWebhookResponse]
+	verifyWebhook       *connect.Client[v1.VerifyWebhookRequest, v1.VerifyWebhookResponse]
+	rotateWebhookSecret *connect.Client[v1.RotateWebhookSecretRequest, v1.RotateWebhookSecretResponse]
+	listDeliveries      *connect.Client[v1.ListDeliveriesRequest, v1.ListDeliveriesResponse]
+	redeliver           *connect.Client[v1.RedeliverRequest, v1.RedeliverResponse]
+	redeliverRange      *connect.Client[v1.RedeliverRangeRequest, v1.RedeliverRangeResponse]
 }
 
 // CreateBot calls baton.v1.BotIntegrationService.CreateBot.
@@ -247,6 +376,96 @@ func (c *botIntegrationServiceClient) DeactivateBot(ctx context.Context, req *v1
 	return nil, err
 }
 
+// CreateWebhook calls baton.v1.BotIntegrationService.CreateWebhook.
+func (c *botIntegrationServiceClient) CreateWebhook(ctx context.Context, req *v1.CreateWebhookRequest) (*v1.CreateWebhookResponse, error) {
+	response, err := c.createWebhook.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetWebhook calls baton.v1.BotIntegrationService.GetWebhook.
+func (c *botIntegrationServiceClient) GetWebhook(ctx context.Context, req *v1.GetWebhookRequest) (*v1.GetWebhookResponse, error) {
+	response, err := c.getWebhook.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListWebhooks calls baton.v1.BotIntegrationService.ListWebhooks.
+func (c *botIntegrationServiceClient) ListWebhooks(ctx context.Context, req *v1.ListWebhooksRequest) (*v1.ListWebhooksResponse, error) {
+	response, err := c.listWebhooks.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateWebhook calls baton.v1.BotIntegrationService.UpdateWebhook.
+func (c *botIntegrationServiceClient) UpdateWebhook(ctx context.Context, req *v1.UpdateWebhookRequest) (*v1.UpdateWebhookResponse, error) {
+	response, err := c.updateWebhook.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteWebhook calls baton.v1.BotIntegrationService.DeleteWebhook.
+func (c *botIntegrationServiceClient) DeleteWebhook(ctx context.Context, req *v1.DeleteWebhookRequest) (*v1.DeleteWebhookResponse, error) {
+	response, err := c.deleteWebhook.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// VerifyWebhook calls baton.v1.BotIntegrationService.VerifyWebhook.
+func (c *botIntegrationServiceClient) VerifyWebhook(ctx context.Context, req *v1.VerifyWebhookRequest) (*v1.VerifyWebhookResponse, error) {
+	response, err := c.verifyWebhook.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RotateWebhookSecret calls baton.v1.BotIntegrationService.RotateWebhookSecret.
+func (c *botIntegrationServiceClient) RotateWebhookSecret(ctx context.Context, req *v1.RotateWebhookSecretRequest) (*v1.RotateWebhookSecretResponse, error) {
+	response, err := c.rotateWebhookSecret.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListDeliveries calls baton.v1.BotIntegrationService.ListDeliveries.
+func (c *botIntegrationServiceClient) ListDeliveries(ctx context.Context, req *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error) {
+	response, err := c.listDeliveries.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// Redeliver calls baton.v1.BotIntegrationService.Redeliver.
+func (c *botIntegrationServiceClient) Redeliver(ctx context.Context, req *v1.RedeliverRequest) (*v1.RedeliverResponse, error) {
+	response, err := c.redeliver.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RedeliverRange calls baton.v1.BotIntegrationService.RedeliverRange.
+func (c *botIntegrationServiceClient) RedeliverRange(ctx context.Context, req *v1.RedeliverRangeRequest) (*v1.RedeliverRangeResponse, error) {
+	response, err := c.redeliverRange.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // BotIntegrationServiceHandler is an implementation of the baton.v1.BotIntegrationService service.
 type BotIntegrationServiceHandler interface {
 	// CreateBot registers a bot. It starts active and bound to no channel.
@@ -268,6 +487,35 @@ type BotIntegrationServiceHandler interface {
 	// DeactivateBot stops the bot from owning conversations anywhere: conversations it owned go
 	// to their channel's default queue when the customer next writes.
 	DeactivateBot(context.Context, *v1.DeactivateBotRequest) (*v1.DeactivateBotResponse, error)
+	// CreateWebhook registers a webhook (one per bot, any number of firehoses) and returns its
+	// signing secret, once. It starts PENDING_VERIFICATION: nothing is delivered, or recorded for
+	// it, until VerifyWebhook passes.
+	CreateWebhook(context.Context, *v1.CreateWebhookRequest) (*v1.CreateWebhookResponse, error)
+	// GetWebhook returns one webhook.
+	GetWebhook(context.Context, *v1.GetWebhookRequest) (*v1.GetWebhookResponse, error)
+	// ListWebhooks lists webhooks, oldest first.
+	ListWebhooks(context.Context, *v1.ListWebhooksRequest) (*v1.ListWebhooksResponse, error)
+	// UpdateWebhook changes the fields set in the request. A new URL must pass verification first:
+	// when it does not, nothing changes and the call fails with FAILED_PRECONDITION.
+	UpdateWebhook(context.Context, *v1.UpdateWebhookRequest) (*v1.UpdateWebhookResponse, error)
+	// DeleteWebhook deletes a webhook with its delivery log.
+	DeleteWebhook(context.Context, *v1.DeleteWebhookRequest) (*v1.DeleteWebhookResponse, error)
+	// VerifyWebhook runs the verification handshake: Baton POSTs a signed challenge and the
+	// endpoint must echo it. Passing activates the webhook (or reactivates an inactive one, whose
+	// waiting deliveries then leave); failing returns FAILED_PRECONDITION saying what the endpoint
+	// did, and changes nothing.
+	VerifyWebhook(context.Context, *v1.VerifyWebhookRequest) (*v1.VerifyWebhookResponse, error)
+	// RotateWebhookSecret issues a new signing secret, returned once. Until the overlap ends,
+	// deliveries carry signatures by both the new and the previous secret.
+	RotateWebhookSecret(context.Context, *v1.RotateWebhookSecretRequest) (*v1.RotateWebhookSecretResponse, error)
+	// ListDeliveries lists a webhook's deliveries with their attempts, newest first.
+	ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error)
+	// Redeliver sends a delivery again (dead, delivered or pending), in its conversation's order:
+	// it leaves before later deliveries of that conversation still waiting.
+	Redeliver(context.Context, *v1.RedeliverRequest) (*v1.RedeliverResponse, error)
+	// RedeliverRange sends again every delivery of a webhook recorded in a time range and in one of
+	// the given states (dead ones when none is given).
+	RedeliverRange(context.Context, *v1.RedeliverRangeRequest) (*v1.RedeliverRangeResponse, error)
 }
 
 // NewBotIntegrationServiceHandler builds an HTTP handler from the service implementation. It
@@ -331,6 +579,66 @@ func NewBotIntegrationServiceHandler(svc BotIntegrationServiceHandler, opts ...c
 		connect.WithSchema(botIntegrationServiceMethods.ByName("DeactivateBot")),
 		connect.WithHandlerOptions(opts...),
 	)
+	botIntegrationServiceCreateWebhookHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceCreateWebhookProcedure,
+		svc.CreateWebhook,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("CreateWebhook")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceGetWebhookHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceGetWebhookProcedure,
+		svc.GetWebhook,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("GetWebhook")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceListWebhooksHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceListWebhooksProcedure,
+		svc.ListWebhooks,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("ListWebhooks")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceUpdateWebhookHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceUpdateWebhookProcedure,
+		svc.UpdateWebhook,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("UpdateWebhook")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceDeleteWebhookHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceDeleteWebhookProcedure,
+		svc.DeleteWebhook,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("DeleteWebhook")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceVerifyWebhookHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceVerifyWebhookProcedure,
+		svc.VerifyWebhook,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("VerifyWebhook")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceRotateWebhookSecretHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceRotateWebhookSecretProcedure,
+		svc.RotateWebhookSecret,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("RotateWebhookSecret")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceListDeliveriesHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceListDeliveriesProcedure,
+		svc.ListDeliveries,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("ListDeliveries")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceRedeliverHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceRedeliverProcedure,
+		svc.Redeliver,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("Redeliver")),
+		connect.WithHandlerOptions(opts...),
+	)
+	botIntegrationServiceRedeliverRangeHandler := connect.NewUnaryHandlerSimple(
+		BotIntegrationServiceRedeliverRangeProcedure,
+		svc.RedeliverRange,
+		connect.WithSchema(botIntegrationServiceMethods.ByName("RedeliverRange")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.BotIntegrationService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case BotIntegrationServiceCreateBotProcedure:
@@ -351,6 +659,26 @@ func NewBotIntegrationServiceHandler(svc BotIntegrationServiceHandler, opts ...c
 			botIntegrationServiceActivateBotHandler.ServeHTTP(w, r)
 		case BotIntegrationServiceDeactivateBotProcedure:
 			botIntegrationServiceDeactivateBotHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceCreateWebhookProcedure:
+			botIntegrationServiceCreateWebhookHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceGetWebhookProcedure:
+			botIntegrationServiceGetWebhookHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceListWebhooksProcedure:
+			botIntegrationServiceListWebhooksHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceUpdateWebhookProcedure:
+			botIntegrationServiceUpdateWebhookHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceDeleteWebhookProcedure:
+			botIntegrationServiceDeleteWebhookHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceVerifyWebhookProcedure:
+			botIntegrationServiceVerifyWebhookHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceRotateWebhookSecretProcedure:
+			botIntegrationServiceRotateWebhookSecretHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceListDeliveriesProcedure:
+			botIntegrationServiceListDeliveriesHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceRedeliverProcedure:
+			botIntegrationServiceRedeliverHandler.ServeHTTP(w, r)
+		case BotIntegrationServiceRedeliverRangeProcedure:
+			botIntegrationServiceRedeliverRangeHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -394,4 +722,44 @@ func (UnimplementedBotIntegrationServiceHandler) ActivateBot(context.Context, *v
 
 func (UnimplementedBotIntegrationServiceHandler) DeactivateBot(context.Context, *v1.DeactivateBotRequest) (*v1.DeactivateBotResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.DeactivateBot is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) CreateWebhook(context.Context, *v1.CreateWebhookRequest) (*v1.CreateWebhookResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.CreateWebhook is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) GetWebhook(context.Context, *v1.GetWebhookRequest) (*v1.GetWebhookResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.GetWebhook is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) ListWebhooks(context.Context, *v1.ListWebhooksRequest) (*v1.ListWebhooksResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.ListWebhooks is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) UpdateWebhook(context.Context, *v1.UpdateWebhookRequest) (*v1.UpdateWebhookResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.UpdateWebhook is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) DeleteWebhook(context.Context, *v1.DeleteWebhookRequest) (*v1.DeleteWebhookResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.DeleteWebhook is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) VerifyWebhook(context.Context, *v1.VerifyWebhookRequest) (*v1.VerifyWebhookResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.VerifyWebhook is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) RotateWebhookSecret(context.Context, *v1.RotateWebhookSecretRequest) (*v1.RotateWebhookSecretResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.RotateWebhookSecret is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.ListDeliveries is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) Redeliver(context.Context, *v1.RedeliverRequest) (*v1.RedeliverResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.Redeliver is not implemented"))
+}
+
+func (UnimplementedBotIntegrationServiceHandler) RedeliverRange(context.Context, *v1.RedeliverRangeRequest) (*v1.RedeliverRangeResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.BotIntegrationService.RedeliverRange is not implemented"))
 }

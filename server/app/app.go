@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -41,6 +42,12 @@ type Config struct {
 	HeartbeatTimeout time.Duration
 	// KeyDeleted is told about every revoked API key, so caches can drop it.
 	KeyDeleted func(id string)
+	// Verifier runs webhook verification handshakes.
+	Verifier Verifier
+	// RenderEvent encodes events for webhook deliveries.
+	RenderEvent RenderEvent
+	// Retry is the webhook retry policy; domain.DefaultRetryPolicy when its schedule is empty.
+	Retry domain.RetryPolicy
 }
 
 // App implements Baton's use cases.
@@ -51,6 +58,9 @@ type App struct {
 	notify           func()
 	heartbeatTimeout time.Duration
 	keyDeleted       func(string)
+	verifier         Verifier
+	renderEvent      RenderEvent
+	retry            domain.RetryPolicy
 }
 
 // DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
@@ -65,6 +75,12 @@ func New(cfg Config) *App {
 		notify:           cfg.Notify,
 		heartbeatTimeout: cfg.HeartbeatTimeout,
 		keyDeleted:       cfg.KeyDeleted,
+		verifier:         cfg.Verifier,
+		renderEvent:      cfg.RenderEvent,
+		retry:            cfg.Retry,
+	}
+	if len(a.retry.Schedule) == 0 {
+		a.retry = domain.DefaultRetryPolicy
 	}
 	if a.clock == nil {
 		a.clock = SystemClock
@@ -77,6 +93,12 @@ func New(cfg Config) *App {
 	}
 	if a.keyDeleted == nil {
 		a.keyDeleted = func(string) {}
+	}
+	if a.verifier == nil {
+		a.verifier = noVerifier{}
+	}
+	if a.renderEvent == nil {
+		a.renderEvent = func(e domain.Event, _ bool) ([]byte, error) { return json.Marshal(e) }
 	}
 	if a.heartbeatTimeout <= 0 {
 		a.heartbeatTimeout = DefaultHeartbeatTimeout

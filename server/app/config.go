@@ -231,7 +231,6 @@ type BotUpdate struct {
 	ID          string
 	Etag        string
 	DisplayName *string
-	WebhookURL  *string
 	Standby     *bool
 	Active      *bool
 }
@@ -251,7 +250,6 @@ func (a *App) UpdateBot(ctx context.Context, p domain.Principal, u BotUpdate) (d
 			return err
 		}
 		setIf(&b.DisplayName, u.DisplayName)
-		setIf(&b.WebhookURL, u.WebhookURL)
 		setIf(&b.Standby, u.Standby)
 		setIf(&b.Active, u.Active)
 		b.UpdateTime = a.Now()
@@ -264,7 +262,7 @@ func (a *App) UpdateBot(ctx context.Context, p domain.Principal, u BotUpdate) (d
 	return out, err
 }
 
-// DeleteBot deletes a bot bound to no channel.
+// DeleteBot deletes a bot bound to no channel, with its webhook.
 func (a *App) DeleteBot(ctx context.Context, p domain.Principal, id, etag string) error {
 	if err := requireAdmin(p); err != nil {
 		return err
@@ -279,6 +277,15 @@ func (a *App) DeleteBot(ctx context.Context, p domain.Principal, id, etag string
 		}
 		if len(b.ChannelIDs) > 0 {
 			return domain.Precondition("channels", "bot %s is bound to channels %v: unbind them first", id, b.ChannelIDs)
+		}
+		hooks, _, err := tx.ListWebhooks(ctx, id, store.Page{Size: 1})
+		if err != nil {
+			return err
+		}
+		for _, w := range hooks { // at most one: its webhook goes with it
+			if err := tx.DeleteWebhook(ctx, w.ID); err != nil {
+				return err
+			}
 		}
 		return tx.DeleteBot(ctx, id)
 	})

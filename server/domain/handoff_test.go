@@ -56,6 +56,7 @@ func TestHandoffExact(t *testing.T) {
 	base := domain.Event{
 		Time: now, ConversationID: convID, ChannelID: chID, BotID: botID, ContactID: ctID,
 		Actor: botActor, Owner: domain.QueueOwner(qDefault), Epoch: 4, Conversation: &conv,
+		OwnerBefore: ownerPtr(domain.BotOwner(botID)),
 	}
 	e1, e2, e3 := base, base, base
 	e1.ID, e1.Type, e1.Handover = "ev-2", domain.EventHandoverRequested, &requested

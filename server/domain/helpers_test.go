@@ -514,3 +514,5 @@ func assertRefused(t *testing.T, got domain.Change, err error, check errCheck) {
 		t.Errorf("a refused transition returned a change:\n%s", d)
 	}
 }
+
+func ownerPtr(o domain.Owner) *domain.Owner { return &o }

@@ -102,6 +102,7 @@ type transition struct {
 	s       Situation
 	actor   Actor
 	conv    Conversation
+	from    Owner // the owner before the transition
 	created []Handover
 	updated []Handover
 	events  []Event
@@ -110,7 +111,7 @@ type transition struct {
 func begin(s Situation, actor Actor) *transition {
 	c := s.Conversation
 	c.UpdateTime = s.Now
-	return &transition{s: s, actor: actor, conv: c}
+	return &transition{s: s, actor: actor, conv: c, from: c.Owner}
 }
 
 // emit records an event; finish stamps every event with the final conversation.
@@ -191,6 +192,10 @@ func (t *transition) finish() Change {
 		e.Owner = t.conv.Owner
 		e.Epoch = t.conv.Epoch
 		e.BotID = botID
+		if t.from != t.conv.Owner {
+			from := t.from
+			e.OwnerBefore = &from
+		}
 	}
 	return Change{Conversation: t.conv, Created: t.created, Updated: t.updated, Events: t.events}
 }

@@ -412,25 +412,28 @@ type OwnerChange struct {
 
 // Event is an immutable record of one change. Sequence and ID are assigned when it is stored.
 type Event struct {
-	Sequence       uint64        `json:"sequence"`
-	ID             string        `json:"id"`
-	Type           EventType     `json:"type"`
-	Time           time.Time     `json:"time"`
-	ConversationID string        `json:"conversation_id,omitempty"`
-	ChannelID      string        `json:"channel_id,omitempty"`
-	BotID          string        `json:"bot_id,omitempty"`
-	AgentID        string        `json:"agent_id,omitempty"`
-	ContactID      string        `json:"contact_id,omitempty"`
-	Actor          Actor         `json:"actor"`
-	Owner          Owner         `json:"owner"`
-	Epoch          uint64        `json:"epoch"`
-	Conversation   *Conversation `json:"conversation,omitempty"`
-	Message        *Message      `json:"message,omitempty"`
-	Handover       *Handover     `json:"handover,omitempty"`
-	OwnerChange    *OwnerChange  `json:"owner_change,omitempty"`
-	Agent          *Agent        `json:"agent,omitempty"`
-	Contact        *Contact      `json:"contact,omitempty"`
-	Webhook        *Webhook      `json:"webhook,omitempty"`
+	Sequence       uint64    `json:"sequence"`
+	ID             string    `json:"id"`
+	Type           EventType `json:"type"`
+	Time           time.Time `json:"time"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	ChannelID      string    `json:"channel_id,omitempty"`
+	BotID          string    `json:"bot_id,omitempty"`
+	AgentID        string    `json:"agent_id,omitempty"`
+	ContactID      string    `json:"contact_id,omitempty"`
+	Actor          Actor     `json:"actor"`
+	Owner          Owner     `json:"owner"`
+	// OwnerBefore is the owner before the change, on every event of a change of owner: the
+	// owner that lost the conversation hears the whole of it (why, and what happened).
+	OwnerBefore  *Owner        `json:"owner_before,omitempty"`
+	Epoch        uint64        `json:"epoch"`
+	Conversation *Conversation `json:"conversation,omitempty"`
+	Message      *Message      `json:"message,omitempty"`
+	Handover     *Handover     `json:"handover,omitempty"`
+	OwnerChange  *OwnerChange  `json:"owner_change,omitempty"`
+	Agent        *Agent        `json:"agent,omitempty"`
+	Contact      *Contact      `json:"contact,omitempty"`
+	Webhook      *Webhook      `json:"webhook,omitempty"`
 }
 
 // Role is the kind of principal an API key stands for.

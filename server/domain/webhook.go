@@ -13,7 +13,7 @@ type WebhookState string
 // Webhook states.
 const (
 	// WebhookPending has never passed verification: no delivery is recorded for it.
-	WebhookPending WebhookState = "pending"
+	WebhookPending WebhookState = "pending_verification"
 	// WebhookActive is verified: deliveries are recorded and sent.
 	WebhookActive WebhookState = "active"
 	// WebhookInactive failed (or is gone): deliveries are recorded and wait for verification.
@@ -87,7 +87,8 @@ func (w Webhook) Subscribes(e Event, botStandby bool) bool {
 }
 
 // ForBot reports whether the event calls for the attention of the bot it names: the bot owns
-// the conversation after it, just lost it, or the event is about the bot itself (its webhook).
+// the conversation after it, or lost it in the change the event belongs to, or the event is
+// about the bot itself (its webhook).
 func (e Event) ForBot() bool {
 	if e.BotID == "" {
 		return false
@@ -98,7 +99,7 @@ func (e Event) ForBot() bool {
 		return true
 	case e.Owner == bot:
 		return true
-	case e.OwnerChange != nil && e.OwnerChange.From == bot:
+	case e.OwnerBefore != nil && *e.OwnerBefore == bot:
 		return true
 	}
 	return false
@@ -213,6 +214,9 @@ type AttemptOutcome struct {
 	Webhook  Webhook
 	Delivery Delivery
 	Attempt  Attempt
+	// WebhookChanged is set when the webhook must be stored again (its failure count or
+	// state changed); a success on a healthy webhook leaves its row alone.
+	WebhookChanged bool
 	// Deactivated is set when this attempt made the webhook inactive.
 	Deactivated bool
 }
@@ -235,6 +239,7 @@ func RecordAttempt(w Webhook, d Delivery, r AttemptResult, p RetryPolicy, now ti
 		if w.ConsecutiveFailures != 0 {
 			w.ConsecutiveFailures = 0
 			w.UpdateTime = now
+			out.WebhookChanged = true
 		}
 		out.Webhook, out.Delivery = w, d
 		return out
@@ -242,6 +247,7 @@ func RecordAttempt(w Webhook, d Delivery, r AttemptResult, p RetryPolicy, now ti
 	d.Failures++
 	w.ConsecutiveFailures++
 	w.UpdateTime = now
+	out.WebhookChanged = true
 	switch {
 	case w.State != WebhookActive:
 	case r.Gone():

@@ -15,7 +15,6 @@ var _ batonv1connect.BotIntegrationServiceHandler = Handlers{}
 func (h Handlers) CreateBot(ctx context.Context, req *batonv1.CreateBotRequest) (*batonv1.CreateBotResponse, error) {
 	b, err := h.App.CreateBot(ctx, principal(ctx), domain.Bot{
 		DisplayName: req.GetDisplayName(),
-		WebhookURL:  req.GetWebhookUrl(),
 		Standby:     req.GetStandby(),
 	}, req.GetRequestId())
 	if err != nil {
@@ -48,7 +47,6 @@ func (h Handlers) UpdateBot(ctx context.Context, req *batonv1.UpdateBotRequest) 
 		ID:          req.GetBotId(),
 		Etag:        req.GetEtag(),
 		DisplayName: req.DisplayName,
-		WebhookURL:  req.WebhookUrl,
 		Standby:     req.Standby,
 	})
 	if err != nil {

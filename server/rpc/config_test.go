@@ -181,10 +181,10 @@ func TestChannelRoundTrip(t *testing.T) {
 func TestBotRoundTrip(t *testing.T) {
 	e := newConfigEnv(t)
 	created := must(e.h.CreateBot(e.admin, &batonv1.CreateBotRequest{
-		DisplayName: "Rasa", WebhookUrl: "https://bot.example.com/hook", Standby: true,
+		DisplayName: "Rasa", Standby: true,
 	}))(t).GetBot()
 	if created.GetId() == "" || created.GetDisplayName() != "Rasa" || !created.GetActive() ||
-		created.GetWebhookUrl() != "https://bot.example.com/hook" || !created.GetStandby() ||
+		created.GetUnreachable() || !created.GetStandby() ||
 		len(created.GetChannelIds()) != 0 || created.GetEtag() == "" {
 		t.Fatalf("created = %v", created)
 	}
@@ -198,9 +198,9 @@ func TestBotRoundTrip(t *testing.T) {
 	}
 
 	updated := must(e.h.UpdateBot(e.admin, &batonv1.UpdateBotRequest{
-		BotId: created.GetId(), Etag: created.GetEtag(), WebhookUrl: proto.String(""), Standby: proto.Bool(false),
+		BotId: created.GetId(), Etag: created.GetEtag(), Standby: proto.Bool(false),
 	}))(t).GetBot()
-	if updated.GetDisplayName() != "Rasa" || updated.GetWebhookUrl() != "" || updated.GetStandby() {
+	if updated.GetDisplayName() != "Rasa" || updated.GetStandby() {
 		t.Errorf("updated = %v", updated)
 	}
 	_, err := e.h.UpdateBot(e.admin, &batonv1.UpdateBotRequest{BotId: created.GetId(), Etag: created.GetEtag(), DisplayName: proto.String("late")})

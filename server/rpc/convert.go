@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -62,8 +63,8 @@ func botToProto(b domain.Bot) *batonv1.Bot {
 		DisplayName: b.DisplayName,
 		Active:      b.Active,
 		ChannelIds:  slices.Clone(b.ChannelIDs),
-		WebhookUrl:  b.WebhookURL,
 		Standby:     b.Standby,
+		Unreachable: b.Unreachable,
 		CreateTime:  timestamp(b.CreateTime),
 		UpdateTime:  timestamp(b.UpdateTime),
 		Etag:        etag(b.Revision),
@@ -216,7 +217,56 @@ func eventToProto(e domain.Event) (*batonv1.Event, error) {
 	if e.Contact != nil {
 		p.Contact = contactToProto(*e.Contact)
 	}
+	if e.Webhook != nil {
+		p.Webhook = webhookToProto(*e.Webhook)
+	}
 	return p, nil
+}
+
+func webhookToProto(w domain.Webhook) *batonv1.Webhook {
+	return &batonv1.Webhook{
+		Id:    w.ID,
+		BotId: w.BotID,
+		Url:   w.URL,
+		Filters: &batonv1.WebhookFilters{
+			EventTypes: mapSlice(w.EventTypes, eventTypeToProto),
+			ChannelIds: slices.Clone(w.ChannelIDs),
+		},
+		State:                    webhookStateToProto(w.State),
+		InactiveReason:           w.InactiveReason,
+		InactivePolicy:           inactivePolicyToProto(w.InactivePolicy),
+		ConsecutiveFailures:      int32(w.ConsecutiveFailures),
+		PreviousSecretExpireTime: timestamp(w.PreviousSecretExpireTime),
+		VerifyTime:               timestamp(w.VerifyTime),
+		CreateTime:               timestamp(w.CreateTime),
+		UpdateTime:               timestamp(w.UpdateTime),
+		Etag:                     etag(w.Revision),
+	}
+}
+
+func deliveryToProto(d app.DeliveryLog) *batonv1.Delivery {
+	p := &batonv1.Delivery{
+		Id:             d.ID,
+		WebhookId:      d.WebhookID,
+		EventId:        d.EventID,
+		EventType:      eventTypeToProto(d.EventType),
+		ConversationId: d.ConversationID,
+		State:          deliveryStateToProto(d.State),
+		CreateTime:     timestamp(d.CreateTime),
+	}
+	if d.State == domain.DeliveryStatePending {
+		p.NextAttemptTime = timestamp(d.NextAttemptTime)
+	}
+	for _, a := range d.Attempts {
+		p.Attempts = append(p.Attempts, &batonv1.DeliveryAttempt{
+			Number:     int32(a.Number),
+			Time:       timestamp(a.Time),
+			StatusCode: int32(a.StatusCode),
+			Error:      a.Error,
+			Latency:    durationpb.New(a.Latency),
+		})
+	}
+	return p
 }
 
 // ownerChangeToProto drops HandoverID, which the API does not expose.
@@ -588,6 +638,8 @@ var eventTypes = newEnumTable(map[batonv1.EventType]domain.EventType{
 	batonv1.EventType_EVENT_TYPE_BOT_MUTED:              domain.EventBotMuted,
 	batonv1.EventType_EVENT_TYPE_BOT_UNMUTED:            domain.EventBotUnmuted,
 	batonv1.EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED: domain.EventAgentPresenceChanged,
+	batonv1.EventType_EVENT_TYPE_WEBHOOK_ACTIVATED:      domain.EventWebhookActivated,
+	batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED:    domain.EventWebhookDeactivated,
 })
 
 func eventTypeToDomain(t batonv1.EventType) domain.EventType { return eventTypes.toDomain[t] }
@@ -599,6 +651,42 @@ var roles = newEnumTable(map[batonv1.Role]domain.Role{
 	batonv1.Role_ROLE_AGENT:   domain.PrincipalAgent,
 	batonv1.Role_ROLE_SERVICE: domain.PrincipalService,
 })
+
+var webhookStates = newEnumTable(map[batonv1.WebhookState]domain.WebhookState{
+	batonv1.WebhookState_WEBHOOK_STATE_PENDING_VERIFICATION: domain.WebhookPending,
+	batonv1.WebhookState_WEBHOOK_STATE_ACTIVE:               domain.WebhookActive,
+	batonv1.WebhookState_WEBHOOK_STATE_INACTIVE:             domain.WebhookInactive,
+})
+
+func webhookStateToDomain(s batonv1.WebhookState) domain.WebhookState {
+	return webhookStates.toDomain[s]
+}
+func webhookStateToProto(s domain.WebhookState) batonv1.WebhookState { return webhookStates.toProto[s] }
+
+var inactivePolicies = newEnumTable(map[batonv1.InactivePolicy]domain.InactivePolicy{
+	batonv1.InactivePolicy_INACTIVE_POLICY_HANDOFF: domain.PolicyHandoff,
+	batonv1.InactivePolicy_INACTIVE_POLICY_KEEP:    domain.PolicyKeep,
+})
+
+func inactivePolicyToDomain(p batonv1.InactivePolicy) domain.InactivePolicy {
+	return inactivePolicies.toDomain[p]
+}
+func inactivePolicyToProto(p domain.InactivePolicy) batonv1.InactivePolicy {
+	return inactivePolicies.toProto[p]
+}
+
+var deliveryStates = newEnumTable(map[batonv1.DeliveryState]domain.DeliveryState{
+	batonv1.DeliveryState_DELIVERY_STATE_PENDING:   domain.DeliveryStatePending,
+	batonv1.DeliveryState_DELIVERY_STATE_DELIVERED: domain.DeliveryStateDelivered,
+	batonv1.DeliveryState_DELIVERY_STATE_DEAD:      domain.DeliveryStateDead,
+})
+
+func deliveryStateToDomain(s batonv1.DeliveryState) domain.DeliveryState {
+	return deliveryStates.toDomain[s]
+}
+func deliveryStateToProto(s domain.DeliveryState) batonv1.DeliveryState {
+	return deliveryStates.toProto[s]
+}
 
 func roleToDomain(r batonv1.Role) domain.Role { return roles.toDomain[r] }
 func roleToProto(r domain.Role) batonv1.Role  { return roles.toProto[r] }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -156,6 +157,12 @@ func TestEnumRoundTrip(t *testing.T) {
 			eventTypeToDomain, eventTypeToProto),
 		"Role": enumCase(batonv1.Role_name, "ROLE_", lower,
 			roleToDomain, roleToProto),
+		"WebhookState": enumCase(batonv1.WebhookState_name, "WEBHOOK_STATE_", lower,
+			webhookStateToDomain, webhookStateToProto),
+		"InactivePolicy": enumCase(batonv1.InactivePolicy_name, "INACTIVE_POLICY_", lower,
+			inactivePolicyToDomain, inactivePolicyToProto),
+		"DeliveryState": enumCase(batonv1.DeliveryState_name, "DELIVERY_STATE_", lower,
+			deliveryStateToDomain, deliveryStateToProto),
 	}
 	for name, run := range cases {
 		t.Run(name, run)
@@ -276,8 +283,8 @@ func TestConvertBot(t *testing.T) {
 		DisplayName: "Helper",
 		Active:      true,
 		ChannelIDs:  []string{"ch_1", "ch_2"},
-		WebhookURL:  "https://bot.example.com/hook",
 		Standby:     true,
+		Unreachable: true,
 		CreateTime:  t0,
 		UpdateTime:  t1,
 		Revision:    12,
@@ -287,8 +294,8 @@ func TestConvertBot(t *testing.T) {
 		DisplayName: "Helper",
 		Active:      true,
 		ChannelIds:  []string{"ch_1", "ch_2"},
-		WebhookUrl:  "https://bot.example.com/hook",
 		Standby:     true,
+		Unreachable: true,
 		CreateTime:  ts(t0),
 		UpdateTime:  ts(t1),
 		Etag:        "12",
@@ -577,6 +584,7 @@ func TestConvertEvent(t *testing.T) {
 		},
 		Agent:   &agent,
 		Contact: &contact,
+		Webhook: ptr(testWebhook()),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -605,6 +613,7 @@ func TestConvertEvent(t *testing.T) {
 		},
 		Agent:   wantAgent(),
 		Contact: &batonv1.Contact{Id: "ct_1", ChannelId: "ch_1", ExternalId: "psid-42", CreateTime: ts(t0)},
+		Webhook: wantWebhook(),
 	}, got)
 	diff(t, &batonv1.OwnerChange{
 		From:   &batonv1.Owner{Kind: batonv1.OwnerKind_OWNER_KIND_QUEUE, Id: "q_billing"},
@@ -849,5 +858,56 @@ func TestContentUnknownFieldsIgnored(t *testing.T) {
 	}
 	if d := cmp.Diff(textContent("hi"), m.GetContent(), protocmp.Transform()); d != "" {
 		t.Errorf("mismatch (-want +got):\n%s", d)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestConvertWebhook(t *testing.T) {
+	diff(t, wantWebhook(), webhookToProto(testWebhook()))
+}
+
+func testWebhook() domain.Webhook {
+	return domain.Webhook{
+		ID: "wh_1", BotID: "bot_1", URL: "https://bot.example.com/hook",
+		EventTypes: []domain.EventType{domain.EventMessageReceived}, ChannelIDs: []string{"ch_1"},
+		State: domain.WebhookInactive, InactiveReason: "the endpoint answered 410 Gone", InactivePolicy: domain.PolicyKeep,
+		ConsecutiveFailures: 1, Secret: "whsec_c2VjcmV0", PreviousSecret: "whsec_b2xk", PreviousSecretExpireTime: t1,
+		VerifyTime: t0, CreateTime: t0, UpdateTime: t1, Revision: 3,
+	}
+}
+
+// wantWebhook is testWebhook on the wire: no secret leaves.
+func wantWebhook() *batonv1.Webhook {
+	return &batonv1.Webhook{
+		Id: "wh_1", BotId: "bot_1", Url: "https://bot.example.com/hook",
+		Filters: &batonv1.WebhookFilters{
+			EventTypes: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED}, ChannelIds: []string{"ch_1"},
+		},
+		State: batonv1.WebhookState_WEBHOOK_STATE_INACTIVE, InactiveReason: "the endpoint answered 410 Gone",
+		InactivePolicy: batonv1.InactivePolicy_INACTIVE_POLICY_KEEP, ConsecutiveFailures: 1,
+		PreviousSecretExpireTime: ts(t1), VerifyTime: ts(t0), CreateTime: ts(t0), UpdateTime: ts(t1), Etag: "3",
+	}
+}
+
+func TestConvertDelivery(t *testing.T) {
+	d := app.DeliveryLog{
+		Delivery: domain.Delivery{
+			ID: "ev_1.wh_1", WebhookID: "wh_1", EventID: "ev_1", EventType: domain.EventMessageReceived,
+			ConversationID: "conv_1", State: domain.DeliveryStatePending, NextAttemptTime: t1, CreateTime: t0,
+		},
+		Attempts: []domain.Attempt{{DeliveryID: "ev_1.wh_1", Number: 1, Time: t0, StatusCode: 500, Error: "the endpoint answered 500", Latency: 20 * time.Millisecond}},
+	}
+	diff(t, &batonv1.Delivery{
+		Id: "ev_1.wh_1", WebhookId: "wh_1", EventId: "ev_1", EventType: batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED,
+		ConversationId: "conv_1", State: batonv1.DeliveryState_DELIVERY_STATE_PENDING, NextAttemptTime: ts(t1), CreateTime: ts(t0),
+		Attempts: []*batonv1.DeliveryAttempt{{
+			Number: 1, Time: ts(t0), StatusCode: 500, Error: "the endpoint answered 500", Latency: durationpb.New(20 * time.Millisecond),
+		}},
+	}, deliveryToProto(d))
+	// A dead (or delivered) delivery is due never.
+	d.State = domain.DeliveryStateDead
+	if got := deliveryToProto(d).GetNextAttemptTime(); got != nil {
+		t.Errorf("dead delivery due %v", got)
 	}
 }

@@ -49,6 +49,9 @@ type harness struct {
 	clock *clock
 	spans *tracetest.SpanRecorder
 	admin *client.Client
+	// stop shuts the server down and closes its store; it runs at the end of the test if the
+	// test did not run it first.
+	stop func()
 }
 
 func start(t testing.TB, configure ...func(*serve.Config)) *harness {
@@ -87,15 +90,19 @@ func startOn(t testing.TB, st store.Store, clk *clock, configure ...func(*serve.
 	// The grace is above net/http's 5 s allowance for connections that were opened but never
 	// sent a request (a client may leave one behind when it cancels a call).
 	go func() { done <- srv.Serve(serveCtx, l, 15*time.Second) }()
-	t.Cleanup(func() {
-		http.DefaultClient.CloseIdleConnections()
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		st.Close()
-	})
 	h := &harness{t: t, srv: srv, url: "http://" + l.Addr().String(), clock: clk, spans: spans}
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			http.DefaultClient.CloseIdleConnections()
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			st.Close()
+		})
+	}
+	t.Cleanup(h.stop)
 	_, secret, err := srv.App().CreateAPIKey(ctx, domain.Principal{Role: domain.PrincipalAdmin, KeyID: "test"}, "admin", domain.PrincipalAdmin, "")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -25,9 +26,11 @@ import (
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/auth"
+	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
 	"github.com/batonhq/baton/server/rpc"
 	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/webhook"
 )
 
 // Config configures a Server.
@@ -55,7 +58,24 @@ type Config struct {
 	// EventPollInterval is how often idle event streams and the publisher act without being
 	// woken, as a safety net for lost wake-ups; 1s when zero.
 	EventPollInterval time.Duration
-	Logger            *slog.Logger
+	// Webhooks configures webhook delivery.
+	Webhooks WebhookConfig
+	Logger   *slog.Logger
+}
+
+// WebhookConfig configures webhook delivery.
+type WebhookConfig struct {
+	// AllowNetworks are private networks webhooks may reach despite the SSRF guard (a test's
+	// loopback, an internal bot's subnet).
+	AllowNetworks []netip.Prefix
+	// Timeout bounds one attempt; 5s when zero.
+	Timeout time.Duration
+	// Retry is the retry policy; domain.DefaultRetryPolicy when its schedule is empty.
+	Retry domain.RetryPolicy
+	// Concurrency bounds deliveries in flight; 32 when zero.
+	Concurrency int
+	// Interval is how often due retries are looked for without a wake-up; 1s when zero.
+	Interval time.Duration
 }
 
 // Server is a configured Baton server.
@@ -67,6 +87,7 @@ type Server struct {
 	app       *app.App
 	broker    *events.Broker
 	publisher *events.Publisher
+	dispatch  *webhook.Dispatcher
 	handler   http.Handler
 }
 
@@ -97,6 +118,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	publisher := events.NewPublisher(cfg.Store, broker)
 	publisher.Logger = cfg.Logger
 	publisher.Interval = cfg.EventPollInterval
+	client := webhook.NewClient(webhook.Config{Timeout: cfg.Webhooks.Timeout, AllowNetworks: cfg.Webhooks.AllowNetworks})
 	a := app.New(app.Config{
 		Store:            cfg.Store,
 		Clock:            cfg.Clock,
@@ -104,11 +126,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Notify:           publisher.Kick,
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
 		KeyDeleted:       keys.Forget,
+		Verifier:         client,
+		RenderEvent:      rpc.WebhookData,
+		Retry:            cfg.Webhooks.Retry,
 	})
 	if err := a.Bootstrap(ctx); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher}
+	dispatch := webhook.NewDispatcher(a, client, a.Now)
+	dispatch.Concurrency = cmp.Or(cfg.Webhooks.Concurrency, dispatch.Concurrency)
+	dispatch.Interval = cmp.Or(cfg.Webhooks.Interval, dispatch.Interval)
+	dispatch.Tracer = cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/webhook")
+	dispatch.Logger = cfg.Logger
+	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher, dispatch: dispatch}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -119,6 +149,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 // App is the server's application layer (tests drive timers through it).
 func (s *Server) App() *app.App { return s.app }
+
+// KickDeliveries asks the dispatcher to look for due deliveries now (tests that move the clock
+// use it instead of waiting for its interval).
+func (s *Server) KickDeliveries() { s.dispatch.Kick() }
 
 // Handler serves every route.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -197,6 +231,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	}()
 	tasks.Go(func() { s.runTimers(background) })
 	tasks.Go(func() { s.publisher.Run(background) })
+	tasks.Go(func() { s.dispatch.Run(background) })
+	tasks.Go(func() { s.kickOnPublish(background) })
 	if l, ok := s.cfg.Store.(Listener); ok {
 		tasks.Go(func() {
 			if err := l.Listen(background, s.broker.Notify); err != nil && background.Err() == nil {
@@ -226,6 +262,19 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		err = errors.Join(err, serveErr)
 	}
 	return err
+}
+
+// kickOnPublish wakes the dispatcher whenever events are published, here or on another
+// replica: new events may have brought deliveries.
+func (s *Server) kickOnPublish(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.broker.Wait():
+			s.dispatch.Kick()
+		}
+	}
 }
 
 func (s *Server) stopStreams() { s.stopOnce.Do(func() { close(s.streams) }) }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -167,7 +168,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	origins := fs.String("allowed-origins", env("BATON_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed by CORS, or * (env BATON_ALLOWED_ORIGINS)")
 	heartbeat := fs.Duration("heartbeat-timeout", envDuration("BATON_HEARTBEAT_TIMEOUT", app.DefaultHeartbeatTimeout), "agents without a heartbeat for this long go offline (env BATON_HEARTBEAT_TIMEOUT)")
 	grace := fs.Duration("shutdown-grace", envDuration("BATON_SHUTDOWN_GRACE", 10*time.Second), "how long shutdown waits for requests in flight (env BATON_SHUTDOWN_GRACE)")
+	allow := fs.String("webhook-allow-networks", env("BATON_WEBHOOK_ALLOW_NETWORKS", ""), "comma-separated private networks (CIDR) webhooks may reach, e.g. 127.0.0.0/8; none by default (env BATON_WEBHOOK_ALLOW_NETWORKS)")
+	timeout := fs.Duration("webhook-timeout", envDuration("BATON_WEBHOOK_TIMEOUT", 5*time.Second), "how long one webhook delivery attempt may take (env BATON_WEBHOOK_TIMEOUT)")
+	schedule := fs.String("webhook-retry-schedule", env("BATON_WEBHOOK_RETRY_SCHEDULE", "1m,5m,15m,40m"), "waits before each webhook retry, ±20% jitter (env BATON_WEBHOOK_RETRY_SCHEDULE)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	hooks, err := webhookConfig(*allow, *timeout, *schedule)
+	if err != nil {
 		return err
 	}
 	st, err := sf.open(ctx)
@@ -182,6 +190,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer shutdownTracing(context.Background())
 	srv, err := serve.New(ctx, serve.Config{
 		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: splitList(*origins),
+		Webhooks: hooks,
 	})
 	if err != nil {
 		return err
@@ -192,6 +201,30 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	slog.Info("baton serving", "address", l.Addr().String(), "store", sf.where())
 	return srv.Serve(ctx, l, *grace)
+}
+
+// webhookConfig parses the webhook flags.
+func webhookConfig(allow string, timeout time.Duration, schedule string) (serve.WebhookConfig, error) {
+	cfg := serve.WebhookConfig{Timeout: timeout, Retry: domain.DefaultRetryPolicy}
+	for _, s := range splitList(allow) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--webhook-allow-networks: %w", err)
+		}
+		cfg.AllowNetworks = append(cfg.AllowNetworks, p)
+	}
+	cfg.Retry.Schedule = nil
+	for _, s := range splitList(schedule) {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("--webhook-retry-schedule: %q is not a positive duration", s)
+		}
+		cfg.Retry.Schedule = append(cfg.Retry.Schedule, d)
+	}
+	if len(cfg.Retry.Schedule) == 0 {
+		return cfg, errors.New("--webhook-retry-schedule: give at least one wait")
+	}
+	return cfg, nil
 }
 
 func splitList(s string) []string {

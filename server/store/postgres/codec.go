@@ -67,9 +67,10 @@ func rawJSON(b json.RawMessage) any {
 }
 
 // cursor is the sort key of the last row of a page: the row's time for lists ordered by time,
-// and its id.
+// or its number for lists ordered by a number, and its id.
 type cursor struct {
 	T  time.Time `json:"t,omitzero"`
+	N  int64     `json:"n,omitempty"`
 	ID string    `json:"i"`
 }
 
@@ -133,9 +134,11 @@ func stringList[S ~string](values []S) []string {
 	return out
 }
 
-// order is the keyset a list is sorted and paged by: an optional time column, then id.
+// order is the keyset a list is sorted and paged by: an optional time or number column, then
+// id.
 type order struct {
-	time string // column, "" when sorted by id alone
+	time string // column, "" when sorted by id alone or by number
+	num  string // integer column, "" when sorted by id alone or by time
 	id   string
 	desc bool
 }
@@ -145,11 +148,14 @@ func (o order) after(q *query, c cursor) {
 	if o.desc {
 		op = " < "
 	}
-	if o.time == "" {
+	switch {
+	case o.time != "":
+		q.where("(" + o.time + ", " + o.id + ")" + op + "(" + q.arg(c.T) + ", " + q.arg(c.ID) + ")")
+	case o.num != "":
+		q.where("(" + o.num + ", " + o.id + ")" + op + "(" + q.arg(c.N) + ", " + q.arg(c.ID) + ")")
+	default:
 		q.where(o.id + op + q.arg(c.ID))
-		return
 	}
-	q.where("(" + o.time + ", " + o.id + ")" + op + "(" + q.arg(c.T) + ", " + q.arg(c.ID) + ")")
 }
 
 func (o order) sql() string {
@@ -157,10 +163,14 @@ func (o order) sql() string {
 	if o.desc {
 		dir = " DESC"
 	}
-	if o.time == "" {
+	first := o.time
+	if first == "" {
+		first = o.num
+	}
+	if first == "" {
 		return " ORDER BY " + o.id + dir
 	}
-	return " ORDER BY " + o.time + dir + ", " + o.id + dir
+	return " ORDER BY " + first + dir + ", " + o.id + dir
 }
 
 // scanner is a pgx.Row or pgx.CollectableRow.

@@ -17,15 +17,37 @@ import (
 // insertion order (seq) alone.
 
 // insertEvents stores a batch of events in one statement, one array per column, in the order
-// given: the rows reach the identity column sorted by their ordinality.
-const insertEvents = `INSERT INTO events (id, type, conversation_id, channel_id, bot_id, create_time, payload)
-	SELECT id, type, conversation_id, channel_id, bot_id, create_time, payload
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::json[])
-		WITH ORDINALITY AS e (id, type, conversation_id, channel_id, bot_id, create_time, payload, n)
-	ORDER BY n`
+// given: the rows reach the identity column sorted by their ordinality. In the same statement
+// (no round trip more) it records their deliveries, also in that order, each event's by webhook
+// id: one per webhook that subscribes to the event, as domain.Webhook.Subscribes says. That is a
+// webhook that records deliveries, a firehose or the event's bot's (when the event is for the
+// bot, $8, or the bot is on standby), whose filters select the event. The deliveries carry the
+// trace parent $9. The events' CTE runs whether or not the deliveries read it; they read the
+// input instead, which has what no events column holds (for_bot). Webhooks are looked up by
+// bot_id (empty for firehoses), and a bot's standby by its key: a scalar subquery, since an
+// EXISTS may be planned as a hash of every standby bot. Without webhooks this costs next to
+// nothing.
+const insertEvents = `WITH input AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::json[], $8::boolean[])
+			WITH ORDINALITY AS e (id, type, conversation_id, channel_id, bot_id, create_time, payload, for_bot, n)
+	), stored AS (
+		INSERT INTO events (id, type, conversation_id, channel_id, bot_id, create_time, payload)
+		SELECT id, type, conversation_id, channel_id, bot_id, create_time, payload FROM input ORDER BY n
+	)
+	INSERT INTO deliveries (id, webhook_id, event_id, event_type, conversation_id, state,
+		attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time)
+	SELECT e.id || '.' || w.id, w.id, e.id, e.type, e.conversation_id, 'pending',
+		0, 0, e.create_time, ` + notSet + `, $9, e.create_time, e.create_time
+	FROM input e JOIN webhooks w ON w.bot_id IN ('', e.bot_id)
+	WHERE w.state IN ('active', 'inactive')
+		AND (w.bot_id = '' OR e.for_bot OR (SELECT b.standby FROM bots b WHERE b.id = w.bot_id))
+		AND (w.event_types = '[]' OR w.event_types ? e.type)
+		AND (w.channel_ids = '[]' OR w.channel_ids ? e.channel_id)
+	ORDER BY e.n, w.id`
 
 // AppendEvents stores each event with the columns its filters read and the whole event as
-// JSON, unpublished: the events come back with their ids and a zero Sequence.
+// JSON, unpublished, with its deliveries: the events come back with their ids and a zero
+// Sequence.
 func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -35,6 +57,7 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 		id, typ, conversation, channel, bot []string
 		time                                []time.Time
 		payload                             [][]byte
+		forBot                              []bool
 	}
 	for i, e := range events {
 		if e.ID == "" {
@@ -52,9 +75,11 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 		cols.bot = append(cols.bot, e.BotID)
 		cols.time = append(cols.time, e.Time)
 		cols.payload = append(cols.payload, payload)
+		cols.forBot = append(cols.forBot, e.ForBot())
 		out[i] = e
 	}
-	_, err := t.tx.Exec(ctx, insertEvents, cols.id, cols.typ, cols.conversation, cols.channel, cols.bot, cols.time, cols.payload)
+	_, err := t.tx.Exec(ctx, insertEvents, cols.id, cols.typ, cols.conversation, cols.channel, cols.bot, cols.time,
+		cols.payload, cols.forBot, store.TraceParent(ctx))
 	if err != nil {
 		return nil, writeErr("create", "event", err)
 	}
@@ -63,6 +88,10 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 
 // selectEvent reads an event's payload and its public sequence, 0 while unpublished.
 const selectEvent = "SELECT coalesce(position, 0), payload FROM events"
+
+func (t *tx) GetEvent(ctx context.Context, id string) (domain.Event, error) {
+	return getOne(ctx, t, scanEvent, "event", id, selectEvent+" WHERE id = $1", id)
+}
 
 func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, limit int) ([]domain.Event, error) {
 	if after >= math.MaxInt64 {

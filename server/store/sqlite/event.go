@@ -11,11 +11,13 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// AppendEvents stores each event with the columns its filters read and the whole event as JSON.
-// The sequence comes from the AUTOINCREMENT key; writes are serialised, so sequences are
-// committed in increasing order and a reader never sees a later one before an earlier one.
+// AppendEvents stores each event with the columns its filters read and the whole event as JSON,
+// then records its deliveries. The sequence comes from the AUTOINCREMENT key; writes are
+// serialised, so sequences are committed in increasing order and a reader never sees a later
+// one before an earlier one.
 func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
 	out := make([]domain.Event, len(events))
+	traceParent := store.TraceParent(ctx)
 	for i, e := range events {
 		if e.ID == "" {
 			e.ID = rand.Text()
@@ -32,9 +34,16 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 		if err := writeErr("create", "event", err); err != nil {
 			return nil, err
 		}
+		if err := t.recordDeliveries(ctx, e, traceParent); err != nil {
+			return nil, err
+		}
 		out[i] = e
 	}
 	return out, nil
+}
+
+func (t *tx) GetEvent(ctx context.Context, id string) (domain.Event, error) {
+	return getOne(ctx, t, scanEvent, "event", id, "SELECT sequence, payload FROM events WHERE id = ?", id)
 }
 
 func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, limit int) ([]domain.Event, error) {

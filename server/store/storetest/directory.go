@@ -101,8 +101,8 @@ var botResource = resource[domain.Bot]{
 	change: func(h *harness, b domain.Bot) domain.Bot {
 		b.DisplayName += " changed"
 		b.Active = !b.Active
-		b.WebhookURL += "/changed"
 		b.Standby = !b.Standby
+		b.Unreachable = !b.Unreachable
 		b.ChannelIDs = []string{"still-not-a-binding"}
 		b.CreateTime = at(-time.Hour)
 		b.UpdateTime = at(time.Hour)

@@ -54,8 +54,8 @@ func (h *harness) botValue(mods ...func(*domain.Bot)) domain.Bot {
 		ID:          id,
 		DisplayName: "Bot " + id,
 		Active:      true,
-		WebhookURL:  "https://bot.example.com/" + id,
 		Standby:     true,
+		Unreachable: true,
 		CreateTime:  t0,
 		UpdateTime:  t0.Add(time.Millisecond),
 		Revision:    1,
@@ -255,7 +255,47 @@ func (h *harness) apiKey(mods ...func(*domain.APIKey)) domain.APIKey {
 	return k
 }
 
+// webhookValue is a bot's webhook, inactive, with filters and a secret being rotated.
+func (h *harness) webhookValue(mods ...func(*domain.Webhook)) domain.Webhook {
+	id := h.id("hook")
+	return apply(domain.Webhook{
+		ID:                       id,
+		BotID:                    "bot-of-" + id,
+		URL:                      "https://bot.example.com/hooks/" + id,
+		EventTypes:               []domain.EventType{domain.EventMessageReceived, domain.EventHandoverAccepted},
+		ChannelIDs:               []string{"ch-a", "ch-b"},
+		State:                    domain.WebhookInactive,
+		InactiveReason:           "5 consecutive failed deliveries",
+		InactivePolicy:           domain.PolicyKeep,
+		ConsecutiveFailures:      5,
+		Secret:                   "whsec_current_" + id,
+		PreviousSecret:           "whsec_previous_" + id,
+		PreviousSecretExpireTime: t0.Add(24 * time.Hour).In(elsewhere),
+		VerifyTime:               t0.Add(-time.Hour),
+		CreateTime:               t0.Add(-2 * time.Hour),
+		UpdateTime:               t0,
+		Revision:                 1,
+	}, mods)
+}
+
+func (h *harness) webhook(mods ...func(*domain.Webhook)) domain.Webhook {
+	h.t.Helper()
+	w := h.webhookValue(mods...)
+	h.write(func(tx store.Tx) error { return tx.CreateWebhook(h.ctx, w) })
+	return w
+}
+
 // Field setters for the builders' mods.
+
+// firehose makes a webhook an active firehose without filters: it receives every event.
+func firehose(w *domain.Webhook) {
+	w.BotID, w.EventTypes, w.ChannelIDs = "", nil, nil
+	w.State, w.InactiveReason, w.ConsecutiveFailures = domain.WebhookActive, "", 0
+}
+
+func withHookState(s domain.WebhookState) func(*domain.Webhook) {
+	return func(w *domain.Webhook) { w.State = s }
+}
 
 func withBot(id string) func(*domain.Channel)    { return func(c *domain.Channel) { c.BotID = id } }
 func withQueue(id string) func(*domain.Handover) { return func(v *domain.Handover) { v.QueueID = id } }

@@ -26,6 +26,8 @@ func testRollback(h *harness) {
 	ho := h.handoverValue(conv)
 	bot, agent, queue, key := h.botValue(), h.agentValue(), h.queueValue(), h.apiKeyValue()
 	renamed := channelResource.change(h, kept) // stores parents: not inside the Write below
+	fire := h.webhook(firehose)
+	hook := h.webhookValue()
 
 	boom := errors.New("boom")
 	err := h.tryWrite(func(tx store.Tx) error {
@@ -39,6 +41,7 @@ func testRollback(h *harness) {
 			tx.CreateAgent(h.ctx, agent),
 			tx.CreateQueue(h.ctx, queue),
 			tx.CreateAPIKey(h.ctx, key),
+			tx.CreateWebhook(h.ctx, hook),
 			tx.RememberRequest(h.ctx, "scope", "key", "id", t0),
 			tx.UpdateChannel(h.ctx, renamed),
 		}
@@ -63,6 +66,7 @@ func testRollback(h *harness) {
 		"agent":        func(tx store.Tx) error { _, err := tx.GetAgent(h.ctx, agent.ID); return err },
 		"queue":        func(tx store.Tx) error { _, err := tx.GetQueue(h.ctx, queue.ID); return err },
 		"api key":      func(tx store.Tx) error { _, err := tx.GetAPIKey(h.ctx, key.ID); return err },
+		"webhook":      func(tx store.Tx) error { _, err := tx.GetWebhook(h.ctx, hook.ID); return err },
 		"message": func(tx store.Tx) error {
 			_, err := tx.GetMessageByChannelMessageID(h.ctx, msg.ChannelID, msg.ChannelMessageID)
 			return err
@@ -85,6 +89,7 @@ func testRollback(h *harness) {
 		h.t.Errorf("LastSequence after rollback = %d, want 0", seq)
 	}
 	diff(h.t, "events after rollback", []domain.Event(nil), listEvents(h, 0, store.EventFilter{}, 10))
+	diff(h.t, "deliveries after rollback", []domain.Delivery(nil), walk(h, 0, listDeliveries(h, store.DeliveryQuery{WebhookID: fire.ID})))
 }
 
 // testDuplicateKeepsTx checks that after ErrDuplicate the transaction goes on: the caller
@@ -420,6 +425,11 @@ func testBadCursor(h *harness) {
 			return err
 		},
 		"api keys": func(tx store.Tx, p store.Page) error { _, _, err := tx.ListAPIKeys(h.ctx, p); return err },
+		"webhooks": func(tx store.Tx, p store.Page) error { _, _, err := tx.ListWebhooks(h.ctx, "", p); return err },
+		"deliveries": func(tx store.Tx, p store.Page) error {
+			_, _, err := tx.ListDeliveries(h.ctx, store.DeliveryQuery{WebhookID: "hook-1"}, p)
+			return err
+		},
 	}
 	for name, list := range lists {
 		for _, c := range []string{"!!!", "Zm9v", "%%%", "{}"} {

@@ -1,0 +1,527 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ids"
+	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/webhook"
+)
+
+// Verifier runs a webhook's verification handshake against url.
+type Verifier interface {
+	Verify(ctx context.Context, url string, secrets []string, now time.Time) error
+}
+
+// noVerifier refuses every webhook: the server was started without outbound HTTP.
+type noVerifier struct{}
+
+func (noVerifier) Verify(context.Context, string, []string, time.Time) error {
+	return errors.New("this server does not send webhooks")
+}
+
+// RenderEvent encodes an event as a delivery's data, as the API encodes it.
+type RenderEvent func(e domain.Event, responsible bool) ([]byte, error)
+
+// DefaultSecretOverlap is how long a rotated-out secret keeps signing by default.
+const DefaultSecretOverlap = 24 * time.Hour
+
+// deliveryLease is how long a claimed delivery stays with its sender: past the 5 s timeout and
+// the recording, so only a sender that died lets another replica send it again.
+const deliveryLease = time.Minute
+
+// WebhookSpec is a webhook to register.
+type WebhookSpec struct {
+	BotID      string // empty for a firehose
+	URL        string
+	EventTypes []domain.EventType
+	ChannelIDs []string
+	Policy     domain.InactivePolicy
+}
+
+// CreateWebhook registers a webhook, pending verification, and returns it with its secret.
+func (a *App) CreateWebhook(ctx context.Context, p domain.Principal, spec WebhookSpec) (domain.Webhook, string, error) {
+	if !domain.CanManageWebhook(p, spec.BotID) {
+		return domain.Webhook{}, "", forbiddenWebhook(spec.BotID)
+	}
+	now := a.Now()
+	w := domain.Webhook{
+		ID: ids.New("wh"), BotID: spec.BotID, URL: spec.URL,
+		EventTypes: spec.EventTypes, ChannelIDs: spec.ChannelIDs,
+		State: domain.WebhookPending, InactivePolicy: cmpOr(spec.Policy, domain.PolicyHandoff),
+		Secret: webhook.NewSecret(), CreateTime: now, UpdateTime: now,
+	}
+	err := a.write(ctx, func(tx store.Tx) error {
+		if w.BotID != "" {
+			if _, err := tx.GetBot(ctx, w.BotID); err != nil {
+				return err
+			}
+		}
+		err := tx.CreateWebhook(ctx, w)
+		if errors.Is(err, store.ErrDuplicate) {
+			return domain.Precondition("webhook", "bot %s already has a webhook: update or delete it", w.BotID)
+		}
+		return err
+	})
+	return w, w.Secret, err
+}
+
+func forbiddenWebhook(botID string) error {
+	if botID == "" {
+		return domain.Forbidden("only an admin key may manage firehose webhooks")
+	}
+	return domain.Forbidden("only an admin or bot %s's own key may manage its webhook", botID)
+}
+
+// GetWebhook returns a webhook the caller may manage.
+func (a *App) GetWebhook(ctx context.Context, p domain.Principal, id string) (domain.Webhook, error) {
+	var w domain.Webhook
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		w, err = a.managedWebhook(ctx, tx, p, id)
+		return err
+	})
+	return w, err
+}
+
+func (a *App) managedWebhook(ctx context.Context, tx store.Tx, p domain.Principal, id string) (domain.Webhook, error) {
+	w, err := tx.GetWebhook(ctx, id)
+	if err != nil {
+		return w, err
+	}
+	if !domain.CanManageWebhook(p, w.BotID) {
+		return w, forbiddenWebhook(w.BotID)
+	}
+	return w, nil
+}
+
+// ListWebhooks lists webhooks: all for admins, its own for a bot.
+func (a *App) ListWebhooks(ctx context.Context, p domain.Principal, botID string, page store.Page) ([]domain.Webhook, string, error) {
+	if p.Role == domain.PrincipalBot {
+		if botID != "" && botID != p.SubjectID {
+			return nil, "", forbiddenWebhook(botID)
+		}
+		botID = p.SubjectID
+	} else if err := requireAdmin(p); err != nil {
+		return nil, "", err
+	}
+	var out []domain.Webhook
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		out, next, err = tx.ListWebhooks(ctx, botID, page)
+		return err
+	})
+	return out, next, err
+}
+
+// WebhookUpdate changes a webhook. Nil fields are kept.
+type WebhookUpdate struct {
+	ID, Etag   string
+	URL        *string
+	EventTypes *[]domain.EventType
+	ChannelIDs *[]string
+	Policy     *domain.InactivePolicy
+}
+
+// UpdateWebhook applies u. A new URL is verified first; it replaces the old one only if it
+// passes, so a typo never stops deliveries.
+func (a *App) UpdateWebhook(ctx context.Context, p domain.Principal, u WebhookUpdate) (domain.Webhook, error) {
+	w, err := a.GetWebhook(ctx, p, u.ID)
+	if err != nil {
+		return w, err
+	}
+	newURL := u.URL != nil && *u.URL != w.URL
+	if newURL {
+		if err := a.verify(ctx, *u.URL, w); err != nil {
+			return w, err
+		}
+	}
+	err = a.write(ctx, func(tx store.Tx) error {
+		if w, err = a.managedWebhook(ctx, tx, p, u.ID); err != nil {
+			return err
+		}
+		if err := etagMatches(u.Etag, w.Revision); err != nil {
+			return err
+		}
+		setIf(&w.URL, u.URL)
+		setIf(&w.EventTypes, u.EventTypes)
+		setIf(&w.ChannelIDs, u.ChannelIDs)
+		setIf(&w.InactivePolicy, u.Policy)
+		w.UpdateTime = a.Now()
+		if newURL {
+			w.VerifyTime = w.UpdateTime
+		}
+		if err := tx.UpdateWebhook(ctx, w); err != nil {
+			return err
+		}
+		w.Revision++
+		return nil
+	})
+	return w, err
+}
+
+// DeleteWebhook deletes a webhook and its delivery log. A bot left unreachable by it becomes
+// reachable: without a webhook it is a stream-only bot.
+func (a *App) DeleteWebhook(ctx context.Context, p domain.Principal, id, etag string) error {
+	return a.write(ctx, func(tx store.Tx) error {
+		w, err := a.managedWebhook(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if err := etagMatches(etag, w.Revision); err != nil {
+			return err
+		}
+		if err := tx.DeleteWebhook(ctx, id); err != nil {
+			return err
+		}
+		return a.setBotReachable(ctx, tx, w.BotID, true)
+	})
+}
+
+// VerifyWebhook runs the handshake and, when the endpoint passes, activates the webhook: an
+// inactive one sends its waiting deliveries at once and its bot may own conversations again.
+func (a *App) VerifyWebhook(ctx context.Context, p domain.Principal, id string) (domain.Webhook, error) {
+	w, err := a.GetWebhook(ctx, p, id)
+	if err != nil {
+		return w, err
+	}
+	if err := a.verify(ctx, w.URL, w); err != nil {
+		return w, err
+	}
+	err = a.write(ctx, func(tx store.Tx) error {
+		if w, err = tx.GetWebhook(ctx, id); err != nil {
+			return err
+		}
+		was := w.State
+		w = domain.Activate(w, a.Now())
+		if err := tx.UpdateWebhook(ctx, w); err != nil {
+			return err
+		}
+		w.Revision++
+		if was == domain.WebhookActive {
+			return nil
+		}
+		// Waiting deliveries start their retry schedule afresh, due now.
+		q := store.DeliveryQuery{WebhookID: w.ID, States: []domain.DeliveryState{domain.DeliveryStatePending}}
+		if _, err := tx.RequeueDeliveries(ctx, q, w.UpdateTime); err != nil {
+			return err
+		}
+		if err := a.setBotReachable(ctx, tx, w.BotID, true); err != nil {
+			return err
+		}
+		_, err := tx.AppendEvents(ctx, []domain.Event{domain.WebhookEvent(w, domain.EventWebhookActivated, p.Actor(), w.UpdateTime, ids.New)})
+		return err
+	})
+	return w, err
+}
+
+// verify runs the handshake against url with w's secrets, as a precondition error on failure.
+func (a *App) verify(ctx context.Context, url string, w domain.Webhook) error {
+	now := a.Now()
+	if err := a.verifier.Verify(ctx, url, w.SigningSecrets(now), now); err != nil {
+		return domain.Precondition("verification", "webhook verification failed: %v", err)
+	}
+	return nil
+}
+
+// RotateWebhookSecret issues a new secret; the old one keeps signing for overlap.
+func (a *App) RotateWebhookSecret(ctx context.Context, p domain.Principal, id string, overlap time.Duration) (domain.Webhook, string, error) {
+	var w domain.Webhook
+	err := a.write(ctx, func(tx store.Tx) error {
+		var err error
+		if w, err = a.managedWebhook(ctx, tx, p, id); err != nil {
+			return err
+		}
+		now := a.Now()
+		w.PreviousSecret, w.PreviousSecretExpireTime = w.Secret, now.Add(overlap)
+		w.Secret = webhook.NewSecret()
+		w.UpdateTime = now
+		if err := tx.UpdateWebhook(ctx, w); err != nil {
+			return err
+		}
+		w.Revision++
+		return nil
+	})
+	return w, w.Secret, err
+}
+
+// DeliveryLog is a delivery with its attempts.
+type DeliveryLog struct {
+	domain.Delivery
+	Attempts []domain.Attempt
+}
+
+// ListDeliveries lists a webhook's deliveries, newest first. With q.WebhookID empty, botID
+// names the bot whose webhook it is.
+func (a *App) ListDeliveries(ctx context.Context, p domain.Principal, botID string, q store.DeliveryQuery, page store.Page) ([]DeliveryLog, string, error) {
+	var out []DeliveryLog
+	var next string
+	err := a.read(ctx, func(tx store.Tx) error {
+		id, err := a.webhookOf(ctx, tx, p, q.WebhookID, botID)
+		if err != nil {
+			return err
+		}
+		q.WebhookID = id
+		list, n, err := tx.ListDeliveries(ctx, q, page)
+		if err != nil {
+			return err
+		}
+		next = n
+		out, err = withAttempts(ctx, tx, list)
+		return err
+	})
+	return out, next, err
+}
+
+// webhookOf checks p may manage the webhook (given by id, or as the bot's) and returns its id.
+func (a *App) webhookOf(ctx context.Context, tx store.Tx, p domain.Principal, id, botID string) (string, error) {
+	if id != "" {
+		_, err := a.managedWebhook(ctx, tx, p, id)
+		return id, err
+	}
+	if !domain.CanManageWebhook(p, botID) {
+		return "", forbiddenWebhook(botID)
+	}
+	list, _, err := tx.ListWebhooks(ctx, botID, store.Page{Size: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(list) == 0 {
+		return "", domain.NotFound("webhook of bot", botID)
+	}
+	return list[0].ID, nil
+}
+
+func withAttempts(ctx context.Context, tx store.Tx, list []domain.Delivery) ([]DeliveryLog, error) {
+	ids := make([]string, len(list))
+	for i, d := range list {
+		ids[i] = d.ID
+	}
+	attempts, err := tx.ListAttempts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeliveryLog, len(list))
+	for i, d := range list {
+		out[i] = DeliveryLog{Delivery: d, Attempts: attempts[d.ID]}
+	}
+	return out, nil
+}
+
+// Redeliver queues one delivery again, with a fresh retry schedule.
+func (a *App) Redeliver(ctx context.Context, p domain.Principal, deliveryID string) (DeliveryLog, error) {
+	var out DeliveryLog
+	err := a.write(ctx, func(tx store.Tx) error {
+		d, err := tx.GetDelivery(ctx, deliveryID)
+		if err != nil {
+			return err
+		}
+		if _, err := a.managedWebhook(ctx, tx, p, d.WebhookID); err != nil {
+			return err
+		}
+		d = domain.Redeliver(d, a.Now())
+		if err := tx.UpdateDelivery(ctx, d); err != nil {
+			return err
+		}
+		list, err := withAttempts(ctx, tx, []domain.Delivery{d})
+		if err == nil {
+			out = list[0]
+		}
+		return err
+	})
+	if err == nil {
+		a.notify() // wakes the dispatcher
+	}
+	return out, err
+}
+
+// RedeliverRange queues again the webhook's deliveries q selects (dead ones when q names no
+// state) and returns how many.
+func (a *App) RedeliverRange(ctx context.Context, p domain.Principal, q store.DeliveryQuery) (int, error) {
+	if len(q.States) == 0 {
+		q.States = []domain.DeliveryState{domain.DeliveryStateDead}
+	}
+	var n int
+	err := a.write(ctx, func(tx store.Tx) error {
+		if _, err := a.managedWebhook(ctx, tx, p, q.WebhookID); err != nil {
+			return err
+		}
+		var err error
+		n, err = tx.RequeueDeliveries(ctx, q, a.Now())
+		return err
+	})
+	if err == nil && n > 0 {
+		a.notify()
+	}
+	return n, err
+}
+
+// ClaimDeliveries leases up to limit due deliveries to this process and returns them ready to
+// send. It implements webhook.Source.
+func (a *App) ClaimDeliveries(ctx context.Context, limit int) ([]webhook.Job, error) {
+	var jobs []webhook.Job
+	err := a.store.Write(ctx, func(tx store.Tx) error {
+		now := a.Now()
+		claimed, err := tx.ClaimDeliveries(ctx, now, now.Add(deliveryLease), limit)
+		if err != nil {
+			return err
+		}
+		jobs, err = a.jobs(ctx, tx, claimed, now)
+		return err
+	})
+	return jobs, err
+}
+
+// jobs loads what sending each claimed delivery needs: its webhook and its rendered event.
+func (a *App) jobs(ctx context.Context, tx store.Tx, claimed []domain.Delivery, now time.Time) ([]webhook.Job, error) {
+	hooks := map[string]domain.Webhook{}
+	jobs := make([]webhook.Job, 0, len(claimed))
+	for _, d := range claimed {
+		w, ok := hooks[d.WebhookID]
+		if !ok {
+			var err error
+			if w, err = tx.GetWebhook(ctx, d.WebhookID); err != nil {
+				return nil, err
+			}
+			hooks[w.ID] = w
+		}
+		e, err := tx.GetEvent(ctx, d.EventID)
+		if err != nil {
+			return nil, err
+		}
+		data, err := a.renderEvent(e, w.Responsible(e))
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, webhook.Job{Delivery: d, Request: webhook.Request{
+			URL: w.URL, ID: d.ID, Secrets: w.SigningSecrets(now),
+			Body: webhook.Body(string(e.Type), e.Time, data),
+		}})
+	}
+	return jobs, nil
+}
+
+// RecordAttempt stores the result of sending a delivery and what follows from it: the next
+// retry or the dead letter, and the webhook's deactivation with its policy's consequences.
+// It implements webhook.Source.
+func (a *App) RecordAttempt(ctx context.Context, d domain.Delivery, r domain.AttemptResult) error {
+	// Failures of several conversations of one webhook race to count on the webhook's row;
+	// the loser of its revision check reads it again.
+	for attempt := 1; ; attempt++ {
+		err := a.write(ctx, func(tx store.Tx) error { return a.recordAttempt(ctx, tx, d.ID, r) })
+		if !errors.Is(err, store.ErrConflict) || attempt == 5 {
+			return err
+		}
+	}
+}
+
+func (a *App) recordAttempt(ctx context.Context, tx store.Tx, deliveryID string, r domain.AttemptResult) error {
+	d, err := tx.GetDelivery(ctx, deliveryID)
+	if isNotFound(err) {
+		return nil // its webhook was deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	if d.State != domain.DeliveryStatePending {
+		// Delivered by another sender after this one's lease ran out: log the attempt only.
+		d.Attempts++
+		return tx.AddAttempt(ctx, domain.Attempt{DeliveryID: d.ID, Number: d.Attempts, Time: a.Now(),
+			StatusCode: r.StatusCode, Error: r.Describe(), Latency: r.Latency})
+	}
+	w, err := tx.GetWebhook(ctx, d.WebhookID)
+	if err != nil {
+		return err
+	}
+	out := domain.RecordAttempt(w, d, r, a.retry, a.Now())
+	if err := tx.UpdateDelivery(ctx, out.Delivery); err != nil {
+		return err
+	}
+	if err := tx.AddAttempt(ctx, out.Attempt); err != nil {
+		return err
+	}
+	if !out.WebhookChanged {
+		return nil
+	}
+	if err := tx.UpdateWebhook(ctx, out.Webhook); err != nil {
+		return err
+	}
+	if !out.Deactivated {
+		return nil
+	}
+	return a.deactivated(ctx, tx, out.Webhook)
+}
+
+// deactivated announces a webhook's deactivation and applies its policy: under handoff the
+// bot becomes unreachable and loses its open conversations to their default queues.
+func (a *App) deactivated(ctx context.Context, tx store.Tx, w domain.Webhook) error {
+	ev := domain.WebhookEvent(w, domain.EventWebhookDeactivated, domain.System, w.UpdateTime, ids.New)
+	if _, err := tx.AppendEvents(ctx, []domain.Event{ev}); err != nil {
+		return err
+	}
+	if w.BotID == "" || w.InactivePolicy != domain.PolicyHandoff {
+		return nil
+	}
+	if err := a.setBotReachable(ctx, tx, w.BotID, false); err != nil {
+		return err
+	}
+	return a.handOffBotConversations(ctx, tx, w.BotID)
+}
+
+// setBotReachable sets the bot's Unreachable flag, if it has to change.
+func (a *App) setBotReachable(ctx context.Context, tx store.Tx, botID string, reachable bool) error {
+	if botID == "" {
+		return nil
+	}
+	b, err := tx.GetBot(ctx, botID)
+	if err != nil || b.Unreachable == !reachable {
+		return err
+	}
+	b.Unreachable = !reachable
+	b.UpdateTime = a.Now()
+	return tx.UpdateBot(ctx, b)
+}
+
+// handOffBotConversations moves every open conversation the bot owns to its default owner.
+func (a *App) handOffBotConversations(ctx context.Context, tx store.Tx, botID string) error {
+	q := store.ConversationQuery{OwnerKind: domain.OwnerBot, OwnerID: botID, State: domain.ConversationOpen}
+	page := store.Page{Size: timerBatch}
+	for {
+		list, next, err := tx.ListConversations(ctx, q, page)
+		if err != nil {
+			return err
+		}
+		for _, c := range list {
+			if err := a.botUnreachable(ctx, tx, c.ID); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		page.Cursor = next
+	}
+}
+
+func (a *App) botUnreachable(ctx context.Context, tx store.Tx, conversationID string) error {
+	s, err := a.situation(ctx, tx, conversationID)
+	if err != nil {
+		return err
+	}
+	r, err := a.routing(ctx, tx, s.Channel.DefaultQueueID)
+	if err != nil {
+		return err
+	}
+	change, ok := domain.BotUnreachable(s, r)
+	if !ok {
+		return nil
+	}
+	return a.traced(ctx, "bot_unreachable", func(ctx context.Context) (domain.Change, error) {
+		_, err := apply(ctx, tx, change)
+		return change, err
+	})
+}

@@ -1,0 +1,243 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+var webhookColumns = []string{
+	"id", "bot_id", "url", "event_types", "channel_ids", "state", "inactive_reason", "inactive_policy",
+	"consecutive_failures", "secret", "previous_secret", "previous_secret_expire_time", "verify_time",
+	"create_time", "update_time", "revision",
+}
+
+var (
+	selectWebhook = "SELECT " + columns("w", webhookColumns) + " FROM webhooks w"
+	insertWebhook = insertSQL("webhooks", webhookColumns)
+	updateWebhook = updateSQL("webhooks", webhookColumns)
+)
+
+// webhookArgs stores the secrets, which sign deliveries.
+func webhookArgs(w domain.Webhook) []any {
+	return []any{
+		w.ID, w.BotID, w.URL, jsonList(w.EventTypes), jsonList(w.ChannelIDs), w.State, w.InactiveReason, w.InactivePolicy,
+		w.ConsecutiveFailures, w.Secret, w.PreviousSecret, w.PreviousSecretExpireTime, w.VerifyTime,
+		w.CreateTime, w.UpdateTime, w.Revision,
+	}
+}
+
+func scanWebhook(s scanner) (w domain.Webhook, err error) {
+	err = s.Scan(
+		&w.ID, &w.BotID, &w.URL, jsonCol(&w.EventTypes), jsonCol(&w.ChannelIDs), &w.State, &w.InactiveReason, &w.InactivePolicy,
+		&w.ConsecutiveFailures, &w.Secret, &w.PreviousSecret, &w.PreviousSecretExpireTime, &w.VerifyTime,
+		&w.CreateTime, &w.UpdateTime, &w.Revision)
+	return w, err
+}
+
+// CreateWebhook clashes on the id, and on the bot when it has a webhook already.
+func (t *tx) CreateWebhook(ctx context.Context, w domain.Webhook) error {
+	return t.insert(ctx, "webhook", insertWebhook, webhookArgs(w)...)
+}
+
+func (t *tx) GetWebhook(ctx context.Context, id string) (domain.Webhook, error) {
+	return getOne(ctx, t, scanWebhook, "webhook", id, selectWebhook+" WHERE w.id = $1", id)
+}
+
+func (t *tx) ListWebhooks(ctx context.Context, botID string, p store.Page) ([]domain.Webhook, string, error) {
+	q := query{head: selectWebhook}
+	if botID != "" {
+		q.where("w.bot_id = " + q.arg(botID))
+	}
+	return getPage(ctx, t, q, order{time: "w.create_time", id: "w.id"}, p, scanWebhook,
+		func(w domain.Webhook) cursor { return cursor{T: w.CreateTime, ID: w.ID} })
+}
+
+// UpdateWebhook that moves a webhook to a bot that has one clashes, which aborts the
+// transaction (see writeErr).
+func (t *tx) UpdateWebhook(ctx context.Context, w domain.Webhook) error {
+	return t.update(ctx, "webhook", updateWebhook, w.ID, webhookArgs(w))
+}
+
+// deleteWebhook deletes a webhook, its deliveries and their attempts in one statement, and
+// says whether the webhook existed. (Its CTEs share one snapshot: the attempts are found
+// through the deliveries deleted.)
+const deleteWebhook = `WITH hook AS (
+		DELETE FROM webhooks WHERE id = $1 RETURNING 1
+	), gone AS (
+		DELETE FROM deliveries WHERE webhook_id = $1 RETURNING id
+	), attempts AS (
+		DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM gone)
+	)
+	SELECT EXISTS (SELECT 1 FROM hook)`
+
+func (t *tx) DeleteWebhook(ctx context.Context, id string) error {
+	var existed bool
+	if err := t.tx.QueryRow(ctx, deleteWebhook, id).Scan(&existed); err != nil {
+		return writeErr("delete", "webhook", err)
+	}
+	if !existed {
+		return domain.NotFound("webhook", id)
+	}
+	return nil
+}
+
+var deliveryColumns = []string{
+	"id", "webhook_id", "event_id", "event_type", "conversation_id", "state", "attempts", "failures",
+	"next_attempt_time", "lease_expire_time", "trace_parent", "create_time", "update_time",
+}
+
+// selectDelivery reads seq, the insertion order, before deliveryColumns.
+var selectDelivery = "SELECT d.seq, " + columns("d", deliveryColumns) + " FROM deliveries d"
+
+// deliveryRow is a delivery with its place in the insertion order, which lists page by.
+type deliveryRow struct {
+	domain.Delivery
+	seq int64
+}
+
+func scanDeliveryRow(s scanner) (r deliveryRow, err error) {
+	d := &r.Delivery
+	err = s.Scan(&r.seq,
+		&d.ID, &d.WebhookID, &d.EventID, &d.EventType, &d.ConversationID, &d.State, &d.Attempts, &d.Failures,
+		&d.NextAttemptTime, &d.LeaseExpireTime, &d.TraceParent, &d.CreateTime, &d.UpdateTime)
+	return r, err
+}
+
+func scanDelivery(s scanner) (domain.Delivery, error) {
+	r, err := scanDeliveryRow(s)
+	return r.Delivery, err
+}
+
+func deliveries(rows []deliveryRow) []domain.Delivery {
+	out := make([]domain.Delivery, len(rows))
+	for i, r := range rows {
+		out[i] = r.Delivery
+	}
+	return out
+}
+
+// claimDeliveries leases the oldest due deliveries ($1 now, $2 lease end, $3 limit) and returns
+// them oldest first. A delivery is due once its event is published (numbered), and when no
+// earlier delivery of its webhook and conversation is pending, leased or not. Unpublished events
+// are few, and found through the position index (which holds NULLs): the check looks for the
+// event among them rather than among all events.
+//
+// Claimers run concurrently, in Write transactions on connections of their own. Each locks the
+// rows it picks (SKIP LOCKED: rows another claimer is leasing are passed over, not waited for)
+// and writes their lease in the same statement. A row another claimer leased and committed
+// after this statement's snapshot is locked in its new version, whose WHERE is checked again:
+// its lease is now in the future, so it is left out. So no delivery is claimed twice while its
+// lease holds. A pending delivery another transaction is deleting or delivering meanwhile only
+// holds the next one of its conversation back until the next claim.
+var claimDeliveries = `WITH due AS (
+		SELECT d.id FROM deliveries d
+		JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.state = 'pending' AND d.next_attempt_time <= $1 AND d.lease_expire_time <= $1
+			AND w.state = 'active'
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.position IS NULL AND e.id = d.event_id)
+			AND NOT EXISTS (SELECT 1 FROM deliveries p
+				WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
+					AND p.state = 'pending' AND p.seq < d.seq)
+		ORDER BY d.seq LIMIT $3
+		FOR NO KEY UPDATE OF d SKIP LOCKED
+	), claimed AS (
+		UPDATE deliveries d SET lease_expire_time = $2 FROM due WHERE d.id = due.id
+		RETURNING d.seq, ` + columns("d", deliveryColumns) + `
+	)
+	SELECT * FROM claimed ORDER BY seq`
+
+func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Delivery, error) {
+	rows, err := getAll(ctx, t, scanDeliveryRow, claimDeliveries, now, leaseUntil, limitOr(limit))
+	return deliveries(rows), err
+}
+
+func (t *tx) GetDelivery(ctx context.Context, id string) (domain.Delivery, error) {
+	return getOne(ctx, t, scanDelivery, "delivery", id, selectDelivery+" WHERE d.id = $1", id)
+}
+
+// deliveryOrder lists deliveries newest first: seq is unique, so the id only fills the cursor.
+var deliveryOrder = order{num: "d.seq", id: "d.id", desc: true}
+
+func (t *tx) ListDeliveries(ctx context.Context, dq store.DeliveryQuery, p store.Page) ([]domain.Delivery, string, error) {
+	q := query{head: selectDelivery}
+	whereDeliveries(&q, dq)
+	rows, next, err := getPage(ctx, t, q, deliveryOrder, p, scanDeliveryRow,
+		func(r deliveryRow) cursor { return cursor{N: r.seq, ID: r.ID} })
+	return deliveries(rows), next, err
+}
+
+// whereDeliveries adds the filters of dq on deliveries d.
+func whereDeliveries(q *query, dq store.DeliveryQuery) {
+	q.where("d.webhook_id = " + q.arg(dq.WebhookID))
+	if dq.ConversationID != "" {
+		q.where("d.conversation_id = " + q.arg(dq.ConversationID))
+	}
+	if len(dq.States) > 0 {
+		q.where("d.state = ANY (" + q.arg(stringList(dq.States)) + ")")
+	}
+	if !dq.CreatedAfter.IsZero() {
+		q.where("d.create_time >= " + q.arg(dq.CreatedAfter))
+	}
+	if !dq.CreatedBefore.IsZero() {
+		q.where("d.create_time < " + q.arg(dq.CreatedBefore))
+	}
+}
+
+const updateDelivery = `UPDATE deliveries SET state = $2, attempts = $3, failures = $4,
+	next_attempt_time = $5, lease_expire_time = $6, update_time = $7 WHERE id = $1`
+
+func (t *tx) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
+	return t.exec(ctx, "update", "delivery", d.ID, updateDelivery,
+		d.ID, d.State, d.Attempts, d.Failures, d.NextAttemptTime, d.LeaseExpireTime, d.UpdateTime)
+}
+
+// RequeueDeliveries is domain.Redeliver in SQL.
+func (t *tx) RequeueDeliveries(ctx context.Context, dq store.DeliveryQuery, now time.Time) (int, error) {
+	var q query
+	at := q.arg(now)
+	q.head = `UPDATE deliveries d SET state = 'pending', failures = 0, next_attempt_time = ` + at + `,
+		lease_expire_time = ` + notSet + `, update_time = ` + at
+	whereDeliveries(&q, dq)
+	tag, err := t.tx.Exec(ctx, q.sql(), q.args...)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: requeue deliveries: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+var attemptColumns = []string{"delivery_id", "number", "time", "status_code", "error", "latency"}
+
+var (
+	insertAttempt = insertSQL("delivery_attempts", attemptColumns)
+	listAttempts  = "SELECT " + strings.Join(attemptColumns, ", ") + ` FROM delivery_attempts
+		WHERE delivery_id = ANY ($1) ORDER BY delivery_id, number`
+)
+
+func scanAttempt(s scanner) (a domain.Attempt, err error) {
+	err = s.Scan(&a.DeliveryID, &a.Number, &a.Time, &a.StatusCode, &a.Error, &a.Latency)
+	return a, err
+}
+
+func (t *tx) AddAttempt(ctx context.Context, a domain.Attempt) error {
+	return t.insert(ctx, "attempt", insertAttempt, a.DeliveryID, a.Number, a.Time, a.StatusCode, a.Error, a.Latency)
+}
+
+func (t *tx) ListAttempts(ctx context.Context, deliveryIDs []string) (map[string][]domain.Attempt, error) {
+	out := map[string][]domain.Attempt{}
+	if len(deliveryIDs) == 0 {
+		return out, nil
+	}
+	attempts, err := getAll(ctx, t, scanAttempt, listAttempts, deliveryIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range attempts {
+		out[a.DeliveryID] = append(out[a.DeliveryID], a)
+	}
+	return out, nil
+}

@@ -71,8 +71,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer inFlight.Wait()
 	tick := time.NewTicker(d.Interval)
 	defer tick.Stop()
+	// A claim costs a query whatever its size: with deliveries in flight, wait until a quarter
+	// of the senders are free and claim for all of them.
+	batch := max(1, d.Concurrency/4)
 	for {
-		if free := d.Concurrency - len(slots); free > 0 {
+		if free := d.Concurrency - len(slots); free >= batch || free == d.Concurrency {
 			jobs, err := d.source.ClaimDeliveries(ctx, free)
 			if err != nil && ctx.Err() == nil {
 				d.Logger.ErrorContext(ctx, "claim webhook deliveries", "error", err)

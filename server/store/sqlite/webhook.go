@@ -3,6 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -133,30 +134,61 @@ func (t *tx) recordDeliveries(ctx context.Context, e domain.Event, traceParent s
 	return writeErr("create", "delivery", err)
 }
 
-// claimDeliveries leases the oldest due deliveries (?1 now, ?2 lease end, ?3 limit). Writes are
-// serialised, so no other claim can run between its read and its write. Every event is
-// published once stored. The CROSS JOIN and INDEXED BY make SQLite read the active webhooks'
-// pending deliveries alone, rather than every delivery in seq order (or every delivery of the
-// webhook), which it prefers without statistics.
-var claimDeliveries = `UPDATE deliveries SET lease_expire_time = ?2
-	WHERE seq IN (
-		SELECT d.seq FROM webhooks w CROSS JOIN deliveries d INDEXED BY deliveries_pending ON d.webhook_id = w.id
-		WHERE w.state = 'active'
-			AND d.state = 'pending' AND d.next_attempt_time <= ?1 AND d.lease_expire_time <= ?1
-			AND NOT EXISTS (SELECT 1 FROM deliveries p
-				WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
-					AND p.state = 'pending' AND p.seq < d.seq)
-		ORDER BY d.seq LIMIT ?3)
+// dueDeliveries lists a webhook's oldest due deliveries (?1 now, ?2 limit, ?3 the webhook). It
+// walks the webhook's pending deliveries in order and stops at the limit: the oldest pending
+// ones are mostly their conversation's head, so it costs about its size, not the backlog's.
+// Every event is published once stored.
+const dueDeliveries = `SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
+	WHERE d.webhook_id = ?3 AND d.state = 'pending'
+		AND d.next_attempt_time <= ?1 AND d.lease_expire_time <= ?1
+		AND NOT EXISTS (SELECT 1 FROM deliveries p INDEXED BY deliveries_pending
+			WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
+				AND p.state = 'pending' AND p.seq < d.seq)
+	ORDER BY d.seq LIMIT ?2`
+
+// leaseDeliveries leases the deliveries whose seqs ?2 lists (JSON) until ?1.
+var leaseDeliveries = `UPDATE deliveries SET lease_expire_time = ?1
+	WHERE seq IN (SELECT value FROM json_each(?2))
 	RETURNING seq, ` + strings.Join(deliveryColumns, ", ")
 
+// ClaimDeliveries takes the oldest due deliveries of all active webhooks. Writes are
+// serialised, so no other claim runs between its reads and its write.
 func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Delivery, error) {
-	rows, err := getAll(ctx, t, scanDeliveryRow, claimDeliveries, nanos(now), nanos(leaseUntil), limitOr(limit))
+	hooks, err := getAll(ctx, t, scanString, "SELECT id FROM webhooks WHERE state = 'active'")
+	if err != nil {
+		return nil, err
+	}
+	limit = limitOr(limit)
+	var due []int64
+	for _, id := range hooks {
+		seqs, err := getAll(ctx, t, scanInt64, dueDeliveries, nanos(now), limit, id)
+		if err != nil {
+			return nil, err
+		}
+		due = append(due, seqs...)
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	slices.Sort(due)
+	due = due[:min(limit, len(due))]
+	list, err := json.Marshal(due)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := getAll(ctx, t, scanDeliveryRow, leaseDeliveries, nanos(leaseUntil), string(list))
 	if err != nil {
 		return nil, err
 	}
 	// RETURNING comes in no particular order.
 	slices.SortFunc(rows, func(a, b deliveryRow) int { return cmp.Compare(a.seq, b.seq) })
 	return deliveries(rows), nil
+}
+
+func scanInt64(s scanner) (int64, error) {
+	var v int64
+	err := s.Scan(&v)
+	return v, err
 }
 
 func (t *tx) GetDelivery(ctx context.Context, id string) (domain.Delivery, error) {

@@ -50,7 +50,9 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_webhook ON deliveries (webhook_id, seq);
 CREATE INDEX deliveries_conversation ON deliveries (webhook_id, conversation_id, seq);
--- The pending deliveries alone, in the order each conversation's leave in: what claims scan.
+-- The pending deliveries alone: each webhook's in order (what claims walk), and each
+-- conversation's in order (how a claim finds whether a delivery is its conversation's head).
+CREATE INDEX deliveries_due ON deliveries (webhook_id, seq) WHERE state = 'pending';
 CREATE INDEX deliveries_pending ON deliveries (webhook_id, conversation_id, seq) WHERE state = 'pending';
 
 CREATE TABLE delivery_attempts (

@@ -230,3 +230,64 @@ func TestReplicasIdempotentIngest(t *testing.T) {
 		t.Fatalf("%d messages received, want %d", len(stored), rounds)
 	}
 }
+
+// TestReplicasDeliverWebhooksOnce has three replicas dispatch one webhook's deliveries while
+// writers on all of them store messages: every delivery reaches the endpoint exactly once (no
+// sender died, so no lease ran out), and each customer's in the order they wrote.
+func TestReplicasDeliverWebhooksOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	clk := &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	var hs []*harness
+	for range 3 {
+		st, err := postgres.Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, startOn(t, st, clk, loopback))
+	}
+	ch := need(hs[0].admin.Channels.CreateChannel(context.Background(), &batonv1.CreateChannelRequest{
+		Kind: batonv1.ChannelKind_CHANNEL_KIND_WEBCHAT, ExternalId: "site", DisplayName: "Website",
+	}))(t).GetChannel()
+	ep := newEndpoint(t)
+	hs[0].hook(hs[0].admin.Bots, &batonv1.CreateWebhookRequest{
+		Url:     ep.srv.URL,
+		Filters: &batonv1.WebhookFilters{EventTypes: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED}},
+	})
+	const writers, perWriter = 6, 15
+	var wg sync.WaitGroup
+	for i := range writers {
+		h := hs[i%len(hs)]
+		wg.Go(func() {
+			for j := range perWriter {
+				_, err := h.admin.Conversations.IngestMessage(context.Background(), &batonv1.IngestMessageRequest{
+					ChannelId: ch.GetId(), Contact: &batonv1.ContactProfile{ExternalId: "w" + strconv.Itoa(i)},
+					ChannelMessageId: fmt.Sprintf("w%d-%03d", i, j), Content: text_("hi"),
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	last := map[string]string{}
+	for _, d := range ep.next(t, writers*perWriter) {
+		id := d.ev.GetEvent().GetMessage().GetChannelMessageId()
+		seen[d.header.Get("webhook-id")]++
+		customer := id[:2]
+		if id <= last[customer] {
+			t.Errorf("%s arrived after %s", id, last[customer])
+		}
+		last[customer] = id
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s sent %d times", id, n)
+		}
+	}
+	if len(seen) != writers*perWriter {
+		t.Errorf("%d distinct deliveries, want %d", len(seen), writers*perWriter)
+	}
+}

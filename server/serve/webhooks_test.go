@@ -25,6 +25,8 @@ import (
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/serve"
+	"github.com/batonhq/baton/server/store/postgres"
+	"github.com/batonhq/baton/server/store/postgres/pgtest"
 	"github.com/batonhq/baton/server/store/sqlite"
 	"github.com/batonhq/baton/server/webhook"
 )
@@ -257,7 +259,10 @@ func TestWebhookVerificationHandshake(t *testing.T) {
 }
 
 func TestWebhookOrderPerConversationWithoutBlockingOthers(t *testing.T) {
-	h := start(t, loopback)
+	onBothStores(t, orderPerConversation)
+}
+
+func orderPerConversation(t *testing.T, h *harness) {
 	w := h.world(0)
 	ep := newEndpoint(t)
 	// Alice's first message is held at the endpoint until the test lets it go.
@@ -391,8 +396,23 @@ func TestWebhookHonoursRetryAfter(t *testing.T) {
 	}
 }
 
+// onBothStores runs a test on SQLite and on PostgreSQL (skipped without a test database).
+func onBothStores(t *testing.T, test func(t *testing.T, h *harness)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, start(t, loopback)) })
+	t.Run("postgres", func(t *testing.T) {
+		st, err := postgres.Open(t.Context(), pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		test(t, startOn(t, st, &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}, loopback))
+	})
+}
+
 func TestWebhookInactiveAfterFiveFailuresHandsOffAndKeepsEverything(t *testing.T) {
-	h := start(t, loopback)
+	onBothStores(t, inactiveAfterFiveFailures)
+}
+
+func inactiveAfterFiveFailures(t *testing.T, h *harness) {
 	w := h.world(0)
 	ep := newEndpoint(t)
 	ep.set(func(_ delivery, rw http.ResponseWriter) { rw.WriteHeader(http.StatusBadGateway) })

@@ -363,6 +363,16 @@ func (a *App) RedeliverRange(ctx context.Context, p domain.Principal, q store.De
 // ClaimDeliveries leases up to limit due deliveries to this process and returns them ready to
 // send. It implements webhook.Source.
 func (a *App) ClaimDeliveries(ctx context.Context, limit int) ([]webhook.Job, error) {
+	// The dispatcher looks after every write; without any webhook, a read is all it costs
+	// (a claim is a write, and writes queue behind each other).
+	var any []domain.Webhook
+	if err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		any, _, err = tx.ListWebhooks(ctx, "", store.Page{Size: 1})
+		return err
+	}); err != nil || len(any) == 0 {
+		return nil, err
+	}
 	var jobs []webhook.Job
 	err := a.store.Write(ctx, func(tx store.Tx) error {
 		now := a.Now()

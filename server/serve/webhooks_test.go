@@ -803,3 +803,53 @@ func need2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
 		return a, b
 	}
 }
+
+func TestWebhookRedeliverRange(t *testing.T) {
+	h := start(t, loopback, func(c *serve.Config) { c.Webhooks.Retry.Schedule = []time.Duration{time.Minute} })
+	w := h.world(0)
+	ep := newEndpoint(t)
+	ep.set(func(_ delivery, rw http.ResponseWriter) { rw.WriteHeader(http.StatusBadRequest) })
+	hook, _ := h.hook(h.admin.Bots, &batonv1.CreateWebhookRequest{
+		Url:     ep.srv.URL,
+		Filters: &batonv1.WebhookFilters{EventTypes: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED}},
+	})
+	// Two customers' messages die (two attempts each: four failures, below deactivation).
+	from := h.clock.Now()
+	h.ingest(w.channel.GetId(), "alice", "a1", "hello")
+	h.ingest(w.channel.GetId(), "bob", "b1", "hello")
+	ep.next(t, 2)
+	waitFor(t, "first attempts", func() bool {
+		log := h.deliveries(hook.GetId())
+		return len(log[0].GetAttempts()) == 1 && len(log[1].GetAttempts()) == 1
+	})
+	h.clock.Advance(time.Minute)
+	h.srv.KickDeliveries()
+	ep.next(t, 2)
+	dead := []batonv1.DeliveryState{batonv1.DeliveryState_DELIVERY_STATE_DEAD}
+	ctx := context.Background()
+	waitFor(t, "dead letters", func() bool {
+		return len(need(h.admin.Bots.ListDeliveries(ctx, &batonv1.ListDeliveriesRequest{WebhookId: hook.GetId(), States: dead}))(t).GetDeliveries()) == 2
+	})
+
+	ep.set(nil)
+	n := need(h.admin.Bots.RedeliverRange(ctx, &batonv1.RedeliverRangeRequest{
+		WebhookId: hook.GetId(), StartTime: timestamppb.New(from), EndTime: timestamppb.New(h.clock.Now().Add(time.Second)),
+	}))(t).GetCount()
+	if n != 2 {
+		t.Fatalf("redelivered %d, want 2", n)
+	}
+	got := map[string]bool{}
+	for _, d := range ep.next(t, 2) {
+		got[d.ev.GetEvent().GetMessage().GetChannelMessageId()] = true
+	}
+	if !got["a1"] || !got["b1"] {
+		t.Errorf("redelivered %v", got)
+	}
+	// A range that holds nothing redelivers nothing.
+	n = need(h.admin.Bots.RedeliverRange(ctx, &batonv1.RedeliverRangeRequest{
+		WebhookId: hook.GetId(), StartTime: timestamppb.New(from.Add(-time.Hour)), EndTime: timestamppb.New(from),
+	}))(t).GetCount()
+	if n != 0 {
+		t.Errorf("an empty range redelivered %d", n)
+	}
+}

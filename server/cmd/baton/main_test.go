@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton/server/auth"
 	"github.com/batonhq/baton/server/domain"
@@ -107,5 +109,21 @@ func TestDataDirFromEnvironment(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "baton.db")); err != nil {
 		t.Fatalf("BATON_DATA_DIR ignored: %v", err)
+	}
+}
+
+func TestWebhookFlags(t *testing.T) {
+	cfg, err := webhookConfig("127.0.0.0/8, 10.1.0.0/16", 3*time.Second, "30s,2m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.AllowNetworks) != 2 || cfg.AllowNetworks[1].String() != "10.1.0.0/16" || cfg.Timeout != 3*time.Second ||
+		!slices.Equal(cfg.Retry.Schedule, []time.Duration{30 * time.Second, 2 * time.Minute}) || cfg.Retry.Jitter == 0 {
+		t.Errorf("config = %+v", cfg)
+	}
+	for _, bad := range [][2]string{{"127.0.0.1", "1m"}, {"", "1m,soon"}, {"", "-1m"}, {"", ""}} {
+		if _, err := webhookConfig(bad[0], time.Second, bad[1]); err == nil {
+			t.Errorf("networks %q, schedule %q: accepted", bad[0], bad[1])
+		}
 	}
 }

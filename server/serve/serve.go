@@ -1,5 +1,6 @@
 // Package serve assembles Baton's HTTP server: every Connect service on one port (Connect,
-// gRPC and gRPC-Web over HTTP/1.1 and h2c), health, reflection, CORS and the timers.
+// gRPC and gRPC-Web over HTTP/1.1 and h2c), the channels' webhooks, health, reflection, CORS,
+// and the background work: timers, event publication, webhook delivery.
 package serve
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/auth"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
 	"github.com/batonhq/baton/server/rpc"
@@ -194,6 +196,7 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	channel.Handler{App: s.app, Logger: s.cfg.Logger}.Register(mux)
 	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
 }
 

@@ -1,0 +1,66 @@
+// Package channel receives channels' webhooks on /webhooks/<kind>/<channel id>, on the API's
+// port, and turns each inbound message into the use case the IngestMessage RPC calls. A request
+// is answered only once what it carries is stored, so a channel that gets no answer sends again
+// and the repeat stores nothing new.
+package channel
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/domain"
+)
+
+// Handler serves the channels' webhooks.
+type Handler struct {
+	App    *app.App
+	Logger *slog.Logger
+}
+
+// Register mounts the webhook routes on mux.
+func (h Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /webhooks/generic/{channel}", h.generic)
+}
+
+// adapter is who channel webhooks act as once their signature is checked: a service, which may
+// ingest on any channel.
+var adapter = domain.Principal{Role: domain.PrincipalService, KeyID: "channel-webhook"}
+
+// channel loads the channel a webhook names, if it is of the given kind; otherwise it answers
+// 404 itself and returns false.
+func (h Handler) channel(w http.ResponseWriter, r *http.Request, kind domain.ChannelKind) (domain.Channel, bool) {
+	ch, err := h.App.GetChannel(r.Context(), adapter, r.PathValue("channel"))
+	var notFound *domain.NotFoundError
+	switch {
+	case errors.As(err, &notFound) || (err == nil && ch.Kind != kind):
+		http.Error(w, "no "+string(kind)+" channel "+r.PathValue("channel"), http.StatusNotFound)
+		return ch, false
+	case err != nil:
+		h.fail(w, r, err)
+		return ch, false
+	}
+	return ch, true
+}
+
+// fail answers 503 for what the server could not do (the channel will send again) and logs it.
+func (h Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.Logger.ErrorContext(r.Context(), "channel webhook", "path", r.URL.Path, "error", err)
+	http.Error(w, "the message could not be stored; send it again", http.StatusServiceUnavailable)
+}
+
+// reply answers with a JSON-encoded message.
+func reply(w http.ResponseWriter, status int, m proto.Message) {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}

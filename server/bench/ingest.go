@@ -4,8 +4,10 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -15,9 +17,11 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/batonhq/baton/client"
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/webhook"
 )
 
 // IngestConfig describes one ingest load.
@@ -32,6 +36,9 @@ type IngestConfig struct {
 	MaxMessages int // stop after this many, whatever the duration
 	Contacts    int // distinct customers the messages come from
 	RunID       string
+	// WebhookSecret, when set, sends each message as a channel would: to the generic channel
+	// webhook (/webhooks/generic/<channel>), signed with this secret, instead of IngestMessage.
+	WebhookSecret string
 }
 
 // Result summarises a load.
@@ -66,17 +73,19 @@ func (r Result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// Ingest offers messages to IngestMessage through Connect's JSON protocol over HTTP/1.1,
-// the way a channel's webhook reaches a server. With a Rate, requests start on a fixed
-// schedule whatever the latency (open loop), so queueing shows up in the latencies.
+// Ingest offers messages over HTTP/1.1, one per request: signed JSON to the generic channel
+// webhook when cfg.WebhookSecret is set, otherwise to IngestMessage through Connect's JSON
+// protocol. With a Rate, requests start on a fixed schedule whatever the latency (open loop),
+// so queueing shows up in the latencies.
 func Ingest(ctx context.Context, cfg IngestConfig) (Result, error) {
 	if cfg.Concurrency <= 0 || cfg.Duration <= 0 || cfg.MaxMessages <= 0 || cfg.Contacts <= 0 {
 		return Result{}, fmt.Errorf("concurrency, duration, max messages and contacts must be positive")
 	}
-	transport := &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency, MaxConnsPerHost: cfg.Concurrency}
-	c := client.New(cfg.URL, cfg.APIKey,
-		client.WithHTTPClient(&http.Client{Transport: transport}),
-		client.WithClientOptions(connect.WithProtoJSON()))
+	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency, MaxConnsPerHost: cfg.Concurrency}}
+	ingestOne := rpcIngest(cfg, httpClient)
+	if cfg.WebhookSecret != "" {
+		ingestOne = webhookIngest(cfg, httpClient)
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 
@@ -95,7 +104,7 @@ func Ingest(ctx context.Context, cfg IngestConfig) (Result, error) {
 					due = time.Now() // closed loop: no schedule to fall behind
 				}
 				n := sequence.Add(1)
-				err := ingestOne(ctx, c, cfg, n)
+				err := ingestOne(ctx, n)
 				latency := time.Since(due)
 				if err != nil && ctx.Err() != nil {
 					return // cut off by the end of the run, not failed
@@ -149,15 +158,58 @@ func schedule(ctx context.Context, cfg IngestConfig) <-chan time.Time {
 	return tickets
 }
 
-func ingestOne(ctx context.Context, c *client.Client, cfg IngestConfig, n int64) error {
+// loadMessage is the n-th message of a load: from one of cfg.Contacts customers.
+func loadMessage(cfg IngestConfig, n int64) *batonv1.GenericInboundMessage {
 	contact := "bench-" + strconv.FormatInt(n%int64(cfg.Contacts), 10)
-	_, err := c.Conversations.IngestMessage(ctx, &batonv1.IngestMessageRequest{
-		ChannelId:        cfg.ChannelID,
-		Contact:          &batonv1.ContactProfile{ExternalId: contact, DisplayName: "Load " + contact},
-		ChannelMessageId: cfg.RunID + "-" + strconv.FormatInt(n, 10),
+	return &batonv1.GenericInboundMessage{
+		Id:      cfg.RunID + "-" + strconv.FormatInt(n, 10),
+		Contact: &batonv1.ContactProfile{ExternalId: contact, DisplayName: "Load " + contact},
 		Content: &batonv1.MessageContent{Kind: &batonv1.MessageContent_Text{
 			Text: &batonv1.TextContent{Text: "message " + strconv.FormatInt(n, 10) + " of a load test"},
 		}},
-	})
-	return err
+	}
+}
+
+func rpcIngest(cfg IngestConfig, hc *http.Client) func(context.Context, int64) error {
+	c := client.New(cfg.URL, cfg.APIKey, client.WithHTTPClient(hc), client.WithClientOptions(connect.WithProtoJSON()))
+	return func(ctx context.Context, n int64) error {
+		m := loadMessage(cfg, n)
+		_, err := c.Conversations.IngestMessage(ctx, &batonv1.IngestMessageRequest{
+			ChannelId: cfg.ChannelID, Contact: m.GetContact(), ChannelMessageId: m.GetId(), Content: m.GetContent(),
+		})
+		return err
+	}
+}
+
+func webhookIngest(cfg IngestConfig, hc *http.Client) func(context.Context, int64) error {
+	url := cfg.URL + "/webhooks/generic/" + cfg.ChannelID
+	return func(ctx context.Context, n int64) error {
+		body, err := protojson.Marshal(&batonv1.GenericWebhookPayload{Messages: []*batonv1.GenericInboundMessage{loadMessage(cfg, n)}})
+		if err != nil {
+			return err
+		}
+		id, now := cfg.RunID+"-"+strconv.FormatInt(n, 10), time.Now()
+		sig, err := webhook.Sign([]string{cfg.WebhookSecret}, id, now, body)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("webhook-id", id)
+		req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+		req.Header.Set("webhook-signature", sig)
+		res, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		answer, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("webhook answered %d: %s", res.StatusCode, answer)
+		}
+		return nil
+	}
 }

@@ -27,7 +27,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench ingest", stderr, "Usage: baton bench ingest --channel ID [flags]\n\n"+
-		"Offers inbound messages to a running server over HTTP and reports throughput and latency.")
+		"Offers inbound messages to a running server over HTTP (the generic channel webhook with\n"+
+		"--webhook-secret, IngestMessage otherwise) and reports throughput and latency.")
 	cfg := bench.IngestConfig{RunID: strconv.FormatInt(time.Now().UnixNano(), 36)}
 	fs.StringVar(&cfg.URL, "url", env("BATON_URL", "http://127.0.0.1:8080"), "the server (env BATON_URL)")
 	fs.StringVar(&cfg.APIKey, "key", os.Getenv("BATON_API_KEY"), "an admin or service key (env BATON_API_KEY)")
@@ -37,6 +38,7 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to offer load")
 	fs.IntVar(&cfg.MaxMessages, "max", 1_000_000, "stop after this many messages")
 	fs.IntVar(&cfg.Contacts, "contacts", 1000, "distinct customers")
+	fs.StringVar(&cfg.WebhookSecret, "webhook-secret", os.Getenv("BATON_BENCH_WEBHOOK_SECRET"), "send to the generic channel webhook, signed with this whsec_ secret, instead of IngestMessage (env BATON_BENCH_WEBHOOK_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ const (
 	OwnerBot    OwnerKind = "bot"
 	OwnerQueue  OwnerKind = "queue"
 	OwnerAgent  OwnerKind = "agent"
+	// OwnerExternalHuman is a human answering from outside Baton (a page's inbox, the WhatsApp
+	// Business app), identified by what the channel says of them (an app id), if anything.
+	OwnerExternalHuman OwnerKind = "external_human"
 )
 
 // Owner is the party responsible for answering a conversation.
@@ -43,6 +46,9 @@ var Nobody = Owner{Kind: OwnerNobody}
 func BotOwner(id string) Owner   { return Owner{Kind: OwnerBot, ID: id} }
 func QueueOwner(id string) Owner { return Owner{Kind: OwnerQueue, ID: id} }
 func AgentOwner(id string) Owner { return Owner{Kind: OwnerAgent, ID: id} }
+
+// ExternalHumanOwner builds the owner for a human answering from outside Baton.
+func ExternalHumanOwner(id string) Owner { return Owner{Kind: OwnerExternalHuman, ID: id} }
 
 func (o Owner) String() string {
 	if o.ID == "" {
@@ -265,8 +271,10 @@ type Message struct {
 	ChannelMessageID string          `json:"channel_message_id,omitempty"`
 	RequestID        string          `json:"request_id,omitempty"`
 	Status           DeliveryStatus  `json:"status"`
-	Epoch            uint64          `json:"epoch"`
-	CreateTime       time.Time       `json:"create_time"`
+	// Error is the channel's error, for a failed message.
+	Error      string    `json:"error,omitempty"`
+	Epoch      uint64    `json:"epoch"`
+	CreateTime time.Time `json:"create_time"`
 }
 
 // HandoverState is where a handover is in its lifecycle.

@@ -177,6 +177,7 @@ func messageToProto(m domain.Message) (*batonv1.Message, error) {
 		Status:           deliveryStatusToProto(m.Status),
 		Epoch:            m.Epoch,
 		CreateTime:       timestamp(m.CreateTime),
+		Error:            m.Error,
 	}, nil
 }
 
@@ -470,10 +471,11 @@ func channelKindToDomain(k batonv1.ChannelKind) domain.ChannelKind { return chan
 func channelKindToProto(k domain.ChannelKind) batonv1.ChannelKind  { return channelKinds.toProto[k] }
 
 var ownerKinds = newEnumTable(map[batonv1.OwnerKind]domain.OwnerKind{
-	batonv1.OwnerKind_OWNER_KIND_NOBODY: domain.OwnerNobody,
-	batonv1.OwnerKind_OWNER_KIND_BOT:    domain.OwnerBot,
-	batonv1.OwnerKind_OWNER_KIND_QUEUE:  domain.OwnerQueue,
-	batonv1.OwnerKind_OWNER_KIND_AGENT:  domain.OwnerAgent,
+	batonv1.OwnerKind_OWNER_KIND_NOBODY:         domain.OwnerNobody,
+	batonv1.OwnerKind_OWNER_KIND_BOT:            domain.OwnerBot,
+	batonv1.OwnerKind_OWNER_KIND_QUEUE:          domain.OwnerQueue,
+	batonv1.OwnerKind_OWNER_KIND_AGENT:          domain.OwnerAgent,
+	batonv1.OwnerKind_OWNER_KIND_EXTERNAL_HUMAN: domain.OwnerExternalHuman,
 })
 
 func ownerKindToDomain(k batonv1.OwnerKind) domain.OwnerKind { return ownerKinds.toDomain[k] }

@@ -502,7 +502,8 @@ func testMessage(t *testing.T) domain.Message {
 		Content:          mustContent(t, textContent("Your refund is on its way.")),
 		ChannelMessageID: "wamid.XYZ",
 		RequestID:        "req-9",
-		Status:           domain.DeliveryDelivered,
+		Status:           domain.DeliveryFailed,
+		Error:            "(#10) This message is sent outside of allowed window.",
 		Epoch:            4,
 		CreateTime:       t3,
 	}
@@ -518,7 +519,8 @@ func wantMessage() *batonv1.Message {
 		Content:          textContent("Your refund is on its way."),
 		ChannelMessageId: "wamid.XYZ",
 		RequestId:        "req-9",
-		Status:           batonv1.DeliveryStatus_DELIVERY_STATUS_DELIVERED,
+		Status:           batonv1.DeliveryStatus_DELIVERY_STATUS_FAILED,
+		Error:            "(#10) This message is sent outside of allowed window.",
 		Epoch:            4,
 		CreateTime:       ts(t3),
 	}

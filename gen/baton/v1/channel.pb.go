@@ -890,6 +890,235 @@ func (*DeleteChannelResponse) Descriptor() ([]byte, []int) {
 	return file_baton_v1_channel_proto_rawDescGZIP(), []int{11}
 }
 
+// ChannelCapabilities is what a kind of channel can render. A zero limit means the content is
+// not supported at all.
+type ChannelCapabilities struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The kind of channel.
+	Kind ChannelKind `protobuf:"varint,1,opt,name=kind,proto3,enum=baton.v1.ChannelKind" json:"kind,omitempty"`
+	// The longest text message, in characters.
+	MaxTextLength int32 `protobuf:"varint,2,opt,name=max_text_length,json=maxTextLength,proto3" json:"max_text_length,omitempty"`
+	// Whether attachments (images, video, audio, files) can be sent.
+	Attachments bool `protobuf:"varint,3,opt,name=attachments,proto3" json:"attachments,omitempty"`
+	// The most buttons under one text; 0 when buttons are not supported.
+	MaxButtons int32 `protobuf:"varint,4,opt,name=max_buttons,json=maxButtons,proto3" json:"max_buttons,omitempty"`
+	// The longest button title, in characters.
+	MaxButtonTitleLength int32 `protobuf:"varint,5,opt,name=max_button_title_length,json=maxButtonTitleLength,proto3" json:"max_button_title_length,omitempty"`
+	// The longest text above buttons or quick replies, in characters.
+	MaxButtonsTextLength int32 `protobuf:"varint,6,opt,name=max_buttons_text_length,json=maxButtonsTextLength,proto3" json:"max_buttons_text_length,omitempty"`
+	// The most quick replies; 0 when quick replies are not supported.
+	MaxQuickReplies int32 `protobuf:"varint,7,opt,name=max_quick_replies,json=maxQuickReplies,proto3" json:"max_quick_replies,omitempty"`
+	// The longest quick reply title, in characters.
+	MaxQuickReplyTitleLength int32 `protobuf:"varint,8,opt,name=max_quick_reply_title_length,json=maxQuickReplyTitleLength,proto3" json:"max_quick_reply_title_length,omitempty"`
+	// The most cards in a carousel; 0 when carousels are not supported.
+	MaxCarouselCards int32 `protobuf:"varint,9,opt,name=max_carousel_cards,json=maxCarouselCards,proto3" json:"max_carousel_cards,omitempty"`
+	// The most buttons on one carousel card.
+	MaxCardButtons int32 `protobuf:"varint,10,opt,name=max_card_buttons,json=maxCardButtons,proto3" json:"max_card_buttons,omitempty"`
+	// Whether a location can be sent.
+	Location      bool `protobuf:"varint,11,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelCapabilities) Reset() {
+	*x = ChannelCapabilities{}
+	mi := &file_baton_v1_channel_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelCapabilities) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelCapabilities) ProtoMessage() {}
+
+func (x *ChannelCapabilities) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_channel_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelCapabilities.ProtoReflect.Descriptor instead.
+func (*ChannelCapabilities) Descriptor() ([]byte, []int) {
+	return file_baton_v1_channel_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ChannelCapabilities) GetKind() ChannelKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChannelKind_CHANNEL_KIND_UNSPECIFIED
+}
+
+func (x *ChannelCapabilities) GetMaxTextLength() int32 {
+	if x != nil {
+		return x.MaxTextLength
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetAttachments() bool {
+	if x != nil {
+		return x.Attachments
+	}
+	return false
+}
+
+func (x *ChannelCapabilities) GetMaxButtons() int32 {
+	if x != nil {
+		return x.MaxButtons
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetMaxButtonTitleLength() int32 {
+	if x != nil {
+		return x.MaxButtonTitleLength
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetMaxButtonsTextLength() int32 {
+	if x != nil {
+		return x.MaxButtonsTextLength
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetMaxQuickReplies() int32 {
+	if x != nil {
+		return x.MaxQuickReplies
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetMaxQuickReplyTitleLength() int32 {
+	if x != nil {
+		return x.MaxQuickReplyTitleLength
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetMaxCarouselCards() int32 {
+	if x != nil {
+		return x.MaxCarouselCards
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetMaxCardButtons() int32 {
+	if x != nil {
+		return x.MaxCardButtons
+	}
+	return 0
+}
+
+func (x *ChannelCapabilities) GetLocation() bool {
+	if x != nil {
+		return x.Location
+	}
+	return false
+}
+
+// GetChannelCapabilitiesRequest is the request of GetChannelCapabilities.
+type GetChannelCapabilitiesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The kind of channel.
+	Kind          ChannelKind `protobuf:"varint,1,opt,name=kind,proto3,enum=baton.v1.ChannelKind" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetChannelCapabilitiesRequest) Reset() {
+	*x = GetChannelCapabilitiesRequest{}
+	mi := &file_baton_v1_channel_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetChannelCapabilitiesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetChannelCapabilitiesRequest) ProtoMessage() {}
+
+func (x *GetChannelCapabilitiesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_channel_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetChannelCapabilitiesRequest.ProtoReflect.Descriptor instead.
+func (*GetChannelCapabilitiesRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_channel_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetChannelCapabilitiesRequest) GetKind() ChannelKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChannelKind_CHANNEL_KIND_UNSPECIFIED
+}
+
+// GetChannelCapabilitiesResponse is the response of GetChannelCapabilities.
+type GetChannelCapabilitiesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the kind of channel can render.
+	Capabilities  *ChannelCapabilities `protobuf:"bytes,1,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetChannelCapabilitiesResponse) Reset() {
+	*x = GetChannelCapabilitiesResponse{}
+	mi := &file_baton_v1_channel_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetChannelCapabilitiesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetChannelCapabilitiesResponse) ProtoMessage() {}
+
+func (x *GetChannelCapabilitiesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_channel_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetChannelCapabilitiesResponse.ProtoReflect.Descriptor instead.
+func (*GetChannelCapabilitiesResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_channel_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetChannelCapabilitiesResponse) GetCapabilities() *ChannelCapabilities {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
 var File_baton_v1_channel_proto protoreflect.FileDescriptor
 
 const file_baton_v1_channel_proto_rawDesc = "" +
@@ -961,7 +1190,26 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tchannelId\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"\x17\n" +
-	"\x15DeleteChannelResponse*\xcd\x01\n" +
+	"\x15DeleteChannelResponse\"\xf9\x03\n" +
+	"\x13ChannelCapabilities\x12)\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x15.baton.v1.ChannelKindR\x04kind\x12&\n" +
+	"\x0fmax_text_length\x18\x02 \x01(\x05R\rmaxTextLength\x12 \n" +
+	"\vattachments\x18\x03 \x01(\bR\vattachments\x12\x1f\n" +
+	"\vmax_buttons\x18\x04 \x01(\x05R\n" +
+	"maxButtons\x125\n" +
+	"\x17max_button_title_length\x18\x05 \x01(\x05R\x14maxButtonTitleLength\x125\n" +
+	"\x17max_buttons_text_length\x18\x06 \x01(\x05R\x14maxButtonsTextLength\x12*\n" +
+	"\x11max_quick_replies\x18\a \x01(\x05R\x0fmaxQuickReplies\x12>\n" +
+	"\x1cmax_quick_reply_title_length\x18\b \x01(\x05R\x18maxQuickReplyTitleLength\x12,\n" +
+	"\x12max_carousel_cards\x18\t \x01(\x05R\x10maxCarouselCards\x12(\n" +
+	"\x10max_card_buttons\x18\n" +
+	" \x01(\x05R\x0emaxCardButtons\x12\x1a\n" +
+	"\blocation\x18\v \x01(\bR\blocation\"V\n" +
+	"\x1dGetChannelCapabilitiesRequest\x125\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x15.baton.v1.ChannelKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\"c\n" +
+	"\x1eGetChannelCapabilitiesResponse\x12A\n" +
+	"\fcapabilities\x18\x01 \x01(\v2\x1d.baton.v1.ChannelCapabilitiesR\fcapabilities*\xcd\x01\n" +
 	"\vChannelKind\x12\x1c\n" +
 	"\x18CHANNEL_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CHANNEL_KIND_MESSENGER\x10\x01\x12\x19\n" +
@@ -969,14 +1217,15 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x16CHANNEL_KIND_INSTAGRAM\x10\x03\x12\x19\n" +
 	"\x15CHANNEL_KIND_TELEGRAM\x10\x04\x12\x18\n" +
 	"\x14CHANNEL_KIND_WEBCHAT\x10\x05\x12\x18\n" +
-	"\x14CHANNEL_KIND_GENERIC\x10\x062\x9e\x03\n" +
+	"\x14CHANNEL_KIND_GENERIC\x10\x062\x8b\x04\n" +
 	"\x0eChannelService\x12P\n" +
 	"\rCreateChannel\x12\x1e.baton.v1.CreateChannelRequest\x1a\x1f.baton.v1.CreateChannelResponse\x12G\n" +
 	"\n" +
 	"GetChannel\x12\x1b.baton.v1.GetChannelRequest\x1a\x1c.baton.v1.GetChannelResponse\x12M\n" +
 	"\fListChannels\x12\x1d.baton.v1.ListChannelsRequest\x1a\x1e.baton.v1.ListChannelsResponse\x12P\n" +
 	"\rUpdateChannel\x12\x1e.baton.v1.UpdateChannelRequest\x1a\x1f.baton.v1.UpdateChannelResponse\x12P\n" +
-	"\rDeleteChannel\x12\x1e.baton.v1.DeleteChannelRequest\x1a\x1f.baton.v1.DeleteChannelResponseB\x8c\x01\n" +
+	"\rDeleteChannel\x12\x1e.baton.v1.DeleteChannelRequest\x1a\x1f.baton.v1.DeleteChannelResponse\x12k\n" +
+	"\x16GetChannelCapabilities\x12'.baton.v1.GetChannelCapabilitiesRequest\x1a(.baton.v1.GetChannelCapabilitiesResponseB\x8c\x01\n" +
 	"\fcom.baton.v1B\fChannelProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -992,54 +1241,62 @@ func file_baton_v1_channel_proto_rawDescGZIP() []byte {
 }
 
 var file_baton_v1_channel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_baton_v1_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_baton_v1_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_baton_v1_channel_proto_goTypes = []any{
-	(ChannelKind)(0),              // 0: baton.v1.ChannelKind
-	(*Channel)(nil),               // 1: baton.v1.Channel
-	(*ChannelCredentials)(nil),    // 2: baton.v1.ChannelCredentials
-	(*CreateChannelRequest)(nil),  // 3: baton.v1.CreateChannelRequest
-	(*CreateChannelResponse)(nil), // 4: baton.v1.CreateChannelResponse
-	(*GetChannelRequest)(nil),     // 5: baton.v1.GetChannelRequest
-	(*GetChannelResponse)(nil),    // 6: baton.v1.GetChannelResponse
-	(*ListChannelsRequest)(nil),   // 7: baton.v1.ListChannelsRequest
-	(*ListChannelsResponse)(nil),  // 8: baton.v1.ListChannelsResponse
-	(*UpdateChannelRequest)(nil),  // 9: baton.v1.UpdateChannelRequest
-	(*UpdateChannelResponse)(nil), // 10: baton.v1.UpdateChannelResponse
-	(*DeleteChannelRequest)(nil),  // 11: baton.v1.DeleteChannelRequest
-	(*DeleteChannelResponse)(nil), // 12: baton.v1.DeleteChannelResponse
-	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(ChannelKind)(0),                       // 0: baton.v1.ChannelKind
+	(*Channel)(nil),                        // 1: baton.v1.Channel
+	(*ChannelCredentials)(nil),             // 2: baton.v1.ChannelCredentials
+	(*CreateChannelRequest)(nil),           // 3: baton.v1.CreateChannelRequest
+	(*CreateChannelResponse)(nil),          // 4: baton.v1.CreateChannelResponse
+	(*GetChannelRequest)(nil),              // 5: baton.v1.GetChannelRequest
+	(*GetChannelResponse)(nil),             // 6: baton.v1.GetChannelResponse
+	(*ListChannelsRequest)(nil),            // 7: baton.v1.ListChannelsRequest
+	(*ListChannelsResponse)(nil),           // 8: baton.v1.ListChannelsResponse
+	(*UpdateChannelRequest)(nil),           // 9: baton.v1.UpdateChannelRequest
+	(*UpdateChannelResponse)(nil),          // 10: baton.v1.UpdateChannelResponse
+	(*DeleteChannelRequest)(nil),           // 11: baton.v1.DeleteChannelRequest
+	(*DeleteChannelResponse)(nil),          // 12: baton.v1.DeleteChannelResponse
+	(*ChannelCapabilities)(nil),            // 13: baton.v1.ChannelCapabilities
+	(*GetChannelCapabilitiesRequest)(nil),  // 14: baton.v1.GetChannelCapabilitiesRequest
+	(*GetChannelCapabilitiesResponse)(nil), // 15: baton.v1.GetChannelCapabilitiesResponse
+	(*durationpb.Duration)(nil),            // 16: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),          // 17: google.protobuf.Timestamp
 }
 var file_baton_v1_channel_proto_depIdxs = []int32{
 	0,  // 0: baton.v1.Channel.kind:type_name -> baton.v1.ChannelKind
-	13, // 1: baton.v1.Channel.session_timeout:type_name -> google.protobuf.Duration
-	14, // 2: baton.v1.Channel.create_time:type_name -> google.protobuf.Timestamp
-	14, // 3: baton.v1.Channel.update_time:type_name -> google.protobuf.Timestamp
+	16, // 1: baton.v1.Channel.session_timeout:type_name -> google.protobuf.Duration
+	17, // 2: baton.v1.Channel.create_time:type_name -> google.protobuf.Timestamp
+	17, // 3: baton.v1.Channel.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: baton.v1.CreateChannelRequest.kind:type_name -> baton.v1.ChannelKind
-	13, // 5: baton.v1.CreateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
+	16, // 5: baton.v1.CreateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
 	2,  // 6: baton.v1.CreateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
 	1,  // 7: baton.v1.CreateChannelResponse.channel:type_name -> baton.v1.Channel
 	1,  // 8: baton.v1.GetChannelResponse.channel:type_name -> baton.v1.Channel
 	0,  // 9: baton.v1.ListChannelsRequest.kind:type_name -> baton.v1.ChannelKind
 	1,  // 10: baton.v1.ListChannelsResponse.channels:type_name -> baton.v1.Channel
-	13, // 11: baton.v1.UpdateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
+	16, // 11: baton.v1.UpdateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
 	2,  // 12: baton.v1.UpdateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
 	1,  // 13: baton.v1.UpdateChannelResponse.channel:type_name -> baton.v1.Channel
-	3,  // 14: baton.v1.ChannelService.CreateChannel:input_type -> baton.v1.CreateChannelRequest
-	5,  // 15: baton.v1.ChannelService.GetChannel:input_type -> baton.v1.GetChannelRequest
-	7,  // 16: baton.v1.ChannelService.ListChannels:input_type -> baton.v1.ListChannelsRequest
-	9,  // 17: baton.v1.ChannelService.UpdateChannel:input_type -> baton.v1.UpdateChannelRequest
-	11, // 18: baton.v1.ChannelService.DeleteChannel:input_type -> baton.v1.DeleteChannelRequest
-	4,  // 19: baton.v1.ChannelService.CreateChannel:output_type -> baton.v1.CreateChannelResponse
-	6,  // 20: baton.v1.ChannelService.GetChannel:output_type -> baton.v1.GetChannelResponse
-	8,  // 21: baton.v1.ChannelService.ListChannels:output_type -> baton.v1.ListChannelsResponse
-	10, // 22: baton.v1.ChannelService.UpdateChannel:output_type -> baton.v1.UpdateChannelResponse
-	12, // 23: baton.v1.ChannelService.DeleteChannel:output_type -> baton.v1.DeleteChannelResponse
-	19, // [19:24] is the sub-list for method output_type
-	14, // [14:19] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	0,  // 14: baton.v1.ChannelCapabilities.kind:type_name -> baton.v1.ChannelKind
+	0,  // 15: baton.v1.GetChannelCapabilitiesRequest.kind:type_name -> baton.v1.ChannelKind
+	13, // 16: baton.v1.GetChannelCapabilitiesResponse.capabilities:type_name -> baton.v1.ChannelCapabilities
+	3,  // 17: baton.v1.ChannelService.CreateChannel:input_type -> baton.v1.CreateChannelRequest
+	5,  // 18: baton.v1.ChannelService.GetChannel:input_type -> baton.v1.GetChannelRequest
+	7,  // 19: baton.v1.ChannelService.ListChannels:input_type -> baton.v1.ListChannelsRequest
+	9,  // 20: baton.v1.ChannelService.UpdateChannel:input_type -> baton.v1.UpdateChannelRequest
+	11, // 21: baton.v1.ChannelService.DeleteChannel:input_type -> baton.v1.DeleteChannelRequest
+	14, // 22: baton.v1.ChannelService.GetChannelCapabilities:input_type -> baton.v1.GetChannelCapabilitiesRequest
+	4,  // 23: baton.v1.ChannelService.CreateChannel:output_type -> baton.v1.CreateChannelResponse
+	6,  // 24: baton.v1.ChannelService.GetChannel:output_type -> baton.v1.GetChannelResponse
+	8,  // 25: baton.v1.ChannelService.ListChannels:output_type -> baton.v1.ListChannelsResponse
+	10, // 26: baton.v1.ChannelService.UpdateChannel:output_type -> baton.v1.UpdateChannelResponse
+	12, // 27: baton.v1.ChannelService.DeleteChannel:output_type -> baton.v1.DeleteChannelResponse
+	15, // 28: baton.v1.ChannelService.GetChannelCapabilities:output_type -> baton.v1.GetChannelCapabilitiesResponse
+	23, // [23:29] is the sub-list for method output_type
+	17, // [17:23] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_channel_proto_init() }
@@ -1054,7 +1311,7 @@ func file_baton_v1_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_channel_proto_rawDesc), len(file_baton_v1_channel_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -35,6 +35,9 @@ const (
 	OwnerKind_OWNER_KIND_QUEUE OwnerKind = 3
 	// One human agent.
 	OwnerKind_OWNER_KIND_AGENT OwnerKind = 4
+	// A human answering from outside Baton (a page's inbox, the WhatsApp Business app): the bot
+	// stays quiet until they hand the conversation back or it goes idle.
+	OwnerKind_OWNER_KIND_EXTERNAL_HUMAN OwnerKind = 5
 )
 
 // Enum value maps for OwnerKind.
@@ -45,13 +48,15 @@ var (
 		2: "OWNER_KIND_BOT",
 		3: "OWNER_KIND_QUEUE",
 		4: "OWNER_KIND_AGENT",
+		5: "OWNER_KIND_EXTERNAL_HUMAN",
 	}
 	OwnerKind_value = map[string]int32{
-		"OWNER_KIND_UNSPECIFIED": 0,
-		"OWNER_KIND_NOBODY":      1,
-		"OWNER_KIND_BOT":         2,
-		"OWNER_KIND_QUEUE":       3,
-		"OWNER_KIND_AGENT":       4,
+		"OWNER_KIND_UNSPECIFIED":    0,
+		"OWNER_KIND_NOBODY":         1,
+		"OWNER_KIND_BOT":            2,
+		"OWNER_KIND_QUEUE":          3,
+		"OWNER_KIND_AGENT":          4,
+		"OWNER_KIND_EXTERNAL_HUMAN": 5,
 	}
 )
 
@@ -522,13 +527,14 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"\rOwnershipInfo\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12%\n" +
 	"\x05owner\x18\x02 \x01(\v2\x0f.baton.v1.OwnerR\x05owner\x12\x14\n" +
-	"\x05epoch\x18\x03 \x01(\x04R\x05epoch*~\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch*\x9d\x01\n" +
 	"\tOwnerKind\x12\x1a\n" +
 	"\x16OWNER_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OWNER_KIND_NOBODY\x10\x01\x12\x12\n" +
 	"\x0eOWNER_KIND_BOT\x10\x02\x12\x14\n" +
 	"\x10OWNER_KIND_QUEUE\x10\x03\x12\x14\n" +
-	"\x10OWNER_KIND_AGENT\x10\x04*\xb6\x01\n" +
+	"\x10OWNER_KIND_AGENT\x10\x04\x12\x1d\n" +
+	"\x19OWNER_KIND_EXTERNAL_HUMAN\x10\x05*\xb6\x01\n" +
 	"\tActorKind\x12\x1a\n" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13ACTOR_KIND_CUSTOMER\x10\x01\x12\x12\n" +

@@ -689,7 +689,10 @@ type SendMessageRequest struct {
 	// What to send.
 	Content *MessageContent `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
 	// Makes a retried send return the message stored the first time.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Render content the channel cannot show (see GetChannelCapabilities) as text instead of
+	// refusing it with INVALID_ARGUMENT.
+	TextFallback  bool `protobuf:"varint,5,opt,name=text_fallback,json=textFallback,proto3" json:"text_fallback,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -750,6 +753,13 @@ func (x *SendMessageRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *SendMessageRequest) GetTextFallback() bool {
+	if x != nil {
+		return x.TextFallback
+	}
+	return false
 }
 
 // SendMessageResponse is the response of SendMessage.
@@ -2198,13 +2208,14 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\amessage\x18\x01 \x01(\v2\x11.baton.v1.MessageR\amessage\x12:\n" +
 	"\fconversation\x18\x02 \x01(\v2\x16.baton.v1.ConversationR\fconversation\x12+\n" +
 	"\acontact\x18\x03 \x01(\v2\x11.baton.v1.ContactR\acontact\x12\x1c\n" +
-	"\tduplicate\x18\x04 \x01(\bR\tduplicate\"\xec\x01\n" +
+	"\tduplicate\x18\x04 \x01(\bR\tduplicate\"\x91\x02\n" +
 	"\x12SendMessageRequest\x122\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0econversationId\x12*\n" +
 	"\x0eexpected_epoch\x18\x02 \x01(\x04H\x00R\rexpectedEpoch\x88\x01\x01\x12:\n" +
 	"\acontent\x18\x03 \x01(\v2\x18.baton.v1.MessageContentB\x06\xbaH\x03\xc8\x01\x01R\acontent\x12'\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestIdB\x11\n" +
+	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x12#\n" +
+	"\rtext_fallback\x18\x05 \x01(\bR\ftextFallbackB\x11\n" +
 	"\x0f_expected_epoch\"B\n" +
 	"\x13SendMessageResponse\x12+\n" +
 	"\amessage\x18\x01 \x01(\v2\x11.baton.v1.MessageR\amessage\"L\n" +

@@ -226,7 +226,9 @@ type Message struct {
 	// The ownership epoch when it was stored.
 	Epoch uint64 `protobuf:"varint,10,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	// When Baton stored it.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The channel's error, for a FAILED message (for example an expired messaging window).
+	Error         string `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -336,6 +338,13 @@ func (x *Message) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Message) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
 }
 
 // MessageContent is the typed content of a message: exactly one kind.
@@ -1141,7 +1150,7 @@ var File_baton_v1_message_proto protoreflect.FileDescriptor
 
 const file_baton_v1_message_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/message.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x03\n" +
+	"\x16baton/v1/message.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x03\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x1d\n" +
@@ -1157,7 +1166,8 @@ const file_baton_v1_message_proto_rawDesc = "" +
 	"\x05epoch\x18\n" +
 	" \x01(\x04R\x05epoch\x12;\n" +
 	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x8f\x03\n" +
+	"createTime\x12\x14\n" +
+	"\x05error\x18\f \x01(\tR\x05error\"\x8f\x03\n" +
 	"\x0eMessageContent\x12+\n" +
 	"\x04text\x18\x01 \x01(\v2\x15.baton.v1.TextContentH\x00R\x04text\x126\n" +
 	"\n" +

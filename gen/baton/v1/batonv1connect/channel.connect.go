@@ -48,6 +48,9 @@ const (
 	// ChannelServiceDeleteChannelProcedure is the fully-qualified name of the ChannelService's
 	// DeleteChannel RPC.
 	ChannelServiceDeleteChannelProcedure = "/baton.v1.ChannelService/DeleteChannel"
+	// ChannelServiceGetChannelCapabilitiesProcedure is the fully-qualified name of the ChannelService's
+	// GetChannelCapabilities RPC.
+	ChannelServiceGetChannelCapabilitiesProcedure = "/baton.v1.ChannelService/GetChannelCapabilities"
 )
 
 // ChannelServiceClient is a client for the baton.v1.ChannelService service.
@@ -62,6 +65,9 @@ type ChannelServiceClient interface {
 	UpdateChannel(context.Context, *v1.UpdateChannelRequest) (*v1.UpdateChannelResponse, error)
 	// DeleteChannel deletes a channel that has no conversations.
 	DeleteChannel(context.Context, *v1.DeleteChannelRequest) (*v1.DeleteChannelResponse, error)
+	// GetChannelCapabilities says what a kind of channel can render, so a bot can ask before it
+	// sends. Content beyond it is refused, or rendered as text when the send asks for that.
+	GetChannelCapabilities(context.Context, *v1.GetChannelCapabilitiesRequest) (*v1.GetChannelCapabilitiesResponse, error)
 }
 
 // NewChannelServiceClient constructs a client for the baton.v1.ChannelService service. By default,
@@ -105,16 +111,23 @@ func NewChannelServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(channelServiceMethods.ByName("DeleteChannel")),
 			connect.WithClientOptions(opts...),
 		),
+		getChannelCapabilities: connect.NewClient[v1.GetChannelCapabilitiesRequest, v1.GetChannelCapabilitiesResponse](
+			httpClient,
+			baseURL+ChannelServiceGetChannelCapabilitiesProcedure,
+			connect.WithSchema(channelServiceMethods.ByName("GetChannelCapabilities")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // channelServiceClient implements ChannelServiceClient.
 type channelServiceClient struct {
-	createChannel *connect.Client[v1.CreateChannelRequest, v1.CreateChannelResponse]
-	getChannel    *connect.Client[v1.GetChannelRequest, v1.GetChannelResponse]
-	listChannels  *connect.Client[v1.ListChannelsRequest, v1.ListChannelsResponse]
-	updateChannel *connect.Client[v1.UpdateChannelRequest, v1.UpdateChannelResponse]
-	deleteChannel *connect.Client[v1.DeleteChannelRequest, v1.DeleteChannelResponse]
+	createChannel          *connect.Client[v1.CreateChannelRequest, v1.CreateChannelResponse]
+	getChannel             *connect.Client[v1.GetChannelRequest, v1.GetChannelResponse]
+	listChannels           *connect.Client[v1.ListChannelsRequest, v1.ListChannelsResponse]
+	updateChannel          *connect.Client[v1.UpdateChannelRequest, v1.UpdateChannelResponse]
+	deleteChannel          *connect.Client[v1.DeleteChannelRequest, v1.DeleteChannelResponse]
+	getChannelCapabilities *connect.Client[v1.GetChannelCapabilitiesRequest, v1.GetChannelCapabilitiesResponse]
 }
 
 // CreateChannel calls baton.v1.ChannelService.CreateChannel.
@@ -162,6 +175,15 @@ func (c *channelServiceClient) DeleteChannel(ctx context.Context, req *v1.Delete
 	return nil, err
 }
 
+// GetChannelCapabilities calls baton.v1.ChannelService.GetChannelCapabilities.
+func (c *channelServiceClient) GetChannelCapabilities(ctx context.Context, req *v1.GetChannelCapabilitiesRequest) (*v1.GetChannelCapabilitiesResponse, error) {
+	response, err := c.getChannelCapabilities.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ChannelServiceHandler is an implementation of the baton.v1.ChannelService service.
 type ChannelServiceHandler interface {
 	// CreateChannel registers a channel.
@@ -174,6 +196,9 @@ type ChannelServiceHandler interface {
 	UpdateChannel(context.Context, *v1.UpdateChannelRequest) (*v1.UpdateChannelResponse, error)
 	// DeleteChannel deletes a channel that has no conversations.
 	DeleteChannel(context.Context, *v1.DeleteChannelRequest) (*v1.DeleteChannelResponse, error)
+	// GetChannelCapabilities says what a kind of channel can render, so a bot can ask before it
+	// sends. Content beyond it is refused, or rendered as text when the send asks for that.
+	GetChannelCapabilities(context.Context, *v1.GetChannelCapabilitiesRequest) (*v1.GetChannelCapabilitiesResponse, error)
 }
 
 // NewChannelServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -213,6 +238,12 @@ func NewChannelServiceHandler(svc ChannelServiceHandler, opts ...connect.Handler
 		connect.WithSchema(channelServiceMethods.ByName("DeleteChannel")),
 		connect.WithHandlerOptions(opts...),
 	)
+	channelServiceGetChannelCapabilitiesHandler := connect.NewUnaryHandlerSimple(
+		ChannelServiceGetChannelCapabilitiesProcedure,
+		svc.GetChannelCapabilities,
+		connect.WithSchema(channelServiceMethods.ByName("GetChannelCapabilities")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.ChannelService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ChannelServiceCreateChannelProcedure:
@@ -225,6 +256,8 @@ func NewChannelServiceHandler(svc ChannelServiceHandler, opts ...connect.Handler
 			channelServiceUpdateChannelHandler.ServeHTTP(w, r)
 		case ChannelServiceDeleteChannelProcedure:
 			channelServiceDeleteChannelHandler.ServeHTTP(w, r)
+		case ChannelServiceGetChannelCapabilitiesProcedure:
+			channelServiceGetChannelCapabilitiesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -252,4 +285,8 @@ func (UnimplementedChannelServiceHandler) UpdateChannel(context.Context, *v1.Upd
 
 func (UnimplementedChannelServiceHandler) DeleteChannel(context.Context, *v1.DeleteChannelRequest) (*v1.DeleteChannelResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ChannelService.DeleteChannel is not implemented"))
+}
+
+func (UnimplementedChannelServiceHandler) GetChannelCapabilities(context.Context, *v1.GetChannelCapabilitiesRequest) (*v1.GetChannelCapabilitiesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ChannelService.GetChannelCapabilities is not implemented"))
 }

@@ -275,6 +275,11 @@ type Message struct {
 	Error      string    `json:"error,omitempty"`
 	Epoch      uint64    `json:"epoch"`
 	CreateTime time.Time `json:"create_time"`
+	// Sending an outbound message through its channel: the attempts so far, when the next is
+	// due, and until when a sender holds it.
+	Attempts        int       `json:"-"`
+	NextAttemptTime time.Time `json:"-"`
+	LeaseExpireTime time.Time `json:"-"`
 }
 
 // HandoverState is where a handover is in its lifecycle.

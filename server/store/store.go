@@ -111,6 +111,20 @@ type Tx interface {
 	// (conversation, request id) already exists; empty ids never clash.
 	CreateMessage(ctx context.Context, m domain.Message) error
 	GetMessageByChannelMessageID(ctx context.Context, channelID, channelMessageID string) (domain.Message, error)
+	GetMessage(ctx context.Context, id string) (domain.Message, error)
+	// UpdateMessage overwrites a message's Status, Error, ChannelMessageID and send
+	// bookkeeping (Attempts, NextAttemptTime, LeaseExpireTime).
+	UpdateMessage(ctx context.Context, m domain.Message) error
+	// ClaimSends leases up to limit outbound messages due to be sent through their channel
+	// until leaseUntil and returns them, oldest first. A message is due when it is outbound,
+	// pending, sent by a bot or an agent, its NextAttemptTime and any lease are at or before
+	// now, and no earlier pending outbound message of its conversation exists (so each
+	// conversation's messages leave in order, one at a time).
+	ClaimSends(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Message, error)
+	// ListOutboundUntil lists up to limit outbound messages of a conversation created at or
+	// before t whose status is one of statuses, oldest first: what a read or delivery
+	// watermark covers.
+	ListOutboundUntil(ctx context.Context, conversationID string, t time.Time, statuses []domain.DeliveryStatus, limit int) ([]domain.Message, error)
 	GetMessageByRequestID(ctx context.Context, conversationID, requestID string) (domain.Message, error)
 	// ListMessages lists a conversation's messages oldest first.
 	ListMessages(ctx context.Context, conversationID string, p Page) ([]domain.Message, string, error)

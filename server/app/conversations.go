@@ -190,8 +190,10 @@ func lastMessage(ch domain.Change) *domain.Message {
 type Outbound struct {
 	ConversationID string
 	ExpectedEpoch  *uint64
-	Content        json.RawMessage
 	RequestID      string
+	// Render gives the content to store for the conversation's kind of channel: the content
+	// as asked, a text rendering of it, or an error naming what the channel cannot show.
+	Render func(domain.ChannelKind) (json.RawMessage, error)
 }
 
 // Send stores an outbound message from the calling bot or agent, which must own the
@@ -209,10 +211,14 @@ func (a *App) Send(ctx context.Context, p domain.Principal, in Outbound) (domain
 				return err
 			}
 		}
+		content, err := in.Render(s.Channel.Kind)
+		if err != nil {
+			return err
+		}
 		msg := domain.Message{
 			ID: ids.New("msg"), ConversationID: s.Conversation.ID, ChannelID: s.Channel.ID,
-			Direction: domain.Outbound, Content: in.Content, RequestID: in.RequestID,
-			Status: domain.DeliveryPending, CreateTime: s.Now,
+			Direction: domain.Outbound, Content: content, RequestID: in.RequestID,
+			Status: domain.DeliveryPending, CreateTime: s.Now, NextAttemptTime: s.Now,
 		}
 		change, err := domain.Send(s, p.Actor(), in.ExpectedEpoch, msg)
 		if err != nil {

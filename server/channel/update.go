@@ -1,3 +1,6 @@
+// Package channel is what every messaging channel has in common: the neutral form adapters parse
+// webhooks into (Update) and send through (Sender), and what each kind of channel can render
+// (Capabilities, Check, Render). The adapters live in its subpackages, one per network.
 package channel
 
 import (

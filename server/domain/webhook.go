@@ -263,22 +263,28 @@ func RecordAttempt(w Webhook, d Delivery, r AttemptResult, p RetryPolicy, now ti
 	case d.Failures > len(p.Schedule):
 		d.State = DeliveryStateDead
 	default:
-		d.NextAttemptTime = now.Add(p.wait(d.Failures, r))
+		d.NextAttemptTime = now.Add(p.wait(d.Failures, r.retryAfter()))
 	}
 	out.Webhook, out.Delivery = w, d
 	return out
 }
 
-// wait is how long to wait after the given failure (1 for the first).
-func (p RetryPolicy) wait(failure int, r AttemptResult) time.Duration {
+// retryAfter is the endpoint's Retry-After, which counts only on 429 and 503.
+func (r AttemptResult) retryAfter() time.Duration {
+	if r.StatusCode == 429 || r.StatusCode == 503 {
+		return r.RetryAfter
+	}
+	return 0
+}
+
+// wait is how long to wait after the given failure (1 for the first): the schedule's wait,
+// spread by the jitter, and no sooner than retryAfter (capped at MaxRetryAfter).
+func (p RetryPolicy) wait(failure int, retryAfter time.Duration) time.Duration {
 	wait := p.Schedule[failure-1]
 	if p.Jitter > 0 {
 		wait += time.Duration((rand.Float64()*2 - 1) * p.Jitter * float64(wait))
 	}
-	if r.StatusCode == 429 || r.StatusCode == 503 {
-		wait = max(wait, min(r.RetryAfter, MaxRetryAfter))
-	}
-	return wait
+	return max(wait, min(retryAfter, MaxRetryAfter))
 }
 
 // Deactivate makes a webhook inactive.

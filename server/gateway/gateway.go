@@ -1,8 +1,9 @@
-// Package channel receives channels' webhooks on /webhooks/<kind>/<channel id>, on the API's
-// port, and turns each inbound message into the use case the IngestMessage RPC calls. A request
-// is answered only once what it carries is stored, so a channel that gets no answer sends again
-// and the repeat stores nothing new.
-package channel
+// Package gateway connects channels to the application: their webhooks in, on
+// /webhooks/<kind>/<channel id> on the API's port, turned into the use cases the RPCs call; and
+// outbound messages out, through each channel's send API. A webhook is answered only once what
+// it carries is stored, so a channel that gets no answer sends again, and the repeat stores
+// nothing new.
+package gateway
 
 import (
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel/meta"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -25,6 +27,15 @@ type Handler struct {
 // Register mounts the webhook routes on mux.
 func (h Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webhooks/generic/{channel}", h.generic)
+	for kind, parse := range map[domain.ChannelKind]parser{
+		domain.ChannelMessenger: ignoreChannel(meta.ParseMessaging),
+		domain.ChannelInstagram: ignoreChannel(meta.ParseMessaging),
+		domain.ChannelWhatsApp:  parseWhatsApp,
+	} {
+		mux.HandleFunc("GET /webhooks/"+string(kind)+"/{channel}", h.metaSubscribe(kind))
+		mux.HandleFunc("POST /webhooks/"+string(kind)+"/{channel}", h.metaEvents(kind, parse))
+	}
+	mux.HandleFunc("POST /webhooks/telegram/{channel}", h.telegramUpdates())
 }
 
 // adapter is who channel webhooks act as once their signature is checked: a service, which may

@@ -1,4 +1,4 @@
-package channel
+package gateway
 
 import (
 	"bytes"
@@ -96,6 +96,9 @@ func (h Handler) ingestGeneric(r *http.Request, channelID string, m *batonv1.Gen
 
 // contentJSON is a message content as Baton stores it: the API's JSON encoding, compacted.
 func contentJSON(c *batonv1.MessageContent) (json.RawMessage, error) {
+	if c == nil {
+		return nil, errors.New("no content")
+	}
 	b, err := protojson.Marshal(c)
 	if err != nil {
 		return nil, err
@@ -103,4 +106,11 @@ func contentJSON(c *batonv1.MessageContent) (json.RawMessage, error) {
 	var buf bytes.Buffer
 	err = json.Compact(&buf, b)
 	return buf.Bytes(), err
+}
+
+// contentProto decodes a stored message content.
+func contentProto(raw json.RawMessage) (*batonv1.MessageContent, error) {
+	var c batonv1.MessageContent
+	err := protojson.Unmarshal(raw, &c)
+	return &c, err
 }

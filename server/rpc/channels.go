@@ -6,6 +6,7 @@ import (
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -71,4 +72,14 @@ func (h Handlers) DeleteChannel(ctx context.Context, req *batonv1.DeleteChannelR
 		return nil, toConnect(ctx, err)
 	}
 	return &batonv1.DeleteChannelResponse{}, nil
+}
+
+// GetChannelCapabilities implements ChannelServiceHandler. Any authenticated caller may ask:
+// the answer is the same for everyone and names no channel.
+func (h Handlers) GetChannelCapabilities(ctx context.Context, req *batonv1.GetChannelCapabilitiesRequest) (*batonv1.GetChannelCapabilitiesResponse, error) {
+	caps := channel.Capabilities(channelKindToDomain(req.GetKind()))
+	if caps == nil { // validation refuses such a kind first
+		return nil, toConnect(ctx, domain.Invalid("kind", "no channel kind %v", req.GetKind()))
+	}
+	return &batonv1.GetChannelCapabilitiesResponse{Capabilities: caps}, nil
 }

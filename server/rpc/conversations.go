@@ -2,10 +2,12 @@ package rpc
 
 import (
 	"context"
+	"encoding/json"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
 )
@@ -44,15 +46,17 @@ func (h Handlers) IngestMessage(ctx context.Context, req *batonv1.IngestMessageR
 
 // SendMessage implements ConversationServiceHandler.
 func (h Handlers) SendMessage(ctx context.Context, req *batonv1.SendMessageRequest) (*batonv1.SendMessageResponse, error) {
-	content, err := contentToDomain(req.GetContent())
-	if err != nil {
-		return nil, toConnect(ctx, err)
-	}
 	out, err := h.App.Send(ctx, principal(ctx), app.Outbound{
 		ConversationID: req.GetConversationId(),
 		ExpectedEpoch:  req.ExpectedEpoch,
-		Content:        content,
 		RequestID:      req.GetRequestId(),
+		Render: func(kind domain.ChannelKind) (json.RawMessage, error) {
+			c, err := channel.Render(kind, req.GetContent(), req.GetTextFallback())
+			if err != nil {
+				return nil, err
+			}
+			return contentToDomain(c)
+		},
 	})
 	if err != nil {
 		return nil, toConnect(ctx, err)

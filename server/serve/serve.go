@@ -27,9 +27,12 @@ import (
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/auth"
-	"github.com/batonhq/baton/server/channel"
+	"github.com/batonhq/baton/server/channel/meta"
+	"github.com/batonhq/baton/server/channel/telegram"
+	"github.com/batonhq/baton/server/channel/whatsapp"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
+	"github.com/batonhq/baton/server/gateway"
 	"github.com/batonhq/baton/server/rpc"
 	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/webhook"
@@ -62,8 +65,24 @@ type Config struct {
 	EventPollInterval time.Duration
 	// Webhooks configures webhook delivery.
 	Webhooks WebhookConfig
-	Logger   *slog.Logger
+	// ChannelAPIs are where the channels' send APIs are; tests point them at fakes.
+	ChannelAPIs ChannelAPIs
+	Logger      *slog.Logger
 }
+
+// ChannelAPIs are the base URLs of the channels' send APIs.
+type ChannelAPIs struct {
+	// Meta is the Graph API, version included, for Messenger, Instagram and WhatsApp.
+	Meta string
+	// Telegram is the Bot API.
+	Telegram string
+}
+
+// Default send APIs.
+const (
+	DefaultMetaAPI     = "https://graph.facebook.com/v21.0"
+	DefaultTelegramAPI = "https://api.telegram.org"
+)
 
 // WebhookConfig configures webhook delivery.
 type WebhookConfig struct {
@@ -90,6 +109,7 @@ type Server struct {
 	broker    *events.Broker
 	publisher *events.Publisher
 	dispatch  *webhook.Dispatcher
+	outbox    *gateway.Outbox
 	handler   http.Handler
 }
 
@@ -140,7 +160,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	dispatch.Interval = cmp.Or(cfg.Webhooks.Interval, dispatch.Interval)
 	dispatch.Tracer = cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/webhook")
 	dispatch.Logger = cfg.Logger
-	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher, dispatch: dispatch}
+	outbox := gateway.NewOutbox(a, senders(cfg.ChannelAPIs))
+	outbox.Logger = cfg.Logger
+	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher, dispatch: dispatch, outbox: outbox}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -151,6 +173,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 // App is the server's application layer (tests drive timers through it).
 func (s *Server) App() *app.App { return s.app }
+
+// senders are the channels' send APIs at the configured addresses.
+func senders(apis ChannelAPIs) gateway.Senders {
+	metaAPI, telegramAPI := cmp.Or(apis.Meta, DefaultMetaAPI), cmp.Or(apis.Telegram, DefaultTelegramAPI)
+	client := &http.Client{}
+	return gateway.Senders{
+		domain.ChannelMessenger: meta.Messenger{BaseURL: metaAPI, Client: client},
+		domain.ChannelInstagram: meta.Instagram{BaseURL: metaAPI, Client: client},
+		domain.ChannelWhatsApp:  whatsapp.Sender{BaseURL: metaAPI, Client: client},
+		domain.ChannelTelegram:  telegram.Sender{BaseURL: telegramAPI, Client: client},
+	}
+}
 
 // KickDeliveries asks the dispatcher to look for due deliveries now (tests that move the clock
 // use it instead of waiting for its interval).
@@ -168,6 +202,7 @@ var services = []string{
 	batonv1connect.ChannelServiceName,
 	batonv1connect.RoutingServiceName,
 	batonv1connect.ApiKeyServiceName,
+	batonv1connect.WebChatServiceName,
 }
 
 func (s *Server) routes() (http.Handler, error) {
@@ -191,12 +226,19 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle(batonv1connect.NewChannelServiceHandler(h, opts))
 	mux.Handle(batonv1connect.NewRoutingServiceHandler(h, opts))
 	mux.Handle(batonv1connect.NewApiKeyServiceHandler(h, opts))
+	// The web chat is called from visitors' browsers: no API key, a visitor token instead.
+	webchatOpts := connect.WithHandlerOptions(
+		connect.WithInterceptors(otel, validate.NewInterceptor()),
+		connect.WithReadMaxBytes(int(s.cfg.MaxRequestBytes)),
+		connect.WithCompressMinBytes(4096),
+	)
+	mux.Handle(batonv1connect.NewWebChatServiceHandler(h, webchatOpts))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	channel.Handler{App: s.app, Logger: s.cfg.Logger}.Register(mux)
+	gateway.Handler{App: s.app, Logger: s.cfg.Logger}.Register(mux)
 	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
 }
 
@@ -235,6 +277,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	tasks.Go(func() { s.runTimers(background) })
 	tasks.Go(func() { s.publisher.Run(background) })
 	tasks.Go(func() { s.dispatch.Run(background) })
+	tasks.Go(func() { s.outbox.Run(background) })
 	tasks.Go(func() { s.kickOnPublish(background) })
 	if l, ok := s.cfg.Store.(Listener); ok {
 		tasks.Go(func() {
@@ -267,8 +310,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	return err
 }
 
-// kickOnPublish wakes the dispatcher whenever events are published, here or on another
-// replica: new events may have brought deliveries.
+// kickOnPublish wakes the webhook dispatcher and the outbox whenever events are published, here
+// or on another replica: new events may have brought deliveries or messages to send.
 func (s *Server) kickOnPublish(ctx context.Context) {
 	for {
 		select {
@@ -276,6 +319,7 @@ func (s *Server) kickOnPublish(ctx context.Context) {
 			return
 		case <-s.broker.Wait():
 			s.dispatch.Kick()
+			s.outbox.Kick()
 		}
 	}
 }

@@ -171,6 +171,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	allow := fs.String("webhook-allow-networks", env("BATON_WEBHOOK_ALLOW_NETWORKS", ""), "comma-separated private networks (CIDR) webhooks may reach, e.g. 127.0.0.0/8; none by default (env BATON_WEBHOOK_ALLOW_NETWORKS)")
 	timeout := fs.Duration("webhook-timeout", envDuration("BATON_WEBHOOK_TIMEOUT", 5*time.Second), "how long one webhook delivery attempt may take (env BATON_WEBHOOK_TIMEOUT)")
 	schedule := fs.String("webhook-retry-schedule", env("BATON_WEBHOOK_RETRY_SCHEDULE", "1m,5m,15m,40m"), "waits before each webhook retry, ±20% jitter (env BATON_WEBHOOK_RETRY_SCHEDULE)")
+	metaAPI := fs.String("meta-api-url", env("BATON_META_API_URL", serve.DefaultMetaAPI), "Meta's Graph API, version included, for Messenger, Instagram and WhatsApp sends (env BATON_META_API_URL)")
+	telegramAPI := fs.String("telegram-api-url", env("BATON_TELEGRAM_API_URL", serve.DefaultTelegramAPI), "Telegram's Bot API (env BATON_TELEGRAM_API_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -190,7 +192,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer shutdownTracing(context.Background())
 	srv, err := serve.New(ctx, serve.Config{
 		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: splitList(*origins),
-		Webhooks: hooks,
+		Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI},
 	})
 	if err != nil {
 		return err

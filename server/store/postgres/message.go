@@ -1,7 +1,13 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
@@ -9,7 +15,8 @@ import (
 
 var messageColumns = []string{
 	"id", "conversation_id", "channel_id", "direction", "sender_kind", "sender_id", "content",
-	"channel_message_id", "request_id", "status", "epoch", "create_time",
+	"channel_message_id", "request_id", "status", "error", "epoch", "create_time",
+	"attempts", "next_attempt_time", "lease_expire_time",
 }
 
 var (
@@ -21,7 +28,8 @@ var (
 func messageArgs(m domain.Message) []any {
 	return []any{
 		m.ID, m.ConversationID, m.ChannelID, m.Direction, m.Sender.Kind, m.Sender.ID, rawJSON(m.Content),
-		m.ChannelMessageID, m.RequestID, m.Status, m.Epoch, m.CreateTime,
+		m.ChannelMessageID, m.RequestID, m.Status, m.Error, m.Epoch, m.CreateTime,
+		m.Attempts, m.NextAttemptTime, m.LeaseExpireTime,
 	}
 }
 
@@ -30,7 +38,8 @@ func messageArgs(m domain.Message) []any {
 func messageFields(m *domain.Message) []any {
 	return []any{
 		&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, (*[]byte)(&m.Content),
-		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Epoch, &m.CreateTime,
+		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Error, &m.Epoch, &m.CreateTime,
+		&m.Attempts, &m.NextAttemptTime, &m.LeaseExpireTime,
 	}
 }
 
@@ -41,6 +50,35 @@ func scanMessage(s scanner) (m domain.Message, err error) {
 
 func (t *tx) CreateMessage(ctx context.Context, m domain.Message) error {
 	return t.insert(ctx, "message", insertMessage, messageArgs(m)...)
+}
+
+func (t *tx) GetMessage(ctx context.Context, id string) (domain.Message, error) {
+	return getOne(ctx, t, scanMessage, "message", id, selectMessage+" WHERE m.id = $1", id)
+}
+
+// updateMessage overwrites what changes as a message is sent and its receipts come ($1 the id),
+// unless the channel message id $4 is another message's of its channel: like an insert's ON
+// CONFLICT DO NOTHING, that clash leaves the transaction usable. It returns whether it updated
+// the message and whether the message exists. (A clash with a message inserted concurrently,
+// not committed when the statement began, still fails the statement, which aborts the
+// transaction: see writeErr.)
+const updateMessage = `WITH updated AS (
+		UPDATE messages m SET status = $2, error = $3, channel_message_id = $4,
+			attempts = $5, next_attempt_time = $6, lease_expire_time = $7
+		WHERE m.id = $1 AND NOT EXISTS (SELECT 1 FROM messages o
+			WHERE o.channel_id = m.channel_id AND o.channel_message_id = $4
+				AND o.channel_message_id != '' AND o.id != m.id)
+		RETURNING 1)
+	SELECT EXISTS (SELECT 1 FROM updated), EXISTS (SELECT 1 FROM messages WHERE id = $1)`
+
+func (t *tx) UpdateMessage(ctx context.Context, m domain.Message) error {
+	err := t.update(ctx, "message", updateMessage, m.ID, []any{
+		m.ID, m.Status, m.Error, m.ChannelMessageID, m.Attempts, m.NextAttemptTime, m.LeaseExpireTime,
+	})
+	if errors.Is(err, store.ErrConflict) { // the message exists: its channel message id clashed
+		return fmt.Errorf("%w message", store.ErrDuplicate)
+	}
+	return err
 }
 
 // GetMessageByChannelMessageID never finds a message by the empty id, which is not a key. The
@@ -67,4 +105,77 @@ func (t *tx) ListMessages(ctx context.Context, conversationID string, p store.Pa
 	q.where("m.conversation_id = " + q.arg(conversationID))
 	return getPage(ctx, t, q, order{time: "m.create_time", id: "m.id"}, p, scanMessage,
 		func(m domain.Message) cursor { return cursor{T: m.CreateTime, ID: m.ID} })
+}
+
+// openOutbound is the condition of the index messages_outbound_open on messages m, as the
+// index writes it: a generic plan of a query that repeats it may use the index.
+const openOutbound = "m.direction = 'outbound' AND m.status IN ('pending', 'sent', 'delivered')"
+
+// openStatuses are the statuses messages_outbound_open holds.
+var openStatuses = []domain.DeliveryStatus{domain.DeliveryPending, domain.DeliverySent, domain.DeliveryDelivered}
+
+// claimSends locks, leases until $3 and returns the oldest due outbound messages ($1 now, $2
+// limit). It walks the pending outbound messages in order (messages_sends) and stops at the
+// limit: the oldest pending ones are mostly their conversation's head, so it costs about its
+// size, not the backlog's. A message is its conversation's head when no pending outbound
+// message of the conversation, leased or not, due or not, comes before it in (create_time, id)
+// order, which one probe of messages_outbound_open tells.
+//
+// Claimers run concurrently, in Write transactions on connections of their own. Each locks the
+// rows it picks (SKIP LOCKED: rows another claimer is leasing are passed over, not waited for)
+// and writes their lease in the same statement. A row another claimer leased and committed
+// after this statement's snapshot is locked in its new version, whose WHERE is checked again:
+// its lease is now in the future, so it is left out. So no message is claimed twice while its
+// lease holds. A head another transaction is sending meanwhile (locked, or still pending in the
+// snapshot) holds the next message of its conversation back until the next claim.
+var claimSends = `WITH due AS (
+		SELECT m.id FROM messages m
+		WHERE m.direction = 'outbound' AND m.status = 'pending'
+			AND m.next_attempt_time <= $1 AND m.lease_expire_time <= $1
+			AND m.sender_kind IN ('bot', 'agent')
+			AND NOT EXISTS (SELECT 1 FROM messages p
+				WHERE p.conversation_id = m.conversation_id AND p.status = 'pending'
+					AND p.direction = 'outbound' AND (p.create_time, p.id) < (m.create_time, m.id))
+		ORDER BY m.create_time, m.id LIMIT $2
+		FOR NO KEY UPDATE OF m SKIP LOCKED)
+	UPDATE messages m SET lease_expire_time = $3 FROM due WHERE m.id = due.id
+	RETURNING ` + columns("m", messageColumns)
+
+func (t *tx) ClaimSends(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Message, error) {
+	out, err := getAll(ctx, t, scanMessage, claimSends, now, limitOr(limit), leaseUntil)
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING comes in no particular order.
+	slices.SortFunc(out, compareMessages)
+	return out, nil
+}
+
+// compareMessages orders messages oldest first, as lists do (ids compare byte by byte, as in
+// the "C" collation).
+func compareMessages(a, b domain.Message) int {
+	return cmp.Or(a.CreateTime.Compare(b.CreateTime), strings.Compare(a.ID, b.ID))
+}
+
+// ListOutboundUntil walks the conversation's messages in order, through messages_outbound_open
+// when it holds every status asked for (the query then repeats its condition).
+func (t *tx) ListOutboundUntil(ctx context.Context, conversationID string, until time.Time, statuses []domain.DeliveryStatus, limit int) ([]domain.Message, error) {
+	q := query{head: selectMessage}
+	q.where("m.conversation_id = " + q.arg(conversationID))
+	q.where("m.direction = 'outbound'")
+	q.where("m.create_time <= " + q.arg(until))
+	q.where("m.status = ANY (" + q.arg(stringList(statuses)) + ")")
+	if len(statuses) > 0 && allIn(statuses, openStatuses) {
+		q.where(openOutbound)
+	}
+	return getAll(ctx, t, scanMessage, q.sql()+" ORDER BY m.create_time, m.id LIMIT "+q.arg(limitOr(limit)), q.args...)
+}
+
+func allIn[S comparable](values, set []S) bool {
+	for _, v := range values {
+		if !slices.Contains(set, v) {
+			return false
+		}
+	}
+	return true
 }

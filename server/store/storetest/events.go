@@ -190,6 +190,7 @@ func testEventRoundTrip(h *harness) {
 	for i := range out {
 		in[i].Sequence = out[i].Sequence
 	}
+	in[0].Message = new(inJSON(msg)) // as the event's JSON carries it
 	diff(h.t, "events", in, out)
 	if got := out[0].Message.Content; string(got) != string(msg.Content) {
 		h.t.Errorf("content = %s, want %s byte for byte", got, msg.Content)

@@ -187,8 +187,12 @@ func (h *harness) messageValue(conv domain.Conversation, mods ...func(*domain.Me
 		ChannelMessageID: "mid." + id,
 		RequestID:        "req-" + id,
 		Status:           domain.DeliveryDelivered,
+		Error:            "(#10) an earlier attempt failed",
 		Epoch:            9,
 		CreateTime:       t0,
+		Attempts:         2,
+		NextAttemptTime:  t0.Add(30 * time.Second),
+		LeaseExpireTime:  t0.Add(time.Minute).In(elsewhere),
 	}, mods)
 }
 

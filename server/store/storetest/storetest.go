@@ -89,6 +89,20 @@ func groups() []group {
 			{"UniqueKeys", testMessageUniqueKeys},
 			{"List", testMessageList},
 		}},
+		{"Send", []testCase{
+			{"Fields", testSendFields},
+			{"EventJSON", testSendEventJSON},
+			{"Update", testUpdateMessage},
+			{"UpdateDuplicate", testUpdateMessageDuplicate},
+			{"ListOutboundUntil", testListOutboundUntil},
+		}},
+		{"SendClaim", []testCase{
+			{"Due", testClaimSendsDue},
+			{"InOrder", testClaimSendsInOrder},
+			{"OldestFirst", testClaimSendsOldestFirst},
+			{"Lease", testClaimSendsLease},
+			{"Race", testClaimSendsRace},
+		}},
 		{"Inbound", []testCase{
 			{"UnknownChannel", testInboundUnknownChannel},
 			{"Absent", testInboundAbsent},

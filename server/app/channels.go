@@ -1,0 +1,255 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ids"
+	"github.com/batonhq/baton/server/store"
+)
+
+// What channels report besides customer messages: the delivery status of outbound messages,
+// replies by humans answering from the channel's own app, and that app taking the conversation
+// or passing it back.
+
+// StatusReport is a delivery status a channel reported: for one outbound message, or for every
+// one up to a watermark.
+type StatusReport struct {
+	ChannelID        string
+	ChannelMessageID string
+	// ContactExternalID and Watermark, instead of ChannelMessageID, cover every outbound message
+	// to the contact created at or before the watermark.
+	ContactExternalID string
+	Watermark         time.Time
+	Status            domain.DeliveryStatus
+	Error             string // the channel's, for a failure
+}
+
+// ReceiveStatus applies a delivery status. Statuses of messages Baton does not know (sent
+// outside it) are ignored, and a status never moves backwards.
+func (a *App) ReceiveStatus(ctx context.Context, p domain.Principal, r StatusReport) error {
+	return a.write(ctx, func(tx store.Tx) error {
+		if err := a.mayIngest(ctx, tx, p, r.ChannelID); err != nil {
+			return err
+		}
+		msgs, err := a.reported(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if err := a.advance(ctx, tx, m, r.Status, r.Error); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// watermarkBatch bounds the messages one watermark receipt moves.
+const watermarkBatch = 500
+
+// reported lists the messages a status report is about.
+func (a *App) reported(ctx context.Context, tx store.Tx, r StatusReport) ([]domain.Message, error) {
+	if r.Watermark.IsZero() {
+		m, err := tx.GetMessageByChannelMessageID(ctx, r.ChannelID, r.ChannelMessageID)
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return []domain.Message{m}, err
+	}
+	contact, err := tx.GetContactByExternalID(ctx, r.ChannelID, r.ContactExternalID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	conv, err := tx.GetConversationByContact(ctx, contact.ID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	before := []domain.DeliveryStatus{domain.DeliverySent}
+	if r.Status == domain.DeliveryRead {
+		before = append(before, domain.DeliveryDelivered)
+	}
+	return tx.ListOutboundUntil(ctx, conv.ID, r.Watermark, before, watermarkBatch)
+}
+
+// advance moves one message's status forward, and announces it.
+func (a *App) advance(ctx context.Context, tx store.Tx, m domain.Message, status domain.DeliveryStatus, channelError string) error {
+	m, ok := domain.AdvanceStatus(m, status, channelError)
+	if !ok {
+		return nil
+	}
+	return a.storeStatus(ctx, tx, m)
+}
+
+// storeStatus stores a message's new status with its event.
+func (a *App) storeStatus(ctx context.Context, tx store.Tx, m domain.Message) error {
+	if err := tx.UpdateMessage(ctx, m); err != nil {
+		return err
+	}
+	s, err := a.situation(ctx, tx, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.AppendEvents(ctx, []domain.Event{domain.StatusEvent(s, m)})
+	return err
+}
+
+// mayIngest checks p may act for the channel's webhooks.
+func (a *App) mayIngest(ctx context.Context, tx store.Tx, p domain.Principal, channelID string) error {
+	ch, err := tx.GetChannel(ctx, channelID)
+	if err != nil {
+		return err
+	}
+	if !domain.CanIngest(p, ch) {
+		return domain.Forbidden("this key may not act for channel %s", channelID)
+	}
+	return nil
+}
+
+// ExternalReply records a message a human sent to the customer from the channel's own app (an
+// echo Baton did not send), and makes that human the owner: the bot is told, and stays quiet
+// until the human hands back or the conversation goes idle. A repeat stores nothing.
+func (a *App) ExternalReply(ctx context.Context, p domain.Principal, in Inbound, appID string) error {
+	return a.write(ctx, func(tx store.Tx) error {
+		state, err := tx.LoadInbound(ctx, in.ChannelID, in.ChannelMessageID, in.Contact.ExternalID)
+		if err != nil {
+			return err
+		}
+		if !domain.CanIngest(p, state.Channel) {
+			return domain.Forbidden("this key may not act for channel %s", state.Channel.ID)
+		}
+		if state.Message != nil {
+			return nil // a repeat
+		}
+		s, err := a.inboundSituation(ctx, tx, state, in.Contact)
+		if err != nil {
+			return err
+		}
+		human := domain.Actor{Kind: domain.ActorExternalHuman, ID: appID}
+		change := domain.ExternalReply(s, human, domain.Message{
+			ID: ids.New("msg"), ConversationID: s.Conversation.ID, ChannelID: s.Channel.ID,
+			Direction: domain.Outbound, Content: in.Content, ChannelMessageID: in.ChannelMessageID,
+			Status: domain.DeliverySent, CreateTime: s.Now,
+		})
+		a.recordOwnerChanges(ctx, "external_reply", change)
+		if err := tx.CreateMessage(ctx, *lastMessage(change)); err != nil {
+			return err
+		}
+		_, err = apply(ctx, tx, change)
+		return err
+	})
+}
+
+// inboundSituation is the situation of the conversation LoadInbound found, creating the contact
+// and the conversation when the channel reports one Baton has not seen.
+func (a *App) inboundSituation(ctx context.Context, tx store.Tx, state store.Inbound, profile domain.Contact) (domain.Situation, error) {
+	now := a.Now()
+	contact, err := a.upsertContact(ctx, tx, state.Channel.ID, state.Contact, profile, now)
+	if err != nil {
+		return domain.Situation{}, err
+	}
+	s := domain.Situation{Now: now, Channel: state.Channel, Bot: state.Bot, Contact: contact, Active: state.Active, NewID: ids.New}
+	if state.Conversation != nil {
+		s.Conversation = *state.Conversation
+		return s, nil
+	}
+	s.Conversation, err = a.startConversation(ctx, tx, s)
+	return s, err
+}
+
+// ExternalThread applies the channel's handover protocol: its own inbox took the conversation
+// from Baton (taken), or passed it back. A contact or conversation Baton does not know is
+// ignored.
+func (a *App) ExternalThread(ctx context.Context, p domain.Principal, channelID, contactExternalID string, taken bool, appID string) error {
+	return a.write(ctx, func(tx store.Tx) error {
+		if err := a.mayIngest(ctx, tx, p, channelID); err != nil {
+			return err
+		}
+		contact, err := tx.GetContactByExternalID(ctx, channelID, contactExternalID)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		conv, err := tx.GetConversationByContact(ctx, contact.ID)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rule := func(s domain.Situation) (domain.Change, bool) { return domain.ExternalRelease(s, "") }
+		if taken {
+			human := domain.Actor{Kind: domain.ActorExternalHuman, ID: appID}
+			rule = func(s domain.Situation) (domain.Change, bool) { return domain.ExternalTakeover(s, human, "") }
+		}
+		return a.timerTransition(ctx, tx, "external_thread", conv.ID, rule)
+	})
+}
+
+// SendJob is an outbound message leased to this process, with what sending it needs.
+type SendJob struct {
+	Message domain.Message
+	Channel domain.Channel
+	Contact domain.Contact
+}
+
+// sendLease is how long a claimed message stays with its sender: past a send API's timeout, so
+// only a sender that died lets another replica send it again.
+const sendLease = time.Minute
+
+// ClaimSends leases up to limit outbound messages due to be sent.
+func (a *App) ClaimSends(ctx context.Context, limit int) ([]SendJob, error) {
+	var jobs []SendJob
+	err := a.store.Write(ctx, func(tx store.Tx) error {
+		now := a.Now()
+		msgs, err := tx.ClaimSends(ctx, now, now.Add(sendLease), limit)
+		if err != nil {
+			return err
+		}
+		jobs = jobs[:0]
+		for _, m := range msgs {
+			job := SendJob{Message: m}
+			if job.Channel, err = tx.GetChannel(ctx, m.ChannelID); err != nil {
+				return err
+			}
+			conv, err := tx.GetConversation(ctx, m.ConversationID)
+			if err != nil {
+				return err
+			}
+			if job.Contact, err = tx.GetContact(ctx, conv.ContactID); err != nil {
+				return err
+			}
+			jobs = append(jobs, job)
+		}
+		return nil
+	})
+	return jobs, err
+}
+
+// RecordSend stores what the channel did with a message: sent, due again later, or failed
+// (with an event saying so, carrying the channel's error).
+func (a *App) RecordSend(ctx context.Context, messageID string, r domain.SendResult) error {
+	return a.write(ctx, func(tx store.Tx) error {
+		m, err := tx.GetMessage(ctx, messageID)
+		if err != nil {
+			return err
+		}
+		if m.Status != domain.DeliveryPending {
+			return nil // another sender, whose lease ran out, got there first
+		}
+		m, changed := domain.RecordSend(m, r, a.retry, a.Now())
+		if !changed {
+			return tx.UpdateMessage(ctx, m)
+		}
+		return a.storeStatus(ctx, tx, m)
+	})
+}

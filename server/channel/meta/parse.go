@@ -1,0 +1,574 @@
+package meta
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/channel"
+	"github.com/batonhq/baton/server/domain"
+)
+
+// MetadataPrefix starts the metadata Baton sends with a message ("baton:" and the Baton message
+// id), which Messenger hands back in the message's echo.
+const MetadataPrefix = "baton:"
+
+// The app ids of Meta's own inboxes, as the handover protocol names them: a thread taken by one
+// of them is answered by a human in the Page's or the Instagram account's inbox.
+const (
+	PageInboxAppID      = "263902037430900"
+	InstagramInboxAppID = "1217981644879628"
+)
+
+// ErrMalformed says an item of a webhook payload could not be understood; the Err of its Update
+// wraps it.
+var ErrMalformed = errors.New("malformed Meta webhook item")
+
+// ParseMessaging turns a Messenger ("object": "page") or Instagram ("object": "instagram")
+// webhook payload into Updates, in the order of the payload: every event of every entry's
+// messaging and standby lists (standby events, received while another app owns the thread, are
+// read the same way).
+//
+//   - A customer's message is an UpdateMessage per part (text, attachment, location, or the
+//     quick reply tapped, as a Postback). The first part has the message's mid as
+//     ChannelMessageID, the next ones mid#1, mid#2... (Messenger sends several photos as one
+//     message).
+//   - A postback (a button tapped) is an UpdateMessage with a Postback; its ChannelMessageID is
+//     the postback's mid, or "postback:<sender>:<timestamp>" when Meta sends none.
+//   - An echo (is_echo) is an UpdateEcho for the customer it was sent to, with the sending app's
+//     id, and the Baton message id when its metadata is MetadataPrefix and one.
+//   - A delivery is an UpdateStatus delivered per mid, or one with a Watermark when it names no
+//     mid; a read is an UpdateStatus read with a Watermark (Messenger) or the mid read
+//     (Instagram).
+//   - take_thread_control is an UpdateThreadTaken (AppID: the app that took it);
+//     pass_thread_control an UpdateThreadReleased (AppID: the app that passed it to us).
+//
+// Other events (request_thread_control, reactions, referrals, deleted messages, ...) yield
+// nothing. An item that cannot be understood yields an Update with Err (wrapping ErrMalformed),
+// and the others still come out. A body that is not JSON, or not a page or instagram object, is
+// an error.
+func ParseMessaging(body []byte) ([]channel.Update, error) {
+	var p struct {
+		Object string            `json:"object"`
+		Entry  []json.RawMessage `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("not a Meta webhook payload: %w", err)
+	}
+	if p.Object != "page" && p.Object != "instagram" {
+		return nil, fmt.Errorf("not a Messenger or Instagram webhook payload: object is %q", p.Object)
+	}
+	var out []channel.Update
+	for i, raw := range p.Entry {
+		lists, err := entryEvents(raw)
+		if err != nil {
+			out = append(out, malformed(fmt.Sprintf("entry %d", i), err))
+		}
+		for _, l := range lists {
+			if l.err != nil {
+				out = append(out, malformed(fmt.Sprintf("entry %d, %s", i, l.key), l.err))
+				continue
+			}
+			for j, ev := range l.events {
+				out = append(out, parseEvent(fmt.Sprintf("entry %d, %s %d", i, l.key, j), ev)...)
+			}
+		}
+	}
+	return out, nil
+}
+
+// eventList is one messaging or standby list of an entry.
+type eventList struct {
+	key    string
+	events []json.RawMessage
+	err    error
+}
+
+// entryEvents reads an entry's messaging and standby lists in the order they appear in it. An
+// entry that is not an object is an error; a list that is not an array is an eventList with err.
+func entryEvents(raw json.RawMessage) ([]eventList, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("the entry is not an object")
+	}
+	var lists []eventList
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return lists, err
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return lists, err
+		}
+		key, _ := tok.(string)
+		if key != "messaging" && key != "standby" {
+			continue
+		}
+		l := eventList{key: key}
+		if err := json.Unmarshal(value, &l.events); err != nil {
+			l.err = fmt.Errorf("%s is not a list: %w", key, err)
+		}
+		lists = append(lists, l)
+	}
+	return lists, nil
+}
+
+func malformed(where string, err error) channel.Update {
+	return channel.Update{Err: fmt.Errorf("%w: %s: %v", ErrMalformed, where, err)}
+}
+
+// The parts of a messaging event Baton reads.
+type (
+	event struct {
+		Sender            *party         `json:"sender"`
+		Recipient         *party         `json:"recipient"`
+		Timestamp         millis         `json:"timestamp"`
+		Message           *message       `json:"message"`
+		Postback          *postback      `json:"postback"`
+		Delivery          *delivery      `json:"delivery"`
+		Read              *read          `json:"read"`
+		TakeThreadControl *threadControl `json:"take_thread_control"`
+		PassThreadControl *threadControl `json:"pass_thread_control"`
+	}
+	party struct {
+		ID flexID `json:"id"`
+	}
+	message struct {
+		MID           string       `json:"mid"`
+		Text          string       `json:"text"`
+		IsEcho        bool         `json:"is_echo"`
+		AppID         flexID       `json:"app_id"`
+		Metadata      string       `json:"metadata"`
+		QuickReply    *quickReply  `json:"quick_reply"`
+		QuickReplies  []quickReply `json:"quick_replies"` // in echoes of quick replies
+		Attachments   []attachment `json:"attachments"`
+		IsDeleted     bool         `json:"is_deleted"`
+		IsUnsupported bool         `json:"is_unsupported"`
+	}
+	quickReply struct {
+		Title   string `json:"title"`
+		Payload string `json:"payload"`
+	}
+	attachment struct {
+		Type    string             `json:"type"`
+		Title   string             `json:"title"`
+		URL     string             `json:"url"`
+		Payload *attachmentPayload `json:"payload"`
+	}
+	attachmentPayload struct {
+		URL          string           `json:"url"`
+		Title        string           `json:"title"`
+		Coordinates  *coordinates     `json:"coordinates"`
+		TemplateType string           `json:"template_type"`
+		Text         string           `json:"text"`
+		Buttons      []templateButton `json:"buttons"`
+		Elements     []templateCard   `json:"elements"`
+	}
+	coordinates struct {
+		Lat  *float64 `json:"lat"`
+		Long *float64 `json:"long"`
+	}
+	templateButton struct {
+		Type    string `json:"type"`
+		Title   string `json:"title"`
+		URL     string `json:"url"`
+		Payload string `json:"payload"`
+	}
+	templateCard struct {
+		Title    string           `json:"title"`
+		Subtitle string           `json:"subtitle"`
+		ImageURL string           `json:"image_url"`
+		Buttons  []templateButton `json:"buttons"`
+	}
+	postback struct {
+		MID     string `json:"mid"`
+		Title   string `json:"title"`
+		Payload string `json:"payload"`
+	}
+	delivery struct {
+		MIDs      []string `json:"mids"`
+		Watermark millis   `json:"watermark"`
+	}
+	read struct {
+		Watermark millis `json:"watermark"`
+		MID       string `json:"mid"`
+	}
+	threadControl struct {
+		PreviousOwnerAppID flexID `json:"previous_owner_app_id"`
+		NewOwnerAppID      flexID `json:"new_owner_app_id"`
+	}
+)
+
+// flexID is an id Meta sends as a string or as a number (app ids), or null.
+type flexID string
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		*f = ""
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("an id is a string or a number, not %s", b)
+	}
+	*f = flexID(n.String())
+	return nil
+}
+
+// millis is a time in milliseconds since the epoch, which Meta sends as a number (or, in some
+// payloads, a string of digits).
+type millis int64
+
+func (m *millis) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*m = 0
+		return nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || f < 0 || f > 1<<53 {
+			return fmt.Errorf("a time in milliseconds is a number, not %s", b)
+		}
+		n = int64(f)
+	}
+	if n < 0 {
+		return fmt.Errorf("a time in milliseconds is not negative: %s", b)
+	}
+	*m = millis(n)
+	return nil
+}
+
+func (m millis) time() time.Time { return time.UnixMilli(int64(m)).UTC() }
+
+func (p *party) id() string {
+	if p == nil {
+		return ""
+	}
+	return string(p.ID)
+}
+
+// parseEvent reads one messaging or standby event.
+func parseEvent(where string, raw json.RawMessage) []channel.Update {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return []channel.Update{malformed(where, errors.New("the event is not an object"))}
+	}
+	var e event
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return []channel.Update{malformed(where, err)}
+	}
+	var (
+		out []channel.Update
+		err error
+	)
+	switch {
+	case e.Message != nil && e.Message.IsEcho:
+		out, err = parseEcho(&e)
+	case e.Message != nil:
+		out, err = parseMessage(&e)
+	case e.Postback != nil:
+		out, err = parsePostback(&e)
+	case e.Delivery != nil:
+		out, err = parseDelivery(&e)
+	case e.Read != nil:
+		out, err = parseRead(&e)
+	case e.TakeThreadControl != nil:
+		out, err = threadUpdate(&e, channel.UpdateThreadTaken, e.TakeThreadControl.NewOwnerAppID)
+	case e.PassThreadControl != nil:
+		out, err = threadUpdate(&e, channel.UpdateThreadReleased, e.PassThreadControl.PreviousOwnerAppID)
+	}
+	if err != nil {
+		return []channel.Update{malformed(where, err)}
+	}
+	for i := range out {
+		if out[i].Err != nil {
+			out[i].Err = fmt.Errorf("%w: %s: %v", ErrMalformed, where, out[i].Err)
+		}
+	}
+	return out
+}
+
+// customer is the customer of an event the customer sent: its sender.
+func customer(e *event) (domain.Contact, error) {
+	id := e.Sender.id()
+	if id == "" {
+		return domain.Contact{}, errors.New("the event has no sender id")
+	}
+	return domain.Contact{ExternalID: id}, nil
+}
+
+func parseMessage(e *event) ([]channel.Update, error) {
+	m := e.Message
+	if m.IsDeleted {
+		return nil, nil // the customer unsent a message (Instagram)
+	}
+	c, err := customer(e)
+	if err != nil {
+		return nil, err
+	}
+	if m.MID == "" {
+		return nil, errors.New("the message has no mid")
+	}
+	parts := messageParts(m, false)
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("message %s carries nothing Baton can read", m.MID)
+	}
+	out := make([]channel.Update, len(parts))
+	for i, p := range parts {
+		out[i] = channel.Update{Kind: channel.UpdateMessage, Contact: c, ChannelMessageID: partID(m.MID, i), Content: p.content, Err: p.err}
+		if p.err != nil {
+			out[i].Kind = 0
+		}
+	}
+	return out, nil
+}
+
+func parseEcho(e *event) ([]channel.Update, error) {
+	m := e.Message
+	id := e.Recipient.id()
+	if id == "" {
+		return nil, errors.New("the echo has no recipient id")
+	}
+	if m.MID == "" {
+		return nil, errors.New("the echo has no mid")
+	}
+	u := channel.Update{Kind: channel.UpdateEcho, Contact: domain.Contact{ExternalID: id}, AppID: string(m.AppID)}
+	if bid, ok := strings.CutPrefix(m.Metadata, MetadataPrefix); ok {
+		u.BatonMessageID = bid
+	}
+	var out []channel.Update
+	for _, p := range messageParts(m, true) {
+		if p.err != nil {
+			continue // an echo says who answered even when Baton cannot show what
+		}
+		v := u
+		v.ChannelMessageID, v.Content = partID(m.MID, len(out)), p.content
+		out = append(out, v)
+	}
+	if len(out) == 0 { // nothing Baton can show (a template it does not know): still an echo
+		u.ChannelMessageID = m.MID
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// partID is the ChannelMessageID of the i-th part of message mid.
+func partID(mid string, i int) string {
+	if i == 0 {
+		return mid
+	}
+	return mid + "#" + strconv.Itoa(i)
+}
+
+// part is one part of a message: content, or why it cannot be read.
+type part struct {
+	content *batonv1.MessageContent
+	err     error
+}
+
+// messageParts reads a message's content: the quick reply tapped, or its text and attachments.
+func messageParts(m *message, echo bool) []part {
+	if m.QuickReply != nil && !echo {
+		return []part{{content: &batonv1.MessageContent{Kind: &batonv1.MessageContent_Postback{
+			Postback: &batonv1.Postback{Title: m.Text, Payload: m.QuickReply.Payload},
+		}}}}
+	}
+	var parts []part
+	if m.Text != "" {
+		if echo && len(m.QuickReplies) > 0 {
+			qr := &batonv1.QuickReplies{Text: m.Text}
+			for _, r := range m.QuickReplies {
+				qr.Replies = append(qr.Replies, &batonv1.QuickReply{Title: r.Title, Payload: r.Payload})
+			}
+			parts = append(parts, part{content: &batonv1.MessageContent{Kind: &batonv1.MessageContent_QuickReplies{QuickReplies: qr}}})
+		} else {
+			parts = append(parts, part{content: text(m.Text)})
+		}
+	}
+	for i, a := range m.Attachments {
+		c, err := attachmentContent(a, m.Text != "", echo)
+		switch {
+		case err != nil:
+			parts = append(parts, part{err: fmt.Errorf("attachment %d: %w", i, err)})
+		case c != nil:
+			parts = append(parts, part{content: c})
+		}
+	}
+	return parts
+}
+
+func text(s string) *batonv1.MessageContent {
+	return &batonv1.MessageContent{Kind: &batonv1.MessageContent_Text{Text: &batonv1.TextContent{Text: s}}}
+}
+
+var mediaTypes = map[string]batonv1.AttachmentType{
+	"image": batonv1.AttachmentType_ATTACHMENT_TYPE_IMAGE,
+	"video": batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO,
+	"audio": batonv1.AttachmentType_ATTACHMENT_TYPE_AUDIO,
+	"file":  batonv1.AttachmentType_ATTACHMENT_TYPE_FILE,
+	// Reels shared in a conversation are videos, titled.
+	"reel":    batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO,
+	"ig_reel": batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO,
+}
+
+// attachmentContent reads one attachment; nil and no error means there is nothing to show (a
+// link preview of a message that has its text).
+func attachmentContent(a attachment, hasText, echo bool) (*batonv1.MessageContent, error) {
+	p := a.Payload
+	if p == nil {
+		p = &attachmentPayload{}
+	}
+	if t, ok := mediaTypes[a.Type]; ok {
+		if p.URL == "" {
+			return nil, fmt.Errorf("the %s has no url", a.Type)
+		}
+		return &batonv1.MessageContent{Kind: &batonv1.MessageContent_Attachment{Attachment: &batonv1.Attachment{
+			Type: t, Url: p.URL, Caption: p.Title,
+		}}}, nil
+	}
+	switch a.Type {
+	case "location":
+		c := p.Coordinates
+		if c == nil || c.Lat == nil || c.Long == nil {
+			return nil, errors.New("the location has no coordinates")
+		}
+		if *c.Lat < -90 || *c.Lat > 90 || *c.Long < -180 || *c.Long > 180 {
+			return nil, fmt.Errorf("the location %v,%v is off the map", *c.Lat, *c.Long)
+		}
+		return &batonv1.MessageContent{Kind: &batonv1.MessageContent_Location{Location: &batonv1.Location{
+			Latitude: *c.Lat, Longitude: *c.Long, Name: a.Title,
+		}}}, nil
+	case "fallback": // a shared link: its text says it, or else its url
+		u := p.URL
+		if u == "" {
+			u = a.URL
+		}
+		if hasText || u == "" {
+			return nil, nil
+		}
+		return text(u), nil
+	case "template":
+		if echo {
+			return templateContent(p), nil
+		}
+	}
+	if echo {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("attachments of type %q are not supported", a.Type)
+}
+
+// templateContent reads the echo of a button or generic template Baton (or another app) sent.
+func templateContent(p *attachmentPayload) *batonv1.MessageContent {
+	switch p.TemplateType {
+	case "button":
+		return &batonv1.MessageContent{Kind: &batonv1.MessageContent_Buttons{Buttons: &batonv1.ButtonsContent{
+			Text: p.Text, Buttons: buttons(p.Buttons),
+		}}}
+	case "generic":
+		c := &batonv1.Carousel{}
+		for _, e := range p.Elements {
+			c.Cards = append(c.Cards, &batonv1.Card{Title: e.Title, Subtitle: e.Subtitle, ImageUrl: e.ImageURL, Buttons: buttons(e.Buttons)})
+		}
+		return &batonv1.MessageContent{Kind: &batonv1.MessageContent_Carousel{Carousel: c}}
+	}
+	return nil
+}
+
+func buttons(bs []templateButton) []*batonv1.Button {
+	var out []*batonv1.Button
+	for _, b := range bs {
+		switch b.Type {
+		case "postback":
+			out = append(out, &batonv1.Button{Title: b.Title, Action: &batonv1.Button_Payload{Payload: b.Payload}})
+		case "web_url":
+			out = append(out, &batonv1.Button{Title: b.Title, Action: &batonv1.Button_Url{Url: b.URL}})
+		}
+	}
+	return out
+}
+
+func parsePostback(e *event) ([]channel.Update, error) {
+	c, err := customer(e)
+	if err != nil {
+		return nil, err
+	}
+	id := e.Postback.MID
+	if id == "" {
+		if e.Timestamp == 0 {
+			return nil, errors.New("the postback has neither mid nor timestamp")
+		}
+		id = fmt.Sprintf("postback:%s:%d", c.ExternalID, e.Timestamp)
+	}
+	return []channel.Update{{
+		Kind: channel.UpdateMessage, Contact: c, ChannelMessageID: id,
+		Content: &batonv1.MessageContent{Kind: &batonv1.MessageContent_Postback{Postback: &batonv1.Postback{
+			Title: e.Postback.Title, Payload: e.Postback.Payload,
+		}}},
+	}}, nil
+}
+
+func parseDelivery(e *event) ([]channel.Update, error) {
+	c, err := customer(e)
+	if err != nil {
+		return nil, err
+	}
+	var out []channel.Update
+	for _, mid := range e.Delivery.MIDs {
+		if mid != "" {
+			out = append(out, channel.Update{Kind: channel.UpdateStatus, Contact: c, ChannelMessageID: mid, Status: domain.DeliveryDelivered})
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	if e.Delivery.Watermark == 0 {
+		return nil, errors.New("the delivery has neither mids nor watermark")
+	}
+	return []channel.Update{{Kind: channel.UpdateStatus, Contact: c, Watermark: e.Delivery.Watermark.time(), Status: domain.DeliveryDelivered}}, nil
+}
+
+func parseRead(e *event) ([]channel.Update, error) {
+	c, err := customer(e)
+	if err != nil {
+		return nil, err
+	}
+	u := channel.Update{Kind: channel.UpdateStatus, Contact: c, Status: domain.DeliveryRead}
+	switch {
+	case e.Read.Watermark != 0:
+		u.Watermark = e.Read.Watermark.time()
+	case e.Read.MID != "":
+		u.ChannelMessageID = e.Read.MID // Instagram's messaging_seen: the last message read
+	default:
+		return nil, errors.New("the read receipt has neither watermark nor mid")
+	}
+	return []channel.Update{u}, nil
+}
+
+func threadUpdate(e *event, kind channel.UpdateKind, app flexID) ([]channel.Update, error) {
+	c, err := customer(e)
+	if err != nil {
+		return nil, err
+	}
+	return []channel.Update{{Kind: kind, Contact: c, AppID: string(app)}}, nil
+}

@@ -1,0 +1,111 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
+	"github.com/batonhq/baton/server/domain"
+)
+
+// Senders are the channels' send APIs, by kind.
+type Senders map[domain.ChannelKind]channel.Sender
+
+// sendTimeout bounds one call to a channel's send API.
+const sendTimeout = 10 * time.Second
+
+// Outbox sends stored outbound messages through their channel, up to Concurrency at a time.
+// The store hands out each conversation's messages one at a time, in order, so they reach the
+// customer in the order they were sent, while other conversations go on in parallel.
+type Outbox struct {
+	app     *app.App
+	senders Senders
+	kick    chan struct{}
+	// Concurrency bounds messages in flight.
+	Concurrency int
+	// Interval is how often it looks for due messages (retries) without being kicked.
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// NewOutbox returns an Outbox; call Run to start it.
+func NewOutbox(a *app.App, senders Senders) *Outbox {
+	return &Outbox{app: a, senders: senders, kick: make(chan struct{}, 1), Concurrency: 16, Interval: time.Second, Logger: slog.Default()}
+}
+
+// Kick asks for a look at due messages; it never blocks.
+func (o *Outbox) Kick() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends messages until ctx ends, then waits for those in flight.
+func (o *Outbox) Run(ctx context.Context) {
+	slots := make(chan struct{}, o.Concurrency)
+	var inFlight sync.WaitGroup
+	defer inFlight.Wait()
+	tick := time.NewTicker(o.Interval)
+	defer tick.Stop()
+	for {
+		if free := o.Concurrency - len(slots); free > 0 {
+			jobs, err := o.app.ClaimSends(ctx, free)
+			if err != nil && ctx.Err() == nil {
+				o.Logger.ErrorContext(ctx, "claim outbound messages", "error", err)
+			}
+			for _, job := range jobs {
+				slots <- struct{}{}
+				inFlight.Go(func() {
+					defer func() { <-slots; o.Kick() }() // the conversation's next message may go
+					o.send(context.WithoutCancel(ctx), job)
+				})
+			}
+			if len(jobs) == free {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.kick:
+		case <-tick.C:
+		}
+	}
+}
+
+// send sends one message and records what the channel did.
+func (o *Outbox) send(ctx context.Context, job app.SendJob) {
+	r := o.result(ctx, job)
+	if err := o.app.RecordSend(ctx, job.Message.ID, r); err != nil {
+		o.Logger.ErrorContext(ctx, "record a send", "message", job.Message.ID, "error", err)
+	}
+}
+
+func (o *Outbox) result(ctx context.Context, job app.SendJob) domain.SendResult {
+	sender, ok := o.senders[job.Channel.Kind]
+	if !ok {
+		// Web chat and generic channels deliver through event streams and webhooks.
+		return domain.SendResult{ChannelMessageID: job.Message.ID}
+	}
+	content, err := contentProto(job.Message.Content)
+	if err != nil {
+		return domain.SendResult{Error: "the stored content does not decode: " + err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	id, err := sender.Send(ctx, job.Channel, job.Contact, channel.Outgoing{BatonMessageID: job.Message.ID, Content: content})
+	var refused *channel.SendError
+	switch {
+	case err == nil:
+		return domain.SendResult{ChannelMessageID: id}
+	case errors.As(err, &refused):
+		return domain.SendResult{Error: refused.Error(), Transient: refused.Transient, RetryAfter: refused.RetryAfter}
+	default:
+		return domain.SendResult{Error: err.Error(), Transient: true}
+	}
+}

@@ -1,0 +1,61 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
+	"github.com/batonhq/baton/server/domain"
+)
+
+// applyUpdates hands what a channel's webhook reported to the application, in order. An update
+// that could not be understood, or that the rules refuse, is skipped and reported in refused;
+// err is a failure of the server's own (the channel should send again: what was stored before
+// it is only repeated).
+func (h Handler) applyUpdates(ctx context.Context, ch domain.Channel, updates []channel.Update) (refused []error, err error) {
+	for i, u := range updates {
+		err := u.Err
+		if err == nil {
+			err = h.applyUpdate(ctx, ch, u)
+		}
+		var invalid *domain.InvalidError
+		switch {
+		case err == nil:
+		case u.Err != nil || errors.As(err, &invalid):
+			refused = append(refused, fmt.Errorf("item %d: %w", i+1, err))
+		default:
+			return refused, err
+		}
+	}
+	return refused, nil
+}
+
+func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.Update) error {
+	switch u.Kind {
+	case channel.UpdateMessage, channel.UpdateEcho:
+		if u.Kind == channel.UpdateEcho && u.BatonMessageID != "" {
+			return nil // Baton's own message, recorded when it was sent
+		}
+		content, err := contentJSON(u.Content)
+		if err != nil {
+			return domain.Invalid("content", "%v", err)
+		}
+		in := app.Inbound{ChannelID: ch.ID, Contact: u.Contact, ChannelMessageID: u.ChannelMessageID, Content: content}
+		if u.Kind == channel.UpdateEcho {
+			return h.App.ExternalReply(ctx, adapter, in, u.AppID)
+		}
+		_, err = h.App.Ingest(ctx, adapter, in)
+		return err
+	case channel.UpdateStatus:
+		return h.App.ReceiveStatus(ctx, adapter, app.StatusReport{
+			ChannelID: ch.ID, ChannelMessageID: u.ChannelMessageID,
+			ContactExternalID: u.Contact.ExternalID, Watermark: u.Watermark,
+			Status: u.Status, Error: u.Error,
+		})
+	case channel.UpdateThreadTaken, channel.UpdateThreadReleased:
+		return h.App.ExternalThread(ctx, adapter, ch.ID, u.Contact.ExternalID, u.Kind == channel.UpdateThreadTaken, u.AppID)
+	}
+	return domain.Invalid("update", "unknown kind %d", u.Kind)
+}

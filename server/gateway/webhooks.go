@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"io"
+	"net/http"
+
+	"github.com/batonhq/baton/server/channel"
+	"github.com/batonhq/baton/server/channel/meta"
+	"github.com/batonhq/baton/server/channel/telegram"
+	"github.com/batonhq/baton/server/channel/whatsapp"
+	"github.com/batonhq/baton/server/domain"
+)
+
+// metaSubscribe answers Meta's subscription check with the challenge, when the verify token is
+// the channel's.
+func (h Handler) metaSubscribe(kind domain.ChannelKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ch, ok := h.channel(w, r, kind)
+		if !ok {
+			return
+		}
+		challenge, ok := meta.VerifySubscription(r.URL.Query(), ch.Credentials.VerifyToken)
+		if !ok {
+			http.Error(w, "the verify token is not the channel's", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, challenge)
+	}
+}
+
+// parser turns a channel's webhook body into updates for the channel.
+type parser func(ch domain.Channel, body []byte) ([]channel.Update, error)
+
+func ignoreChannel(parse func([]byte) ([]channel.Update, error)) parser {
+	return func(_ domain.Channel, body []byte) ([]channel.Update, error) { return parse(body) }
+}
+
+// parseWhatsApp keeps the updates for the channel's phone number: one app's webhook may carry
+// several numbers' (each of them a channel, told by its own route).
+func parseWhatsApp(ch domain.Channel, body []byte) ([]channel.Update, error) {
+	items, err := whatsapp.ParseItems(body)
+	var out []channel.Update
+	for _, it := range items {
+		if it.PhoneNumberID == ch.ExternalID || it.PhoneNumberID == "" {
+			out = append(out, it.Update)
+		}
+	}
+	return out, err
+}
+
+// metaEvents receives a Meta webhook signed with the channel's app secret and parsed by parse.
+func (h Handler) metaEvents(kind domain.ChannelKind, parse parser) http.HandlerFunc {
+	return h.updates(kind, func(ch domain.Channel, r *http.Request, body []byte) error {
+		return meta.CheckSignature(ch.Credentials.AppSecret, r.Header, body)
+	}, parse)
+}
+
+// telegramUpdates receives a Telegram update carrying the channel's secret token.
+func (h Handler) telegramUpdates() http.HandlerFunc {
+	return h.updates(domain.ChannelTelegram, func(ch domain.Channel, r *http.Request, _ []byte) error {
+		return telegram.CheckSecret(ch.Credentials.WebhookSecret, r.Header)
+	}, ignoreChannel(telegram.Parse))
+}
+
+// updates serves a channel webhook: the channel's check of the request (401 when it fails,
+// nothing stored), its parser (400 when the body is not the channel's payload, nothing
+// stored), then every update, each on its own: one the rules refuse is logged and skipped,
+// the others are stored. The channel hears 200 once everything is stored, or 503 to send again.
+func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *http.Request, []byte) error, parse parser) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ch, ok := h.channel(w, r, kind)
+		if !ok {
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := check(ch, r, body); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		updates, err := parse(ch, body)
+		if err != nil {
+			http.Error(w, "the body is not a "+string(kind)+" payload: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		refused, err := h.applyUpdates(r.Context(), ch, updates)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, err := range refused {
+			h.Logger.WarnContext(r.Context(), "channel webhook item refused", "channel", ch.ID, "error", err)
+		}
+		io.WriteString(w, "EVENT_RECEIVED")
+	}
+}

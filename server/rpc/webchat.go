@@ -1,0 +1,130 @@
+package rpc
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
+	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/events"
+)
+
+// The web chat service is called from visitors' browsers without an API key: the token
+// StartChat returns is what names and authenticates the visitor (see app.StartChat).
+
+var _ batonv1connect.WebChatServiceHandler = Handlers{}
+
+// StartChat implements WebChatServiceHandler.
+func (h Handlers) StartChat(ctx context.Context, req *batonv1.StartChatRequest) (*batonv1.StartChatResponse, error) {
+	token, err := h.App.StartChat(ctx, req.GetChannelId(), req.GetDisplayName(), req.GetLocale())
+	if err != nil {
+		return nil, chatError(ctx, err)
+	}
+	return &batonv1.StartChatResponse{Token: token}, nil
+}
+
+// SendChatMessage implements WebChatServiceHandler.
+func (h Handlers) SendChatMessage(ctx context.Context, req *batonv1.SendChatMessageRequest) (*batonv1.SendChatMessageResponse, error) {
+	if err := visitorContent(req.GetContent()); err != nil {
+		return nil, chatError(ctx, err)
+	}
+	content, err := contentToDomain(req.GetContent())
+	if err != nil {
+		return nil, chatError(ctx, err)
+	}
+	out, err := h.App.SendChatMessage(ctx, req.GetToken(), req.GetClientMessageId(), content)
+	if err != nil {
+		return nil, chatError(ctx, err)
+	}
+	msg, err := messageToProto(out.Message)
+	if err != nil {
+		return nil, chatError(ctx, err)
+	}
+	return &batonv1.SendChatMessageResponse{Message: msg}, nil
+}
+
+// visitorContent refuses content only a bot or an agent sends: a visitor writes text, sends a
+// file or a location, or taps a button or a quick reply.
+func visitorContent(c *batonv1.MessageContent) error {
+	switch c.GetKind().(type) {
+	case *batonv1.MessageContent_Text, *batonv1.MessageContent_Attachment,
+		*batonv1.MessageContent_Postback, *batonv1.MessageContent_Location:
+		return nil
+	}
+	return domain.Invalid("content", "a visitor sends text, an attachment, a postback or a location")
+}
+
+// StreamChat implements WebChatServiceHandler. It sends the visitor's conversation from after
+// the given message, then every new message (the visitor's, and replies whatever their delivery
+// status) until the client goes away, the server shuts down, or the token stops verifying.
+func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest, stream *connect.ServerStream[batonv1.StreamChatResponse]) error {
+	poll := cmp.Or(h.PollInterval, events.DefaultPollInterval)
+	cur := app.ChatCursor{AfterMessageID: req.GetAfterMessageId()}
+	// The first read happens before the headers are sent, so a bad token or cursor is refused
+	// as a plain error; once subscribed, the client hears of the messages as they come.
+	wake := h.chatWake()
+	msgs, cur, err := h.App.ChatMessages(ctx, req.GetToken(), cur, events.Batch)
+	if err != nil {
+		return chatError(ctx, err)
+	}
+	if err := stream.Send(nil); err != nil {
+		return err
+	}
+	for {
+		if len(msgs) > 0 {
+			res := &batonv1.StreamChatResponse{}
+			for _, m := range msgs {
+				pm, err := messageToProto(m)
+				if err != nil {
+					return chatError(ctx, err)
+				}
+				res.Messages = append(res.Messages, pm)
+			}
+			if err := stream.Send(res); err != nil {
+				return err
+			}
+		}
+		if len(msgs) < events.Batch {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-h.Stop: // a nil Stop never ends a stream
+				return nil
+			case <-wake:
+			case <-time.After(poll):
+			}
+		}
+		wake = h.chatWake()
+		if msgs, cur, err = h.App.ChatMessages(ctx, req.GetToken(), cur, events.Batch); err != nil {
+			if ctx.Err() != nil {
+				return nil // the client went away
+			}
+			return chatError(ctx, err)
+		}
+	}
+}
+
+// chatWake is the broker's next wake-up, taken before a read so a commit in between is not missed;
+// with no broker, only the poll interval wakes a stream.
+func (h Handlers) chatWake() <-chan struct{} {
+	if h.Broker == nil {
+		return nil
+	}
+	return h.Broker.Wait()
+}
+
+// chatError maps a web chat error: a token that does not verify is UNAUTHENTICATED (the
+// visitor should start a new chat); the rest as every other service's.
+func chatError(ctx context.Context, err error) error {
+	if errors.Is(err, app.ErrChatToken) {
+		return withDetails(connect.CodeUnauthenticated, err, &errdetails.ErrorInfo{Reason: "BAD_CHAT_TOKEN", Domain: "baton"})
+	}
+	return toConnect(ctx, err)
+}

@@ -1,0 +1,390 @@
+package serve_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/go-cmp/cmp"
+
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/serve"
+)
+
+// sendAPI is a fake of a channel's send API on loopback: it records every request and answers
+// what the test queued (a success by default).
+type sendAPI struct {
+	srv      *httptest.Server
+	requests chan apiRequest
+	mu       sync.Mutex
+	answers  []apiAnswer
+	success  func(apiRequest) string // the body of a default success
+}
+
+type apiRequest struct {
+	Method, Path string
+	Query        map[string][]string
+	Header       http.Header
+	Body         map[string]any
+}
+
+type apiAnswer struct {
+	status int
+	body   string
+}
+
+func newSendAPI(t *testing.T, success func(apiRequest) string) *sendAPI {
+	a := &sendAPI{requests: make(chan apiRequest, 64), success: success}
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		req := apiRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
+		json.Unmarshal(raw, &req.Body)
+		a.mu.Lock()
+		answer := apiAnswer{status: http.StatusOK, body: a.success(req)}
+		if len(a.answers) > 0 {
+			answer, a.answers = a.answers[0], a.answers[1:]
+		}
+		a.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(answer.status)
+		io.WriteString(w, answer.body)
+		a.requests <- req
+	}))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+// queue makes the next requests get these answers.
+func (a *sendAPI) queue(answers ...apiAnswer) {
+	a.mu.Lock()
+	a.answers = append(a.answers, answers...)
+	a.mu.Unlock()
+}
+
+func (a *sendAPI) next(t *testing.T) apiRequest {
+	t.Helper()
+	select {
+	case r := <-a.requests:
+		return r
+	case <-time.After(15 * time.Second):
+		t.Fatal("the send API got no request")
+		return apiRequest{}
+	}
+}
+
+// post sends a channel webhook and returns the status and body.
+func (h *harness) post(path string, header http.Header, body string) (int, string) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.url+path, bytes.NewBufferString(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// metaSigned is the X-Hub-Signature-256 header Meta sends with body.
+func metaSigned(appSecret, body string) http.Header {
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write([]byte(body))
+	return http.Header{"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(mac.Sum(nil))}}
+}
+
+// channelWorld is a channel of the given kind with credentials, a bound bot with a key, and
+// the fake send API the server sends through.
+type channelWorld struct {
+	h       *harness
+	channel *batonv1.Channel
+	bot     *batonv1.Bot
+	botAPI  interface {
+		SendMessage(context.Context, *batonv1.SendMessageRequest) (*batonv1.SendMessageResponse, error)
+	}
+}
+
+func (h *harness) channelWorld(kind batonv1.ChannelKind, externalID string, creds *batonv1.ChannelCredentials) channelWorld {
+	h.t.Helper()
+	ctx := context.Background()
+	ch := need(h.admin.Channels.CreateChannel(ctx, &batonv1.CreateChannelRequest{
+		Kind: kind, ExternalId: externalID, DisplayName: "Support", Credentials: creds,
+	}))(h.t).GetChannel()
+	bot := need(h.admin.Bots.CreateBot(ctx, &batonv1.CreateBotRequest{DisplayName: "Helper bot"}))(h.t).GetBot()
+	need(h.admin.Bots.BindChannel(ctx, &batonv1.BindChannelRequest{BotId: bot.GetId(), ChannelId: ch.GetId()}))(h.t)
+	return channelWorld{h: h, channel: ch, bot: bot, botAPI: h.key(batonv1.Role_ROLE_BOT, bot.GetId()).Conversations}
+}
+
+// conversation returns the channel's only conversation.
+func (w channelWorld) conversation() *batonv1.Conversation {
+	w.h.t.Helper()
+	list := need(w.h.admin.Conversations.ListConversations(context.Background(), &batonv1.ListConversationsRequest{
+		Filter: &batonv1.ConversationFilter{ChannelId: w.channel.GetId()},
+	}))(w.h.t).GetConversations()
+	if len(list) != 1 {
+		w.h.t.Fatalf("%d conversations on the channel", len(list))
+	}
+	return list[0]
+}
+
+// message returns a message of the channel's conversation by id, once cond holds for it.
+func (w channelWorld) messageWhen(id string, what string, cond func(*batonv1.Message) bool) *batonv1.Message {
+	w.h.t.Helper()
+	var found *batonv1.Message
+	waitFor(w.h.t, what, func() bool {
+		msgs := need(w.h.admin.Conversations.ListMessages(context.Background(), &batonv1.ListMessagesRequest{ConversationId: w.conversation().GetId()}))(w.h.t).GetMessages()
+		for _, m := range msgs {
+			if m.GetId() == id && cond(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func text(s string) *batonv1.MessageContent { return text_(s) }
+
+func jsonEqual(t *testing.T, what string, want string, got map[string]any) {
+	t.Helper()
+	var w map[string]any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(w, got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
+func withAPIs(meta, telegram string) func(*serve.Config) {
+	return func(c *serve.Config) { c.ChannelAPIs = serve.ChannelAPIs{Meta: meta, Telegram: telegram} }
+}
+
+func TestMessengerEndToEnd(t *testing.T) {
+	api := newSendAPI(t, func(r apiRequest) string {
+		return `{"recipient_id":"` + r.Body["recipient"].(map[string]any)["id"].(string) + `","message_id":"m_reply_1"}`
+	})
+	h := start(t, withAPIs(api.srv.URL+"/v21.0", ""))
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, VerifyToken: "verify-me", AccessToken: "page-token-1",
+	})
+	ch := w.channel.GetId()
+
+	// Meta's subscription check.
+	res, err := http.Get(h.url + "/webhooks/messenger/" + ch + "?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444")
+	if err != nil {
+		t.Fatal(err)
+	}
+	challenge, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(challenge) != "1158201444" {
+		t.Fatalf("subscription check: %d %q", res.StatusCode, challenge)
+	}
+
+	// A customer writes.
+	inbound := `{"object":"page","entry":[{"id":"1122334455","time":1795251600000,"messaging":[{
+		"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"timestamp":1795251600000,
+		"message":{"mid":"m_customer_1","text":"Where is my parcel?"}}]}]}`
+	if status, body := h.post("/webhooks/messenger/"+ch, metaSigned("wrong-secret", inbound), inbound); status != http.StatusUnauthorized {
+		t.Fatalf("a bad signature: %d %s", status, body)
+	}
+	if status, body := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, inbound), inbound); status != http.StatusOK {
+		t.Fatalf("the message: %d %s", status, body)
+	}
+	conv := w.conversation()
+	if conv.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
+		t.Fatalf("owner %v", conv.GetOwner())
+	}
+
+	// The bot replies; the Send API receives exactly the request Meta documents.
+	sent := need(w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{
+		ConversationId: conv.GetId(), Content: text("It is on its way."),
+	}))(t).GetMessage()
+	req := api.next(t)
+	if req.Method != http.MethodPost || req.Path != "/v21.0/me/messages" || req.Query["access_token"][0] != "page-token-1" {
+		t.Errorf("send request %s %s %v", req.Method, req.Path, req.Query)
+	}
+	jsonEqual(t, "send body", `{"recipient":{"id":"6789"},"messaging_type":"RESPONSE",
+		"message":{"text":"It is on its way.","metadata":"baton:`+sent.GetId()+`"}}`, req.Body)
+	w.messageWhen(sent.GetId(), "the reply to be sent", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "m_reply_1"
+	})
+
+	// Meta echoes it (ours: ignored), then reports it delivered and read.
+	echo := `{"object":"page","entry":[{"id":"1122334455","time":1795251601000,"messaging":[{
+		"sender":{"id":"1122334455"},"recipient":{"id":"6789"},"timestamp":1795251601000,
+		"message":{"is_echo":true,"app_id":1517776481860111,"metadata":"baton:` + sent.GetId() + `","mid":"m_reply_1","text":"It is on its way."}}]}]}`
+	receipts := `{"object":"page","entry":[{"id":"1122334455","time":1795251602000,"messaging":[
+		{"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"delivery":{"mids":["m_reply_1"],"watermark":1795251602000}},
+		{"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"timestamp":1795251603000,"read":{"watermark":1795251603000}}]}]}`
+	for _, body := range []string{echo, receipts} {
+		if status, out := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, body), body); status != http.StatusOK {
+			t.Fatalf("%d %s", status, out)
+		}
+	}
+	w.messageWhen(sent.GetId(), "the read receipt", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_READ
+	})
+	if w.conversation().GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
+		t.Error("Baton's own echo moved the conversation")
+	}
+
+	// A human answers from the page's inbox: they own the conversation, and the bot is refused.
+	human := `{"object":"page","entry":[{"id":"1122334455","time":1795251604000,"messaging":[{
+		"sender":{"id":"1122334455"},"recipient":{"id":"6789"},"timestamp":1795251604000,
+		"message":{"is_echo":true,"app_id":263902037430900,"mid":"m_human_1","text":"Hi, Sam here from support."}}]}]}`
+	if status, out := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, human), human); status != http.StatusOK {
+		t.Fatalf("%d %s", status, out)
+	}
+	if owner := w.conversation().GetOwner(); owner.GetKind() != batonv1.OwnerKind_OWNER_KIND_EXTERNAL_HUMAN {
+		t.Fatalf("after a human's reply the owner is %v", owner)
+	}
+	_, err = w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("Can I help?")})
+	if code(err) != connect.CodeFailedPrecondition {
+		t.Errorf("the bot sending while a human answers: %v", err)
+	}
+
+	// The inbox passes the thread back (handover protocol): the bot owns again.
+	back := `{"object":"page","entry":[{"id":"1122334455","time":1795251605000,"messaging":[{
+		"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"timestamp":1795251605000,
+		"pass_thread_control":{"new_owner_app_id":"1517776481860111","metadata":"done"}}]}]}`
+	if status, out := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, back), back); status != http.StatusOK {
+		t.Fatalf("%d %s", status, out)
+	}
+	if owner := w.conversation().GetOwner(); owner.GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
+		t.Errorf("after the thread came back the owner is %v", owner)
+	}
+}
+
+func TestWhatsAppEndToEnd(t *testing.T) {
+	var sends atomic.Int64
+	api := newSendAPI(t, func(apiRequest) string {
+		return `{"messaging_product":"whatsapp","contacts":[{"input":"16505551234","wa_id":"16505551234"}],"messages":[{"id":"wamid.reply` + strconv.FormatInt(sends.Add(1), 10) + `"}]}`
+	})
+	h := start(t, withAPIs(api.srv.URL+"/v21.0", ""))
+	const appSecret = "whatsapp-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_WHATSAPP, "106540352242922", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, VerifyToken: "verify-wa", AccessToken: "wa-token",
+	})
+	ch := w.channel.GetId()
+	inbound := `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
+		"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+		"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],
+		"messages":[{"from":"16505551234","id":"wamid.customer1","timestamp":"1795251600","text":{"body":"Does it come in another color?"},"type":"text"}]}}]}]}`
+	if status, out := h.post("/webhooks/whatsapp/"+ch, metaSigned(appSecret, inbound), inbound); status != http.StatusOK {
+		t.Fatalf("%d %s", status, out)
+	}
+	conv := w.conversation()
+	contact := need(h.admin.Conversations.GetContact(context.Background(), &batonv1.GetContactRequest{ContactId: conv.GetContactId()}))(t).GetContact()
+	if contact.GetDisplayName() != "Sheena Nelson" || contact.GetExternalId() != "16505551234" {
+		t.Errorf("contact %v", contact)
+	}
+
+	sent := need(w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{
+		ConversationId: conv.GetId(), Content: text("Yes: blue and green."),
+	}))(t).GetMessage()
+	req := api.next(t)
+	if req.Path != "/v21.0/106540352242922/messages" || req.Header.Get("Authorization") != "Bearer wa-token" {
+		t.Errorf("send request %s %v", req.Path, req.Header.Get("Authorization"))
+	}
+	jsonEqual(t, "send body", `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234",
+		"type":"text","text":{"body":"Yes: blue and green.","preview_url":false},"biz_opaque_callback_data":"`+sent.GetId()+`"}`, req.Body)
+	w.messageWhen(sent.GetId(), "the reply to be sent", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "wamid.reply1"
+	})
+
+	// Statuses arrive out of order: read, then delivered. Read stays.
+	status := func(s string) string {
+		return `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
+			"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+			"statuses":[{"id":"wamid.reply1","status":"` + s + `","timestamp":"1795251601","recipient_id":"16505551234"}]}}]}]}`
+	}
+	for _, s := range []string{"read", "delivered"} {
+		body := status(s)
+		if code, out := h.post("/webhooks/whatsapp/"+ch, metaSigned(appSecret, body), body); code != http.StatusOK {
+			t.Fatalf("%s: %d %s", s, code, out)
+		}
+	}
+	if m := w.messageWhen(sent.GetId(), "the read status", func(m *batonv1.Message) bool { return true }); m.GetStatus() != batonv1.DeliveryStatus_DELIVERY_STATUS_READ {
+		t.Errorf("after read then delivered the status is %v", m.GetStatus())
+	}
+
+	// Outside the 24-hour window the Cloud API refuses: the message fails with its error.
+	api.queue(apiAnswer{status: http.StatusBadRequest, body: `{"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,
+		"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AbCd"}}`})
+	late := need(w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("Still there?")}))(t).GetMessage()
+	api.next(t)
+	failed := w.messageWhen(late.GetId(), "the refusal", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_FAILED
+	})
+	if !strings.Contains(failed.GetError(), "131047") {
+		t.Errorf("failed message error %q", failed.GetError())
+	}
+
+	// A carousel cannot be shown on WhatsApp: refused, or sent as text when asked.
+	carousel := &batonv1.MessageContent{Kind: &batonv1.MessageContent_Carousel{Carousel: &batonv1.Carousel{Cards: []*batonv1.Card{
+		{Title: "Blue", Subtitle: "In stock"}, {Title: "Green", Subtitle: "Two left"},
+	}}}}
+	_, err := w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: carousel})
+	if code(err) != connect.CodeInvalidArgument {
+		t.Errorf("a carousel on WhatsApp: %v", err)
+	}
+	fallback := need(w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: carousel, TextFallback: true}))(t).GetMessage()
+	if fallback.GetContent().GetText() == nil || !strings.Contains(fallback.GetContent().GetText().GetText(), "Blue") {
+		t.Errorf("text fallback stored %v", fallback.GetContent())
+	}
+	if req := api.next(t); req.Body["type"] != "text" {
+		t.Errorf("fallback sent as %v", req.Body["type"])
+	}
+}
+
+func TestTelegramEndToEnd(t *testing.T) {
+	api := newSendAPI(t, func(r apiRequest) string {
+		return `{"ok":true,"result":{"message_id":77,"chat":{"id":111222333,"type":"private"},"date":1795251601,"text":"Hello!"}}`
+	})
+	h := start(t, withAPIs("", api.srv.URL))
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_TELEGRAM, "support_bot", &batonv1.ChannelCredentials{
+		AccessToken: "123456:ABC-DEF", WebhookSecret: "tg-secret-token",
+	})
+	ch := w.channel.GetId()
+	update := `{"update_id":10000,"message":{"message_id":1365,"date":1795251600,"text":"Hello",
+		"from":{"id":111222333,"is_bot":false,"first_name":"Ada","last_name":"Lovelace","language_code":"en"},
+		"chat":{"id":111222333,"first_name":"Ada","last_name":"Lovelace","type":"private"}}}`
+	if status, _ := h.post("/webhooks/telegram/"+ch, http.Header{"X-Telegram-Bot-Api-Secret-Token": {"wrong"}}, update); status != http.StatusUnauthorized {
+		t.Fatalf("a wrong secret token: %d", status)
+	}
+	if status, out := h.post("/webhooks/telegram/"+ch, http.Header{"X-Telegram-Bot-Api-Secret-Token": {"tg-secret-token"}}, update); status != http.StatusOK {
+		t.Fatalf("%d %s", status, out)
+	}
+	conv := w.conversation()
+	sent := need(w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("Hello!")}))(t).GetMessage()
+	req := api.next(t)
+	if req.Path != "/bot123456:ABC-DEF/sendMessage" {
+		t.Errorf("send path %s", req.Path)
+	}
+	jsonEqual(t, "send body", `{"chat_id":111222333,"text":"Hello!"}`, req.Body)
+	w.messageWhen(sent.GetId(), "the reply to be sent", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "111222333:77"
+	})
+}

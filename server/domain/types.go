@@ -98,6 +98,8 @@ type Credentials struct {
 	VerifyToken   string `json:"verify_token,omitempty"`
 	AccessToken   string `json:"access_token,omitempty"`
 	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// SendURL is where a generic channel's outbound messages are POSTed.
+	SendURL string `json:"send_url,omitempty"`
 }
 
 // IsZero reports whether no secret is set.

@@ -88,8 +88,7 @@ func (o *Outbox) send(ctx context.Context, job app.SendJob) {
 
 func (o *Outbox) result(ctx context.Context, job app.SendJob) domain.SendResult {
 	sender, ok := o.senders[job.Channel.Kind]
-	if !ok {
-		// Web chat and generic channels deliver through event streams and webhooks.
+	if !ok { // a web chat: its stream is the delivery
 		return domain.SendResult{ChannelMessageID: job.Message.ID}
 	}
 	content, err := contentProto(job.Message.Content)

@@ -409,6 +409,7 @@ func credentialsToDomain(c *batonv1.ChannelCredentials) domain.Credentials {
 		VerifyToken:   c.GetVerifyToken(),
 		AccessToken:   c.GetAccessToken(),
 		WebhookSecret: c.GetWebhookSecret(),
+		SendURL:       c.GetSendUrl(),
 	}
 }
 

@@ -196,6 +196,7 @@ var secrets = domain.Credentials{
 	VerifyToken:   "verify-token-81c2",
 	AccessToken:   "access-token-77de",
 	WebhookSecret: "webhook-secret-0b4e",
+	SendURL:       "https://crm.example.com/baton",
 }
 
 func TestConvertChannel(t *testing.T) {
@@ -750,6 +751,7 @@ func TestConvertCredentials(t *testing.T) {
 		VerifyToken:   secrets.VerifyToken,
 		AccessToken:   secrets.AccessToken,
 		WebhookSecret: secrets.WebhookSecret,
+		SendUrl:       secrets.SendURL,
 	})
 	if got != secrets {
 		t.Errorf("credentialsToDomain = %+v, want %+v", got, secrets)

@@ -19,9 +19,11 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/serve"
+	"github.com/batonhq/baton/server/webhook"
 )
 
 // sendAPI is a fake of a channel's send API on loopback: it records every request and answers
@@ -387,4 +389,66 @@ func TestTelegramEndToEnd(t *testing.T) {
 	w.messageWhen(sent.GetId(), "the reply to be sent", func(m *batonv1.Message) bool {
 		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "111222333:77"
 	})
+}
+
+func TestGenericChannelSendsSignedAndRetries(t *testing.T) {
+	h := start(t, loopback)
+	ctx := context.Background()
+	var answers = make(chan func(http.ResponseWriter), 8)
+	received := make(chan delivery, 8)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		received <- delivery{header: r.Header.Clone(), body: body}
+		(<-answers)(w)
+	}))
+	t.Cleanup(sink.Close)
+	answer := func(status int, body string) {
+		answers <- func(w http.ResponseWriter) { w.WriteHeader(status); io.WriteString(w, body) }
+	}
+
+	secret := webhook.NewSecret()
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_GENERIC, "crm", &batonv1.ChannelCredentials{WebhookSecret: secret, SendUrl: sink.URL})
+	if status, out := h.postGeneric(w.channel.GetId(), secret, "in-1", genericPayload); status != http.StatusOK {
+		t.Fatalf("%d %s", status, out)
+	}
+	conv := w.conversation()
+
+	// The first attempt meets a 503: the message waits for its retry, a minute later.
+	answer(http.StatusServiceUnavailable, "")
+	sent := need(w.botAPI.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("Hello Ada")}))(t).GetMessage()
+	first := <-received
+	verifySignature(t, secret, first)
+	var out batonv1.GenericOutboundMessage
+	if err := protojson.Unmarshal(first.body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.GetId() != sent.GetId() || out.GetContact().GetExternalId() != "cust-7" || out.GetContent().GetText().GetText() != "Hello Ada" {
+		t.Errorf("posted %v", &out)
+	}
+	w.messageWhen(sent.GetId(), "the failed attempt", func(m *batonv1.Message) bool { return m.GetError() != "" })
+
+	answer(http.StatusOK, `{"id":"crm-42"}`)
+	h.clock.Advance(2 * time.Minute)
+	h.srv.KickOutbox()
+	if again := <-received; again.header.Get("webhook-id") != first.header.Get("webhook-id") {
+		t.Errorf("retried as %q, first sent as %q", again.header.Get("webhook-id"), first.header.Get("webhook-id"))
+	}
+	w.messageWhen(sent.GetId(), "the retry to succeed", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "crm-42" && m.GetError() == ""
+	})
+
+	// A 400 is a refusal for good: the message fails, and an event says why.
+	answer(http.StatusBadRequest, `{"error":"unknown customer"}`)
+	refused := need(w.botAPI.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("Hello?")}))(t).GetMessage()
+	<-received
+	w.messageWhen(refused.GetId(), "the refusal", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_FAILED && strings.Contains(m.GetError(), "400")
+	})
+	evs := need(h.admin.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: &batonv1.EventFilter{
+		Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_STATUS_CHANGED}, ConversationId: conv.GetId(),
+	}}))(t).GetEvents()
+	last := evs[len(evs)-1].GetMessage()
+	if last.GetId() != refused.GetId() || last.GetStatus() != batonv1.DeliveryStatus_DELIVERY_STATUS_FAILED || last.GetError() == "" {
+		t.Errorf("last status event %v", last)
+	}
 }

@@ -160,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	dispatch.Interval = cmp.Or(cfg.Webhooks.Interval, dispatch.Interval)
 	dispatch.Tracer = cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/webhook")
 	dispatch.Logger = cfg.Logger
-	outbox := gateway.NewOutbox(a, senders(cfg.ChannelAPIs))
+	outbox := gateway.NewOutbox(a, senders(cfg.ChannelAPIs, client, a.Now))
 	outbox.Logger = cfg.Logger
 	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher, dispatch: dispatch, outbox: outbox}
 	h, err := s.routes()
@@ -174,8 +174,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // App is the server's application layer (tests drive timers through it).
 func (s *Server) App() *app.App { return s.app }
 
-// senders are the channels' send APIs at the configured addresses.
-func senders(apis ChannelAPIs) gateway.Senders {
+// senders are the channels' send APIs at the configured addresses. Generic channels post to
+// their own URL, through the webhook client (its SSRF guard and allow-list); web chats have
+// none: their stream is the delivery.
+func senders(apis ChannelAPIs, hooks *webhook.Client, now func() time.Time) gateway.Senders {
 	metaAPI, telegramAPI := cmp.Or(apis.Meta, DefaultMetaAPI), cmp.Or(apis.Telegram, DefaultTelegramAPI)
 	client := &http.Client{}
 	return gateway.Senders{
@@ -183,8 +185,13 @@ func senders(apis ChannelAPIs) gateway.Senders {
 		domain.ChannelInstagram: meta.Instagram{BaseURL: metaAPI, Client: client},
 		domain.ChannelWhatsApp:  whatsapp.Sender{BaseURL: metaAPI, Client: client},
 		domain.ChannelTelegram:  telegram.Sender{BaseURL: telegramAPI, Client: client},
+		domain.ChannelGeneric:   gateway.GenericSender{Client: hooks, Now: now},
 	}
 }
+
+// KickOutbox asks the outbox to look for messages due to be sent now (tests that move the clock
+// use it instead of waiting for its interval).
+func (s *Server) KickOutbox() { s.outbox.Kick() }
 
 // KickDeliveries asks the dispatcher to look for due deliveries now (tests that move the clock
 // use it instead of waiting for its interval).

@@ -103,6 +103,13 @@ func (c *Client) Send(ctx context.Context, r Request) domain.AttemptResult {
 	return res
 }
 
+// Call is Send that also returns the start of the answer's body, for endpoints whose answer
+// says something (at most 4 KiB of it).
+func (c *Client) Call(ctx context.Context, r Request) (domain.AttemptResult, []byte) {
+	res, body, _ := c.post(ctx, r, discardLimit)
+	return res, body
+}
+
 // post sends r and returns the result and up to limit bytes of the answer's body, with the
 // error that cut reading it short, if any.
 func (c *Client) post(ctx context.Context, r Request, limit int64) (domain.AttemptResult, []byte, error) {

@@ -242,6 +242,10 @@ type ChannelCredentials struct {
 	AccessToken string `protobuf:"bytes,3,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
 	// Secret for webhook signatures (Telegram secret token, generic Standard Webhooks secret).
 	WebhookSecret string `protobuf:"bytes,4,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
+	// Generic channels: where Baton POSTs outbound messages (a GenericOutboundMessage, signed
+	// with Standard Webhooks headers and webhook_secret). Empty: outbound messages are only
+	// published as events.
+	SendUrl       string `protobuf:"bytes,5,opt,name=send_url,json=sendUrl,proto3" json:"send_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -300,6 +304,13 @@ func (x *ChannelCredentials) GetAccessToken() string {
 func (x *ChannelCredentials) GetWebhookSecret() string {
 	if x != nil {
 		return x.WebhookSecret
+	}
+	return ""
+}
+
+func (x *ChannelCredentials) GetSendUrl() string {
+	if x != nil {
+		return x.SendUrl
 	}
 	return ""
 }
@@ -1139,13 +1150,15 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\v \x01(\tR\x04etag\"\xc8\x01\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\"\xfe\x02\n" +
 	"\x12ChannelCredentials\x12'\n" +
 	"\n" +
 	"app_secret\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tappSecret\x12+\n" +
 	"\fverify_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\vverifyToken\x12+\n" +
 	"\faccess_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\vaccessToken\x12/\n" +
-	"\x0ewebhook_secret\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\rwebhookSecret\"\x9a\x03\n" +
+	"\x0ewebhook_secret\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\rwebhookSecret\x12\xb3\x01\n" +
+	"\bsend_url\x18\x05 \x01(\tB\x97\x01\xbaH\x93\x01\xba\x01\x8a\x01\n" +
+	"\rsend_url.http\x12\x1cmust be an http or https URL\x1a[this == '' || (this.isUri() && (this.startsWith('https://') || this.startsWith('http://')))r\x03\x18\x80\x10R\asendUrl\"\x9a\x03\n" +
 	"\x14CreateChannelRequest\x125\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.baton.v1.ChannelKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12+\n" +

@@ -2,7 +2,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: baton/v1/inbound.proto
+// source: baton/v1/generic.proto
 
 package batonv1
 
@@ -36,7 +36,7 @@ type GenericWebhookPayload struct {
 
 func (x *GenericWebhookPayload) Reset() {
 	*x = GenericWebhookPayload{}
-	mi := &file_baton_v1_inbound_proto_msgTypes[0]
+	mi := &file_baton_v1_generic_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +48,7 @@ func (x *GenericWebhookPayload) String() string {
 func (*GenericWebhookPayload) ProtoMessage() {}
 
 func (x *GenericWebhookPayload) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_inbound_proto_msgTypes[0]
+	mi := &file_baton_v1_generic_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +61,7 @@ func (x *GenericWebhookPayload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenericWebhookPayload.ProtoReflect.Descriptor instead.
 func (*GenericWebhookPayload) Descriptor() ([]byte, []int) {
-	return file_baton_v1_inbound_proto_rawDescGZIP(), []int{0}
+	return file_baton_v1_generic_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *GenericWebhookPayload) GetMessages() []*GenericInboundMessage {
@@ -87,7 +87,7 @@ type GenericInboundMessage struct {
 
 func (x *GenericInboundMessage) Reset() {
 	*x = GenericInboundMessage{}
-	mi := &file_baton_v1_inbound_proto_msgTypes[1]
+	mi := &file_baton_v1_generic_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -99,7 +99,7 @@ func (x *GenericInboundMessage) String() string {
 func (*GenericInboundMessage) ProtoMessage() {}
 
 func (x *GenericInboundMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_inbound_proto_msgTypes[1]
+	mi := &file_baton_v1_generic_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -112,7 +112,7 @@ func (x *GenericInboundMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenericInboundMessage.ProtoReflect.Descriptor instead.
 func (*GenericInboundMessage) Descriptor() ([]byte, []int) {
-	return file_baton_v1_inbound_proto_rawDescGZIP(), []int{1}
+	return file_baton_v1_generic_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *GenericInboundMessage) GetId() string {
@@ -149,7 +149,7 @@ type GenericWebhookResult struct {
 
 func (x *GenericWebhookResult) Reset() {
 	*x = GenericWebhookResult{}
-	mi := &file_baton_v1_inbound_proto_msgTypes[2]
+	mi := &file_baton_v1_generic_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -161,7 +161,7 @@ func (x *GenericWebhookResult) String() string {
 func (*GenericWebhookResult) ProtoMessage() {}
 
 func (x *GenericWebhookResult) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_inbound_proto_msgTypes[2]
+	mi := &file_baton_v1_generic_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -174,7 +174,7 @@ func (x *GenericWebhookResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenericWebhookResult.ProtoReflect.Descriptor instead.
 func (*GenericWebhookResult) Descriptor() ([]byte, []int) {
-	return file_baton_v1_inbound_proto_rawDescGZIP(), []int{2}
+	return file_baton_v1_generic_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *GenericWebhookResult) GetResults() []*GenericMessageResult {
@@ -201,7 +201,7 @@ type GenericMessageResult struct {
 
 func (x *GenericMessageResult) Reset() {
 	*x = GenericMessageResult{}
-	mi := &file_baton_v1_inbound_proto_msgTypes[3]
+	mi := &file_baton_v1_generic_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -213,7 +213,7 @@ func (x *GenericMessageResult) String() string {
 func (*GenericMessageResult) ProtoMessage() {}
 
 func (x *GenericMessageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_inbound_proto_msgTypes[3]
+	mi := &file_baton_v1_generic_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -226,7 +226,7 @@ func (x *GenericMessageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenericMessageResult.ProtoReflect.Descriptor instead.
 func (*GenericMessageResult) Descriptor() ([]byte, []int) {
-	return file_baton_v1_inbound_proto_rawDescGZIP(), []int{3}
+	return file_baton_v1_generic_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GenericMessageResult) GetId() string {
@@ -257,11 +257,79 @@ func (x *GenericMessageResult) GetError() string {
 	return ""
 }
 
-var File_baton_v1_inbound_proto protoreflect.FileDescriptor
+// GenericOutboundMessage is what Baton POSTs to a generic channel's send_url for each message a
+// bot or agent sends, signed with Standard Webhooks headers (webhook-id is the message id, the
+// same on every retry) and the channel's webhook secret. Any 2xx answer means sent; the answer
+// may be {"id": "<the source's id for the message>"}. Other answers are retried, 4xx but 408
+// and 429 excepted, which fail the message.
+type GenericOutboundMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Baton's id for the message.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The customer it is for.
+	Contact *ContactProfile `protobuf:"bytes,2,opt,name=contact,proto3" json:"contact,omitempty"`
+	// What to show them.
+	Content       *MessageContent `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
 
-const file_baton_v1_inbound_proto_rawDesc = "" +
+func (x *GenericOutboundMessage) Reset() {
+	*x = GenericOutboundMessage{}
+	mi := &file_baton_v1_generic_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenericOutboundMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenericOutboundMessage) ProtoMessage() {}
+
+func (x *GenericOutboundMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_generic_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenericOutboundMessage.ProtoReflect.Descriptor instead.
+func (*GenericOutboundMessage) Descriptor() ([]byte, []int) {
+	return file_baton_v1_generic_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GenericOutboundMessage) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GenericOutboundMessage) GetContact() *ContactProfile {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+func (x *GenericOutboundMessage) GetContent() *MessageContent {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+var File_baton_v1_generic_proto protoreflect.FileDescriptor
+
+const file_baton_v1_generic_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/inbound.proto\x12\bbaton.v1\x1a\x1bbaton/v1/conversation.proto\x1a\x16baton/v1/message.proto\x1a\x1bbuf/validate/validate.proto\"`\n" +
+	"\x16baton/v1/generic.proto\x12\bbaton.v1\x1a\x1bbaton/v1/conversation.proto\x1a\x16baton/v1/message.proto\x1a\x1bbuf/validate/validate.proto\"`\n" +
 	"\x15GenericWebhookPayload\x12G\n" +
 	"\bmessages\x18\x01 \x03(\v2\x1f.baton.v1.GenericInboundMessageB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10dR\bmessages\"\xab\x01\n" +
@@ -277,45 +345,52 @@ const file_baton_v1_inbound_proto_rawDesc = "" +
 	"\n" +
 	"message_id\x18\x02 \x01(\tR\tmessageId\x12\x1c\n" +
 	"\tduplicate\x18\x03 \x01(\bR\tduplicate\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05errorB\x8c\x01\n" +
-	"\fcom.baton.v1B\fInboundProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
+	"\x05error\x18\x04 \x01(\tR\x05error\"\x90\x01\n" +
+	"\x16GenericOutboundMessage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
+	"\acontact\x18\x02 \x01(\v2\x18.baton.v1.ContactProfileR\acontact\x122\n" +
+	"\acontent\x18\x03 \x01(\v2\x18.baton.v1.MessageContentR\acontentB\x8c\x01\n" +
+	"\fcom.baton.v1B\fGenericProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
-	file_baton_v1_inbound_proto_rawDescOnce sync.Once
-	file_baton_v1_inbound_proto_rawDescData []byte
+	file_baton_v1_generic_proto_rawDescOnce sync.Once
+	file_baton_v1_generic_proto_rawDescData []byte
 )
 
-func file_baton_v1_inbound_proto_rawDescGZIP() []byte {
-	file_baton_v1_inbound_proto_rawDescOnce.Do(func() {
-		file_baton_v1_inbound_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_baton_v1_inbound_proto_rawDesc), len(file_baton_v1_inbound_proto_rawDesc)))
+func file_baton_v1_generic_proto_rawDescGZIP() []byte {
+	file_baton_v1_generic_proto_rawDescOnce.Do(func() {
+		file_baton_v1_generic_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_baton_v1_generic_proto_rawDesc), len(file_baton_v1_generic_proto_rawDesc)))
 	})
-	return file_baton_v1_inbound_proto_rawDescData
+	return file_baton_v1_generic_proto_rawDescData
 }
 
-var file_baton_v1_inbound_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
-var file_baton_v1_inbound_proto_goTypes = []any{
-	(*GenericWebhookPayload)(nil), // 0: baton.v1.GenericWebhookPayload
-	(*GenericInboundMessage)(nil), // 1: baton.v1.GenericInboundMessage
-	(*GenericWebhookResult)(nil),  // 2: baton.v1.GenericWebhookResult
-	(*GenericMessageResult)(nil),  // 3: baton.v1.GenericMessageResult
-	(*ContactProfile)(nil),        // 4: baton.v1.ContactProfile
-	(*MessageContent)(nil),        // 5: baton.v1.MessageContent
+var file_baton_v1_generic_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_baton_v1_generic_proto_goTypes = []any{
+	(*GenericWebhookPayload)(nil),  // 0: baton.v1.GenericWebhookPayload
+	(*GenericInboundMessage)(nil),  // 1: baton.v1.GenericInboundMessage
+	(*GenericWebhookResult)(nil),   // 2: baton.v1.GenericWebhookResult
+	(*GenericMessageResult)(nil),   // 3: baton.v1.GenericMessageResult
+	(*GenericOutboundMessage)(nil), // 4: baton.v1.GenericOutboundMessage
+	(*ContactProfile)(nil),         // 5: baton.v1.ContactProfile
+	(*MessageContent)(nil),         // 6: baton.v1.MessageContent
 }
-var file_baton_v1_inbound_proto_depIdxs = []int32{
+var file_baton_v1_generic_proto_depIdxs = []int32{
 	1, // 0: baton.v1.GenericWebhookPayload.messages:type_name -> baton.v1.GenericInboundMessage
-	4, // 1: baton.v1.GenericInboundMessage.contact:type_name -> baton.v1.ContactProfile
-	5, // 2: baton.v1.GenericInboundMessage.content:type_name -> baton.v1.MessageContent
+	5, // 1: baton.v1.GenericInboundMessage.contact:type_name -> baton.v1.ContactProfile
+	6, // 2: baton.v1.GenericInboundMessage.content:type_name -> baton.v1.MessageContent
 	3, // 3: baton.v1.GenericWebhookResult.results:type_name -> baton.v1.GenericMessageResult
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 4: baton.v1.GenericOutboundMessage.contact:type_name -> baton.v1.ContactProfile
+	6, // 5: baton.v1.GenericOutboundMessage.content:type_name -> baton.v1.MessageContent
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
-func init() { file_baton_v1_inbound_proto_init() }
-func file_baton_v1_inbound_proto_init() {
-	if File_baton_v1_inbound_proto != nil {
+func init() { file_baton_v1_generic_proto_init() }
+func file_baton_v1_generic_proto_init() {
+	if File_baton_v1_generic_proto != nil {
 		return
 	}
 	file_baton_v1_conversation_proto_init()
@@ -324,17 +399,17 @@ func file_baton_v1_inbound_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_inbound_proto_rawDesc), len(file_baton_v1_inbound_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_generic_proto_rawDesc), len(file_baton_v1_generic_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_baton_v1_inbound_proto_goTypes,
-		DependencyIndexes: file_baton_v1_inbound_proto_depIdxs,
-		MessageInfos:      file_baton_v1_inbound_proto_msgTypes,
+		GoTypes:           file_baton_v1_generic_proto_goTypes,
+		DependencyIndexes: file_baton_v1_generic_proto_depIdxs,
+		MessageInfos:      file_baton_v1_generic_proto_msgTypes,
 	}.Build()
-	File_baton_v1_inbound_proto = out.File
-	file_baton_v1_inbound_proto_goTypes = nil
-	file_baton_v1_inbound_proto_depIdxs = nil
+	File_baton_v1_generic_proto = out.File
+	file_baton_v1_generic_proto_goTypes = nil
+	file_baton_v1_generic_proto_depIdxs = nil
 }

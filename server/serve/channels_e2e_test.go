@@ -452,3 +452,50 @@ func TestGenericChannelSendsSignedAndRetries(t *testing.T) {
 		t.Errorf("last status event %v", last)
 	}
 }
+
+func TestHumanReplyingFromTheBusinessAppOwnsUntilIdle(t *testing.T) {
+	h := start(t, withAPIs("http://127.0.0.1:1", ""))
+	const appSecret = "whatsapp-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_WHATSAPP, "106540352242922", &batonv1.ChannelCredentials{AppSecret: appSecret, AccessToken: "t"})
+	ch := w.channel.GetId()
+	post := func(body string) {
+		t.Helper()
+		if status, out := h.post("/webhooks/whatsapp/"+ch, metaSigned(appSecret, body), body); status != http.StatusOK {
+			t.Fatalf("%d %s", status, out)
+		}
+	}
+	post(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
+		"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+		"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],
+		"messages":[{"from":"16505551234","id":"wamid.in1","timestamp":"1795251600","text":{"body":"Hi"},"type":"text"}]}}]}]}`)
+	if w.conversation().GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
+		t.Fatal("the bot does not own the new conversation")
+	}
+
+	// Someone answers from the WhatsApp Business app: Baton did not send it, so a human owns now.
+	echo := `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"smb_message_echoes","value":{
+		"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+		"message_echoes":[{"from":"15550783881","to":"+16505551234","id":"wamid.echo1","timestamp":"1795251660","type":"text","text":{"body":"Sam here, I'll help."}}]}}]}]}`
+	post(echo)
+	post(echo) // a redelivery changes nothing more
+	conv := w.conversation()
+	if conv.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_EXTERNAL_HUMAN {
+		t.Fatalf("after the business app's reply the owner is %v", conv.GetOwner())
+	}
+	msgs := need(h.admin.Conversations.ListMessages(context.Background(), &batonv1.ListMessagesRequest{ConversationId: conv.GetId()}))(t).GetMessages()
+	if len(msgs) != 2 || msgs[1].GetSender().GetKind() != batonv1.ActorKind_ACTOR_KIND_EXTERNAL_HUMAN || msgs[1].GetDirection() != batonv1.MessageDirection_MESSAGE_DIRECTION_OUTBOUND {
+		t.Fatalf("messages %v", msgs)
+	}
+	if _, err := w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("Bot here")}); code(err) != connect.CodeFailedPrecondition {
+		t.Errorf("the bot sending over the human: %v", err)
+	}
+
+	// A day without activity ends the human stretch: the bot owns again.
+	h.clock.Advance(25 * time.Hour)
+	if err := h.srv.App().RunTimers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if owner := w.conversation().GetOwner(); owner.GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
+		t.Errorf("after the session timeout the owner is %v", owner)
+	}
+}

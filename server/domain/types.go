@@ -100,6 +100,8 @@ type Credentials struct {
 	WebhookSecret string `json:"webhook_secret,omitempty"`
 	// SendURL is where a generic channel's outbound messages are POSTed.
 	SendURL string `json:"send_url,omitempty"`
+	// AppID is the Meta app Baton sends with: its echoes are Baton's own.
+	AppID string `json:"app_id,omitempty"`
 }
 
 // IsZero reports whether no secret is set.

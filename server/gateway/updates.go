@@ -35,7 +35,7 @@ func (h Handler) applyUpdates(ctx context.Context, ch domain.Channel, updates []
 func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.Update) error {
 	switch u.Kind {
 	case channel.UpdateMessage, channel.UpdateEcho:
-		if u.Kind == channel.UpdateEcho && u.BatonMessageID != "" {
+		if u.Kind == channel.UpdateEcho && ownEcho(ch, u) {
 			return nil // Baton's own message, recorded when it was sent
 		}
 		content, err := contentJSON(u.Content)
@@ -58,4 +58,12 @@ func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.U
 		return h.App.ExternalThread(ctx, adapter, ch.ID, u.Contact.ExternalID, u.Kind == channel.UpdateThreadTaken, u.AppID)
 	}
 	return domain.Invalid("update", "unknown kind %d", u.Kind)
+}
+
+// ownEcho reports whether an echo is the copy of a message Baton sent: it carries Baton's
+// message id (Messenger's metadata), or comes from the app Baton sends with (Instagram has no
+// metadata). A message Baton sent whose channel id is already recorded is also recognised when
+// stored, as a repeat.
+func ownEcho(ch domain.Channel, u channel.Update) bool {
+	return u.BatonMessageID != "" || (u.AppID != "" && u.AppID == ch.Credentials.AppID)
 }

@@ -410,6 +410,7 @@ func credentialsToDomain(c *batonv1.ChannelCredentials) domain.Credentials {
 		AccessToken:   c.GetAccessToken(),
 		WebhookSecret: c.GetWebhookSecret(),
 		SendURL:       c.GetSendUrl(),
+		AppID:         c.GetAppId(),
 	}
 }
 

@@ -197,6 +197,7 @@ var secrets = domain.Credentials{
 	AccessToken:   "access-token-77de",
 	WebhookSecret: "webhook-secret-0b4e",
 	SendURL:       "https://crm.example.com/baton",
+	AppID:         "1517776481860111",
 }
 
 func TestConvertChannel(t *testing.T) {
@@ -752,6 +753,7 @@ func TestConvertCredentials(t *testing.T) {
 		AccessToken:   secrets.AccessToken,
 		WebhookSecret: secrets.WebhookSecret,
 		SendUrl:       secrets.SendURL,
+		AppId:         secrets.AppID,
 	})
 	if got != secrets {
 		t.Errorf("credentialsToDomain = %+v, want %+v", got, secrets)

@@ -189,7 +189,7 @@ func TestMessengerEndToEnd(t *testing.T) {
 	h := start(t, withAPIs(api.srv.URL+"/v21.0", ""))
 	const appSecret = "messenger-app-secret"
 	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
-		AppSecret: appSecret, VerifyToken: "verify-me", AccessToken: "page-token-1",
+		AppSecret: appSecret, VerifyToken: "verify-me", AccessToken: "page-token-1", AppId: "1517776481860111",
 	})
 	ch := w.channel.GetId()
 
@@ -240,7 +240,11 @@ func TestMessengerEndToEnd(t *testing.T) {
 	receipts := `{"object":"page","entry":[{"id":"1122334455","time":1795251602000,"messaging":[
 		{"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"delivery":{"mids":["m_reply_1"],"watermark":1795251602000}},
 		{"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"timestamp":1795251603000,"read":{"watermark":1795251603000}}]}]}`
-	for _, body := range []string{echo, receipts} {
+	// An echo from Baton's own app without metadata (as Instagram sends them) is Baton's too.
+	bare := `{"object":"page","entry":[{"id":"1122334455","time":1795251601500,"messaging":[{
+		"sender":{"id":"1122334455"},"recipient":{"id":"6789"},"timestamp":1795251601500,
+		"message":{"is_echo":true,"app_id":1517776481860111,"mid":"m_reply_unrecorded","text":"It is on its way."}}]}]}`
+	for _, body := range []string{echo, bare, receipts} {
 		if status, out := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, body), body); status != http.StatusOK {
 			t.Fatalf("%d %s", status, out)
 		}

@@ -245,7 +245,10 @@ type ChannelCredentials struct {
 	// Generic channels: where Baton POSTs outbound messages (a GenericOutboundMessage, signed
 	// with Standard Webhooks headers and webhook_secret). Empty: outbound messages are only
 	// published as events.
-	SendUrl       string `protobuf:"bytes,5,opt,name=send_url,json=sendUrl,proto3" json:"send_url,omitempty"`
+	SendUrl string `protobuf:"bytes,5,opt,name=send_url,json=sendUrl,proto3" json:"send_url,omitempty"`
+	// Messenger and Instagram: the id of the Meta app Baton sends with. Echoes from it are
+	// Baton's own messages; echoes from any other app are a human answering outside Baton.
+	AppId         string `protobuf:"bytes,6,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -311,6 +314,13 @@ func (x *ChannelCredentials) GetWebhookSecret() string {
 func (x *ChannelCredentials) GetSendUrl() string {
 	if x != nil {
 		return x.SendUrl
+	}
+	return ""
+}
+
+func (x *ChannelCredentials) GetAppId() string {
+	if x != nil {
+		return x.AppId
 	}
 	return ""
 }
@@ -1150,7 +1160,7 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\v \x01(\tR\x04etag\"\xfe\x02\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\"\x9e\x03\n" +
 	"\x12ChannelCredentials\x12'\n" +
 	"\n" +
 	"app_secret\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tappSecret\x12+\n" +
@@ -1158,7 +1168,8 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\faccess_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\vaccessToken\x12/\n" +
 	"\x0ewebhook_secret\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\rwebhookSecret\x12\xb3\x01\n" +
 	"\bsend_url\x18\x05 \x01(\tB\x97\x01\xbaH\x93\x01\xba\x01\x8a\x01\n" +
-	"\rsend_url.http\x12\x1cmust be an http or https URL\x1a[this == '' || (this.isUri() && (this.startsWith('https://') || this.startsWith('http://')))r\x03\x18\x80\x10R\asendUrl\"\x9a\x03\n" +
+	"\rsend_url.http\x12\x1cmust be an http or https URL\x1a[this == '' || (this.isUri() && (this.startsWith('https://') || this.startsWith('http://')))r\x03\x18\x80\x10R\asendUrl\x12\x1e\n" +
+	"\x06app_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05appId\"\x9a\x03\n" +
 	"\x14CreateChannelRequest\x125\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.baton.v1.ChannelKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12+\n" +

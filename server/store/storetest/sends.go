@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -395,54 +393,10 @@ func testClaimSendsRace(h *harness) {
 	}
 
 	now, lease := at(time.Minute), at(time.Hour)
-	start := make(chan struct{})
-	claimed := make([][]string, claimers)
-	// Each claim that finds something claims a message at least, which no other claim may
-	// return again: more claims than messages mean claims do not run dry.
-	var claims atomic.Int64
-	var wg sync.WaitGroup
-	for i := range claimers {
-		wg.Go(func() {
-			<-start
-			for {
-				if claims.Add(1) > int64(len(want)+claimers) {
-					h.t.Errorf("claimer %d: claims go on after %d messages", i, len(want))
-					return
-				}
-				var got []domain.Message
-				err := h.s.Write(h.ctx, func(tx store.Tx) error {
-					var err error
-					got, err = tx.ClaimSends(h.ctx, now, lease, 3)
-					return err
-				})
-				if err != nil {
-					h.t.Errorf("claimer %d: %v", i, err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				claimed[i] = append(claimed[i], messageIDs(got)...)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-
-	seen := map[string]int{}
-	for i, ids := range claimed {
-		for _, id := range ids {
-			if seen[id]++; seen[id] > 1 {
-				h.t.Errorf("claimer %d claimed %s, claimed before", i, id)
-			}
-			if !want[id] {
-				h.t.Errorf("claimer %d claimed %s, behind a pending message", i, id)
-			}
-		}
-	}
-	if len(seen) != len(want) {
-		h.t.Errorf("%d messages claimed, want %d", len(seen), len(want))
-	}
+	raceClaims(h, claimers, want, "messages", func(tx store.Tx) ([]string, error) {
+		got, err := tx.ClaimSends(h.ctx, now, lease, 3)
+		return messageIDs(got), err
+	})
 }
 
 func listOutbound(h *harness, conversationID string, until time.Time, statuses []domain.DeliveryStatus, limit int) []domain.Message {

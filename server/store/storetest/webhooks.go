@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -453,54 +451,10 @@ func testClaimRace(h *harness) {
 	h.append(events...)
 
 	now, lease := at(time.Minute), at(time.Hour)
-	start := make(chan struct{})
-	claimed := make([][]string, claimers)
-	// Each claim that finds something claims a delivery at least, which no other claim may
-	// return again: more claims than deliveries mean claims do not run dry.
-	var claims atomic.Int64
-	var wg sync.WaitGroup
-	for i := range claimers {
-		wg.Go(func() {
-			<-start
-			for {
-				if claims.Add(1) > int64(len(want)+claimers) {
-					h.t.Errorf("claimer %d: claims go on after %d deliveries", i, len(want))
-					return
-				}
-				var got []domain.Delivery
-				err := h.s.Write(h.ctx, func(tx store.Tx) error {
-					var err error
-					got, err = tx.ClaimDeliveries(h.ctx, now, lease, 3)
-					return err
-				})
-				if err != nil {
-					h.t.Errorf("claimer %d: %v", i, err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				claimed[i] = append(claimed[i], deliveryIDs(got)...)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-
-	seen := map[string]int{}
-	for i, ids := range claimed {
-		for _, id := range ids {
-			if seen[id]++; seen[id] > 1 {
-				h.t.Errorf("claimer %d claimed %s, claimed before", i, id)
-			}
-			if !want[id] {
-				h.t.Errorf("claimer %d claimed %s, behind a pending delivery", i, id)
-			}
-		}
-	}
-	if len(seen) != len(want) {
-		h.t.Errorf("%d deliveries claimed, want %d", len(seen), len(want))
-	}
+	raceClaims(h, claimers, want, "deliveries", func(tx store.Tx) ([]string, error) {
+		got, err := tx.ClaimDeliveries(h.ctx, now, lease, 3)
+		return deliveryIDs(got), err
+	})
 }
 
 // testClaimLease checks a delivery is claimed again once its lease has expired, and not before;

@@ -38,6 +38,9 @@ type Config struct {
 	// Notify is called after every commit that stored events, so they get published and
 	// subscribers woken.
 	Notify func()
+	// Queued is called after a commit that queued outbound work here (a message to send
+	// through its channel, deliveries to send again), so senders look at once.
+	Queued func()
 	// HeartbeatTimeout is how long an agent stays online without a heartbeat.
 	HeartbeatTimeout time.Duration
 	// KeyDeleted is told about every revoked API key, so caches can drop it.
@@ -56,6 +59,7 @@ type App struct {
 	clock            Clock
 	tracer           trace.Tracer
 	notify           func()
+	queued           func()
 	heartbeatTimeout time.Duration
 	keyDeleted       func(string)
 	verifier         Verifier
@@ -73,6 +77,7 @@ func New(cfg Config) *App {
 		clock:            cfg.Clock,
 		tracer:           cfg.Tracer,
 		notify:           cfg.Notify,
+		queued:           cfg.Queued,
 		heartbeatTimeout: cfg.HeartbeatTimeout,
 		keyDeleted:       cfg.KeyDeleted,
 		verifier:         cfg.Verifier,
@@ -90,6 +95,9 @@ func New(cfg Config) *App {
 	}
 	if a.notify == nil {
 		a.notify = func() {}
+	}
+	if a.queued == nil {
+		a.queued = func() {}
 	}
 	if a.keyDeleted == nil {
 		a.keyDeleted = func(string) {}

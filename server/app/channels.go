@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -33,16 +34,20 @@ func (a *App) ReceiveStatus(ctx context.Context, p domain.Principal, r StatusRep
 		if err := a.mayIngest(ctx, tx, p, r.ChannelID); err != nil {
 			return err
 		}
-		msgs, err := a.reported(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			if err := a.advance(ctx, tx, m, r.Status, r.Error); err != nil {
+		for {
+			msgs, err := a.reported(ctx, tx, r)
+			if err != nil {
 				return err
 			}
+			for _, m := range msgs {
+				if err := a.advance(ctx, tx, m.ID, r.Status, r.Error); err != nil {
+					return err
+				}
+			}
+			if r.Watermark.IsZero() || len(msgs) < watermarkBatch {
+				return nil
+			}
 		}
-		return nil
 	})
 }
 
@@ -80,24 +85,39 @@ func (a *App) reported(ctx context.Context, tx store.Tx, r StatusReport) ([]doma
 }
 
 // advance moves one message's status forward, and announces it.
-func (a *App) advance(ctx context.Context, tx store.Tx, m domain.Message, status domain.DeliveryStatus, channelError string) error {
+func (a *App) advance(ctx context.Context, tx store.Tx, messageID string, status domain.DeliveryStatus, channelError string) error {
+	s, m, err := a.lockedMessage(ctx, tx, messageID)
+	if err != nil {
+		return err
+	}
 	m, ok := domain.AdvanceStatus(m, status, channelError)
 	if !ok {
 		return nil
 	}
-	return a.storeStatus(ctx, tx, m)
+	return a.storeStatus(ctx, tx, s, m)
 }
 
-// storeStatus stores a message's new status with its event.
-func (a *App) storeStatus(ctx context.Context, tx store.Tx, m domain.Message) error {
-	if err := tx.UpdateMessage(ctx, m); err != nil {
-		return err
+// lockedMessage reads a message under its conversation's lock: status changes of one
+// conversation's messages then queue behind each other, and none overwrites a later one.
+func (a *App) lockedMessage(ctx context.Context, tx store.Tx, messageID string) (domain.Situation, domain.Message, error) {
+	m, err := tx.GetMessage(ctx, messageID)
+	if err != nil {
+		return domain.Situation{}, m, err
 	}
 	s, err := a.situation(ctx, tx, m.ConversationID)
 	if err != nil {
+		return s, m, err
+	}
+	m, err = tx.GetMessage(ctx, messageID)
+	return s, m, err
+}
+
+// storeStatus stores a message's new status with its event.
+func (a *App) storeStatus(ctx context.Context, tx store.Tx, s domain.Situation, m domain.Message) error {
+	if err := tx.UpdateMessage(ctx, m); err != nil {
 		return err
 	}
-	_, err = tx.AppendEvents(ctx, []domain.Event{domain.StatusEvent(s, m)})
+	_, err := tx.AppendEvents(ctx, []domain.Event{domain.StatusEvent(s, m)})
 	return err
 }
 
@@ -239,7 +259,7 @@ func (a *App) ClaimSends(ctx context.Context, limit int) ([]SendJob, error) {
 // (with an event saying so, carrying the channel's error).
 func (a *App) RecordSend(ctx context.Context, messageID string, r domain.SendResult) error {
 	return a.write(ctx, func(tx store.Tx) error {
-		m, err := tx.GetMessage(ctx, messageID)
+		s, m, err := a.lockedMessage(ctx, tx, messageID)
 		if err != nil {
 			return err
 		}
@@ -247,9 +267,17 @@ func (a *App) RecordSend(ctx context.Context, messageID string, r domain.SendRes
 			return nil // another sender, whose lease ran out, got there first
 		}
 		m, changed := domain.RecordSend(m, r, a.retry, a.Now())
-		if !changed {
-			return tx.UpdateMessage(ctx, m)
+		err = tx.UpdateMessage(ctx, m)
+		if errors.Is(err, store.ErrDuplicate) {
+			// The channel gave an id it gave before: the message is sent all the same, and
+			// receipts for that id keep going to the first message.
+			m.ChannelMessageID = ""
+			err = tx.UpdateMessage(ctx, m)
 		}
-		return a.storeStatus(ctx, tx, m)
+		if err != nil || !changed {
+			return err
+		}
+		_, err = tx.AppendEvents(ctx, []domain.Event{domain.StatusEvent(s, m)})
+		return err
 	})
 }

@@ -231,6 +231,9 @@ func (a *App) Send(ctx context.Context, p domain.Principal, in Outbound) (domain
 		_, err = apply(ctx, tx, change)
 		return err
 	})
+	if err == nil {
+		a.queued() // the outbox sends it
+	}
 	return out, err
 }
 

@@ -152,9 +152,6 @@ func (a *App) UpdateWebhook(ctx context.Context, p domain.Principal, u WebhookUp
 		setIf(&w.ChannelIDs, u.ChannelIDs)
 		setIf(&w.InactivePolicy, u.Policy)
 		w.UpdateTime = a.Now()
-		if newURL {
-			w.VerifyTime = w.UpdateTime
-		}
 		if err := tx.UpdateWebhook(ctx, w); err != nil {
 			return err
 		}
@@ -216,6 +213,9 @@ func (a *App) VerifyWebhook(ctx context.Context, p domain.Principal, id string) 
 		_, err := tx.AppendEvents(ctx, []domain.Event{domain.WebhookEvent(w, domain.EventWebhookActivated, p.Actor(), w.UpdateTime, ids.New)})
 		return err
 	})
+	if err == nil {
+		a.queued() // its waiting deliveries are due now
+	}
 	return w, err
 }
 
@@ -334,7 +334,7 @@ func (a *App) Redeliver(ctx context.Context, p domain.Principal, deliveryID stri
 		return err
 	})
 	if err == nil {
-		a.notify() // wakes the dispatcher
+		a.queued()
 	}
 	return out, err
 }
@@ -355,7 +355,7 @@ func (a *App) RedeliverRange(ctx context.Context, p domain.Principal, q store.De
 		return err
 	})
 	if err == nil && n > 0 {
-		a.notify()
+		a.queued()
 	}
 	return n, err
 }
@@ -405,7 +405,9 @@ func (a *App) jobs(ctx context.Context, tx store.Tx, claimed []domain.Delivery, 
 		}
 		data, err := a.renderEvent(e, w.Responsible(e))
 		if err != nil {
-			return nil, err
+			// A server fault, not the endpoint's: this one stays leased and is tried again
+			// when the lease ends, and holds up no other conversation.
+			continue
 		}
 		jobs = append(jobs, webhook.Job{Delivery: d, Request: webhook.Request{
 			URL: w.URL, ID: d.ID, Secrets: w.SigningSecrets(now),
@@ -440,6 +442,9 @@ func (a *App) recordAttempt(ctx context.Context, tx store.Tx, deliveryID string,
 	if d.State != domain.DeliveryStatePending {
 		// Delivered by another sender after this one's lease ran out: log the attempt only.
 		d.Attempts++
+		if err := tx.UpdateDelivery(ctx, d); err != nil {
+			return err
+		}
 		return tx.AddAttempt(ctx, domain.Attempt{DeliveryID: d.ID, Number: d.Attempts, Time: a.Now(),
 			StatusCode: r.StatusCode, Error: r.Describe(), Latency: r.Latency})
 	}

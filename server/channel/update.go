@@ -35,6 +35,9 @@ const (
 // others are handled all the same.
 type Update struct {
 	Kind UpdateKind
+	// Account is the business account the update is for, when the payload says: Meta's page
+	// or Instagram account id, WhatsApp's phone number id. It is the channel's external id.
+	Account string
 	// Contact is the customer: ExternalID always, DisplayName and Locale when the channel says.
 	Contact domain.Contact
 	// ChannelMessageID is the channel's id of the message (UpdateMessage, UpdateEcho, and

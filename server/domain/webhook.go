@@ -305,12 +305,15 @@ func Activate(w Webhook, now time.Time) Webhook {
 	return w
 }
 
-// Redeliver queues a delivery again, due at now, with a fresh retry schedule.
+// Redeliver queues a delivery again, due at now, with a fresh retry schedule. One being sent
+// right now keeps its lease: it goes again once that attempt is recorded, never twice at once.
 func Redeliver(d Delivery, now time.Time) Delivery {
 	d.State = DeliveryStatePending
 	d.Failures = 0
 	d.NextAttemptTime = now
-	d.LeaseExpireTime = time.Time{}
+	if !d.LeaseExpireTime.After(now) {
+		d.LeaseExpireTime = time.Time{}
+	}
 	d.UpdateTime = now
 	return d
 }

@@ -105,6 +105,9 @@ func (o *Outbox) result(ctx context.Context, job app.SendJob) domain.SendResult 
 	case errors.As(err, &refused):
 		return domain.SendResult{Error: refused.Error(), Transient: refused.Transient, RetryAfter: refused.RetryAfter}
 	default:
-		return domain.SendResult{Error: err.Error(), Transient: true}
+		// Not a refusal: the channel took the message but its answer made no sense (no id).
+		// Sending again could show it twice, so it counts as sent.
+		o.Logger.WarnContext(ctx, "a channel took a message with an odd answer", "message", job.Message.ID, "error", err)
+		return domain.SendResult{}
 	}
 }

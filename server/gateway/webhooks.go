@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"io"
 	"net/http"
 
@@ -36,38 +37,66 @@ func ignoreChannel(parse func([]byte) ([]channel.Update, error)) parser {
 	return func(_ domain.Channel, body []byte) ([]channel.Update, error) { return parse(body) }
 }
 
-// parseWhatsApp keeps the updates for the channel's phone number: one app's webhook may carry
-// several numbers' (each of them a channel, told by its own route).
-func parseWhatsApp(ch domain.Channel, body []byte) ([]channel.Update, error) {
+// parseWhatsApp tells each update its phone number, the account it is for.
+func parseWhatsApp(_ domain.Channel, body []byte) ([]channel.Update, error) {
 	items, err := whatsapp.ParseItems(body)
-	var out []channel.Update
-	for _, it := range items {
-		if it.PhoneNumberID == ch.ExternalID || it.PhoneNumberID == "" {
-			out = append(out, it.Update)
-		}
+	out := make([]channel.Update, len(items))
+	for i, it := range items {
+		out[i] = it.Update
+		out[i].Account = it.PhoneNumberID
 	}
 	return out, err
+}
+
+// forChannel keeps the updates for the channel's own account: one Meta app's webhook may carry
+// several pages' or phone numbers' events, each of them another channel with its own route.
+func (h Handler) forChannel(ctx context.Context, ch domain.Channel, updates []channel.Update) []channel.Update {
+	var out []channel.Update
+	for _, u := range updates {
+		if u.Account == "" || u.Account == ch.ExternalID {
+			out = append(out, u)
+		}
+	}
+	if dropped := len(updates) - len(out); dropped > 0 {
+		h.Logger.WarnContext(ctx, "channel webhook carried another account's updates: route each account to its own channel",
+			"channel", ch.ID, "external_id", ch.ExternalID, "dropped", dropped)
+	}
+	return out
 }
 
 // metaEvents receives a Meta webhook signed with the channel's app secret and parsed by parse.
 func (h Handler) metaEvents(kind domain.ChannelKind, parse parser) http.HandlerFunc {
 	return h.updates(kind, func(ch domain.Channel, r *http.Request, body []byte) error {
 		return meta.CheckSignature(ch.Credentials.AppSecret, r.Header, body)
-	}, parse)
+	}, parse, received)
+}
+
+// received is Meta's expected answer.
+func received([]channel.Update) (string, []byte) { return "text/plain", []byte("EVENT_RECEIVED") }
+
+// answerCallback answers a Telegram button press in the webhook's response (Telegram runs the
+// method the response names), so the customer's button stops spinning.
+func answerCallback(updates []channel.Update) (string, []byte) {
+	for _, u := range updates {
+		if body, ok := telegram.CallbackAnswer(u.ChannelMessageID); ok {
+			return "application/json", body
+		}
+	}
+	return "text/plain", nil
 }
 
 // telegramUpdates receives a Telegram update carrying the channel's secret token.
 func (h Handler) telegramUpdates() http.HandlerFunc {
 	return h.updates(domain.ChannelTelegram, func(ch domain.Channel, r *http.Request, _ []byte) error {
 		return telegram.CheckSecret(ch.Credentials.WebhookSecret, r.Header)
-	}, ignoreChannel(telegram.Parse))
+	}, ignoreChannel(telegram.Parse), answerCallback)
 }
 
 // updates serves a channel webhook: the channel's check of the request (401 when it fails,
 // nothing stored), its parser (400 when the body is not the channel's payload, nothing
 // stored), then every update, each on its own: one the rules refuse is logged and skipped,
 // the others are stored. The channel hears 200 once everything is stored, or 503 to send again.
-func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *http.Request, []byte) error, parse parser) http.HandlerFunc {
+func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *http.Request, []byte) error, parse parser, answer func([]channel.Update) (string, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ch, ok := h.channel(w, r, kind)
 		if !ok {
@@ -87,6 +116,7 @@ func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *ht
 			http.Error(w, "the body is not a "+string(kind)+" payload: "+err.Error(), http.StatusBadRequest)
 			return
 		}
+		updates = h.forChannel(r.Context(), ch, updates)
 		refused, err := h.applyUpdates(r.Context(), ch, updates)
 		if err != nil {
 			h.fail(w, r, err)
@@ -95,6 +125,8 @@ func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *ht
 		for _, err := range refused {
 			h.Logger.WarnContext(r.Context(), "channel webhook item refused", "channel", ch.ID, "error", err)
 		}
-		io.WriteString(w, "EVENT_RECEIVED")
+		contentType, body := answer(updates)
+		w.Header().Set("Content-Type", contentType)
+		w.Write(body)
 	}
 }

@@ -43,7 +43,7 @@ func (h Handlers) SendChatMessage(ctx context.Context, req *batonv1.SendChatMess
 	if err != nil {
 		return nil, chatError(ctx, err)
 	}
-	msg, err := messageToProto(out.Message)
+	msg, err := visitorMessage(out.Message)
 	if err != nil {
 		return nil, chatError(ctx, err)
 	}
@@ -81,7 +81,7 @@ func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest
 		if len(msgs) > 0 {
 			res := &batonv1.StreamChatResponse{}
 			for _, m := range msgs {
-				pm, err := messageToProto(m)
+				pm, err := visitorMessage(m)
 				if err != nil {
 					return chatError(ctx, err)
 				}
@@ -127,4 +127,24 @@ func chatError(ctx context.Context, err error) error {
 		return withDetails(connect.CodeUnauthenticated, err, &errdetails.ErrorInfo{Reason: "BAD_CHAT_TOKEN", Domain: "baton"})
 	}
 	return toConnect(ctx, err)
+}
+
+// visitorMessage is a message as a web chat visitor may see it: what was said, by which kind of
+// party, and when, without Baton's inner workings (who exactly answered, epochs, ids of other
+// systems, a channel's errors).
+func visitorMessage(m domain.Message) (*batonv1.Message, error) {
+	pm, err := messageToProto(m)
+	if err != nil {
+		return nil, err
+	}
+	return &batonv1.Message{
+		Id:             pm.GetId(),
+		ConversationId: pm.GetConversationId(),
+		ChannelId:      pm.GetChannelId(),
+		Direction:      pm.GetDirection(),
+		Sender:         &batonv1.Actor{Kind: pm.GetSender().GetKind()},
+		Content:        pm.GetContent(),
+		Status:         pm.GetStatus(),
+		CreateTime:     pm.GetCreateTime(),
+	}, nil
 }

@@ -476,7 +476,9 @@ func TestHumanReplyingFromTheBusinessAppOwnsUntilIdle(t *testing.T) {
 		t.Fatal("the bot does not own the new conversation")
 	}
 
-	// Someone answers from the WhatsApp Business app: Baton did not send it, so a human owns now.
+	// A minute later someone answers from the WhatsApp Business app: Baton did not send it, so a
+	// human owns now.
+	h.clock.Advance(time.Minute)
 	echo := `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"smb_message_echoes","value":{
 		"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
 		"message_echoes":[{"from":"15550783881","to":"+16505551234","id":"wamid.echo1","timestamp":"1795251660","type":"text","text":{"body":"Sam here, I'll help."}}]}}]}]}`

@@ -141,11 +141,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	publisher.Logger = cfg.Logger
 	publisher.Interval = cfg.EventPollInterval
 	client := webhook.NewClient(webhook.Config{Timeout: cfg.Webhooks.Timeout, AllowNetworks: cfg.Webhooks.AllowNetworks})
+	var dispatch *webhook.Dispatcher
+	var outbox *gateway.Outbox
 	a := app.New(app.Config{
 		Store:            cfg.Store,
 		Clock:            cfg.Clock,
 		Tracer:           cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/app"),
 		Notify:           publisher.Kick,
+		Queued:           func() { dispatch.Kick(); outbox.Kick() },
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
 		KeyDeleted:       keys.Forget,
 		Verifier:         client,
@@ -155,12 +158,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := a.Bootstrap(ctx); err != nil {
 		return nil, err
 	}
-	dispatch := webhook.NewDispatcher(a, client, a.Now)
+	dispatch = webhook.NewDispatcher(a, client, a.Now)
 	dispatch.Concurrency = cmp.Or(cfg.Webhooks.Concurrency, dispatch.Concurrency)
 	dispatch.Interval = cmp.Or(cfg.Webhooks.Interval, dispatch.Interval)
 	dispatch.Tracer = cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/webhook")
 	dispatch.Logger = cfg.Logger
-	outbox := gateway.NewOutbox(a, senders(cfg.ChannelAPIs, client, a.Now))
+	outbox = gateway.NewOutbox(a, senders(cfg.ChannelAPIs, client, a.Now))
 	outbox.Logger = cfg.Logger
 	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher, dispatch: dispatch, outbox: outbox}
 	h, err := s.routes()
@@ -317,8 +320,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	return err
 }
 
-// kickOnPublish wakes the webhook dispatcher and the outbox whenever events are published, here
-// or on another replica: new events may have brought deliveries or messages to send.
+// kickOnPublish wakes the webhook dispatcher whenever events are published, here or on another
+// replica: new events may have brought deliveries. (Messages to send wake the outbox of the
+// replica that stored them; the others look every interval.)
 func (s *Server) kickOnPublish(ctx context.Context) {
 	for {
 		select {
@@ -326,7 +330,6 @@ func (s *Server) kickOnPublish(ctx context.Context) {
 			return
 		case <-s.broker.Wait():
 			s.dispatch.Kick()
-			s.outbox.Kick()
 		}
 	}
 }

@@ -65,10 +65,11 @@ func ParseMessaging(body []byte) ([]channel.Update, error) {
 	}
 	var out []channel.Update
 	for i, raw := range p.Entry {
-		lists, err := entryEvents(raw)
+		account, lists, err := entryEvents(raw)
 		if err != nil {
 			out = append(out, malformed(fmt.Sprintf("entry %d", i), err))
 		}
+		first := len(out)
 		for _, l := range lists {
 			if l.err != nil {
 				out = append(out, malformed(fmt.Sprintf("entry %d, %s", i, l.key), l.err))
@@ -77,6 +78,9 @@ func ParseMessaging(body []byte) ([]channel.Update, error) {
 			for j, ev := range l.events {
 				out = append(out, parseEvent(fmt.Sprintf("entry %d, %s %d", i, l.key, j), ev)...)
 			}
+		}
+		for k := first; k < len(out); k++ {
+			out[k].Account = account
 		}
 	}
 	return out, nil
@@ -89,24 +93,31 @@ type eventList struct {
 	err    error
 }
 
-// entryEvents reads an entry's messaging and standby lists in the order they appear in it. An
-// entry that is not an object is an error; a list that is not an array is an eventList with err.
-func entryEvents(raw json.RawMessage) ([]eventList, error) {
+// entryEvents reads an entry's id (the page's or Instagram account's) and its messaging and
+// standby lists in the order they appear in it. An entry that is not an object is an error; a
+// list that is not an array is an eventList with err.
+func entryEvents(raw json.RawMessage) (account string, lists []eventList, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errors.New("the entry is not an object")
+		return "", nil, errors.New("the entry is not an object")
 	}
-	var lists []eventList
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return lists, err
+			return account, lists, err
 		}
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return lists, err
+			return account, lists, err
 		}
 		key, _ := tok.(string)
+		if key == "id" {
+			var id flexID
+			if json.Unmarshal(value, &id) == nil {
+				account = string(id)
+			}
+			continue
+		}
 		if key != "messaging" && key != "standby" {
 			continue
 		}
@@ -116,7 +127,7 @@ func entryEvents(raw json.RawMessage) ([]eventList, error) {
 		}
 		lists = append(lists, l)
 	}
-	return lists, nil
+	return account, lists, nil
 }
 
 func malformed(where string, err error) channel.Update {

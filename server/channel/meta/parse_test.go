@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
@@ -49,9 +51,10 @@ const (
 )
 
 // diffUpdates compares Updates: protos by value, and an Err only by whether it is one (a wanted
-// errMalformed matches any error wrapping ErrMalformed).
+// errMalformed matches any error wrapping ErrMalformed). Each update's Account (its entry's id)
+// is left out here; TestParseMessagingAccounts checks it.
 func diffUpdates(want, got []channel.Update) string {
-	return cmp.Diff(want, got, protocmp.Transform(), cmp.Comparer(func(a, b error) bool {
+	return cmp.Diff(want, got, protocmp.Transform(), cmpopts.IgnoreFields(channel.Update{}, "Account"), cmp.Comparer(func(a, b error) bool {
 		if a == nil || b == nil {
 			return a == nil && b == nil
 		}
@@ -157,6 +160,31 @@ func TestParseMessagingFixtures(t *testing.T) {
 				t.Errorf("updates (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestParseMessagingAccounts checks every update carries its entry's id: the page (or Instagram
+// account) it is for, by which the gateway keeps each channel to its own.
+func TestParseMessagingAccounts(t *testing.T) {
+	got, err := ParseMessaging(readFixture(t, "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accounts []string
+	for _, u := range got {
+		accounts = append(accounts, u.Account)
+	}
+	var entries struct{ Entry []struct{ ID flexID } }
+	if err := json.Unmarshal(readFixture(t, "batch.json"), &entries); err != nil {
+		t.Fatal(err)
+	}
+	first, second := string(entries.Entry[0].ID), string(entries.Entry[len(entries.Entry)-1].ID)
+	if first == "" || first == second {
+		t.Fatalf("the fixture's entries are %q and %q: want two pages", first, second)
+	}
+	want := []string{first, first, first, second, second}
+	if d := cmp.Diff(want, accounts); d != "" {
+		t.Errorf("accounts (-want +got):\n%s", d)
 	}
 }
 

@@ -208,6 +208,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 // webhookConfig parses the webhook flags.
 func webhookConfig(allow string, timeout time.Duration, schedule string) (serve.WebhookConfig, error) {
 	cfg := serve.WebhookConfig{Timeout: timeout, Retry: domain.DefaultRetryPolicy}
+	if timeout <= 0 || timeout > 30*time.Second {
+		// A delivery is leased for a minute: an attempt must end well within it.
+		return cfg, fmt.Errorf("--webhook-timeout: %v is not between 0 and 30s", timeout)
+	}
 	for _, s := range splitList(allow) {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {

@@ -232,7 +232,8 @@ func (t *tx) RequeueDeliveries(ctx context.Context, dq store.DeliveryQuery, now 
 	var q query
 	at := q.arg(now)
 	q.head = `UPDATE deliveries d SET state = 'pending', failures = 0, next_attempt_time = ` + at + `,
-		lease_expire_time = ` + notSet + `, update_time = ` + at
+		lease_expire_time = CASE WHEN lease_expire_time > ` + at + ` THEN lease_expire_time ELSE ` + notSet + ` END,
+		update_time = ` + at
 	whereDeliveries(&q, dq)
 	tag, err := t.tx.Exec(ctx, q.sql(), q.args...)
 	if err != nil {

@@ -236,9 +236,10 @@ func (t *tx) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
 // RequeueDeliveries is domain.Redeliver in SQL.
 func (t *tx) RequeueDeliveries(ctx context.Context, dq store.DeliveryQuery, now time.Time) (int, error) {
 	q := query{
-		head: `UPDATE deliveries AS d SET state = 'pending', failures = 0, next_attempt_time = ?,
-			lease_expire_time = 0, update_time = ?`,
-		args: []any{nanos(now), nanos(now)},
+		head: `UPDATE deliveries AS d SET state = 'pending', failures = 0, next_attempt_time = ?1,
+			lease_expire_time = CASE WHEN lease_expire_time > ?1 THEN lease_expire_time ELSE 0 END,
+			update_time = ?1`,
+		args: []any{nanos(now)},
 	}
 	whereDeliveries(&q, dq)
 	res, err := t.exec(ctx, q.sql(), q.args...)

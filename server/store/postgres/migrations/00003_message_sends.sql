@@ -1,7 +1,7 @@
 -- +goose Up
 -- Outbound messages are sent through their channel by Baton: stored pending, claimed (leased)
 -- by a sender, then sent, retried later or failed with the channel's error. Delivery receipts
--- move them on to delivered and read. Existing rows read as before: no error, no bookkeeping.
+-- move them on to delivered and read. Existing rows get no error and no bookkeeping.
 -- (Columns with constant defaults are added without rewriting the table.)
 
 ALTER TABLE messages
@@ -9,6 +9,10 @@ ALTER TABLE messages
     ADD COLUMN attempts integer NOT NULL DEFAULT 0,
     ADD COLUMN next_attempt_time timestamptz NOT NULL DEFAULT '0001-01-01 00:00:00+00',
     ADD COLUMN lease_expire_time timestamptz NOT NULL DEFAULT '0001-01-01 00:00:00+00';
+
+-- Before this migration nothing sent outbound messages: the ones stored until now went out
+-- as events only. They are marked sent, or the first start would send the whole history.
+UPDATE messages SET status = 'sent' WHERE direction = 'outbound' AND status = 'pending';
 
 -- Both indexes are partial, so storing an inbound message (ingest) maintains neither. The
 -- pending outbound messages alone, oldest first: what claims walk.

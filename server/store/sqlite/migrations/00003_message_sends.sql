@@ -1,12 +1,16 @@
 -- +goose Up
 -- Outbound messages are sent through their channel by Baton: stored pending, claimed (leased)
 -- by a sender, then sent, retried later or failed with the channel's error. Delivery receipts
--- move them on to delivered and read. Existing rows read as before: no error, no bookkeeping.
+-- move them on to delivered and read. Existing rows get no error and no bookkeeping.
 
 ALTER TABLE messages ADD COLUMN error TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN next_attempt_time INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN lease_expire_time INTEGER NOT NULL DEFAULT 0;
+
+-- Before this migration nothing sent outbound messages: the ones stored until now went out
+-- as events only. They are marked sent, or the first start would send the whole history.
+UPDATE messages SET status = 'sent' WHERE direction = 'outbound' AND status = 'pending';
 
 -- Both indexes are partial, so storing an inbound message (ingest) maintains neither. The
 -- pending outbound messages alone, oldest first: what claims walk.

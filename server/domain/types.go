@@ -275,7 +275,7 @@ type Message struct {
 	ChannelMessageID string          `json:"channel_message_id,omitempty"`
 	RequestID        string          `json:"request_id,omitempty"`
 	Status           DeliveryStatus  `json:"status"`
-	// Error is the channel's error, for a failed message.
+	// Error is the channel's error: why a message failed, or why it still waits for a retry.
 	Error      string    `json:"error,omitempty"`
 	Epoch      uint64    `json:"epoch"`
 	CreateTime time.Time `json:"create_time"`

@@ -227,7 +227,8 @@ type Message struct {
 	Epoch uint64 `protobuf:"varint,10,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	// When Baton stored it.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	// The channel's error, for a FAILED message (for example an expired messaging window).
+	// The channel's error: why a FAILED message failed (for example an expired messaging window),
+	// or why a PENDING one waits for a retry.
 	Error         string `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -41,13 +41,9 @@ func (h Handler) generic(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	var payload batonv1.GenericWebhookPayload
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &payload); err != nil {
-		http.Error(w, "the body is not a generic webhook payload: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if n := len(payload.GetMessages()); n == 0 || n > maxGenericMessages {
-		http.Error(w, fmt.Sprintf("a payload carries 1 to %d messages, not %d", maxGenericMessages, n), http.StatusBadRequest)
+	payload, err := parseGeneric(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	res := &batonv1.GenericWebhookResult{}
@@ -67,6 +63,19 @@ func (h Handler) generic(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	reply(w, status, res)
+}
+
+// parseGeneric reads a generic webhook's body: a payload of 1 to maxGenericMessages messages
+// (each checked on its own later, so that one bad message loses no other).
+func parseGeneric(body []byte) (*batonv1.GenericWebhookPayload, error) {
+	var payload batonv1.GenericWebhookPayload
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &payload); err != nil {
+		return nil, fmt.Errorf("the body is not a generic webhook payload: %w", err)
+	}
+	if n := len(payload.GetMessages()); n == 0 || n > maxGenericMessages {
+		return nil, fmt.Errorf("a payload carries 1 to %d messages, not %d", maxGenericMessages, n)
+	}
+	return &payload, nil
 }
 
 // refusal is a message the rules refuse: resending it cannot help.

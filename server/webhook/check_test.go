@@ -59,3 +59,32 @@ func TestCheckSignatureAcceptsTheReferenceSigner(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckSignature changes one byte of a signed body or of its id: the signature must fail.
+func FuzzCheckSignature(f *testing.F) {
+	secret := NewSecret()
+	f.Add([]byte(`{"messages":[{"id":"src-1","contact":{"externalId":"c"},"content":{"text":{"text":"hi"}}}]}`), uint(3), byte(1))
+	f.Add([]byte(`{}`), uint(0), byte(0x80))
+	f.Fuzz(func(t *testing.T, body []byte, at uint, flip byte) {
+		if len(body) == 0 || flip == 0 {
+			return
+		}
+		now := time.Unix(1795251600, 0)
+		sig, err := Sign([]string{secret}, "msg_1", now, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{}
+		h.Set("webhook-id", "msg_1")
+		h.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+		h.Set("webhook-signature", sig)
+		if err := CheckSignature(secret, h, body, now); err != nil {
+			t.Fatalf("the untouched body: %v", err)
+		}
+		changed := append([]byte(nil), body...)
+		changed[at%uint(len(changed))] ^= flip
+		if err := CheckSignature(secret, h, changed, now); !errors.Is(err, ErrSignature) {
+			t.Fatalf("a changed byte verified: %v", err)
+		}
+	})
+}

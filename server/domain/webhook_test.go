@@ -716,6 +716,7 @@ func TestRedeliver(t *testing.T) {
 		t.Run("from "+string(state), func(t *testing.T) {
 			d := pendingDelivery()
 			d.State, d.Attempts, d.Failures, d.NextAttemptTime = state, 5, 5, t0.Add(time.Hour)
+			d.LeaseExpireTime = now.Add(-time.Second) // its sender is long gone
 			got := domain.Redeliver(d, now)
 			want := d
 			want.State, want.Failures, want.NextAttemptTime, want.LeaseExpireTime, want.UpdateTime =
@@ -725,6 +726,13 @@ func TestRedeliver(t *testing.T) {
 			}
 		})
 	}
+	t.Run("while it is being sent", func(t *testing.T) {
+		d := pendingDelivery() // leased until 30 s after now
+		got := domain.Redeliver(d, now)
+		if !got.LeaseExpireTime.Equal(d.LeaseExpireTime) || got.State != domain.DeliveryStatePending || !got.NextAttemptTime.Equal(now) {
+			t.Errorf("redelivered in flight: %+v; want its lease kept, due now", got)
+		}
+	})
 }
 
 func TestWebhookEvent(t *testing.T) {

@@ -444,9 +444,14 @@ func inactiveAfterFiveFailures(t *testing.T, h *harness) {
 			t.Errorf("conversation %s owned by %v after the bot's webhook went inactive", c.GetId(), c.GetOwner())
 		}
 	}
-	events := need(h.admin.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: &batonv1.EventFilter{
-		Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED},
-	}}))(t).GetEvents()
+	// Events are listed once published, a moment after their commit.
+	var events []*batonv1.Event
+	waitFor(t, "the deactivation event", func() bool {
+		events = need(h.admin.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: &batonv1.EventFilter{
+			Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED},
+		}}))(t).GetEvents()
+		return len(events) > 0
+	})
 	if len(events) != 1 || events[0].GetWebhook().GetId() != hook.GetId() {
 		t.Errorf("deactivation events: %v", events)
 	}

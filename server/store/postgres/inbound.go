@@ -41,8 +41,13 @@ var (
 // conversation, but also, say, the handover it made active or the message it stored).
 func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (store.Inbound, error) {
 	if !t.write {
-		rows, _ := t.tx.Query(ctx, selectInbound, channelID, channelMessageID, contactExternalID) // an error is rows.Err()'s
-		return readInbound(rows, channelID)
+		var in store.Inbound
+		err := t.tx.Query(ctx, func(rows pgx.Rows) error {
+			var err error
+			in, err = readInbound(rows, channelID)
+			return err
+		}, selectInbound, channelID, channelMessageID, contactExternalID)
+		return in, err
 	}
 	for {
 		in, locked, err := t.lockAndLoadInbound(ctx, channelID, channelMessageID, contactExternalID)

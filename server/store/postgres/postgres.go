@@ -45,6 +45,8 @@ type Store struct {
 	channel string
 	// publishLock is the advisory lock that lets one Publish run at a time in the schema.
 	publishLock int64
+	// publishSQL is publishEvents for channel.
+	publishSQL string
 	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
 	// Set it before calling Listen.
 	Logger *slog.Logger
@@ -95,10 +97,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	channel := "baton_events_" + strconv.FormatUint(uint64(schema), 10)
 	return &Store{
 		pool:        pool,
-		channel:     "baton_events_" + strconv.FormatUint(uint64(schema), 10),
+		channel:     channel,
 		publishLock: lockKey(lockPublish, schema),
+		publishSQL:  fmt.Sprintf(publishEvents, quoteLiteral(channel)),
 	}, nil
 }
 
@@ -187,21 +191,18 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(store.Tx) error) error {
-	pgTx, err := s.pool.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
+	t := &tx{tx: &lazyTx{pool: s.pool, opts: opts}, write: write}
 	done := false
 	defer func() {
 		if !done { // fn failed or panicked
-			_ = pgTx.Rollback(ctx)
+			_ = t.tx.rollback(ctx)
 		}
 	}()
-	if err := fn(&tx{tx: pgTx, write: write}); err != nil {
+	if err := fn(t); err != nil {
 		return err
 	}
 	done = true
-	if err := pgTx.Commit(ctx); err != nil {
+	if err := t.tx.commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil

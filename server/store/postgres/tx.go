@@ -14,7 +14,7 @@ import (
 
 // tx implements store.Tx over one pgx transaction.
 type tx struct {
-	tx pgx.Tx
+	tx *lazyTx
 	// write is set in Write transactions, where reading a conversation locks it.
 	write bool
 }
@@ -104,11 +104,12 @@ func getOne[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), ki
 
 // getAll reads every row a query selects.
 func getAll[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := t.tx.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+	var out []T
+	err := t.tx.Query(ctx, func(rows pgx.Rows) error {
+		var err error
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+		return err
+	}, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list: %w", err)
 	}

@@ -85,9 +85,15 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 		cols.forBot = append(cols.forBot, e.ForBot())
 		out[i] = e
 	}
-	_, err := t.tx.Exec(ctx, insertEvents, cols.id, cols.typ, cols.conversation, cols.channel, cols.bot, cols.time,
-		cols.payload, cols.forBot, store.TraceParent(ctx))
-	if err != nil {
+	args := []any{cols.id, cols.typ, cols.conversation, cols.channel, cols.bot, cols.time,
+		cols.payload, cols.forBot, store.TraceParent(ctx)}
+	if t.write {
+		// Nothing the caller needs comes back: the insert goes out with the next statement or
+		// the COMMIT, and a failure fails that (the Write, at the latest).
+		t.tx.Defer(func(err error) error { return writeErr("create", "event", err) }, insertEvents, args...)
+		return out, nil
+	}
+	if _, err := t.tx.Exec(ctx, insertEvents, args...); err != nil {
 		return nil, writeErr("create", "event", err)
 	}
 	return out, nil

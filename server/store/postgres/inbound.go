@@ -76,7 +76,7 @@ func (t *tx) lockAndLoadInbound(ctx context.Context, channelID, channelMessageID
 		in, err = readInbound(rows, channelID)
 		return err
 	})
-	err := t.tx.SendBatch(ctx, &b).Close()
+	err := t.tx.Send(ctx, &b)
 	return in, locked, err
 }
 

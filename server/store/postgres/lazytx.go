@@ -8,33 +8,62 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// lazyTx is a transaction begun with its first statement, in the same round trip
-// (pgx.Batch.BeginTx), rather than by a round trip of its own: on a busy server every round
-// trip costs CPU on both ends. A transaction that sends nothing takes no connection.
+// The statements that begin Write and Read transactions.
+const (
+	beginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED"
+	beginRead  = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+)
+
+// lazyTx is a transaction on a connection of the pool that spends as few round trips as it
+// can: on a busy server every round trip costs CPU on both ends. BEGIN goes out with the first
+// statement, and statements whose results are not needed (deferred) go out with the next
+// statement or with the COMMIT. A transaction that sends nothing takes no connection.
 type lazyTx struct {
-	pool *pgxpool.Pool
-	opts pgx.TxOptions
-	tx   pgx.Tx // nil until the first statement is sent
+	pool  *pgxpool.Pool
+	begin string        // beginWrite or beginRead
+	conn  *pgxpool.Conn // nil until the first statement is sent
+	// pending holds the deferred statements not sent yet, which read their own results.
+	pending pgx.Batch
 }
 
-// SendBatch sends b in the transaction, beginning it first if need be. The results read like
-// those of b alone.
-func (l *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if l.tx != nil {
-		return l.tx.SendBatch(ctx, b)
+// Defer queues a statement to be sent with the next one, or with the COMMIT: its error, as
+// fail maps it, is then the next statement's or the commit's. Statements are still run in the
+// order they are given, so the next one sees what a deferred one wrote.
+func (l *lazyTx) Defer(fail func(error) error, sql string, args ...any) {
+	l.pending.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return fail(err)
+		}
+		return nil
 	}
-	var begin pgx.Batch
-	begin.BeginTx(l.opts)
-	begin.QueuedQueries = append(begin.QueuedQueries, b.QueuedQueries...)
-	br := l.pool.SendBatch(ctx, &begin)
-	l.tx = br.Tx()
-	_, _ = br.Exec() // the begin's result; a failure is every later result's too
-	return br
 }
+
+// Send sends b in one round trip, after the BEGIN if it begins the transaction and after the
+// deferred statements. b's queries must be read through their callbacks (QueuedQuery.Query,
+// QueryRow, Exec): Send returns the first error of any.
+func (l *lazyTx) Send(ctx context.Context, b *pgx.Batch) error {
+	var all pgx.Batch
+	if l.conn == nil {
+		conn, err := l.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		l.conn = conn
+		all.Queue(l.begin)
+	}
+	all.QueuedQueries = append(all.QueuedQueries, l.pending.QueuedQueries...)
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	l.pending = pgx.Batch{}
+	return l.conn.SendBatch(ctx, &all).Close()
+}
+
+// direct reports whether a statement can go out by itself: the transaction is begun and
+// nothing is deferred.
+func (l *lazyTx) direct() bool { return l.conn != nil && l.pending.Len() == 0 }
 
 func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if l.tx != nil {
-		return l.tx.Exec(ctx, sql, args...)
+	if l.direct() {
+		return l.conn.Exec(ctx, sql, args...)
 	}
 	var b pgx.Batch
 	var tag pgconn.CommandTag
@@ -42,66 +71,66 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		tag = t
 		return nil
 	})
-	return tag, l.SendBatch(ctx, &b).Close()
+	return tag, l.Send(ctx, &b)
 }
 
 // Query runs a query and hands its rows to fn, which need not close them.
 func (l *lazyTx) Query(ctx context.Context, fn func(pgx.Rows) error, sql string, args ...any) error {
-	if l.tx != nil {
-		rows, _ := l.tx.Query(ctx, sql, args...) // an error is rows.Err()'s
+	if l.direct() {
+		rows, _ := l.conn.Query(ctx, sql, args...) // an error is rows.Err()'s
 		defer rows.Close()
 		return fn(rows)
 	}
 	var b pgx.Batch
 	b.Queue(sql, args...).Query(fn)
-	return l.SendBatch(ctx, &b).Close()
+	return l.Send(ctx, &b)
 }
 
 func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if l.tx != nil {
-		return l.tx.QueryRow(ctx, sql, args...)
+	if l.direct() {
+		return l.conn.QueryRow(ctx, sql, args...)
 	}
-	return firstRow{l: l, ctx: ctx, sql: sql, args: args}
+	return batchRow{l: l, ctx: ctx, sql: sql, args: args}
 }
 
-// firstRow is the row of a transaction's first query, which is sent when it is scanned.
-type firstRow struct {
+// batchRow is the row of a query that goes out with others: it is sent when it is scanned.
+type batchRow struct {
 	l    *lazyTx
 	ctx  context.Context
 	sql  string
 	args []any
 }
 
-func (r firstRow) Scan(dest ...any) error {
+func (r batchRow) Scan(dest ...any) error {
 	var b pgx.Batch
 	b.Queue(r.sql, r.args...).QueryRow(func(row pgx.Row) error { return row.Scan(dest...) })
-	return r.l.SendBatch(r.ctx, &b).Close()
+	return r.l.Send(r.ctx, &b)
 }
 
+// commit sends the deferred statements and COMMIT, in one round trip.
 func (l *lazyTx) commit(ctx context.Context) error {
-	if l.tx == nil {
+	if l.conn == nil && l.pending.Len() == 0 {
 		return nil
 	}
-	return l.tx.Commit(ctx)
-}
-
-func (l *lazyTx) rollback(ctx context.Context) error {
-	if l.tx == nil {
+	var b pgx.Batch
+	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() == "ROLLBACK" { // a failed statement had aborted the transaction
+			return pgx.ErrTxCommitRollback
+		}
 		return nil
-	}
-	return l.tx.Rollback(ctx)
+	})
+	return l.Send(ctx, &b)
 }
 
-// batch runs b as one write transaction in a single round trip: BEGIN, b, COMMIT. Its queries
-// must be read through their callbacks.
-func (s *Store) batch(ctx context.Context, b *pgx.Batch) error {
-	var all pgx.Batch
-	all.BeginTx(writeOptions)
-	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	all.Queue("COMMIT")
-	br := s.pool.SendBatch(ctx, &all)
-	// After the COMMIT, this only gives the connection back to the pool; after a failure it
-	// rolls back first.
-	defer func() { _ = br.Tx().Rollback(ctx) }()
-	return br.Close()
+// close gives the connection back to the pool, rolling the transaction back unless it ended.
+// (A connection that cannot roll back is not idle, and the pool closes it.)
+func (l *lazyTx) close(ctx context.Context) {
+	if l.conn == nil {
+		return
+	}
+	if l.conn.Conn().PgConn().TxStatus() != 'I' {
+		_, _ = l.conn.Exec(ctx, "ROLLBACK")
+	}
+	l.conn.Release()
+	l.conn = nil
 }

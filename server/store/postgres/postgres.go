@@ -167,21 +167,16 @@ func closeConn(ctx context.Context, conn *pgx.Conn) {
 	_ = conn.Close(ctx)
 }
 
-var (
-	writeOptions = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
-	readOptions  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-)
-
 // Write runs fn in a READ COMMITTED transaction, in which reading a conversation locks it
 // until commit.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, writeOptions, true, fn)
+	return s.run(ctx, beginWrite, true, fn)
 }
 
 // Read runs fn in a read-only REPEATABLE READ transaction: its snapshot is fixed by its first
 // query, and writers go on committing meanwhile.
 func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, readOptions, false, fn)
+	return s.run(ctx, beginRead, false, fn)
 }
 
 // Close closes the pool.
@@ -190,18 +185,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(store.Tx) error) error {
-	t := &tx{tx: &lazyTx{pool: s.pool, opts: opts}, write: write}
-	done := false
-	defer func() {
-		if !done { // fn failed or panicked
-			_ = t.tx.rollback(ctx)
-		}
-	}()
+func (s *Store) run(ctx context.Context, begin string, write bool, fn func(store.Tx) error) error {
+	t := &tx{tx: &lazyTx{pool: s.pool, begin: begin}, write: write}
+	defer t.tx.close(ctx) // after a failure or a panic, this rolls back
 	if err := fn(t); err != nil {
 		return err
 	}
-	done = true
 	if err := t.tx.commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}

@@ -56,13 +56,14 @@ const lockPublication = "SELECT pg_advisory_xact_lock($1), set_config('enable_bi
 // round trip.
 func (s *Store) Publish(ctx context.Context) (uint64, error) {
 	var last uint64
-	var b pgx.Batch
-	b.Queue(lockPublication, s.publishLock)
-	b.Queue(s.publishSQL).QueryRow(func(row pgx.Row) error {
+	l := &lazyTx{pool: s.pool, begin: beginWrite}
+	defer l.close(ctx)
+	l.pending.Queue(lockPublication, s.publishLock)
+	l.pending.Queue(s.publishSQL).QueryRow(func(row pgx.Row) error {
 		var n, notified int64
 		return row.Scan(&last, &n, &notified)
 	})
-	if err := s.batch(ctx, &b); err != nil {
+	if err := l.commit(ctx); err != nil {
 		return 0, fmt.Errorf("postgres: publish: %w", err)
 	}
 	return last, nil

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,7 +47,7 @@ func (l *lazyTx) Send(ctx context.Context, b *pgx.Batch) error {
 	if l.conn == nil {
 		conn, err := l.pool.Acquire(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("postgres: begin: %w", err)
 		}
 		l.conn = conn
 		all.Queue(l.begin)
@@ -107,18 +108,23 @@ func (r batchRow) Scan(dest ...any) error {
 	return r.l.Send(r.ctx, &b)
 }
 
-// commit sends the deferred statements and COMMIT, in one round trip.
+// commit sends the deferred statements and COMMIT, in one round trip. It fails as the first of
+// them that fails.
 func (l *lazyTx) commit(ctx context.Context) error {
 	if l.conn == nil && l.pending.Len() == 0 {
 		return nil
 	}
 	var b pgx.Batch
-	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
-		if tag.String() == "ROLLBACK" { // a failed statement had aborted the transaction
-			return pgx.ErrTxCommitRollback
+	b.Queue("COMMIT").Fn = func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err == nil && tag.String() == "ROLLBACK" { // a failed statement had aborted the transaction
+			err = pgx.ErrTxCommitRollback
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: commit: %w", err)
 		}
 		return nil
-	})
+	}
 	return l.Send(ctx, &b)
 }
 

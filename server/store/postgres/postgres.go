@@ -191,8 +191,5 @@ func (s *Store) run(ctx context.Context, begin string, write bool, fn func(store
 	if err := fn(t); err != nil {
 		return err
 	}
-	if err := t.tx.commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
-	}
-	return nil
+	return t.tx.commit(ctx)
 }

@@ -51,6 +51,30 @@ func (t *tx) update(ctx context.Context, kind, query, id string, args []any) err
 	}
 }
 
+// SQLSTATEs of a checkedUpdateSQL statement that updated nothing.
+const (
+	checkConflict = "BA409"
+	checkNotFound = "BA404"
+)
+
+// deferUpdate is update for a Write whose caller only passes the error on: the checkedUpdateSQL
+// statement goes out with the next statement or the COMMIT, and a stale revision or a missing
+// row fails that, and so the Write, with store.ErrConflict or NotFound.
+func (t *tx) deferUpdate(kind, query, id string, args []any) {
+	t.tx.Defer(func(err error) error {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			switch pgErr.Code {
+			case checkConflict:
+				return store.ErrConflict
+			case checkNotFound:
+				return domain.NotFound(kind, id)
+			}
+		}
+		return writeErr("update", kind, err)
+	}, query, args...)
+}
+
 // exec runs a statement changing the row with the given id, or says it does not exist.
 func (t *tx) exec(ctx context.Context, verb, kind, id, query string, args ...any) error {
 	tag, err := t.tx.Exec(ctx, query, args...)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -102,10 +103,22 @@ type batchRow struct {
 	args []any
 }
 
+// Scan reports no row (pgx.ErrNoRows) apart from failures: pgx forgets the statements of a
+// batch that fails, and would prepare them again.
 func (r batchRow) Scan(dest ...any) error {
 	var b pgx.Batch
-	b.Queue(r.sql, r.args...).QueryRow(func(row pgx.Row) error { return row.Scan(dest...) })
-	return r.l.Send(r.ctx, &b)
+	var noRow error
+	b.Queue(r.sql, r.args...).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(dest...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			noRow, err = err, nil
+		}
+		return err
+	})
+	if err := r.l.Send(r.ctx, &b); err != nil {
+		return err
+	}
+	return noRow
 }
 
 // commit sends the deferred statements and COMMIT, in one round trip. It fails as the first of

@@ -197,8 +197,12 @@ func placeholders(from, to int) string {
 // insertSQL builds an INSERT of every named column that does nothing on a unique-key clash:
 // unlike an error, that leaves the transaction usable, and the caller sees no row inserted.
 func insertSQL(table string, names []string) string {
-	return "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") VALUES (" +
-		placeholders(1, len(names)) + ") ON CONFLICT DO NOTHING"
+	return failingInsertSQL(table, names) + " ON CONFLICT DO NOTHING"
+}
+
+// failingInsertSQL builds an INSERT of every named column that fails on a unique-key clash.
+func failingInsertSQL(table string, names []string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") VALUES (" + placeholders(1, len(names)) + ")"
 }
 
 // setSQL builds "name = $i, ..." for the named columns, numbering placeholders from first.

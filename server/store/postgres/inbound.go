@@ -51,8 +51,14 @@ func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, conta
 	}
 	for {
 		in, locked, err := t.lockAndLoadInbound(ctx, channelID, channelMessageID, contactExternalID)
-		if err != nil || in.Conversation == nil || in.Conversation.ID == locked {
+		if err != nil || in.Conversation == nil {
 			return in, err
+		}
+		if in.Conversation.ID == locked {
+			if in.Message == nil {
+				t.fresh = freshMessage{channelID, channelMessageID, locked}
+			}
+			return in, nil
 		}
 		// The conversation was committed between the two statements, so it is not locked. The
 		// next lockInbound sees it: the second round cannot miss it again.

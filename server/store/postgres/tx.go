@@ -17,7 +17,13 @@ type tx struct {
 	tx *lazyTx
 	// write is set in Write transactions, where reading a conversation locks it.
 	write bool
+	// fresh is the message a Write's LoadInbound found missing, under the lock of the
+	// conversation it would belong to: CreateMessage need not wait to know it is new.
+	fresh freshMessage
 }
+
+// freshMessage is a message's channel, channel message id and conversation.
+type freshMessage struct{ channelID, channelMessageID, conversationID string }
 
 var _ store.Tx = (*tx)(nil)
 

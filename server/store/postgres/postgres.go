@@ -9,6 +9,11 @@
 // Inserts do nothing on a unique-key clash (ON CONFLICT DO NOTHING) rather than fail, which
 // would abort the transaction: Create* return store.ErrDuplicate and the transaction goes on.
 //
+// Round trips cost CPU on both ends, so a transaction spends few (lazyTx): BEGIN goes with its
+// first statement, and the writes whose answer the callers only pass on (events, the
+// conversation's update, the message LoadInbound found new) go with the next statement or the
+// COMMIT, whose failure theirs then is. Ingest takes two round trips.
+//
 // Events are stored unnumbered and numbered after commit by Publish, one publisher at a time;
 // Listen hears about it from any process. All tables live in the first schema of the
 // connection's search_path, so deployments (and tests) can share a database, one schema each.

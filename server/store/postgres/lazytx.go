@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -141,14 +142,18 @@ func (l *lazyTx) commit(ctx context.Context) error {
 	return l.Send(ctx, &b)
 }
 
-// close gives the connection back to the pool, rolling the transaction back unless it ended.
-// (A connection that cannot roll back is not idle, and the pool closes it.)
+// close gives the connection back to the pool, rolling the transaction back unless it ended:
+// even once ctx is done (a caller that gave up should not cost the pool a connection), but
+// without waiting long on a broken network. (A connection that cannot roll back is not idle,
+// and the pool closes it.)
 func (l *lazyTx) close(ctx context.Context) {
 	if l.conn == nil {
 		return
 	}
 	if l.conn.Conn().PgConn().TxStatus() != 'I' {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		_, _ = l.conn.Exec(ctx, "ROLLBACK")
+		cancel()
 	}
 	l.conn.Release()
 	l.conn = nil

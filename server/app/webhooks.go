@@ -422,10 +422,11 @@ func (a *App) jobs(ctx context.Context, tx store.Tx, claimed []domain.Delivery, 
 // It implements webhook.Source.
 func (a *App) RecordAttempt(ctx context.Context, d domain.Delivery, r domain.AttemptResult) error {
 	// Failures of several conversations of one webhook race to count on the webhook's row;
-	// the loser of its revision check reads it again.
+	// the loser of its revision check reads it again. Each loss means another record went
+	// through, so the retries end; the bound only guards against a fault.
 	for attempt := 1; ; attempt++ {
 		err := a.write(ctx, func(tx store.Tx) error { return a.recordAttempt(ctx, tx, d.ID, r) })
-		if !errors.Is(err, store.ErrConflict) || attempt == 5 {
+		if !errors.Is(err, store.ErrConflict) || attempt == 100 {
 			return err
 		}
 	}

@@ -197,8 +197,12 @@ func placeholders(from, to int) string {
 // insertSQL builds an INSERT of every named column that does nothing on a unique-key clash:
 // unlike an error, that leaves the transaction usable, and the caller sees no row inserted.
 func insertSQL(table string, names []string) string {
-	return "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") VALUES (" +
-		placeholders(1, len(names)) + ") ON CONFLICT DO NOTHING"
+	return failingInsertSQL(table, names) + " ON CONFLICT DO NOTHING"
+}
+
+// failingInsertSQL builds an INSERT of every named column that fails on a unique-key clash.
+func failingInsertSQL(table string, names []string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") VALUES (" + placeholders(1, len(names)) + ")"
 }
 
 // setSQL builds "name = $i, ..." for the named columns, numbering placeholders from first.
@@ -216,9 +220,24 @@ func setSQL(names []string, first int) string {
 // returns whether it updated the row and whether the row exists, which tells a stale revision
 // from a missing row.
 func updateSQL(table string, names []string) string {
+	return revisionUpdate(table, names, updateResult(table))
+}
+
+// checkedUpdateSQL is updateSQL for an update whose result is not read (tx.deferUpdate): when it
+// updates nothing, it fails, with SQLSTATE BA409 (a stale revision) or BA404 (no such row).
+func checkedUpdateSQL(table string, names []string) string {
+	return revisionUpdate(table, names, "baton_check_update("+updateResult(table)+")")
+}
+
+// updateResult says whether revisionUpdate updated the row and whether the row exists.
+func updateResult(table string) string {
+	return "EXISTS (SELECT 1 FROM updated), EXISTS (SELECT 1 FROM " + table + " WHERE id = $1)"
+}
+
+// revisionUpdate overwrites the row if it has the revision given, and selects result.
+func revisionUpdate(table string, names []string, result string) string {
 	n := len(names)
 	return fmt.Sprintf(`WITH updated AS (
-		UPDATE %[1]s SET %[2]s, revision = revision + 1 WHERE id = $1 AND revision = $%[3]d RETURNING 1)
-		SELECT EXISTS (SELECT 1 FROM updated), EXISTS (SELECT 1 FROM %[1]s WHERE id = $1)`,
-		table, setSQL(names[1:n-1], 2), n)
+		UPDATE %s SET %s, revision = revision + 1 WHERE id = $1 AND revision = $%d RETURNING 1)
+		SELECT %s`, table, setSQL(names[1:n-1], 2), n, result)
 }

@@ -14,9 +14,10 @@ var conversationColumns = []string{
 }
 
 var (
-	selectConversation = "SELECT " + columns("c", conversationColumns) + " FROM conversations c"
-	insertConversation = insertSQL("conversations", conversationColumns)
-	updateConversation = updateSQL("conversations", conversationColumns)
+	selectConversation        = "SELECT " + columns("c", conversationColumns) + " FROM conversations c"
+	insertConversation        = insertSQL("conversations", conversationColumns)
+	updateConversation        = updateSQL("conversations", conversationColumns)
+	checkedUpdateConversation = checkedUpdateSQL("conversations", conversationColumns)
 )
 
 // conversationOrder is the documented order of conversation lists: most recently active first.
@@ -114,6 +115,12 @@ func (t *tx) ListConversations(ctx context.Context, cq store.ConversationQuery, 
 	return getPage(ctx, t, q, conversationOrder, p, scanConversation, conversationCursor)
 }
 
+// UpdateConversation is deferred in a Write: every caller of the application passes its error
+// on, so it is the Write's, and ingest saves a round trip.
 func (t *tx) UpdateConversation(ctx context.Context, c domain.Conversation) error {
+	if t.write {
+		t.deferUpdate("conversation", checkedUpdateConversation, c.ID, conversationArgs(c))
+		return nil
+	}
 	return t.update(ctx, "conversation", updateConversation, c.ID, conversationArgs(c))
 }

@@ -41,13 +41,24 @@ var (
 // conversation, but also, say, the handover it made active or the message it stored).
 func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (store.Inbound, error) {
 	if !t.write {
-		rows, _ := t.tx.Query(ctx, selectInbound, channelID, channelMessageID, contactExternalID) // an error is rows.Err()'s
-		return readInbound(rows, channelID)
+		var in store.Inbound
+		err := t.tx.Query(ctx, func(rows pgx.Rows) error {
+			var err error
+			in, err = readInbound(rows, channelID)
+			return err
+		}, selectInbound, channelID, channelMessageID, contactExternalID)
+		return in, err
 	}
 	for {
 		in, locked, err := t.lockAndLoadInbound(ctx, channelID, channelMessageID, contactExternalID)
-		if err != nil || in.Conversation == nil || in.Conversation.ID == locked {
+		if err != nil || in.Conversation == nil {
 			return in, err
+		}
+		if in.Conversation.ID == locked {
+			if in.Message == nil {
+				t.fresh = freshMessage{channelID, channelMessageID, locked}
+			}
+			return in, nil
 		}
 		// The conversation was committed between the two statements, so it is not locked. The
 		// next lockInbound sees it: the second round cannot miss it again.
@@ -71,7 +82,7 @@ func (t *tx) lockAndLoadInbound(ctx context.Context, channelID, channelMessageID
 		in, err = readInbound(rows, channelID)
 		return err
 	})
-	err := t.tx.SendBatch(ctx, &b).Close()
+	err := t.tx.Send(ctx, &b)
 	return in, locked, err
 }
 

@@ -20,8 +20,9 @@ var messageColumns = []string{
 }
 
 var (
-	selectMessage = "SELECT " + columns("m", messageColumns) + " FROM messages m"
-	insertMessage = insertSQL("messages", messageColumns)
+	selectMessage    = "SELECT " + columns("m", messageColumns) + " FROM messages m"
+	insertMessage    = insertSQL("messages", messageColumns)
+	insertNewMessage = failingInsertSQL("messages", messageColumns)
 )
 
 // messageArgs stores Content in a json column, which keeps it byte for byte.
@@ -48,7 +49,17 @@ func scanMessage(s scanner) (m domain.Message, err error) {
 	return m, err
 }
 
+// CreateMessage defers the insert of the message LoadInbound found new (tx.fresh): its
+// conversation has been locked since, so no other Write can have stored it meanwhile, and it
+// goes out with the next statement or the COMMIT. Should its keys clash all the same (the same
+// channel message id from another contact, say), that fails, and the Write returns
+// store.ErrDuplicate.
 func (t *tx) CreateMessage(ctx context.Context, m domain.Message) error {
+	if t.fresh.conversationID != "" && t.fresh == (freshMessage{m.ChannelID, m.ChannelMessageID, m.ConversationID}) {
+		t.fresh = freshMessage{}
+		t.tx.Defer(func(err error) error { return writeErr("create", "message", err) }, insertNewMessage, messageArgs(m)...)
+		return nil
+	}
 	return t.insert(ctx, "message", insertMessage, messageArgs(m)...)
 }
 

@@ -9,6 +9,11 @@
 // Inserts do nothing on a unique-key clash (ON CONFLICT DO NOTHING) rather than fail, which
 // would abort the transaction: Create* return store.ErrDuplicate and the transaction goes on.
 //
+// Round trips cost CPU on both ends, so a transaction spends few (lazyTx): BEGIN goes with its
+// first statement, and the writes whose answer the callers only pass on (events, the
+// conversation's update, the message LoadInbound found new) go with the next statement or the
+// COMMIT, whose failure theirs then is. Ingest takes two round trips.
+//
 // Events are stored unnumbered and numbered after commit by Publish, one publisher at a time;
 // Listen hears about it from any process. All tables live in the first schema of the
 // connection's search_path, so deployments (and tests) can share a database, one schema each.
@@ -27,6 +32,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -45,6 +51,8 @@ type Store struct {
 	channel string
 	// publishLock is the advisory lock that lets one Publish run at a time in the schema.
 	publishLock int64
+	// publishSQL is publishEvents for channel.
+	publishSQL string
 	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
 	// Set it before calling Listen.
 	Logger *slog.Logger
@@ -95,10 +103,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	channel := "baton_events_" + strconv.FormatUint(uint64(schema), 10)
 	return &Store{
 		pool:        pool,
-		channel:     "baton_events_" + strconv.FormatUint(uint64(schema), 10),
+		channel:     channel,
 		publishLock: lockKey(lockPublish, schema),
+		publishSQL:  fmt.Sprintf(publishEvents, quoteLiteral(channel)),
 	}, nil
 }
 
@@ -163,21 +173,16 @@ func closeConn(ctx context.Context, conn *pgx.Conn) {
 	_ = conn.Close(ctx)
 }
 
-var (
-	writeOptions = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
-	readOptions  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-)
-
 // Write runs fn in a READ COMMITTED transaction, in which reading a conversation locks it
 // until commit.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, writeOptions, true, fn)
+	return s.run(ctx, beginWrite, true, fn)
 }
 
 // Read runs fn in a read-only REPEATABLE READ transaction: its snapshot is fixed by its first
 // query, and writers go on committing meanwhile.
 func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, readOptions, false, fn)
+	return s.run(ctx, beginRead, false, fn)
 }
 
 // Close closes the pool.
@@ -186,23 +191,21 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(store.Tx) error) error {
-	pgTx, err := s.pool.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+func (s *Store) run(ctx context.Context, begin string, write bool, fn func(store.Tx) error) error {
+	t := &tx{tx: &lazyTx{pool: s.pool, begin: begin}, write: write}
+	defer t.tx.close(ctx) // after a failure or a panic, this rolls back
+	if err := fn(t); err != nil {
+		return retryable(err)
 	}
-	done := false
-	defer func() {
-		if !done { // fn failed or panicked
-			_ = pgTx.Rollback(ctx)
-		}
-	}()
-	if err := fn(&tx{tx: pgTx, write: write}); err != nil {
-		return err
+	return retryable(t.tx.commit(ctx))
+}
+
+// retryable reports a deadlock or a serialization failure as store.ErrConflict: the
+// transaction lost a race and changed nothing, so running it again is right.
+func retryable(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
+		return fmt.Errorf("%w: %v", store.ErrConflict, err)
 	}
-	done = true
-	if err := pgTx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
-	}
-	return nil
+	return err
 }

@@ -3,14 +3,16 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
 
 // publishEvents gives every unnumbered event the statement can see a position, in insertion
 // order, above the highest position given so far. It returns the highest position after it and
-// how many events it numbered.
+// how many events it numbered, and when it numbered any, notifies the channel (%s, a quoted
+// literal) of the highest. The channel is written into the statement rather than passed: a
+// statement without parameters is planned once per connection, not on every call.
 const publishEvents = `WITH last AS (
 		SELECT coalesce(max(position), 0) AS position FROM events
 	), unpublished AS (
@@ -19,8 +21,18 @@ const publishEvents = `WITH last AS (
 		UPDATE events e SET position = last.position + u.n
 		FROM last, unpublished u WHERE e.seq = u.seq
 		RETURNING e.position
+	), result AS (
+		SELECT coalesce(max(position), (SELECT position FROM last)) AS last, count(*) AS n FROM published
+	), notified AS (
+		SELECT pg_notify(%s, last::text) FROM result WHERE n > 0
 	)
-	SELECT coalesce(max(position), (SELECT position FROM last)), count(*) FROM published`
+	SELECT last, n, (SELECT count(*) FROM notified) FROM result`
+
+// lockPublication takes the publishers' lock. It also makes the numbering statement walk the
+// index of unpublished events in order: a bitmap scan, which PostgreSQL would rather choose, does
+// not mark the entries of events numbered before as dead, so it would visit them all, again and
+// again, until vacuum.
+const lockPublication = "SELECT pg_advisory_xact_lock($1), set_config('enable_bitmapscan', 'off', true)"
 
 // Publish numbers the committed events that have no sequence yet, and returns the highest
 // sequence.
@@ -40,22 +52,22 @@ const publishEvents = `WITH last AS (
 //     before the call is readable when it returns.
 //
 // When it numbered any event, Publish notifies Listen's channel in the same transaction: the
-// notification goes out at commit, once the numbers are visible.
+// notification goes out at commit, once the numbers are visible. The whole transaction is one
+// round trip.
 func (s *Store) Publish(ctx context.Context) (uint64, error) {
 	var last uint64
-	err := pgx.BeginTxFunc(ctx, s.pool, writeOptions, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.publishLock); err != nil {
-			return err
-		}
-		var n int64
-		if err := tx.QueryRow(ctx, publishEvents).Scan(&last, &n); err != nil || n == 0 {
-			return err
-		}
-		_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", s.channel, strconv.FormatUint(last, 10))
-		return err
+	l := &lazyTx{pool: s.pool, begin: beginWrite}
+	defer l.close(ctx)
+	l.pending.Queue(lockPublication, s.publishLock)
+	l.pending.Queue(s.publishSQL).QueryRow(func(row pgx.Row) error {
+		var n, notified int64
+		return row.Scan(&last, &n, &notified)
 	})
-	if err != nil {
+	if err := l.commit(ctx); err != nil {
 		return 0, fmt.Errorf("postgres: publish: %w", err)
 	}
 	return last, nil
 }
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -14,10 +14,16 @@ import (
 
 // tx implements store.Tx over one pgx transaction.
 type tx struct {
-	tx pgx.Tx
+	tx *lazyTx
 	// write is set in Write transactions, where reading a conversation locks it.
 	write bool
+	// fresh is the message a Write's LoadInbound found missing, under the lock of the
+	// conversation it would belong to: CreateMessage need not wait to know it is new.
+	fresh freshMessage
 }
+
+// freshMessage is a message's channel, channel message id and conversation.
+type freshMessage struct{ channelID, channelMessageID, conversationID string }
 
 var _ store.Tx = (*tx)(nil)
 
@@ -49,6 +55,30 @@ func (t *tx) update(ctx context.Context, kind, query, id string, args []any) err
 	default:
 		return domain.NotFound(kind, id)
 	}
+}
+
+// SQLSTATEs of a checkedUpdateSQL statement that updated nothing.
+const (
+	checkConflict = "BA409"
+	checkNotFound = "BA404"
+)
+
+// deferUpdate is update for a Write whose caller only passes the error on: the checkedUpdateSQL
+// statement goes out with the next statement or the COMMIT, and a stale revision or a missing
+// row fails that, and so the Write, with store.ErrConflict or NotFound.
+func (t *tx) deferUpdate(kind, query, id string, args []any) {
+	t.tx.Defer(func(err error) error {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			switch pgErr.Code {
+			case checkConflict:
+				return store.ErrConflict
+			case checkNotFound:
+				return domain.NotFound(kind, id)
+			}
+		}
+		return writeErr("update", kind, err)
+	}, query, args...)
 }
 
 // exec runs a statement changing the row with the given id, or says it does not exist.
@@ -104,11 +134,12 @@ func getOne[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), ki
 
 // getAll reads every row a query selects.
 func getAll[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := t.tx.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+	var out []T
+	err := t.tx.Query(ctx, func(rows pgx.Rows) error {
+		var err error
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+		return err
+	}, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list: %w", err)
 	}

@@ -127,9 +127,8 @@ func deliveries(rows []deliveryRow) []domain.Delivery {
 // webhook). It walks the webhook's pending deliveries in order and stops at the limit: the
 // oldest pending ones are mostly their conversation's head, so it costs about its size, not the
 // backlog's. A delivery is due once its event is published (numbered), and when no earlier
-// delivery of its webhook and conversation is pending, leased or not. Unpublished events are
-// few, and found through the position index (which holds NULLs): the check looks for the event
-// among them rather than among all events.
+// delivery of its webhook and conversation is pending, leased or not. The check looks the event
+// up by its id and reads whether it is numbered yet.
 //
 // Claimers run concurrently, in Write transactions on connections of their own. Each locks the
 // rows it picks (SKIP LOCKED: rows another claimer is leasing are passed over, not waited for)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/channel/meta"
+	"github.com/batonhq/baton/server/channel/whatsapp"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -28,9 +29,9 @@ type Handler struct {
 func (h Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webhooks/generic/{channel}", h.generic)
 	for kind, parse := range map[domain.ChannelKind]parser{
-		domain.ChannelMessenger: ignoreChannel(meta.ParseMessaging),
-		domain.ChannelInstagram: ignoreChannel(meta.ParseMessaging),
-		domain.ChannelWhatsApp:  parseWhatsApp,
+		domain.ChannelMessenger: meta.ParseMessaging,
+		domain.ChannelInstagram: meta.ParseMessaging,
+		domain.ChannelWhatsApp:  whatsapp.Parse,
 	} {
 		mux.HandleFunc("GET /webhooks/"+string(kind)+"/{channel}", h.metaSubscribe(kind))
 		mux.HandleFunc("POST /webhooks/"+string(kind)+"/{channel}", h.metaEvents(kind, parse))

@@ -8,7 +8,6 @@ import (
 	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/channel/meta"
 	"github.com/batonhq/baton/server/channel/telegram"
-	"github.com/batonhq/baton/server/channel/whatsapp"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -30,23 +29,8 @@ func (h Handler) metaSubscribe(kind domain.ChannelKind) http.HandlerFunc {
 	}
 }
 
-// parser turns a channel's webhook body into updates for the channel.
-type parser func(ch domain.Channel, body []byte) ([]channel.Update, error)
-
-func ignoreChannel(parse func([]byte) ([]channel.Update, error)) parser {
-	return func(_ domain.Channel, body []byte) ([]channel.Update, error) { return parse(body) }
-}
-
-// parseWhatsApp tells each update its phone number, the account it is for.
-func parseWhatsApp(_ domain.Channel, body []byte) ([]channel.Update, error) {
-	items, err := whatsapp.ParseItems(body)
-	out := make([]channel.Update, len(items))
-	for i, it := range items {
-		out[i] = it.Update
-		out[i].Account = it.PhoneNumberID
-	}
-	return out, err
-}
+// parser turns a channel's webhook body into updates.
+type parser func(body []byte) ([]channel.Update, error)
 
 // forChannel keeps the updates for the channel's own account: one Meta app's webhook may carry
 // several pages' or phone numbers' events, each of them another channel with its own route.
@@ -89,7 +73,7 @@ func answerCallback(updates []channel.Update) (string, []byte) {
 func (h Handler) telegramUpdates() http.HandlerFunc {
 	return h.updates(domain.ChannelTelegram, func(ch domain.Channel, r *http.Request, _ []byte) error {
 		return telegram.CheckSecret(ch.Credentials.WebhookSecret, r.Header)
-	}, ignoreChannel(telegram.Parse), answerCallback)
+	}, telegram.Parse, answerCallback)
 }
 
 // updates serves a channel webhook: the channel's check of the request (401 when it fails,
@@ -111,7 +95,7 @@ func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *ht
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
-		updates, err := parse(ch, body)
+		updates, err := parse(body)
 		if err != nil {
 			http.Error(w, "the body is not a "+string(kind)+" payload: "+err.Error(), http.StatusBadRequest)
 			return

@@ -61,9 +61,8 @@ type Item struct {
 }
 
 // Parse reads a webhook body of the WhatsApp Business Account object and returns its updates in
-// the order of the payload, whatever phone number they were reported for: a caller that serves
-// one channel per route, and lets the route decide the channel, uses it; one that must check or
-// route by phone number uses ParseItems.
+// the order of the payload, each with the phone number id it was reported for as its Account
+// (one app's webhook may carry several numbers': the caller keeps its channel's).
 //
 // A body that is not JSON, or not a "whatsapp_business_account" object, is an error. An item that
 // cannot be understood yields an update with Err (ErrMalformed, ErrUnsupported or ErrReported),
@@ -77,6 +76,7 @@ func Parse(body []byte) ([]channel.Update, error) {
 	updates := make([]channel.Update, len(items))
 	for i, it := range items {
 		updates[i] = it.Update
+		updates[i].Account = it.PhoneNumberID
 	}
 	return updates, nil
 }

@@ -200,7 +200,9 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse gave %d updates, ParseItems %d", len(updates), len(items))
 			}
 			for i := range updates {
-				if diff := cmp.Diff(items[i].Update, updates[i], protocmp.Transform(), sameError); diff != "" {
+				want := items[i].Update
+				want.Account = items[i].PhoneNumberID
+				if diff := cmp.Diff(want, updates[i], protocmp.Transform(), sameError); diff != "" {
 					t.Errorf("update %d: Parse differs from ParseItems (-items +Parse):\n%s", i, diff)
 				}
 			}

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +11,7 @@ import (
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/webhook"
 )
@@ -85,7 +84,7 @@ func (h Handler) ingestGeneric(r *http.Request, channelID string, m *batonv1.Gen
 	if err := protovalidate.Validate(m); err != nil {
 		return app.Ingested{}, &refusal{err}
 	}
-	content, err := contentJSON(m.GetContent())
+	content, err := channel.EncodeContent(m.GetContent())
 	if err != nil {
 		return app.Ingested{}, &refusal{err}
 	}
@@ -101,25 +100,4 @@ func (h Handler) ingestGeneric(r *http.Request, channelID string, m *batonv1.Gen
 		return out, &refusal{err}
 	}
 	return out, err
-}
-
-// contentJSON is a message content as Baton stores it: the API's JSON encoding, compacted.
-func contentJSON(c *batonv1.MessageContent) (json.RawMessage, error) {
-	if c == nil {
-		return nil, errors.New("no content")
-	}
-	b, err := protojson.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	err = json.Compact(&buf, b)
-	return buf.Bytes(), err
-}
-
-// contentProto decodes a stored message content.
-func contentProto(raw json.RawMessage) (*batonv1.MessageContent, error) {
-	var c batonv1.MessageContent
-	err := protojson.Unmarshal(raw, &c)
-	return &c, err
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"buf.build/go/protovalidate"
+
+	"github.com/batonhq/baton/server/channel"
 )
 
 // FuzzParseGeneric feeds the generic webhook's parser any body: it never panics, and what it
@@ -24,7 +26,7 @@ func FuzzParseGeneric(f *testing.F) {
 		for _, m := range p.GetMessages() {
 			_ = protovalidate.Validate(m) // refused alone when invalid; must not panic
 			if m.GetContent() != nil {
-				if _, err := contentJSON(m.GetContent()); err != nil {
+				if _, err := channel.EncodeContent(m.GetContent()); err != nil {
 					t.Fatalf("valid content does not encode: %v", err)
 				}
 			}

@@ -91,7 +91,7 @@ func (o *Outbox) result(ctx context.Context, job app.SendJob) domain.SendResult 
 	if !ok { // a web chat: its stream is the delivery
 		return domain.SendResult{ChannelMessageID: job.Message.ID}
 	}
-	content, err := contentProto(job.Message.Content)
+	content, err := channel.DecodeContent(job.Message.Content)
 	if err != nil {
 		return domain.SendResult{Error: "the stored content does not decode: " + err.Error()}
 	}

@@ -38,7 +38,10 @@ func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.U
 		if u.Kind == channel.UpdateEcho && ownEcho(ch, u) {
 			return nil // Baton's own message, recorded when it was sent
 		}
-		content, err := contentJSON(u.Content)
+		if u.Content == nil {
+			return domain.Invalid("content", "no content Baton can show")
+		}
+		content, err := channel.EncodeContent(u.Content)
 		if err != nil {
 			return domain.Invalid("content", "%v", err)
 		}

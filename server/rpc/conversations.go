@@ -16,7 +16,7 @@ var _ batonv1connect.ConversationServiceHandler = Handlers{}
 
 // IngestMessage implements ConversationServiceHandler.
 func (h Handlers) IngestMessage(ctx context.Context, req *batonv1.IngestMessageRequest) (*batonv1.IngestMessageResponse, error) {
-	content, err := contentToDomain(req.GetContent())
+	content, err := channel.EncodeContent(req.GetContent())
 	if err != nil {
 		return nil, toConnect(ctx, err)
 	}
@@ -55,7 +55,7 @@ func (h Handlers) SendMessage(ctx context.Context, req *batonv1.SendMessageReque
 			if err != nil {
 				return nil, err
 			}
-			return contentToDomain(c)
+			return channel.EncodeContent(c)
 		},
 	})
 	if err != nil {

@@ -8,20 +8,18 @@ package rpc
 // response never shares memory with stored state.
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -161,7 +159,7 @@ func handoverToProto(h domain.Handover) *batonv1.Handover {
 }
 
 func messageToProto(m domain.Message) (*batonv1.Message, error) {
-	content, err := contentToProto(m.Content)
+	content, err := channel.DecodeContent(m.Content)
 	if err != nil {
 		return nil, fmt.Errorf("message %s: %w", m.ID, err)
 	}
@@ -333,19 +331,6 @@ func intakeToProto(answers []domain.IntakeAnswer) []*batonv1.IntakeAnswer {
 	return out
 }
 
-// contentToProto decodes stored content; empty content decodes to nil. Unknown fields are
-// dropped so that content written by a newer server stays readable.
-func contentToProto(raw json.RawMessage) (*batonv1.MessageContent, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	c := new(batonv1.MessageContent)
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, c); err != nil {
-		return nil, fmt.Errorf("decode content: %w", err)
-	}
-	return c, nil
-}
-
 func timestamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
@@ -363,20 +348,6 @@ func duration(d time.Duration) *durationpb.Duration {
 func etag(revision int64) string { return strconv.FormatInt(revision, 10) }
 
 // Requests: proto → domain. All accept nil.
-
-// contentToDomain encodes content as the domain stores it. The JSON is compacted because
-// protojson deliberately varies its whitespace between builds, and stored bytes should not.
-func contentToDomain(c *batonv1.MessageContent) (json.RawMessage, error) {
-	b, err := protojson.MarshalOptions{}.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("encode content: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return nil, fmt.Errorf("encode content: %w", err)
-	}
-	return buf.Bytes(), nil
-}
 
 func targetToDomain(t *batonv1.HandoverTarget) domain.Target {
 	switch v := t.GetTarget().(type) {

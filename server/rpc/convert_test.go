@@ -18,6 +18,7 @@ import (
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 )
 
@@ -76,7 +77,7 @@ func noTimes(t *testing.T, m proto.Message) {
 
 func mustContent(t *testing.T, c *batonv1.MessageContent) json.RawMessage {
 	t.Helper()
-	raw, err := contentToDomain(c)
+	raw, err := channel.EncodeContent(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -853,7 +854,7 @@ func TestContentRoundTrip(t *testing.T) {
 func TestContentEncoding(t *testing.T) {
 	raw := mustContent(t, textContent("hi"))
 	if want := `{"text":{"text":"hi"}}`; string(raw) != want {
-		t.Errorf("contentToDomain = %s, want %s", raw, want)
+		t.Errorf("EncodeContent = %s, want %s", raw, want)
 	}
 }
 

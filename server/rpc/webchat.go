@@ -12,6 +12,7 @@ import (
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
 )
@@ -35,7 +36,7 @@ func (h Handlers) SendChatMessage(ctx context.Context, req *batonv1.SendChatMess
 	if err := visitorContent(req.GetContent()); err != nil {
 		return nil, chatError(ctx, err)
 	}
-	content, err := contentToDomain(req.GetContent())
+	content, err := channel.EncodeContent(req.GetContent())
 	if err != nil {
 		return nil, chatError(ctx, err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/pump"
 )
 
 // Senders are the channels' send APIs, by kind.
@@ -24,7 +24,7 @@ const sendTimeout = 10 * time.Second
 type Outbox struct {
 	app     *app.App
 	senders Senders
-	kick    chan struct{}
+	pump    pump.Pump[app.SendJob]
 	// Concurrency bounds messages in flight.
 	Concurrency int
 	// Interval is how often it looks for due messages (retries) without being kicked.
@@ -34,48 +34,24 @@ type Outbox struct {
 
 // NewOutbox returns an Outbox; call Run to start it.
 func NewOutbox(a *app.App, senders Senders) *Outbox {
-	return &Outbox{app: a, senders: senders, kick: make(chan struct{}, 1), Concurrency: 16, Interval: time.Second, Logger: slog.Default()}
+	o := &Outbox{app: a, senders: senders, Concurrency: 16, Interval: time.Second, Logger: slog.Default()}
+	o.pump = pump.Pump[app.SendJob]{
+		Claim: a.ClaimSends,
+		Work:  o.send,
+		ClaimFailed: func(ctx context.Context, err error) {
+			o.Logger.ErrorContext(ctx, "claim outbound messages", "error", err)
+		},
+	}
+	return o
 }
 
 // Kick asks for a look at due messages; it never blocks.
-func (o *Outbox) Kick() {
-	select {
-	case o.kick <- struct{}{}:
-	default:
-	}
-}
+func (o *Outbox) Kick() { o.pump.Kick() }
 
 // Run sends messages until ctx ends, then waits for those in flight.
 func (o *Outbox) Run(ctx context.Context) {
-	slots := make(chan struct{}, o.Concurrency)
-	var inFlight sync.WaitGroup
-	defer inFlight.Wait()
-	tick := time.NewTicker(o.Interval)
-	defer tick.Stop()
-	for {
-		if free := o.Concurrency - len(slots); free > 0 {
-			jobs, err := o.app.ClaimSends(ctx, free)
-			if err != nil && ctx.Err() == nil {
-				o.Logger.ErrorContext(ctx, "claim outbound messages", "error", err)
-			}
-			for _, job := range jobs {
-				slots <- struct{}{}
-				inFlight.Go(func() {
-					defer func() { <-slots; o.Kick() }() // the conversation's next message may go
-					o.send(context.WithoutCancel(ctx), job)
-				})
-			}
-			if len(jobs) == free {
-				continue
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-o.kick:
-		case <-tick.C:
-		}
-	}
+	o.pump.Concurrency, o.pump.Interval, o.pump.Batch = o.Concurrency, o.Interval, 1
+	o.pump.Run(ctx)
 }
 
 // send sends one message and records what the channel did.

@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/pump"
 )
 
 // Job is a claimed delivery, ready to send.
@@ -36,7 +36,7 @@ type Dispatcher struct {
 	source Source
 	client *Client
 	now    func() time.Time
-	kick   chan struct{}
+	pump   pump.Pump[Job]
 	// Concurrency bounds deliveries in flight.
 	Concurrency int
 	// Interval is how often it looks for due deliveries (retries) without being kicked.
@@ -48,56 +48,31 @@ type Dispatcher struct {
 // NewDispatcher returns a Dispatcher; call Run to start it. now is the clock that decides when
 // deliveries are due and stamps their signatures.
 func NewDispatcher(src Source, c *Client, now func() time.Time) *Dispatcher {
-	return &Dispatcher{
-		source: src, client: c, now: now, kick: make(chan struct{}, 1),
+	d := &Dispatcher{
+		source: src, client: c, now: now,
 		Concurrency: 32, Interval: time.Second,
 		Tracer: noop.NewTracerProvider().Tracer(""), Logger: slog.Default(),
 	}
+	d.pump = pump.Pump[Job]{
+		Claim: src.ClaimDeliveries,
+		Work:  d.deliver,
+		ClaimFailed: func(ctx context.Context, err error) {
+			d.Logger.ErrorContext(ctx, "claim webhook deliveries", "error", err)
+		},
+	}
+	return d
 }
 
 // Kick asks for a look at due deliveries; it never blocks.
-func (d *Dispatcher) Kick() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Kick() { d.pump.Kick() }
 
-// Run sends deliveries until ctx ends, then waits for those in flight: an unrecorded one would
-// only be sent again once its lease ran out.
+// Run sends deliveries until ctx ends, then waits for those in flight.
 func (d *Dispatcher) Run(ctx context.Context) {
-	slots := make(chan struct{}, d.Concurrency)
-	var inFlight sync.WaitGroup
-	defer inFlight.Wait()
-	tick := time.NewTicker(d.Interval)
-	defer tick.Stop()
+	d.pump.Concurrency, d.pump.Interval = d.Concurrency, d.Interval
 	// A claim costs a query whatever its size: with deliveries in flight, wait until a quarter
 	// of the senders are free and claim for all of them.
-	batch := max(1, d.Concurrency/4)
-	for {
-		if free := d.Concurrency - len(slots); free >= batch || free == d.Concurrency {
-			jobs, err := d.source.ClaimDeliveries(ctx, free)
-			if err != nil && ctx.Err() == nil {
-				d.Logger.ErrorContext(ctx, "claim webhook deliveries", "error", err)
-			}
-			for _, job := range jobs {
-				slots <- struct{}{}
-				inFlight.Go(func() {
-					defer func() { <-slots; d.Kick() }() // the conversation's next delivery may go
-					d.deliver(context.WithoutCancel(ctx), job)
-				})
-			}
-			if len(jobs) == free {
-				continue // more may be due
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.kick:
-		case <-tick.C:
-		}
-	}
+	d.pump.Batch = d.Concurrency / 4
+	d.pump.Run(ctx)
 }
 
 // deliver sends one delivery, traced as a child of the write that recorded it, and records

@@ -112,7 +112,7 @@ func entryEvents(raw json.RawMessage) (account string, lists []eventList, err er
 		}
 		key, _ := tok.(string)
 		if key == "id" {
-			var id flexID
+			var id channel.JSONText
 			if json.Unmarshal(value, &id) == nil {
 				account = string(id)
 			}
@@ -148,19 +148,19 @@ type (
 		PassThreadControl *threadControl `json:"pass_thread_control"`
 	}
 	party struct {
-		ID flexID `json:"id"`
+		ID channel.JSONText `json:"id"`
 	}
 	message struct {
-		MID           string       `json:"mid"`
-		Text          string       `json:"text"`
-		IsEcho        bool         `json:"is_echo"`
-		AppID         flexID       `json:"app_id"`
-		Metadata      string       `json:"metadata"`
-		QuickReply    *quickReply  `json:"quick_reply"`
-		QuickReplies  []quickReply `json:"quick_replies"` // in echoes of quick replies
-		Attachments   []attachment `json:"attachments"`
-		IsDeleted     bool         `json:"is_deleted"`
-		IsUnsupported bool         `json:"is_unsupported"`
+		MID           string           `json:"mid"`
+		Text          string           `json:"text"`
+		IsEcho        bool             `json:"is_echo"`
+		AppID         channel.JSONText `json:"app_id"`
+		Metadata      string           `json:"metadata"`
+		QuickReply    *quickReply      `json:"quick_reply"`
+		QuickReplies  []quickReply     `json:"quick_replies"` // in echoes of quick replies
+		Attachments   []attachment     `json:"attachments"`
+		IsDeleted     bool             `json:"is_deleted"`
+		IsUnsupported bool             `json:"is_unsupported"`
 	}
 	quickReply struct {
 		Title   string `json:"title"`
@@ -211,34 +211,10 @@ type (
 		MID       string `json:"mid"`
 	}
 	threadControl struct {
-		PreviousOwnerAppID flexID `json:"previous_owner_app_id"`
-		NewOwnerAppID      flexID `json:"new_owner_app_id"`
+		PreviousOwnerAppID channel.JSONText `json:"previous_owner_app_id"`
+		NewOwnerAppID      channel.JSONText `json:"new_owner_app_id"`
 	}
 )
-
-// flexID is an id Meta sends as a string or as a number (app ids), or null.
-type flexID string
-
-func (f *flexID) UnmarshalJSON(b []byte) error {
-	switch {
-	case string(b) == "null":
-		*f = ""
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("an id is a string or a number, not %s", b)
-	}
-	*f = flexID(n.String())
-	return nil
-}
 
 // millis is a time in milliseconds since the epoch, which Meta sends as a number (or, in some
 // payloads, a string of digits).
@@ -576,7 +552,7 @@ func parseRead(e *event) ([]channel.Update, error) {
 	return []channel.Update{u}, nil
 }
 
-func threadUpdate(e *event, kind channel.UpdateKind, app flexID) ([]channel.Update, error) {
+func threadUpdate(e *event, kind channel.UpdateKind, app channel.JSONText) ([]channel.Update, error) {
 	c, err := customer(e)
 	if err != nil {
 		return nil, err

@@ -174,7 +174,9 @@ func TestParseMessagingAccounts(t *testing.T) {
 	for _, u := range got {
 		accounts = append(accounts, u.Account)
 	}
-	var entries struct{ Entry []struct{ ID flexID } }
+	var entries struct {
+		Entry []struct{ ID channel.JSONText }
+	}
 	if err := json.Unmarshal(readFixture(t, "batch.json"), &entries); err != nil {
 		t.Fatal(err)
 	}

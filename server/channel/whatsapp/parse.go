@@ -240,9 +240,9 @@ type button struct {
 
 // apiError is an error as the webhooks give it (statuses[].errors, messages[].errors, errors).
 type apiError struct {
-	Code      flexString `json:"code"`
-	Title     string     `json:"title"`
-	Message   string     `json:"message"`
+	Code      channel.JSONText `json:"code"`
+	Title     string           `json:"title"`
+	Message   string           `json:"message"`
 	ErrorData struct {
 		Details string `json:"details"`
 	} `json:"error_data"`
@@ -506,32 +506,11 @@ func decode(raw json.RawMessage, v any) error {
 	return json.Unmarshal(t, v)
 }
 
-// flexString is a JSON string or number, kept as its text: error codes are numbers in the
-// documentation and strings in places.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*f = flexString(n)
-	return nil
-}
-
 // number is a coordinate: a JSON number, or a string of one (the send API documents strings).
 type number struct{ text string }
 
 func (n *number) UnmarshalJSON(b []byte) error {
-	var f flexString
+	var f channel.JSONText
 	if err := f.UnmarshalJSON(b); err != nil {
 		return err
 	}

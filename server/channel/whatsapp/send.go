@@ -154,8 +154,8 @@ var transientCodes = map[string]bool{
 func sendError(resp *http.Response, answer []byte) *channel.SendError {
 	var e struct {
 		Error *struct {
-			Message   string     `json:"message"`
-			Code      flexString `json:"code"`
+			Message   string           `json:"message"`
+			Code      channel.JSONText `json:"code"`
 			ErrorData struct {
 				Details string `json:"details"`
 			} `json:"error_data"`

@@ -45,6 +45,9 @@ type Config struct {
 	HeartbeatTimeout time.Duration
 	// KeyDeleted is told about every revoked API key, so caches can drop it.
 	KeyDeleted func(id string)
+	// ChannelChanged is told about every channel updated, bound, unbound or deleted, once
+	// committed, so caches can drop it.
+	ChannelChanged func(id string)
 	// Verifier runs webhook verification handshakes.
 	Verifier Verifier
 	// RenderEvent encodes events for webhook deliveries.
@@ -62,6 +65,7 @@ type App struct {
 	queued           func()
 	heartbeatTimeout time.Duration
 	keyDeleted       func(string)
+	channelChanged   func(string)
 	verifier         Verifier
 	renderEvent      RenderEvent
 	retry            domain.RetryPolicy
@@ -80,6 +84,7 @@ func New(cfg Config) *App {
 		queued:           cfg.Queued,
 		heartbeatTimeout: cfg.HeartbeatTimeout,
 		keyDeleted:       cfg.KeyDeleted,
+		channelChanged:   cfg.ChannelChanged,
 		verifier:         cfg.Verifier,
 		renderEvent:      cfg.RenderEvent,
 		retry:            cfg.Retry,
@@ -101,6 +106,9 @@ func New(cfg Config) *App {
 	}
 	if a.keyDeleted == nil {
 		a.keyDeleted = func(string) {}
+	}
+	if a.channelChanged == nil {
+		a.channelChanged = func(string) {}
 	}
 	if a.verifier == nil {
 		a.verifier = noVerifier{}

@@ -141,6 +141,9 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		out, err = tx.GetChannel(ctx, c.ID)
 		return err
 	})
+	if err == nil {
+		a.channelChanged(u.ID)
+	}
 	return out, err
 }
 
@@ -155,7 +158,7 @@ func (a *App) DeleteChannel(ctx context.Context, p domain.Principal, id, etag st
 	if err := requireAdmin(p); err != nil {
 		return err
 	}
-	return a.write(ctx, func(tx store.Tx) error {
+	err := a.write(ctx, func(tx store.Tx) error {
 		c, err := tx.GetChannel(ctx, id)
 		if err != nil {
 			return err
@@ -172,6 +175,10 @@ func (a *App) DeleteChannel(ctx context.Context, p domain.Principal, id, etag st
 		}
 		return tx.DeleteChannel(ctx, id)
 	})
+	if err == nil {
+		a.channelChanged(id)
+	}
+	return err
 }
 
 // CreateBot registers a bot, active and unbound.
@@ -320,6 +327,9 @@ func (a *App) BindChannel(ctx context.Context, p domain.Principal, botID, channe
 		out, err = tx.GetBot(ctx, botID)
 		return err
 	})
+	if err == nil {
+		a.channelChanged(channelID)
+	}
 	return out, err
 }
 

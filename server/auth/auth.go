@@ -45,9 +45,9 @@ func authenticate(ctx context.Context, st store.Store, cache *Cache, secret stri
 	if !ok || id == "" {
 		return domain.Principal{}, errBadKey
 	}
-	key, ok := cache.get(id)
+	key, ok := cache.Get(id)
 	if !ok {
-		generation := cache.generation()
+		generation := cache.Generation()
 		err := st.Read(ctx, func(tx store.Tx) error {
 			var err error
 			key, err = tx.GetAPIKey(ctx, id)
@@ -60,7 +60,7 @@ func authenticate(ctx context.Context, st store.Store, cache *Cache, secret stri
 		case err != nil:
 			return domain.Principal{}, err
 		}
-		cache.put(key, generation)
+		cache.Put(id, key, generation)
 	}
 	if subtle.ConstantTimeCompare(hashSecret(secret), key.SecretHash) != 1 {
 		return domain.Principal{}, errBadKey

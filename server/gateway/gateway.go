@@ -6,6 +6,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,12 +18,17 @@ import (
 	"github.com/batonhq/baton/server/channel/meta"
 	"github.com/batonhq/baton/server/channel/whatsapp"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ttlcache"
 )
 
 // Handler serves the channels' webhooks.
 type Handler struct {
 	App    *app.App
 	Logger *slog.Logger
+	// Channels, when set, keeps the channels webhooks name (their kind and credentials) for a
+	// short time: a busy channel then costs no read per request besides its ingest. The App
+	// must tell it about changes (app.Config.ChannelChanged).
+	Channels *ttlcache.Cache[domain.Channel]
 }
 
 // Register mounts the webhook routes on mux.
@@ -46,7 +52,7 @@ var adapter = domain.Principal{Role: domain.PrincipalService, KeyID: "channel-we
 // channel loads the channel a webhook names, if it is of the given kind; otherwise it answers
 // 404 itself and returns false.
 func (h Handler) channel(w http.ResponseWriter, r *http.Request, kind domain.ChannelKind) (domain.Channel, bool) {
-	ch, err := h.App.GetChannel(r.Context(), adapter, r.PathValue("channel"))
+	ch, err := h.lookup(r.Context(), r.PathValue("channel"))
 	var notFound *domain.NotFoundError
 	switch {
 	case errors.As(err, &notFound) || (err == nil && ch.Kind != kind):
@@ -57,6 +63,19 @@ func (h Handler) channel(w http.ResponseWriter, r *http.Request, kind domain.Cha
 		return ch, false
 	}
 	return ch, true
+}
+
+// lookup returns a channel, from the cache when it holds it.
+func (h Handler) lookup(ctx context.Context, id string) (domain.Channel, error) {
+	if ch, ok := h.Channels.Get(id); ok {
+		return ch, nil
+	}
+	generation := h.Channels.Generation()
+	ch, err := h.App.GetChannel(ctx, adapter, id)
+	if err == nil {
+		h.Channels.Put(id, ch, generation)
+	}
+	return ch, err
 }
 
 // fail answers 503 for what the server could not do (the channel will send again) and logs it.

@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -166,4 +167,25 @@ func TestGenericWebhookOneBadMessageLosesNoOther(t *testing.T) {
 
 func unmarshalJSON(s string, m *batonv1.GenericWebhookResult) error {
 	return protojson.Unmarshal([]byte(s), m)
+}
+
+// The server keeps the channels webhooks name for a while; a change made through it must not
+// wait for that.
+func TestGenericWebhookSecretChangeTakesEffectAtOnce(t *testing.T) {
+	h := start(t)
+	ch, old := h.genericChannel()
+	one := `{"messages": [{"id": "r-%d", "contact": {"externalId": "c"}, "content": {"text": {"text": "hi"}}}]}`
+	if status, body := h.postGeneric(ch, old, "e1", fmt.Sprintf(one, 1)); status != http.StatusOK {
+		t.Fatalf("before the change: %d %s", status, body)
+	}
+	rotated := webhook.NewSecret()
+	need(h.admin.Channels.UpdateChannel(context.Background(), &batonv1.UpdateChannelRequest{
+		ChannelId: ch, Credentials: &batonv1.ChannelCredentials{WebhookSecret: rotated},
+	}))(t)
+	if status, body := h.postGeneric(ch, old, "e2", fmt.Sprintf(one, 2)); status != http.StatusUnauthorized {
+		t.Errorf("the old secret after the change: %d %s, want 401", status, body)
+	}
+	if status, body := h.postGeneric(ch, rotated, "e3", fmt.Sprintf(one, 3)); status != http.StatusOK {
+		t.Errorf("the new secret after the change: %d %s, want 200", status, body)
+	}
 }

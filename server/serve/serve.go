@@ -35,6 +35,7 @@ import (
 	"github.com/batonhq/baton/server/gateway"
 	"github.com/batonhq/baton/server/rpc"
 	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/ttlcache"
 	"github.com/batonhq/baton/server/webhook"
 )
 
@@ -54,9 +55,10 @@ type Config struct {
 	MaxRequestBytes int64
 	// AllowedOrigins are the browser origins CORS admits; none when empty, "*" for any.
 	AllowedOrigins []string
-	// KeyCacheTTL is how long a checked API key is trusted without reading it again; a key
-	// revoked through another server stops working within it. 2s when zero, none when negative.
-	KeyCacheTTL time.Duration
+	// CacheTTL is how long a checked API key, or the channel a webhook names, is trusted without
+	// reading it again: a key revoked or a channel secret changed through another server takes
+	// effect here within it. 2s when zero, no caching when negative.
+	CacheTTL time.Duration
 	// KeyCheckInterval is how often an open event stream checks its key was not revoked; 10s
 	// when zero.
 	KeyCheckInterval time.Duration
@@ -105,6 +107,7 @@ type Server struct {
 	streams   chan struct{} // closed at shutdown: event streams end
 	stopOnce  sync.Once
 	keys      *auth.Cache
+	channels  *ttlcache.Cache[domain.Channel]
 	app       *app.App
 	broker    *events.Broker
 	publisher *events.Publisher
@@ -134,8 +137,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.EventPollInterval = events.DefaultPollInterval
 	}
 	var keys *auth.Cache
-	if cfg.KeyCacheTTL >= 0 {
-		keys = auth.NewCache(cmp.Or(cfg.KeyCacheTTL, 2*time.Second))
+	var channels *ttlcache.Cache[domain.Channel]
+	if ttl := cmp.Or(cfg.CacheTTL, 2*time.Second); ttl > 0 {
+		keys = auth.NewCache(ttl)
+		channels = ttlcache.New[domain.Channel](ttl)
 	}
 	publisher := events.NewPublisher(cfg.Store, broker)
 	publisher.Logger = cfg.Logger
@@ -151,6 +156,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Queued:           func() { dispatch.Kick(); outbox.Kick() },
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
 		KeyDeleted:       keys.Forget,
+		ChannelChanged:   channels.Forget,
 		Verifier:         client,
 		RenderEvent:      rpc.WebhookData,
 		Retry:            cfg.Webhooks.Retry,
@@ -165,7 +171,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	dispatch.Logger = cfg.Logger
 	outbox = gateway.NewOutbox(a, senders(cfg.ChannelAPIs, client, a.Now))
 	outbox.Logger = cfg.Logger
-	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, app: a, broker: broker, publisher: publisher, dispatch: dispatch, outbox: outbox}
+	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, channels: channels, app: a, broker: broker, publisher: publisher, dispatch: dispatch, outbox: outbox}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -248,7 +254,7 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	gateway.Handler{App: s.app, Logger: s.cfg.Logger}.Register(mux)
+	gateway.Handler{App: s.app, Logger: s.cfg.Logger, Channels: s.channels}.Register(mux)
 	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"net/url"
 	"os"
@@ -173,8 +175,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	schedule := fs.String("webhook-retry-schedule", env("BATON_WEBHOOK_RETRY_SCHEDULE", "1m,5m,15m,40m"), "waits before each webhook retry, ±20% jitter (env BATON_WEBHOOK_RETRY_SCHEDULE)")
 	metaAPI := fs.String("meta-api-url", env("BATON_META_API_URL", serve.DefaultMetaAPI), "Meta's Graph API, version included, for Messenger, Instagram and WhatsApp sends (env BATON_META_API_URL)")
 	telegramAPI := fs.String("telegram-api-url", env("BATON_TELEGRAM_API_URL", serve.DefaultTelegramAPI), "Telegram's Bot API (env BATON_TELEGRAM_API_URL)")
+	debug := fs.String("debug-listen", env("BATON_DEBUG_LISTEN", ""), "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *debug != "" {
+		if err := serveDebug(ctx, *debug); err != nil {
+			return err
+		}
 	}
 	hooks, err := webhookConfig(*allow, *timeout, *schedule)
 	if err != nil {
@@ -203,6 +211,27 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	slog.Info("baton serving", "address", l.Addr().String(), "store", sf.where())
 	return srv.Serve(ctx, l, *grace)
+}
+
+// serveDebug serves net/http/pprof's handlers on addr, apart from the API so that they are
+// never exposed with it, until ctx ends.
+func serveDebug(ctx context.Context, addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	go srv.Serve(l) //nolint:errcheck // ends with ErrServerClosed when ctx does
+	slog.Info("baton debug endpoints", "address", l.Addr().String())
+	return nil
 }
 
 // webhookConfig parses the webhook flags.

@@ -95,7 +95,9 @@ func Migrate(ctx context.Context, path string) error {
 // openWriter opens the single-connection pool every write goes through.
 func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	db, err := sql.Open("sqlite", dsn(path, url.Values{
-		"_pragma": {"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(wal)", "synchronous(normal)"},
+		// Each write of a batch runs in a savepoint, whose undo log (the statement journal)
+		// would otherwise be a temporary file written on every change: keep it in memory.
+		"_pragma": {"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(wal)", "synchronous(normal)", "temp_store(memory)"},
 		// BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads then
 		// writes never fails half-way with SQLITE_BUSY and sees the latest committed state.
 		"_txlock": {"immediate"},

@@ -149,8 +149,19 @@ func (a *App) Bootstrap(ctx context.Context) error {
 
 // write runs fn in a write transaction and, after the commit, announces any events it stored.
 func (a *App) write(ctx context.Context, fn func(tx store.Tx) error) error {
+	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.Write(ctx, fn) })
+}
+
+// writeGrouped is write for the hot path of the conversation key names (see
+// store.Store.WriteGrouped).
+func (a *App) writeGrouped(ctx context.Context, key string, fn func(tx store.Tx) error) error {
+	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.WriteGrouped(ctx, key, fn) })
+}
+
+// notifying runs fn through write and, once committed, notifies if fn appended events.
+func (a *App) notifying(fn func(tx store.Tx) error, write func(func(store.Tx) error) error) error {
 	var appended bool
-	err := a.store.Write(ctx, func(tx store.Tx) error {
+	err := write(func(tx store.Tx) error {
 		appended = false
 		return fn(&eventTx{Tx: tx, appended: &appended})
 	})

@@ -45,7 +45,8 @@ func (a *App) Ingest(ctx context.Context, p domain.Principal, in Inbound) (Inges
 
 func (a *App) ingest(ctx context.Context, p domain.Principal, in Inbound) (Ingested, error) {
 	var out Ingested
-	err := a.write(ctx, func(tx store.Tx) error {
+	// A contact's messages all go to its one conversation: the channel and the contact name it.
+	err := a.writeGrouped(ctx, in.ChannelID+"\x00"+in.Contact.ExternalID, func(tx store.Tx) error {
 		// The hot path: one read brings everything the rules need, the conversation locked.
 		state, err := tx.LoadInbound(ctx, in.ChannelID, in.ChannelMessageID, in.Contact.ExternalID)
 		if err != nil {

@@ -28,6 +28,11 @@ type Store interface {
 	// Write transactions that touch the same conversation are serialised: a Get inside Write
 	// sees the latest committed state and no other Write can change that row until commit.
 	Write(ctx context.Context, fn func(Tx) error) error
+	// WriteGrouped is Write for the busiest transactions, each about the one conversation key
+	// names (the same key for every write about it): a store may run concurrent ones in one
+	// database transaction and commit them together. Each still commits or fails as a whole,
+	// but fn may run more than once: when any write of a group fails, the others run again alone.
+	WriteGrouped(ctx context.Context, key string, fn func(Tx) error) error
 	// Read runs fn in a read-only transaction (a consistent snapshot).
 	Read(ctx context.Context, fn func(Tx) error) error
 	// Publish makes every committed event readable by ListEvents and returns the highest

@@ -53,6 +53,8 @@ type Store struct {
 	publishLock int64
 	// publishSQL is publishEvents for channel.
 	publishSQL string
+	// lanes queue grouped writes (WriteGrouped).
+	lanes *lanes
 	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
 	// Set it before calling Listen.
 	Logger *slog.Logger
@@ -109,6 +111,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		channel:     channel,
 		publishLock: lockKey(lockPublish, schema),
 		publishSQL:  fmt.Sprintf(publishEvents, quoteLiteral(channel)),
+		// Half the pool: grouped writes keep it busy, and leave room for the others.
+		lanes: newLanes(max(1, int(cfg.MaxConns)/2)),
 	}, nil
 }
 

@@ -82,39 +82,35 @@ func (s *session) run(ctx context.Context, begin string, fn func(store.Tx) error
 
 // writeRequest is one Write waiting to run in a batch.
 type writeRequest struct {
-	ctx  context.Context
-	fn   func(store.Tx) error
-	done chan error // buffered: receives the outcome once the batch has committed
+	ctx context.Context
+	fn  func(store.Tx) error
+	err error // the outcome, once the batch has committed
 }
 
 // runBatch runs the writes in one IMMEDIATE transaction, each in a savepoint so that a failed
 // one leaves no trace, and reports every outcome after the commit.
 func (s *session) runBatch(batch []*writeRequest) {
 	if len(batch) == 1 { // nothing to share: no savepoint needed
-		batch[0].done <- s.run(batch[0].ctx, "BEGIN IMMEDIATE", batch[0].fn)
+		batch[0].err = s.run(batch[0].ctx, "BEGIN IMMEDIATE", batch[0].fn)
 		return
 	}
 	ctx := context.Background() // the batch outlives any one caller's context
-	results := make([]error, len(batch))
 	if err := s.begin(ctx, "BEGIN IMMEDIATE"); err != nil {
 		for _, r := range batch {
-			r.done <- err
+			r.err = err
 		}
 		return
 	}
-	for i, r := range batch {
-		results[i] = s.savepoint(r.ctx, r.fn)
+	for _, r := range batch {
+		r.err = s.savepoint(r.ctx, r.fn)
 	}
 	if _, err := s.exec(ctx, "COMMIT"); err != nil {
 		err = errors.Join(fmt.Errorf("sqlite: commit: %w", err), s.repair(ctx))
-		for i := range results {
-			if results[i] == nil {
-				results[i] = err
+		for _, r := range batch {
+			if r.err == nil {
+				r.err = err
 			}
 		}
-	}
-	for i, r := range batch {
-		r.done <- results[i]
 	}
 }
 

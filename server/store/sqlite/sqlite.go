@@ -14,8 +14,6 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
-	"slices"
-	"sync"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -30,10 +28,8 @@ var migrations embed.FS
 // Store is a SQLite database. It implements store.Store.
 type Store struct {
 	writerDB, readerDB *sql.DB
-	writer             *session // used by the leading writer only
-	mu                 sync.Mutex
-	pending            []*writeRequest // writes waiting for the next batch
-	leading            bool            // a caller is running batches
+	writer             *session // used by the batch running only
+	writes             store.Batcher[*writeRequest]
 	readers            readers
 }
 
@@ -58,7 +54,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	st := &Store{writerDB: writer, readerDB: reader}
+	// A batch's size bounds how long its writes hold the others.
+	st := &Store{writerDB: writer, readerDB: reader, writes: store.Batcher[*writeRequest]{Max: 64}}
 	if err := st.connect(ctx, max(4, runtime.GOMAXPROCS(0))); err != nil {
 		st.Close()
 		return nil, err
@@ -143,27 +140,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // so each is still all or nothing and sees the ones before it, while the batch pays for one
 // BEGIN and one COMMIT. A caller's Write returns once its batch has committed.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
-	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	s.mu.Lock()
-	s.pending = append(s.pending, req)
-	if !s.leading {
-		s.leading = true
-		for len(s.pending) > 0 {
-			n := min(len(s.pending), maxBatch)
-			batch := slices.Clone(s.pending[:n])
-			s.pending = slices.Delete(s.pending, 0, n)
-			s.mu.Unlock()
-			s.writer.runBatch(batch)
-			s.mu.Lock()
-		}
-		s.leading = false
-	}
-	s.mu.Unlock()
-	return <-req.done
+	req := &writeRequest{ctx: ctx, fn: fn}
+	s.writes.Do(req, s.writer.runBatch)
+	return req.err
 }
 
-// maxBatch bounds how many writes commit together, and so how long one batch holds the others.
-const maxBatch = 64
+// WriteGrouped is Write: every write is grouped here already.
+func (s *Store) WriteGrouped(ctx context.Context, _ string, fn func(store.Tx) error) error {
+	return s.Write(ctx, fn)
+}
 
 // Read runs fn in a read transaction on a reader session (whose connection is query-only).
 // In WAL mode its snapshot is fixed by its first query and writers go on committing meanwhile.

@@ -168,6 +168,7 @@ func groups() []group {
 			{"ReadSnapshot", testReadSnapshot},
 			{"ConcurrentUpdates", testConcurrentUpdates},
 			{"ConcurrentEvents", testConcurrentEvents},
+			{"GroupedWrites", testGroupedWrites},
 		}},
 	}
 }

@@ -438,3 +438,62 @@ func testBadCursor(h *harness) {
 		}
 	}
 }
+
+// testGroupedWrites runs grouped writes on a few conversations from many goroutines, mixed with
+// plain Writes on the same conversations and with grouped writes that fail after writing. A
+// store that commits grouped writes together must keep each whole: every write that succeeded
+// is there, in its conversation's turn, and nothing of a failed one is, not even when it shared
+// a transaction with others.
+func testGroupedWrites(h *harness) {
+	const writers, rounds, conversations = 16, 40, 6
+	ch := h.channel()
+	convs := make([]domain.Conversation, conversations)
+	for i := range convs {
+		convs[i] = h.conversation(ch, func(c *domain.Conversation) { c.Epoch = 0 })
+	}
+	boom := errors.New("boom")
+	var done [conversations]atomic.Uint64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for r := range rounds {
+				i := (w + r) % conversations
+				fail, plain := (w*rounds+r)%9 == 0, r%5 == 4
+				write := func(tx store.Tx) error {
+					if err := appendInTurn(h, tx, convs[i].ID, 1); err != nil || !fail {
+						return err
+					}
+					return boom
+				}
+				var err error
+				if plain {
+					err = h.s.Write(h.ctx, write)
+				} else {
+					err = h.s.WriteGrouped(h.ctx, convs[i].ID, write)
+				}
+				switch {
+				case fail && !errors.Is(err, boom):
+					h.t.Errorf("writer %d: a failing write returned %v, want its error", w, err)
+				case !fail && err != nil:
+					h.t.Errorf("writer %d: %v", w, err)
+				case !fail:
+					done[i].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	h.publish()
+	var total uint64
+	for i, c := range convs {
+		if got, want := conversationResource.mustFetch(h, c.ID).Epoch, done[i].Load(); got != want {
+			h.t.Errorf("conversation %d: epoch %d after %d successful writes", i, got, want)
+		}
+		total += done[i].Load()
+	}
+	events := listEvents(h, 0, store.EventFilter{}, int(total)+1)
+	if uint64(len(events)) != total {
+		h.t.Errorf("%d events after %d successful writes", len(events), total)
+	}
+	checkTurns(h, events)
+}

@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"hash/maphash"
+	"slices"
+
+	"github.com/batonhq/baton/server/store"
+)
+
+// Group commit: concurrent WriteGrouped calls share a transaction, so that a busy server pays
+// for one BEGIN, one COMMIT and one WAL flush per group rather than per write, and each write
+// costs the round trips of its reads only (its deferred writes travel with the next write's
+// first statement).
+//
+// A key's writes always go to the same lane, and a lane runs one group at a time, so groups of
+// one server never wait on each other's conversations. Within a group, writes run in key order:
+// groups of different servers then lock conversations in one order and cannot deadlock.
+
+// maxGroup bounds a group: how long its first write waits for its commit.
+const maxGroup = 32
+
+// errAlone tells a grouped write that its group failed, and that it must run by itself.
+var errAlone = errors.New("postgres: group failed, run alone")
+
+// groupedWrite is one WriteGrouped call waiting for its group.
+type groupedWrite struct {
+	ctx context.Context
+	key string
+	fn  func(store.Tx) error
+	err error // the outcome, once the group has ended
+}
+
+// lanes are a store's lanes, chosen by key: each runs one group at a time.
+type lanes struct {
+	seed maphash.Seed
+	all  []store.Batcher[*groupedWrite]
+}
+
+func newLanes(n int) *lanes {
+	l := &lanes{seed: maphash.MakeSeed(), all: make([]store.Batcher[*groupedWrite], n)}
+	for i := range l.all {
+		l.all[i].Max = maxGroup
+	}
+	return l
+}
+
+func (l *lanes) of(key string) *store.Batcher[*groupedWrite] {
+	return &l.all[maphash.String(l.seed, key)%uint64(len(l.all))]
+}
+
+// WriteGrouped runs fn in a transaction shared with the other grouped writes of its lane
+// waiting meanwhile. When the group fails, fn runs again by itself.
+func (s *Store) WriteGrouped(ctx context.Context, key string, fn func(store.Tx) error) error {
+	w := &groupedWrite{ctx: ctx, key: key, fn: fn}
+	s.lanes.of(key).Do(w, s.runGroup)
+	if !errors.Is(w.err, errAlone) {
+		return w.err
+	}
+	return s.Write(ctx, fn)
+}
+
+// runGroup runs the writes of a group in one transaction, in key order. A group of one is an
+// ordinary Write. When any write fails, or the commit, nothing is kept and every write is told
+// to run alone, where each meets its own outcome.
+func (s *Store) runGroup(group []*groupedWrite) {
+	if len(group) == 1 {
+		group[0].err = s.Write(group[0].ctx, group[0].fn)
+		return
+	}
+	ordered := slices.SortedStableFunc(slices.Values(group), func(a, b *groupedWrite) int { return cmp.Compare(a.key, b.key) })
+	shared := &lazyTx{pool: s.pool, begin: beginWrite}
+	err := func() error {
+		defer shared.close(context.Background())
+		for _, w := range ordered {
+			// Each write gets its own tx: what one LoadInbound learnt is not another's.
+			if err := w.fn(&tx{tx: shared, write: true}); err != nil {
+				return err
+			}
+		}
+		return shared.commit(context.Background())
+	}()
+	if err != nil {
+		err = errAlone
+	}
+	for _, w := range group {
+		w.err = err
+	}
+}

@@ -31,8 +31,10 @@ const publishEvents = `WITH last AS (
 // lockPublication takes the publishers' lock. It also makes the numbering statement walk the
 // index of unpublished events in order: a bitmap scan, which PostgreSQL would rather choose, does
 // not mark the entries of events numbered before as dead, so it would visit them all, again and
-// again, until vacuum.
-const lockPublication = "SELECT pg_advisory_xact_lock($1), set_config('enable_bitmapscan', 'off', true)"
+// again, until vacuum. And the statement is planned once per connection, maybe while the table
+// is nearly empty, when a sequential scan looks cheapest: that plan would then read the whole
+// table on every Publish as it grows.
+const lockPublication = "SELECT pg_advisory_xact_lock($1), set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
 
 // Publish numbers the committed events that have no sequence yet, and returns the highest
 // sequence.

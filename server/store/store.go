@@ -177,6 +177,7 @@ type Tx interface {
 	// deliveries leave in order, one at a time). Concurrent claims never return one delivery
 	// twice while its lease holds.
 	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Delivery, error)
+	// GetDelivery returns a delivery; in Write it is locked as GetConversation locks.
 	GetDelivery(ctx context.Context, id string) (domain.Delivery, error)
 	// ListDeliveries lists deliveries newest first.
 	ListDeliveries(ctx context.Context, q DeliveryQuery, p Page) ([]domain.Delivery, string, error)

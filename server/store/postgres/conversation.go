@@ -68,8 +68,8 @@ func (t *tx) GetConversationByContact(ctx context.Context, contactID string) (do
 	return getOne(ctx, t, scanConversation, "conversation", contactID, t.lock(selectConversation+" WHERE c.contact_id = $1"), contactID)
 }
 
-// lock makes a query lock the conversation it reads in a Write transaction; in a Read it has
-// nothing to serialise (and a read-only transaction may not lock).
+// lock makes a query lock the row it reads (a conversation, a delivery) in a Write transaction;
+// in a Read it has nothing to serialise (and a read-only transaction may not lock).
 func (t *tx) lock(query string) string {
 	if t.write {
 		return query + lockConversation

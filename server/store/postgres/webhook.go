@@ -186,8 +186,10 @@ func scanInt64(s scanner) (int64, error) {
 	return v, err
 }
 
+// GetDelivery locks the delivery in a Write, as a conversation is locked: a sender recording
+// an attempt and a Redeliver each read what the other committed, rather than overwrite it.
 func (t *tx) GetDelivery(ctx context.Context, id string) (domain.Delivery, error) {
-	return getOne(ctx, t, scanDelivery, "delivery", id, selectDelivery+" WHERE d.id = $1", id)
+	return getOne(ctx, t, scanDelivery, "delivery", id, t.lock(selectDelivery+" WHERE d.id = $1"), id)
 }
 
 // deliveryOrder lists deliveries newest first: seq is unique, so the id only fills the cursor.

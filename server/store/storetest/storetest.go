@@ -138,6 +138,7 @@ func groups() []group {
 			{"Subscribes", testSubscribes},
 			{"Fields", testDeliveryFields},
 			{"Update", testDeliveryUpdate},
+			{"ConcurrentUpdates", testDeliveryConcurrentUpdates},
 			{"List", testDeliveryList},
 			{"Requeue", testRequeue},
 			{"Attempts", testAttempts},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -682,4 +683,36 @@ func testDeleteWebhook(h *harness) {
 		h.t.Errorf("deliveries recorded for a deleted webhook: %v", strings.Join(deliveryIDs(got), ", "))
 	}
 	getDelivery(h, deliveryOf(other, later[0]))
+}
+
+// testDeliveryConcurrentUpdates runs read-modify-write transactions on one delivery from many
+// goroutines, as senders recording attempts and Redeliver do: GetDelivery in a Write serialises
+// them, so no update is lost.
+func testDeliveryConcurrentUpdates(h *harness) {
+	const workers, rounds = 8, 25
+	hook := h.webhook(firehose)
+	id := deliveryOf(hook, h.append(h.event("conv-1"))[0])
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range rounds {
+				err := h.s.Write(h.ctx, func(tx store.Tx) error {
+					d, err := tx.GetDelivery(h.ctx, id)
+					if err != nil {
+						return err
+					}
+					d.Attempts++
+					return tx.UpdateDelivery(h.ctx, d)
+				})
+				if err != nil {
+					h.t.Errorf("increment: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := getDelivery(h, id).Attempts; got != workers*rounds {
+		h.t.Errorf("attempts %d after %d increments", got, workers*rounds)
+	}
 }

@@ -123,12 +123,12 @@ func deliveries(rows []deliveryRow) []domain.Delivery {
 	return out
 }
 
-// dueDeliveries locks and lists a webhook's oldest due deliveries ($1 now, $2 limit, $3 the
-// webhook). It walks the webhook's pending deliveries in order and stops at the limit: the
-// oldest pending ones are mostly their conversation's head, so it costs about its size, not the
-// backlog's. A delivery is due once its event is published (numbered), and when no earlier
-// delivery of its webhook and conversation is pending, leased or not. The check looks the event
-// up by its id and reads whether it is numbered yet.
+// claimDeliveries leases until $3 the oldest $2 due deliveries of all active webhooks ($1 now),
+// in one statement. For each active webhook it walks the webhook's pending deliveries in order
+// and stops at the limit: the oldest pending ones are mostly their conversation's head, so it
+// costs about its size, not the backlog's. A delivery is due once its event is published
+// (numbered), and when no earlier delivery of its webhook and conversation is pending, leased or
+// not. The check looks the event up by its id and reads whether it is numbered yet.
 //
 // Claimers run concurrently, in Write transactions on connections of their own. Each locks the
 // rows it picks (SKIP LOCKED: rows another claimer is leasing are passed over, not waited for)
@@ -136,54 +136,36 @@ func deliveries(rows []deliveryRow) []domain.Delivery {
 // statement's snapshot is locked in its new version, whose WHERE is checked again: its lease is
 // now in the future, so it is left out. So no delivery is claimed twice while its lease holds.
 // A pending delivery another transaction is deleting or delivering meanwhile only holds the
-// next one of its conversation back until the next claim.
-const dueDeliveries = `SELECT d.seq FROM deliveries d
-	WHERE d.webhook_id = $3 AND d.state = 'pending'
-		AND d.next_attempt_time <= $1 AND d.lease_expire_time <= $1
-		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.position IS NULL AND e.id = d.event_id)
-		AND NOT EXISTS (SELECT 1 FROM deliveries p
-			WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
-				AND p.state = 'pending' AND p.seq < d.seq)
-	ORDER BY d.seq LIMIT $2
-	FOR NO KEY UPDATE OF d SKIP LOCKED`
-
-// leaseDeliveries leases the deliveries whose seqs $2 lists until $1.
-var leaseDeliveries = `UPDATE deliveries d SET lease_expire_time = $1 WHERE d.seq = ANY ($2)
+// next one of its conversation back until the next claim. Due rows locked but not taken (past
+// the overall limit) are only locked until the claim commits.
+var claimDeliveries = `WITH due AS (
+		SELECT x.seq FROM webhooks w CROSS JOIN LATERAL (
+			SELECT d.seq FROM deliveries d
+			WHERE d.webhook_id = w.id AND d.state = 'pending'
+				AND d.next_attempt_time <= $1 AND d.lease_expire_time <= $1
+				AND NOT EXISTS (SELECT 1 FROM events e WHERE e.position IS NULL AND e.id = d.event_id)
+				AND NOT EXISTS (SELECT 1 FROM deliveries p
+					WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
+						AND p.state = 'pending' AND p.seq < d.seq)
+			ORDER BY d.seq LIMIT $2
+			FOR NO KEY UPDATE OF d SKIP LOCKED
+		) x
+		WHERE w.state = 'active'
+		ORDER BY x.seq LIMIT $2
+	)
+	UPDATE deliveries d SET lease_expire_time = $3 FROM due WHERE d.seq = due.seq
 	RETURNING d.seq, ` + columns("d", deliveryColumns)
 
-// ClaimDeliveries takes the oldest due deliveries of all active webhooks. (Due rows locked but
-// not taken are only locked until the claim commits.)
+// ClaimDeliveries takes the oldest due deliveries of all active webhooks, in one round trip
+// however many webhooks there are.
 func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Delivery, error) {
-	hooks, err := getAll(ctx, t, scanString, "SELECT id FROM webhooks WHERE state = 'active'")
+	rows, err := getAll(ctx, t, scanDeliveryRow, claimDeliveries, now, limitOr(limit), leaseUntil)
 	if err != nil {
 		return nil, err
 	}
-	limit = limitOr(limit)
-	var due []int64
-	for _, id := range hooks {
-		seqs, err := getAll(ctx, t, scanInt64, dueDeliveries, now, limit, id)
-		if err != nil {
-			return nil, err
-		}
-		due = append(due, seqs...)
-	}
-	if len(due) == 0 {
-		return nil, nil
-	}
-	slices.Sort(due)
-	due = due[:min(limit, len(due))]
-	rows, err := getAll(ctx, t, scanDeliveryRow, leaseDeliveries, leaseUntil, due)
-	if err != nil {
-		return nil, err
-	}
+	// RETURNING comes in no particular order.
 	slices.SortFunc(rows, func(a, b deliveryRow) int { return cmp.Compare(a.seq, b.seq) })
 	return deliveries(rows), nil
-}
-
-func scanInt64(s scanner) (int64, error) {
-	var v int64
-	err := s.Scan(&v)
-	return v, err
 }
 
 // GetDelivery locks the delivery in a Write, as a conversation is locked: a sender recording
@@ -275,8 +257,3 @@ func (t *tx) ListAttempts(ctx context.Context, deliveryIDs []string) (map[string
 	return out, nil
 }
 
-func scanString(s scanner) (string, error) {
-	var v string
-	err := s.Scan(&v)
-	return v, err
-}

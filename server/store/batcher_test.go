@@ -1,7 +1,9 @@
 package store
 
 import (
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -88,5 +90,47 @@ func TestBatcherBatchesWhatQueuedMeanwhile(t *testing.T) {
 	wg.Wait()
 	if len(batches) != 2 || len(batches[1]) != 3 {
 		t.Errorf("batches %v, want [0] then the three queued meanwhile", batches)
+	}
+}
+
+// TestBatcherSurvivesAPanic has a batch panic: its runner panics, the other callers of the
+// batch get ErrBatchPanicked rather than a success, and the batcher goes on with later ones.
+func TestBatcherSurvivesAPanic(t *testing.T) {
+	b := &Batcher[int]{Max: 10}
+	hold, held := make(chan struct{}), make(chan struct{})
+	run := func(batch []int) {
+		switch {
+		case batch[0] == 0:
+			close(held)
+			<-hold
+		case slices.Contains(batch, 1):
+			panic("boom")
+		}
+	}
+	go b.Do(0, run)
+	<-held
+	errs := make(chan error, 2)
+	for i := 1; i <= 2; i++ {
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					errs <- fmt.Errorf("panicked: %v", p)
+				}
+			}()
+			errs <- b.Do(i, run)
+		}()
+	}
+	for b.Queued() < 2 { // no event says so: poll, within the test's timeout
+		runtime.Gosched()
+	}
+	close(hold)
+	got := []string{(<-errs).Error(), (<-errs).Error()}
+	slices.Sort(got)
+	want := []string{"panicked: boom", ErrBatchPanicked.Error()}
+	if !slices.Equal(got, want) {
+		t.Errorf("outcomes %q, want %q", got, want)
+	}
+	if err := b.Do(3, run); err != nil {
+		t.Errorf("a request after the panic: %v", err)
 	}
 }

@@ -55,7 +55,9 @@ func (l *lanes) of(key string) *store.Batcher[*groupedWrite] {
 // waiting meanwhile. When the group fails, fn runs again by itself.
 func (s *Store) WriteGrouped(ctx context.Context, key string, fn func(store.Tx) error) error {
 	w := &groupedWrite{ctx: ctx, key: key, fn: fn}
-	s.lanes.of(key).Do(w, s.runGroup)
+	if err := s.lanes.of(key).Do(w, s.runGroup); err != nil {
+		return err
+	}
 	if !errors.Is(w.err, errAlone) {
 		return w.err
 	}

@@ -141,7 +141,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // BEGIN and one COMMIT. A caller's Write returns once its batch has committed.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 	req := &writeRequest{ctx: ctx, fn: fn}
-	s.writes.Do(req, s.writer.runBatch)
+	if err := s.writes.Do(req, s.writer.runBatch); err != nil {
+		return err
+	}
 	return req.err
 }
 

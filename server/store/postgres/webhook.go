@@ -256,4 +256,3 @@ func (t *tx) ListAttempts(ctx context.Context, deliveryIDs []string) (map[string
 	}
 	return out, nil
 }
-

@@ -6,6 +6,10 @@ import (
 	"errors"
 	"hash/maphash"
 	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/batonhq/baton/server/store"
 )
@@ -64,30 +68,58 @@ func (s *Store) WriteGrouped(ctx context.Context, key string, fn func(store.Tx) 
 	return s.Write(ctx, fn)
 }
 
-// runGroup runs the writes of a group in one transaction, in key order. A group of one is an
-// ordinary Write. When any write fails, or the commit, nothing is kept and every write is told
-// to run alone, where each meets its own outcome.
+// runGroup runs the writes of a group in one transaction, in key order. A write whose caller
+// has given up already is not run, and a group of one is an ordinary Write. When any write fails,
+// or the commit certainly did, nothing is kept and every write is told to run alone, where each
+// meets its own outcome. When the commit's outcome is unknown (the connection broke after it
+// was sent), running the writes again could apply them twice: each gets the error instead, as
+// from an ordinary Write.
 func (s *Store) runGroup(group []*groupedWrite) {
-	if len(group) == 1 {
-		group[0].err = s.Write(group[0].ctx, group[0].fn)
+	live := group[:0:0]
+	for _, w := range group {
+		if err := w.ctx.Err(); err != nil {
+			w.err = err
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) <= 1 {
+		for _, w := range live {
+			w.err = s.Write(w.ctx, w.fn)
+		}
 		return
 	}
-	ordered := slices.SortedStableFunc(slices.Values(group), func(a, b *groupedWrite) int { return cmp.Compare(a.key, b.key) })
-	shared := &lazyTx{pool: s.pool, begin: beginWrite}
-	err := func() error {
-		defer shared.close(context.Background())
-		for _, w := range ordered {
-			// Each write gets its own tx: what one LoadInbound learnt is not another's.
-			if err := w.fn(&tx{tx: shared, write: true}); err != nil {
-				return err
-			}
-		}
-		return shared.commit(context.Background())
-	}()
-	if err != nil {
-		err = errAlone
-	}
-	for _, w := range group {
+	slices.SortStableFunc(live, func(a, b *groupedWrite) int { return cmp.Compare(a.key, b.key) })
+	err := s.runShared(live)
+	for _, w := range live {
 		w.err = err
 	}
+}
+
+// commitTimeout bounds a group's COMMIT, which no caller's context bounds: a hung connection
+// must not hold a lane's callers forever.
+const commitTimeout = 30 * time.Second
+
+// runShared runs the writes in one transaction and commits it. It returns errAlone when nothing
+// was kept, and the commit's error when its outcome is unknown.
+func (s *Store) runShared(group []*groupedWrite) error {
+	shared := &lazyTx{pool: s.pool, begin: beginWrite}
+	defer shared.close(context.Background())
+	for _, w := range group {
+		// Each write gets its own tx: what one LoadInbound learnt is not another's.
+		if err := w.fn(&tx{tx: shared, write: true}); err != nil {
+			return errAlone // the transaction is rolled back: it was never committed
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	err := shared.commit(ctx)
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if shared.lost != nil || errors.Is(err, pgx.ErrTxCommitRollback) || errors.As(err, &pgErr) || pgconn.SafeToRetry(err) {
+		return errAlone // refused before it was sent, rolled back, or never sent
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"testing"
@@ -132,5 +133,40 @@ func TestWebhookAfterLoadInbound(t *testing.T) {
 		if err := s.Write(ctx, func(tx store.Tx) error { return tx.DeleteWebhook(ctx, hook.ID) }); err != nil {
 			t.Fatalf("DeleteWebhook: %v", err)
 		}
+	}
+}
+
+// TestLostDeferredWriteFailsCommit checks a Write cannot commit without a deferred write whose
+// batch failed before it was sent, even when fn ignores that failure.
+func TestLostDeferredWriteFailsCommit(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t, pgtest.URL(t))
+	_, convs := inboundFixtures(t, s, time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	err := s.Write(ctx, func(tx store.Tx) error {
+		c, err := tx.GetConversation(ctx, convs[0].ID)
+		if err != nil {
+			return err
+		}
+		c.Tags = []string{"lost"}
+		if err := tx.UpdateConversation(ctx, c); err != nil { // deferred
+			return err
+		}
+		if _, err := tx.GetContact(canceled, c.ContactID); err == nil { // carries it, fails unsent
+			t.Error("GetContact with a canceled context succeeded")
+		}
+		return nil
+	})
+	if err == nil {
+		t.Error("the Write committed without its deferred update")
+	}
+	var got domain.Conversation
+	if err := s.Read(ctx, func(tx store.Tx) error { var err error; got, err = tx.GetConversation(ctx, convs[0].ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if got.Revision != convs[0].Revision {
+		t.Errorf("revision %d after the failed Write, want %d", got.Revision, convs[0].Revision)
 	}
 }

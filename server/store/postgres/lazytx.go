@@ -27,6 +27,10 @@ type lazyTx struct {
 	conn  *pgxpool.Conn // nil until the first statement is sent
 	// pending holds the deferred statements not sent yet, which read their own results.
 	pending pgx.Batch
+	// lost is why deferred statements may not have run: a batch that carried them failed. The
+	// transaction may still be usable (the failure was, say, a canceled context before sending),
+	// so commit refuses to commit without them.
+	lost error
 }
 
 // Defer queues a statement to be sent with the next one, or with the COMMIT: its error, as
@@ -54,10 +58,15 @@ func (l *lazyTx) Send(ctx context.Context, b *pgx.Batch) error {
 		l.conn = conn
 		all.Queue(l.begin)
 	}
+	deferred := l.pending.Len() > 0
 	all.QueuedQueries = append(all.QueuedQueries, l.pending.QueuedQueries...)
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	l.pending = pgx.Batch{}
-	return l.conn.SendBatch(ctx, &all).Close()
+	err := l.conn.SendBatch(ctx, &all).Close()
+	if err != nil && deferred && l.lost == nil {
+		l.lost = err
+	}
+	return err
 }
 
 // direct reports whether a statement can go out by itself: the transaction is begun and
@@ -125,6 +134,9 @@ func (r batchRow) Scan(dest ...any) error {
 // commit sends the deferred statements and COMMIT, in one round trip. It fails as the first of
 // them that fails.
 func (l *lazyTx) commit(ctx context.Context) error {
+	if l.lost != nil {
+		return fmt.Errorf("postgres: commit: deferred writes failed: %w", l.lost)
+	}
 	if l.conn == nil && l.pending.Len() == 0 {
 		return nil
 	}

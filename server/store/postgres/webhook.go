@@ -137,9 +137,10 @@ func deliveries(rows []deliveryRow) []domain.Delivery {
 // now in the future, so it is left out. So no delivery is claimed twice while its lease holds.
 // A pending delivery another transaction is deleting or delivering meanwhile only holds the
 // next one of its conversation back until the next claim. Due rows locked but not taken (past
-// the overall limit) are only locked until the claim commits.
+// the overall limit) are only locked until the claim commits. The lease finds its rows by
+// webhook and seq, which an index leads with (seq alone would scan the table).
 var claimDeliveries = `WITH due AS (
-		SELECT x.seq FROM webhooks w CROSS JOIN LATERAL (
+		SELECT w.id AS webhook_id, x.seq FROM webhooks w CROSS JOIN LATERAL (
 			SELECT d.seq FROM deliveries d
 			WHERE d.webhook_id = w.id AND d.state = 'pending'
 				AND d.next_attempt_time <= $1 AND d.lease_expire_time <= $1
@@ -153,7 +154,8 @@ var claimDeliveries = `WITH due AS (
 		WHERE w.state = 'active'
 		ORDER BY x.seq LIMIT $2
 	)
-	UPDATE deliveries d SET lease_expire_time = $3 FROM due WHERE d.seq = due.seq
+	UPDATE deliveries d SET lease_expire_time = $3 FROM due
+	WHERE d.webhook_id = due.webhook_id AND d.seq = due.seq
 	RETURNING d.seq, ` + columns("d", deliveryColumns)
 
 // ClaimDeliveries takes the oldest due deliveries of all active webhooks, in one round trip

@@ -9,43 +9,57 @@ import (
 	"testing"
 )
 
-// TestBatcherRunsEachRequestOnceAndHandsOver races callers through a Batcher whose batches
-// block until released, and checks that every request ran exactly once, in batches no larger
-// than Max, with one batch at a time, and that requests queued during a batch were batched
-// together after it.
+// TestBatcherRunsEachRequestOnceAndHandsOver holds a first batch open while many callers
+// queue, then lets them race on, and checks that every request ran exactly once, in batches no
+// larger than Max, one batch at a time, each batch run by a caller whose request is in it (the
+// batcher is handed over rather than drained by one caller).
 func TestBatcherRunsEachRequestOnceAndHandsOver(t *testing.T) {
 	const callers = 64
-	b := &Batcher[*int]{Max: 8}
+	b := &Batcher[int]{Max: 8}
 	var running atomic.Int32
 	var mu sync.Mutex
 	ran := map[int]int{}
 	var sizes []int
-	run := func(batch []*int) {
-		if running.Add(1) != 1 {
-			t.Error("two batches ran at once")
-		}
-		defer running.Add(-1)
-		mu.Lock()
-		defer mu.Unlock()
-		sizes = append(sizes, len(batch))
-		for _, r := range batch {
-			ran[*r]++
+	hold, held := make(chan struct{}), make(chan struct{})
+	var holdOnce sync.Once
+	runBy := func(caller int) func([]int) {
+		return func(batch []int) {
+			if running.Add(1) != 1 {
+				t.Error("two batches ran at once")
+			}
+			defer running.Add(-1)
+			if !slices.Contains(batch, caller) {
+				t.Errorf("caller %d ran batch %v, without its own request", caller, batch)
+			}
+			mu.Lock()
+			sizes = append(sizes, len(batch))
+			for _, r := range batch {
+				ran[r]++
+			}
+			mu.Unlock()
+			if caller == 0 {
+				holdOnce.Do(func() { close(held); <-hold })
+			}
 		}
 	}
 	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range callers {
-		wg.Go(func() {
-			<-start
-			b.Do(&i, run)
-			mu.Lock()
-			defer mu.Unlock()
-			if ran[i] != 1 {
-				t.Errorf("request %d returned after running %d times", i, ran[i])
-			}
-		})
+	do := func(i int) {
+		b.Do(i, runBy(i))
+		mu.Lock()
+		defer mu.Unlock()
+		if ran[i] != 1 {
+			t.Errorf("request %d returned after running %d times", i, ran[i])
+		}
 	}
-	close(start)
+	wg.Go(func() { do(0) })
+	<-held
+	for i := 1; i < callers; i++ {
+		wg.Go(func() { do(i) })
+	}
+	for b.Queued() < callers-1 { // no event says so: poll, within the test's timeout
+		runtime.Gosched()
+	}
+	close(hold)
 	wg.Wait()
 	total := 0
 	for _, n := range sizes {
@@ -54,8 +68,8 @@ func TestBatcherRunsEachRequestOnceAndHandsOver(t *testing.T) {
 		}
 		total += n
 	}
-	if total != callers || len(ran) != callers {
-		t.Errorf("%d requests ran in %d batches (%d distinct), want %d", total, len(sizes), len(ran), callers)
+	if total != callers || len(ran) != callers || len(sizes) != 1+(callers-1+b.Max-1)/b.Max {
+		t.Errorf("%d requests ran in %d batches (%d distinct), want %d in %d", total, len(sizes), len(ran), callers, 1+(callers-1+b.Max-1)/b.Max)
 	}
 	if b.running || len(b.pending) != 0 {
 		t.Errorf("idle batcher: running %v, %d pending", b.running, len(b.pending))

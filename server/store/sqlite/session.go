@@ -21,6 +21,18 @@ type session struct {
 	db    *sql.DB // where a replacement connection comes from
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
+	// uncancelable makes statements ignore their callers' cancellation, as the writer's must: the
+	// driver interrupts a canceled statement, and SQLite then rolls back the whole transaction,
+	// which a batch shares with other callers.
+	uncancelable bool
+}
+
+// statementContext is the context a statement of the session runs with.
+func (s *session) statementContext(ctx context.Context) context.Context {
+	if s.uncancelable {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 func newSession(ctx context.Context, db *sql.DB) (*session, error) {
@@ -101,8 +113,23 @@ func (s *session) runBatch(batch []*writeRequest) {
 		}
 		return
 	}
-	for _, r := range batch {
-		r.err = s.savepoint(r.ctx, r.fn)
+	for i, r := range batch {
+		var lost bool
+		if lost, r.err = s.savepoint(r.ctx, r.fn); lost {
+			// The transaction is gone, and the writes before this one with it: they fail, and
+			// the rest run in a new transaction.
+			gone := fmt.Errorf("sqlite: the batch's transaction was rolled back: %w", r.err)
+			for _, done := range batch[:i+1] {
+				if done.err == nil {
+					done.err = gone
+				}
+			}
+			_ = s.repair(ctx)
+			if rest := batch[i+1:]; len(rest) > 0 {
+				s.runBatch(rest)
+			}
+			return
+		}
 	}
 	if _, err := s.exec(ctx, "COMMIT"); err != nil {
 		err = errors.Join(fmt.Errorf("sqlite: commit: %w", err), s.repair(ctx))
@@ -114,25 +141,27 @@ func (s *session) runBatch(batch []*writeRequest) {
 	}
 }
 
-// savepoint runs fn inside the open transaction, undoing its writes when it fails.
-func (s *session) savepoint(ctx context.Context, fn func(store.Tx) error) error {
+// savepoint runs fn inside the open transaction, undoing its writes when it fails. lost
+// reports that the savepoint could not be rolled back to or released: SQLite has rolled back
+// the whole transaction (as it does on some errors).
+func (s *session) savepoint(ctx context.Context, fn func(store.Tx) error) (lost bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	end := context.WithoutCancel(ctx)
 	if _, err := s.exec(end, "SAVEPOINT write"); err != nil {
-		return fmt.Errorf("sqlite: savepoint: %w", err)
+		return true, fmt.Errorf("sqlite: savepoint: %w", err)
 	}
-	err := fn(&tx{s: s})
+	err = fn(&tx{s: s})
 	if err != nil {
 		if _, rerr := s.exec(end, "ROLLBACK TO write"); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("sqlite: rollback to savepoint: %w", rerr))
+			return true, errors.Join(err, fmt.Errorf("sqlite: rollback to savepoint: %w", rerr))
 		}
 	}
 	if _, rerr := s.exec(end, "RELEASE write"); rerr != nil {
-		err = errors.Join(err, fmt.Errorf("sqlite: release savepoint: %w", rerr))
+		return true, errors.Join(err, fmt.Errorf("sqlite: release savepoint: %w", rerr))
 	}
-	return err
+	return false, err
 }
 
 // exec runs a statement through the session's prepared statements.

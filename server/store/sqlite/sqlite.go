@@ -69,6 +69,7 @@ func (s *Store) connect(ctx context.Context, n int) error {
 	if s.writer, err = newSession(ctx, s.writerDB); err != nil {
 		return err
 	}
+	s.writer.uncancelable = true
 	s.readers = make(readers, n)
 	for range n {
 		r, err := newSession(ctx, s.readerDB)

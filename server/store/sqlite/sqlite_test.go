@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -141,4 +142,61 @@ func TestGroupCommitKeepsWritesApart(t *testing.T) {
 			t.Fatalf("failed write %s left its queue behind", q.ID)
 		}
 	}
+}
+
+// TestLostBatchTransaction has a write of a batch end the batch's transaction, as SQLite does
+// itself on some errors: the writes before it in the batch fail (their writes are gone), and
+// the writes after it run in a new transaction and succeed.
+func TestLostBatchTransaction(t *testing.T) {
+	ctx := t.Context()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hold, held := make(chan struct{}), make(chan struct{})
+	go s.Write(ctx, func(store.Tx) error { close(held); <-hold; return nil })
+	<-held
+
+	bot := func(id string) domain.Bot { return domain.Bot{ID: id, DisplayName: id, Active: true} }
+	writes := map[string]func(store.Tx) error{
+		"a": func(tx store.Tx) error { return tx.CreateBot(ctx, bot("a")) },
+		"b": func(tx store.Tx) error {
+			if err := tx.CreateBot(ctx, bot("b")); err != nil {
+				return err
+			}
+			return sqlite.Exec(tx, "ROLLBACK")
+		},
+		"c": func(tx store.Tx) error { return tx.CreateBot(ctx, bot("c")) },
+	}
+	results := map[string]chan error{}
+	for i, id := range []string{"a", "b", "c"} { // queued in this order: one batch, a first
+		results[id] = make(chan error, 1)
+		go func() { results[id] <- s.Write(ctx, writes[id]) }()
+		for sqlite.Queued(s) < i+1 { // no event says so: poll, within the test's timeout
+			runtime.Gosched()
+		}
+	}
+	close(hold)
+	for id, kept := range map[string]bool{"a": false, "b": false, "c": true} {
+		err := <-results[id]
+		if kept != (err == nil) {
+			t.Errorf("write %s: %v, want success %v", id, err, kept)
+		}
+		_, err = readBot(ctx, s, id)
+		var nf *domain.NotFoundError
+		if kept && err != nil || !kept && !errors.As(err, &nf) {
+			t.Errorf("bot %s: %v, kept should be %v", id, err, kept)
+		}
+	}
+}
+
+func readBot(ctx context.Context, s store.Store, id string) (domain.Bot, error) {
+	var b domain.Bot
+	err := s.Read(ctx, func(tx store.Tx) error {
+		var err error
+		b, err = tx.GetBot(ctx, id)
+		return err
+	})
+	return b, err
 }

@@ -14,6 +14,7 @@ import (
 type tx struct{ s *session }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.s.statementContext(ctx)
 	st, err := t.s.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -35,6 +36,7 @@ func (r row) Scan(dest ...any) error {
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
+	ctx = t.s.statementContext(ctx)
 	st, err := t.s.stmt(ctx, query)
 	if err != nil {
 		return row{err: err}
@@ -43,6 +45,7 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.s.statementContext(ctx)
 	st, err := t.s.stmt(ctx, query)
 	if err != nil {
 		return nil, err

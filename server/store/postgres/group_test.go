@@ -18,7 +18,7 @@ import (
 func TestGroupedWritesShareATransaction(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := open(t, pgtest.URL(t)+"&pool_max_conns=2") // one lane
+	s := open(t, pgtest.URL(t)+"&pool_max_conns=2") // one lane (three quarters of the pool), so all four share it
 	boom := errors.New("boom")
 
 	var mu sync.Mutex

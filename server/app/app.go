@@ -152,10 +152,10 @@ func (a *App) write(ctx context.Context, fn func(tx store.Tx) error) error {
 	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.Write(ctx, fn) })
 }
 
-// writeGrouped is write for the hot path of the conversation key names (see
-// store.Store.WriteGrouped).
-func (a *App) writeGrouped(ctx context.Context, key string, fn func(tx store.Tx) error) error {
-	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.WriteGrouped(ctx, key, fn) })
+// writeInbound is write for storing the inbound message q names (see
+// store.Store.WriteInbound).
+func (a *App) writeInbound(ctx context.Context, q store.InboundQuery, fn func(tx store.Tx) error) error {
+	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.WriteInbound(ctx, q, fn) })
 }
 
 // notifying runs fn through write and, once committed, notifies if fn appended events.

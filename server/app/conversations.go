@@ -45,10 +45,10 @@ func (a *App) Ingest(ctx context.Context, p domain.Principal, in Inbound) (Inges
 
 func (a *App) ingest(ctx context.Context, p domain.Principal, in Inbound) (Ingested, error) {
 	var out Ingested
-	// A contact's messages all go to its one conversation: the channel and the contact name it.
-	err := a.writeGrouped(ctx, in.ChannelID+"\x00"+in.Contact.ExternalID, func(tx store.Tx) error {
+	q := store.InboundQuery{ChannelID: in.ChannelID, ChannelMessageID: in.ChannelMessageID, ContactExternalID: in.Contact.ExternalID}
+	err := a.writeInbound(ctx, q, func(tx store.Tx) error {
 		// The hot path: one read brings everything the rules need, the conversation locked.
-		state, err := tx.LoadInbound(ctx, in.ChannelID, in.ChannelMessageID, in.Contact.ExternalID)
+		state, err := tx.LoadInbound(ctx, q.ChannelID, q.ChannelMessageID, q.ContactExternalID)
 		if err != nil {
 			return err
 		}

@@ -28,11 +28,12 @@ type Store interface {
 	// Write transactions that touch the same conversation are serialised: a Get inside Write
 	// sees the latest committed state and no other Write can change that row until commit.
 	Write(ctx context.Context, fn func(Tx) error) error
-	// WriteGrouped is Write for the busiest transactions, each about the one conversation key
-	// names (the same key for every write about it): a store may run concurrent ones in one
-	// database transaction and commit them together. Each still commits or fails as a whole,
-	// but fn may run more than once: when any write of a group fails, the others run again alone.
-	WriteGrouped(ctx context.Context, key string, fn func(Tx) error) error
+	// WriteInbound is Write for the busiest transaction: storing the inbound message q names,
+	// which fn reads first with LoadInbound(q). A store may run concurrent ones in one database
+	// transaction, read what they need in one statement, and commit them together. Each still
+	// commits or fails as a whole, but fn may run more than once: when any write of a group
+	// fails, the others run again alone.
+	WriteInbound(ctx context.Context, q InboundQuery, fn func(Tx) error) error
 	// Read runs fn in a read-only transaction (a consistent snapshot).
 	Read(ctx context.Context, fn func(Tx) error) error
 	// Publish makes every committed event readable by ListEvents and returns the highest
@@ -210,6 +211,12 @@ type Tx interface {
 	// DueOffers lists offered handovers whose OfferExpireTime is at or before now.
 	DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
 }
+
+// InboundQuery names an inbound message: what LoadInbound reads.
+type InboundQuery struct{ ChannelID, ChannelMessageID, ContactExternalID string }
+
+// Key names the conversation the message goes to: the contact's, on the channel.
+func (q InboundQuery) Key() string { return q.ChannelID + "\x00" + q.ContactExternalID }
 
 // Inbound is what LoadInbound reads. Pointers are nil when there is no such row.
 type Inbound struct {

@@ -29,3 +29,6 @@ func Queued(s *Store) int {
 	}
 	return n
 }
+
+// Prefetched reports whether a group read tx's LoadInbound beforehand.
+func Prefetched(t store.Tx) bool { return t.(*tx).pre != nil }

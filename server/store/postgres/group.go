@@ -14,10 +14,11 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// Group commit: concurrent WriteGrouped calls share a transaction, so that a busy server pays
-// for one BEGIN, one COMMIT and one WAL flush per group rather than per write, and each write
-// costs the round trips of its reads only (its deferred writes travel with the next write's
-// first statement).
+// Group commit: concurrent WriteInbound calls share a transaction, so that a busy server pays
+// for one BEGIN, one COMMIT and one WAL flush per group rather than per write, and one round trip
+// for the reads of the whole group: the group locks and reads what every write's LoadInbound
+// needs in one statement each, before the writes run. (Their deferred writes travel with the
+// next write's statement, or the COMMIT.)
 //
 // A key's writes always go to the same lane, and a lane runs one group at a time, so groups of
 // one server never wait on each other's conversations. Within a group, writes run in key order:
@@ -29,10 +30,11 @@ const maxGroup = 32
 // errAlone tells a grouped write that its group failed, and that it must run by itself.
 var errAlone = errors.New("postgres: group failed, run alone")
 
-// groupedWrite is one WriteGrouped call waiting for its group.
+// groupedWrite is one WriteInbound call waiting for its group.
 type groupedWrite struct {
 	ctx context.Context
-	key string
+	q   store.InboundQuery
+	key string // q.Key()
 	fn  func(store.Tx) error
 	err error // the outcome, once the group has ended
 }
@@ -55,11 +57,11 @@ func (l *lanes) of(key string) *store.Batcher[*groupedWrite] {
 	return &l.all[maphash.String(l.seed, key)%uint64(len(l.all))]
 }
 
-// WriteGrouped runs fn in a transaction shared with the other grouped writes of its lane
-// waiting meanwhile. When the group fails, fn runs again by itself.
-func (s *Store) WriteGrouped(ctx context.Context, key string, fn func(store.Tx) error) error {
-	w := &groupedWrite{ctx: ctx, key: key, fn: fn}
-	if err := s.lanes.of(key).Do(w, s.runGroup); err != nil {
+// WriteInbound runs fn in a transaction shared with the other writes of its lane waiting
+// meanwhile. When the group fails, fn runs again by itself.
+func (s *Store) WriteInbound(ctx context.Context, q store.InboundQuery, fn func(store.Tx) error) error {
+	w := &groupedWrite{ctx: ctx, q: q, key: q.Key(), fn: fn}
+	if err := s.lanes.of(w.key).Do(w, s.runGroup); err != nil {
 		return err
 	}
 	if !errors.Is(w.err, errAlone) {
@@ -96,24 +98,29 @@ func (s *Store) runGroup(group []*groupedWrite) {
 	}
 }
 
-// commitTimeout bounds a group's COMMIT, which no caller's context bounds: a hung connection
-// must not hold a lane's callers forever.
-const commitTimeout = 30 * time.Second
+// groupTimeout bounds the statements a group sends for all its writes (its reads, its COMMIT):
+// a hung connection must not hold a lane's callers forever.
+const groupTimeout = 30 * time.Second
 
 // runShared runs the writes in one transaction and commits it. It returns errAlone when nothing
 // was kept, and the commit's error when its outcome is unknown.
 func (s *Store) runShared(group []*groupedWrite) error {
+	// The group's own statements serve every caller: no one caller's context bounds them.
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
 	shared := &lazyTx{pool: s.pool, begin: beginWrite}
-	defer shared.close(context.Background())
-	for _, w := range group {
+	defer shared.close(ctx)
+	pre, err := prefetchGroup(ctx, group, shared)
+	if err != nil {
+		return errAlone
+	}
+	for i, w := range group {
 		// Each write gets its own tx: what one LoadInbound learnt is not another's.
-		if err := w.fn(&tx{tx: shared, write: true}); err != nil {
+		if err := w.fn(&tx{tx: shared, write: true, pre: pre[i]}); err != nil {
 			return errAlone // the transaction is rolled back: it was never committed
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-	defer cancel()
-	err := shared.commit(ctx)
+	err = shared.commit(ctx)
 	if err == nil {
 		return nil
 	}
@@ -122,4 +129,26 @@ func (s *Store) runShared(group []*groupedWrite) error {
 		return errAlone // refused before it was sent, rolled back, or never sent
 	}
 	return err
+}
+
+// prefetchGroup reads what the group's writes will read, for each write (sorted by key) whose
+// key no write before it has: a later write of the same conversation must read what the earlier
+// one wrote, so it reads for itself.
+func prefetchGroup(ctx context.Context, group []*groupedWrite, l *lazyTx) ([]*prefetch, error) {
+	pre := make([]*prefetch, len(group))
+	var qs []store.InboundQuery
+	var at []int
+	for i, w := range group {
+		if i == 0 || w.key != group[i-1].key {
+			qs, at = append(qs, w.q), append(at, i)
+		}
+	}
+	loaded, err := loadInbounds(ctx, l, qs)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range at {
+		pre[i] = loaded[j]
+	}
+	return pre, nil
 }

@@ -48,7 +48,9 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 	hold := make(chan struct{})
 	results := map[string]chan error{"a": make(chan error, 1), "b": make(chan error, 1), "c": make(chan error, 1), "d": make(chan error, 1)}
 	run := func(key string, fn func(store.Tx) error) {
-		go func() { results[key] <- s.WriteGrouped(ctx, key, fn) }()
+		go func() {
+			results[key] <- s.WriteInbound(ctx, store.InboundQuery{ChannelID: "ch", ContactExternalID: key}, fn)
+		}()
 	}
 	run("a", write("a", false, hold))
 	<-aRuns
@@ -76,6 +78,95 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 		var nf *domain.NotFoundError
 		if kept && err != nil || !kept && !errors.As(err, &nf) {
 			t.Errorf("bot of write %s: %v, kept should be %v", key, err, kept)
+		}
+	}
+}
+
+// TestGroupReadsAhead queues ingest-like writes behind a held one: contact a's two messages and
+// contact b's and c's (c has no conversation yet). The group reads ahead for the first write of
+// each contact, and what each LoadInbound returns is what it would read alone: a's second
+// message sees the first one stored by the write before it (the same conversation), which is
+// why only the first write of a contact is read ahead.
+func TestGroupReadsAhead(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t, pgtest.URL(t)+"&pool_max_conns=2") // one lane
+	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	ch, convs := inboundFixtures(t, s, now)
+
+	type read struct {
+		prefetched bool
+		in         store.Inbound
+		runs       int // more than one: the group failed, and the write ran again alone
+	}
+	var mu sync.Mutex
+	reads := map[string]read{}
+	ingest := func(name string, q store.InboundQuery) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			pre := postgres.Prefetched(tx)
+			in, err := tx.LoadInbound(ctx, q.ChannelID, q.ChannelMessageID, q.ContactExternalID)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			reads[name] = read{pre, in, reads[name].runs + 1}
+			mu.Unlock()
+			if in.Message != nil || in.Conversation == nil {
+				return nil
+			}
+			return tx.CreateMessage(ctx, domain.Message{ID: "msg-" + name, ConversationID: in.Conversation.ID, ChannelID: ch.ID,
+				Direction: domain.Inbound, ChannelMessageID: q.ChannelMessageID, Status: domain.DeliveryDelivered, CreateTime: now})
+		}
+	}
+	writes := []struct {
+		name string
+		q    store.InboundQuery
+	}{
+		{"a1", store.InboundQuery{ChannelID: ch.ID, ChannelMessageID: "m-1", ContactExternalID: "a"}},
+		{"a2", store.InboundQuery{ChannelID: ch.ID, ChannelMessageID: "m-1", ContactExternalID: "a"}}, // a redelivery
+		{"b", store.InboundQuery{ChannelID: ch.ID, ChannelMessageID: "m-2", ContactExternalID: "b"}},
+		{"c", store.InboundQuery{ChannelID: ch.ID, ChannelMessageID: "m-3", ContactExternalID: "c"}},
+	}
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	go s.WriteInbound(ctx, store.InboundQuery{ChannelID: ch.ID, ContactExternalID: "z"}, func(store.Tx) error { close(held); <-hold; return nil })
+	<-held
+	errs := make(chan error, len(writes))
+	for i, w := range writes { // queued in this order: a1 before a2
+		go func() { errs <- s.WriteInbound(ctx, w.q, ingest(w.name, w.q)) }()
+		for postgres.Queued(s) < i+1 { // no event says so: poll, within the test's timeout
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(hold)
+	for range writes {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	want := map[string]struct {
+		prefetched bool
+		conv       string
+		message    string
+	}{
+		"a1": {true, convs[0].ID, ""},
+		"a2": {false, convs[0].ID, "msg-a1"},
+		"b":  {true, convs[1].ID, ""},
+		"c":  {true, "", ""},
+	}
+	for name, w := range want {
+		r := reads[name]
+		conv, msg := "", ""
+		if r.in.Conversation != nil {
+			conv = r.in.Conversation.ID
+		}
+		if r.in.Message != nil {
+			msg = r.in.Message.ID
+		}
+		if r.runs != 1 || r.prefetched != w.prefetched || conv != w.conv || msg != w.message || r.in.Channel.ID != ch.ID {
+			t.Errorf("%s ran %d times, read ahead %v, conversation %q, message %q, channel %q; want once, %v, %q, %q",
+				name, r.runs, r.prefetched, conv, msg, r.in.Channel.ID, w.prefetched, w.conv, w.message)
 		}
 	}
 }

@@ -14,32 +14,58 @@ import (
 )
 
 var (
-	// selectInbound reads a channel and everything LoadInbound needs with it in one statement.
-	// Every other table is outer-joined, so a missing row reads as NULLs. The message join
-	// repeats the index's condition so that PostgreSQL may use the partial unique index.
-	selectInbound = "SELECT " + strings.Join([]string{
+	// inboundColumns are the columns of what LoadInbound reads, in inboundFields' order.
+	inboundColumns = strings.Join([]string{
 		columns("ch", channelColumns), columns("b", botColumns), columns("m", messageColumns),
 		columns("ct", contactColumns), columns("c", conversationColumns), columns("h", handoverColumns),
-	}, ", ") + `
-		FROM channels ch
-		LEFT JOIN bots b ON b.id = ch.bot_id
-		LEFT JOIN messages m ON m.channel_id = ch.id AND m.channel_message_id = $2 AND m.channel_message_id != ''
-		LEFT JOIN contacts ct ON ct.channel_id = ch.id AND ct.external_id = $3
-		LEFT JOIN conversations c ON c.contact_id = ct.id
-		LEFT JOIN handovers h ON h.id = c.active_handover_id
-		WHERE ch.id = $1`
+	}, ", ")
+
+	// selectInbound reads a channel and everything LoadInbound needs with it in one statement.
+	// Every other table is outer-joined, so a missing row reads as NULLs.
+	selectInbound = "SELECT " + inboundColumns + " FROM channels ch" + inboundJoins("$2", "$3") + " WHERE ch.id = $1"
 
 	// lockInbound locks the conversation of the contact with external id $2 on channel $1, as
 	// GetConversation does in a Write, and returns its id.
 	lockInbound = `SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 		WHERE ct.channel_id = $1 AND ct.external_id = $2` + lockConversation + " OF c"
+
+	// selectInbounds is selectInbound for several messages at once: $1, $2 and $3 are arrays
+	// of channel ids, channel message ids and contact external ids, and each row starts with
+	// its subscript. Each message is read by a LATERAL subquery that OFFSET 0 keeps whole, so
+	// that it is run once per message through the indexes, as selectInbound is: flattened, the
+	// plan (made once per connection, not knowing how many messages) would rather hash whole
+	// tables. (generate_subscripts rather than unnest: see insertEvents.)
+	selectInbounds = `SELECT n, x.* FROM generate_subscripts($1::text[], 1) AS n CROSS JOIN LATERAL (
+		SELECT ` + inboundColumns + ` FROM channels ch` + inboundJoins("($2::text[])[n]", "($3::text[])[n]") + `
+		WHERE ch.id = ($1::text[])[n] OFFSET 0) x`
+
+	// lockInbounds is lockInbound for several contacts ($1 channel ids, $2 external ids), taking
+	// the locks in the order given, one contact at a time.
+	lockInbounds = `SELECT x.id FROM generate_subscripts($1::text[], 1) AS n CROSS JOIN LATERAL (
+		SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+		WHERE ct.channel_id = ($1::text[])[n] AND ct.external_id = ($2::text[])[n]` + lockConversation + ` OF c) x`
 )
+
+// inboundJoins joins what LoadInbound reads to the channel ch, for the channel message id and
+// the contact external id given as SQL expressions. The message join repeats the index's
+// condition so that PostgreSQL may use the partial unique index.
+func inboundJoins(channelMessageID, contactExternalID string) string {
+	return `
+		LEFT JOIN bots b ON b.id = ch.bot_id
+		LEFT JOIN messages m ON m.channel_id = ch.id AND m.channel_message_id = ` + channelMessageID + ` AND m.channel_message_id != ''
+		LEFT JOIN contacts ct ON ct.channel_id = ch.id AND ct.external_id = ` + contactExternalID + `
+		LEFT JOIN conversations c ON c.contact_id = ct.id
+		LEFT JOIN handovers h ON h.id = c.active_handover_id`
+}
 
 // LoadInbound reads everything with selectInbound. In a Write, lockInbound runs first, sent in
 // the same round trip: a statement sees only what was committed when it began, so the one that
 // reads must begin after the lock is granted to see what its previous holder committed (the
 // conversation, but also, say, the handover it made active or the message it stored).
 func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (store.Inbound, error) {
+	if in, ok := t.prefetched(store.InboundQuery{ChannelID: channelID, ChannelMessageID: channelMessageID, ContactExternalID: contactExternalID}); ok {
+		return in, nil
+	}
 	if !t.write {
 		var in store.Inbound
 		err := t.tx.Query(ctx, func(rows pgx.Rows) error {
@@ -124,4 +150,72 @@ func scanNullable(rows pgx.Rows, dest ...any) error {
 		}
 	}
 	return nil
+}
+
+// prefetch is what a group read for one of its writes beforehand (loadInbounds).
+type prefetch struct {
+	q      store.InboundQuery
+	in     store.Inbound
+	locked string // the id of the conversation locked, "" when none was
+}
+
+// prefetched returns what the group read for q, once: only while it still holds, that is when
+// the contact has no conversation yet, or its conversation is the one locked (one committed
+// between the lock and the read was not locked, and is read again).
+func (t *tx) prefetched(q store.InboundQuery) (store.Inbound, bool) {
+	p := t.pre
+	t.pre = nil
+	if p == nil || p.q != q {
+		return store.Inbound{}, false
+	}
+	if p.in.Conversation == nil {
+		return p.in, true
+	}
+	if p.in.Conversation.ID != p.locked {
+		return store.Inbound{}, false
+	}
+	if p.in.Message == nil {
+		t.fresh = freshMessage{q.ChannelID, q.ChannelMessageID, p.locked}
+	}
+	return p.in, true
+}
+
+// loadInbounds locks the conversations of qs, in the order given, and reads what LoadInbound
+// reads for each, in one round trip. A query whose channel does not exist gets no prefetch.
+func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery) ([]*prefetch, error) {
+	channels, messages, contacts := make([]string, len(qs)), make([]string, len(qs)), make([]string, len(qs))
+	for i, q := range qs {
+		channels[i], messages[i], contacts[i] = q.ChannelID, q.ChannelMessageID, q.ContactExternalID
+	}
+	locked := map[string]bool{}
+	out := make([]*prefetch, len(qs))
+	var b pgx.Batch
+	b.Queue(lockInbounds, channels, contacts).Query(func(rows pgx.Rows) error {
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		for _, id := range ids {
+			locked[id] = true
+		}
+		return err
+	})
+	b.Queue(selectInbounds, channels, messages, contacts).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var n int
+			var r store.InboundRow
+			if err := scanNullable(rows, append([]any{&n}, inboundFields(&r)...)...); err != nil {
+				return fmt.Errorf("postgres: load inbound: %w", err)
+			}
+			out[n-1] = &prefetch{q: qs[n-1], in: r.Inbound()}
+		}
+		return rows.Err()
+	})
+	if err := l.Send(ctx, &b); err != nil {
+		return nil, err
+	}
+	for _, p := range out {
+		if p != nil && p.in.Conversation != nil && locked[p.in.Conversation.ID] {
+			p.locked = p.in.Conversation.ID
+		}
+	}
+	return out, nil
 }

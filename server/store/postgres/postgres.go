@@ -53,7 +53,7 @@ type Store struct {
 	publishLock int64
 	// publishSQL is publishEvents for channel.
 	publishSQL string
-	// lanes queue grouped writes (WriteGrouped).
+	// lanes queue grouped writes (WriteInbound).
 	lanes *lanes
 	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
 	// Set it before calling Listen.

@@ -20,6 +20,8 @@ type tx struct {
 	// fresh is the message a Write's LoadInbound found missing, under the lock of the
 	// conversation it would belong to: CreateMessage need not wait to know it is new.
 	fresh freshMessage
+	// pre is what a group read for this write's LoadInbound beforehand, if anything.
+	pre *prefetch
 }
 
 // freshMessage is a message's channel, channel message id and conversation.

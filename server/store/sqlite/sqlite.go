@@ -148,8 +148,8 @@ func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 	return req.err
 }
 
-// WriteGrouped is Write: every write is grouped here already.
-func (s *Store) WriteGrouped(ctx context.Context, _ string, fn func(store.Tx) error) error {
+// WriteInbound is Write: every write is grouped here already.
+func (s *Store) WriteInbound(ctx context.Context, _ store.InboundQuery, fn func(store.Tx) error) error {
 	return s.Write(ctx, fn)
 }
 

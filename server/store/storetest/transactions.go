@@ -439,7 +439,7 @@ func testBadCursor(h *harness) {
 	}
 }
 
-// testGroupedWrites runs grouped writes on a few conversations from many goroutines, mixed with
+// testGroupedWrites runs grouped writes (WriteInbound) on a few conversations from many goroutines, mixed with
 // plain Writes on the same conversations and with grouped writes that fail after writing. A
 // store that commits grouped writes together must keep each whole: every write that succeeded
 // is there, in its conversation's turn, and nothing of a failed one is, not even when it shared
@@ -469,7 +469,7 @@ func testGroupedWrites(h *harness) {
 				if plain {
 					err = h.s.Write(h.ctx, write)
 				} else {
-					err = h.s.WriteGrouped(h.ctx, convs[i].ID, write)
+					err = h.s.WriteInbound(h.ctx, store.InboundQuery{ChannelID: ch.ID, ContactExternalID: convs[i].ID}, write)
 				}
 				switch {
 				case fail && !errors.Is(err, boom):

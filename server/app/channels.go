@@ -138,7 +138,7 @@ func (a *App) mayIngest(ctx context.Context, tx store.Tx, p domain.Principal, ch
 // until the human hands back or the conversation goes idle. A repeat stores nothing.
 func (a *App) ExternalReply(ctx context.Context, p domain.Principal, in Inbound, appID string) error {
 	return a.write(ctx, func(tx store.Tx) error {
-		state, err := tx.LoadInbound(ctx, in.ChannelID, in.ChannelMessageID, in.Contact.ExternalID)
+		state, err := tx.LoadInbound(ctx, store.InboundQuery{ChannelID: in.ChannelID, ChannelMessageID: in.ChannelMessageID, ContactExternalID: in.Contact.ExternalID})
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func (a *App) ingest(ctx context.Context, p domain.Principal, in Inbound) (Inges
 	q := store.InboundQuery{ChannelID: in.ChannelID, ChannelMessageID: in.ChannelMessageID, ContactExternalID: in.Contact.ExternalID}
 	err := a.writeInbound(ctx, q, func(tx store.Tx) error {
 		// The hot path: one read brings everything the rules need, the conversation locked.
-		state, err := tx.LoadInbound(ctx, q.ChannelID, q.ChannelMessageID, q.ContactExternalID)
+		state, err := tx.LoadInbound(ctx, q)
 		if err != nil {
 			return err
 		}

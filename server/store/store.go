@@ -111,7 +111,7 @@ type Tx interface {
 	// (NotFoundError when it does not exist), its bot, the message already stored under that
 	// channel message id, and the customer's contact, conversation and live handover. In Write
 	// the conversation is locked as GetConversation locks it.
-	LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (Inbound, error)
+	LoadInbound(ctx context.Context, q InboundQuery) (Inbound, error)
 
 	// CreateMessage inserts a message. ErrDuplicate when (channel, channel message id) or
 	// (conversation, request id) already exists; empty ids never clash.

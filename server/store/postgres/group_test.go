@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 	run("c", write("c", false, nil))
 	run("b", write("b", false, nil))
 	for postgres.Queued(s) < 3 { // no event says so: poll, within the test's timeout
-		time.Sleep(time.Millisecond)
+		runtime.Gosched()
 	}
 	close(hold)
 
@@ -104,7 +105,7 @@ func TestGroupReadsAhead(t *testing.T) {
 	ingest := func(name string, q store.InboundQuery) func(store.Tx) error {
 		return func(tx store.Tx) error {
 			pre := postgres.Prefetched(tx)
-			in, err := tx.LoadInbound(ctx, q.ChannelID, q.ChannelMessageID, q.ContactExternalID)
+			in, err := tx.LoadInbound(ctx, q)
 			if err != nil {
 				return err
 			}
@@ -135,7 +136,7 @@ func TestGroupReadsAhead(t *testing.T) {
 	for i, w := range writes { // queued in this order: a1 before a2
 		go func() { errs <- s.WriteInbound(ctx, w.q, ingest(w.name, w.q)) }()
 		for postgres.Queued(s) < i+1 { // no event says so: poll, within the test's timeout
-			time.Sleep(time.Millisecond)
+			runtime.Gosched()
 		}
 	}
 	close(hold)

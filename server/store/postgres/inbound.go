@@ -62,27 +62,27 @@ func inboundJoins(channelMessageID, contactExternalID string) string {
 // the same round trip: a statement sees only what was committed when it began, so the one that
 // reads must begin after the lock is granted to see what its previous holder committed (the
 // conversation, but also, say, the handover it made active or the message it stored).
-func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (store.Inbound, error) {
-	if in, ok := t.prefetched(store.InboundQuery{ChannelID: channelID, ChannelMessageID: channelMessageID, ContactExternalID: contactExternalID}); ok {
+func (t *tx) LoadInbound(ctx context.Context, q store.InboundQuery) (store.Inbound, error) {
+	if in, ok := t.prefetched(q); ok {
 		return in, nil
 	}
 	if !t.write {
 		var in store.Inbound
 		err := t.tx.Query(ctx, func(rows pgx.Rows) error {
 			var err error
-			in, err = readInbound(rows, channelID)
+			in, err = readInbound(rows, q.ChannelID)
 			return err
-		}, selectInbound, channelID, channelMessageID, contactExternalID)
+		}, selectInbound, q.ChannelID, q.ChannelMessageID, q.ContactExternalID)
 		return in, err
 	}
 	for {
-		in, locked, err := t.lockAndLoadInbound(ctx, channelID, channelMessageID, contactExternalID)
+		in, locked, err := t.lockAndLoadInbound(ctx, q)
 		if err != nil || in.Conversation == nil {
 			return in, err
 		}
 		if in.Conversation.ID == locked {
 			if in.Message == nil {
-				t.fresh = freshMessage{channelID, channelMessageID, locked}
+				t.fresh = freshMessage{q.ChannelID, q.ChannelMessageID, locked}
 			}
 			return in, nil
 		}
@@ -93,19 +93,19 @@ func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, conta
 
 // lockAndLoadInbound runs lockInbound then selectInbound, in one round trip, and returns what
 // selectInbound read and the id of the conversation locked ("" when none was).
-func (t *tx) lockAndLoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (store.Inbound, string, error) {
+func (t *tx) lockAndLoadInbound(ctx context.Context, q store.InboundQuery) (store.Inbound, string, error) {
 	var b pgx.Batch
 	var locked string
-	b.Queue(lockInbound, channelID, contactExternalID).QueryRow(func(row pgx.Row) error {
+	b.Queue(lockInbound, q.ChannelID, q.ContactExternalID).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&locked); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: lock conversation: %w", err)
 		}
 		return nil
 	})
 	var in store.Inbound
-	b.Queue(selectInbound, channelID, channelMessageID, contactExternalID).Query(func(rows pgx.Rows) error {
+	b.Queue(selectInbound, q.ChannelID, q.ChannelMessageID, q.ContactExternalID).Query(func(rows pgx.Rows) error {
 		var err error
-		in, err = readInbound(rows, channelID)
+		in, err = readInbound(rows, q.ChannelID)
 		return err
 	})
 	err := t.tx.Send(ctx, &b)

@@ -27,7 +27,7 @@ func TestNewMessageClashFailsWrite(t *testing.T) {
 	}
 
 	err := s.Write(ctx, func(tx store.Tx) error {
-		in, err := tx.LoadInbound(ctx, ch.ID, "dup", "b")
+		in, err := tx.LoadInbound(ctx, store.InboundQuery{ChannelID: ch.ID, ChannelMessageID: "dup", ContactExternalID: "b"})
 		if err != nil || in.Message != nil {
 			t.Fatalf("LoadInbound = %+v, %v; want no message", in.Message, err)
 		}
@@ -109,7 +109,7 @@ func TestWebhookAfterLoadInbound(t *testing.T) {
 			}
 		}
 		err := s.Write(ctx, func(tx store.Tx) error {
-			if _, err := tx.LoadInbound(ctx, ch.ID, "m", "b"); err != nil {
+			if _, err := tx.LoadInbound(ctx, store.InboundQuery{ChannelID: ch.ID, ChannelMessageID: "m", ContactExternalID: "b"}); err != nil {
 				return err
 			}
 			if !hookFirst {

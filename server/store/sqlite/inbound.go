@@ -27,8 +27,8 @@ var selectInbound = "SELECT " + strings.Join([]string{
 	WHERE ch.id = ?1`
 
 // LoadInbound takes no lock: Writes are serialised already.
-func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, contactExternalID string) (store.Inbound, error) {
-	rows, err := t.query(ctx, selectInbound, channelID, channelMessageID, contactExternalID)
+func (t *tx) LoadInbound(ctx context.Context, q store.InboundQuery) (store.Inbound, error) {
+	rows, err := t.query(ctx, selectInbound, q.ChannelID, q.ChannelMessageID, q.ContactExternalID)
 	if err != nil {
 		return store.Inbound{}, fmt.Errorf("sqlite: load inbound: %w", err)
 	}
@@ -37,7 +37,7 @@ func (t *tx) LoadInbound(ctx context.Context, channelID, channelMessageID, conta
 		if err := rows.Err(); err != nil {
 			return store.Inbound{}, fmt.Errorf("sqlite: load inbound: %w", err)
 		}
-		return store.Inbound{}, domain.NotFound("channel", channelID)
+		return store.Inbound{}, domain.NotFound("channel", q.ChannelID)
 	}
 	var r store.InboundRow
 	if err := scanNullable(rows, inboundFields(&r)...); err != nil {

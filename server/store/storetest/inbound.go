@@ -22,7 +22,7 @@ func loadInbound(h *harness, run func(context.Context, func(store.Tx) error) err
 	var in store.Inbound
 	err := run(h.ctx, func(tx store.Tx) error {
 		var err error
-		in, err = tx.LoadInbound(h.ctx, channelID, channelMessageID, externalID)
+		in, err = tx.LoadInbound(h.ctx, store.InboundQuery{ChannelID: channelID, ChannelMessageID: channelMessageID, ContactExternalID: externalID})
 		return err
 	})
 	return in, err
@@ -189,7 +189,7 @@ func testInboundLock(h *harness) {
 // takeOver reads the contact's conversation with LoadInbound, checks its active handover was
 // read, and replaces it with a new one, handoverID.
 func takeOver(h *harness, tx store.Tx, channelID, externalID, handoverID string) error {
-	in, err := tx.LoadInbound(h.ctx, channelID, "", externalID)
+	in, err := tx.LoadInbound(h.ctx, store.InboundQuery{ChannelID: channelID, ContactExternalID: externalID})
 	if err != nil {
 		return err
 	}

@@ -225,8 +225,9 @@ func updateSQL(table string, names []string) string {
 
 // checkedUpdateSQL is updateSQL for an update whose result is not read (tx.deferUpdate): when it
 // updates nothing, it fails, with SQLSTATE BA409 (a stale revision) or BA404 (no such row).
+// The CASE looks for the row only when the update missed it: the usual update costs one lookup.
 func checkedUpdateSQL(table string, names []string) string {
-	return revisionUpdate(table, names, "baton_check_update("+updateResult(table)+")")
+	return revisionUpdate(table, names, "CASE WHEN EXISTS (SELECT 1 FROM updated) THEN true ELSE baton_check_update(false, EXISTS (SELECT 1 FROM "+table+" WHERE id = $1)) END")
 }
 
 // updateResult says whether revisionUpdate updated the row and whether the row exists.

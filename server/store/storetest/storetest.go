@@ -170,6 +170,7 @@ func groups() []group {
 			{"ConcurrentUpdates", testConcurrentUpdates},
 			{"ConcurrentEvents", testConcurrentEvents},
 			{"GroupedWrites", testGroupedWrites},
+			{"ManyWrites", testManyWrites},
 		}},
 	}
 }

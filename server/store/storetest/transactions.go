@@ -497,3 +497,55 @@ func testGroupedWrites(h *harness) {
 	}
 	checkTurns(h, events)
 }
+
+// testManyWrites makes several writes of one kind in one Write, interleaved with others, some of
+// them deferred by the store: each must have its effect, in order, and the first that fails must
+// fail the Write, with its own error.
+func testManyWrites(h *harness) {
+	ch := h.channel()
+	a, b := h.conversation(ch), h.conversation(ch)
+	update := func(tx store.Tx, c *domain.Conversation, tag string) error {
+		c.Tags = append(slices.Clip(c.Tags), tag)
+		err := tx.UpdateConversation(h.ctx, *c)
+		c.Revision++
+		return err
+	}
+	event := func(tx store.Tx, c domain.Conversation) error {
+		_, err := tx.AppendEvents(h.ctx, []domain.Event{eventValue(domain.EventConversationUpdated, func(e *domain.Event) {
+			e.ConversationID = c.ID
+		})})
+		return err
+	}
+	h.write(func(tx store.Tx) error {
+		return errors.Join(update(tx, &a, "a1"), event(tx, a), update(tx, &b, "b1"),
+			update(tx, &a, "a2"), event(tx, b), update(tx, &a, "a3"), event(tx, a))
+	})
+	diff(h.t, "conversation a", a, conversationResource.mustFetch(h, a.ID))
+	diff(h.t, "conversation b", b, conversationResource.mustFetch(h, b.ID))
+	h.publish()
+	var got []string
+	for _, e := range listEvents(h, 0, store.EventFilter{}, 10) {
+		got = append(got, e.ConversationID)
+	}
+	diff(h.t, "events' conversations, in order", []string{a.ID, b.ID, a.ID}, got)
+
+	keptA, keptB := a, b
+	stale := b
+	stale.Revision--
+	err := h.tryWrite(func(tx store.Tx) error {
+		return errors.Join(update(tx, &a, "a4"), event(tx, a), update(tx, &stale, "b2"), update(tx, &a, "a5"))
+	})
+	wantErr(h.t, "a stale update among others", err, store.ErrConflict)
+	missing := h.conversationValue(ch)
+	missing.ID = "missing"
+	err = h.tryWrite(func(tx store.Tx) error {
+		return errors.Join(update(tx, &b, "b3"), update(tx, &missing, "m"), event(tx, b))
+	})
+	wantNotFound(h.t, "an update of a missing conversation among others", err, "missing")
+
+	diff(h.t, "conversation a after the failed Writes", keptA, conversationResource.mustFetch(h, a.ID))
+	diff(h.t, "conversation b after the failed Writes", keptB, conversationResource.mustFetch(h, b.ID))
+	if n := len(listEvents(h, 0, store.EventFilter{}, 10)); n != 3 {
+		h.t.Errorf("%d events after the failed Writes, want 3", n)
+	}
+}

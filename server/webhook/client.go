@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/retryafter"
 )
 
 // Config tunes a Client.
@@ -128,7 +129,7 @@ func (c *Client) post(ctx context.Context, r Request, limit int64) (domain.Attem
 	resp.Body.Close()
 	res := domain.AttemptResult{StatusCode: resp.StatusCode, Latency: time.Since(start)}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		res.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		res.RetryAfter = retryafter.Parse(resp.Header.Get("Retry-After"), time.Now())
 	}
 	if readErr != nil {
 		readErr = errors.New(c.describe(ctx, readErr))
@@ -200,20 +201,4 @@ func (c *Client) describe(ctx context.Context, err error) string {
 		return urlErr.Err.Error() // without the method and URL, which the caller knows
 	}
 	return err.Error()
-}
-
-// retryAfter parses a Retry-After value, delta-seconds or an HTTP-date, into a wait from now.
-// Anything unparsable or past is no wait.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		// Clamped before multiplying, so a huge value does not overflow.
-		return time.Duration(min(max(secs, 0), int64(domain.MaxRetryAfter/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), domain.MaxRetryAfter)
-	}
-	return 0
 }

@@ -233,26 +233,6 @@ func TestSendRetryAfter(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for v, want := range map[string]time.Duration{
-		"":                              0,
-		"0":                             0,
-		"-5":                            0,
-		"7":                             7 * time.Second,
-		"soon":                          0,
-		"99999999999999999999":          0, // not an int64
-		"9999999999999":                 6 * time.Hour,
-		"Fri, 02 Jan 2026 03:05:05 GMT": time.Minute,
-		"Fri, 02 Jan 2026 03:00:00 GMT": 0,
-		"Sat, 03 Jan 2026 03:04:05 GMT": 6 * time.Hour,
-	} {
-		if got := retryAfter(v, now); got != want {
-			t.Errorf("retryAfter(%q) = %v, want %v", v, got, want)
-		}
-	}
-}
-
 func TestSendPropagatesTraceparent(t *testing.T) {
 	srv, got := endpoint(t, status(http.StatusOK))
 	sc := trace.NewSpanContext(trace.SpanContextConfig{

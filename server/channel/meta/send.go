@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/retryafter"
 )
 
 // DefaultGraphURL is the Graph API the senders call when their BaseURL is empty.
@@ -332,15 +332,8 @@ func graphError(platform string, resp *http.Response, data []byte) error {
 // retryAfter is how long the response asks to wait: its Retry-After, or the longest
 // estimated_time_to_regain_access (minutes) of its X-Business-Use-Case-Usage.
 func retryAfter(h http.Header) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s > 0 {
-			return time.Duration(s) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := time.Until(t); d > 0 {
-				return d
-			}
-		}
+	if d := retryafter.Parse(h.Get("Retry-After"), time.Now()); d > 0 {
+		return d
 	}
 	var usage map[string][]struct {
 		EstimatedTimeToRegainAccess int `json:"estimated_time_to_regain_access"`

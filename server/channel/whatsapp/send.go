@@ -16,6 +16,7 @@ import (
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/retryafter"
 )
 
 // DefaultBaseURL is the Graph API root Sender posts to when its BaseURL is empty.
@@ -163,7 +164,7 @@ func sendError(resp *http.Response, answer []byte) *channel.SendError {
 	}
 	se := &channel.SendError{
 		Transient:  resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500,
-		RetryAfter: retryAfter(resp.Header.Get("Retry-After")),
+		RetryAfter: retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()),
 	}
 	if json.Unmarshal(answer, &e) != nil || e.Error == nil {
 		se.Message = fmt.Sprintf("WhatsApp answered HTTP %d: %.200q", resp.StatusCode, answer)
@@ -182,15 +183,6 @@ func sendError(resp *http.Response, answer []byte) *channel.SendError {
 	}
 	se.Transient = se.Transient || transientCodes[se.Code]
 	return se
-}
-
-// retryAfter reads a Retry-After header of seconds.
-func retryAfter(h string) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(h))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return time.Duration(n) * time.Second
 }
 
 // outMessage is the body of POST /<phone number id>/messages.

@@ -78,15 +78,9 @@ func (h Handler) lookup(ctx context.Context, id string) (domain.Channel, error) 
 	return ch, err
 }
 
-// fail answers 503 for what the server could not do (the channel will send again) and logs it:
-// as an error, unless the channel had hung up already (it gave up waiting, and will send again),
-// which is no fault of the server's.
+// fail answers 503 for what the server could not do (the channel will send again) and logs it.
 func (h Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil {
-		h.Logger.WarnContext(r.Context(), "channel webhook: the channel hung up first", "path", r.URL.Path, "error", err)
-	} else {
-		h.Logger.ErrorContext(r.Context(), "channel webhook", "path", r.URL.Path, "error", err)
-	}
+	h.Logger.ErrorContext(r.Context(), "channel webhook", "path", r.URL.Path, "error", err)
 	http.Error(w, "the message could not be stored; send it again", http.StatusServiceUnavailable)
 }
 

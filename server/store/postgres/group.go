@@ -102,10 +102,12 @@ func (s *Store) runGroup(group []*groupedWrite) {
 // a hung connection must not hold a lane's callers forever.
 const groupTimeout = 30 * time.Second
 
-// genericPlans makes the group's statements run on their generic plans. None of them has a plan
-// that depends on its arguments (each row is found through a key's index), but PostgreSQL
-// would otherwise plan the group's read anew, again and again, at a cost above running it.
-const genericPlans = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+// groupPlans makes the group's statements run on generic plans that never scan a whole table.
+// They find their rows by key (the group's reads by contact, its writes by id) or walk an index
+// in order (routing's online agents, by id). PostgreSQL would otherwise plan the group's read
+// anew, again and again, at a cost above running it; and a generic plan made while a table was
+// small must not scan it whole once it has grown. (plan_cache_mode needs PostgreSQL 12.)
+const groupPlans = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)"
 
 // runShared runs the writes in one transaction and commits it. It returns errAlone when nothing
 // was kept, and the commit's error when its outcome is unknown.
@@ -115,7 +117,7 @@ func (s *Store) runShared(group []*groupedWrite) error {
 	defer cancel()
 	shared := &lazyTx{pool: s.pool, begin: beginWrite}
 	defer shared.close(ctx)
-	shared.pending.Queue(genericPlans)
+	shared.pending.Queue(groupPlans)
 	pre, err := prefetchGroup(ctx, group, shared)
 	if err != nil {
 		return errAlone

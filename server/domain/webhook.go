@@ -163,7 +163,8 @@ type Attempt struct {
 const (
 	// MaxConsecutiveFailures failed attempts in a row make a webhook inactive.
 	MaxConsecutiveFailures = 5
-	// MaxRetryAfter caps how long a Retry-After header may hold a delivery back.
+	// MaxRetryAfter caps how long a Retry-After header (a webhook endpoint's, a channel's send
+	// API's) may hold a delivery or an outbound message back.
 	MaxRetryAfter = 6 * time.Hour
 )
 

@@ -330,7 +330,8 @@ func graphError(platform string, resp *http.Response, data []byte) error {
 }
 
 // retryAfter is how long the response asks to wait: its Retry-After, or the longest
-// estimated_time_to_regain_access (minutes) of its X-Business-Use-Case-Usage.
+// estimated_time_to_regain_access (minutes) of its X-Business-Use-Case-Usage, at most
+// domain.MaxRetryAfter.
 func retryAfter(h http.Header) time.Duration {
 	if d := retryafter.Parse(h.Get("Retry-After"), time.Now()); d > 0 {
 		return d
@@ -347,5 +348,5 @@ func retryAfter(h http.Header) time.Duration {
 			minutes = max(minutes, u.EstimatedTimeToRegainAccess)
 		}
 	}
-	return time.Duration(minutes) * time.Minute
+	return time.Duration(min(minutes, int(domain.MaxRetryAfter/time.Minute))) * time.Minute
 }

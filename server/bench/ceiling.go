@@ -41,8 +41,9 @@ type Ceiling struct {
 }
 
 // SQLiteCeiling runs the ceiling's transaction in a loop on one connection to a new database in
-// dir, for duration or maxTx transactions.
-func SQLiteCeiling(ctx context.Context, c Ceiling, dir string, duration time.Duration, maxTx int) (Result, error) {
+// dir, for duration or maxMessages messages. With batch > 1, each transaction holds that many
+// messages, as the server's writer may: each message's latency is then its transaction's.
+func SQLiteCeiling(ctx context.Context, c Ceiling, dir string, duration time.Duration, maxMessages, batch int) (Result, error) {
 	path := filepath.Join(dir, "ceiling.db")
 	if c.schema != nil {
 		if err := c.schema(ctx, path); err != nil {
@@ -63,15 +64,27 @@ func SQLiteCeiling(ctx context.Context, c Ceiling, dir string, duration time.Dur
 	if err != nil {
 		return Result{}, fmt.Errorf("ceiling statements: %w", err)
 	}
+	batch = max(batch, 1)
 	var res Result
 	start := time.Now()
-	for i := 0; i < maxTx && time.Since(start) < duration; i++ {
+	for i := 0; i < maxMessages && time.Since(start) < duration; i += batch {
+		n := min(batch, maxMessages-i)
 		t0 := time.Now()
-		if err := inTx(ctx, db, func(tx *sql.Tx) error { return body(ctx, tx, i) }); err != nil {
+		err := inTx(ctx, db, func(tx *sql.Tx) error {
+			for j := range n {
+				if err := body(ctx, tx, i+j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return res, err
 		}
-		res.Sent++
-		res.Latencies = append(res.Latencies, time.Since(t0))
+		res.Sent += n
+		for range n {
+			res.Latencies = append(res.Latencies, time.Since(t0))
+		}
 	}
 	res.Elapsed = time.Since(start)
 	slices.Sort(res.Latencies)

@@ -65,8 +65,9 @@ func benchSQLiteCeiling(ctx context.Context, args []string, stdout, stderr io.Wr
 		"Runs Baton's ingest transaction on SQLite, on Baton's schema, in a bare single-writer loop:\n"+
 		"the ceiling ingest is compared with.")
 	duration := fs.Duration("duration", 10*time.Second, "how long to run")
-	maxTx := fs.Int("max", 1_000_000, "stop after this many transactions")
+	maxMessages := fs.Int("max", 1_000_000, "stop after this many messages")
 	minimal := fs.Bool("minimal", false, "run the minimal transaction instead (message, activity, event on a bare schema)")
+	batch := fs.Int("batch", 1, "messages per transaction (the server's writer commits up to 64 together)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,9 +80,12 @@ func benchSQLiteCeiling(ctx context.Context, args []string, stdout, stderr io.Wr
 	if *minimal {
 		c, name = bench.MinimalCeiling, "sqlite ceiling (minimal transaction)"
 	}
-	res, err := bench.SQLiteCeiling(ctx, c, dir, *duration, *maxTx)
+	res, err := bench.SQLiteCeiling(ctx, c, dir, *duration, *maxMessages, *batch)
 	if err != nil {
 		return err
+	}
+	if *batch > 1 {
+		name += fmt.Sprintf(", %d messages per transaction", *batch)
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", name, res)
 	return nil

@@ -31,8 +31,8 @@ type Store interface {
 	// WriteInbound is Write for the busiest transaction: storing the inbound message q names,
 	// which fn reads first with LoadInbound(q). A store may run concurrent ones in one database
 	// transaction, read what they need in one statement, and commit them together. Each still
-	// commits or fails as a whole, but fn may run more than once: when any write of a group
-	// fails, the others run again alone.
+	// commits or fails as a whole, but fn may run more than once: when a write of a group fails
+	// after writing, the others run again alone.
 	WriteInbound(ctx context.Context, q InboundQuery, fn func(Tx) error) error
 	// Read runs fn in a read-only transaction (a consistent snapshot).
 	Read(ctx context.Context, fn func(Tx) error) error

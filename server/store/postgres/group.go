@@ -71,11 +71,7 @@ func (s *Store) WriteInbound(ctx context.Context, q store.InboundQuery, fn func(
 }
 
 // runGroup runs the writes of a group in one transaction, in key order. A write whose caller
-// has given up already is not run, and a group of one is an ordinary Write. When any write fails,
-// or the commit certainly did, nothing is kept and every write is told to run alone, where each
-// meets its own outcome. When the commit's outcome is unknown (the connection broke after it
-// was sent), running the writes again could apply them twice: each gets the error instead, as
-// from an ordinary Write.
+// has given up already is not run, and a group of one is an ordinary Write.
 func (s *Store) runGroup(group []*groupedWrite) {
 	live := group[:0:0]
 	for _, w := range group {
@@ -92,10 +88,7 @@ func (s *Store) runGroup(group []*groupedWrite) {
 		return
 	}
 	slices.SortStableFunc(live, func(a, b *groupedWrite) int { return cmp.Compare(a.key, b.key) })
-	err := s.runShared(live)
-	for _, w := range live {
-		w.err = err
-	}
+	s.runShared(live)
 }
 
 // groupTimeout bounds the statements a group sends for all its writes (its reads, its COMMIT):
@@ -109,9 +102,17 @@ const groupTimeout = 30 * time.Second
 // small must not scan it whole once it has grown. (plan_cache_mode needs PostgreSQL 12.)
 const groupPlans = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)"
 
-// runShared runs the writes in one transaction and commits it. It returns errAlone when nothing
-// was kept, and the commit's error when its outcome is unknown.
-func (s *Store) runShared(group []*groupedWrite) error {
+// runShared runs the writes in one transaction and commits it, and gives each its outcome.
+//   - A write that fails before it sends anything (refused on what the group read ahead, say)
+//     leaves nothing behind: its deferred statements are dropped, it gets its own error, and
+//     the others go on without it. One caller's bad request does not cost the others a rerun.
+//   - When a write fails after sending statements, or the commit certainly failed, nothing is
+//     kept, and the other writes are told to run alone (errAlone), where each meets its own
+//     outcome.
+//   - When the commit's outcome is unknown (the connection broke after it was sent), running the
+//     writes again could apply them twice: each gets the error instead, as from an ordinary
+//     Write.
+func (s *Store) runShared(group []*groupedWrite) {
 	// The group's own statements serve every caller: no one caller's context bounds them.
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
@@ -120,23 +121,39 @@ func (s *Store) runShared(group []*groupedWrite) error {
 	shared.pending.Queue(groupPlans)
 	pre, err := prefetchGroup(ctx, group, shared)
 	if err != nil {
-		return errAlone
+		runAlone(group)
+		return
 	}
+	kept := group[:0:0]
 	for i, w := range group {
+		m := shared.mark()
 		// Each write gets its own tx: what one LoadInbound learnt is not another's.
 		if err := w.fn(&tx{tx: shared, write: true, pre: pre[i]}); err != nil {
-			return errAlone // the transaction is rolled back: it was never committed
+			if !shared.undo(m) {
+				runAlone(append(kept, group[i:]...)) // the transaction is rolled back: it was never committed
+				return
+			}
+			w.err = err
+			continue
 		}
+		kept = append(kept, w)
 	}
 	err = shared.commit(ctx)
-	if err == nil {
-		return nil
-	}
 	var pgErr *pgconn.PgError
-	if shared.lost != nil || errors.Is(err, pgx.ErrTxCommitRollback) || errors.As(err, &pgErr) || pgconn.SafeToRetry(err) {
-		return errAlone // refused before it was sent, rolled back, or never sent
+	if err != nil && (shared.lost != nil || errors.Is(err, pgx.ErrTxCommitRollback) || errors.As(err, &pgErr) || pgconn.SafeToRetry(err)) {
+		runAlone(kept) // refused before it was sent, rolled back, or never sent
+		return
 	}
-	return err
+	for _, w := range kept {
+		w.err = err
+	}
+}
+
+// runAlone tells writes that their group failed, and that each must run by itself.
+func runAlone(writes []*groupedWrite) {
+	for _, w := range writes {
+		w.err = errAlone
+	}
 }
 
 // prefetchGroup reads what the group's writes will read, for each write (sorted by key) whose

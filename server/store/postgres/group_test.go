@@ -83,6 +83,87 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 	}
 }
 
+// TestGroupWriteRefusedBeforeSendingRunsOnce queues writes behind a held one, the first of which
+// fails before it sends anything (as an ingest refused on what the group read ahead): it gets
+// its own error and leaves nothing behind, not even what it deferred, and the others commit
+// together without running again.
+func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t, pgtest.URL(t)+"&pool_max_conns=2") // one lane
+	refused := errors.New("refused")
+
+	var mu sync.Mutex
+	txids := map[string][]int64{}
+	runs := map[string]int{}
+	write := func(key string) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			mu.Lock()
+			runs[key]++
+			mu.Unlock()
+			if key == "b" {
+				ev := domain.Event{ID: "ev-b", Type: domain.EventConversationUpdated, Time: time.Now()}
+				if _, err := tx.AppendEvents(ctx, []domain.Event{ev}); err != nil { // deferred: nothing sent
+					return err
+				}
+				return refused
+			}
+			id, err := postgres.TxID(ctx, tx)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			txids[key] = append(txids[key], id)
+			mu.Unlock()
+			return tx.CreateBot(ctx, domain.Bot{ID: "bot-" + key, DisplayName: key, CreateTime: time.Now(), UpdateTime: time.Now()})
+		}
+	}
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	go s.WriteInbound(ctx, store.InboundQuery{ChannelID: "ch", ContactExternalID: "a"}, func(store.Tx) error { close(held); <-hold; return nil })
+	<-held
+	results := map[string]chan error{}
+	for _, key := range []string{"b", "c", "d"} {
+		result := make(chan error, 1)
+		results[key] = result
+		go func() {
+			result <- s.WriteInbound(ctx, store.InboundQuery{ChannelID: "ch", ContactExternalID: key}, write(key))
+		}()
+	}
+	for postgres.Queued(s) < 3 { // no event says so: poll, within the test's timeout
+		runtime.Gosched()
+	}
+	close(hold)
+
+	for key, want := range map[string]error{"b": refused, "c": nil, "d": nil} {
+		if err := <-results[key]; !errors.Is(err, want) {
+			t.Errorf("write %s: %v, want %v", key, err, want)
+		}
+	}
+	c, d := txids["c"], txids["d"]
+	if runs["b"] != 1 || runs["c"] != 1 || runs["d"] != 1 || len(c) != 1 || len(d) != 1 || c[0] != d[0] {
+		t.Errorf("runs %v, transactions c %v, d %v; want each once, c and d in one", runs, c, d)
+	}
+	if _, err := s.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Read(ctx, func(tx store.Tx) error {
+		events, err := tx.ListEvents(ctx, 0, store.EventFilter{}, 10)
+		if err == nil && len(events) != 0 {
+			t.Errorf("the refused write left %d events", len(events))
+		}
+		for _, key := range []string{"c", "d"} {
+			if _, err := tx.GetBot(ctx, "bot-"+key); err != nil {
+				t.Errorf("bot of write %s: %v", key, err)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestGroupReadsAhead queues ingest-like writes behind a held one: contact a's two messages and
 // contact b's and c's (c has no conversation yet). The group reads ahead for the first write of
 // each contact, and what each LoadInbound returns is what it would read alone: a's second

@@ -27,6 +27,8 @@ type lazyTx struct {
 	conn  *pgxpool.Conn // nil until the first statement is sent
 	// pending holds the deferred statements not sent yet, which read their own results.
 	pending pgx.Batch
+	// sent counts the statements sent by themselves or in batches (Send), whichever way.
+	sent int
 	// lost is why deferred statements may not have run: a batch that carried them failed. The
 	// transaction may still be usable (the failure was, say, a canceled context before sending),
 	// so commit refuses to commit without them.
@@ -62,11 +64,27 @@ func (l *lazyTx) Send(ctx context.Context, b *pgx.Batch) error {
 	all.QueuedQueries = append(all.QueuedQueries, l.pending.QueuedQueries...)
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	l.pending = pgx.Batch{}
+	l.sent++
 	err := l.conn.SendBatch(ctx, &all).Close()
 	if err != nil && deferred && l.lost == nil {
 		l.lost = err
 	}
 	return err
+}
+
+// mark is where a transaction stands: the round trips it made and the statements it deferred.
+type mark struct{ sent, pending int }
+
+func (l *lazyTx) mark() mark { return mark{l.sent, l.pending.Len()} }
+
+// undo forgets the statements deferred since m, if nothing was sent since: then the database
+// has seen nothing of them. It reports whether it could.
+func (l *lazyTx) undo(m mark) bool {
+	if l.sent != m.sent {
+		return false
+	}
+	l.pending.QueuedQueries = l.pending.QueuedQueries[:m.pending]
+	return true
 }
 
 // direct reports whether a statement can go out by itself: the transaction is begun and
@@ -75,6 +93,7 @@ func (l *lazyTx) direct() bool { return l.conn != nil && l.pending.Len() == 0 }
 
 func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if l.direct() {
+		l.sent++
 		return l.conn.Exec(ctx, sql, args...)
 	}
 	var b pgx.Batch
@@ -89,6 +108,7 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 // Query runs a query and hands its rows to fn, which need not close them.
 func (l *lazyTx) Query(ctx context.Context, fn func(pgx.Rows) error, sql string, args ...any) error {
 	if l.direct() {
+		l.sent++
 		rows, _ := l.conn.Query(ctx, sql, args...) // an error is rows.Err()'s
 		defer rows.Close()
 		return fn(rows)
@@ -100,6 +120,7 @@ func (l *lazyTx) Query(ctx context.Context, fn func(pgx.Rows) error, sql string,
 
 func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if l.direct() {
+		l.sent++
 		return l.conn.QueryRow(ctx, sql, args...)
 	}
 	return batchRow{l: l, ctx: ctx, sql: sql, args: args}

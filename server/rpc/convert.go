@@ -38,6 +38,8 @@ func channelToProto(c domain.Channel) *batonv1.Channel {
 		CreateTime:     timestamp(c.CreateTime),
 		UpdateTime:     timestamp(c.UpdateTime),
 		Etag:           etag(c.Revision),
+		SendUrl:        c.Credentials.SendURL,
+		AppId:          c.Credentials.AppID,
 	}
 }
 

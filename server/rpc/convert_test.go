@@ -227,6 +227,8 @@ func TestConvertChannel(t *testing.T) {
 		CreateTime:     ts(t0),
 		UpdateTime:     ts(t1),
 		Etag:           "7",
+		SendUrl:        "https://crm.example.com/baton", // not secrets: shown
+		AppId:          "1517776481860111",
 	}, got)
 }
 

@@ -118,7 +118,12 @@ type Channel struct {
 	// When the channel last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version; send it back on update to detect concurrent changes.
-	Etag          string `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Generic channels: where outbound messages are POSTed (credentials.send_url, which is not a
+	// secret and so is shown). Empty: they are only published as events.
+	SendUrl string `protobuf:"bytes,12,opt,name=send_url,json=sendUrl,proto3" json:"send_url,omitempty"`
+	// Messenger and Instagram: the Meta app Baton sends with (credentials.app_id, not a secret).
+	AppId         string `protobuf:"bytes,13,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -230,8 +235,22 @@ func (x *Channel) GetEtag() string {
 	return ""
 }
 
-// ChannelCredentials are the secrets Baton needs to verify a channel's webhooks and send through it.
-// They are write-only.
+func (x *Channel) GetSendUrl() string {
+	if x != nil {
+		return x.SendUrl
+	}
+	return ""
+}
+
+func (x *Channel) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+// ChannelCredentials are what Baton needs to verify a channel's webhooks and send through it.
+// They are write-only, except send_url and app_id, which are not secrets: a Channel shows them.
 type ChannelCredentials struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Meta app secret used to verify X-Hub-Signature-256.
@@ -1144,7 +1163,7 @@ var File_baton_v1_channel_proto protoreflect.FileDescriptor
 
 const file_baton_v1_channel_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x03\n" +
+	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x03\n" +
 	"\aChannel\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x15.baton.v1.ChannelKindR\x04kind\x12\x1f\n" +
@@ -1160,7 +1179,9 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\v \x01(\tR\x04etag\"\x9e\x03\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\x12\x19\n" +
+	"\bsend_url\x18\f \x01(\tR\asendUrl\x12\x15\n" +
+	"\x06app_id\x18\r \x01(\tR\x05appId\"\x9e\x03\n" +
 	"\x12ChannelCredentials\x12'\n" +
 	"\n" +
 	"app_secret\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tappSecret\x12+\n" +

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,18 +46,14 @@ func TestPgbenchCeilingsRun(t *testing.T) {
 				t.Fatalf("%s-setup.sql: %v", name, err)
 			}
 
-			// pgbench (libpq) takes the schema as an option, not as a URL parameter.
-			u, err := url.Parse(withSchema)
+			// pgbench (libpq) takes the schema as an option, and the connection string as given.
+			cfg, err := pgx.ParseConfig(withSchema)
 			if err != nil {
 				t.Fatal(err)
 			}
-			q := u.Query()
-			schema := q.Get("search_path")
-			q.Del("search_path")
-			u.RawQuery = q.Encode()
-			cmd := exec.CommandContext(t.Context(), "pgbench", u.String(), "-n", "-M", "prepared", "-c", "2", "-t", "20",
+			cmd := exec.CommandContext(t.Context(), "pgbench", pgtest.Require(t), "-n", "-M", "prepared", "-c", "2", "-t", "20",
 				"-f", filepath.Join(dir, name+".pgbench"))
-			cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+schema)
+			cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+cfg.RuntimeParams["search_path"])
 			out, err := cmd.CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "number of transactions actually processed: 40/40") {
 				t.Fatalf("pgbench: %v\n%s", err, out)

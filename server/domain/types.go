@@ -92,7 +92,8 @@ const (
 	ChannelGeneric   ChannelKind = "generic"
 )
 
-// Credentials are a channel's secrets. They never leave the server.
+// Credentials are what a channel needs to verify its webhooks and send. The secrets among them
+// never leave the server; SendURL and AppID are not secrets, and the API shows them.
 type Credentials struct {
 	AppSecret     string `json:"app_secret,omitempty"`
 	VerifyToken   string `json:"verify_token,omitempty"`

@@ -32,7 +32,7 @@ type Store interface {
 	// which fn reads first with LoadInbound(q). A store may run concurrent ones in one database
 	// transaction, read what they need in one statement, and commit them together. Each still
 	// commits or fails as a whole, but fn may run more than once: when a write of a group fails
-	// after writing, the others run again alone.
+	// after sending any statement (a read counts), the others run again alone.
 	WriteInbound(ctx context.Context, q InboundQuery, fn func(Tx) error) error
 	// Read runs fn in a read-only transaction (a consistent snapshot).
 	Read(ctx context.Context, fn func(Tx) error) error

@@ -357,7 +357,7 @@ type CreateChannelRequest struct {
 	DefaultQueueId string `protobuf:"bytes,4,opt,name=default_queue_id,json=defaultQueueId,proto3" json:"default_queue_id,omitempty"`
 	// Session timeout; 24 hours when unset.
 	SessionTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=session_timeout,json=sessionTimeout,proto3" json:"session_timeout,omitempty"`
-	// Secrets for webhooks and sending.
+	// What webhooks and sending need: secrets, the send URL, the Meta app id.
 	Credentials *ChannelCredentials `protobuf:"bytes,6,opt,name=credentials,proto3" json:"credentials,omitempty"`
 	// Makes a retried create return the channel created the first time.
 	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`

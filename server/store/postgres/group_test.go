@@ -83,10 +83,11 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 	}
 }
 
-// TestGroupWriteRefusedBeforeSendingRunsOnce queues writes behind a held one, the first of which
-// fails before it sends anything (as an ingest refused on what the group read ahead): it gets
-// its own error and leaves nothing behind, not even what it deferred, and the others commit
-// together without running again.
+// TestGroupWriteRefusedBeforeSendingRunsOnce queues writes behind a held one, two of which fail
+// before they send anything, as ingests refused on what the group read ahead: one by its own
+// choice after deferring an event, one because its channel does not exist. Each gets its own
+// error and leaves nothing behind, not even what it deferred, while what the write before it
+// deferred is kept; the others commit together without running again.
 func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -96,66 +97,81 @@ func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 	var mu sync.Mutex
 	txids := map[string][]int64{}
 	runs := map[string]int{}
-	write := func(key string) func(store.Tx) error {
-		return func(tx store.Tx) error {
-			mu.Lock()
-			runs[key]++
-			mu.Unlock()
-			if key == "b" {
-				ev := domain.Event{ID: "ev-b", Type: domain.EventConversationUpdated, Time: time.Now()}
-				if _, err := tx.AppendEvents(ctx, []domain.Event{ev}); err != nil { // deferred: nothing sent
-					return err
-				}
-				return refused
-			}
-			id, err := postgres.TxID(ctx, tx)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			txids[key] = append(txids[key], id)
-			mu.Unlock()
-			return tx.CreateBot(ctx, domain.Bot{ID: "bot-" + key, DisplayName: key, CreateTime: time.Now(), UpdateTime: time.Now()})
-		}
+	event := func(tx store.Tx, key string) error {
+		_, err := tx.AppendEvents(ctx, []domain.Event{{ID: "ev-" + key, Type: domain.EventConversationUpdated, Time: time.Now()}})
+		return err // deferred: nothing sent
+	}
+	txid := func(tx store.Tx, key string) error {
+		id, err := postgres.TxID(ctx, tx)
+		mu.Lock()
+		txids[key] = append(txids[key], id)
+		mu.Unlock()
+		return err
+	}
+	writes := map[string]struct {
+		q  store.InboundQuery
+		fn func(store.Tx) error
+	}{
+		"b": {store.InboundQuery{ChannelID: "ch", ContactExternalID: "b"}, func(tx store.Tx) error {
+			return errors.Join(txid(tx, "b"), event(tx, "b")) // its event is still deferred when c runs
+		}},
+		"c": {store.InboundQuery{ChannelID: "ch", ContactExternalID: "c"}, func(tx store.Tx) error {
+			return errors.Join(event(tx, "c"), refused)
+		}},
+		"d": {store.InboundQuery{ChannelID: "missing", ContactExternalID: "d"}, func(tx store.Tx) error {
+			_, err := tx.LoadInbound(ctx, store.InboundQuery{ChannelID: "missing", ContactExternalID: "d"})
+			return err
+		}},
+		"e": {store.InboundQuery{ChannelID: "ch", ContactExternalID: "e"}, func(tx store.Tx) error {
+			return errors.Join(txid(tx, "e"), tx.CreateBot(ctx, domain.Bot{ID: "bot-e", DisplayName: "e", CreateTime: time.Now(), UpdateTime: time.Now()}))
+		}},
 	}
 
 	hold, held := make(chan struct{}), make(chan struct{})
 	go s.WriteInbound(ctx, store.InboundQuery{ChannelID: "ch", ContactExternalID: "a"}, func(store.Tx) error { close(held); <-hold; return nil })
 	<-held
 	results := map[string]chan error{}
-	for _, key := range []string{"b", "c", "d"} {
+	for key, w := range writes {
 		result := make(chan error, 1)
 		results[key] = result
-		go func() {
-			result <- s.WriteInbound(ctx, store.InboundQuery{ChannelID: "ch", ContactExternalID: key}, write(key))
-		}()
+		counted := func(tx store.Tx) error {
+			mu.Lock()
+			runs[key]++
+			mu.Unlock()
+			return w.fn(tx)
+		}
+		go func() { result <- s.WriteInbound(ctx, w.q, counted) }()
 	}
-	for postgres.Queued(s) < 3 { // no event says so: poll, within the test's timeout
+	for postgres.Queued(s) < len(writes) { // no event says so: poll, within the test's timeout
 		runtime.Gosched()
 	}
 	close(hold)
 
-	for key, want := range map[string]error{"b": refused, "c": nil, "d": nil} {
-		if err := <-results[key]; !errors.Is(err, want) {
-			t.Errorf("write %s: %v, want %v", key, err, want)
+	var nf *domain.NotFoundError
+	for key, ok := range map[string]func(error) bool{
+		"b": func(err error) bool { return err == nil },
+		"c": func(err error) bool { return errors.Is(err, refused) },
+		"d": func(err error) bool { return errors.As(err, &nf) && nf.ID == "missing" },
+		"e": func(err error) bool { return err == nil },
+	} {
+		if err := <-results[key]; !ok(err) {
+			t.Errorf("write %s: %v", key, err)
 		}
 	}
-	c, d := txids["c"], txids["d"]
-	if runs["b"] != 1 || runs["c"] != 1 || runs["d"] != 1 || len(c) != 1 || len(d) != 1 || c[0] != d[0] {
-		t.Errorf("runs %v, transactions c %v, d %v; want each once, c and d in one", runs, c, d)
+	b, e := txids["b"], txids["e"]
+	if runs["b"] != 1 || runs["c"] != 1 || runs["d"] != 1 || runs["e"] != 1 || len(b) != 1 || len(e) != 1 || b[0] != e[0] {
+		t.Errorf("runs %v, transactions b %v, e %v; want each once, b and e in one", runs, b, e)
 	}
 	if _, err := s.Publish(ctx); err != nil {
 		t.Fatal(err)
 	}
 	err := s.Read(ctx, func(tx store.Tx) error {
 		events, err := tx.ListEvents(ctx, 0, store.EventFilter{}, 10)
-		if err == nil && len(events) != 0 {
-			t.Errorf("the refused write left %d events", len(events))
+		if err == nil && (len(events) != 1 || events[0].ID != "ev-b") {
+			t.Errorf("events %+v, want b's alone", events)
 		}
-		for _, key := range []string{"c", "d"} {
-			if _, err := tx.GetBot(ctx, "bot-"+key); err != nil {
-				t.Errorf("bot of write %s: %v", key, err)
-			}
+		if _, err := tx.GetBot(ctx, "bot-e"); err != nil {
+			t.Errorf("bot of write e: %v", err)
 		}
 		return err
 	})

@@ -63,8 +63,8 @@ func inboundJoins(channelMessageID, contactExternalID string) string {
 // reads must begin after the lock is granted to see what its previous holder committed (the
 // conversation, but also, say, the handover it made active or the message it stored).
 func (t *tx) LoadInbound(ctx context.Context, q store.InboundQuery) (store.Inbound, error) {
-	if in, ok := t.prefetched(q); ok {
-		return in, nil
+	if in, ok, err := t.prefetched(q); ok {
+		return in, err
 	}
 	if !t.write {
 		var in store.Inbound
@@ -154,34 +154,36 @@ func scanNullable(rows pgx.Rows, dest ...any) error {
 
 // prefetch is what a group read for one of its writes beforehand (loadInbounds).
 type prefetch struct {
-	q      store.InboundQuery
-	in     store.Inbound
-	locked string // the id of the conversation locked, "" when none was
+	q         store.InboundQuery
+	in        store.Inbound
+	locked    string // the id of the conversation locked, "" when none was
+	noChannel bool   // q's channel does not exist
 }
 
 // prefetched returns what the group read for q, once: only while it still holds, that is when
-// the contact has no conversation yet, or its conversation is the one locked (one committed
-// between the lock and the read was not locked, and is read again).
-func (t *tx) prefetched(q store.InboundQuery) (store.Inbound, bool) {
+// the channel does not exist, the contact has no conversation yet, or its conversation is the
+// one locked (one committed between the lock and the read was not locked, and is read again).
+func (t *tx) prefetched(q store.InboundQuery) (in store.Inbound, ok bool, err error) {
 	p := t.pre
 	t.pre = nil
-	if p == nil || p.q != q {
-		return store.Inbound{}, false
-	}
-	if p.in.Conversation == nil {
-		return p.in, true
-	}
-	if p.in.Conversation.ID != p.locked {
-		return store.Inbound{}, false
+	switch {
+	case p == nil || p.q != q:
+		return in, false, nil
+	case p.noChannel:
+		return in, true, domain.NotFound("channel", q.ChannelID)
+	case p.in.Conversation == nil:
+		return p.in, true, nil
+	case p.in.Conversation.ID != p.locked:
+		return in, false, nil
 	}
 	if p.in.Message == nil {
 		t.fresh = freshMessage{q.ChannelID, q.ChannelMessageID, p.locked}
 	}
-	return p.in, true
+	return p.in, true, nil
 }
 
 // loadInbounds locks the conversations of qs, in the order given, and reads what LoadInbound
-// reads for each, in one round trip. A query whose channel does not exist gets no prefetch.
+// reads for each, in one round trip.
 func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery) ([]*prefetch, error) {
 	channels, messages, contacts := make([]string, len(qs)), make([]string, len(qs)), make([]string, len(qs))
 	for i, q := range qs {
@@ -212,8 +214,11 @@ func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery) ([]*p
 	if err := l.Send(ctx, &b); err != nil {
 		return nil, err
 	}
-	for _, p := range out {
-		if p != nil && p.in.Conversation != nil && locked[p.in.Conversation.ID] {
+	for i, p := range out {
+		switch {
+		case p == nil: // selectInbounds has a row for each query whose channel exists
+			out[i] = &prefetch{q: qs[i], noChannel: true}
+		case p.in.Conversation != nil && locked[p.in.Conversation.ID]:
 			p.locked = p.in.Conversation.ID
 		}
 	}

@@ -8,6 +8,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -63,6 +64,21 @@ func (h Handler) channel(w http.ResponseWriter, r *http.Request, kind domain.Cha
 		return ch, false
 	}
 	return ch, true
+}
+
+// posted loads the channel a POSTed webhook names, as channel does, and reads the body; when
+// either fails it answers itself and returns false.
+func (h Handler) posted(w http.ResponseWriter, r *http.Request, kind domain.ChannelKind) (domain.Channel, []byte, bool) {
+	ch, ok := h.channel(w, r, kind)
+	if !ok {
+		return ch, nil, false
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
+		return ch, nil, false
+	}
+	return ch, body, true
 }
 
 // lookup returns a channel, from the cache when it holds it.

@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"buf.build/go/protovalidate"
@@ -23,13 +22,8 @@ const maxGenericMessages = 100
 // signature stores nothing (401); a body that is not a payload stores nothing (400); a message
 // that breaks the rules is refused alone, and the others are stored.
 func (h Handler) generic(w http.ResponseWriter, r *http.Request) {
-	ch, ok := h.channel(w, r, domain.ChannelGeneric)
+	ch, body, ok := h.posted(w, r, domain.ChannelGeneric)
 	if !ok {
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	if ch.Credentials.WebhookSecret == "" {

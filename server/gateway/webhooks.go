@@ -82,13 +82,8 @@ func (h Handler) telegramUpdates() http.HandlerFunc {
 // the others are stored. The channel hears 200 once everything is stored, or 503 to send again.
 func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *http.Request, []byte) error, parse parser, answer func([]channel.Update) (string, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ch, ok := h.channel(w, r, kind)
+		ch, body, ok := h.posted(w, r, kind)
 		if !ok {
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		if err := check(ch, r, body); err != nil {

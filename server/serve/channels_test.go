@@ -1,10 +1,8 @@
 package serve_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"testing"
@@ -38,10 +36,7 @@ func (h *harness) postGeneric(channelID, secret, msgID string, body string) (int
 // postGenericAt is postGeneric signed at ts.
 func (h *harness) postGenericAt(ts time.Time, channelID, secret, msgID string, body string) (int, string) {
 	h.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.url+"/webhooks/generic/"+channelID, bytes.NewBufferString(body))
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	header := http.Header{}
 	if secret != "" {
 		wh, err := standardwebhooks.NewWebhook(secret)
 		if err != nil {
@@ -51,18 +46,11 @@ func (h *harness) postGenericAt(ts time.Time, channelID, secret, msgID string, b
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		req.Header.Set("webhook-signature", sig)
+		header.Set("webhook-signature", sig)
 	}
-	req.Header.Set("webhook-id", msgID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	header.Set("webhook-id", msgID)
+	header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
+	return h.post("/webhooks/generic/"+channelID, header, body)
 }
 
 func (h *harness) messageCount(channelID string) int {

@@ -227,7 +227,8 @@ func updateSQL(table string, names []string) string {
 // updates nothing, it fails, with SQLSTATE BA409 (a stale revision) or BA404 (no such row).
 // The CASE looks for the row only when the update missed it: the usual update costs one lookup.
 func checkedUpdateSQL(table string, names []string) string {
-	return revisionUpdate(table, names, "CASE WHEN EXISTS (SELECT 1 FROM updated) THEN true ELSE baton_check_update(false, EXISTS (SELECT 1 FROM "+table+" WHERE id = $1)) END")
+	missed := "baton_check_update(false, EXISTS (SELECT 1 FROM " + table + " WHERE id = $1))"
+	return revisionUpdate(table, names, "CASE WHEN EXISTS (SELECT 1 FROM updated) THEN true ELSE "+missed+" END")
 }
 
 // updateResult says whether revisionUpdate updated the row and whether the row exists.

@@ -72,7 +72,7 @@ func (l *lazyTx) Send(ctx context.Context, b *pgx.Batch) error {
 	return err
 }
 
-// mark is where a transaction stands: the round trips it made and the statements it deferred.
+// mark is where a transaction stands: how much it has sent, and the statements it deferred.
 type mark struct{ sent, pending int }
 
 func (l *lazyTx) mark() mark { return mark{l.sent, l.pending.Len()} }

@@ -1,6 +1,6 @@
 -- The rows Baton's ingest transaction (baton.pgbench) works on, in a schema that `baton migrate`
 -- created: a generic channel with its bot, and 1,000 customers, each with a conversation the bot
--- owns and ten messages in it, each announced by an event. (Tables with rows in them when the
+-- owns and ten messages in it, each announced by an event, numbered. (Tables with rows in them when the
 -- statements are first planned, as they would be in service: on empty tables, PostgreSQL would
 -- plan to scan them whole, and keep that plan as they grow.)
 INSERT INTO bots (id, display_name, active, standby, create_time, update_time, revision)
@@ -23,6 +23,10 @@ INSERT INTO messages (id, conversation_id, channel_id, direction, sender_kind, s
 	SELECT 'msg-setup-' || i || '-' || j, 'conv-' || i, 'ch-ceiling', 'inbound', 'customer', 'ct-' || i,
 		'{"text":{"text":"hello"}}', 'setup-' || i || '-' || j, '', 'delivered', 1, now(), '', 0, '0001-01-01Z', '0001-01-01Z'
 	FROM generate_series(0, 999) i, generate_series(1, 10) j;
-INSERT INTO events (id, type, conversation_id, channel_id, bot_id, create_time, payload)
-	SELECT 'ev-' || id, 'message.received', conversation_id, channel_id, 'bot-ceiling', create_time, '{}' FROM messages;
+INSERT INTO events (position, id, type, conversation_id, channel_id, bot_id, create_time, payload)
+	SELECT row_number() OVER (ORDER BY id), 'ev-' || id, 'message.received', conversation_id, channel_id, 'bot-ceiling',
+		create_time, '{}'
+	FROM messages;
+-- The numbers of baton-unordered.pgbench's events.
+CREATE SEQUENCE event_positions START 10001;
 ANALYZE;

@@ -35,8 +35,7 @@ type Config struct {
 	Clock Clock // SystemClock when nil
 	// Tracer traces ownership transitions; a no-op tracer when nil.
 	Tracer trace.Tracer
-	// Notify is called after every commit that stored events, so they get published and
-	// subscribers woken.
+	// Notify is called after every commit that stored events, so subscribers are woken.
 	Notify func()
 	// Queued is called after a commit that queued outbound work here (a message to send
 	// through its channel, deliveries to send again), so senders look at once.

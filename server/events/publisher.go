@@ -8,15 +8,15 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// Publisher makes committed events readable (store.Publish) soon after each write, and wakes
-// this process's subscribers when the published sequence moves. Kicks coalesce: a burst of
-// writes costs one publication, not one each.
+// Publisher wakes this process's subscribers after writes, when the committed sequence
+// (store.LastSequence) has moved. Kicks coalesce: a burst of writes costs one read of the
+// sequence, not one each.
 type Publisher struct {
 	store  store.Store
 	broker *Broker
 	kick   chan struct{}
-	// Interval is how often it publishes without being kicked, to cover writers that died
-	// between their commit and their kick.
+	// Interval is how often it looks without being kicked, to cover writers that died between
+	// their commit and their kick.
 	Interval time.Duration
 	Logger   *slog.Logger
 }
@@ -26,7 +26,7 @@ func NewPublisher(st store.Store, b *Broker) *Publisher {
 	return &Publisher{store: st, broker: b, kick: make(chan struct{}, 1), Interval: time.Second, Logger: slog.Default()}
 }
 
-// Kick asks for a publication; it never blocks.
+// Kick asks it to look at the sequence; it never blocks.
 func (p *Publisher) Kick() {
 	select {
 	case p.kick <- struct{}{}:
@@ -34,7 +34,7 @@ func (p *Publisher) Kick() {
 	}
 }
 
-// Run publishes on every kick and every interval until ctx ends.
+// Run looks on every kick and every interval until ctx ends.
 func (p *Publisher) Run(ctx context.Context) {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
@@ -46,10 +46,10 @@ func (p *Publisher) Run(ctx context.Context) {
 		case <-p.kick:
 		case <-t.C:
 		}
-		seq, err := p.store.Publish(ctx)
+		seq, err := p.store.LastSequence(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				p.Logger.ErrorContext(ctx, "publish events", "error", err)
+				p.Logger.ErrorContext(ctx, "read the last event sequence", "error", err)
 			}
 			continue
 		}

@@ -44,7 +44,7 @@ const Batch = 500
 const DefaultPollInterval = time.Second
 
 // Stream sends, in sequence order, every event matching f with a sequence above after, then
-// keeps sending new ones until ctx ends or send fails. Events published together are sent
+// keeps sending new ones until ctx ends or send fails. Events committed together are sent
 // together. It re-reads when the broker wakes it, and every poll interval regardless.
 func Stream(ctx context.Context, st store.Store, b *Broker, poll time.Duration, after uint64, f store.EventFilter, send func([]domain.Event) error) error {
 	for {

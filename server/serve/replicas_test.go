@@ -189,9 +189,6 @@ func TestReplicasTimersFireOnce(t *testing.T) {
 
 func allEvents(t *testing.T, h *harness, typ batonv1.EventType) []*batonv1.Event {
 	t.Helper()
-	if _, err := h.srv.App().Store().Publish(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	res := need(h.admin.Events.ListEvents(context.Background(), &batonv1.ListEventsRequest{PageSize: 1000, Filter: &batonv1.EventFilter{
 		Types: []batonv1.EventType{typ},
 	}}))(t)

@@ -116,9 +116,9 @@ type Server struct {
 	handler   http.Handler
 }
 
-// Listener is a store that hears other processes publish events (PostgreSQL's LISTEN).
+// Listener is a store that hears other processes commit events (PostgreSQL's LISTEN).
 type Listener interface {
-	Listen(ctx context.Context, onPublish func()) error
+	Listen(ctx context.Context, onCommit func()) error
 }
 
 // New builds a server and prepares the database (the built-in default queue).
@@ -294,7 +294,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	tasks.Go(func() { s.publisher.Run(background) })
 	tasks.Go(func() { s.dispatch.Run(background) })
 	tasks.Go(func() { s.outbox.Run(background) })
-	tasks.Go(func() { s.kickOnPublish(background) })
+	tasks.Go(func() { s.kickOnEvents(background) })
 	if l, ok := s.cfg.Store.(Listener); ok {
 		tasks.Go(func() {
 			if err := l.Listen(background, s.broker.Notify); err != nil && background.Err() == nil {
@@ -326,10 +326,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	return err
 }
 
-// kickOnPublish wakes the webhook dispatcher whenever events are published, here or on another
+// kickOnEvents wakes the webhook dispatcher whenever events are committed, here or on another
 // replica: new events may have brought deliveries. (Messages to send wake the outbox of the
 // replica that stored them; the others look every interval.)
-func (s *Server) kickOnPublish(ctx context.Context) {
+func (s *Server) kickOnEvents(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -444,7 +444,6 @@ func inactiveAfterFiveFailures(t *testing.T, h *harness) {
 			t.Errorf("conversation %s owned by %v after the bot's webhook went inactive", c.GetId(), c.GetOwner())
 		}
 	}
-	// Events are listed once published, a moment after their commit.
 	var events []*batonv1.Event
 	waitFor(t, "the deactivation event", func() bool {
 		events = need(h.admin.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: &batonv1.EventFilter{

@@ -36,12 +36,12 @@ type Store interface {
 	WriteInbound(ctx context.Context, q InboundQuery, fn func(Tx) error) error
 	// Read runs fn in a read-only transaction (a consistent snapshot).
 	Read(ctx context.Context, fn func(Tx) error) error
-	// Publish makes every committed event readable by ListEvents and returns the highest
-	// readable sequence. A backend that numbers events as they commit, one writer at a time
-	// (SQLite), has nothing to do. A backend with concurrent writers (PostgreSQL), where a
-	// later number can commit before an earlier one, numbers committed events here instead,
-	// in an order no later commit can precede, so readers never skip or reorder.
-	Publish(ctx context.Context) (uint64, error)
+	// LastSequence returns the highest sequence committed, as Tx.LastSequence does, without a
+	// transaction of its own: it is what a subscriber's wake-up reads. Backends number events
+	// in commit order, one committing transaction at a time (SQLite has one writer; PostgreSQL
+	// takes a lock to number them as they commit), so a reader following the sequence never
+	// skips or reorders an event.
+	LastSequence(ctx context.Context) (uint64, error)
 	// Close releases the database.
 	Close() error
 }
@@ -146,20 +146,21 @@ type Tx interface {
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
 
 	// AppendEvents stores events in order. Each gets a Sequence greater than every sequence
-	// before it, either at once (returned set) or when Store.Publish numbers it (returned 0).
+	// before it, either at once (returned set) or as the transaction commits (returned 0).
 	// In the same transaction it records a pending delivery (due at the event's Time, with
 	// the context's trace parent) for every webhook that subscribes to the event, as
 	// domain.Webhook.Subscribes says.
 	AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error)
-	// GetEvent returns one event, published or not (Sequence 0 until published).
+	// GetEvent returns one committed event.
 	GetEvent(ctx context.Context, id string) (domain.Event, error)
-	// ListEvents returns up to limit published events with Sequence > after that match the
+	// ListEvents returns up to limit committed events with Sequence > after that match the
 	// filter, in sequence order.
 	ListEvents(ctx context.Context, after uint64, f EventFilter, limit int) ([]domain.Event, error)
-	// LastSequence returns the highest published sequence (0 when none).
+	// LastSequence returns the highest committed sequence (0 when none).
 	LastSequence(ctx context.Context) (uint64, error)
-	// ListOwnerChanges returns a conversation's owner-change events, published or not, in the
-	// order they were stored (a conversation's writes are serialised, so that is commit order).
+	// ListOwnerChanges returns a conversation's owner-change events, the transaction's own
+	// included, in the order they were stored (a conversation's writes are serialised, so that
+	// is commit order).
 	ListOwnerChanges(ctx context.Context, conversationID string) ([]domain.Event, error)
 
 	// CreateWebhook inserts a webhook; ErrDuplicate when its bot has one already.
@@ -173,7 +174,7 @@ type Tx interface {
 
 	// ClaimDeliveries leases up to limit due deliveries until leaseUntil and returns them,
 	// oldest first. A delivery is due when it is pending, its NextAttemptTime and any lease
-	// are at or before now, its webhook is active, its event is published, and no earlier
+	// are at or before now, its webhook is active, and no earlier
 	// pending delivery of the same webhook and conversation exists (so each conversation's
 	// deliveries leave in order, one at a time). Concurrent claims never return one delivery
 	// twice while its lease holds.

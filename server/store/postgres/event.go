@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -12,21 +13,24 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// Events get their public Sequence (the position column) only when Store.Publish numbers them,
-// after they are committed. Within a transaction and until then, an event is known by its
-// insertion order (seq) alone.
+// Events are numbered as they commit, one committing transaction at a time: see numbering.
+// Until then, within their transaction, they are held back in the lazyTx (eventRows), and
+// known by their ids alone.
 
 // insertEvents stores a batch of events in one statement, one array per column, in the order
-// given: the rows reach the identity column sorted by their ordinality. In the same statement
-// (no round trip more) it records their deliveries, also in that order, each event's by webhook
-// id: one per webhook that subscribes to the event, as domain.Webhook.Subscribes says. That is a
-// webhook that records deliveries, a firehose or the event's bot's (when the event is for the
-// bot, $8, or the bot is on standby), whose filters select the event. The deliveries carry the
-// trace parent $9. The events' CTE runs whether or not the deliveries read it; they read the
-// input instead, which has what no events column holds (for_bot). Webhooks are looked up by
-// bot_id (empty for firehoses), and a bot's standby by its key: a scalar subquery, since an
-// EXISTS may be planned as a hash of every standby bot. Without webhooks this costs next to
-// nothing.
+// given, numbered after the highest position stored: the rows reach the identity column (seq)
+// and their positions sorted by their ordinality. In the same statement (no round trip more)
+// it records their deliveries, also in that order, each event's by webhook id: one per webhook
+// that subscribes to the event, as domain.Webhook.Subscribes says. That is a webhook that
+// records deliveries, a firehose or the event's bot's (when the event is for the bot, $8, or
+// the bot is on standby), whose filters select the event. The deliveries carry their event's
+// trace parent ($9). Last, it notifies Listen's channel (%s, a quoted literal written into
+// the statement so that it is planned once per connection) of the highest position: the
+// notification goes out at commit. The events' CTE runs whether or not the deliveries read it;
+// they read the input instead, which has what no events column holds (for_bot). Webhooks are
+// looked up by bot_id (empty for firehoses), and a bot's standby by its key: a scalar
+// subquery, since an EXISTS may be planned as a hash of every standby bot. Without webhooks
+// this costs next to nothing.
 //
 // The input rows are read by subscript rather than with unnest: PostgreSQL estimates unnest's
 // rows from the arrays given, so a plan for any arrays would look costlier than one for these,
@@ -35,72 +39,90 @@ import (
 const insertEvents = `WITH input AS (
 		SELECT n, ($1::text[])[n] AS id, ($2::text[])[n] AS type, ($3::text[])[n] AS conversation_id,
 			($4::text[])[n] AS channel_id, ($5::text[])[n] AS bot_id, ($6::timestamptz[])[n] AS create_time,
-			($7::json[])[n] AS payload, ($8::boolean[])[n] AS for_bot
+			($7::json[])[n] AS payload, ($8::boolean[])[n] AS for_bot, ($9::text[])[n] AS trace_parent
 		FROM generate_subscripts($1::text[], 1) AS n
+	), last AS (
+		SELECT coalesce(max(position), 0) AS position FROM events
 	), stored AS (
-		INSERT INTO events (id, type, conversation_id, channel_id, bot_id, create_time, payload)
-		SELECT id, type, conversation_id, channel_id, bot_id, create_time, payload FROM input ORDER BY n
+		INSERT INTO events (position, id, type, conversation_id, channel_id, bot_id, create_time, payload)
+		SELECT last.position + n, id, type, conversation_id, channel_id, bot_id, create_time, payload
+		FROM input, last ORDER BY n
+	), delivered AS (
+		INSERT INTO deliveries (id, webhook_id, event_id, event_type, conversation_id, state,
+			attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time)
+		SELECT e.id || '.' || w.id, w.id, e.id, e.type, e.conversation_id, 'pending',
+			0, 0, e.create_time, ` + notSet + `, e.trace_parent, e.create_time, e.create_time
+		FROM input e JOIN webhooks w ON w.bot_id IN ('', e.bot_id)
+		WHERE w.state IN ('active', 'inactive')
+			AND (w.bot_id = '' OR e.for_bot OR (SELECT b.standby FROM bots b WHERE b.id = w.bot_id))
+			AND (w.event_types = '[]' OR w.event_types ? e.type)
+			AND (w.channel_ids = '[]' OR w.channel_ids ? e.channel_id)
+		ORDER BY e.n, w.id
 	)
-	INSERT INTO deliveries (id, webhook_id, event_id, event_type, conversation_id, state,
-		attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time)
-	SELECT e.id || '.' || w.id, w.id, e.id, e.type, e.conversation_id, 'pending',
-		0, 0, e.create_time, ` + notSet + `, $9, e.create_time, e.create_time
-	FROM input e JOIN webhooks w ON w.bot_id IN ('', e.bot_id)
-	WHERE w.state IN ('active', 'inactive')
-		AND (w.bot_id = '' OR e.for_bot OR (SELECT b.standby FROM bots b WHERE b.id = w.bot_id))
-		AND (w.event_types = '[]' OR w.event_types ? e.type)
-		AND (w.channel_ids = '[]' OR w.channel_ids ? e.channel_id)
-	ORDER BY e.n, w.id`
+	SELECT pg_notify(%s, (position + cardinality($1::text[]))::text) FROM last`
 
-// AppendEvents stores each event with the columns its filters read and the whole event as
-// JSON, unpublished, with its deliveries: the events come back with their ids and a zero
-// Sequence.
+// eventRows are the events a transaction holds back for insertEvents, a slice per column.
+type eventRows struct {
+	id, typ, conversation, channel, bot, traceParent []string
+	time                                             []time.Time
+	payload                                          [][]byte
+	forBot                                           []bool
+}
+
+func (r *eventRows) len() int { return len(r.id) }
+
+func (r *eventRows) add(e domain.Event, payload []byte, traceParent string) {
+	r.id = append(r.id, e.ID)
+	r.typ = append(r.typ, string(e.Type))
+	r.conversation = append(r.conversation, e.ConversationID)
+	r.channel = append(r.channel, e.ChannelID)
+	r.bot = append(r.bot, e.BotID)
+	r.traceParent = append(r.traceParent, traceParent)
+	r.time = append(r.time, e.Time)
+	r.payload = append(r.payload, payload)
+	r.forBot = append(r.forBot, e.ForBot())
+}
+
+// truncate forgets the events after the first n.
+func (r *eventRows) truncate(n int) {
+	r.id, r.typ, r.conversation, r.channel = r.id[:n], r.typ[:n], r.conversation[:n], r.channel[:n]
+	r.bot, r.traceParent, r.time = r.bot[:n], r.traceParent[:n], r.time[:n]
+	r.payload, r.forBot = r.payload[:n], r.forBot[:n]
+}
+
+func (r *eventRows) args() []any {
+	return []any{r.id, r.typ, r.conversation, r.channel, r.bot, r.time, r.payload, r.forBot, r.traceParent}
+}
+
+// AppendEvents holds the events back, with the columns their filters read and each whole as
+// JSON, to be stored at commit with their deliveries: the events come back with their ids and
+// a zero Sequence. A failure to store them fails the commit.
 func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	out := make([]domain.Event, len(events))
-	var cols struct {
-		id, typ, conversation, channel, bot []string
-		time                                []time.Time
-		payload                             [][]byte
-		forBot                              []bool
+	if t.tx.numbering == nil {
+		return nil, errors.New("postgres: create event: a read transaction stores nothing")
 	}
+	out := make([]domain.Event, len(events))
+	traceParent := store.TraceParent(ctx)
 	for i, e := range events {
 		if e.ID == "" {
 			e.ID = rand.Text()
 		}
-		e.Sequence = 0 // known once published; filled in from the column on read
+		e.Sequence = 0 // known once committed; filled in from the column on read
 		payload, err := json.Marshal(e)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: encode event: %w", err)
 		}
-		cols.id = append(cols.id, e.ID)
-		cols.typ = append(cols.typ, string(e.Type))
-		cols.conversation = append(cols.conversation, e.ConversationID)
-		cols.channel = append(cols.channel, e.ChannelID)
-		cols.bot = append(cols.bot, e.BotID)
-		cols.time = append(cols.time, e.Time)
-		cols.payload = append(cols.payload, payload)
-		cols.forBot = append(cols.forBot, e.ForBot())
+		t.tx.events.add(e, payload, traceParent)
 		out[i] = e
-	}
-	args := []any{cols.id, cols.typ, cols.conversation, cols.channel, cols.bot, cols.time,
-		cols.payload, cols.forBot, store.TraceParent(ctx)}
-	if t.write {
-		// Nothing the caller needs comes back: the insert goes out with the next statement or
-		// the COMMIT, and a failure fails that (the Write, at the latest).
-		t.tx.Defer(func(err error) error { return writeErr("create", "event", err) }, insertEvents, args...)
-		return out, nil
-	}
-	if _, err := t.tx.Exec(ctx, insertEvents, args...); err != nil {
-		return nil, writeErr("create", "event", err)
 	}
 	return out, nil
 }
 
-// selectEvent reads an event's payload and its public sequence, 0 while unpublished.
-const selectEvent = "SELECT coalesce(position, 0), payload FROM events"
+// selectEvent reads an event's payload and its public sequence.
+const selectEvent = "SELECT position, payload FROM events"
 
 func (t *tx) GetEvent(ctx context.Context, id string) (domain.Event, error) {
 	return getOne(ctx, t, scanEvent, "event", id, selectEvent+" WHERE id = $1", id)
@@ -128,12 +150,27 @@ func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, 
 	return getAll(ctx, t, scanEvent, q.sql()+tail, q.args...)
 }
 
-// ListOwnerChanges lists the conversation's owner changes in insertion order, published or
-// not: the conversation's Writes are serialised by its row lock, which each holds before it
-// inserts, so insertion order is their commit order.
+// ListOwnerChanges lists the conversation's owner changes in insertion order, those the
+// transaction holds back last: the conversation's Writes are serialised by its row lock, which
+// each holds until it has committed, so insertion order is their commit order.
 func (t *tx) ListOwnerChanges(ctx context.Context, conversationID string) ([]domain.Event, error) {
-	return getAll(ctx, t, scanEvent, selectEvent+" WHERE conversation_id = $1 AND type = $2 ORDER BY seq",
+	changes, err := getAll(ctx, t, scanEvent, selectEvent+" WHERE conversation_id = $1 AND type = $2 ORDER BY seq",
 		conversationID, domain.EventOwnerChanged)
+	if err != nil {
+		return nil, err
+	}
+	held := &t.tx.events
+	for i := range held.len() {
+		if held.conversation[i] != conversationID || held.typ[i] != string(domain.EventOwnerChanged) {
+			continue
+		}
+		var e domain.Event
+		if err := json.Unmarshal(held.payload[i], &e); err != nil {
+			return nil, fmt.Errorf("postgres: decode event: %w", err)
+		}
+		changes = append(changes, e)
+	}
+	return changes, nil
 }
 
 func scanEvent(s scanner) (domain.Event, error) {

@@ -2,16 +2,21 @@ package postgres
 
 import (
 	"context"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/batonhq/baton/server/store"
 )
 
 // What the external tests need to see of a Store's internals.
 
-// PublishLock returns the key of the advisory lock Publish takes.
-func PublishLock(s *Store) int64 { return s.publishLock }
+// NumberingLock returns the key of the advisory lock committing events takes.
+func NumberingLock(s *Store) int64 { return s.numbering.lock }
 
-// ListenChannel returns the channel Publish notifies.
+// ListenChannel returns the channel committing events notifies.
 func ListenChannel(s *Store) string { return s.channel }
 
 // TxID returns the id of the database transaction tx runs in.
@@ -32,3 +37,24 @@ func Queued(s *Store) int {
 
 // Prefetched reports whether a group read tx's LoadInbound beforehand.
 func Prefetched(t store.Tx) bool { return t.(*tx).pre != nil }
+
+// MigrateTo applies the migrations up to version, as an older Baton would have.
+func MigrateTo(ctx context.Context, url string, version int64) error {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}

@@ -116,7 +116,7 @@ func (s *Store) runShared(group []*groupedWrite) {
 	// The group's own statements serve every caller: no one caller's context bounds them.
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	shared := &lazyTx{pool: s.pool, begin: beginWrite}
+	shared := &lazyTx{pool: s.pool, begin: beginWrite, numbering: s.numbering}
 	defer shared.close(ctx)
 	shared.pending.Queue(groupPlans)
 	pre, err := prefetchGroup(ctx, group, shared)

@@ -162,9 +162,6 @@ func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 	if runs["b"] != 1 || runs["c"] != 1 || runs["d"] != 1 || runs["e"] != 1 || len(b) != 1 || len(e) != 1 || b[0] != e[0] {
 		t.Errorf("runs %v, transactions b %v, e %v; want each once, b and e in one", runs, b, e)
 	}
-	if _, err := s.Publish(ctx); err != nil {
-		t.Fatal(err)
-	}
 	err := s.Read(ctx, func(tx store.Tx) error {
 		events, err := tx.ListEvents(ctx, 0, store.EventFilter{}, 10)
 		if err == nil && (len(events) != 1 || events[0].ID != "ev-b") {

@@ -33,6 +33,10 @@ type lazyTx struct {
 	// transaction may still be usable (the failure was, say, a canceled context before sending),
 	// so commit refuses to commit without them.
 	lost error
+	// events are the events the transaction stores, held back until its commit, which numbers
+	// them as numbering (nil in a Read) says.
+	events    eventRows
+	numbering *numbering
 }
 
 // Defer queues a statement to be sent with the next one, or with the COMMIT: its error, as
@@ -72,18 +76,20 @@ func (l *lazyTx) Send(ctx context.Context, b *pgx.Batch) error {
 	return err
 }
 
-// mark is where a transaction stands: how much it has sent, and the statements it deferred.
-type mark struct{ sent, pending int }
+// mark is where a transaction stands: how much it has sent, and the statements and events it
+// holds back.
+type mark struct{ sent, pending, events int }
 
-func (l *lazyTx) mark() mark { return mark{l.sent, l.pending.Len()} }
+func (l *lazyTx) mark() mark { return mark{l.sent, l.pending.Len(), l.events.len()} }
 
-// undo forgets the statements deferred since m, if nothing was sent since: then the database
-// has seen nothing of them. It reports whether it could.
+// undo forgets the statements deferred and the events held back since m, if nothing was sent
+// since: then the database has seen nothing of them. It reports whether it could.
 func (l *lazyTx) undo(m mark) bool {
 	if l.sent != m.sent {
 		return false
 	}
 	l.pending.QueuedQueries = l.pending.QueuedQueries[:m.pending]
+	l.events.truncate(m.events)
 	return true
 }
 
@@ -152,11 +158,16 @@ func (r batchRow) Scan(dest ...any) error {
 	return noRow
 }
 
-// commit sends the deferred statements and COMMIT, in one round trip. It fails as the first of
-// them that fails.
+// commit sends the deferred statements, the events (numbered under the numbering lock) and
+// COMMIT, in one round trip. It fails as the first of them that fails.
 func (l *lazyTx) commit(ctx context.Context) error {
 	if l.lost != nil {
 		return fmt.Errorf("postgres: commit: deferred writes failed: %w", l.lost)
+	}
+	if l.events.len() > 0 {
+		l.pending.Queue(lockNumbering, l.numbering.lock)
+		l.Defer(func(err error) error { return writeErr("create", "event", err) }, l.numbering.insert, l.events.args()...)
+		l.events = eventRows{}
 	}
 	if l.conn == nil && l.pending.Len() == 0 {
 		return nil

@@ -14,28 +14,28 @@ const (
 	maxPause   = 5 * time.Second
 )
 
-// Listen calls onPublish every time a Publish on this database and schema, from any Store in
-// any process, has numbered new events, until ctx ends; then it returns ctx's error. A server
+// Listen calls onCommit every time a transaction on this database and schema, from any Store
+// in any process, has committed new events, until ctx ends; then it returns ctx's error. A server
 // replica uses it to wake its subscribers when another replica wrote.
 //
 // It holds a connection of its own (outside the pool), which LISTENs to the schema's channel.
 // When that connection fails, Listen reconnects, pausing a little longer after each failure
 // (100 ms, doubling up to 5 s), and logs the error to s.Logger. Notifications sent while it was
 // not listening are lost, so each time it starts listening, the first time included, it calls
-// onPublish once: the caller should then look for new events anyway.
+// onCommit once: the caller should then look for new events anyway.
 //
-// onPublish runs on Listen's goroutine, one call at a time; it should return quickly.
-func (s *Store) Listen(ctx context.Context, onPublish func()) error {
+// onCommit runs on Listen's goroutine, one call at a time; it should return quickly.
+func (s *Store) Listen(ctx context.Context, onCommit func()) error {
 	pause := firstPause
 	for {
-		listened, err := s.listen(ctx, onPublish)
+		listened, err := s.listen(ctx, onCommit)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if listened {
 			pause = firstPause
 		}
-		s.logger().WarnContext(ctx, "postgres: listening for published events failed; reconnecting",
+		s.logger().WarnContext(ctx, "postgres: listening for new events failed; reconnecting",
 			"error", err, "pause", pause)
 		select {
 		case <-ctx.Done():
@@ -46,9 +46,9 @@ func (s *Store) Listen(ctx context.Context, onPublish func()) error {
 	}
 }
 
-// listen connects, listens and calls onPublish until the connection fails or ctx ends. It
+// listen connects, listens and calls onCommit until the connection fails or ctx ends. It
 // reports whether it got as far as listening.
-func (s *Store) listen(ctx context.Context, onPublish func()) (listened bool, err error) {
+func (s *Store) listen(ctx context.Context, onCommit func()) (listened bool, err error) {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
 	if err != nil {
 		return false, err
@@ -58,7 +58,7 @@ func (s *Store) listen(ctx context.Context, onPublish func()) (listened bool, er
 		return false, err
 	}
 	for {
-		onPublish()
+		onCommit()
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return true, err
 		}

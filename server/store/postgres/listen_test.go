@@ -11,8 +11,8 @@ import (
 	"github.com/batonhq/baton/server/store/postgres/pgtest"
 )
 
-// TestListen checks a Publish on one Store reaches Listen on another (a replica sharing the
-// database), also after Listen's connection was lost.
+// TestListen checks events committed through one Store reach Listen on another (a replica
+// sharing the database), also after Listen's connection was lost.
 func TestListen(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
@@ -32,14 +32,12 @@ func TestListen(t *testing.T) {
 
 	wantCall(t, calls, "once listening")
 	appendEvent(t, writer, "e1")
-	publish(t, writer)
-	wantCall(t, calls, "after the other store published")
+	wantCall(t, calls, "after the other store committed an event")
 
 	terminateListener(t, url, postgres.ListenChannel(listener))
 	wantCall(t, calls, "after reconnecting")
 	appendEvent(t, writer, "e2")
-	publish(t, writer)
-	wantCall(t, calls, "after the other store published again")
+	wantCall(t, calls, "after the other store committed another")
 }
 
 func wantCall(t *testing.T, calls <-chan struct{}, when string) {
@@ -47,7 +45,7 @@ func wantCall(t *testing.T, calls <-chan struct{}, when string) {
 	select {
 	case <-calls:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("onPublish not called %s", when)
+		t.Fatalf("onCommit not called %s", when)
 	}
 }
 

@@ -14,8 +14,8 @@
 // conversation's update, the message LoadInbound found new) go with the next statement or the
 // COMMIT, whose failure theirs then is. Ingest takes two round trips.
 //
-// Events are stored unnumbered and numbered after commit by Publish, one publisher at a time;
-// Listen hears about it from any process. All tables live in the first schema of the
+// Events are numbered as they commit, one committing transaction at a time (numbering.go);
+// Listen hears about them from any process. All tables live in the first schema of the
 // connection's search_path, so deployments (and tests) can share a database, one schema each.
 package postgres
 
@@ -47,12 +47,10 @@ var migrations embed.FS
 // Store is a PostgreSQL database. It implements store.Store.
 type Store struct {
 	pool *pgxpool.Pool
-	// channel is what Publish notifies and Listen listens to: one channel per schema.
+	// channel is what committing events notifies and Listen listens to: one per schema.
 	channel string
-	// publishLock is the advisory lock that lets one Publish run at a time in the schema.
-	publishLock int64
-	// publishSQL is publishEvents for channel.
-	publishSQL string
+	// numbering numbers the events of Writes as they commit.
+	numbering *numbering
 	// lanes queue grouped writes (WriteInbound).
 	lanes *lanes
 	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
@@ -66,7 +64,7 @@ var _ store.Store = (*Store)(nil)
 // the schema's OID in the low ones.
 const (
 	lockMigrate = 0x42610001 // "Ba", 1
-	lockPublish = 0x42610002
+	lockNumber  = 0x42610002
 )
 
 func lockKey(purpose int64, schema uint32) int64 { return purpose<<32 | int64(schema) }
@@ -107,10 +105,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	channel := "baton_events_" + strconv.FormatUint(uint64(schema), 10)
 	return &Store{
-		pool:        pool,
-		channel:     channel,
-		publishLock: lockKey(lockPublish, schema),
-		publishSQL:  fmt.Sprintf(publishEvents, quoteLiteral(channel)),
+		pool:      pool,
+		channel:   channel,
+		numbering: newNumbering(lockKey(lockNumber, schema), channel),
 		// Most of the pool: more lanes make smaller groups but keep the database busier (measured
 		// with scripts/bench), and the rest of the pool serves other work.
 		lanes: newLanes(max(1, 3*int(cfg.MaxConns)/4)),
@@ -198,6 +195,9 @@ func (s *Store) Close() error {
 
 func (s *Store) run(ctx context.Context, begin string, write bool, fn func(store.Tx) error) error {
 	t := &tx{tx: &lazyTx{pool: s.pool, begin: begin}, write: write}
+	if write {
+		t.tx.numbering = s.numbering
+	}
 	defer t.tx.close(ctx) // after a failure or a panic, this rolls back
 	if err := fn(t); err != nil {
 		return retryable(err)

@@ -126,9 +126,9 @@ func deliveries(rows []deliveryRow) []domain.Delivery {
 // claimDeliveries leases until $3 the oldest $2 due deliveries of all active webhooks ($1 now),
 // in one statement. For each active webhook it walks the webhook's pending deliveries in order
 // and stops at the limit: the oldest pending ones are mostly their conversation's head, so it
-// costs about its size, not the backlog's. A delivery is due once its event is published
-// (numbered), and when no earlier delivery of its webhook and conversation is pending, leased or
-// not. The check looks the event up by its id and reads whether it is numbered yet.
+// costs about its size, not the backlog's. A delivery is due when no earlier delivery of its
+// webhook and conversation is pending, leased or not. (Its event is numbered already: they
+// commit together.)
 //
 // Claimers run concurrently, in Write transactions on connections of their own. Each locks the
 // rows it picks (SKIP LOCKED: rows another claimer is leasing are passed over, not waited for)
@@ -144,7 +144,6 @@ var claimDeliveries = `WITH due AS (
 			SELECT d.seq FROM deliveries d
 			WHERE d.webhook_id = w.id AND d.state = 'pending'
 				AND d.next_attempt_time <= $1 AND d.lease_expire_time <= $1
-				AND NOT EXISTS (SELECT 1 FROM events e WHERE e.position IS NULL AND e.id = d.event_id)
 				AND NOT EXISTS (SELECT 1 FROM deliveries p
 					WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
 						AND p.state = 'pending' AND p.seq < d.seq)

@@ -159,9 +159,9 @@ func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
 	return s.readers.run(ctx, fn)
 }
 
-// Publish has nothing to publish: with one writer, events are numbered in commit order as
-// they are stored.
-func (s *Store) Publish(ctx context.Context) (uint64, error) {
+// LastSequence reads the highest sequence: with one writer, events are numbered in commit
+// order as they are stored.
+func (s *Store) LastSequence(ctx context.Context) (uint64, error) {
 	var seq uint64
 	err := s.Read(ctx, func(tx store.Tx) error {
 		var err error

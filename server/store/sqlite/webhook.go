@@ -137,7 +137,6 @@ func (t *tx) recordDeliveries(ctx context.Context, e domain.Event, traceParent s
 // dueDeliveries lists a webhook's oldest due deliveries (?1 now, ?2 limit, ?3 the webhook). It
 // walks the webhook's pending deliveries in order and stops at the limit: the oldest pending
 // ones are mostly their conversation's head, so it costs about its size, not the backlog's.
-// Every event is published once stored.
 const dueDeliveries = `SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
 	WHERE d.webhook_id = ?3 AND d.state = 'pending'
 		AND d.next_attempt_time <= ?1 AND d.lease_expire_time <= ?1

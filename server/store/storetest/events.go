@@ -21,12 +21,12 @@ func eventValue(typ domain.EventType, mods ...func(*domain.Event)) domain.Event 
 	}, mods)
 }
 
-// publish runs Store.Publish and returns the highest published sequence.
-func (h *harness) publish() uint64 {
+// head returns Store.LastSequence.
+func (h *harness) head() uint64 {
 	h.t.Helper()
-	seq, err := h.s.Publish(h.ctx)
+	seq, err := h.s.LastSequence(h.ctx)
 	if err != nil {
-		h.t.Fatalf("Publish: %v", err)
+		h.t.Fatalf("LastSequence: %v", err)
 	}
 	return seq
 }
@@ -43,16 +43,15 @@ func (h *harness) appendOnly(events ...domain.Event) []domain.Event {
 	return out
 }
 
-// append stores events in one Write, publishes them and returns them as ListEvents does:
-// with their ids and sequences.
+// append stores events in one Write and returns them as ListEvents does: with their ids and
+// sequences.
 func (h *harness) append(events ...domain.Event) []domain.Event {
 	h.t.Helper()
-	before := h.publish()
+	before := h.head()
 	h.appendOnly(events...)
-	h.publish()
 	out := listEvents(h, before, store.EventFilter{}, len(events)+1)
 	if len(out) != len(events) {
-		h.t.Fatalf("%d events appended, %d listed after publishing", len(events), len(out))
+		h.t.Fatalf("%d events appended, %d listed", len(events), len(out))
 	}
 	return out
 }
@@ -92,7 +91,7 @@ func checkGapFree(h *harness, events []domain.Event) {
 }
 
 // checkAppended checks what AppendEvents returned: each event as given, with an id (a new one
-// unless given), and either its sequence, above the ones before, or 0 until Publish numbers it.
+// unless given), and either its sequence, above the ones before, or 0 until it commits.
 func checkAppended(h *harness, in, out []domain.Event) {
 	h.t.Helper()
 	diff(h.t, "appended events", unstored(in), unstored(out))
@@ -110,7 +109,7 @@ func checkAppended(h *harness, in, out []domain.Event) {
 	}
 }
 
-// checkListed checks the events listed after publishing are the appended ones, in the order
+// checkListed checks the events listed after committing are the appended ones, in the order
 // appended, with any sequence AppendEvents returned kept.
 func checkListed(h *harness, appended, listed []domain.Event) {
 	h.t.Helper()
@@ -120,7 +119,7 @@ func checkListed(h *harness, appended, listed []domain.Event) {
 			want[i].Sequence = listed[i].Sequence
 		}
 	}
-	diff(h.t, "events listed after publishing", want, listed)
+	diff(h.t, "events listed after committing", want, listed)
 }
 
 func testEventAppend(h *harness) {
@@ -146,12 +145,12 @@ func testEventAppend(h *harness) {
 
 	appended := slices.Concat(first, second, third)
 	checkAppended(h, slices.Concat(in, more), appended)
-	last := h.publish()
+	last := h.head()
 	listed := listEvents(h, 0, store.EventFilter{}, 100)
 	checkIncreasing(h, 0, listed)
 	checkListed(h, appended, listed)
 	if n := len(listed); n > 0 && last != listed[n-1].Sequence {
-		h.t.Errorf("Publish returned %d, want the last sequence %d", last, listed[n-1].Sequence)
+		h.t.Errorf("LastSequence returned %d, want the last sequence %d", last, listed[n-1].Sequence)
 	}
 }
 
@@ -243,15 +242,15 @@ func testLastSequence(h *harness) {
 	if got := lastSequence(h); got != 0 {
 		h.t.Errorf("LastSequence of an empty store = %d, want 0", got)
 	}
-	if got := h.publish(); got != 0 {
-		h.t.Errorf("Publish of an empty store = %d, want 0", got)
+	if got := h.head(); got != 0 {
+		h.t.Errorf("Store.LastSequence of an empty store = %d, want 0", got)
 	}
 	out := h.append(eventValue(domain.EventBotMuted), eventValue(domain.EventBotUnmuted))
 	if got := lastSequence(h); got != out[1].Sequence {
 		h.t.Errorf("LastSequence = %d, want %d", got, out[1].Sequence)
 	}
-	if got := h.publish(); got != out[1].Sequence {
-		h.t.Errorf("Publish with nothing new = %d, want %d", got, out[1].Sequence)
+	if got := h.head(); got != out[1].Sequence {
+		h.t.Errorf("Store.LastSequence = %d, want %d", got, out[1].Sequence)
 	}
 	h.write(func(tx store.Tx) error {
 		stored, err := tx.AppendEvents(h.ctx, []domain.Event{eventValue(domain.EventBotMuted, func(e *domain.Event) { e.BotID = "b9" })})
@@ -269,16 +268,16 @@ func testLastSequence(h *harness) {
 		}
 		return err
 	})
-	published := h.publish()
-	if got := lastSequence(h); got != published || got <= out[1].Sequence {
-		h.t.Errorf("LastSequence after another append = %d, Publish returned %d; want them equal, more than %d",
-			got, published, out[1].Sequence)
+	head := h.head()
+	if got := lastSequence(h); got != head || got <= out[1].Sequence {
+		h.t.Errorf("LastSequence after another append = %d, Store.LastSequence %d; want them equal, more than %d",
+			got, head, out[1].Sequence)
 	}
 }
 
-// testPublish checks Publish numbers events in the order they were appended, without gaps,
-// also when a Write appending events rolled back, and that publishing again changes nothing.
-func testPublish(h *harness) {
+// testNumbering checks events are numbered in the order they were appended, without gaps,
+// also when a Write appending events rolled back.
+func testNumbering(h *harness) {
 	batch := func(n int) []domain.Event {
 		events := make([]domain.Event, n)
 		for i := range events {
@@ -302,27 +301,22 @@ func testPublish(h *harness) {
 		return boom
 	})
 	wantErr(h.t, "Write rolled back", err, boom)
-	h.publish()
 	appendBatch(2)
 	appendBatch(1)
 
-	last := h.publish()
+	last := h.head()
 	listed := listEvents(h, 0, store.EventFilter{}, 100)
 	checkAppended(h, in, appended)
 	checkListed(h, appended, listed)
 	checkIncreasing(h, 0, listed)
 	checkGapFree(h, listed)
 	if n := len(listed); n > 0 && last != listed[n-1].Sequence {
-		h.t.Errorf("Publish returned %d, want the last sequence %d", last, listed[n-1].Sequence)
+		h.t.Errorf("LastSequence returned %d, want the last sequence %d", last, listed[n-1].Sequence)
 	}
-	if again := h.publish(); again != last {
-		h.t.Errorf("Publish again = %d, want %d", again, last)
-	}
-	diff(h.t, "events after publishing again", listed, listEvents(h, 0, store.EventFilter{}, 100))
 }
 
 // testOwnerChanges checks ListOwnerChanges lists a conversation's owner changes alone, in the
-// order they were stored, published or not.
+// order they were stored, the appending transaction's own included.
 func testOwnerChanges(h *harness) {
 	change := func(conv string, epoch uint64) domain.Event {
 		return eventValue(domain.EventOwnerChanged, func(e *domain.Event) {
@@ -341,7 +335,7 @@ func testOwnerChanges(h *harness) {
 	h.appendOnly(other("c1", domain.EventHandoverRequested), change("c1", 2), change("c1", 3))
 	h.appendOnly(change("c1", 4))
 	want := []domain.Event{change("c1", 1), change("c1", 2), change("c1", 3), change("c1", 4)}
-	diff(h.t, "owner changes before publishing", want, unstored(list("c1")))
+	diff(h.t, "owner changes", want, unstored(list("c1")))
 
 	h.write(func(tx store.Tx) error {
 		if _, err := tx.AppendEvents(h.ctx, []domain.Event{change("c1", 5)}); err != nil {
@@ -351,9 +345,8 @@ func testOwnerChanges(h *harness) {
 		diff(h.t, "owner changes in the appending transaction", append(want, change("c1", 5)), unstored(got))
 		return err
 	})
-	h.publish()
 	owner := store.EventFilter{ConversationID: "c1", Types: []domain.EventType{domain.EventOwnerChanged}}
-	diff(h.t, "owner changes after publishing", listEvents(h, 0, owner, 10), list("c1"))
+	diff(h.t, "owner changes as listed", listEvents(h, 0, owner, 10), list("c1"))
 	diff(h.t, "owner changes of a conversation without any", []domain.Event(nil), list("c3"))
 }
 

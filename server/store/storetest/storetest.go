@@ -125,7 +125,7 @@ func groups() []group {
 			{"RoundTrip", testEventRoundTrip},
 			{"Filters", testEventFilters},
 			{"LastSequence", testLastSequence},
-			{"Publish", testPublish},
+			{"Numbering", testNumbering},
 			{"OwnerChanges", testOwnerChanges},
 			{"Get", testGetEvent},
 		}},
@@ -148,7 +148,6 @@ func groups() []group {
 			{"Race", testClaimRace},
 			{"Lease", testClaimLease},
 			{"WebhookState", testClaimWebhookState},
-			{"Unpublished", testClaimUnpublished},
 		}},
 		{"Request", []testCase{
 			{"RememberLookup", testRememberRequest},

@@ -82,8 +82,8 @@ func testRollback(h *harness) {
 	if id := mustRead(h, func(tx store.Tx) (string, error) { return tx.LookupRequest(h.ctx, "scope", "key") }); id != "" {
 		h.t.Errorf("request remembered in a rolled back Write: %q", id)
 	}
-	if seq := h.publish(); seq != 0 {
-		h.t.Errorf("Publish after rollback = %d, want 0", seq)
+	if seq := h.head(); seq != 0 {
+		h.t.Errorf("Store.LastSequence after rollback = %d, want 0", seq)
 	}
 	if seq := lastSequence(h); seq != 0 {
 		h.t.Errorf("LastSequence after rollback = %d, want 0", seq)
@@ -128,7 +128,6 @@ func testDuplicateKeepsTx(h *harness) {
 		return err
 	})
 	diff(h.t, "messages", []domain.Message{msg, later}, walk(h, 0, listMessages(h, conv.ID)))
-	h.publish()
 	if n := len(listEvents(h, 0, store.EventFilter{}, 10)); n != 1 {
 		h.t.Errorf("%d events committed, want 1", n)
 	}
@@ -151,14 +150,14 @@ func testReadOnly(h *harness) {
 	})
 	_, err := channelResource.fetch(h, ch.ID)
 	wantNotFound(h.t, "channel created in Read", err, ch.ID)
-	h.publish()
 	if seq := lastSequence(h); seq != 0 {
 		h.t.Errorf("LastSequence after appending in Read = %d, want 0", seq)
 	}
 }
 
 // testReadSnapshot checks a Read sees one snapshot while a Write commits and its event is
-// published meanwhile, and that neither is held up by the open Read.
+// committed meanwhile, and that neither the Write nor Store.LastSequence is held up by the
+// open Read.
 func testReadSnapshot(h *harness) {
 	ch := h.channel()
 	h.read(func(tx store.Tx) error {
@@ -180,12 +179,12 @@ func testReadSnapshot(h *harness) {
 				return err
 			})
 			if err == nil {
-				_, err = h.s.Publish(ctx)
+				_, err = h.s.LastSequence(ctx)
 			}
 			done <- err
 		}()
 		if err := <-done; err != nil {
-			h.t.Fatalf("Write and Publish while a Read is open: %v", err)
+			h.t.Fatalf("Write and Store.LastSequence while a Read is open: %v", err)
 		}
 		after, err := tx.GetChannel(h.ctx, ch.ID)
 		if err != nil {
@@ -202,7 +201,7 @@ func testReadSnapshot(h *harness) {
 		h.t.Errorf("channel after the Write is named %q", got.DisplayName)
 	}
 	if seq := lastSequence(h); seq == 0 {
-		h.t.Errorf("LastSequence after the Read = 0, want the published event's")
+		h.t.Errorf("LastSequence after the Read = 0, want the committed event's")
 	}
 }
 
@@ -241,12 +240,12 @@ func testConcurrentUpdates(h *harness) {
 }
 
 // testConcurrentEvents runs writers that update conversations and append their events
-// concurrently, while a follower publishes and reads the log the way a subscriber does:
+// concurrently, while a follower reads the log the way a subscriber does:
 // ListEvents after the last sequence it saw. Writers share conversations, and one write in
 // ten holds its transaction open after appending, until the follower has polled twice: on a
 // backend with concurrent writers, later writes then commit first and the follower reads them
 // meanwhile, which is when a reader following insertion order would skip the held events.
-// Writers publish now and then too, as other replicas' publishers would. The follower must see
+// Writers read Store.LastSequence now and then too, as replicas' wake-ups do. The follower must see
 // every event exactly once, in gap-free increasing sequence, and each conversation's events in
 // the order its writes committed.
 func testConcurrentEvents(h *harness) {
@@ -272,7 +271,7 @@ func testConcurrentEvents(h *harness) {
 					return f.waitRounds(tx, 2)
 				})
 				if err == nil && r%10 == 0 {
-					_, err = h.s.Publish(h.ctx)
+					_, err = h.s.LastSequence(h.ctx)
 				}
 				if err != nil {
 					h.t.Errorf("writer %d: %v", w, err)
@@ -347,17 +346,17 @@ type follower struct {
 	rounds atomic.Int64 // polls done
 }
 
-// follow publishes and reads the log until the writers are done and the log is drained, and
+// follow reads the log until the writers are done and the log is drained, and
 // returns every event it saw. It gives up at the first event out of order.
 func (f *follower) follow(writersDone <-chan struct{}) []domain.Event {
 	h := f.h
 	var seen []domain.Event
 	var after uint64
-	// poll publishes, reads up to the last event, a few at a time, and reports whether there
-	// were any, in order.
+	// poll reads Store.LastSequence, as a woken subscriber does, then up to the last event, a
+	// few at a time, and reports whether there were any, in order.
 	poll := func() bool {
 		defer f.rounds.Add(1)
-		h.publish()
+		h.head()
 		const limit = 7
 		read := 0
 		for {
@@ -483,7 +482,6 @@ func testGroupedWrites(h *harness) {
 		})
 	}
 	wg.Wait()
-	h.publish()
 	var total uint64
 	for i, c := range convs {
 		if got, want := conversationResource.mustFetch(h, c.ID).Epoch, done[i].Load(); got != want {
@@ -522,7 +520,6 @@ func testManyWrites(h *harness) {
 	})
 	diff(h.t, "conversation a", a, conversationResource.mustFetch(h, a.ID))
 	diff(h.t, "conversation b", b, conversationResource.mustFetch(h, b.ID))
-	h.publish()
 	var got []string
 	for _, e := range listEvents(h, 0, store.EventFilter{}, 10) {
 		got = append(got, e.ConversationID)
@@ -545,7 +542,6 @@ func testManyWrites(h *harness) {
 
 	diff(h.t, "conversation a after the failed Writes", keptA, conversationResource.mustFetch(h, a.ID))
 	diff(h.t, "conversation b after the failed Writes", keptB, conversationResource.mustFetch(h, b.ID))
-	h.publish() // what a failed Write stored, if anything, would now be listed
 	if n := len(listEvents(h, 0, store.EventFilter{}, 10)); n != 3 {
 		h.t.Errorf("%d events after the failed Writes, want 3", n)
 	}

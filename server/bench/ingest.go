@@ -4,10 +4,8 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -73,18 +71,17 @@ func (r Result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// Ingest offers messages over HTTP/1.1, one per request: signed JSON to the generic channel
-// webhook when cfg.WebhookSecret is set, otherwise to IngestMessage through Connect's JSON
-// protocol. With a Rate, requests start on a fixed schedule whatever the latency (open loop),
+// Ingest offers messages over HTTP/1.1, one per request, from Concurrency workers: signed JSON
+// to the generic channel webhook when cfg.WebhookSecret is set, each worker on a connection of
+// its own, otherwise to IngestMessage through Connect's JSON protocol. With a Rate, requests start on a fixed schedule whatever the latency (open loop),
 // so queueing shows up in the latencies.
 func Ingest(ctx context.Context, cfg IngestConfig) (Result, error) {
 	if cfg.Concurrency <= 0 || cfg.Duration <= 0 || cfg.MaxMessages <= 0 || cfg.Contacts <= 0 {
 		return Result{}, fmt.Errorf("concurrency, duration, max messages and contacts must be positive")
 	}
-	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency, MaxConnsPerHost: cfg.Concurrency}}
-	ingestOne := rpcIngest(cfg, httpClient)
+	newSender := rpcSender(cfg)
 	if cfg.WebhookSecret != "" {
-		ingestOne = webhookIngest(cfg, httpClient)
+		newSender = webhookSender(cfg)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
@@ -98,6 +95,13 @@ func Ingest(ctx context.Context, cfg IngestConfig) (Result, error) {
 		startTime = time.Now()
 	)
 	for range cfg.Concurrency {
+		ingestOne, done, err := newSender()
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return Result{}, err
+		}
+		defer done()
 		wg.Go(func() {
 			for due := range tickets {
 				if cfg.Rate == 0 {
@@ -170,46 +174,51 @@ func loadMessage(cfg IngestConfig, n int64) *batonv1.GenericInboundMessage {
 	}
 }
 
-func rpcIngest(cfg IngestConfig, hc *http.Client) func(context.Context, int64) error {
+// A sender sends messages for one worker, one at a time.
+type sender = func(ctx context.Context, n int64) error
+
+// rpcSender makes senders calling IngestMessage through the generated client, over one
+// net/http client they share.
+// They close what they opened when done is called.
+func rpcSender(cfg IngestConfig) func() (s sender, done func(), err error) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency, MaxConnsPerHost: cfg.Concurrency}}
 	c := client.New(cfg.URL, cfg.APIKey, client.WithHTTPClient(hc), client.WithClientOptions(connect.WithProtoJSON()))
-	return func(ctx context.Context, n int64) error {
+	send := func(ctx context.Context, n int64) error {
 		m := loadMessage(cfg, n)
 		_, err := c.Conversations.IngestMessage(ctx, &batonv1.IngestMessageRequest{
 			ChannelId: cfg.ChannelID, Contact: m.GetContact(), ChannelMessageId: m.GetId(), Content: m.GetContent(),
 		})
 		return err
 	}
+	return func() (sender, func(), error) { return send, hc.CloseIdleConnections, nil }
 }
 
-func webhookIngest(cfg IngestConfig, hc *http.Client) func(context.Context, int64) error {
-	url := cfg.URL + "/webhooks/generic/" + cfg.ChannelID
-	return func(ctx context.Context, n int64) error {
-		body, err := protojson.Marshal(&batonv1.GenericWebhookPayload{Messages: []*batonv1.GenericInboundMessage{loadMessage(cfg, n)}})
+// webhookSender makes senders posting each message to the generic channel webhook as a
+// channel does, signed, each over a connection of its own (poster).
+func webhookSender(cfg IngestConfig) func() (s sender, done func(), err error) {
+	path := "/webhooks/generic/" + cfg.ChannelID
+	return func() (sender, func(), error) {
+		p, err := newPoster(cfg.URL)
 		if err != nil {
+			return nil, nil, err
+		}
+		return func(ctx context.Context, n int64) error {
+			body, err := protojson.Marshal(&batonv1.GenericWebhookPayload{Messages: []*batonv1.GenericInboundMessage{loadMessage(cfg, n)}})
+			if err != nil {
+				return err
+			}
+			id, now := cfg.RunID+"-"+strconv.FormatInt(n, 10), time.Now()
+			sig, err := webhook.Sign([]string{cfg.WebhookSecret}, id, now, body)
+			if err != nil {
+				return err
+			}
+			status, answer, err := p.post(ctx, path, "application/json", []string{
+				"webhook-id", id, "webhook-timestamp", strconv.FormatInt(now.Unix(), 10), "webhook-signature", sig,
+			}, body)
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("webhook answered %d: %s", status, answer)
+			}
 			return err
-		}
-		id, now := cfg.RunID+"-"+strconv.FormatInt(n, 10), time.Now()
-		sig, err := webhook.Sign([]string{cfg.WebhookSecret}, id, now, body)
-		if err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("webhook-id", id)
-		req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-		req.Header.Set("webhook-signature", sig)
-		res, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		answer, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("webhook answered %d: %s", res.StatusCode, answer)
-		}
-		return nil
+		}, p.close, nil
 	}
 }

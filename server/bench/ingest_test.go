@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/webhook"
+)
+
+// TestIngestSignsWebhooks runs a webhook load against a server that checks every request as
+// the generic channel webhook would see it: path, content type, a payload that parses, a valid
+// signature, and a message id not seen before.
+func TestIngestSignsWebhooks(t *testing.T) {
+	secret := webhook.NewSecret()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var payload batonv1.GenericWebhookPayload
+		id := r.Header.Get("webhook-id")
+		unix, _ := strconv.ParseInt(r.Header.Get("webhook-timestamp"), 10, 64)
+		sig, _ := webhook.Sign([]string{secret}, id, time.Unix(unix, 0), body)
+		switch {
+		case r.Method != http.MethodPost || r.URL.Path != "/webhooks/generic/ch-1" || r.Header.Get("Content-Type") != "application/json":
+			http.Error(w, "wrong request line or content type", http.StatusBadRequest)
+		case protojson.Unmarshal(body, &payload) != nil || len(payload.GetMessages()) != 1:
+			http.Error(w, "not a generic payload of one message", http.StatusBadRequest)
+		case r.Header.Get("webhook-signature") != sig:
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+		default:
+			mu.Lock()
+			defer mu.Unlock()
+			if m := payload.GetMessages()[0].GetId(); seen[m] {
+				http.Error(w, "message "+m+" sent twice", http.StatusConflict)
+			} else {
+				seen[m] = true
+			}
+		}
+	}))
+	defer srv.Close()
+
+	const n = 200
+	res, err := Ingest(t.Context(), IngestConfig{URL: srv.URL, ChannelID: "ch-1", WebhookSecret: secret, Concurrency: 4,
+		Duration: time.Minute, MaxMessages: n, Contacts: 10, RunID: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != n || res.Failed != 0 || len(seen) != n {
+		t.Fatalf("sent %d, failed %d (first error %v), server accepted %d; want %d sent and accepted", res.Sent, res.Failed, res.FirstError, len(seen), n)
+	}
+}
+
+// TestPosterReusesItsConnection checks a poster sends requests one after another on one
+// connection, reads answers larger than it keeps, and opens another connection only when the
+// server closes its own.
+func TestPosterReusesItsConnection(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.URL.Query().Get("close") != "" {
+			w.Header().Set("Connection", "close")
+		}
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, r.Header.Get("x-test")+":"+string(body)+strings.Repeat(".", 8192))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	p, err := newPoster(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	for i, c := range []struct {
+		path  string
+		conns int32
+	}{{"/a", 1}, {"/b?close=1", 1}, {"/c", 2}, {"/d", 2}} {
+		status, answer, err := p.post(t.Context(), c.path, "text/plain", []string{"x-test", strconv.Itoa(i)}, []byte("body"))
+		if want := strconv.Itoa(i) + ":body"; err != nil || status != http.StatusAccepted ||
+			!strings.HasPrefix(string(answer), want) || len(answer) != 4096 {
+			t.Fatalf("post %s: %d %.20q… (%d bytes), %v; want %d %q… (4096 bytes)", c.path, status, answer, len(answer), err, http.StatusAccepted, want)
+		}
+		if got := conns.Load(); got != c.conns {
+			t.Errorf("after post %s: %d connections, want %d", c.path, got, c.conns)
+		}
+	}
+}

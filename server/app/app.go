@@ -17,6 +17,7 @@ import (
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/ids"
 	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/ttlcache"
 )
 
 // Clock tells the time. Tests inject one they can move.
@@ -53,6 +54,10 @@ type Config struct {
 	RenderEvent RenderEvent
 	// Retry is the webhook retry policy; domain.DefaultRetryPolicy when its schedule is empty.
 	Retry domain.RetryPolicy
+	// NoWebhooksTTL is how long the webhook dispatcher may trust it found no webhook at all, so
+	// that a server without webhooks spends a read per TTL on them rather than one per write.
+	// A webhook created on another replica is then dispatched within it. 0 trusts nothing.
+	NoWebhooksTTL time.Duration
 }
 
 // App implements Baton's use cases.
@@ -68,6 +73,7 @@ type App struct {
 	verifier         Verifier
 	renderEvent      RenderEvent
 	retry            domain.RetryPolicy
+	noWebhooks       *ttlcache.Cache[struct{}] // holds "" while no webhook is known to exist
 }
 
 // DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
@@ -87,6 +93,9 @@ func New(cfg Config) *App {
 		verifier:         cfg.Verifier,
 		renderEvent:      cfg.RenderEvent,
 		retry:            cfg.Retry,
+	}
+	if cfg.NoWebhooksTTL > 0 {
+		a.noWebhooks = ttlcache.New[struct{}](cfg.NoWebhooksTTL)
 	}
 	if len(a.retry.Schedule) == 0 {
 		a.retry = domain.DefaultRetryPolicy

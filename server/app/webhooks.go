@@ -66,6 +66,9 @@ func (a *App) CreateWebhook(ctx context.Context, p domain.Principal, spec Webhoo
 		}
 		return err
 	})
+	if err == nil {
+		a.noWebhooks.Forget("")
+	}
 	return w, w.Secret, err
 }
 
@@ -364,13 +367,20 @@ func (a *App) RedeliverRange(ctx context.Context, p domain.Principal, q store.De
 // send. It implements webhook.Source.
 func (a *App) ClaimDeliveries(ctx context.Context, limit int) ([]webhook.Job, error) {
 	// The dispatcher looks after every write; without any webhook, a read is all it costs
-	// (a claim is a write, and writes queue behind each other).
+	// (a claim is a write, and writes queue behind each other), once per NoWebhooksTTL.
+	if _, none := a.noWebhooks.Get(""); none {
+		return nil, nil
+	}
+	generation := a.noWebhooks.Generation()
 	var any []domain.Webhook
 	if err := a.read(ctx, func(tx store.Tx) error {
 		var err error
 		any, _, err = tx.ListWebhooks(ctx, "", store.Page{Size: 1})
 		return err
 	}); err != nil || len(any) == 0 {
+		if err == nil {
+			a.noWebhooks.Put("", struct{}{}, generation)
+		}
 		return nil, err
 	}
 	var jobs []webhook.Job

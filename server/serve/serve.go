@@ -55,9 +55,10 @@ type Config struct {
 	MaxRequestBytes int64
 	// AllowedOrigins are the browser origins CORS admits; none when empty, "*" for any.
 	AllowedOrigins []string
-	// CacheTTL is how long a checked API key, or the channel a webhook names, is trusted without
-	// reading it again: a key revoked or a channel secret changed through another server takes
-	// effect here within it. 2s when zero, no caching when negative.
+	// CacheTTL is how long a checked API key, the channel a webhook names, or finding no webhook
+	// at all, is trusted without reading it again: a key revoked, a channel secret changed or a
+	// webhook created through another server takes effect here within it. 2s when zero, no
+	// caching when negative.
 	CacheTTL time.Duration
 	// KeyCheckInterval is how often an open event stream checks its key was not revoked; 10s
 	// when zero.
@@ -138,7 +139,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	var keys *auth.Cache
 	var channels *ttlcache.Cache[domain.Channel]
-	if ttl := cmp.Or(cfg.CacheTTL, 2*time.Second); ttl > 0 {
+	ttl := cmp.Or(cfg.CacheTTL, 2*time.Second)
+	if ttl > 0 {
 		keys = auth.NewCache(ttl)
 		channels = ttlcache.New[domain.Channel](ttl)
 	}
@@ -160,6 +162,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Verifier:         client,
 		RenderEvent:      rpc.WebhookData,
 		Retry:            cfg.Webhooks.Retry,
+		NoWebhooksTTL:    ttl,
 	})
 	if err := a.Bootstrap(ctx); err != nil {
 		return nil, err

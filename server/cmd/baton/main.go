@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	rtdebug "runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -162,6 +163,12 @@ func newFlagSet(name string, stderr io.Writer, help string) *flag.FlagSet {
 	return fs
 }
 
+// serveGCPercent is the server's GOGC unless the environment sets one. A server's live heap is
+// small and its garbage comes per request, so collecting four times less often than Go's
+// default saves about a tenth of its CPU under load (scripts/bench) for a heap a few times
+// larger.
+const serveGCPercent = 400
+
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr, "Usage: baton serve [flags]\n\nStarts Baton. Tracing follows the standard OTEL_* variables and is off by default.")
 	var sf storeFlags
@@ -178,6 +185,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	debug := fs.String("debug-listen", env("BATON_DEBUG_LISTEN", ""), "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		rtdebug.SetGCPercent(serveGCPercent)
 	}
 	if *debug != "" {
 		if err := serveDebug(ctx, *debug); err != nil {

@@ -5,9 +5,11 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -110,8 +112,8 @@ func Ingest(ctx context.Context, cfg IngestConfig) (Result, error) {
 				n := sequence.Add(1)
 				err := ingestOne(ctx, n)
 				latency := time.Since(due)
-				if err != nil && ctx.Err() != nil {
-					return // cut off by the end of the run, not failed
+				if err != nil && (ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded)) {
+					return // cut off by the end of the run (its connection's deadline), not failed
 				}
 				mu.Lock()
 				if err != nil {

@@ -100,3 +100,21 @@ func TestPosterReusesItsConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestRequestsCutOffAreNotFailures runs a load against a server that never answers: the
+// requests in flight when the run ends are cut off, not failed.
+func TestIngestRequestsCutOffAreNotFailures(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // then the server notices the client hang up, which ends the context
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	res, err := Ingest(t.Context(), IngestConfig{URL: srv.URL, ChannelID: "ch-1", WebhookSecret: webhook.NewSecret(), Concurrency: 4,
+		Duration: 200 * time.Millisecond, MaxMessages: 1000, Contacts: 10, RunID: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 0 || res.Failed != 0 {
+		t.Fatalf("sent %d, failed %d (first error %v); want neither", res.Sent, res.Failed, res.FirstError)
+	}
+}

@@ -108,9 +108,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool:      pool,
 		channel:   channel,
 		numbering: newNumbering(lockKey(lockNumber, schema), channel),
-		// Most of the pool: more lanes make smaller groups but keep the database busier (measured
-		// with scripts/bench), and the rest of the pool serves other work.
-		lanes: newLanes(max(1, 3*int(cfg.MaxConns)/4)),
+		lanes: newLanes(max(1, min(maxLanes, 3*int(cfg.MaxConns)/4))),
 	}, nil
 }
 

@@ -31,8 +31,9 @@ const maxGroup = 32
 // the pool, whose rest serves other work). The groups' commits take turns, since they number
 // their events under one lock, so two lanes are enough to keep the database busy: one group
 // reads and writes while the other commits. More lanes only make smaller groups that queue at
-// the lock, each with a commit of its own to pay. On 2 cores, scripts/bench's load went through
-// 1, 2, 3 and 6 lanes at 3,237–3,460, 4,483–5,057, 3,953–4,319 and 2,731–3,082 msg/s.
+// the lock, each with a commit of its own to pay. On 2 cores, `baton bench ingest` (64 in
+// flight) went through 1, 2, 3 and 6 lanes at 3,237–3,460, 4,483–5,057, 3,953–4,319 and
+// 2,731–3,082 msg/s.
 const maxLanes = 2
 
 // errAlone tells a grouped write that its group failed, and that it must run by itself.

@@ -108,7 +108,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool:      pool,
 		channel:   channel,
 		numbering: newNumbering(lockKey(lockNumber, schema), channel),
-		lanes: newLanes(max(1, min(maxLanes, 3*int(cfg.MaxConns)/4))),
+		lanes:     newLanes(max(1, min(maxLanes, 3*int(cfg.MaxConns)/4))),
 	}, nil
 }
 

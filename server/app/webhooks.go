@@ -217,7 +217,8 @@ func (a *App) VerifyWebhook(ctx context.Context, p domain.Principal, id string) 
 		return err
 	})
 	if err == nil {
-		a.queued() // its waiting deliveries are due now
+		a.noWebhooks.Forget("") // it may have been created through another server
+		a.queued()              // its waiting deliveries are due now
 	}
 	return w, err
 }

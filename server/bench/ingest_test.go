@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -62,8 +63,8 @@ func TestIngestSignsWebhooks(t *testing.T) {
 }
 
 // TestPosterReusesItsConnection checks a poster sends requests one after another on one
-// connection, reads answers larger than it keeps, and opens another connection only when the
-// server closes its own.
+// connection, below the base URL's path, reads answers larger than it keeps, and opens another
+// connection only when the server closes its own: after answering, or while it was idle.
 func TestPosterReusesItsConnection(t *testing.T) {
 	var conns atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +73,7 @@ func TestPosterReusesItsConnection(t *testing.T) {
 			w.Header().Set("Connection", "close")
 		}
 		w.WriteHeader(http.StatusAccepted)
-		io.WriteString(w, r.Header.Get("x-test")+":"+string(body)+strings.Repeat(".", 8192))
+		io.WriteString(w, r.URL.Path+" "+r.Header.Get("x-test")+":"+string(body)+strings.Repeat(".", 8192))
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
@@ -81,19 +82,24 @@ func TestPosterReusesItsConnection(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	p, err := newPoster(srv.URL)
+	p, err := newPoster(srv.URL + "/base/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.close()
 	for i, c := range []struct {
-		path  string
-		conns int32
-	}{{"/a", 1}, {"/b?close=1", 1}, {"/c", 2}, {"/d", 2}} {
+		path      string
+		idleClose bool // the server closes the connection before the request
+		conns     int32
+	}{{"/a", false, 1}, {"/b?close=1", false, 1}, {"/c", false, 2}, {"/d", false, 2}, {"/e", true, 3}} {
+		if c.idleClose {
+			srv.CloseClientConnections()
+		}
 		status, answer, err := p.post(t.Context(), c.path, "text/plain", []string{"x-test", strconv.Itoa(i)}, []byte("body"))
-		if want := strconv.Itoa(i) + ":body"; err != nil || status != http.StatusAccepted ||
+		path, _, _ := strings.Cut(c.path, "?")
+		if want := "/base" + path + " " + strconv.Itoa(i) + ":body"; err != nil || status != http.StatusAccepted ||
 			!strings.HasPrefix(string(answer), want) || len(answer) != 4096 {
-			t.Fatalf("post %s: %d %.20q… (%d bytes), %v; want %d %q… (4096 bytes)", c.path, status, answer, len(answer), err, http.StatusAccepted, want)
+			t.Fatalf("post %s: %d %.30q… (%d bytes), %v; want %d %q… (4096 bytes)", c.path, status, answer, len(answer), err, http.StatusAccepted, want)
 		}
 		if got := conns.Load(); got != c.conns {
 			t.Errorf("after post %s: %d connections, want %d", c.path, got, c.conns)
@@ -116,5 +122,38 @@ func TestIngestRequestsCutOffAreNotFailures(t *testing.T) {
 	}
 	if res.Sent != 0 || res.Failed != 0 {
 		t.Fatalf("sent %d, failed %d (first error %v); want neither", res.Sent, res.Failed, res.FirstError)
+	}
+}
+
+// TestPosterStopsWhenCanceled checks a request waiting for its answer ends when its context is
+// canceled, though the context has no deadline.
+func TestPosterStopsWhenCanceled(t *testing.T) {
+	arrived := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		close(arrived)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	p, err := newPoster(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := p.post(ctx, "/", "text/plain", nil, []byte("body"))
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("post succeeded after its context was canceled")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("post still waiting 10s after its context was canceled")
 	}
 }

@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"syscall"
+	"time"
 )
 
 // poster sends POST requests over an HTTP/1.1 connection of its own, kept open from one
@@ -19,9 +23,11 @@ import (
 // goroutines several times. One poster serves one request at a time.
 type poster struct {
 	addr, host string
+	prefix     string      // the base URL's path, before each request's
 	tls        *tls.Config // nil for http
 	conn       net.Conn
 	r          *bufio.Reader
+	stop       func() bool // stops the conn's deadline being set when ctx is canceled
 	buf        []byte
 }
 
@@ -30,7 +36,7 @@ func newPoster(base string) (*poster, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &poster{addr: u.Host, host: u.Host}
+	p := &poster{addr: u.Host, host: u.Host, prefix: strings.TrimSuffix(u.Path, "/")}
 	switch u.Scheme {
 	case "http":
 		if u.Port() == "" {
@@ -47,16 +53,36 @@ func newPoster(base string) (*poster, error) {
 	return p, nil
 }
 
-// post sends body to path with the given headers (name, value, name, value...), and returns
-// the answer's status and up to 4 KiB of its body. After a failure, or when the server closes
-// the connection, the next request opens another.
+// post sends body to path (below the base URL's) with the given headers (name, value, name,
+// value...), and returns the answer's status and up to 4 KiB of its body. After a failure, or
+// when the server closes the connection, the next request opens another. A kept connection
+// that ends before the answer (the server closed it while it was idle) is opened again and the
+// request sent once more, so that its end is not taken for the request's failure. (Sending a
+// channel's webhook twice is harmless: Baton stores its message once.)
 func (p *poster) post(ctx context.Context, path, contentType string, headers []string, body []byte) (int, []byte, error) {
-	if p.conn == nil {
-		if err := p.dial(ctx); err != nil {
-			return 0, nil, err
+	request := p.request(path, contentType, headers, body)
+	for attempt := 0; ; attempt++ {
+		reused := p.conn != nil
+		if !reused {
+			if err := p.dial(ctx); err != nil {
+				return 0, nil, err
+			}
 		}
+		status, answer, keep, err := p.exchange(request)
+		if err != nil || !keep {
+			p.close()
+		}
+		if err != nil && reused && attempt == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+			continue
+		}
+		return status, answer, err
 	}
+}
+
+// request writes a request's bytes into p's buffer and returns them.
+func (p *poster) request(path, contentType string, headers []string, body []byte) []byte {
 	b := append(p.buf[:0], "POST "...)
+	b = append(b, p.prefix...)
 	b = append(b, path...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, p.host...)
@@ -73,11 +99,7 @@ func (p *poster) post(ctx context.Context, path, contentType string, headers []s
 	b = append(b, "\r\n\r\n"...)
 	b = append(b, body...)
 	p.buf = b
-	status, answer, keep, err := p.exchange(b)
-	if err != nil || !keep {
-		p.close()
-	}
-	return status, answer, err
+	return b
 }
 
 // exchange writes a request and reads its answer, and reports whether the connection may
@@ -97,7 +119,8 @@ func (p *poster) exchange(request []byte) (status int, answer []byte, keep bool,
 	return res.StatusCode, answer, !res.Close, err
 }
 
-// dial opens the connection, which ends when ctx does at the latest.
+// dial opens the connection, which ends when ctx does at the latest: at its deadline, or as
+// soon as it is canceled.
 func (p *poster) dial(ctx context.Context) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", p.addr)
@@ -115,13 +138,15 @@ func (p *poster) dial(ctx context.Context) error {
 	if deadline, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(deadline)
 	}
+	p.stop = context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	p.conn, p.r = conn, bufio.NewReader(conn)
 	return nil
 }
 
 func (p *poster) close() {
 	if p.conn != nil {
+		p.stop()
 		p.conn.Close()
-		p.conn, p.r = nil, nil
+		p.conn, p.r, p.stop = nil, nil, nil
 	}
 }

@@ -146,7 +146,10 @@ type Tx interface {
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
 
 	// AppendEvents stores events in order. Each gets a Sequence greater than every sequence
-	// before it, either at once (returned set) or as the transaction commits (returned 0).
+	// before it, either at once (returned set) or as the transaction commits (returned 0). A
+	// store that numbers them at commit may hold them back until then: the transaction's other
+	// reads (but ListOwnerChanges) may not see them or their deliveries, and the webhooks they
+	// are delivered to are those subscribed at commit.
 	// In the same transaction it records a pending delivery (due at the event's Time, with
 	// the context's trace parent) for every webhook that subscribes to the event, as
 	// domain.Webhook.Subscribes says.

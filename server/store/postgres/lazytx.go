@@ -183,7 +183,11 @@ func (l *lazyTx) commit(ctx context.Context) error {
 		}
 		return nil
 	}
-	return l.Send(ctx, &b)
+	err := l.Send(ctx, &b)
+	// The deferred statements went with the COMMIT, so the error says what became of them: a
+	// broken connection leaves the commit's outcome unknown, which lost must not hide.
+	l.lost = nil
+	return err
 }
 
 // close gives the connection back to the pool, rolling the transaction back unless it ended:

@@ -26,8 +26,10 @@ import (
 //
 // The insert also notifies Listen's channel, which the commit sends once the numbers are
 // visible. Committing transactions that store events queue for the lock, so it is held as
-// briefly as a commit: one statement and the flush of the commit record, which on a busy
-// server commits a group of writes at once (WriteInbound).
+// briefly as a commit: one statement and the flush of the commit record (and, with synchronous
+// replication, the standby's answer), which on a busy server commits a group of writes at once
+// (WriteInbound). PostgreSQL commits NOTIFYs one at a time across the whole cluster, so these
+// commits also take turns with other schemas' and databases' notifying transactions.
 type numbering struct {
 	lock   int64  // the advisory lock's key
 	insert string // insertEvents, notifying the schema's channel

@@ -10,9 +10,9 @@
 // would abort the transaction: Create* return store.ErrDuplicate and the transaction goes on.
 //
 // Round trips cost CPU on both ends, so a transaction spends few (lazyTx): BEGIN goes with its
-// first statement, and the writes whose answer the callers only pass on (events, the
-// conversation's update, the message LoadInbound found new) go with the next statement or the
-// COMMIT, whose failure theirs then is. Ingest takes two round trips.
+// first statement, the writes whose answer the callers only pass on (the conversation's update,
+// the message LoadInbound found new) go with the next statement or the COMMIT, and events with
+// the COMMIT; their failure is that statement's. Ingest takes two round trips.
 //
 // Events are numbered as they commit, one committing transaction at a time (numbering.go);
 // Listen hears about them from any process. All tables live in the first schema of the

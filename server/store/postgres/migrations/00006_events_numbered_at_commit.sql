@@ -2,7 +2,9 @@
 -- Events are numbered as their transaction commits, under the numbering lock, rather than by a
 -- publisher rewriting them after commit: a rewrite stored every event twice. The events a
 -- publisher had not numbered yet are numbered here, in insertion order. (Replicas of an older
--- version must stop before this runs: their events, inserted unnumbered, would be refused.)
+-- version must stop before this runs: their events, inserted unnumbered, would be refused.
+-- Their publisher is locked out meanwhile.)
+LOCK TABLE events IN ACCESS EXCLUSIVE MODE;
 WITH last AS (
     SELECT coalesce(max(position), 0) AS position FROM events
 ), unpublished AS (

@@ -75,8 +75,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // Ingest offers messages over HTTP/1.1, one per request, from Concurrency workers: signed JSON
 // to the generic channel webhook when cfg.WebhookSecret is set, each worker on a connection of
-// its own, otherwise to IngestMessage through Connect's JSON protocol. With a Rate, requests start on a fixed schedule whatever the latency (open loop),
-// so queueing shows up in the latencies.
+// its own, otherwise to IngestMessage through Connect's JSON protocol. With a Rate, requests
+// start on a fixed schedule whatever the latency (open loop), so queueing shows up in the
+// latencies.
 func Ingest(ctx context.Context, cfg IngestConfig) (Result, error) {
 	if cfg.Concurrency <= 0 || cfg.Duration <= 0 || cfg.MaxMessages <= 0 || cfg.Contacts <= 0 {
 		return Result{}, fmt.Errorf("concurrency, duration, max messages and contacts must be positive")
@@ -180,8 +181,7 @@ func loadMessage(cfg IngestConfig, n int64) *batonv1.GenericInboundMessage {
 type sender = func(ctx context.Context, n int64) error
 
 // rpcSender makes senders calling IngestMessage through the generated client, over one
-// net/http client they share.
-// They close what they opened when done is called.
+// net/http client they share. Each sender comes with done, which closes what it opened.
 func rpcSender(cfg IngestConfig) func() (s sender, done func(), err error) {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency, MaxConnsPerHost: cfg.Concurrency}}
 	c := client.New(cfg.URL, cfg.APIKey, client.WithHTTPClient(hc), client.WithClientOptions(connect.WithProtoJSON()))

@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 
 	"github.com/batonhq/baton/server/store"
 )
@@ -45,13 +43,9 @@ func MigrateTo(ctx context.Context, url string, version int64) error {
 		return err
 	}
 	defer pool.Close()
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := migrations(db)
 	if err != nil {
 		return err
 	}

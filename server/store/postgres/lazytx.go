@@ -165,7 +165,7 @@ func (l *lazyTx) commit(ctx context.Context) error {
 		return fmt.Errorf("postgres: commit: deferred writes failed: %w", l.lost)
 	}
 	if l.events.len() > 0 {
-		l.pending.Queue(lockNumbering, l.numbering.lock)
+		l.pending.Queue(takeNumberingLock, l.numbering.lock)
 		l.Defer(func(err error) error { return writeErr("create", "event", err) }, l.numbering.insert, l.events.args()...)
 		l.events = eventRows{}
 	}

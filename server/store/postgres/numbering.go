@@ -39,8 +39,8 @@ func newNumbering(lock int64, channel string) *numbering {
 	return &numbering{lock: lock, insert: fmt.Sprintf(insertEvents, quoteLiteral(channel))}
 }
 
-// lockNumbering takes the numbering lock until the transaction ends.
-const lockNumbering = "SELECT pg_advisory_xact_lock($1)"
+// takeNumberingLock takes the numbering lock until the transaction ends.
+const takeNumberingLock = "SELECT pg_advisory_xact_lock($1)"
 
 // LastSequence returns the highest sequence: every committed event is numbered already.
 func (s *Store) LastSequence(ctx context.Context) (uint64, error) {

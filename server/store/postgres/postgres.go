@@ -21,6 +21,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -42,7 +43,7 @@ import (
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var migrationFiles embed.FS
 
 // Store is a PostgreSQL database. It implements store.Store.
 type Store struct {
@@ -63,8 +64,8 @@ var _ store.Store = (*Store)(nil)
 // Advisory locks are taken per schema: a key is what the lock is for in the high 32 bits and
 // the schema's OID in the low ones.
 const (
-	lockMigrate = 0x42610001 // "Ba", 1
-	lockNumber  = 0x42610002
+	lockMigrate   = 0x42610001 // "Ba", 1
+	lockNumbering = 0x42610002
 )
 
 func lockKey(purpose int64, schema uint32) int64 { return purpose<<32 | int64(schema) }
@@ -107,7 +108,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{
 		pool:      pool,
 		channel:   channel,
-		numbering: newNumbering(lockKey(lockNumber, schema), channel),
+		numbering: newNumbering(lockKey(lockNumbering, schema), channel),
 		lanes:     newLanes(max(1, min(maxLanes, 3*int(cfg.MaxConns)/4))),
 	}, nil
 }
@@ -149,20 +150,29 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema uint32) error {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
 	db := stdlib.OpenDBFromPool(pool) // goose speaks database/sql
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := migrations(db)
 	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return nil
+}
+
+// migrations returns the embedded migrations, to apply to db.
+func migrations(db *sql.DB) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	return p, nil
 }
 
 // closeConn closes a connection of its own, even once ctx is done, and without waiting long

@@ -147,6 +147,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	publisher := events.NewPublisher(cfg.Store, broker)
 	publisher.Logger = cfg.Logger
 	publisher.Interval = cfg.EventPollInterval
+	// A Listener hears this server's own commits as well as the other replicas' (Serve), so a
+	// commit need not also kick the publisher into reading the sequence.
+	notify := publisher.Kick
+	if _, ok := cfg.Store.(Listener); ok {
+		notify = nil
+	}
 	client := webhook.NewClient(webhook.Config{Timeout: cfg.Webhooks.Timeout, AllowNetworks: cfg.Webhooks.AllowNetworks})
 	var dispatch *webhook.Dispatcher
 	var outbox *gateway.Outbox
@@ -154,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Store:            cfg.Store,
 		Clock:            cfg.Clock,
 		Tracer:           cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/app"),
-		Notify:           publisher.Kick,
+		Notify:           notify,
 		Queued:           func() { dispatch.Kick(); outbox.Kick() },
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
 		KeyDeleted:       keys.Forget,

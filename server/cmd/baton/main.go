@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	rtdebug "runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -163,12 +162,6 @@ func newFlagSet(name string, stderr io.Writer, help string) *flag.FlagSet {
 	return fs
 }
 
-// serveGCPercent is the server's GOGC unless the environment sets one. A server's live heap is
-// small and its garbage comes per request, so collecting four times less often than Go's
-// default saves about a tenth of its CPU under load (scripts/bench) for a heap a few times
-// larger.
-const serveGCPercent = 400
-
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr, "Usage: baton serve [flags]\n\nStarts Baton. Tracing follows the standard OTEL_* variables and is off by default.")
 	var sf storeFlags
@@ -186,9 +179,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" {
-		rtdebug.SetGCPercent(serveGCPercent)
-	}
+	tuneGC()
 	if *debug != "" {
 		if err := serveDebug(ctx, *debug); err != nil {
 			return err

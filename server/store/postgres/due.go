@@ -24,12 +24,17 @@ func (t *tx) DueMutedContacts(ctx context.Context, now time.Time, limit int) ([]
 		ORDER BY ct.bot_muted_until, ct.id LIMIT $2`, now, limitOr(limit))
 }
 
-// DueIdleConversations applies domain.DefaultSessionTimeout to channels that set none.
+// DueIdleConversations applies domain.DefaultSessionTimeout to channels that set none. Only
+// conversations idle for the shortest timeout of any channel can be due: bounded by that, the
+// scan of conversations_state skips the (many) recently active ones, which it would otherwise
+// read through, every tick, to find none due.
 func (t *tx) DueIdleConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error) {
 	return getAll(ctx, t, scanConversation, selectConversation+`
 		JOIN channels ch ON ch.id = c.channel_id
 		WHERE c.state = $1 AND c.last_activity_time +
 			CASE WHEN ch.session_timeout > '0' THEN ch.session_timeout ELSE $2 END <= $3
+			AND c.last_activity_time <= $3::timestamptz - (SELECT min(
+				CASE WHEN s.session_timeout > '0' THEN s.session_timeout ELSE $2 END) FROM channels s)
 		ORDER BY c.last_activity_time, c.id LIMIT $4`,
 		domain.ConversationOpen, domain.DefaultSessionTimeout, now, limitOr(limit))
 }

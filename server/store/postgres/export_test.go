@@ -25,13 +25,7 @@ func TxID(ctx context.Context, t store.Tx) (int64, error) {
 }
 
 // Queued returns how many grouped writes wait for a group.
-func Queued(s *Store) int {
-	n := 0
-	for i := range s.lanes.all {
-		n += s.lanes.all[i].Queued()
-	}
-	return n
-}
+func Queued(s *Store) int { return s.groups.Queued() }
 
 // Prefetched reports whether a group read tx's LoadInbound beforehand.
 func Prefetched(t store.Tx) bool { return t.(*tx).pre != nil }

@@ -19,7 +19,7 @@ import (
 func TestGroupedWritesShareATransaction(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := open(t, pgtest.URL(t)+"&pool_max_conns=2") // one lane (three quarters of the pool), so all four share it
+	s := open(t, pgtest.URL(t))
 	boom := errors.New("boom")
 
 	var mu sync.Mutex
@@ -91,7 +91,7 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := open(t, pgtest.URL(t)+"&pool_max_conns=2") // one lane
+	s := open(t, pgtest.URL(t))
 	refused := errors.New("refused")
 
 	var mu sync.Mutex
@@ -185,7 +185,7 @@ func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 func TestGroupReadsAhead(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := open(t, pgtest.URL(t)+"&pool_max_conns=2") // one lane
+	s := open(t, pgtest.URL(t))
 	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	ch, convs := inboundFixtures(t, s, now)
 

@@ -52,8 +52,8 @@ type Store struct {
 	channel string
 	// numbering numbers the events of Writes as they commit.
 	numbering *numbering
-	// lanes queue grouped writes (WriteInbound).
-	lanes *lanes
+	// groups queue grouped writes (WriteInbound).
+	groups store.Batcher[*groupedWrite]
 	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
 	// Set it before calling Listen.
 	Logger *slog.Logger
@@ -109,7 +109,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool:      pool,
 		channel:   channel,
 		numbering: newNumbering(lockKey(lockNumbering, schema), channel),
-		lanes:     newLanes(max(1, min(maxLanes, 3*int(cfg.MaxConns)/4))),
+		groups:    store.Batcher[*groupedWrite]{Max: maxGroup},
 	}, nil
 }
 

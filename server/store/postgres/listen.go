@@ -16,7 +16,7 @@ const (
 
 // Listen calls onCommit every time a transaction on this database and schema, from any Store
 // in any process, has committed new events, until ctx ends; then it returns ctx's error. A server
-// replica uses it to wake its subscribers when another replica wrote.
+// replica uses it to wake its subscribers whichever replica wrote, itself included.
 //
 // It holds a connection of its own (outside the pool), which LISTENs to the schema's channel.
 // When that connection fails, Listen reconnects, pausing a little longer after each failure

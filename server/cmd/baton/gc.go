@@ -32,12 +32,14 @@ func tuneGC() {
 }
 
 // gcPercentFor returns the GOGC that puts the next collection at the larger of gcFloor and the
-// live heap grown by gcPercent.
+// live heap grown by gcPercent. Below the runtime's minimum heap (4 MiB, which it scales by GOGC
+// too), as before the first collection, the goal is that minimum's.
 func gcPercentFor(live uint64) int {
+	const minHeap = 4 << 20
 	if live >= gcFloor {
 		return gcPercent
 	}
-	return max(gcPercent, int((gcFloor-live)*100/max(live, 1<<20)))
+	return max(gcPercent, int((gcFloor-live)*100/max(live, minHeap)))
 }
 
 // liveHeap returns the heap the last collection found live (0 before the first).

@@ -13,7 +13,8 @@ func TestGCPercentFor(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, (gcFloor - 0) * 100 / (1 << 20)}, // before the first collection: a megabyte's worth
+		{0, gcFloor * 100 / (4 << 20)}, // before the first collection: the runtime's 4 MiB minimum, × 32
+		{1 << 20, (gcFloor - 1<<20) * 100 / (4 << 20)},
 		{8 << 20, (gcFloor - 8<<20) * 100 / (8 << 20)},
 		{gcFloor / 5, gcPercent}, // live × 5 is the floor
 		{gcFloor / 2, gcPercent},
@@ -22,7 +23,7 @@ func TestGCPercentFor(t *testing.T) {
 		if got := gcPercentFor(c.live); got != c.want {
 			t.Errorf("gcPercentFor(%d) = %d, want %d", c.live, got, c.want)
 		}
-		if goal := c.live + c.live*uint64(gcPercentFor(c.live))/100; c.live >= 1<<20 && c.live < gcFloor/5 && goal != gcFloor {
+		if goal := c.live + c.live*uint64(gcPercentFor(c.live))/100; c.live >= 4<<20 && c.live < gcFloor/5 && goal != gcFloor {
 			t.Errorf("live %d: goal %d, want the floor %d", c.live, goal, gcFloor)
 		}
 	}

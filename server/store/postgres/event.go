@@ -17,20 +17,18 @@ import (
 // Until then, within their transaction, they are held back in the lazyTx (eventRows), and
 // known by their ids alone.
 
-// insertEvents stores a batch of events in one statement, one array per column, in the order
-// given, numbered after the highest position stored: the rows reach the identity column (seq)
-// and their positions sorted by their ordinality. In the same statement (no round trip more)
-// it records their deliveries, also in that order, each event's by webhook id: one per webhook
-// that subscribes to the event, as domain.Webhook.Subscribes says. That is a webhook that
-// records deliveries, a firehose or the event's bot's (when the event is for the bot, $8, or
-// the bot is on standby), whose filters select the event. The deliveries carry their event's
-// trace parent ($9). Last, it notifies Listen's channel (%s, a quoted literal written into
-// the statement so that it is planned once per connection) of the highest position: the
-// notification goes out at commit. The events' CTE runs whether or not the deliveries read it;
-// they read the input instead, which has what no events column holds (for_bot). Webhooks are
-// looked up by bot_id (empty for firehoses), and a bot's standby by its key: a scalar
-// subquery, since an EXISTS may be planned as a hash of every standby bot. Without webhooks
-// this costs next to nothing.
+// insertEvents stores a batch of events in one statement, one array per column, in the order given,
+// numbered in that order after the highest position stored. In the same statement (no round trip
+// more) it records their deliveries, also in that order, each event's by webhook id: one per
+// webhook that subscribes to the event, as domain.Webhook.Subscribes says. That is a webhook that
+// records deliveries, a firehose or the event's bot's (when the event is for the bot, $8, or the
+// bot is on standby), whose filters select the event. The deliveries carry their event's trace
+// parent ($9). Last, it notifies Listen's channel (%s, a quoted literal written into the statement
+// so that it is planned once per connection) of the highest position: the notification goes out at
+// commit. The events' CTE runs whether or not the deliveries read it; they read the input instead,
+// which has what no events column holds (for_bot). Webhooks are looked up by bot_id (empty for
+// firehoses), and a bot's standby by its key: a scalar subquery, since an EXISTS may be planned as
+// a hash of every standby bot. Without webhooks this costs next to nothing.
 //
 // The input rows are read by subscript rather than with unnest: PostgreSQL estimates unnest's
 // rows from the arrays given, so a plan for any arrays would look costlier than one for these,
@@ -150,11 +148,11 @@ func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, 
 	return getAll(ctx, t, scanEvent, q.sql()+tail, q.args...)
 }
 
-// ListOwnerChanges lists the conversation's owner changes in insertion order, those the
-// transaction holds back last: the conversation's Writes are serialised by its row lock, which
-// each holds until it has committed, so insertion order is their commit order.
+// ListOwnerChanges lists the conversation's owner changes in the order they were made: those
+// stored by position (their commit order, which is the order of the conversation's Writes,
+// serialised by its row lock), and those the transaction holds back last.
 func (t *tx) ListOwnerChanges(ctx context.Context, conversationID string) ([]domain.Event, error) {
-	changes, err := getAll(ctx, t, scanEvent, selectEvent+" WHERE conversation_id = $1 AND type = $2 ORDER BY seq",
+	changes, err := getAll(ctx, t, scanEvent, selectEvent+" WHERE conversation_id = $1 AND type = $2 ORDER BY position",
 		conversationID, domain.EventOwnerChanged)
 	if err != nil {
 		return nil, err

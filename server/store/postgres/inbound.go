@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
@@ -137,15 +139,34 @@ func inboundFields(r *store.InboundRow) []any {
 // scanNullable scans the current row like rows.Scan, except that a NULL leaves its destination
 // as it is (rows.Scan refuses NULL for a string, say).
 func scanNullable(rows pgx.Rows, dest ...any) error {
-	types, fields, values := rows.Conn().TypeMap(), rows.FieldDescriptions(), rows.RawValues()
+	var s nullableScanner
+	return s.scan(rows, dest...)
+}
+
+// nullableScanner is scanNullable for the rows of one result: it plans each column's scan once,
+// for the destination types of the first row that has a value there, and reuses the plan for the
+// rows after while their destinations keep the type. (A group reads some 70 columns a message.)
+type nullableScanner struct {
+	plans []pgtype.ScanPlan
+	types []reflect.Type // of the destination each plan is for
+}
+
+func (s *nullableScanner) scan(rows pgx.Rows, dest ...any) error {
+	typeMap, fields, values := rows.Conn().TypeMap(), rows.FieldDescriptions(), rows.RawValues()
 	if len(dest) != len(values) {
 		return fmt.Errorf("%d destinations for %d columns", len(dest), len(values))
+	}
+	if s.plans == nil {
+		s.plans, s.types = make([]pgtype.ScanPlan, len(dest)), make([]reflect.Type, len(dest))
 	}
 	for i, v := range values {
 		if v == nil {
 			continue
 		}
-		if err := types.Scan(fields[i].DataTypeOID, fields[i].Format, v, dest[i]); err != nil {
+		if t := reflect.TypeOf(dest[i]); s.plans[i] == nil || s.types[i] != t {
+			s.plans[i], s.types[i] = typeMap.PlanScan(fields[i].DataTypeOID, fields[i].Format, dest[i]), t
+		}
+		if err := s.plans[i].Scan(v, dest[i]); err != nil {
 			return fmt.Errorf("scan column %s: %w", fields[i].Name, err)
 		}
 	}
@@ -201,10 +222,11 @@ func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery) ([]*p
 	})
 	b.Queue(selectInbounds, channels, messages, contacts).Query(func(rows pgx.Rows) error {
 		defer rows.Close()
+		var s nullableScanner
 		for rows.Next() {
 			var n int
 			var r store.InboundRow
-			if err := scanNullable(rows, append([]any{&n}, inboundFields(&r)...)...); err != nil {
+			if err := s.scan(rows, append([]any{&n}, inboundFields(&r)...)...); err != nil {
 				return fmt.Errorf("postgres: load inbound: %w", err)
 			}
 			out[n-1] = &prefetch{q: qs[n-1], in: r.Inbound()}

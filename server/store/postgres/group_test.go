@@ -265,3 +265,65 @@ func TestGroupReadsAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCommitOfUnknownOutcomeRunsNoWriteAgain loses the answer to a group's COMMIT, which
+// the server carried out: each write of the group gets an error, and none runs again, which
+// would apply it twice. (What they stored is there.)
+func TestGroupCommitOfUnknownOutcomeRunsNoWriteAgain(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	proxy := cutCommits(t, pgtest.URL(t))
+	s := open(t, proxy.url)
+
+	var mu sync.Mutex
+	txids := map[string][]int64{} // each run's transaction, by key
+	aRuns, hold := make(chan struct{}), make(chan struct{})
+	write := func(key string) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			id, err := postgres.TxID(ctx, tx)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			txids[key] = append(txids[key], id)
+			mu.Unlock()
+			if key == "a" {
+				close(aRuns)
+				<-hold
+			}
+			return tx.CreateBot(ctx, domain.Bot{ID: "bot-" + key, DisplayName: key, Active: true, CreateTime: time.Now(), UpdateTime: time.Now()})
+		}
+	}
+	results := map[string]chan error{"a": make(chan error, 1), "b": make(chan error, 1), "c": make(chan error, 1)}
+	for _, key := range []string{"a", "b", "c"} {
+		go func() {
+			results[key] <- s.WriteInbound(ctx, store.InboundQuery{ChannelID: "ch", ContactExternalID: key}, write(key))
+		}()
+		if key == "a" {
+			<-aRuns // a runs alone, and b and c queue behind it
+		}
+	}
+	for postgres.Queued(s) < 2 { // no event says so: poll, within the test's timeout
+		runtime.Gosched()
+	}
+	proxy.cutAt(2) // a's COMMIT goes through, the group's of b and c is carried out unheard
+	close(hold)
+
+	if err := <-results["a"]; err != nil {
+		t.Errorf("write a: %v", err)
+	}
+	for _, key := range []string{"b", "c"} {
+		if err := <-results[key]; err == nil || errors.Is(err, store.ErrDuplicate) {
+			t.Errorf("write %s: %v, want the broken connection's error", key, err)
+		}
+	}
+	if b, c := txids["b"], txids["c"]; len(b) != 1 || len(c) != 1 || b[0] != c[0] {
+		t.Errorf("transactions: b %v, c %v; want one, shared, and no second run", b, c)
+	}
+	for _, key := range []string{"a", "b", "c"} {
+		err := s.Read(ctx, func(tx store.Tx) error { _, err := tx.GetBot(ctx, "bot-"+key); return err })
+		if err != nil {
+			t.Errorf("bot of write %s: %v, want it committed", key, err)
+		}
+	}
+}

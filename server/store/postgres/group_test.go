@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"sync"
@@ -22,18 +23,13 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 	s := open(t, pgtest.URL(t))
 	boom := errors.New("boom")
 
-	var mu sync.Mutex
-	txids := map[string][]int64{} // each run's transaction, by key
+	var txs txLog
 	aRuns := make(chan struct{})
 	write := func(key string, fail bool, hold <-chan struct{}) func(store.Tx) error {
 		return func(tx store.Tx) error {
-			id, err := postgres.TxID(ctx, tx)
-			if err != nil {
+			if err := txs.record(ctx, tx, key); err != nil {
 				return err
 			}
-			mu.Lock()
-			txids[key] = append(txids[key], id)
-			mu.Unlock()
 			if hold != nil {
 				close(aRuns)
 				<-hold
@@ -69,7 +65,7 @@ func TestGroupedWritesShareATransaction(t *testing.T) {
 		}
 	}
 	// b, c and d ran together (in key order, d last), then each again alone.
-	b, c, d := txids["b"], txids["c"], txids["d"]
+	b, c, d := txs.of("b"), txs.of("c"), txs.of("d")
 	if len(b) != 2 || len(c) != 2 || len(d) != 2 || b[0] != c[0] || c[0] != d[0] ||
 		len(map[int64]bool{b[0]: true, b[1]: true, c[1]: true, d[1]: true}) != 4 {
 		t.Errorf("transactions: b %v, c %v, d %v; want b, c, d sharing one, then one each", b, c, d)
@@ -94,26 +90,19 @@ func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 	s := open(t, pgtest.URL(t))
 	refused := errors.New("refused")
 
+	var txs txLog
 	var mu sync.Mutex
-	txids := map[string][]int64{}
 	runs := map[string]int{}
 	event := func(tx store.Tx, key string) error {
 		_, err := tx.AppendEvents(ctx, []domain.Event{{ID: "ev-" + key, Type: domain.EventConversationUpdated, Time: time.Now()}})
 		return err // deferred: nothing sent
-	}
-	txid := func(tx store.Tx, key string) error {
-		id, err := postgres.TxID(ctx, tx)
-		mu.Lock()
-		txids[key] = append(txids[key], id)
-		mu.Unlock()
-		return err
 	}
 	writes := map[string]struct {
 		q  store.InboundQuery
 		fn func(store.Tx) error
 	}{
 		"b": {store.InboundQuery{ChannelID: "ch", ContactExternalID: "b"}, func(tx store.Tx) error {
-			return errors.Join(txid(tx, "b"), event(tx, "b")) // its event is still deferred when c runs
+			return errors.Join(txs.record(ctx, tx, "b"), event(tx, "b")) // its event is still deferred when c runs
 		}},
 		"c": {store.InboundQuery{ChannelID: "ch", ContactExternalID: "c"}, func(tx store.Tx) error {
 			return errors.Join(event(tx, "c"), refused)
@@ -123,7 +112,7 @@ func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 			return err
 		}},
 		"e": {store.InboundQuery{ChannelID: "ch", ContactExternalID: "e"}, func(tx store.Tx) error {
-			return errors.Join(txid(tx, "e"), tx.CreateBot(ctx, domain.Bot{ID: "bot-e", DisplayName: "e", CreateTime: time.Now(), UpdateTime: time.Now()}))
+			return errors.Join(txs.record(ctx, tx, "e"), tx.CreateBot(ctx, domain.Bot{ID: "bot-e", DisplayName: "e", CreateTime: time.Now(), UpdateTime: time.Now()}))
 		}},
 	}
 
@@ -158,7 +147,7 @@ func TestGroupWriteRefusedBeforeSendingRunsOnce(t *testing.T) {
 			t.Errorf("write %s: %v", key, err)
 		}
 	}
-	b, e := txids["b"], txids["e"]
+	b, e := txs.of("b"), txs.of("e")
 	if runs["b"] != 1 || runs["c"] != 1 || runs["d"] != 1 || runs["e"] != 1 || len(b) != 1 || len(e) != 1 || b[0] != e[0] {
 		t.Errorf("runs %v, transactions b %v, e %v; want each once, b and e in one", runs, b, e)
 	}
@@ -275,18 +264,13 @@ func TestGroupCommitOfUnknownOutcomeRunsNoWriteAgain(t *testing.T) {
 	proxy := cutCommits(t, pgtest.URL(t))
 	s := open(t, proxy.url)
 
-	var mu sync.Mutex
-	txids := map[string][]int64{} // each run's transaction, by key
+	var txs txLog
 	aRuns, hold := make(chan struct{}), make(chan struct{})
 	write := func(key string) func(store.Tx) error {
 		return func(tx store.Tx) error {
-			id, err := postgres.TxID(ctx, tx)
-			if err != nil {
+			if err := txs.record(ctx, tx, key); err != nil {
 				return err
 			}
-			mu.Lock()
-			txids[key] = append(txids[key], id)
-			mu.Unlock()
 			if key == "a" {
 				close(aRuns)
 				<-hold
@@ -317,7 +301,7 @@ func TestGroupCommitOfUnknownOutcomeRunsNoWriteAgain(t *testing.T) {
 			t.Errorf("write %s: %v, want the broken connection's error", key, err)
 		}
 	}
-	if b, c := txids["b"], txids["c"]; len(b) != 1 || len(c) != 1 || b[0] != c[0] {
+	if b, c := txs.of("b"), txs.of("c"); len(b) != 1 || len(c) != 1 || b[0] != c[0] {
 		t.Errorf("transactions: b %v, c %v; want one, shared, and no second run", b, c)
 	}
 	for _, key := range []string{"a", "b", "c"} {
@@ -326,4 +310,32 @@ func TestGroupCommitOfUnknownOutcomeRunsNoWriteAgain(t *testing.T) {
 			t.Errorf("bot of write %s: %v, want it committed", key, err)
 		}
 	}
+}
+
+// txLog records the transaction of each run of grouped writes, by the writes' keys.
+type txLog struct {
+	mu  sync.Mutex
+	ids map[string][]int64
+}
+
+// record records the transaction tx runs in, for a run of the write with the given key.
+func (l *txLog) record(ctx context.Context, tx store.Tx, key string) error {
+	id, err := postgres.TxID(ctx, tx)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ids == nil {
+		l.ids = map[string][]int64{}
+	}
+	l.ids[key] = append(l.ids[key], id)
+	return nil
+}
+
+// of returns the transactions of the runs of the write with the given key, in run order.
+func (l *txLog) of(key string) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ids[key]
 }

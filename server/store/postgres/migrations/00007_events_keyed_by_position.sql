@@ -1,6 +1,8 @@
 -- +goose Up
 -- Since events are numbered as they commit, position is their key and their order: seq, the
--- insertion order, only cost an identity value and an index entry per event.
+-- insertion order, only cost an identity value and an index entry per event. (Replicas of an
+-- older version still running once this has run fail where they order owner changes by seq:
+-- upgrade them together.)
 ALTER TABLE events DROP CONSTRAINT events_pkey;
 CREATE UNIQUE INDEX events_pkey ON events (position);
 ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;

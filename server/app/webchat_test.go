@@ -16,16 +16,21 @@ import (
 
 var chatAdmin = domain.Principal{Role: domain.PrincipalAdmin, KeyID: "test"}
 
-func chatApp(t *testing.T) *App {
+// testStore opens an embedded store in the test's directory, closed when the test ends.
+func testStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	a := New(Config{Store: st})
-	if err := a.Bootstrap(ctx); err != nil {
+	return st
+}
+
+func chatApp(t *testing.T) *App {
+	t.Helper()
+	a := New(Config{Store: testStore(t)})
+	if err := a.Bootstrap(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return a

@@ -2,11 +2,8 @@ package app
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/batonhq/baton/server/store/sqlite"
 )
 
 // TestNoWebhooksIsRememberedUntilOneIsCreated checks the dispatcher's claim trusts, for
@@ -14,11 +11,7 @@ import (
 // ends that at once, one created through another (a replica) only when the TTL runs out.
 func TestNoWebhooksIsRememberedUntilOneIsCreated(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := testStore(t)
 	a, replica := New(Config{Store: st, NoWebhooksTTL: time.Hour}), New(Config{Store: st})
 	remembered := func() bool { _, none := a.noWebhooks.Get(""); return none }
 	create := func(app *App) {

@@ -7,13 +7,13 @@ import (
 	"runtime/metrics"
 )
 
-// The server's garbage collection. Its live heap is small (some megabytes: caches, pools) and
-// its garbage comes per request, tens of kilobytes each (pgx, for one, encodes every statement
-// into buffers of its own). Under Go's default a busy server would then collect several times
-// a second, and each collection takes a core from requests for milliseconds: on a small
-// machine that is what the slowest requests wait for. So the heap may grow to gcFloor before
-// it is collected, however small the live heap; past that, to gcPercent more than the live
-// heap, as GOGC would have it. GOMEMLIMIT still bounds it all.
+// The server's garbage collection (the bench commands, which run beside it, use it too). Its live
+// heap is small (some megabytes: caches, pools) and its garbage comes per request, tens of
+// kilobytes each (pgx, for one, encodes every statement into buffers of its own). Under Go's
+// default a busy server would then collect several times a second, and each collection takes a core
+// from requests for milliseconds: on a small machine that is what the slowest requests wait for. So
+// the heap may grow to gcFloor before it is collected, however small the live heap; past that, to
+// gcPercent more than the live heap, as GOGC would have it. GOMEMLIMIT still bounds it all.
 const (
 	gcFloor   = 128 << 20
 	gcPercent = 400

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/batonhq/baton/server/domain"
@@ -139,8 +140,8 @@ func inboundFields(r *store.InboundRow) []any {
 // scanNullable scans the current row like rows.Scan, except that a NULL leaves its destination
 // as it is (rows.Scan refuses NULL for a string, say).
 func scanNullable(rows pgx.Rows, dest ...any) error {
-	var s nullableScanner
-	return s.scan(rows, dest...)
+	var single *nullableScanner // a single row keeps no plans
+	return single.scan(rows, dest...)
 }
 
 // nullableScanner is scanNullable for the rows of one result: it plans each column's scan once,
@@ -156,21 +157,30 @@ func (s *nullableScanner) scan(rows pgx.Rows, dest ...any) error {
 	if len(dest) != len(values) {
 		return fmt.Errorf("%d destinations for %d columns", len(dest), len(values))
 	}
-	if s.plans == nil {
+	if s != nil && s.plans == nil {
 		s.plans, s.types = make([]pgtype.ScanPlan, len(dest)), make([]reflect.Type, len(dest))
 	}
 	for i, v := range values {
 		if v == nil {
 			continue
 		}
-		if t := reflect.TypeOf(dest[i]); s.plans[i] == nil || s.types[i] != t {
-			s.plans[i], s.types[i] = typeMap.PlanScan(fields[i].DataTypeOID, fields[i].Format, dest[i]), t
-		}
-		if err := s.plans[i].Scan(v, dest[i]); err != nil {
+		if err := s.column(typeMap, i, fields[i], v, dest[i]); err != nil {
 			return fmt.Errorf("scan column %s: %w", fields[i].Name, err)
 		}
 	}
 	return nil
+}
+
+// column scans value v of column i into dest, through the plan kept for the column; a nil
+// scanner plans every time, keeping nothing.
+func (s *nullableScanner) column(typeMap *pgtype.Map, i int, f pgconn.FieldDescription, v []byte, dest any) error {
+	if s == nil {
+		return typeMap.Scan(f.DataTypeOID, f.Format, v, dest)
+	}
+	if t := reflect.TypeOf(dest); s.plans[i] == nil || s.types[i] != t {
+		s.plans[i], s.types[i] = typeMap.PlanScan(f.DataTypeOID, f.Format, dest), t
+	}
+	return s.plans[i].Scan(v, dest)
 }
 
 // prefetch is what a group read for one of its writes beforehand (loadInbounds).

@@ -128,9 +128,18 @@ func (a *App) mayIngest(ctx context.Context, tx store.Tx, p domain.Principal, ch
 		return err
 	}
 	if !domain.CanIngest(p, ch) {
-		return domain.Forbidden("this key may not act for channel %s", channelID)
+		return ingestRefusal(p, channelID)
 	}
 	return nil
+}
+
+// ingestRefusal refuses a key that may not act for a channel: a bot is told the channel does not
+// exist (it is another bot's), other kinds of key that they may not ingest at all.
+func ingestRefusal(p domain.Principal, channelID string) error {
+	if p.Role == domain.PrincipalBot {
+		return domain.NotFound("channel", channelID)
+	}
+	return domain.Forbidden("only admin, service and bot keys may act for a channel")
 }
 
 // ExternalReply records a message a human sent to the customer from the channel's own app (an
@@ -143,7 +152,7 @@ func (a *App) ExternalReply(ctx context.Context, p domain.Principal, in Inbound,
 			return err
 		}
 		if !domain.CanIngest(p, state.Channel) {
-			return domain.Forbidden("this key may not act for channel %s", state.Channel.ID)
+			return ingestRefusal(p, state.Channel.ID)
 		}
 		if state.Message != nil {
 			return nil // a repeat

@@ -72,21 +72,24 @@ func cmpOr[T comparable](v, fallback T) T {
 	return v
 }
 
-// GetChannel returns a channel. Bots see only channels they are bound to.
+// GetChannel returns a channel as the principal may see it (domain.CanSeeChannel,
+// domain.ChannelView).
 func (a *App) GetChannel(ctx context.Context, p domain.Principal, id string) (domain.Channel, error) {
 	var out domain.Channel
 	err := a.read(ctx, func(tx store.Tx) error {
-		if err := a.canSeeChannel(ctx, tx, p, id); err != nil {
+		if err := a.canSeeChannel(ctx, tx, p, id, ref{"channel", id}); err != nil {
 			return err
 		}
 		var err error
 		out, err = tx.GetChannel(ctx, id)
+		out = domain.ChannelView(p, out)
 		return err
 	})
 	return out, err
 }
 
-// ListChannels lists channels (admins, services and agents).
+// ListChannels lists channels for admins and services, and for agents those they may see, as
+// they may see them.
 func (a *App) ListChannels(ctx context.Context, p domain.Principal, kind domain.ChannelKind, page store.Page) ([]domain.Channel, string, error) {
 	if p.Role == domain.PrincipalBot {
 		return nil, "", domain.Forbidden("bots read their channels with GetChannel")
@@ -94,9 +97,21 @@ func (a *App) ListChannels(ctx context.Context, p domain.Principal, kind domain.
 	var out []domain.Channel
 	var next string
 	err := a.read(ctx, func(tx store.Tx) error {
-		var err error
-		out, next, err = tx.ListChannels(ctx, kind, page)
-		return err
+		agent, err := a.callingAgent(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		list, n, err := tx.ListChannels(ctx, kind, page)
+		if err != nil {
+			return err
+		}
+		next = n
+		for _, ch := range list {
+			if domain.CanSeeChannel(p, ch, agent) {
+				out = append(out, domain.ChannelView(p, ch))
+			}
+		}
+		return nil
 	})
 	return out, next, err
 }
@@ -204,16 +219,31 @@ func (a *App) CreateBot(ctx context.Context, p domain.Principal, b domain.Bot, r
 	return out, err
 }
 
-// GetBot returns a bot. A bot may read itself.
+// GetBot returns a bot the principal may see (domain.CanSeeBot).
 func (a *App) GetBot(ctx context.Context, p domain.Principal, id string) (domain.Bot, error) {
-	if p.Role == domain.PrincipalBot && p.SubjectID != id {
-		return domain.Bot{}, domain.Forbidden("a bot may only read itself")
-	}
 	var out domain.Bot
 	err := a.read(ctx, func(tx store.Tx) error {
 		var err error
-		out, err = tx.GetBot(ctx, id)
-		return err
+		if out, err = tx.GetBot(ctx, id); err != nil {
+			return err
+		}
+		agent, err := a.callingAgent(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		var readErr error
+		visible := func(channelID string) bool {
+			ch, err := tx.GetChannel(ctx, channelID)
+			if err != nil {
+				readErr = err
+				return false
+			}
+			return domain.CanSeeChannel(p, ch, agent)
+		}
+		if !domain.CanSeeBot(p, out, visible) {
+			return cmpOr(readErr, domain.NotFound("bot", id))
+		}
+		return nil
 	})
 	return out, err
 }
@@ -681,7 +711,7 @@ func ScopeEvents(p domain.Principal, f store.EventFilter) (store.EventFilter, er
 	switch p.Role {
 	case domain.PrincipalBot:
 		if f.BotID != "" && f.BotID != p.SubjectID {
-			return f, domain.Forbidden("a bot may only read its own events")
+			return f, domain.NotFound("bot", f.BotID)
 		}
 		f.BotID = p.SubjectID
 	case domain.PrincipalAgent:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -53,7 +54,7 @@ func (a *App) ingest(ctx context.Context, p domain.Principal, in Inbound) (Inges
 			return err
 		}
 		if !domain.CanIngest(p, state.Channel) {
-			return domain.Forbidden("this key may not ingest messages on channel %s", state.Channel.ID)
+			return ingestRefusal(p, state.Channel.ID)
 		}
 		if state.Message != nil {
 			out, err = a.duplicate(ctx, tx, *state.Message)
@@ -238,9 +239,21 @@ func (a *App) Send(ctx context.Context, p domain.Principal, in Outbound) (domain
 	return out, err
 }
 
+// ref names the resource a call asked for, so that a refusal names it and nothing else.
+type ref struct{ kind, id string }
+
+func conversationRef(id string) ref { return ref{"conversation", id} }
+
 // authorized loads a conversation's situation and checks the principal may see it. It returns
 // the calling agent's record for agent principals.
 func (a *App) authorized(ctx context.Context, tx store.Tx, p domain.Principal, conversationID string) (domain.Situation, *domain.Agent, error) {
+	return a.authorizedAs(ctx, tx, p, conversationID, conversationRef(conversationID))
+}
+
+// authorizedAs is authorized for a call that asked for r, a resource of the conversation (a
+// handover): a refusal names r. A former party to the conversation is told it lost it and who
+// has it now; anyone else that r does not exist.
+func (a *App) authorizedAs(ctx context.Context, tx store.Tx, p domain.Principal, conversationID string, r ref) (domain.Situation, *domain.Agent, error) {
 	s, err := a.situation(ctx, tx, conversationID)
 	if err != nil {
 		return s, nil, err
@@ -249,10 +262,49 @@ func (a *App) authorized(ctx context.Context, tx store.Tx, p domain.Principal, c
 	if err != nil {
 		return s, nil, err
 	}
-	if !domain.CanSeeConversation(p, s.Conversation, s.Channel, s.Active, agent) {
-		return s, nil, domain.Forbidden("this key may not access conversation %s", conversationID)
+	if domain.CanSeeConversation(p, s.Conversation, s.Channel, s.Active, agent) {
+		return s, agent, nil
 	}
-	return s, agent, nil
+	owners, handovers, err := a.past(ctx, tx, p, conversationID)
+	if err != nil {
+		return s, nil, err
+	}
+	if domain.FormerParty(p, owners, handovers, agent) {
+		return s, nil, domain.Lost(s.Conversation)
+	}
+	return s, nil, domain.NotFound(r.kind, r.id)
+}
+
+// maxPastHandovers bounds how many of a conversation's handovers (the newest) are read to tell
+// whether an agent that may no longer see it once had a part in it.
+const maxPastHandovers = 500
+
+// past reads what domain.FormerParty needs of a conversation's history for p: the owners it had
+// for a bot, the handovers for an agent.
+func (a *App) past(ctx context.Context, tx store.Tx, p domain.Principal, conversationID string) ([]domain.Owner, []domain.Handover, error) {
+	switch p.Role {
+	case domain.PrincipalBot:
+		changes, err := tx.ListOwnerChanges(ctx, conversationID)
+		owners := make([]domain.Owner, 0, len(changes))
+		for _, e := range changes {
+			owners = append(owners, e.OwnerChange.To)
+		}
+		return owners, nil, err
+	case domain.PrincipalAgent:
+		hs, _, err := tx.ListHandovers(ctx, store.HandoverQuery{ConversationID: conversationID}, store.Page{Size: maxPastHandovers})
+		return nil, hs, err
+	}
+	return nil, nil, nil
+}
+
+// notOwner refuses a call only the owner, a supervisor or an admin may make. A bot or agent that
+// sees the conversation but does not own it (it may have just lost it) learns who owns it now;
+// other kinds of key may not make the call at all.
+func notOwner(p domain.Principal, c domain.Conversation, what string) error {
+	if p.Role == domain.PrincipalBot || p.Role == domain.PrincipalAgent {
+		return domain.NotOwner(c, "only the owner, a supervisor or an admin may %s", what)
+	}
+	return domain.Forbidden("only the owner, a supervisor or an admin may %s", what)
 }
 
 // callingAgent loads the agent behind an agent principal; nil for other principals.
@@ -411,7 +463,7 @@ func (a *App) Close(ctx context.Context, p domain.Principal, id string, expected
 				return err
 			}
 			if !domain.CanSupervise(p, s.Conversation, agent) {
-				return domain.Forbidden("only the owner, a supervisor or an admin may close a conversation")
+				return notOwner(p, s.Conversation, "close a conversation")
 			}
 			if change, err = domain.Close(s, p.Actor(), expected, reason); err != nil {
 				return err
@@ -455,7 +507,7 @@ func (a *App) GetContact(ctx context.Context, p domain.Principal, id string) (do
 		if out, err = tx.GetContact(ctx, id); err != nil {
 			return err
 		}
-		return a.canSeeChannel(ctx, tx, p, out.ChannelID)
+		return a.canSeeChannel(ctx, tx, p, out.ChannelID, ref{"contact", id})
 	})
 	return out, err
 }
@@ -475,7 +527,7 @@ func (a *App) ListContacts(ctx context.Context, p domain.Principal, q store.Cont
 			}
 		}
 		if q.ChannelID != "" {
-			if err := a.canSeeChannel(ctx, tx, p, q.ChannelID); err != nil {
+			if err := a.canSeeChannel(ctx, tx, p, q.ChannelID, ref{"channel", q.ChannelID}); err != nil {
 				return err
 			}
 		}
@@ -486,7 +538,9 @@ func (a *App) ListContacts(ctx context.Context, p domain.Principal, q store.Cont
 	return out, next, err
 }
 
-func (a *App) canSeeChannel(ctx context.Context, tx store.Tx, p domain.Principal, channelID string) error {
+// canSeeChannel checks p may see the channel, for a call that asked for r (the channel, or one
+// of its contacts): a refusal says r does not exist.
+func (a *App) canSeeChannel(ctx context.Context, tx store.Tx, p domain.Principal, channelID string, r ref) error {
 	ch, err := tx.GetChannel(ctx, channelID)
 	if err != nil {
 		return err
@@ -496,7 +550,7 @@ func (a *App) canSeeChannel(ctx context.Context, tx store.Tx, p domain.Principal
 		return err
 	}
 	if !domain.CanSeeChannel(p, ch, agent) {
-		return domain.Forbidden("this key may not see channel %s", channelID)
+		return domain.NotFound(r.kind, r.id)
 	}
 	return nil
 }
@@ -535,7 +589,7 @@ func (a *App) superviseConversation(ctx context.Context, p domain.Principal, id,
 				return err
 			}
 			if !domain.CanSupervise(p, s.Conversation, agent) {
-				return domain.Forbidden("only the owner, a supervisor or an admin may do this")
+				return notOwner(p, s.Conversation, strings.ReplaceAll(name, "_", " "))
 			}
 			if change, err = rule(tx, s); err != nil {
 				return err
@@ -626,7 +680,9 @@ func (a *App) canSuperviseContact(ctx context.Context, tx store.Tx, p domain.Pri
 		if domain.CanSupervise(p, s.Conversation, agent) {
 			return nil
 		}
-	} else if p.Role == domain.PrincipalAdmin {
+		return notOwner(p, s.Conversation, "mute the bot for contact "+c.ID)
+	}
+	if p.Role == domain.PrincipalAdmin {
 		return nil
 	}
 	return domain.Forbidden("only the owner, a supervisor or an admin may mute the bot for contact %s", c.ID)

@@ -16,14 +16,15 @@ type Transitioned struct {
 }
 
 // transition runs one traced ownership transition on one conversation: it authorises the
-// principal, applies the rule, and stores the change with its events in one transaction.
-func (a *App) transition(ctx context.Context, p domain.Principal, name, conversationID string,
+// principal for r (the conversation, or the handover the call names), applies the rule, and
+// stores the change with its events in one transaction.
+func (a *App) transition(ctx context.Context, p domain.Principal, name, conversationID string, r ref,
 	rule func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error)) (Transitioned, error) {
 	var out Transitioned
 	err := a.traced(ctx, name, func(ctx context.Context) (domain.Change, error) {
 		var change domain.Change
 		err := a.write(ctx, func(tx store.Tx) error {
-			s, agent, err := a.authorized(ctx, tx, p, conversationID)
+			s, agent, err := a.authorizedAs(ctx, tx, p, conversationID, r)
 			if err != nil {
 				return err
 			}
@@ -49,7 +50,7 @@ func (a *App) transition(ctx context.Context, p domain.Principal, name, conversa
 // the handover created the first time, also when it overlaps the first call: the request id
 // is looked up under the conversation's lock.
 func (a *App) Handoff(ctx context.Context, p domain.Principal, conversationID string, req domain.HandoffRequest) (Transitioned, error) {
-	return a.transition(ctx, p, "handoff", conversationID, func(tx store.Tx, s domain.Situation, _ *domain.Agent) (domain.Change, error) {
+	return a.transition(ctx, p, "handoff", conversationID, conversationRef(conversationID), func(tx store.Tx, s domain.Situation, _ *domain.Agent) (domain.Change, error) {
 		if p.Role != domain.PrincipalBot && p.Role != domain.PrincipalAdmin {
 			return domain.Change{}, domain.Forbidden("only the owning bot or an admin may hand off")
 		}
@@ -97,7 +98,7 @@ func (a *App) Accept(ctx context.Context, p domain.Principal, handoverID string)
 	if err != nil {
 		return Transitioned{}, err
 	}
-	return a.transition(ctx, p, "accept", h.ConversationID, func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
+	return a.transition(ctx, p, "accept", h.ConversationID, handoverRef(handoverID), func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
 		if agent == nil {
 			return domain.Change{}, domain.Forbidden("only an agent may accept a handover")
 		}
@@ -115,7 +116,7 @@ func (a *App) Decline(ctx context.Context, p domain.Principal, handoverID, reaso
 	if err != nil {
 		return domain.Handover{}, err
 	}
-	_, err = a.transition(ctx, p, "decline", h.ConversationID, func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
+	_, err = a.transition(ctx, p, "decline", h.ConversationID, handoverRef(handoverID), func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
 		if agent == nil {
 			return domain.Change{}, domain.Forbidden("only an agent may decline a handover")
 		}
@@ -141,7 +142,7 @@ func (a *App) Cancel(ctx context.Context, p domain.Principal, handoverID, reason
 	if err != nil {
 		return Transitioned{}, err
 	}
-	return a.transition(ctx, p, "cancel", h.ConversationID, func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
+	return a.transition(ctx, p, "cancel", h.ConversationID, handoverRef(handoverID), func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
 		h, err := tx.GetHandover(ctx, handoverID)
 		if err != nil {
 			return domain.Change{}, err
@@ -157,7 +158,7 @@ func (a *App) Cancel(ctx context.Context, p domain.Principal, handoverID, reason
 
 // Handback ends the calling agent's engagement.
 func (a *App) Handback(ctx context.Context, p domain.Principal, conversationID string, expected *uint64, outcome domain.Outcome, summary string) (Transitioned, error) {
-	return a.transition(ctx, p, "handback", conversationID, func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
+	return a.transition(ctx, p, "handback", conversationID, conversationRef(conversationID), func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
 		if agent == nil {
 			return domain.Change{}, domain.Forbidden("only an agent may hand back")
 		}
@@ -167,7 +168,7 @@ func (a *App) Handback(ctx context.Context, p domain.Principal, conversationID s
 
 // Takeover makes the calling agent the owner at once.
 func (a *App) Takeover(ctx context.Context, p domain.Principal, conversationID string, expected *uint64, reason string) (Transitioned, error) {
-	return a.transition(ctx, p, "takeover", conversationID, func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
+	return a.transition(ctx, p, "takeover", conversationID, conversationRef(conversationID), func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
 		if agent == nil {
 			return domain.Change{}, domain.Forbidden("only an agent may take over")
 		}
@@ -177,7 +178,7 @@ func (a *App) Takeover(ctx context.Context, p domain.Principal, conversationID s
 
 // Transfer passes the calling agent's conversation to another target.
 func (a *App) Transfer(ctx context.Context, p domain.Principal, conversationID string, expected *uint64, target domain.Target, reason, summary string) (Transitioned, error) {
-	return a.transition(ctx, p, "transfer", conversationID, func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
+	return a.transition(ctx, p, "transfer", conversationID, conversationRef(conversationID), func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
 		if agent == nil {
 			return domain.Change{}, domain.Forbidden("only an agent may transfer")
 		}
@@ -216,11 +217,13 @@ func (a *App) GetHandover(ctx context.Context, p domain.Principal, id string) (d
 		if h, err = tx.GetHandover(ctx, id); err != nil {
 			return err
 		}
-		_, _, err = a.authorized(ctx, tx, p, h.ConversationID)
+		_, _, err = a.authorizedAs(ctx, tx, p, h.ConversationID, handoverRef(id))
 		return err
 	})
 	return h, err
 }
+
+func handoverRef(id string) ref { return ref{"handover", id} }
 
 // ListHandovers lists handovers. Bots and agents must name a conversation they may see, or
 // (agents) list their own.

@@ -45,7 +45,7 @@ type WebhookSpec struct {
 // CreateWebhook registers a webhook, pending verification, and returns it with its secret.
 func (a *App) CreateWebhook(ctx context.Context, p domain.Principal, spec WebhookSpec) (domain.Webhook, string, error) {
 	if !domain.CanManageWebhook(p, spec.BotID) {
-		return domain.Webhook{}, "", forbiddenWebhook(spec.BotID)
+		return domain.Webhook{}, "", webhookRefusal(p, spec.BotID, ref{"bot", spec.BotID})
 	}
 	now := a.Now()
 	w := domain.Webhook{
@@ -72,11 +72,17 @@ func (a *App) CreateWebhook(ctx context.Context, p domain.Principal, spec Webhoo
 	return w, w.Secret, err
 }
 
-func forbiddenWebhook(botID string) error {
+// webhookRefusal refuses p the webhooks of botID (empty: firehoses), for a call that asked for
+// r. A bot asking for another bot's (or a firehose's) resource is told r does not exist; other
+// kinds of key, and a bot asking to create a firehose, that they may not manage such webhooks.
+func webhookRefusal(p domain.Principal, botID string, r ref) error {
+	if p.Role == domain.PrincipalBot && r.id != "" {
+		return domain.NotFound(r.kind, r.id)
+	}
 	if botID == "" {
 		return domain.Forbidden("only an admin key may manage firehose webhooks")
 	}
-	return domain.Forbidden("only an admin or bot %s's own key may manage its webhook", botID)
+	return domain.Forbidden("only an admin key or the bot's own key may manage a bot's webhook")
 }
 
 // GetWebhook returns a webhook the caller may manage.
@@ -96,7 +102,7 @@ func (a *App) managedWebhook(ctx context.Context, tx store.Tx, p domain.Principa
 		return w, err
 	}
 	if !domain.CanManageWebhook(p, w.BotID) {
-		return w, forbiddenWebhook(w.BotID)
+		return domain.Webhook{}, webhookRefusal(p, w.BotID, ref{"webhook", id})
 	}
 	return w, nil
 }
@@ -105,7 +111,7 @@ func (a *App) managedWebhook(ctx context.Context, tx store.Tx, p domain.Principa
 func (a *App) ListWebhooks(ctx context.Context, p domain.Principal, botID string, page store.Page) ([]domain.Webhook, string, error) {
 	if p.Role == domain.PrincipalBot {
 		if botID != "" && botID != p.SubjectID {
-			return nil, "", forbiddenWebhook(botID)
+			return nil, "", webhookRefusal(p, botID, ref{"bot", botID})
 		}
 		botID = p.SubjectID
 	} else if err := requireAdmin(p); err != nil {
@@ -288,7 +294,7 @@ func (a *App) webhookOf(ctx context.Context, tx store.Tx, p domain.Principal, id
 		return id, err
 	}
 	if !domain.CanManageWebhook(p, botID) {
-		return "", forbiddenWebhook(botID)
+		return "", webhookRefusal(p, botID, ref{"bot", botID})
 	}
 	list, _, err := tx.ListWebhooks(ctx, botID, store.Page{Size: 1})
 	if err != nil {
@@ -324,7 +330,9 @@ func (a *App) Redeliver(ctx context.Context, p domain.Principal, deliveryID stri
 		if err != nil {
 			return err
 		}
-		if _, err := a.managedWebhook(ctx, tx, p, d.WebhookID); err != nil {
+		if _, err := a.managedWebhook(ctx, tx, p, d.WebhookID); isNotFound(err) {
+			return domain.NotFound("delivery", deliveryID) // the delivery, not its webhook, was asked for
+		} else if err != nil {
 			return err
 		}
 		d = domain.Redeliver(d, a.Now())

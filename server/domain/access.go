@@ -83,3 +83,70 @@ func CanSupervise(p Principal, c Conversation, agent *Agent) bool {
 	}
 	return false
 }
+
+// FormerParty reports whether a principal who may no longer see a conversation once had a part
+// in it: a bot that owned it, or an agent that held it, was offered or asked for it, or whose
+// queue it waited in. owners are who owned the conversation, in turn; handovers are its
+// handovers. Such a caller lost the conversation, and is told who owns it now; anyone else is
+// told it does not exist.
+func FormerParty(p Principal, owners []Owner, handovers []Handover, agent *Agent) bool {
+	switch p.Role {
+	case PrincipalBot:
+		return slices.Contains(owners, BotOwner(p.SubjectID))
+	case PrincipalAgent:
+		// Every stretch with an agent or in a queue has its handover.
+		return agent != nil && slices.ContainsFunc(handovers, func(h Handover) bool { return hadPart(*agent, h) })
+	}
+	return false
+}
+
+// hadPart reports whether agent had a part in a handover: it held it, was offered it, declined
+// it, or the handover was addressed to it (by id, skill or role) or waited in one of its queues.
+func hadPart(agent Agent, h Handover) bool {
+	switch {
+	case h.AgentID == agent.ID, h.OfferedAgentID == agent.ID, h.Target.AgentID == agent.ID:
+		return true
+	case slices.Contains(h.DeclinedAgentIDs, agent.ID), slices.Contains(agent.QueueIDs, h.QueueID):
+		return true
+	case h.Target.Skill != "" && slices.Contains(agent.Skills, h.Target.Skill):
+		return true
+	}
+	return h.Target.Role != "" && h.Target.Role == agent.Role
+}
+
+// Lost is the refusal for a former party's call on a conversation it no longer has: it names who
+// owns the conversation now and at which epoch, so a desk can tell "you lost this conversation"
+// from "your key is wrong".
+func Lost(c Conversation) error {
+	return ownership(c, "owner", "this key no longer has the conversation")
+}
+
+// NotOwner is the refusal for a call only the owner (or a supervisor) may make, by a bot or
+// agent that sees the conversation but does not own it.
+func NotOwner(c Conversation, format string, args ...any) error {
+	return ownership(c, "owner", format, args...)
+}
+
+// ChannelView is what a principal may read of a channel: agents see what a desk shows (kind,
+// names, default queue, bot), never its credentials, not even those that are not secret (a send
+// URL may carry a token of the customer's system); others see it whole.
+func ChannelView(p Principal, ch Channel) Channel {
+	if p.Role == PrincipalAgent {
+		ch.Credentials = Credentials{}
+	}
+	return ch
+}
+
+// CanSeeBot decides whether a principal may read a bot: admins and services all; a bot itself;
+// an agent a bot bound to a channel it may see (to show who had the conversation).
+func CanSeeBot(p Principal, b Bot, visibleChannel func(id string) bool) bool {
+	switch p.Role {
+	case PrincipalAdmin, PrincipalService:
+		return true
+	case PrincipalBot:
+		return p.SubjectID == b.ID
+	case PrincipalAgent:
+		return slices.ContainsFunc(b.ChannelIDs, visibleChannel)
+	}
+	return false
+}

@@ -171,3 +171,76 @@ func TestCanSeeChannel(t *testing.T) {
 		})
 	}
 }
+
+func TestFormerParty(t *testing.T) {
+	inBilling := func(f func(*domain.Handover)) domain.Handover {
+		h := waitingHO()
+		h.QueueID, h.Target = qBilling, domain.Target{QueueID: qBilling}
+		f(&h)
+		return h
+	}
+	stranger := domain.Agent{ID: "eve", Role: domain.RoleAgent, QueueIDs: []string{"q-elsewhere"}, Skills: []string{"french"}}
+	tests := []struct {
+		name      string
+		p         domain.Principal
+		owners    []domain.Owner
+		handovers []domain.Handover
+		agent     *domain.Agent
+		want      bool
+	}{
+		{"a bot that owned it", botP, []domain.Owner{domain.BotOwner(botID), domain.AgentOwner("cat")}, nil, nil, true},
+		{"a bot that never owned it", otherBot, []domain.Owner{domain.BotOwner(botID)}, nil, nil, false},
+		{"an agent that held it", agentP("eve"), nil, []domain.Handover{inBilling(func(h *domain.Handover) { h.AgentID = "eve" })}, &stranger, true},
+		{"an agent it is offered to", agentP("eve"), nil, []domain.Handover{inBilling(func(h *domain.Handover) { h.OfferedAgentID = "eve" })}, &stranger, true},
+		{"an agent that declined it", agentP("eve"), nil, []domain.Handover{inBilling(func(h *domain.Handover) { h.DeclinedAgentIDs = []string{"eve"} })}, &stranger, true},
+		{"an agent it was addressed to", agentP("eve"), nil, []domain.Handover{inBilling(func(h *domain.Handover) { h.Target = domain.Target{AgentID: "eve"} })}, &stranger, true},
+		{"an agent with the skill it asked for", agentP("eve"), nil, []domain.Handover{inBilling(func(h *domain.Handover) { h.Target = domain.Target{Skill: "french"} })}, &stranger, true},
+		{"an agent of the role it asked for", agentP("eve"), nil, []domain.Handover{inBilling(func(h *domain.Handover) { h.Target = domain.Target{Role: domain.RoleAgent} })}, &stranger, true},
+		{"an agent of a queue it waited in", agentP("cat"), nil, []domain.Handover{inBilling(func(*domain.Handover) {})}, ptr(cat()), true},
+		{"an agent with no part in it", agentP("eve"), []domain.Owner{domain.AgentOwner("eve")}, []domain.Handover{inBilling(func(*domain.Handover) {})}, &stranger, false},
+		{"an agent without its record", agentP("eve"), nil, []domain.Handover{inBilling(func(h *domain.Handover) { h.AgentID = "eve" })}, nil, false},
+		{"an admin", adminP, []domain.Owner{domain.BotOwner(botID)}, nil, nil, false},
+	}
+	for _, tt := range tests {
+		if got := domain.FormerParty(tt.p, tt.owners, tt.handovers, tt.agent); got != tt.want {
+			t.Errorf("%s: FormerParty = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestChannelViewHidesCredentialsFromAgents(t *testing.T) {
+	ch := channel()
+	ch.Credentials = domain.Credentials{AccessToken: "tok", SendURL: "https://crm.example/baton?key=abc", AppID: "app-1"}
+	if got := domain.ChannelView(agentP("bob"), ch); !got.Credentials.IsZero() {
+		t.Errorf("an agent sees credentials %+v", got.Credentials)
+	}
+	for _, p := range []domain.Principal{adminP, serviceP, botP} {
+		if got := domain.ChannelView(p, ch); got.Credentials != ch.Credentials {
+			t.Errorf("%v sees credentials %+v, want them whole", p.Role, got.Credentials)
+		}
+	}
+}
+
+func TestCanSeeBot(t *testing.T) {
+	b := domain.Bot{ID: botID, ChannelIDs: []string{chID}}
+	visible := func(id string) bool { return id == chID }
+	hidden := func(string) bool { return false }
+	tests := []struct {
+		name    string
+		p       domain.Principal
+		visible func(string) bool
+		want    bool
+	}{
+		{"admin", adminP, hidden, true},
+		{"service", serviceP, hidden, true},
+		{"the bot itself", botP, hidden, true},
+		{"another bot", otherBot, visible, false},
+		{"an agent who sees one of its channels", agentP("bob"), visible, true},
+		{"an agent who sees none of its channels", agentP("bob"), hidden, false},
+	}
+	for _, tt := range tests {
+		if got := domain.CanSeeBot(tt.p, b, tt.visible); got != tt.want {
+			t.Errorf("%s: CanSeeBot = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// NotFoundError says a resource does not exist. (A resource the caller may not see is a
-// PermissionError: ids are random, so saying it exists gives nothing away.)
+// NotFoundError says a resource does not exist, or that the caller may not see it: the two get
+// the same answer, so that a refusal never tells that a resource exists or whose it is.
 type NotFoundError struct {
 	Kind string // "conversation", "handover", ...
 	ID   string
@@ -45,7 +45,9 @@ func Precondition(subject, format string, args ...any) error {
 	return &PreconditionError{Subject: subject, Reason: fmt.Sprintf(format, args...)}
 }
 
-// PermissionError says the caller may not do this.
+// PermissionError says the caller's kind of key may not do this at all (a bot accepting a
+// handover, an agent changing configuration). A resource outside the caller's scope is a
+// NotFoundError instead.
 type PermissionError struct{ Reason string }
 
 func (e *PermissionError) Error() string { return e.Reason }

@@ -388,10 +388,10 @@ func TestConfigPermissions(t *testing.T) {
 	must(e.h.GetBot(asBot, &batonv1.GetBotRequest{BotId: bot.GetId()}))(t)
 	other := e.createBot(t)
 	_, err = e.h.GetBot(asBot, &batonv1.GetBotRequest{BotId: other.GetId()})
-	wantCode(t, err, connect.CodePermissionDenied)
+	wantCode(t, err, connect.CodeNotFound)
 	ch := e.createChannel(t, "tg-1")
 	_, err = e.h.GetChannel(asBot, &batonv1.GetChannelRequest{ChannelId: ch.GetId()})
-	wantCode(t, err, connect.CodePermissionDenied)
+	wantCode(t, err, connect.CodeNotFound)
 	must(e.h.BindChannel(e.admin, &batonv1.BindChannelRequest{BotId: bot.GetId(), ChannelId: ch.GetId()}))(t)
 	must(e.h.GetChannel(asBot, &batonv1.GetChannelRequest{ChannelId: ch.GetId()}))(t)
 }

@@ -83,7 +83,8 @@ func concurrentAccept(t *testing.T, h *harness) {
 }
 
 // TestBotSeesOnlyItsChannels checks a bot is refused conversations of channels it is not
-// bound to, on every path: get, send, hand off, list and the event stream.
+// bound to, on every path: get, send, hand off, list and the event stream. The refusal is
+// NOT_FOUND, as for an id that does not exist, so that it tells nothing of other bots' data.
 func TestBotSeesOnlyItsChannels(t *testing.T) {
 	h := start(t)
 	ctx := context.Background()
@@ -94,19 +95,19 @@ func TestBotSeesOnlyItsChannels(t *testing.T) {
 	mine := h.ingest(w.channel.GetId(), "c1", "m1", "hello").GetConversation()
 	theirs := h.ingest(other.GetId(), "c2", "m2", "hello").GetConversation()
 
-	if _, err := w.botAPI.Conversations.GetConversation(ctx, &batonv1.GetConversationRequest{ConversationId: theirs.GetId()}); code(err) != connect.CodePermissionDenied {
-		t.Errorf("get other channel's conversation: %v, want PERMISSION_DENIED", err)
+	if _, err := w.botAPI.Conversations.GetConversation(ctx, &batonv1.GetConversationRequest{ConversationId: theirs.GetId()}); code(err) != connect.CodeNotFound {
+		t.Errorf("get other channel's conversation: %v, want NOT_FOUND", err)
 	}
-	if _, err := w.botAPI.Conversations.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: theirs.GetId(), Content: text_("hi")}); code(err) != connect.CodePermissionDenied {
-		t.Errorf("send to other channel's conversation: %v, want PERMISSION_DENIED", err)
+	if _, err := w.botAPI.Conversations.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: theirs.GetId(), Content: text_("hi")}); code(err) != connect.CodeNotFound {
+		t.Errorf("send to other channel's conversation: %v, want NOT_FOUND", err)
 	}
-	if _, err := w.botAPI.Handovers.Handoff(ctx, &batonv1.HandoffRequest{ConversationId: theirs.GetId(), Reason: "x"}); code(err) != connect.CodePermissionDenied {
-		t.Errorf("hand off other channel's conversation: %v, want PERMISSION_DENIED", err)
+	if _, err := w.botAPI.Handovers.Handoff(ctx, &batonv1.HandoffRequest{ConversationId: theirs.GetId(), Reason: "x"}); code(err) != connect.CodeNotFound {
+		t.Errorf("hand off other channel's conversation: %v, want NOT_FOUND", err)
 	}
 	if _, err := w.botAPI.Conversations.IngestMessage(ctx, &batonv1.IngestMessageRequest{
 		ChannelId: other.GetId(), Contact: &batonv1.ContactProfile{ExternalId: "x"}, ChannelMessageId: "x", Content: text_("x"),
-	}); code(err) != connect.CodePermissionDenied {
-		t.Errorf("ingest on other channel: %v, want PERMISSION_DENIED", err)
+	}); code(err) != connect.CodeNotFound {
+		t.Errorf("ingest on other channel: %v, want NOT_FOUND", err)
 	}
 	list := need(w.botAPI.Conversations.ListConversations(ctx, &batonv1.ListConversationsRequest{}))(t)
 	if len(list.GetConversations()) != 1 || list.GetConversations()[0].GetId() != mine.GetId() {
@@ -118,8 +119,8 @@ func TestBotSeesOnlyItsChannels(t *testing.T) {
 			t.Errorf("bot read an event of another channel: %v", e)
 		}
 	}
-	if _, err := w.botAPI.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: &batonv1.EventFilter{BotId: "bot_other"}}); code(err) != connect.CodePermissionDenied {
-		t.Errorf("events of another bot: %v, want PERMISSION_DENIED", err)
+	if _, err := w.botAPI.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: &batonv1.EventFilter{BotId: "bot_other"}}); code(err) != connect.CodeNotFound {
+		t.Errorf("events of another bot: %v, want NOT_FOUND", err)
 	}
 }
 
@@ -381,8 +382,8 @@ func TestTakeoverAndMute(t *testing.T) {
 	if took.GetConversation().GetOwner().GetId() != w.agents[0].GetId() {
 		t.Fatalf("takeover owner = %v", took.GetConversation().GetOwner())
 	}
-	if _, err := w.agentAPI[1].Handovers.Takeover(ctx, &batonv1.TakeoverRequest{ConversationId: conv.GetId()}); code(err) != connect.CodePermissionDenied {
-		t.Fatalf("agent taking over from an agent: %v, want PERMISSION_DENIED", err)
+	if _, err := w.agentAPI[1].Handovers.Takeover(ctx, &batonv1.TakeoverRequest{ConversationId: conv.GetId()}); code(err) != connect.CodeNotFound {
+		t.Fatalf("agent taking over a conversation it cannot see: %v, want NOT_FOUND", err)
 	}
 	supervisor := w.agents[1].GetId()
 	need(h.admin.Routing.UpdateAgent(ctx, &batonv1.UpdateAgentRequest{AgentId: supervisor, Role: batonv1.AgentRole_AGENT_ROLE_SUPERVISOR.Enum()}))(t)
@@ -626,14 +627,14 @@ func TestAgentsSeeContactsOfTheirChannels(t *testing.T) {
 	other := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "elsewhere"}))(t).GetQueue()
 	stranger := need(h.admin.Routing.CreateAgent(ctx, &batonv1.CreateAgentRequest{DisplayName: "S", QueueIds: []string{other.GetId()}}))(t).GetAgent()
 	api := h.key(batonv1.Role_ROLE_AGENT, stranger.GetId())
-	if _, err := api.Conversations.GetContact(ctx, &batonv1.GetContactRequest{ContactId: contact.GetId()}); code(err) != connect.CodePermissionDenied {
-		t.Errorf("stranger GetContact: %v, want PERMISSION_DENIED", err)
+	if _, err := api.Conversations.GetContact(ctx, &batonv1.GetContactRequest{ContactId: contact.GetId()}); code(err) != connect.CodeNotFound {
+		t.Errorf("stranger GetContact: %v, want NOT_FOUND", err)
 	}
 	if _, err := api.Conversations.ListContacts(ctx, &batonv1.ListContactsRequest{}); code(err) != connect.CodePermissionDenied {
 		t.Errorf("stranger ListContacts without a channel: %v, want PERMISSION_DENIED", err)
 	}
-	if _, err := api.Conversations.ListContacts(ctx, &batonv1.ListContactsRequest{ChannelId: w.channel.GetId()}); code(err) != connect.CodePermissionDenied {
-		t.Errorf("stranger ListContacts of the channel: %v, want PERMISSION_DENIED", err)
+	if _, err := api.Conversations.ListContacts(ctx, &batonv1.ListContactsRequest{ChannelId: w.channel.GetId()}); code(err) != connect.CodeNotFound {
+		t.Errorf("stranger ListContacts of the channel: %v, want NOT_FOUND", err)
 	}
 }
 

@@ -670,7 +670,7 @@ func TestWebhookAccess(t *testing.T) {
 		{"bot registers another bot's webhook", func() error {
 			_, err := w.botAPI.Bots.CreateWebhook(ctx, &batonv1.CreateWebhookRequest{BotId: other.GetId(), Url: ep.srv.URL})
 			return err
-		}, connect.CodePermissionDenied},
+		}, connect.CodeNotFound},
 		{"bot registers a firehose", func() error {
 			_, err := w.botAPI.Bots.CreateWebhook(ctx, &batonv1.CreateWebhookRequest{Url: ep.srv.URL})
 			return err

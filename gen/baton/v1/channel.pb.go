@@ -119,10 +119,12 @@ type Channel struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version; send it back on update to detect concurrent changes.
 	Etag string `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
-	// Generic channels: where outbound messages are POSTed (credentials.send_url, which is not a
-	// secret and so is shown). Empty: they are only published as events.
+	// Generic channels: where outbound messages are POSTed (credentials.send_url). Empty: they are
+	// only published as events. Shown to admins, services and the channel's bot; never to agents,
+	// since a URL may carry a token of the system it points to.
 	SendUrl string `protobuf:"bytes,12,opt,name=send_url,json=sendUrl,proto3" json:"send_url,omitempty"`
-	// Messenger and Instagram: the Meta app Baton sends with (credentials.app_id, not a secret).
+	// Messenger and Instagram: the Meta app Baton sends with (credentials.app_id). Shown as
+	// send_url is.
 	AppId         string `protobuf:"bytes,13,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -96,7 +96,8 @@ const (
 type BotIntegrationServiceClient interface {
 	// CreateBot registers a bot. It starts active and bound to no channel.
 	CreateBot(context.Context, *v1.CreateBotRequest) (*v1.CreateBotResponse, error)
-	// GetBot returns one bot.
+	// GetBot returns one bot: any to admins and services, itself to a bot, to an agent a bot bound
+	// to a channel it may read.
 	GetBot(context.Context, *v1.GetBotRequest) (*v1.GetBotResponse, error)
 	// ListBots lists bots, oldest first.
 	ListBots(context.Context, *v1.ListBotsRequest) (*v1.ListBotsResponse, error)
@@ -470,7 +471,8 @@ func (c *botIntegrationServiceClient) RedeliverRange(ctx context.Context, req *v
 type BotIntegrationServiceHandler interface {
 	// CreateBot registers a bot. It starts active and bound to no channel.
 	CreateBot(context.Context, *v1.CreateBotRequest) (*v1.CreateBotResponse, error)
-	// GetBot returns one bot.
+	// GetBot returns one bot: any to admins and services, itself to a bot, to an agent a bot bound
+	// to a channel it may read.
 	GetBot(context.Context, *v1.GetBotRequest) (*v1.GetBotResponse, error)
 	// ListBots lists bots, oldest first.
 	ListBots(context.Context, *v1.ListBotsRequest) (*v1.ListBotsResponse, error)

@@ -57,9 +57,11 @@ const (
 type ChannelServiceClient interface {
 	// CreateChannel registers a channel.
 	CreateChannel(context.Context, *v1.CreateChannelRequest) (*v1.CreateChannelResponse, error)
-	// GetChannel returns one channel.
+	// GetChannel returns one channel. A bot reads the channels bound to it, an agent those whose
+	// default queue it serves (a supervisor all); any other id is NOT_FOUND.
 	GetChannel(context.Context, *v1.GetChannelRequest) (*v1.GetChannelResponse, error)
-	// ListChannels lists channels, oldest first.
+	// ListChannels lists channels, oldest first: all of them for admins and services, for an
+	// agent those it may read (GetChannel). Bots read theirs with GetChannel.
 	ListChannels(context.Context, *v1.ListChannelsRequest) (*v1.ListChannelsResponse, error)
 	// UpdateChannel changes the fields that are set in the request.
 	UpdateChannel(context.Context, *v1.UpdateChannelRequest) (*v1.UpdateChannelResponse, error)
@@ -188,9 +190,11 @@ func (c *channelServiceClient) GetChannelCapabilities(ctx context.Context, req *
 type ChannelServiceHandler interface {
 	// CreateChannel registers a channel.
 	CreateChannel(context.Context, *v1.CreateChannelRequest) (*v1.CreateChannelResponse, error)
-	// GetChannel returns one channel.
+	// GetChannel returns one channel. A bot reads the channels bound to it, an agent those whose
+	// default queue it serves (a supervisor all); any other id is NOT_FOUND.
 	GetChannel(context.Context, *v1.GetChannelRequest) (*v1.GetChannelResponse, error)
-	// ListChannels lists channels, oldest first.
+	// ListChannels lists channels, oldest first: all of them for admins and services, for an
+	// agent those it may read (GetChannel). Bots read theirs with GetChannel.
 	ListChannels(context.Context, *v1.ListChannelsRequest) (*v1.ListChannelsResponse, error)
 	// UpdateChannel changes the fields that are set in the request.
 	UpdateChannel(context.Context, *v1.UpdateChannelRequest) (*v1.UpdateChannelResponse, error)

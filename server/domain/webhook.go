@@ -178,6 +178,9 @@ type AttemptResult struct {
 	Latency    time.Duration
 	// RetryAfter is the endpoint's Retry-After, honoured on 429 and 503.
 	RetryAfter time.Duration
+	// NotAllowed says the SSRF policy refused the endpoint's address: nothing was sent, and
+	// sending again to that address cannot help.
+	NotAllowed bool
 }
 
 // OK reports whether the endpoint acknowledged the delivery.
@@ -225,8 +228,8 @@ type AttemptOutcome struct {
 // RecordAttempt applies the result of the delivery's next attempt, made at now. A success
 // delivers it and resets the webhook's failure count. A failure schedules the next retry (no
 // sooner than a 429 or 503 Retry-After), or dead-letters the delivery when the schedule is
-// spent; the fifth failure in a row, or a 410, makes the webhook inactive, and then the delivery
-// waits with the others instead of dying.
+// spent; the fifth failure in a row, a 410, or an address the SSRF policy refuses makes the
+// webhook inactive at once, and then the delivery waits with the others instead of dying.
 func RecordAttempt(w Webhook, d Delivery, r AttemptResult, p RetryPolicy, now time.Time) AttemptOutcome {
 	d.Attempts++
 	d.UpdateTime = now
@@ -253,6 +256,9 @@ func RecordAttempt(w Webhook, d Delivery, r AttemptResult, p RetryPolicy, now ti
 	case w.State != WebhookActive:
 	case r.Gone():
 		w = Deactivate(w, "the endpoint answered 410 Gone", now)
+		out.Deactivated = true
+	case r.NotAllowed:
+		w = Deactivate(w, r.Describe(), now)
 		out.Deactivated = true
 	case w.ConsecutiveFailures >= MaxConsecutiveFailures:
 		w = Deactivate(w, fmt.Sprintf("%d consecutive failed deliveries", w.ConsecutiveFailures), now)

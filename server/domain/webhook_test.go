@@ -321,6 +321,25 @@ func TestRecordAttemptGone(t *testing.T) {
 	}
 }
 
+func TestRecordAttemptAddressNotAllowedDeactivatesAtOnce(t *testing.T) {
+	// The SSRF policy refused the endpoint's address (DNS now points it at a private network,
+	// or the operator narrowed the allowed networks): every retry would be refused the same way.
+	notAllowed := domain.AttemptResult{Error: "dial: address not allowed by the SSRF policy", NotAllowed: true}
+	got := domain.RecordAttempt(botWebhook(), pendingDelivery(), notAllowed, steady, now)
+	if !got.Deactivated {
+		t.Errorf("not deactivated")
+	}
+	if w := got.Webhook; w.State != domain.WebhookInactive || w.InactiveReason != notAllowed.Error {
+		t.Errorf("webhook %s (%q), want inactive for %q", w.State, w.InactiveReason, notAllowed.Error)
+	}
+	if d := got.Delivery; d.State != domain.DeliveryStatePending || !d.NextAttemptTime.Equal(now) {
+		t.Errorf("delivery %s due %v; want pending, waiting for the webhook's verification (due now)", d.State, d.NextAttemptTime)
+	}
+	if got.Attempt.Error != notAllowed.Error {
+		t.Errorf("attempt %+v", got.Attempt)
+	}
+}
+
 func TestRecordAttemptFifthConsecutiveFailureDeactivates(t *testing.T) {
 	// One delivery failing again and again, each attempt when it is due, on the default
 	// schedule: its fifth attempt is both the webhook's fifth failure in a row and past the

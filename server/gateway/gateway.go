@@ -6,8 +6,10 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -30,6 +32,9 @@ type Handler struct {
 	// short time: a busy channel then costs no read per request besides its ingest. The App
 	// must tell it about changes (app.Config.ChannelChanged).
 	Channels *ttlcache.Cache[domain.Channel]
+	// MaxBodyBytes bounds a webhook's body: a longer one is answered 413 and stores nothing.
+	// 1 MiB when zero.
+	MaxBodyBytes int64
 }
 
 // Register mounts the webhook routes on mux.
@@ -73,8 +78,13 @@ func (h Handler) posted(w http.ResponseWriter, r *http.Request, kind domain.Chan
 	if !ok {
 		return ch, nil, false
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cmp.Or(h.MaxBodyBytes, 1<<20)))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		http.Error(w, fmt.Sprintf("the body is over the limit of %d bytes", tooLarge.Limit), http.StatusRequestEntityTooLarge)
+		return ch, nil, false
+	case err != nil:
 		http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
 		return ch, nil, false
 	}

@@ -18,9 +18,10 @@ import (
 // maxGenericMessages bounds one generic webhook, as GenericWebhookPayload's rule says.
 const maxGenericMessages = 100
 
-// generic receives a GenericWebhookPayload signed with Standard Webhooks headers. A bad
-// signature stores nothing (401); a body that is not a payload stores nothing (400); a message
-// that breaks the rules is refused alone, and the others are stored.
+// generic receives a GenericWebhookPayload signed with Standard Webhooks headers. A body over
+// the limit stores nothing (413); a bad signature stores nothing (401); a body that is not a
+// payload stores nothing (400); a message that breaks the rules is refused alone, and the
+// others are stored.
 func (h Handler) generic(w http.ResponseWriter, r *http.Request) {
 	ch, body, ok := h.posted(w, r, domain.ChannelGeneric)
 	if !ok {

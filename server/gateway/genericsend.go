@@ -3,7 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -40,12 +40,23 @@ func (s GenericSender) Send(ctx context.Context, ch domain.Channel, to domain.Co
 		URL: url, ID: m.BatonMessageID, Time: s.Now(), Body: body, Secrets: []string{ch.Credentials.WebhookSecret},
 	})
 	if !res.OK() {
-		permanent := res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != 408 && res.StatusCode != 429
-		return "", &channel.SendError{Code: fmt.Sprint(res.StatusCode), Message: res.Describe(), Transient: !permanent, RetryAfter: res.RetryAfter}
+		return "", sendError(res)
 	}
 	var said struct{ ID string }
 	if json.Unmarshal(answer, &said) == nil && said.ID != "" {
 		return said.ID, nil
 	}
 	return m.BatonMessageID, nil
+}
+
+// sendError is the refusal of a failed attempt. It is for good when the endpoint refused the
+// message (a 4xx other than 408 and 429) or the SSRF policy refused its address: sending the
+// same message to the same URL again cannot help.
+func sendError(res domain.AttemptResult) *channel.SendError {
+	var code string
+	if res.StatusCode != 0 {
+		code = strconv.Itoa(res.StatusCode)
+	}
+	refused := res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != 408 && res.StatusCode != 429
+	return &channel.SendError{Code: code, Message: res.Describe(), Transient: !refused && !res.NotAllowed, RetryAfter: res.RetryAfter}
 }

@@ -76,10 +76,11 @@ func (h Handler) telegramUpdates() http.HandlerFunc {
 	}, telegram.Parse, answerCallback)
 }
 
-// updates serves a channel webhook: the channel's check of the request (401 when it fails,
-// nothing stored), its parser (400 when the body is not the channel's payload, nothing
-// stored), then every update, each on its own: one the rules refuse is logged and skipped,
-// the others are stored. The channel hears 200 once everything is stored, or 503 to send again.
+// updates serves a channel webhook: its body (413 when over the limit, nothing stored), the
+// channel's check of the request (401 when it fails, nothing stored), its parser (400 when
+// the body is not the channel's payload, nothing stored), then every update, each on its own:
+// one the rules refuse is logged and skipped, the others are stored. The channel hears 200
+// once everything is stored, or 503 to send again.
 func (h Handler) updates(kind domain.ChannelKind, check func(domain.Channel, *http.Request, []byte) error, parse parser, answer func([]channel.Update) (string, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ch, body, ok := h.posted(w, r, kind)

@@ -457,6 +457,44 @@ func TestGenericChannelSendsSignedAndRetries(t *testing.T) {
 	}
 }
 
+func TestGenericSendToAnAddressTheSSRFPolicyRefusesFailsAtOnce(t *testing.T) {
+	h := start(t) // the SSRF guard as in production: no private network allowed, loopback neither
+	ctx := context.Background()
+	var reached atomic.Int64
+	sink := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	t.Cleanup(sink.Close)
+	secret := webhook.NewSecret()
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_GENERIC, "crm", &batonv1.ChannelCredentials{WebhookSecret: secret, SendUrl: sink.URL})
+	if status, out := h.postGeneric(w.channel.GetId(), secret, "in-1", genericPayload); status != http.StatusOK {
+		t.Fatalf("%d %s", status, out)
+	}
+	conv := w.conversation()
+	statuses := subscribe(t, h.admin, &batonv1.SubscribeRequest{AfterSequence: new(uint64), Filter: &batonv1.EventFilter{
+		Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_STATUS_CHANGED}, ConversationId: conv.GetId(),
+	}})
+
+	// The first attempt fails the message for good, and its status event says why.
+	sent := need(w.botAPI.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("Hello Ada")}))(t).GetMessage()
+	const reason = "dial: address not allowed by the SSRF policy"
+	ev := statuses.next(t, 1)[0].GetEvent().GetMessage()
+	if ev.GetId() != sent.GetId() || ev.GetStatus() != batonv1.DeliveryStatus_DELIVERY_STATUS_FAILED || ev.GetError() != reason {
+		t.Fatalf("status event: message %s %v %q; want %s failed: %q", ev.GetId(), ev.GetStatus(), ev.GetError(), sent.GetId(), reason)
+	}
+	stored := w.messageWhen(sent.GetId(), "the stored message", func(*batonv1.Message) bool { return true })
+	if stored.GetStatus() != batonv1.DeliveryStatus_DELIVERY_STATUS_FAILED || stored.GetError() != reason {
+		t.Errorf("stored message %v %q, want failed: %q", stored.GetStatus(), stored.GetError(), reason)
+	}
+
+	// No retry is scheduled: past the whole retry schedule, nothing is due.
+	h.clock.Advance(2 * time.Hour)
+	if due := need(h.srv.App().ClaimSends(ctx, 10))(t); len(due) != 0 {
+		t.Errorf("%d messages due after the retry schedule, want none", len(due))
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the refused address was reached %d times", n)
+	}
+}
+
 func TestHumanReplyingFromTheBusinessAppOwnsUntilIdle(t *testing.T) {
 	h := start(t, withAPIs("http://127.0.0.1:1", ""))
 	const appSecret = "whatsapp-app-secret"

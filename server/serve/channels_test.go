@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/serve"
 	"github.com/batonhq/baton/server/webhook"
 )
 
@@ -175,5 +178,74 @@ func TestGenericWebhookSecretChangeTakesEffectAtOnce(t *testing.T) {
 	}
 	if status, body := h.postGeneric(ch, rotated, "e3", fmt.Sprintf(one, 3)); status != http.StatusOK {
 		t.Errorf("the new secret after the change: %d %s, want 200", status, body)
+	}
+}
+
+func TestChannelWebhooksAnswer413ToOversizedBodies(t *testing.T) {
+	const limit = 4096
+	h := start(t, func(c *serve.Config) { c.MaxRequestBytes = limit })
+	ctx := context.Background()
+	// Each case is a payload the channel's webhook stores a message from, sent as the channel
+	// would (signed), padded with JSON whitespace to just over the limit, far over it (past
+	// the server's slack for Connect's framing too), and to the limit exactly.
+	type webhookCase struct {
+		kind  batonv1.ChannelKind
+		creds *batonv1.ChannelCredentials
+		body  string
+		post  func(channelID, body string) (int, string)
+	}
+	metaPost := func(kind string) func(string, string) (int, string) {
+		return func(channelID, body string) (int, string) {
+			return h.post("/webhooks/"+kind+"/"+channelID, metaSigned("app-secret", body), body)
+		}
+	}
+	secret := webhook.NewSecret()
+	cases := map[string]webhookCase{
+		"generic": {batonv1.ChannelKind_CHANNEL_KIND_GENERIC, &batonv1.ChannelCredentials{WebhookSecret: secret}, genericPayload,
+			func(channelID, body string) (int, string) { return h.postGeneric(channelID, secret, "big-1", body) }},
+		"messenger": {batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, &batonv1.ChannelCredentials{AppSecret: "app-secret"},
+			`{"object":"page","entry":[{"id":"page-1","time":1795251600000,"messaging":[{"sender":{"id":"6789"},"recipient":{"id":"page-1"},"timestamp":1795251600000,"message":{"mid":"m1","text":"hi"}}]}]}`,
+			metaPost("messenger")},
+		"instagram": {batonv1.ChannelKind_CHANNEL_KIND_INSTAGRAM, &batonv1.ChannelCredentials{AppSecret: "app-secret"},
+			`{"object":"instagram","entry":[{"id":"ig-1","time":1795251600000,"messaging":[{"sender":{"id":"6789"},"recipient":{"id":"ig-1"},"timestamp":1795251600000,"message":{"mid":"m1","text":"hi"}}]}]}`,
+			metaPost("instagram")},
+		"whatsapp": {batonv1.ChannelKind_CHANNEL_KIND_WHATSAPP, &batonv1.ChannelCredentials{AppSecret: "app-secret"},
+			`{"object":"whatsapp_business_account","entry":[{"id":"waba","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"phone-1"},
+			"contacts":[{"profile":{"name":"Sheena"},"wa_id":"16505551234"}],"messages":[{"from":"16505551234","id":"wamid.1","timestamp":"1795251600","text":{"body":"hi"},"type":"text"}]}}]}]}`,
+			metaPost("whatsapp")},
+		"telegram": {batonv1.ChannelKind_CHANNEL_KIND_TELEGRAM, &batonv1.ChannelCredentials{WebhookSecret: "tg-secret"},
+			`{"update_id":1,"message":{"message_id":1,"date":1795251600,"text":"hi","from":{"id":111,"is_bot":false,"first_name":"Ada"},"chat":{"id":111,"type":"private"}}}`,
+			func(channelID, body string) (int, string) {
+				return h.post("/webhooks/telegram/"+channelID, http.Header{"X-Telegram-Bot-Api-Secret-Token": {"tg-secret"}}, body)
+			}},
+	}
+	externalIDs := map[string]string{"generic": "crm", "messenger": "page-1", "instagram": "ig-1", "whatsapp": "phone-1", "telegram": "support_bot"}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			ch := need(h.admin.Channels.CreateChannel(ctx, &batonv1.CreateChannelRequest{
+				Kind: c.kind, ExternalId: externalIDs[name], DisplayName: name, Credentials: c.creds,
+			}))(t).GetChannel().GetId()
+			padded := func(size int) string { return c.body + strings.Repeat(" ", size-len(c.body)) }
+			for _, size := range []int{limit + 1, 4 * limit} {
+				status, out := c.post(ch, padded(size))
+				if want := fmt.Sprintf("the body is over the limit of %d bytes\n", limit); status != http.StatusRequestEntityTooLarge || out != want {
+					t.Errorf("a body of %d bytes: %d %q, want 413 %q", size, status, out, want)
+				}
+				if n := h.messageCount(ch); n != 0 {
+					t.Errorf("a body of %d bytes stored %d messages", size, n)
+				}
+			}
+			if status, out := c.post(ch, padded(limit)); status != http.StatusOK || h.messageCount(ch) == 0 {
+				t.Errorf("the same payload at the limit: %d %s, %d messages stored", status, out, h.messageCount(ch))
+			}
+		})
+	}
+
+	// The Connect API has its own limit, answered RESOURCE_EXHAUSTED.
+	_, err := h.admin.Conversations.IngestMessage(ctx, &batonv1.IngestMessageRequest{
+		ChannelId: "ch_any", Contact: &batonv1.ContactProfile{ExternalId: "c"}, ChannelMessageId: "m", Content: text_(strings.Repeat("x", 2*limit)),
+	})
+	if code(err) != connect.CodeResourceExhausted {
+		t.Errorf("an oversized RPC: %v, want resource_exhausted", err)
 	}
 }

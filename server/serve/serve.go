@@ -263,7 +263,7 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	gateway.Handler{App: s.app, Logger: s.cfg.Logger, Channels: s.channels}.Register(mux)
+	gateway.Handler{App: s.app, Logger: s.cfg.Logger, Channels: s.channels, MaxBodyBytes: s.cfg.MaxRequestBytes}.Register(mux)
 	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
 }
 

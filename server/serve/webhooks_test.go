@@ -746,6 +746,52 @@ func TestWebhookBacklogSurvivesRestart(t *testing.T) {
 	}
 }
 
+func TestWebhookOnAnAddressTheSSRFPolicyRefusesTurnsInactiveAtOnce(t *testing.T) {
+	// The bot's endpoint passed verification on an allowed network. Then the SSRF policy
+	// refuses its address: here the operator drops the network from the allow-list and
+	// restarts; in the wild the endpoint's name comes to resolve to a private address.
+	path := filepath.Join(t.TempDir(), "baton.db")
+	clk := &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	h1 := startOn(t, openSQLite(t, path), clk, loopback)
+	w := h1.world(0)
+	ep := newEndpoint(t)
+	hook, _ := h1.hook(w.botAPI.Bots, &batonv1.CreateWebhookRequest{
+		BotId: w.bot.GetId(), Url: ep.srv.URL,
+		Filters: &batonv1.WebhookFilters{EventTypes: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED}},
+	})
+	h1.stop()
+
+	h := startOn(t, openSQLite(t, path), clk) // the SSRF guard as in production
+	deactivations := subscribe(t, h.admin, &batonv1.SubscribeRequest{AfterSequence: new(uint64), Filter: &batonv1.EventFilter{
+		Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED},
+	}})
+	in := h.ingest(w.channel.GetId(), "c1", "c1-1", "hi")
+
+	// The first refused attempt makes the webhook inactive, saying why; no retry hour.
+	const reason = "dial: address not allowed by the SSRF policy"
+	if got := deactivations.next(t, 1)[0].GetEvent().GetWebhook(); got.GetId() != hook.GetId() || got.GetInactiveReason() != reason {
+		t.Fatalf("deactivated webhook %s (%q), want %s (%q)", got.GetId(), got.GetInactiveReason(), hook.GetId(), reason)
+	}
+	ctx := context.Background()
+	if got := need(h.admin.Bots.GetWebhook(ctx, &batonv1.GetWebhookRequest{WebhookId: hook.GetId()}))(t).GetWebhook(); got.GetState() != batonv1.WebhookState_WEBHOOK_STATE_INACTIVE || got.GetInactiveReason() != reason {
+		t.Errorf("webhook %v (%q), want inactive: %q", got.GetState(), got.GetInactiveReason(), reason)
+	}
+	// The delivery waits for the endpoint to pass verification again, nothing lost; the
+	// customer waits in the queue rather than with a bot that cannot hear them.
+	ds := h.deliveries(hook.GetId())
+	if len(ds) != 1 || ds[0].GetState() != batonv1.DeliveryState_DELIVERY_STATE_PENDING ||
+		len(ds[0].GetAttempts()) != 1 || ds[0].GetAttempts()[0].GetError() != reason {
+		t.Errorf("deliveries %v, want one pending after one attempt refused: %q", ds, reason)
+	}
+	conv := need(h.admin.Conversations.GetConversation(ctx, &batonv1.GetConversationRequest{ConversationId: in.GetConversation().GetId()}))(t).GetConversation()
+	if conv.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_QUEUE {
+		t.Errorf("the conversation is owned by %v, want the queue", conv.GetOwner())
+	}
+	if n := len(ep.deliveries); n != 0 {
+		t.Errorf("the refused address got %d deliveries", n)
+	}
+}
+
 func TestWebhookCrashAfterSendRedelivers(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "baton.db")

@@ -123,7 +123,7 @@ func (c *Client) post(ctx context.Context, r Request, limit int64) (domain.Attem
 	start := time.Now()
 	resp, err := c.http.Do(req.WithContext(ctx))
 	if err != nil {
-		return domain.AttemptResult{Error: c.describe(ctx, err), Latency: time.Since(start)}, nil, nil
+		return domain.AttemptResult{Error: c.describe(ctx, err), NotAllowed: notAllowed(err), Latency: time.Since(start)}, nil, nil
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, limit))
 	resp.Body.Close()
@@ -176,9 +176,8 @@ func (c *Client) describe(ctx context.Context, err error) string {
 	var dnsErr *net.DNSError
 	var netErr net.Error
 	switch {
-	case errors.Is(err, ssrf.ErrProhibitedIP), errors.Is(err, ssrf.ErrProhibitedNetwork),
-		errors.Is(err, ssrf.ErrProhibitedPort):
-		return "dial: address not allowed"
+	case notAllowed(err):
+		return "dial: address not allowed by the SSRF policy"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
@@ -201,4 +200,10 @@ func (c *Client) describe(ctx context.Context, err error) string {
 		return urlErr.Err.Error() // without the method and URL, which the caller knows
 	}
 	return err.Error()
+}
+
+// notAllowed reports whether the SSRF guard refused to dial the endpoint's address.
+func notAllowed(err error) bool {
+	return errors.Is(err, ssrf.ErrProhibitedIP) || errors.Is(err, ssrf.ErrProhibitedNetwork) ||
+		errors.Is(err, ssrf.ErrProhibitedPort)
 }

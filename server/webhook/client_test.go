@@ -111,7 +111,7 @@ func TestSendGuardsAgainstSSRF(t *testing.T) {
 	srv, got := endpoint(t, status(http.StatusOK))
 
 	res := NewClient(Config{}).Send(t.Context(), request(srv.URL))
-	if res.StatusCode != 0 || res.Error != "dial: address not allowed" {
+	if res.StatusCode != 0 || res.Error != "dial: address not allowed by the SSRF policy" || !res.NotAllowed {
 		t.Fatalf("Send to loopback without allow-list = %+v, want an address not allowed", res)
 	}
 	if len(got) != 0 {
@@ -122,7 +122,7 @@ func TestSendGuardsAgainstSSRF(t *testing.T) {
 	}
 	// A name that resolves to loopback is checked after resolution.
 	named := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	if res := NewClient(Config{}).Send(t.Context(), request(named)); res.Error != "dial: address not allowed" {
+	if res := NewClient(Config{}).Send(t.Context(), request(named)); !res.NotAllowed || res.Error != "dial: address not allowed by the SSRF policy" {
 		t.Fatalf("Send to localhost = %+v, want an address not allowed", res)
 	}
 }

@@ -122,7 +122,7 @@ func TestVerifyFails(t *testing.T) {
 func TestVerifyRefusesPrivateAddresses(t *testing.T) {
 	srv, got := endpoint(t, answering(t, echoed))
 	err := NewClient(Config{}).Verify(t.Context(), srv.URL, []string{NewSecret()}, time.Now())
-	if ve := (*VerifyError)(nil); !errors.As(err, &ve) || ve.Reason != "dial: address not allowed" {
+	if ve := (*VerifyError)(nil); !errors.As(err, &ve) || ve.Reason != "dial: address not allowed by the SSRF policy" {
 		t.Fatalf("Verify = %v, want a VerifyError: address not allowed", err)
 	}
 	if len(got) != 0 {

@@ -418,7 +418,7 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 		c.Tags = editTags(c.Tags, u.AddTags, u.RemoveTags)
 		c.UpdateTime = s.Now
 		s.Conversation = c
-		change := domain.Change{Conversation: c, Events: []domain.Event{conversationEvent(s, p.Actor(), domain.EventConversationUpdated)}}
+		change := domain.Change{Conversation: c, Events: []domain.Event{domain.ConversationUpdated(s, p.Actor())}}
 		if _, err := apply(ctx, tx, change); err != nil {
 			return err
 		}
@@ -438,18 +438,6 @@ func editTags(tags, add, remove []string) []string {
 	out = slices.DeleteFunc(out, func(t string) bool { return slices.Contains(remove, t) })
 	slices.Sort(out)
 	return out
-}
-
-func conversationEvent(s domain.Situation, actor domain.Actor, typ domain.EventType) domain.Event {
-	c := s.Conversation
-	botID := "" // the bot bound now, as in domain events
-	if s.Bot != nil {
-		botID = s.Bot.ID
-	}
-	return domain.Event{
-		ID: ids.New("ev"), Type: typ, Time: s.Now, ConversationID: c.ID, ChannelID: c.ChannelID,
-		BotID: botID, ContactID: c.ContactID, Actor: actor, Owner: c.Owner, Epoch: c.Epoch, Conversation: &c,
-	}
 }
 
 // Close closes a conversation.
@@ -632,7 +620,11 @@ func (a *App) MuteContact(ctx context.Context, p domain.Principal, contactID str
 			return err
 		}
 		c.Revision++
-		if _, err := tx.AppendEvents(ctx, []domain.Event{domain.ContactMuteEvent(c, typ, p.Actor(), now, ids.New)}); err != nil {
+		ch, err := tx.GetChannel(ctx, c.ChannelID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AppendEvents(ctx, []domain.Event{domain.ContactMuteEvent(c, ch, typ, p.Actor(), now, ids.New)}); err != nil {
 			return err
 		}
 		out = c

@@ -123,7 +123,11 @@ func (a *App) expireMutes(ctx context.Context) error {
 				return err
 			}
 			c.Revision++ // the snapshot as stored
-			_, err = tx.AppendEvents(ctx, []domain.Event{domain.ContactMuteEvent(c, domain.EventBotUnmuted, domain.System, a.Now(), ids.New)})
+			ch, err := tx.GetChannel(ctx, c.ChannelID)
+			if err != nil {
+				return err
+			}
+			_, err = tx.AppendEvents(ctx, []domain.Event{domain.ContactMuteEvent(c, ch, domain.EventBotUnmuted, domain.System, a.Now(), ids.New)})
 			return err
 		})
 	return errors.Join(conversations, contacts)

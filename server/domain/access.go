@@ -150,3 +150,59 @@ func CanSeeBot(p Principal, b Bot, visibleChannel func(id string) bool) bool {
 	}
 	return false
 }
+
+// Audience records on an event what CanSeeConversation reads besides the owner, as it was right
+// after the change: the channel's default queue, and the live handover's queue and offered
+// agent. An agent's stream decides from the event alone, with no read, and so decides as the
+// agent's reads of the conversation did at that instant.
+type Audience struct {
+	ChannelQueueID string `json:"channel_queue_id,omitempty"`
+	QueueID        string `json:"queue_id,omitempty"`
+	OfferedAgentID string `json:"offered_agent_id,omitempty"`
+}
+
+// AudienceOf is the audience of an event of channel ch whose conversation's live handover is
+// live (nil when none).
+func AudienceOf(ch Channel, live *Handover) *Audience {
+	a := &Audience{ChannelQueueID: ch.DefaultQueueID}
+	if live != nil {
+		a.QueueID, a.OfferedAgentID = live.QueueID, live.OfferedAgentID
+	}
+	return a
+}
+
+// CanReadEvent decides whether a principal may read an event, by the rules of its reads: admins
+// and services every event; a bot the events of the channels bound to it; a supervisor every
+// event; an agent the events about itself (its presence, its offers and engagements), those of a
+// conversation it could see right after the change (CanSeeConversation on the event's owner and
+// audience) or lost in that change, and a contact's events when it may see the contact's channel.
+// agent is the calling agent's record, for agents.
+func CanReadEvent(p Principal, e Event, agent *Agent) bool {
+	switch p.Role {
+	case PrincipalAdmin, PrincipalService:
+		return true
+	case PrincipalBot:
+		return e.BotID != "" && e.BotID == p.SubjectID
+	case PrincipalAgent:
+		switch {
+		case agent == nil:
+			return false
+		case agent.Role == RoleSupervisor, e.AgentID == agent.ID:
+			return true
+		case e.OwnerBefore != nil && *e.OwnerBefore == AgentOwner(agent.ID):
+			return true // the change in which it lost the conversation
+		case e.Audience == nil:
+			return false
+		}
+		ch := Channel{ID: e.ChannelID, DefaultQueueID: e.Audience.ChannelQueueID}
+		if e.ConversationID == "" {
+			return e.ContactID != "" && CanSeeChannel(p, ch, agent)
+		}
+		var live *Handover
+		if e.Audience.QueueID != "" || e.Audience.OfferedAgentID != "" {
+			live = &Handover{QueueID: e.Audience.QueueID, OfferedAgentID: e.Audience.OfferedAgentID}
+		}
+		return CanSeeConversation(p, Conversation{Owner: e.Owner}, ch, live, agent)
+	}
+	return false
+}

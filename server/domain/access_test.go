@@ -244,3 +244,42 @@ func TestCanSeeBot(t *testing.T) {
 		}
 	}
 }
+
+func TestCanReadEvent(t *testing.T) {
+	inQueue := func(owner domain.Owner, a *domain.Audience) domain.Event {
+		return domain.Event{ConversationID: convID, ChannelID: chID, BotID: botID, Owner: owner, Audience: a}
+	}
+	billing := &domain.Audience{ChannelQueueID: qDefault, QueueID: qBilling}
+	eve := domain.Agent{ID: "eve", Role: domain.RoleAgent, QueueIDs: []string{"q-elsewhere"}}
+	lost := inQueue(domain.QueueOwner(qBilling), billing)
+	lost.OwnerBefore = ptr(domain.AgentOwner("eve"))
+	tests := []struct {
+		name  string
+		p     domain.Principal
+		e     domain.Event
+		agent *domain.Agent
+		want  bool
+	}{
+		{"admin", adminP, domain.Event{Type: domain.EventWebhookDeactivated}, nil, true},
+		{"the bound bot", botP, inQueue(domain.BotOwner(botID), nil), nil, true},
+		{"another bot", otherBot, inQueue(domain.BotOwner(botID), nil), nil, false},
+		{"a supervisor", agentP("sue"), inQueue(domain.AgentOwner("cat"), nil), ptr(sue()), true},
+		{"an agent of the queue it waits in", agentP("cat"), inQueue(domain.QueueOwner(qBilling), billing), ptr(cat()), true},
+		{"an agent of another queue", agentP("eve"), inQueue(domain.QueueOwner(qBilling), billing), &eve, false},
+		{"the agent it is offered to", agentP("eve"), inQueue(domain.QueueOwner(qBilling), &domain.Audience{ChannelQueueID: qDefault, QueueID: qBilling, OfferedAgentID: "eve"}), &eve, true},
+		{"the change in which it lost the conversation", agentP("eve"), lost, &eve, true},
+		{"about the agent itself", agentP("eve"), domain.Event{Type: domain.EventAgentPresenceChanged, AgentID: "eve"}, &eve, true},
+		{"about another agent", agentP("eve"), domain.Event{Type: domain.EventAgentPresenceChanged, AgentID: "bob"}, &eve, false},
+		{"the bot's conversation, to its channel's queue", agentP("bob"), inQueue(domain.BotOwner(botID), &domain.Audience{ChannelQueueID: qDefault}), ptr(bob()), true},
+		{"an event without an audience", agentP("bob"), inQueue(domain.BotOwner(botID), nil), ptr(bob()), false},
+		{"a contact of its channel", agentP("bob"), domain.Event{ChannelID: chID, ContactID: ctID, Audience: &domain.Audience{ChannelQueueID: qDefault}}, ptr(bob()), true},
+		{"a contact of another channel", agentP("eve"), domain.Event{ChannelID: chID, ContactID: ctID, Audience: &domain.Audience{ChannelQueueID: qDefault}}, &eve, false},
+		{"a webhook's event", agentP("bob"), domain.Event{Type: domain.EventWebhookDeactivated, BotID: botID}, ptr(bob()), false},
+		{"an agent without its record", agentP("bob"), domain.Event{AgentID: "bob"}, nil, false},
+	}
+	for _, tt := range tests {
+		if got := domain.CanReadEvent(tt.p, tt.e, tt.agent); got != tt.want {
+			t.Errorf("%s: CanReadEvent = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

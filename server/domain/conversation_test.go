@@ -37,7 +37,7 @@ func TestNewConversationBotExact(t *testing.T) {
 	base := domain.Event{
 		Time: now, ConversationID: convID, ChannelID: chID, BotID: botID, ContactID: ctID,
 		Actor: customerActor, Owner: domain.BotOwner(botID), Epoch: 1, Conversation: &conv,
-		OwnerBefore: ownerPtr(domain.Nobody),
+		OwnerBefore: ownerPtr(domain.Nobody), Audience: &domain.Audience{ChannelQueueID: qDefault},
 	}
 	created, changed := base, base
 	created.ID, created.Type = "ev-1", domain.EventConversationCreated

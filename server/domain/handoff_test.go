@@ -57,6 +57,8 @@ func TestHandoffExact(t *testing.T) {
 		Time: now, ConversationID: convID, ChannelID: chID, BotID: botID, ContactID: ctID,
 		Actor: botActor, Owner: domain.QueueOwner(qDefault), Epoch: 4, Conversation: &conv,
 		OwnerBefore: ownerPtr(domain.BotOwner(botID)),
+		// Every event of the change carries the audience after it: the offer to bob.
+		Audience: &domain.Audience{ChannelQueueID: qDefault, QueueID: qDefault, OfferedAgentID: "bob"},
 	}
 	e1, e2, e3 := base, base, base
 	e1.ID, e1.Type, e1.Handover = "ev-2", domain.EventHandoverRequested, &requested

@@ -242,9 +242,10 @@ func TestContactMuteEvent(t *testing.T) {
 	c.BotMutedUntil = now.Add(domain.DefaultMuteDuration)
 	actor := agentActor("sue")
 	for _, typ := range []domain.EventType{domain.EventBotMuted, domain.EventBotUnmuted} {
-		got := domain.ContactMuteEvent(c, typ, actor, now, seq())
+		got := domain.ContactMuteEvent(c, channel(), typ, actor, now, seq())
 		snapshot := c
-		want := domain.Event{ID: "ev-1", Type: typ, Time: now, ChannelID: chID, ContactID: ctID, Actor: actor, Contact: &snapshot}
+		want := domain.Event{ID: "ev-1", Type: typ, Time: now, ChannelID: chID, ContactID: ctID, Actor: actor, Contact: &snapshot,
+			Audience: &domain.Audience{ChannelQueueID: qDefault}}
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("%s (-want +got):\n%s", typ, d)
 		}

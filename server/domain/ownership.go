@@ -180,6 +180,7 @@ func (t *transition) finish() Change {
 	if t.s.Bot != nil {
 		botID = t.s.Bot.ID
 	}
+	audience := AudienceOf(t.s.Channel, t.live())
 	for i := range t.events {
 		e := &t.events[i]
 		if e.ConversationID == "" {
@@ -192,12 +193,32 @@ func (t *transition) finish() Change {
 		e.Owner = t.conv.Owner
 		e.Epoch = t.conv.Epoch
 		e.BotID = botID
+		e.Audience = audience
 		if t.from != t.conv.Owner {
 			from := t.from
 			e.OwnerBefore = &from
 		}
 	}
 	return Change{Conversation: t.conv, Created: t.created, Updated: t.updated, Events: t.events}
+}
+
+// live is the conversation's live handover after the transition, if it has one.
+func (t *transition) live() *Handover {
+	id := t.conv.ActiveHandoverID
+	if id == "" {
+		return nil
+	}
+	for _, hs := range [][]Handover{t.created, t.updated} {
+		for i := range hs {
+			if hs[i].ID == id {
+				return &hs[i]
+			}
+		}
+	}
+	if t.s.Active != nil && t.s.Active.ID == id {
+		return t.s.Active
+	}
+	return nil
 }
 
 // endActive ends the live handover, if any: an engagement is released, a waiting handover is
@@ -747,13 +768,22 @@ func ExpireMute(s Situation) (Change, bool) {
 	return Unmute(s, System), true
 }
 
-// ContactMuteEvent announces a contact-wide mute or unmute.
-func ContactMuteEvent(c Contact, typ EventType, actor Actor, now time.Time, newID func(string) string) Event {
+// ContactMuteEvent announces a contact-wide mute or unmute of a contact of channel ch.
+func ContactMuteEvent(c Contact, ch Channel, typ EventType, actor Actor, now time.Time, newID func(string) string) Event {
 	snapshot := c
 	return Event{
 		ID: newID("ev"), Type: typ, Time: now,
 		ChannelID: c.ChannelID, ContactID: c.ID, Actor: actor, Contact: &snapshot,
+		Audience: AudienceOf(ch, nil),
 	}
+}
+
+// ConversationUpdated announces a change of the conversation's own fields (status, language,
+// tags): s.Conversation is the conversation as changed.
+func ConversationUpdated(s Situation, actor Actor) Event {
+	t := begin(s, actor)
+	t.emit(EventConversationUpdated, nil)
+	return t.finish().Events[0]
 }
 
 // SetBotEnabled turns the bot off or on for one conversation. Turning it off while it owns

@@ -452,6 +452,9 @@ type Event struct {
 	Agent        *Agent        `json:"agent,omitempty"`
 	Contact      *Contact      `json:"contact,omitempty"`
 	Webhook      *Webhook      `json:"webhook,omitempty"`
+	// Audience is what decides which agents may read the event (CanReadEvent), as the
+	// conversation and its channel were right after the change.
+	Audience *Audience `json:"audience,omitempty"`
 }
 
 // Role is the kind of principal an API key stands for.

@@ -691,18 +691,60 @@ func (a *App) DeleteQueue(ctx context.Context, p domain.Principal, id, etag stri
 	})
 }
 
-// ListEvents returns stored events after a sequence, scoped for bots to their own.
-func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, f store.EventFilter, limit int) ([]domain.Event, error) {
+// ListEvents returns up to limit stored events after a sequence that the filter selects and the
+// principal may read (domain.CanReadEvent), and the sequence to continue after. For agents, whose
+// events are picked one by one, it reads on past events it may not read, within a bound, so
+// that a page comes back short only at the end of the log.
+func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, f store.EventFilter, limit int) ([]domain.Event, uint64, error) {
+	if p.Role == domain.PrincipalAgent {
+		return a.agentEvents(ctx, p, after, f, limit)
+	}
 	f, err := ScopeEvents(p, f)
 	if err != nil {
-		return nil, err
+		return nil, after, err
 	}
 	var out []domain.Event
 	err = a.read(ctx, func(tx store.Tx) error {
 		out, err = tx.ListEvents(ctx, after, f, limit)
 		return err
 	})
-	return out, err
+	if n := len(out); n > 0 {
+		after = out[n-1].Sequence
+	}
+	return out, after, err
+}
+
+// agentScanPages bounds how many pages of the log one agent's ListEvents reads.
+const agentScanPages = 10
+
+func (a *App) agentEvents(ctx context.Context, p domain.Principal, after uint64, f store.EventFilter, limit int) ([]domain.Event, uint64, error) {
+	var out []domain.Event
+	err := a.read(ctx, func(tx store.Tx) error {
+		agent, err := a.callingAgent(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		for range agentScanPages {
+			page, err := tx.ListEvents(ctx, after, f, limit)
+			if err != nil {
+				return err
+			}
+			for _, e := range page {
+				after = e.Sequence
+				if domain.CanReadEvent(p, e, agent) {
+					out = append(out, e)
+					if len(out) == limit {
+						return nil
+					}
+				}
+			}
+			if len(page) < limit {
+				return nil
+			}
+		}
+		return nil
+	})
+	return out, after, err
 }
 
 // ScopeEvents narrows an event filter to what the principal may read: bots the events of the

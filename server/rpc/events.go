@@ -102,18 +102,17 @@ func eventFilter(f *batonv1.EventFilter) store.EventFilter {
 
 // ListEvents implements EventServiceHandler.
 func (h Handlers) ListEvents(ctx context.Context, req *batonv1.ListEventsRequest) (*batonv1.ListEventsResponse, error) {
-	list, err := h.App.ListEvents(ctx, principal(ctx), req.GetAfterSequence(), eventFilter(req.GetFilter()), pageSize(req.GetPageSize(), 100))
+	list, cursor, err := h.App.ListEvents(ctx, principal(ctx), req.GetAfterSequence(), eventFilter(req.GetFilter()), pageSize(req.GetPageSize(), 100))
 	if err != nil {
 		return nil, toConnect(ctx, err)
 	}
-	out := &batonv1.ListEventsResponse{Cursor: req.GetAfterSequence()}
+	out := &batonv1.ListEventsResponse{Cursor: cursor}
 	for _, e := range list {
 		pe, err := eventToProto(e)
 		if err != nil {
 			return nil, toConnect(ctx, err)
 		}
 		out.Events = append(out.Events, pe)
-		out.Cursor = e.Sequence
 	}
 	return out, nil
 }

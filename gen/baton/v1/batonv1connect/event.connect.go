@@ -44,7 +44,11 @@ type EventServiceClient interface {
 	// Subscribe streams events in sequence order, from a cursor or from now, and keeps the
 	// stream open for new ones. Resuming with the last sequence seen never skips or repeats.
 	Subscribe(context.Context, *v1.SubscribeRequest) (*connect.ServerStreamForClient[v1.SubscribeResponse], error)
-	// ListEvents returns a page of stored events in sequence order.
+	// ListEvents returns a page of stored events in sequence order: every event for admins and
+	// services, a bot's those of the channels bound to it, a supervisor's every event, and an
+	// agent's those its reads allow: events of a conversation it could read right after the
+	// change, of the change in which it lost a conversation it owned, and about itself (its
+	// presence, its offers and engagements).
 	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
 }
 
@@ -99,7 +103,11 @@ type EventServiceHandler interface {
 	// Subscribe streams events in sequence order, from a cursor or from now, and keeps the
 	// stream open for new ones. Resuming with the last sequence seen never skips or repeats.
 	Subscribe(context.Context, *v1.SubscribeRequest, *connect.ServerStream[v1.SubscribeResponse]) error
-	// ListEvents returns a page of stored events in sequence order.
+	// ListEvents returns a page of stored events in sequence order: every event for admins and
+	// services, a bot's those of the channels bound to it, a supervisor's every event, and an
+	// agent's those its reads allow: events of a conversation it could read right after the
+	// change, of the change in which it lost a conversation it owned, and about itself (its
+	// presence, its offers and engagements).
 	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
 }
 

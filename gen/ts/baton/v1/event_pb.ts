@@ -393,7 +393,8 @@ export type ListEventsResponse = Message<"baton.v1.ListEventsResponse"> & {
   events: Event[];
 
   /**
-   * The sequence to continue after.
+   * The sequence to continue after: the last event read, which for an agent may be past the
+   * last one returned. A page shorter than page_size is the end of the log.
    *
    * @generated from field: uint64 cursor = 2;
    */
@@ -425,7 +426,11 @@ export const EventService: GenService<{
     output: typeof SubscribeResponseSchema;
   },
   /**
-   * ListEvents returns a page of stored events in sequence order.
+   * ListEvents returns a page of stored events in sequence order: every event for admins and
+   * services, a bot's those of the channels bound to it, a supervisor's every event, and an
+   * agent's those its reads allow: events of a conversation it could read right after the
+   * change, of the change in which it lost a conversation it owned, and about itself (its
+   * presence, its offers and engagements).
    *
    * @generated from rpc baton.v1.EventService.ListEvents
    */

@@ -614,7 +614,8 @@ type ListEventsResponse struct {
 	// The events, in sequence order.
 	Events []*Event `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
 	// The sequence to continue after: the last event read, which for an agent may be past the
-	// last one returned. A page shorter than page_size is the end of the log.
+	// last one returned (an agent's page may be short before the end). The end of the log is
+	// reached when the cursor no longer moves.
 	Cursor        uint64 `protobuf:"varint,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -394,7 +394,8 @@ export type ListEventsResponse = Message<"baton.v1.ListEventsResponse"> & {
 
   /**
    * The sequence to continue after: the last event read, which for an agent may be past the
-   * last one returned. A page shorter than page_size is the end of the log.
+   * last one returned (an agent's page may be short before the end). The end of the log is
+   * reached when the cursor no longer moves.
    *
    * @generated from field: uint64 cursor = 2;
    */

@@ -505,3 +505,47 @@ func TestHumanReplyingFromTheBusinessAppOwnsUntilIdle(t *testing.T) {
 		t.Errorf("after the session timeout the owner is %v", owner)
 	}
 }
+
+// TestMessengerPluginUsers: a person writing through the Chat Plugin has no PSID, only a
+// user_ref. Their message and postback are stored under a contact keyed by it, and the bot's
+// reply goes back to the user_ref.
+func TestMessengerPluginUsers(t *testing.T) {
+	api := newSendAPI(t, func(apiRequest) string { return `{"message_id":"m_reply_plugin_1"}` }) // no recipient_id for a user_ref
+	h := start(t, withAPIs(api.srv.URL+"/v21.0", ""))
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, VerifyToken: "verify-me", AccessToken: "page-token-1", AppId: "1517776481860111",
+	})
+	ch := w.channel.GetId()
+	inbound := `{"object":"page","entry":[{"id":"1122334455","time":1795251600500,"messaging":[
+		{"sender":{"user_ref":"cp_5c1f8e2a9d7b4e06"},"recipient":{"id":"1122334455"},"timestamp":1795251600000,
+		 "message":{"mid":"m_plugin_1","text":"Is the store open on Sunday?"}},
+		{"sender":{"user_ref":"cp_5c1f8e2a9d7b4e06"},"recipient":{"id":"1122334455"},"timestamp":1795251600400,
+		 "postback":{"mid":"m_plugin_2","title":"Opening hours","payload":"HOURS"}}]}]}`
+	if status, body := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, inbound), inbound); status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	conv := w.conversation()
+	contact := need(h.admin.Conversations.GetContact(context.Background(), &batonv1.GetContactRequest{ContactId: conv.GetContactId()}))(t).GetContact()
+	if contact.GetExternalId() != "user_ref:cp_5c1f8e2a9d7b4e06" {
+		t.Errorf("contact external id %q", contact.GetExternalId())
+	}
+	msgs := need(h.admin.Conversations.ListMessages(context.Background(), &batonv1.ListMessagesRequest{ConversationId: conv.GetId()}))(t).GetMessages()
+	stored := map[string]*batonv1.MessageContent{}
+	for _, m := range msgs {
+		stored[m.GetChannelMessageId()] = m.GetContent()
+	}
+	if len(msgs) != 2 || stored["m_plugin_1"].GetText().GetText() != "Is the store open on Sunday?" || stored["m_plugin_2"].GetPostback().GetPayload() != "HOURS" {
+		t.Fatalf("stored %v", msgs)
+	}
+
+	sent := need(w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{
+		ConversationId: conv.GetId(), Content: text("Yes, from 10 to 4."),
+	}))(t).GetMessage()
+	req := api.next(t)
+	jsonEqual(t, "send body", `{"recipient":{"user_ref":"cp_5c1f8e2a9d7b4e06"},"messaging_type":"RESPONSE",
+		"message":{"text":"Yes, from 10 to 4.","metadata":"baton:`+sent.GetId()+`"}}`, req.Body)
+	w.messageWhen(sent.GetId(), "the reply to be sent", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "m_reply_plugin_1"
+	})
+}

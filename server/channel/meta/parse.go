@@ -25,6 +25,12 @@ const (
 	InstagramInboxAppID = "1217981644879628"
 )
 
+// UserRefPrefix starts the Contact.ExternalID of a person Meta names by a user_ref instead of a
+// PSID: someone who wrote through the Chat Plugin or opted in with the Checkbox plugin. PSIDs
+// are digits, so such a contact never collides with one known by its PSID; replies to it are
+// addressed to recipient.user_ref (see Messenger).
+const UserRefPrefix = "user_ref:"
+
 // ErrMalformed says an item of a webhook payload could not be understood; the Err of its Update
 // wraps it.
 var ErrMalformed = errors.New("malformed Meta webhook item")
@@ -33,6 +39,9 @@ var ErrMalformed = errors.New("malformed Meta webhook item")
 // webhook payload into Updates, in the order of the payload: every event of every entry's
 // messaging and standby lists (standby events, received while another app owns the thread, are
 // read the same way).
+//
+// The customer is the sender (the recipient of an echo): its PSID, or, for a person Meta knows
+// only by a user_ref (Chat Plugin, Checkbox plugin), UserRefPrefix and the user_ref.
 //
 //   - A customer's message is an UpdateMessage per part (text, attachment, location, or the
 //     quick reply tapped, as a Postback). The first part has the message's mid as
@@ -147,8 +156,10 @@ type (
 		TakeThreadControl *threadControl `json:"take_thread_control"`
 		PassThreadControl *threadControl `json:"pass_thread_control"`
 	}
+	// party is an event's sender or recipient: a PSID (or page id), or a plugin user's user_ref.
 	party struct {
-		ID channel.JSONText `json:"id"`
+		ID      channel.JSONText `json:"id"`
+		UserRef channel.JSONText `json:"user_ref"`
 	}
 	message struct {
 		MID           string           `json:"mid"`
@@ -248,11 +259,18 @@ func (m *millis) UnmarshalJSON(b []byte) error {
 
 func (m millis) time() time.Time { return time.UnixMilli(int64(m)).UTC() }
 
-func (p *party) id() string {
-	if p == nil {
+// contactID is the Contact.ExternalID of the person p names: their PSID, or UserRefPrefix and
+// their user_ref when Meta knows them by nothing else.
+func (p *party) contactID() string {
+	switch {
+	case p == nil:
 		return ""
+	case p.ID != "":
+		return string(p.ID)
+	case p.UserRef != "":
+		return UserRefPrefix + string(p.UserRef)
 	}
-	return string(p.ID)
+	return ""
 }
 
 // parseEvent reads one messaging or standby event.
@@ -297,9 +315,9 @@ func parseEvent(where string, raw json.RawMessage) []channel.Update {
 
 // customer is the customer of an event the customer sent: its sender.
 func customer(e *event) (domain.Contact, error) {
-	id := e.Sender.id()
+	id := e.Sender.contactID()
 	if id == "" {
-		return domain.Contact{}, errors.New("the event has no sender id")
+		return domain.Contact{}, errors.New("the event has no sender id or user_ref")
 	}
 	return domain.Contact{ExternalID: id}, nil
 }
@@ -332,9 +350,9 @@ func parseMessage(e *event) ([]channel.Update, error) {
 
 func parseEcho(e *event) ([]channel.Update, error) {
 	m := e.Message
-	id := e.Recipient.id()
+	id := e.Recipient.contactID()
 	if id == "" {
-		return nil, errors.New("the echo has no recipient id")
+		return nil, errors.New("the echo has no recipient id or user_ref")
 	}
 	if m.MID == "" {
 		return nil, errors.New("the echo has no mid")

@@ -38,16 +38,18 @@ func contact(id string) domain.Contact { return domain.Contact{ExternalID: id} }
 func ms(n int64) time.Time { return time.UnixMilli(n).UTC() }
 
 const (
-	psid    = "6945201234567890"
-	psid2   = "7012345678901234"
-	igsid   = "5837419012345678"
-	ourApp  = "1517776481860111"
-	igMID   = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjE"
-	image   = batonv1.AttachmentType_ATTACHMENT_TYPE_IMAGE
-	video   = batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO
-	audio   = batonv1.AttachmentType_ATTACHMENT_TYPE_AUDIO
-	file    = batonv1.AttachmentType_ATTACHMENT_TYPE_FILE
-	msgKind = channel.UpdateMessage
+	psid  = "6945201234567890"
+	psid2 = "7012345678901234"
+	igsid = "5837419012345678"
+	// pluginUser is the contact of user_ref cp_5c1f8e2a9d7b4e06.
+	pluginUser = "user_ref:cp_5c1f8e2a9d7b4e06"
+	ourApp     = "1517776481860111"
+	igMID      = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjE"
+	image      = batonv1.AttachmentType_ATTACHMENT_TYPE_IMAGE
+	video      = batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO
+	audio      = batonv1.AttachmentType_ATTACHMENT_TYPE_AUDIO
+	file       = batonv1.AttachmentType_ATTACHMENT_TYPE_FILE
+	msgKind    = channel.UpdateMessage
 )
 
 // diffUpdates compares Updates: protos by value, and an Err only by whether it is one (a wanted
@@ -124,6 +126,13 @@ func TestParseMessagingFixtures(t *testing.T) {
 			{Kind: channel.UpdateStatus, Contact: contact(psid), ChannelMessageID: "mid.1458668856218:ed81099e15d3f4f233", Status: domain.DeliveryDelivered},
 			{Kind: channel.UpdateStatus, Contact: contact(psid), ChannelMessageID: "mid.1458668856219:ed81099e15d3f4f234", Status: domain.DeliveryDelivered},
 			{Kind: channel.UpdateStatus, Contact: contact(psid), Watermark: ms(1458668856253), Status: domain.DeliveryDelivered},
+		}},
+		// A person writing through the Chat Plugin (or opted in with the Checkbox plugin) has a
+		// user_ref and no PSID: the contact is keyed by it.
+		{"messenger_user_ref.json", []channel.Update{
+			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_8vZ1Qn3kT0aW5pXr7yLcB2dHfJ4gMs6eUo9iRt0wKq1xNy_plugin", Content: textContent("Hi, is the store open on Sunday?")},
+			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_plugin", Content: postbackContent("Opening hours", "HOURS")},
+			{Kind: channel.UpdateStatus, Contact: contact(pluginUser), ChannelMessageID: "m_reply_to_plugin_user", Status: domain.DeliveryDelivered},
 		}},
 		{"messenger_read.json", []channel.Update{
 			{Kind: channel.UpdateStatus, Contact: contact(psid), Watermark: ms(1458668856253), Status: domain.DeliveryRead},
@@ -227,7 +236,13 @@ func TestParseMessagingCases(t *testing.T) {
 			}},
 		{"event not an object", string(payload(`"x"`, `null`)), []channel.Update{{Err: errMalformed}, {Err: errMalformed}}},
 		{"message without sender", string(payload(`{"recipient":{"id":"1"},"message":{"mid":"m1","text":"hi"}}`)), []channel.Update{{Err: errMalformed}}},
-		{"user_ref sender", string(payload(`{"sender":{"user_ref":"abc"},"recipient":{"id":"1"},"timestamp":1,"postback":{"payload":"P"}}`)), []channel.Update{{Err: errMalformed}}},
+		{"user_ref sender without mid", string(payload(`{"sender":{"user_ref":"abc"},"recipient":{"id":"1"},"timestamp":1,"postback":{"payload":"P"}}`)),
+			[]channel.Update{{Kind: msgKind, Contact: contact("user_ref:abc"), ChannelMessageID: "postback:user_ref:abc:1", Content: postbackContent("", "P")}}},
+		{"both id and user_ref: the PSID wins", string(payload(`{"sender":{"id":"6945201234567890","user_ref":"abc"},"recipient":{"id":"1"},"message":{"mid":"m1","text":"hi"}}`)),
+			[]channel.Update{{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "m1", Content: textContent("hi")}}},
+		{"empty user_ref", string(payload(`{"sender":{"user_ref":""},"recipient":{"id":"1"},"message":{"mid":"m1","text":"hi"}}`)), []channel.Update{{Err: errMalformed}}},
+		{"echo to a user_ref", string(payload(`{"sender":{"id":"1"},"recipient":{"user_ref":"abc"},"message":{"mid":"m1","is_echo":true,"app_id":"263902037430900","text":"Sam here"}}`)),
+			[]channel.Update{{Kind: channel.UpdateEcho, Contact: contact("user_ref:abc"), ChannelMessageID: "m1", AppID: PageInboxAppID, Content: textContent("Sam here")}}},
 		{"message without mid", string(payload(`{` + from + `,"message":{"text":"hi"}}`)), []channel.Update{{Err: errMalformed}}},
 		{"numeric ids and string timestamp", string(payload(`{"sender":{"id":6945201234567890},"recipient":{"id":1},"timestamp":"1527459824","postback":{"title":"T","payload":"P"}}`)),
 			[]channel.Update{{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "postback:" + psid + ":1527459824", Content: postbackContent("T", "P")}}},

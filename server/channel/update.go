@@ -56,6 +56,9 @@ type Update struct {
 	BatonMessageID string
 	// AppID is the app that sent an echo or moved the thread, when the channel says.
 	AppID string
+	// Time is when, by the channel's clock, an echo was sent or the thread moved; zero when the
+	// channel does not say. Channels deliver out of order, and the rules order these by it.
+	Time time.Time
 	// Err says why this item could not be understood.
 	Err error
 }

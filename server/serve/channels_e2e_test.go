@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -548,4 +549,95 @@ func TestMessengerPluginUsers(t *testing.T) {
 	w.messageWhen(sent.GetId(), "the reply to be sent", func(m *batonv1.Message) bool {
 		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "m_reply_plugin_1"
 	})
+}
+
+// TestMessengerHandoverInTimestampOrder: Meta retries deliveries, so handover events arrive out
+// of order. One older than the last ownership change the channel reported changes nothing:
+// not the owner, not the epoch, and no event says otherwise.
+func TestMessengerHandoverInTimestampOrder(t *testing.T) {
+	h := start(t, withAPIs("http://127.0.0.1:1", ""))
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, AccessToken: "page-token-1", AppId: "1517776481860111",
+	})
+	ch := w.channel.GetId()
+	post := func(body string) {
+		t.Helper()
+		if status, out := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, body), body); status != http.StatusOK {
+			t.Fatalf("%d %s", status, out)
+		}
+	}
+	thread := func(psid, field string, ts int64) string {
+		app := `"previous_owner_app_id":"263902037430900","new_owner_app_id":"1517776481860111"`
+		if field == "take_thread_control" {
+			app = `"previous_owner_app_id":"1517776481860111","new_owner_app_id":"263902037430900"`
+		}
+		return fmt.Sprintf(`{"object":"page","entry":[{"id":"1122334455","time":%d,"messaging":[{
+			"sender":{"id":"%s"},"recipient":{"id":"1122334455"},"timestamp":%d,"%s":{%s,"metadata":"inbox"}}]}]}`, ts+500, psid, ts, field, app)
+	}
+	message := func(psid, mid string) string {
+		return `{"object":"page","entry":[{"id":"1122334455","time":1795251600000,"messaging":[{
+			"sender":{"id":"` + psid + `"},"recipient":{"id":"1122334455"},"timestamp":1795251600000,"message":{"mid":"` + mid + `","text":"Hello"}}]}]}`
+	}
+	conversation := func(psid string) *batonv1.Conversation {
+		t.Helper()
+		for _, c := range need(h.admin.Conversations.ListConversations(context.Background(), &batonv1.ListConversationsRequest{
+			Filter: &batonv1.ConversationFilter{ChannelId: ch},
+		}))(t).GetConversations() {
+			contact := need(h.admin.Conversations.GetContact(context.Background(), &batonv1.GetContactRequest{ContactId: c.GetContactId()}))(t).GetContact()
+			if contact.GetExternalId() == psid {
+				return c
+			}
+		}
+		t.Fatalf("no conversation of %s", psid)
+		return nil
+	}
+	events := func(c *batonv1.Conversation) int {
+		t.Helper()
+		return len(need(h.admin.Events.ListEvents(context.Background(), &batonv1.ListEventsRequest{
+			PageSize: 1000, Filter: &batonv1.EventFilter{ConversationId: c.GetId()},
+		}))(t).GetEvents())
+	}
+
+	// The inbox takes the thread (12:00:02), then the delivery of its earlier pass (12:00:01),
+	// retried, arrives: the human in the inbox keeps the conversation.
+	post(message("6789", "m_a1"))
+	post(thread("6789", "take_thread_control", 1795251602000))
+	taken := conversation("6789")
+	if taken.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_EXTERNAL_HUMAN {
+		t.Fatalf("after take_thread_control the owner is %v", taken.GetOwner())
+	}
+	before := events(taken)
+	post(thread("6789", "pass_thread_control", 1795251601000))
+	after := conversation("6789")
+	if after.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_EXTERNAL_HUMAN || after.GetEpoch() != taken.GetEpoch() {
+		t.Errorf("an older pass_thread_control moved the conversation: owner %v epoch %d, was epoch %d", after.GetOwner(), after.GetEpoch(), taken.GetEpoch())
+	}
+	if n := events(after); n != before {
+		t.Errorf("an older pass_thread_control made %d events", n-before)
+	}
+
+	// The other way round: the inbox passes the thread back (12:00:02) while the bot owns
+	// already (its take was not delivered yet); the take (12:00:01) then arrives, retried.
+	post(message("7012", "m_b1"))
+	post(thread("7012", "pass_thread_control", 1795251602000))
+	passed := conversation("7012")
+	before = events(passed)
+	post(thread("7012", "take_thread_control", 1795251601000))
+	after = conversation("7012")
+	if after.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT || after.GetEpoch() != passed.GetEpoch() {
+		t.Errorf("an older take_thread_control moved the conversation: owner %v epoch %d, was epoch %d", after.GetOwner(), after.GetEpoch(), passed.GetEpoch())
+	}
+	if n := events(after); n != before {
+		t.Errorf("an older take_thread_control made %d events", n-before)
+	}
+	if after.GetEtag() != passed.GetEtag() {
+		t.Errorf("recording the pass's time changed the etag from %q to %q", passed.GetEtag(), after.GetEtag())
+	}
+
+	// In order, the protocol works as before: a newer pass hands the first one back.
+	post(thread("6789", "pass_thread_control", 1795251603000))
+	if owner := conversation("6789").GetOwner(); owner.GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
+		t.Errorf("after a newer pass_thread_control the owner is %v", owner)
+	}
 }

@@ -56,6 +56,8 @@ var ErrMalformed = errors.New("malformed Meta webhook item")
 //     (Instagram).
 //   - take_thread_control is an UpdateThreadTaken (AppID: the app that took it);
 //     pass_thread_control an UpdateThreadReleased (AppID: the app that passed it to us).
+//     These and echoes carry the event's timestamp as Time: Meta retries deliveries, so they
+//     may arrive out of order.
 //
 // Other events (request_thread_control, reactions, referrals, deleted messages, ...) yield
 // nothing. An item that cannot be understood yields an Update with Err (wrapping ErrMalformed),
@@ -257,7 +259,13 @@ func (m *millis) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (m millis) time() time.Time { return time.UnixMilli(int64(m)).UTC() }
+// time is m as a time; zero (the payload does not say) is the zero time.
+func (m millis) time() time.Time {
+	if m == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(m)).UTC()
+}
 
 // contactID is the Contact.ExternalID of the person p names: their PSID, or UserRefPrefix and
 // their user_ref when Meta knows them by nothing else.
@@ -357,7 +365,7 @@ func parseEcho(e *event) ([]channel.Update, error) {
 	if m.MID == "" {
 		return nil, errors.New("the echo has no mid")
 	}
-	u := channel.Update{Kind: channel.UpdateEcho, Contact: domain.Contact{ExternalID: id}, AppID: string(m.AppID)}
+	u := channel.Update{Kind: channel.UpdateEcho, Contact: domain.Contact{ExternalID: id}, AppID: string(m.AppID), Time: e.Timestamp.time()}
 	if bid, ok := strings.CutPrefix(m.Metadata, MetadataPrefix); ok {
 		u.BatonMessageID = bid
 	}
@@ -575,5 +583,5 @@ func threadUpdate(e *event, kind channel.UpdateKind, app channel.JSONText) ([]ch
 	if err != nil {
 		return nil, err
 	}
-	return []channel.Update{{Kind: kind, Contact: c, AppID: string(app)}}, nil
+	return []channel.Update{{Kind: kind, Contact: c, AppID: string(app), Time: e.Timestamp.time()}}, nil
 }

@@ -108,8 +108,8 @@ func TestParseMessagingFixtures(t *testing.T) {
 			{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "postback:" + psid + ":1527459825000", Content: postbackContent("Get Started", "GET_STARTED")},
 		}},
 		{"messenger_echo.json", []channel.Update{
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764197618:41d102a3e1ae206a38", Content: textContent("Your order has shipped."), BatonMessageID: "msg_01HZY3Q8K2", AppID: ourApp},
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764199618:41d102a3e1ae206a40", BatonMessageID: "msg_01HZY3Q8K3", AppID: ourApp,
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764197618:41d102a3e1ae206a38", Content: textContent("Your order has shipped."), BatonMessageID: "msg_01HZY3Q8K2", AppID: ourApp, Time: ms(1457764197627)},
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764199618:41d102a3e1ae206a40", BatonMessageID: "msg_01HZY3Q8K3", AppID: ourApp, Time: ms(1457764199627),
 				Content: &batonv1.MessageContent{Kind: &batonv1.MessageContent_Buttons{Buttons: &batonv1.ButtonsContent{
 					Text: "Anything else?",
 					Buttons: []*batonv1.Button{
@@ -118,9 +118,9 @@ func TestParseMessagingFixtures(t *testing.T) {
 					},
 				}}}},
 			// Metadata that is not Baton's names no Baton message.
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764200618:41d102a3e1ae206a41", Content: textContent("Spring sale starts today"), AppID: ourApp},
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764200618:41d102a3e1ae206a41", Content: textContent("Spring sale starts today"), AppID: ourApp, Time: ms(1457764200627)},
 			// From the standby channel: a human answering in the Page inbox.
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "qT7ywaKpO9kkQR7Gv-nM8LIfLZDamVrALniheUYEDdHJXjDXEAyaS1xxONzb2Iv-DFzmTihfWJV012P5pK0AhQ", Content: textContent("Hi, this is Sam from support. Let me look into it."), AppID: PageInboxAppID},
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "qT7ywaKpO9kkQR7Gv-nM8LIfLZDamVrALniheUYEDdHJXjDXEAyaS1xxONzb2Iv-DFzmTihfWJV012P5pK0AhQ", Content: textContent("Hi, this is Sam from support. Let me look into it."), AppID: PageInboxAppID, Time: ms(1570053170673)},
 		}},
 		{"messenger_delivery.json", []channel.Update{
 			{Kind: channel.UpdateStatus, Contact: contact(psid), ChannelMessageID: "mid.1458668856218:ed81099e15d3f4f233", Status: domain.DeliveryDelivered},
@@ -138,10 +138,11 @@ func TestParseMessagingFixtures(t *testing.T) {
 			{Kind: channel.UpdateStatus, Contact: contact(psid), Watermark: ms(1458668856253), Status: domain.DeliveryRead},
 		}},
 		{"messenger_handover.json", []channel.Update{
-			{Kind: channel.UpdateThreadTaken, Contact: contact(psid), AppID: PageInboxAppID},
+			// Each with its time: the rules apply them in that order, whatever the arrival.
+			{Kind: channel.UpdateThreadTaken, Contact: contact(psid), AppID: PageInboxAppID, Time: ms(1458692752478)},
 			// request_thread_control yields nothing.
-			{Kind: channel.UpdateThreadReleased, Contact: contact(psid), AppID: PageInboxAppID},
-			{Kind: channel.UpdateThreadReleased, Contact: contact(psid2)}, // from idle: no previous owner
+			{Kind: channel.UpdateThreadReleased, Contact: contact(psid), AppID: PageInboxAppID, Time: ms(1458692752480)},
+			{Kind: channel.UpdateThreadReleased, Contact: contact(psid2), Time: ms(1458692752481)}, // from idle: no previous owner
 		}},
 		{"instagram_message.json", []channel.Update{
 			{Kind: msgKind, Contact: contact(igsid), ChannelMessageID: igMID + "2", Content: textContent("Is this still in stock?")},
@@ -149,7 +150,7 @@ func TestParseMessagingFixtures(t *testing.T) {
 			{Kind: msgKind, Contact: contact(igsid), ChannelMessageID: igMID + "4", Content: postbackContent("Size M", "SIZE_M")},
 			{Kind: msgKind, Contact: contact(igsid), ChannelMessageID: igMID + "5", Content: postbackContent("Buy", "BUY_TEE")},
 			{Kind: channel.UpdateStatus, Contact: contact(igsid), ChannelMessageID: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjIw", Status: domain.DeliveryRead},
-			{Kind: channel.UpdateEcho, Contact: contact(igsid), ChannelMessageID: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjIx", Content: textContent("Yes! Which size?")},
+			{Kind: channel.UpdateEcho, Contact: contact(igsid), ChannelMessageID: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjIx", Content: textContent("Yes! Which size?"), Time: ms(1569262485849)},
 			// The customer unsending a message yields nothing.
 		}},
 		{"batch.json", []channel.Update{
@@ -292,7 +293,7 @@ func TestParseMessagingCases(t *testing.T) {
 		{"delivery with neither mids nor watermark", string(payload(`{` + from + `,"delivery":{"mids":[]}}`)), []channel.Update{{Err: errMalformed}}},
 		{"read with neither watermark nor mid", string(payload(`{` + from + `,"read":{}}`)), []channel.Update{{Err: errMalformed}}},
 		{"take thread control without a new owner (older versions)", string(payload(`{` + from + `,"take_thread_control":{"previous_owner_app_id":"123"}}`)),
-			[]channel.Update{{Kind: channel.UpdateThreadTaken, Contact: contact(psid)}}},
+			[]channel.Update{{Kind: channel.UpdateThreadTaken, Contact: contact(psid), Time: ms(1458692752478)}}},
 		{"events Baton does not read", string(payload(
 			`{`+from+`,"reaction":{"mid":"m1","action":"react","reaction":"love","emoji":"❤️"}}`,
 			`{`+from+`,"referral":{"ref":"x","source":"SHORTLINK","type":"OPEN_THREAD"}}`,

@@ -57,6 +57,10 @@ func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.U
 			ContactExternalID: u.Contact.ExternalID, Watermark: u.Watermark,
 			Status: u.Status, Error: u.Error,
 		})
+	case channel.UpdateTest:
+		h.Logger.InfoContext(ctx, "channel webhook test event: it arrived and its signature is valid; its ids are made up, so nothing is stored",
+			"channel", ch.ID, "kind", ch.Kind, "field", u.Field)
+		return nil
 	case channel.UpdateThreadTaken, channel.UpdateThreadReleased:
 		return h.App.ExternalThread(ctx, adapter, app.ThreadReport{
 			ChannelID: ch.ID, ContactExternalID: u.Contact.ExternalID,

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -639,5 +640,65 @@ func TestMessengerHandoverInTimestampOrder(t *testing.T) {
 	post(thread("6789", "pass_thread_control", 1795251603000))
 	if owner := conversation("6789").GetOwner(); owner.GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
 		t.Errorf("after a newer pass_thread_control the owner is %v", owner)
+	}
+}
+
+// logBuffer collects a server's log lines (JSON) for a test to read; the server logs from many
+// goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// records returns the lines logged so far whose message contains msg.
+func (b *logBuffer) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var r map[string]any
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if s, _ := r["msg"].(string); strings.Contains(s, msg) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestMessengerDashboardTestEvent: the "Test" button of Meta's App Dashboard sends its sample in
+// the changes[] form, with made-up ids. Baton answers 200, stores nothing, and says so in a log
+// line naming the channel and the field, so that whoever sets the channel up sees it arrived.
+func TestMessengerDashboardTestEvent(t *testing.T) {
+	logs := &logBuffer{}
+	h := start(t, withAPIs("http://127.0.0.1:1", ""), func(c *serve.Config) { c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{AppSecret: appSecret, AccessToken: "t"})
+	ch := w.channel.GetId()
+	sample := `{"object":"page","entry":[{"id":"0","time":1795251600,"changes":[{"field":"messages","value":{
+		"sender":{"id":"12334"},"recipient":{"id":"23245"},"timestamp":"1527459824",
+		"message":{"mid":"test_message_id","text":"test_message","commands":[{"name":"command123"},{"name":"command456"}]}}}]}]}`
+	if status, body := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, sample), sample); status != http.StatusOK || body != "EVENT_RECEIVED" {
+		t.Fatalf("%d %s", status, body)
+	}
+	lines := logs.records(t, "test event")
+	if len(lines) != 1 || lines[0]["channel"] != ch || lines[0]["field"] != "messages" {
+		t.Errorf("log lines about the test event: %v", lines)
+	}
+	if convs := need(h.admin.Conversations.ListConversations(context.Background(), &batonv1.ListConversationsRequest{
+		Filter: &batonv1.ConversationFilter{ChannelId: ch},
+	}))(t).GetConversations(); len(convs) != 0 {
+		t.Errorf("a test event stored %d conversations", len(convs))
 	}
 }

@@ -59,6 +59,10 @@ var ErrMalformed = errors.New("malformed Meta webhook item")
 //     These and echoes carry the event's timestamp as Time: Meta retries deliveries, so they
 //     may arrive out of order.
 //
+// A test event from the App Dashboard's "Test" button (the changes form, in an entry with id 0)
+// is an UpdateTest naming the field tested; any other item of an entry's changes list is a
+// webhook field Baton does not read, an Update with Err.
+//
 // Other events (request_thread_control, reactions, referrals, deleted messages, ...) yield
 // nothing. An item that cannot be understood yields an Update with Err (wrapping ErrMalformed),
 // and the others still come out. A body that is not JSON, or not a page or instagram object, is
@@ -76,14 +80,20 @@ func ParseMessaging(body []byte) ([]channel.Update, error) {
 	}
 	var out []channel.Update
 	for i, raw := range p.Entry {
-		account, lists, err := entryEvents(raw)
+		e, err := readEntry(raw)
 		if err != nil {
 			out = append(out, malformed(fmt.Sprintf("entry %d", i), err))
 		}
 		first := len(out)
-		for _, l := range lists {
+		for _, l := range e.lists {
 			if l.err != nil {
 				out = append(out, malformed(fmt.Sprintf("entry %d, %s", i, l.key), l.err))
+				continue
+			}
+			if l.key == "changes" {
+				for j, c := range l.events {
+					out = append(out, parseChange(fmt.Sprintf("entry %d, changes %d", i, j), e.account, c))
+				}
 				continue
 			}
 			for j, ev := range l.events {
@@ -91,54 +101,81 @@ func ParseMessaging(body []byte) ([]channel.Update, error) {
 			}
 		}
 		for k := first; k < len(out); k++ {
-			out[k].Account = account
+			if out[k].Kind != channel.UpdateTest { // a test's entry names no account
+				out[k].Account = e.account
+			}
 		}
 	}
 	return out, nil
 }
 
-// eventList is one messaging or standby list of an entry.
+// entry is what Baton reads of an entry: its id (the page's or Instagram account's) and its
+// messaging, standby and changes lists in the order they appear in it.
+type entry struct {
+	account string
+	lists   []eventList
+}
+
+// eventList is one messaging, standby or changes list of an entry.
 type eventList struct {
 	key    string
 	events []json.RawMessage
 	err    error
 }
 
-// entryEvents reads an entry's id (the page's or Instagram account's) and its messaging and
-// standby lists in the order they appear in it. An entry that is not an object is an error; a
-// list that is not an array is an eventList with err.
-func entryEvents(raw json.RawMessage) (account string, lists []eventList, err error) {
+// readEntry reads an entry. An entry that is not an object is an error; a list that is not an
+// array is an eventList with err.
+func readEntry(raw json.RawMessage) (e entry, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return "", nil, errors.New("the entry is not an object")
+		return e, errors.New("the entry is not an object")
 	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return account, lists, err
+			return e, err
 		}
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return account, lists, err
+			return e, err
 		}
 		key, _ := tok.(string)
-		if key == "id" {
+		switch key {
+		case "id":
 			var id channel.JSONText
 			if json.Unmarshal(value, &id) == nil {
-				account = string(id)
+				e.account = string(id)
 			}
-			continue
+		case "messaging", "standby", "changes":
+			l := eventList{key: key}
+			if err := json.Unmarshal(value, &l.events); err != nil {
+				l.err = fmt.Errorf("%s is not a list: %w", key, err)
+			}
+			e.lists = append(e.lists, l)
 		}
-		if key != "messaging" && key != "standby" {
-			continue
-		}
-		l := eventList{key: key}
-		if err := json.Unmarshal(value, &l.events); err != nil {
-			l.err = fmt.Errorf("%s is not a list: %w", key, err)
-		}
-		lists = append(lists, l)
 	}
-	return account, lists, nil
+	return e, nil
+}
+
+// dashboardTestAccount is the entry id of the test events the App Dashboard's "Test" button
+// sends: no page has it.
+const dashboardTestAccount = "0"
+
+// parseChange reads an item of an entry's changes list. Messenger and Instagram deliver
+// messaging events in messaging and standby; changes is the App Dashboard's test form
+// ({"field": "messages", "value": {a sample with made-up ids}}), an UpdateTest, or otherwise a
+// webhook field Baton does not read (a page's feed, say), which the channel's log should show.
+func parseChange(where, account string, raw json.RawMessage) channel.Update {
+	var c struct {
+		Field string `json:"field"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return malformed(where, err)
+	}
+	if account == dashboardTestAccount {
+		return channel.Update{Kind: channel.UpdateTest, Field: c.Field}
+	}
+	return malformed(where, fmt.Errorf("webhook field %q is not one Baton reads: subscribe the app to messaging fields only", c.Field))
 }
 
 func malformed(where string, err error) channel.Update {

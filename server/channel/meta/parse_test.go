@@ -134,6 +134,8 @@ func TestParseMessagingFixtures(t *testing.T) {
 			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_plugin", Content: postbackContent("Opening hours", "HOURS")},
 			{Kind: channel.UpdateStatus, Contact: contact(pluginUser), ChannelMessageID: "m_reply_to_plugin_user", Status: domain.DeliveryDelivered},
 		}},
+		// The App Dashboard's "Test" button: entry id 0, the changes[] form, made-up ids.
+		{"messenger_dashboard_test.json", []channel.Update{{Kind: channel.UpdateTest, Field: "messages"}}},
 		{"messenger_read.json", []channel.Update{
 			{Kind: channel.UpdateStatus, Contact: contact(psid), Watermark: ms(1458668856253), Status: domain.DeliveryRead},
 		}},
@@ -207,6 +209,18 @@ func TestParseMessagingMalformedItemSaysWhere(t *testing.T) {
 	}
 	if len(got) < 2 || got[1].Err == nil || !strings.Contains(got[1].Err.Error(), "entry 0, messaging 1") {
 		t.Fatalf("the malformed item's error should say where it is: %+v", got)
+	}
+}
+
+// TestParseMessagingUnreadFieldSaysWhich: an item of changes[] on a real page names the field,
+// and stays with the page's channel, whose log then shows it.
+func TestParseMessagingUnreadFieldSaysWhich(t *testing.T) {
+	got, err := ParseMessaging([]byte(`{"object":"page","entry":[{"id":"104857600000001","time":1795251600,"changes":[{"field":"feed","value":{"item":"post"}}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), `"feed"`) || got[0].Account != "104857600000001" {
+		t.Fatalf("got %+v", got)
 	}
 }
 
@@ -294,6 +308,12 @@ func TestParseMessagingCases(t *testing.T) {
 		{"read with neither watermark nor mid", string(payload(`{` + from + `,"read":{}}`)), []channel.Update{{Err: errMalformed}}},
 		{"take thread control without a new owner (older versions)", string(payload(`{` + from + `,"take_thread_control":{"previous_owner_app_id":"123"}}`)),
 			[]channel.Update{{Kind: channel.UpdateThreadTaken, Contact: contact(psid), Time: ms(1458692752478)}}},
+		{"dashboard test of another field", `{"object":"page","entry":[{"id":"0","time":1795251600,"changes":[{"field":"messaging_postbacks","value":{` +
+			`"sender":{"user_ref":"USER-REF-ID"},"recipient":{"id":"PAGE-ID"},"timestamp":"1527459824","postback":{"mid":"m_MESSAGE-ID","title":"T","payload":"P"}}}]}]}`,
+			[]channel.Update{{Kind: channel.UpdateTest, Field: "messaging_postbacks"}}},
+		{"changes on a page: a field Baton does not read", `{"object":"page","entry":[{"id":"104857600000001","time":1795251600,"changes":[{"field":"feed","value":{"item":"post","verb":"add"}}]}]}`,
+			[]channel.Update{{Err: errMalformed}}},
+		{"changes not a list", `{"object":"page","entry":[{"id":"0","changes":{"field":"messages"}}]}`, []channel.Update{{Err: errMalformed}}},
 		{"events Baton does not read", string(payload(
 			`{`+from+`,"reaction":{"mid":"m1","action":"react","reaction":"love","emoji":"❤️"}}`,
 			`{`+from+`,"referral":{"ref":"x","source":"SHORTLINK","type":"OPEN_THREAD"}}`,

@@ -104,8 +104,5 @@ func (t *tx) TouchExternalOwnerTime(ctx context.Context, id string, at time.Time
 	if err := writeErr("touch", "conversation", err); err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
-	}
-	return domain.NotFound("conversation", id)
+	return affected(res, "conversation", id)
 }

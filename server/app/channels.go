@@ -143,9 +143,11 @@ func ingestRefusal(p domain.Principal, channelID string) error {
 }
 
 // ExternalReply records a message a human sent to the customer from the channel's own app (an
-// echo Baton did not send), and makes that human the owner: the bot is told, and stays quiet
-// until the human hands back or the conversation goes idle. A repeat stores nothing.
-func (a *App) ExternalReply(ctx context.Context, p domain.Principal, in Inbound, appID string) error {
+// echo Baton did not send) at `at` by the channel's clock (zero when it does not say), and
+// makes that human the owner: the bot is told, and stays quiet until the human hands back or
+// the conversation goes idle. A repeat stores nothing; a reply older than the last ownership
+// change the channel reported is stored but moves nobody.
+func (a *App) ExternalReply(ctx context.Context, p domain.Principal, in Inbound, appID string, at time.Time) error {
 	return a.write(ctx, func(tx store.Tx) error {
 		state, err := tx.LoadInbound(ctx, store.InboundQuery{ChannelID: in.ChannelID, ChannelMessageID: in.ChannelMessageID, ContactExternalID: in.Contact.ExternalID})
 		if err != nil {
@@ -166,7 +168,7 @@ func (a *App) ExternalReply(ctx context.Context, p domain.Principal, in Inbound,
 			ID: ids.New("msg"), ConversationID: s.Conversation.ID, ChannelID: s.Channel.ID,
 			Direction: domain.Outbound, Content: in.Content, ChannelMessageID: in.ChannelMessageID,
 			Status: domain.DeliverySent, CreateTime: s.Now,
-		})
+		}, at)
 		a.recordOwnerChanges(ctx, "external_reply", change)
 		if err := tx.CreateMessage(ctx, *lastMessage(change)); err != nil {
 			return err
@@ -193,15 +195,26 @@ func (a *App) inboundSituation(ctx context.Context, tx store.Tx, state store.Inb
 	return s, err
 }
 
-// ExternalThread applies the channel's handover protocol: its own inbox took the conversation
-// from Baton (taken), or passed it back. A contact or conversation Baton does not know is
-// ignored.
-func (a *App) ExternalThread(ctx context.Context, p domain.Principal, channelID, contactExternalID string, taken bool, appID string) error {
+// ThreadReport is the channel's handover protocol moving a conversation: its own inbox took
+// it from Baton (Taken), or passed it back.
+type ThreadReport struct {
+	ChannelID         string
+	ContactExternalID string
+	Taken             bool
+	AppID             string    // the app that took it or passed it back, when the channel says
+	Time              time.Time // when, by the channel's clock; zero when it does not say
+}
+
+// ExternalThread applies the channel's handover protocol. A contact or conversation Baton does
+// not know is ignored. A report older than the last ownership change the channel reported
+// changes nothing; one that moves nobody is still remembered as the latest, so that an older
+// one arriving after it changes nothing either.
+func (a *App) ExternalThread(ctx context.Context, p domain.Principal, r ThreadReport) error {
 	return a.write(ctx, func(tx store.Tx) error {
-		if err := a.mayIngest(ctx, tx, p, channelID); err != nil {
+		if err := a.mayIngest(ctx, tx, p, r.ChannelID); err != nil {
 			return err
 		}
-		contact, err := tx.GetContactByExternalID(ctx, channelID, contactExternalID)
+		contact, err := tx.GetContactByExternalID(ctx, r.ChannelID, r.ContactExternalID)
 		if isNotFound(err) {
 			return nil
 		}
@@ -215,12 +228,24 @@ func (a *App) ExternalThread(ctx context.Context, p domain.Principal, channelID,
 		if err != nil {
 			return err
 		}
-		rule := func(s domain.Situation) (domain.Change, bool) { return domain.ExternalRelease(s, "") }
-		if taken {
-			human := domain.Actor{Kind: domain.ActorExternalHuman, ID: appID}
-			rule = func(s domain.Situation) (domain.Change, bool) { return domain.ExternalTakeover(s, human, "") }
+		s, err := a.situation(ctx, tx, conv.ID)
+		if err != nil {
+			return err
 		}
-		return a.timerTransition(ctx, tx, "external_thread", conv.ID, rule)
+		change, ok := domain.ExternalRelease(s, "", r.Time)
+		if r.Taken {
+			change, ok = domain.ExternalTakeover(s, domain.Actor{Kind: domain.ActorExternalHuman, ID: r.AppID}, "", r.Time)
+		}
+		switch {
+		case ok:
+			return a.traced(ctx, "external_thread", func(ctx context.Context) (domain.Change, error) {
+				_, err := apply(ctx, tx, change)
+				return change, err
+			})
+		case domain.NewerExternalTime(s.Conversation, r.Time):
+			return tx.TouchExternalOwnerTime(ctx, conv.ID, r.Time)
+		}
+		return nil
 	})
 }
 

@@ -28,6 +28,10 @@ const (
 	UpdateThreadTaken
 	// UpdateThreadReleased: the conversation was passed back to Baton.
 	UpdateThreadReleased
+	// UpdateTest: a test event from the channel's console (the "Test" button of Meta's App
+	// Dashboard). Its ids are made up, so nothing is stored; it is logged, with the Field
+	// tested, so that whoever sets the channel up sees it arrived and passed the checks.
+	UpdateTest
 )
 
 // Update is one thing a channel's webhook reported, in neutral terms. Adapters parse their
@@ -56,6 +60,11 @@ type Update struct {
 	BatonMessageID string
 	// AppID is the app that sent an echo or moved the thread, when the channel says.
 	AppID string
+	// Time is when, by the channel's clock, an echo was sent or the thread moved; zero when the
+	// channel does not say. Channels deliver out of order, and the rules order these by it.
+	Time time.Time
+	// Field is the webhook field an UpdateTest tested (Meta's changes[].field).
+	Field string
 	// Err says why this item could not be understood.
 	Err error
 }

@@ -366,9 +366,9 @@ func checkInvariants(t *testing.T, before domain.Situation, ch domain.Change) {
 		if conv.BotID != conv.Owner.ID {
 			t.Errorf("invariant: owner %s but bot_id %q", conv.Owner, conv.BotID)
 		}
-	case domain.OwnerNobody:
+	case domain.OwnerNobody, domain.OwnerExternalHuman:
 		if conv.ActiveHandoverID != "" {
-			t.Errorf("invariant: owner nobody with active handover %s", conv.ActiveHandoverID)
+			t.Errorf("invariant: owner %s with active handover %s", conv.Owner, conv.ActiveHandoverID)
 		}
 	default:
 		t.Errorf("invariant: unknown owner %q", conv.Owner)

@@ -238,9 +238,14 @@ type Conversation struct {
 	LastActivityTime time.Time          `json:"last_activity_time"`
 	LastInboundTime  time.Time          `json:"last_inbound_time"`
 	LastOutboundTime time.Time          `json:"last_outbound_time"`
-	CreateTime       time.Time          `json:"create_time"`
-	UpdateTime       time.Time          `json:"update_time"`
-	Revision         int64              `json:"revision"`
+	// ExternalOwnerTime is when, by the channel's clock, the channel last reported who answers:
+	// its inbox taking the thread or passing it back (Meta's handover protocol), or a human
+	// replying from it. Channels deliver out of order (Meta retries), so a report older than it
+	// moves nobody. Zero until the channel says.
+	ExternalOwnerTime time.Time `json:"external_owner_time,omitzero"`
+	CreateTime        time.Time `json:"create_time"`
+	UpdateTime        time.Time `json:"update_time"`
+	Revision          int64     `json:"revision"`
 }
 
 // Direction is inbound (from the customer) or outbound (to the customer).

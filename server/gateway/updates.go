@@ -47,7 +47,7 @@ func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.U
 		}
 		in := app.Inbound{ChannelID: ch.ID, Contact: u.Contact, ChannelMessageID: u.ChannelMessageID, Content: content}
 		if u.Kind == channel.UpdateEcho {
-			return h.App.ExternalReply(ctx, adapter, in, u.AppID)
+			return h.App.ExternalReply(ctx, adapter, in, u.AppID, u.Time)
 		}
 		_, err = h.App.Ingest(ctx, adapter, in)
 		return err
@@ -57,8 +57,15 @@ func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.U
 			ContactExternalID: u.Contact.ExternalID, Watermark: u.Watermark,
 			Status: u.Status, Error: u.Error,
 		})
+	case channel.UpdateTest:
+		h.Logger.InfoContext(ctx, "channel webhook test event: it arrived and its signature is valid; its ids are made up, so nothing is stored",
+			"channel", ch.ID, "kind", ch.Kind, "field", u.Field)
+		return nil
 	case channel.UpdateThreadTaken, channel.UpdateThreadReleased:
-		return h.App.ExternalThread(ctx, adapter, ch.ID, u.Contact.ExternalID, u.Kind == channel.UpdateThreadTaken, u.AppID)
+		return h.App.ExternalThread(ctx, adapter, app.ThreadReport{
+			ChannelID: ch.ID, ContactExternalID: u.Contact.ExternalID,
+			Taken: u.Kind == channel.UpdateThreadTaken, AppID: u.AppID, Time: u.Time,
+		})
 	}
 	return domain.Invalid("update", "unknown kind %d", u.Kind)
 }

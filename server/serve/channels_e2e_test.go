@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -541,5 +543,200 @@ func TestHumanReplyingFromTheBusinessAppOwnsUntilIdle(t *testing.T) {
 	}
 	if owner := w.conversation().GetOwner(); owner.GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
 		t.Errorf("after the session timeout the owner is %v", owner)
+	}
+}
+
+// TestMessengerPluginUsers: a person writing through the Chat Plugin has no PSID, only a
+// user_ref. Their message and postback are stored under a contact keyed by it, and the bot's
+// reply goes back to the user_ref.
+func TestMessengerPluginUsers(t *testing.T) {
+	api := newSendAPI(t, func(apiRequest) string { return `{"message_id":"m_reply_plugin_1"}` }) // no recipient_id for a user_ref
+	h := start(t, withAPIs(api.srv.URL+"/v21.0", ""))
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, VerifyToken: "verify-me", AccessToken: "page-token-1", AppId: "1517776481860111",
+	})
+	ch := w.channel.GetId()
+	inbound := `{"object":"page","entry":[{"id":"1122334455","time":1795251600500,"messaging":[
+		{"sender":{"user_ref":"cp_5c1f8e2a9d7b4e06"},"recipient":{"id":"1122334455"},"timestamp":1795251600000,
+		 "message":{"mid":"m_plugin_1","text":"Is the store open on Sunday?"}},
+		{"sender":{"user_ref":"cp_5c1f8e2a9d7b4e06"},"recipient":{"id":"1122334455"},"timestamp":1795251600400,
+		 "postback":{"mid":"m_plugin_2","title":"Opening hours","payload":"HOURS"}}]}]}`
+	if status, body := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, inbound), inbound); status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	conv := w.conversation()
+	contact := need(h.admin.Conversations.GetContact(context.Background(), &batonv1.GetContactRequest{ContactId: conv.GetContactId()}))(t).GetContact()
+	if contact.GetExternalId() != "user_ref:cp_5c1f8e2a9d7b4e06" {
+		t.Errorf("contact external id %q", contact.GetExternalId())
+	}
+	msgs := need(h.admin.Conversations.ListMessages(context.Background(), &batonv1.ListMessagesRequest{ConversationId: conv.GetId()}))(t).GetMessages()
+	stored := map[string]*batonv1.MessageContent{}
+	for _, m := range msgs {
+		stored[m.GetChannelMessageId()] = m.GetContent()
+	}
+	if len(msgs) != 2 || stored["m_plugin_1"].GetText().GetText() != "Is the store open on Sunday?" || stored["m_plugin_2"].GetPostback().GetPayload() != "HOURS" {
+		t.Fatalf("stored %v", msgs)
+	}
+
+	sent := need(w.botAPI.SendMessage(context.Background(), &batonv1.SendMessageRequest{
+		ConversationId: conv.GetId(), Content: text("Yes, from 10 to 4."),
+	}))(t).GetMessage()
+	req := api.next(t)
+	jsonEqual(t, "send body", `{"recipient":{"user_ref":"cp_5c1f8e2a9d7b4e06"},"messaging_type":"RESPONSE",
+		"message":{"text":"Yes, from 10 to 4.","metadata":"baton:`+sent.GetId()+`"}}`, req.Body)
+	w.messageWhen(sent.GetId(), "the reply to be sent", func(m *batonv1.Message) bool {
+		return m.GetStatus() == batonv1.DeliveryStatus_DELIVERY_STATUS_SENT && m.GetChannelMessageId() == "m_reply_plugin_1"
+	})
+}
+
+// TestMessengerHandoverInTimestampOrder: Meta retries deliveries, so handover events arrive out
+// of order. One older than the last ownership change the channel reported changes nothing:
+// not the owner, not the epoch, and no event says otherwise.
+func TestMessengerHandoverInTimestampOrder(t *testing.T) {
+	h := start(t, withAPIs("http://127.0.0.1:1", ""))
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, AccessToken: "page-token-1", AppId: "1517776481860111",
+	})
+	ch := w.channel.GetId()
+	post := func(body string) {
+		t.Helper()
+		if status, out := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, body), body); status != http.StatusOK {
+			t.Fatalf("%d %s", status, out)
+		}
+	}
+	thread := func(psid, field string, ts int64) string {
+		app := `"previous_owner_app_id":"263902037430900","new_owner_app_id":"1517776481860111"`
+		if field == "take_thread_control" {
+			app = `"previous_owner_app_id":"1517776481860111","new_owner_app_id":"263902037430900"`
+		}
+		return fmt.Sprintf(`{"object":"page","entry":[{"id":"1122334455","time":%d,"messaging":[{
+			"sender":{"id":"%s"},"recipient":{"id":"1122334455"},"timestamp":%d,"%s":{%s,"metadata":"inbox"}}]}]}`, ts+500, psid, ts, field, app)
+	}
+	message := func(psid, mid string) string {
+		return `{"object":"page","entry":[{"id":"1122334455","time":1795251600000,"messaging":[{
+			"sender":{"id":"` + psid + `"},"recipient":{"id":"1122334455"},"timestamp":1795251600000,"message":{"mid":"` + mid + `","text":"Hello"}}]}]}`
+	}
+	conversation := func(psid string) *batonv1.Conversation {
+		t.Helper()
+		for _, c := range need(h.admin.Conversations.ListConversations(context.Background(), &batonv1.ListConversationsRequest{
+			Filter: &batonv1.ConversationFilter{ChannelId: ch},
+		}))(t).GetConversations() {
+			contact := need(h.admin.Conversations.GetContact(context.Background(), &batonv1.GetContactRequest{ContactId: c.GetContactId()}))(t).GetContact()
+			if contact.GetExternalId() == psid {
+				return c
+			}
+		}
+		t.Fatalf("no conversation of %s", psid)
+		return nil
+	}
+	events := func(c *batonv1.Conversation) int {
+		t.Helper()
+		return len(need(h.admin.Events.ListEvents(context.Background(), &batonv1.ListEventsRequest{
+			PageSize: 1000, Filter: &batonv1.EventFilter{ConversationId: c.GetId()},
+		}))(t).GetEvents())
+	}
+
+	// The inbox takes the thread (12:00:02), then the delivery of its earlier pass (12:00:01),
+	// retried, arrives: the human in the inbox keeps the conversation.
+	post(message("6789", "m_a1"))
+	post(thread("6789", "take_thread_control", 1795251602000))
+	taken := conversation("6789")
+	if taken.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_EXTERNAL_HUMAN {
+		t.Fatalf("after take_thread_control the owner is %v", taken.GetOwner())
+	}
+	before := events(taken)
+	post(thread("6789", "pass_thread_control", 1795251601000))
+	after := conversation("6789")
+	if after.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_EXTERNAL_HUMAN || after.GetEpoch() != taken.GetEpoch() {
+		t.Errorf("an older pass_thread_control moved the conversation: owner %v epoch %d, was epoch %d", after.GetOwner(), after.GetEpoch(), taken.GetEpoch())
+	}
+	if n := events(after); n != before {
+		t.Errorf("an older pass_thread_control made %d events", n-before)
+	}
+
+	// The other way round: the inbox passes the thread back (12:00:02) while the bot owns
+	// already (its take was not delivered yet); the take (12:00:01) then arrives, retried.
+	post(message("7012", "m_b1"))
+	post(thread("7012", "pass_thread_control", 1795251602000))
+	passed := conversation("7012")
+	before = events(passed)
+	post(thread("7012", "take_thread_control", 1795251601000))
+	after = conversation("7012")
+	if after.GetOwner().GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT || after.GetEpoch() != passed.GetEpoch() {
+		t.Errorf("an older take_thread_control moved the conversation: owner %v epoch %d, was epoch %d", after.GetOwner(), after.GetEpoch(), passed.GetEpoch())
+	}
+	if n := events(after); n != before {
+		t.Errorf("an older take_thread_control made %d events", n-before)
+	}
+	if after.GetEtag() != passed.GetEtag() {
+		t.Errorf("recording the pass's time changed the etag from %q to %q", passed.GetEtag(), after.GetEtag())
+	}
+
+	// In order, the protocol works as before: a newer pass hands the first one back.
+	post(thread("6789", "pass_thread_control", 1795251603000))
+	if owner := conversation("6789").GetOwner(); owner.GetKind() != batonv1.OwnerKind_OWNER_KIND_BOT {
+		t.Errorf("after a newer pass_thread_control the owner is %v", owner)
+	}
+}
+
+// logBuffer collects a server's log lines (JSON) for a test to read; the server logs from many
+// goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// records returns the lines logged so far whose message contains msg.
+func (b *logBuffer) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var r map[string]any
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if s, _ := r["msg"].(string); strings.Contains(s, msg) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestMessengerDashboardTestEvent: the "Test" button of Meta's App Dashboard sends its sample in
+// the changes[] form, with made-up ids. Baton answers 200, stores nothing, and says so in a log
+// line naming the channel and the field, so that whoever sets the channel up sees it arrived.
+func TestMessengerDashboardTestEvent(t *testing.T) {
+	logs := &logBuffer{}
+	h := start(t, withAPIs("http://127.0.0.1:1", ""), func(c *serve.Config) { c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{AppSecret: appSecret, AccessToken: "t"})
+	ch := w.channel.GetId()
+	sample := `{"object":"page","entry":[{"id":"0","time":1795251600,"changes":[{"field":"messages","value":{
+		"sender":{"id":"12334"},"recipient":{"id":"23245"},"timestamp":"1527459824",
+		"message":{"mid":"test_message_id","text":"test_message","commands":[{"name":"command123"},{"name":"command456"}]}}}]}]}`
+	if status, body := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, sample), sample); status != http.StatusOK || body != "EVENT_RECEIVED" {
+		t.Fatalf("%d %s", status, body)
+	}
+	lines := logs.records(t, "test event")
+	if len(lines) != 1 || lines[0]["channel"] != ch || lines[0]["field"] != "messages" {
+		t.Errorf("log lines about the test event: %v", lines)
+	}
+	if convs := need(h.admin.Conversations.ListConversations(context.Background(), &batonv1.ListConversationsRequest{
+		Filter: &batonv1.ConversationFilter{ChannelId: ch},
+	}))(t).GetConversations(); len(convs) != 0 {
+		t.Errorf("a test event stored %d conversations", len(convs))
 	}
 }

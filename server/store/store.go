@@ -106,6 +106,10 @@ type Tx interface {
 	GetConversationByContact(ctx context.Context, contactID string) (domain.Conversation, error)
 	ListConversations(ctx context.Context, q ConversationQuery, p Page) ([]domain.Conversation, string, error)
 	UpdateConversation(ctx context.Context, c domain.Conversation) error
+	// TouchExternalOwnerTime sets the conversation's ExternalOwnerTime to t without changing
+	// its Revision: a channel's report that moved nobody is kept only to order the reports
+	// after it; it is not an edit, and no event announces it.
+	TouchExternalOwnerTime(ctx context.Context, conversationID string, t time.Time) error
 
 	// LoadInbound reads together what storing one inbound customer message needs: the channel
 	// (NotFoundError when it does not exist), its bot, the message already stored under that

@@ -25,6 +25,12 @@ const (
 	InstagramInboxAppID = "1217981644879628"
 )
 
+// UserRefPrefix starts the Contact.ExternalID of a person Meta names by a user_ref instead of a
+// PSID: someone who wrote through the Chat Plugin or opted in with the Checkbox plugin. PSIDs
+// are digits, so such a contact never collides with one known by its PSID; replies to it are
+// addressed to recipient.user_ref (see Messenger).
+const UserRefPrefix = "user_ref:"
+
 // ErrMalformed says an item of a webhook payload could not be understood; the Err of its Update
 // wraps it.
 var ErrMalformed = errors.New("malformed Meta webhook item")
@@ -33,6 +39,9 @@ var ErrMalformed = errors.New("malformed Meta webhook item")
 // webhook payload into Updates, in the order of the payload: every event of every entry's
 // messaging and standby lists (standby events, received while another app owns the thread, are
 // read the same way).
+//
+// The customer is the sender (the recipient of an echo): its PSID, or, for a person Meta knows
+// only by a user_ref (Chat Plugin, Checkbox plugin), UserRefPrefix and the user_ref.
 //
 //   - A customer's message is an UpdateMessage per part (text, attachment, location, or the
 //     quick reply tapped, as a Postback). The first part has the message's mid as
@@ -47,6 +56,12 @@ var ErrMalformed = errors.New("malformed Meta webhook item")
 //     (Instagram).
 //   - take_thread_control is an UpdateThreadTaken (AppID: the app that took it);
 //     pass_thread_control an UpdateThreadReleased (AppID: the app that passed it to us).
+//     These and echoes carry the event's timestamp as Time: Meta retries deliveries, so they
+//     may arrive out of order.
+//
+// A test event from the App Dashboard's "Test" button (the changes form, in an entry with id 0)
+// is an UpdateTest naming the field tested; any other item of an entry's changes list is a
+// webhook field Baton does not read, an Update with Err.
 //
 // Other events (request_thread_control, reactions, referrals, deleted messages, ...) yield
 // nothing. An item that cannot be understood yields an Update with Err (wrapping ErrMalformed),
@@ -65,14 +80,20 @@ func ParseMessaging(body []byte) ([]channel.Update, error) {
 	}
 	var out []channel.Update
 	for i, raw := range p.Entry {
-		account, lists, err := entryEvents(raw)
+		e, err := readEntry(raw)
 		if err != nil {
 			out = append(out, malformed(fmt.Sprintf("entry %d", i), err))
 		}
 		first := len(out)
-		for _, l := range lists {
+		for _, l := range e.lists {
 			if l.err != nil {
 				out = append(out, malformed(fmt.Sprintf("entry %d, %s", i, l.key), l.err))
+				continue
+			}
+			if l.key == "changes" {
+				for j, c := range l.events {
+					out = append(out, parseChange(fmt.Sprintf("entry %d, changes %d", i, j), e.account, c))
+				}
 				continue
 			}
 			for j, ev := range l.events {
@@ -80,54 +101,81 @@ func ParseMessaging(body []byte) ([]channel.Update, error) {
 			}
 		}
 		for k := first; k < len(out); k++ {
-			out[k].Account = account
+			if out[k].Kind != channel.UpdateTest { // a test's entry names no account
+				out[k].Account = e.account
+			}
 		}
 	}
 	return out, nil
 }
 
-// eventList is one messaging or standby list of an entry.
+// entry is what Baton reads of an entry: its id (the page's or Instagram account's) and its
+// messaging, standby and changes lists in the order they appear in it.
+type entry struct {
+	account string
+	lists   []eventList
+}
+
+// eventList is one messaging, standby or changes list of an entry.
 type eventList struct {
 	key    string
 	events []json.RawMessage
 	err    error
 }
 
-// entryEvents reads an entry's id (the page's or Instagram account's) and its messaging and
-// standby lists in the order they appear in it. An entry that is not an object is an error; a
-// list that is not an array is an eventList with err.
-func entryEvents(raw json.RawMessage) (account string, lists []eventList, err error) {
+// readEntry reads an entry. An entry that is not an object is an error; a list that is not an
+// array is an eventList with err.
+func readEntry(raw json.RawMessage) (e entry, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return "", nil, errors.New("the entry is not an object")
+		return e, errors.New("the entry is not an object")
 	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return account, lists, err
+			return e, err
 		}
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return account, lists, err
+			return e, err
 		}
 		key, _ := tok.(string)
-		if key == "id" {
+		switch key {
+		case "id":
 			var id channel.JSONText
 			if json.Unmarshal(value, &id) == nil {
-				account = string(id)
+				e.account = string(id)
 			}
-			continue
+		case "messaging", "standby", "changes":
+			l := eventList{key: key}
+			if err := json.Unmarshal(value, &l.events); err != nil {
+				l.err = fmt.Errorf("%s is not a list: %w", key, err)
+			}
+			e.lists = append(e.lists, l)
 		}
-		if key != "messaging" && key != "standby" {
-			continue
-		}
-		l := eventList{key: key}
-		if err := json.Unmarshal(value, &l.events); err != nil {
-			l.err = fmt.Errorf("%s is not a list: %w", key, err)
-		}
-		lists = append(lists, l)
 	}
-	return account, lists, nil
+	return e, nil
+}
+
+// dashboardTestAccount is the entry id of the test events the App Dashboard's "Test" button
+// sends: no page has it.
+const dashboardTestAccount = "0"
+
+// parseChange reads an item of an entry's changes list. Messenger and Instagram deliver
+// messaging events in messaging and standby; changes is the App Dashboard's test form
+// ({"field": "messages", "value": {a sample with made-up ids}}), an UpdateTest, or otherwise a
+// webhook field Baton does not read (a page's feed, say), which the channel's log should show.
+func parseChange(where, account string, raw json.RawMessage) channel.Update {
+	var c struct {
+		Field string `json:"field"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return malformed(where, err)
+	}
+	if account == dashboardTestAccount {
+		return channel.Update{Kind: channel.UpdateTest, Field: c.Field}
+	}
+	return malformed(where, fmt.Errorf("webhook field %q is not one Baton reads: subscribe the app to messaging fields only", c.Field))
 }
 
 func malformed(where string, err error) channel.Update {
@@ -147,8 +195,10 @@ type (
 		TakeThreadControl *threadControl `json:"take_thread_control"`
 		PassThreadControl *threadControl `json:"pass_thread_control"`
 	}
+	// party is an event's sender or recipient: a PSID (or page id), or a plugin user's user_ref.
 	party struct {
-		ID channel.JSONText `json:"id"`
+		ID      channel.JSONText `json:"id"`
+		UserRef channel.JSONText `json:"user_ref"`
 	}
 	message struct {
 		MID           string           `json:"mid"`
@@ -246,13 +296,26 @@ func (m *millis) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (m millis) time() time.Time { return time.UnixMilli(int64(m)).UTC() }
-
-func (p *party) id() string {
-	if p == nil {
-		return ""
+// time is m as a time; zero (the payload does not say) is the zero time.
+func (m millis) time() time.Time {
+	if m == 0 {
+		return time.Time{}
 	}
-	return string(p.ID)
+	return time.UnixMilli(int64(m)).UTC()
+}
+
+// contactID is the Contact.ExternalID of the person p names: their PSID, or UserRefPrefix and
+// their user_ref when Meta knows them by nothing else.
+func (p *party) contactID() string {
+	switch {
+	case p == nil:
+		return ""
+	case p.ID != "":
+		return string(p.ID)
+	case p.UserRef != "":
+		return UserRefPrefix + string(p.UserRef)
+	}
+	return ""
 }
 
 // parseEvent reads one messaging or standby event.
@@ -297,9 +360,9 @@ func parseEvent(where string, raw json.RawMessage) []channel.Update {
 
 // customer is the customer of an event the customer sent: its sender.
 func customer(e *event) (domain.Contact, error) {
-	id := e.Sender.id()
+	id := e.Sender.contactID()
 	if id == "" {
-		return domain.Contact{}, errors.New("the event has no sender id")
+		return domain.Contact{}, errors.New("the event has no sender id or user_ref")
 	}
 	return domain.Contact{ExternalID: id}, nil
 }
@@ -332,14 +395,14 @@ func parseMessage(e *event) ([]channel.Update, error) {
 
 func parseEcho(e *event) ([]channel.Update, error) {
 	m := e.Message
-	id := e.Recipient.id()
+	id := e.Recipient.contactID()
 	if id == "" {
-		return nil, errors.New("the echo has no recipient id")
+		return nil, errors.New("the echo has no recipient id or user_ref")
 	}
 	if m.MID == "" {
 		return nil, errors.New("the echo has no mid")
 	}
-	u := channel.Update{Kind: channel.UpdateEcho, Contact: domain.Contact{ExternalID: id}, AppID: string(m.AppID)}
+	u := channel.Update{Kind: channel.UpdateEcho, Contact: domain.Contact{ExternalID: id}, AppID: string(m.AppID), Time: e.Timestamp.time()}
 	if bid, ok := strings.CutPrefix(m.Metadata, MetadataPrefix); ok {
 		u.BatonMessageID = bid
 	}
@@ -557,5 +620,5 @@ func threadUpdate(e *event, kind channel.UpdateKind, app channel.JSONText) ([]ch
 	if err != nil {
 		return nil, err
 	}
-	return []channel.Update{{Kind: kind, Contact: c, AppID: string(app)}}, nil
+	return []channel.Update{{Kind: kind, Contact: c, AppID: string(app), Time: e.Timestamp.time()}}, nil
 }

@@ -38,16 +38,18 @@ func contact(id string) domain.Contact { return domain.Contact{ExternalID: id} }
 func ms(n int64) time.Time { return time.UnixMilli(n).UTC() }
 
 const (
-	psid    = "6945201234567890"
-	psid2   = "7012345678901234"
-	igsid   = "5837419012345678"
-	ourApp  = "1517776481860111"
-	igMID   = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjE"
-	image   = batonv1.AttachmentType_ATTACHMENT_TYPE_IMAGE
-	video   = batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO
-	audio   = batonv1.AttachmentType_ATTACHMENT_TYPE_AUDIO
-	file    = batonv1.AttachmentType_ATTACHMENT_TYPE_FILE
-	msgKind = channel.UpdateMessage
+	psid  = "6945201234567890"
+	psid2 = "7012345678901234"
+	igsid = "5837419012345678"
+	// pluginUser is the contact of user_ref cp_5c1f8e2a9d7b4e06.
+	pluginUser = "user_ref:cp_5c1f8e2a9d7b4e06"
+	ourApp     = "1517776481860111"
+	igMID      = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjE"
+	image      = batonv1.AttachmentType_ATTACHMENT_TYPE_IMAGE
+	video      = batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO
+	audio      = batonv1.AttachmentType_ATTACHMENT_TYPE_AUDIO
+	file       = batonv1.AttachmentType_ATTACHMENT_TYPE_FILE
+	msgKind    = channel.UpdateMessage
 )
 
 // diffUpdates compares Updates: protos by value, and an Err only by whether it is one (a wanted
@@ -106,8 +108,8 @@ func TestParseMessagingFixtures(t *testing.T) {
 			{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "postback:" + psid + ":1527459825000", Content: postbackContent("Get Started", "GET_STARTED")},
 		}},
 		{"messenger_echo.json", []channel.Update{
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764197618:41d102a3e1ae206a38", Content: textContent("Your order has shipped."), BatonMessageID: "msg_01HZY3Q8K2", AppID: ourApp},
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764199618:41d102a3e1ae206a40", BatonMessageID: "msg_01HZY3Q8K3", AppID: ourApp,
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764197618:41d102a3e1ae206a38", Content: textContent("Your order has shipped."), BatonMessageID: "msg_01HZY3Q8K2", AppID: ourApp, Time: ms(1457764197627)},
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764199618:41d102a3e1ae206a40", BatonMessageID: "msg_01HZY3Q8K3", AppID: ourApp, Time: ms(1457764199627),
 				Content: &batonv1.MessageContent{Kind: &batonv1.MessageContent_Buttons{Buttons: &batonv1.ButtonsContent{
 					Text: "Anything else?",
 					Buttons: []*batonv1.Button{
@@ -116,23 +118,33 @@ func TestParseMessagingFixtures(t *testing.T) {
 					},
 				}}}},
 			// Metadata that is not Baton's names no Baton message.
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764200618:41d102a3e1ae206a41", Content: textContent("Spring sale starts today"), AppID: ourApp},
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764200618:41d102a3e1ae206a41", Content: textContent("Spring sale starts today"), AppID: ourApp, Time: ms(1457764200627)},
 			// From the standby channel: a human answering in the Page inbox.
-			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "qT7ywaKpO9kkQR7Gv-nM8LIfLZDamVrALniheUYEDdHJXjDXEAyaS1xxONzb2Iv-DFzmTihfWJV012P5pK0AhQ", Content: textContent("Hi, this is Sam from support. Let me look into it."), AppID: PageInboxAppID},
+			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "qT7ywaKpO9kkQR7Gv-nM8LIfLZDamVrALniheUYEDdHJXjDXEAyaS1xxONzb2Iv-DFzmTihfWJV012P5pK0AhQ", Content: textContent("Hi, this is Sam from support. Let me look into it."), AppID: PageInboxAppID, Time: ms(1570053170673)},
 		}},
 		{"messenger_delivery.json", []channel.Update{
 			{Kind: channel.UpdateStatus, Contact: contact(psid), ChannelMessageID: "mid.1458668856218:ed81099e15d3f4f233", Status: domain.DeliveryDelivered},
 			{Kind: channel.UpdateStatus, Contact: contact(psid), ChannelMessageID: "mid.1458668856219:ed81099e15d3f4f234", Status: domain.DeliveryDelivered},
 			{Kind: channel.UpdateStatus, Contact: contact(psid), Watermark: ms(1458668856253), Status: domain.DeliveryDelivered},
 		}},
+		// A person writing through the Chat Plugin (or opted in with the Checkbox plugin) has a
+		// user_ref and no PSID: the contact is keyed by it.
+		{"messenger_user_ref.json", []channel.Update{
+			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_8vZ1Qn3kT0aW5pXr7yLcB2dHfJ4gMs6eUo9iRt0wKq1xNy_plugin", Content: textContent("Hi, is the store open on Sunday?")},
+			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_plugin", Content: postbackContent("Opening hours", "HOURS")},
+			{Kind: channel.UpdateStatus, Contact: contact(pluginUser), ChannelMessageID: "m_reply_to_plugin_user", Status: domain.DeliveryDelivered},
+		}},
+		// The App Dashboard's "Test" button: entry id 0, the changes[] form, made-up ids.
+		{"messenger_dashboard_test.json", []channel.Update{{Kind: channel.UpdateTest, Field: "messages"}}},
 		{"messenger_read.json", []channel.Update{
 			{Kind: channel.UpdateStatus, Contact: contact(psid), Watermark: ms(1458668856253), Status: domain.DeliveryRead},
 		}},
 		{"messenger_handover.json", []channel.Update{
-			{Kind: channel.UpdateThreadTaken, Contact: contact(psid), AppID: PageInboxAppID},
+			// Each with its time: the rules apply them in that order, whatever the arrival.
+			{Kind: channel.UpdateThreadTaken, Contact: contact(psid), AppID: PageInboxAppID, Time: ms(1458692752478)},
 			// request_thread_control yields nothing.
-			{Kind: channel.UpdateThreadReleased, Contact: contact(psid), AppID: PageInboxAppID},
-			{Kind: channel.UpdateThreadReleased, Contact: contact(psid2)}, // from idle: no previous owner
+			{Kind: channel.UpdateThreadReleased, Contact: contact(psid), AppID: PageInboxAppID, Time: ms(1458692752480)},
+			{Kind: channel.UpdateThreadReleased, Contact: contact(psid2), Time: ms(1458692752481)}, // from idle: no previous owner
 		}},
 		{"instagram_message.json", []channel.Update{
 			{Kind: msgKind, Contact: contact(igsid), ChannelMessageID: igMID + "2", Content: textContent("Is this still in stock?")},
@@ -140,7 +152,7 @@ func TestParseMessagingFixtures(t *testing.T) {
 			{Kind: msgKind, Contact: contact(igsid), ChannelMessageID: igMID + "4", Content: postbackContent("Size M", "SIZE_M")},
 			{Kind: msgKind, Contact: contact(igsid), ChannelMessageID: igMID + "5", Content: postbackContent("Buy", "BUY_TEE")},
 			{Kind: channel.UpdateStatus, Contact: contact(igsid), ChannelMessageID: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjIw", Status: domain.DeliveryRead},
-			{Kind: channel.UpdateEcho, Contact: contact(igsid), ChannelMessageID: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjIx", Content: textContent("Yes! Which size?")},
+			{Kind: channel.UpdateEcho, Contact: contact(igsid), ChannelMessageID: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTk5NjIx", Content: textContent("Yes! Which size?"), Time: ms(1569262485849)},
 			// The customer unsending a message yields nothing.
 		}},
 		{"batch.json", []channel.Update{
@@ -200,6 +212,18 @@ func TestParseMessagingMalformedItemSaysWhere(t *testing.T) {
 	}
 }
 
+// TestParseMessagingUnreadFieldSaysWhich: an item of changes[] on a real page names the field,
+// and stays with the page's channel, whose log then shows it.
+func TestParseMessagingUnreadFieldSaysWhich(t *testing.T) {
+	got, err := ParseMessaging([]byte(`{"object":"page","entry":[{"id":"104857600000001","time":1795251600,"changes":[{"field":"feed","value":{"item":"post"}}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), `"feed"`) || got[0].Account != "104857600000001" {
+		t.Fatalf("got %+v", got)
+	}
+}
+
 // payload wraps messaging events in a page payload.
 func payload(items ...string) []byte {
 	return []byte(`{"object":"page","entry":[{"id":"1","time":1,"messaging":[` + strings.Join(items, ",") + `]}]}`)
@@ -227,7 +251,13 @@ func TestParseMessagingCases(t *testing.T) {
 			}},
 		{"event not an object", string(payload(`"x"`, `null`)), []channel.Update{{Err: errMalformed}, {Err: errMalformed}}},
 		{"message without sender", string(payload(`{"recipient":{"id":"1"},"message":{"mid":"m1","text":"hi"}}`)), []channel.Update{{Err: errMalformed}}},
-		{"user_ref sender", string(payload(`{"sender":{"user_ref":"abc"},"recipient":{"id":"1"},"timestamp":1,"postback":{"payload":"P"}}`)), []channel.Update{{Err: errMalformed}}},
+		{"user_ref sender without mid", string(payload(`{"sender":{"user_ref":"abc"},"recipient":{"id":"1"},"timestamp":1,"postback":{"payload":"P"}}`)),
+			[]channel.Update{{Kind: msgKind, Contact: contact("user_ref:abc"), ChannelMessageID: "postback:user_ref:abc:1", Content: postbackContent("", "P")}}},
+		{"both id and user_ref: the PSID wins", string(payload(`{"sender":{"id":"6945201234567890","user_ref":"abc"},"recipient":{"id":"1"},"message":{"mid":"m1","text":"hi"}}`)),
+			[]channel.Update{{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "m1", Content: textContent("hi")}}},
+		{"empty user_ref", string(payload(`{"sender":{"user_ref":""},"recipient":{"id":"1"},"message":{"mid":"m1","text":"hi"}}`)), []channel.Update{{Err: errMalformed}}},
+		{"echo to a user_ref", string(payload(`{"sender":{"id":"1"},"recipient":{"user_ref":"abc"},"message":{"mid":"m1","is_echo":true,"app_id":"263902037430900","text":"Sam here"}}`)),
+			[]channel.Update{{Kind: channel.UpdateEcho, Contact: contact("user_ref:abc"), ChannelMessageID: "m1", AppID: PageInboxAppID, Content: textContent("Sam here")}}},
 		{"message without mid", string(payload(`{` + from + `,"message":{"text":"hi"}}`)), []channel.Update{{Err: errMalformed}}},
 		{"numeric ids and string timestamp", string(payload(`{"sender":{"id":6945201234567890},"recipient":{"id":1},"timestamp":"1527459824","postback":{"title":"T","payload":"P"}}`)),
 			[]channel.Update{{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "postback:" + psid + ":1527459824", Content: postbackContent("T", "P")}}},
@@ -277,7 +307,13 @@ func TestParseMessagingCases(t *testing.T) {
 		{"delivery with neither mids nor watermark", string(payload(`{` + from + `,"delivery":{"mids":[]}}`)), []channel.Update{{Err: errMalformed}}},
 		{"read with neither watermark nor mid", string(payload(`{` + from + `,"read":{}}`)), []channel.Update{{Err: errMalformed}}},
 		{"take thread control without a new owner (older versions)", string(payload(`{` + from + `,"take_thread_control":{"previous_owner_app_id":"123"}}`)),
-			[]channel.Update{{Kind: channel.UpdateThreadTaken, Contact: contact(psid)}}},
+			[]channel.Update{{Kind: channel.UpdateThreadTaken, Contact: contact(psid), Time: ms(1458692752478)}}},
+		{"dashboard test of another field", `{"object":"page","entry":[{"id":"0","time":1795251600,"changes":[{"field":"messaging_postbacks","value":{` +
+			`"sender":{"user_ref":"USER-REF-ID"},"recipient":{"id":"PAGE-ID"},"timestamp":"1527459824","postback":{"mid":"m_MESSAGE-ID","title":"T","payload":"P"}}}]}]}`,
+			[]channel.Update{{Kind: channel.UpdateTest, Field: "messaging_postbacks"}}},
+		{"changes on a page: a field Baton does not read", `{"object":"page","entry":[{"id":"104857600000001","time":1795251600,"changes":[{"field":"feed","value":{"item":"post","verb":"add"}}]}]}`,
+			[]channel.Update{{Err: errMalformed}}},
+		{"changes not a list", `{"object":"page","entry":[{"id":"0","changes":{"field":"messages"}}]}`, []channel.Update{{Err: errMalformed}}},
 		{"events Baton does not read", string(payload(
 			`{`+from+`,"reaction":{"mid":"m1","action":"react","reaction":"love","emoji":"❤️"}}`,
 			`{`+from+`,"referral":{"ref":"x","source":"SHORTLINK","type":"OPEN_THREAD"}}`,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
@@ -31,6 +32,12 @@ const maxResponse = 1 << 20
 // with the channel's Page access token. It sends text, attachments (image, video, audio, file),
 // button templates (at most 3 buttons), generic templates (carousels) and quick replies, each
 // with "baton:<message id>" as metadata so that its echo is known as Baton's.
+//
+// A contact known by a user_ref (UserRefPrefix) is addressed as recipient.user_ref, as Meta
+// documents for the Chat Plugin and the Checkbox plugin. Everything Baton sends is allowed
+// there; what Meta leaves out is on its side: no recipient_id in the answer (Baton reads only
+// message_id), and no echo, delivery or read webhook for such a send, so the message stays
+// sent.
 type Messenger struct {
 	// BaseURL is the Graph API with its version, e.g. "https://graph.facebook.com/v21.0";
 	// DefaultGraphURL when empty.
@@ -48,7 +55,11 @@ func (s Messenger) Send(ctx context.Context, ch domain.Channel, to domain.Contac
 	if m.BatonMessageID != "" {
 		msg.Metadata = MetadataPrefix + m.BatonMessageID
 	}
-	return send(ctx, s.Client, s.BaseURL, "Messenger", ch, to, sendRequest{MessagingType: "RESPONSE", Message: msg})
+	req := sendRequest{Recipient: recipient{ID: to.ExternalID}, MessagingType: "RESPONSE", Message: msg}
+	if ref, ok := strings.CutPrefix(to.ExternalID, UserRefPrefix); ok {
+		req.Recipient = recipient{UserRef: ref}
+	}
+	return send(ctx, s.Client, s.BaseURL, "Messenger", ch, req)
 }
 
 // Instagram sends messages with the Instagram Messaging API (the Messenger Platform for an
@@ -70,7 +81,10 @@ func (s Instagram) Send(ctx context.Context, ch domain.Channel, to domain.Contac
 	if err != nil {
 		return "", err
 	}
-	return send(ctx, s.Client, s.BaseURL, "Instagram", ch, to, sendRequest{Message: msg})
+	if strings.HasPrefix(to.ExternalID, UserRefPrefix) {
+		return "", refuse("Instagram cannot send to a user_ref: it is Messenger's plugins' id of a person")
+	}
+	return send(ctx, s.Client, s.BaseURL, "Instagram", ch, sendRequest{Recipient: recipient{ID: to.ExternalID}, Message: msg})
 }
 
 // The Send API's request body.
@@ -80,8 +94,10 @@ type (
 		MessagingType string       `json:"messaging_type,omitempty"`
 		Message       *sendMessage `json:"message"`
 	}
+	// recipient is a PSID (IGSID), or a plugin user's user_ref.
 	recipient struct {
-		ID string `json:"id"`
+		ID      string `json:"id,omitempty"`
+		UserRef string `json:"user_ref,omitempty"`
 	}
 	sendMessage struct {
 		Text         string          `json:"text,omitempty"`
@@ -218,15 +234,14 @@ func outButtons(platform string, bs []*batonv1.Button) ([]outButton, error) {
 }
 
 // send posts req to the Send API and returns the message id it answers with.
-func send(ctx context.Context, client *http.Client, baseURL, platform string, ch domain.Channel, to domain.Contact, req sendRequest) (string, error) {
+func send(ctx context.Context, client *http.Client, baseURL, platform string, ch domain.Channel, req sendRequest) (string, error) {
 	token := ch.Credentials.AccessToken
 	if token == "" {
 		return "", refuse("the %s channel has no access token", platform)
 	}
-	if to.ExternalID == "" {
+	if req.Recipient == (recipient{}) {
 		return "", refuse("the contact has no %s id", platform)
 	}
-	req.Recipient.ID = to.ExternalID
 	if baseURL == "" {
 		baseURL = DefaultGraphURL
 	}

@@ -171,6 +171,25 @@ func TestMessengerSend(t *testing.T) {
 	}
 }
 
+// TestMessengerSendToUserRef: a person known by a user_ref (Chat Plugin, Checkbox plugin) is
+// addressed as recipient.user_ref; Meta's answer then has no recipient_id.
+func TestMessengerSendToUserRef(t *testing.T) {
+	api := newFakeSendAPI(t, http.StatusOK, nil, `{"message_id":"m_reply_to_plugin_user"}`)
+	s := Messenger{BaseURL: api.URL + "/v21.0", Client: api.Client()}
+	id, err := s.Send(context.Background(), metaChannel(domain.ChannelMessenger), contact(pluginUser), channel.Outgoing{BatonMessageID: "msg_1", Content: quickReplies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != "m_reply_to_plugin_user" {
+		t.Errorf("message id %q", id)
+	}
+	want := request{method: http.MethodPost, path: "/v21.0/me/messages", token: token, contentType: "application/json", body: jsonValue(t,
+		`{"recipient":{"user_ref":"cp_5c1f8e2a9d7b4e06"},"messaging_type":"RESPONSE","message":{`+quickRepliesJSON+`,"metadata":"baton:msg_1"}}`)}
+	if d := cmp.Diff(want, api.only(t), cmp.AllowUnexported(request{})); d != "" {
+		t.Errorf("request (-want +got):\n%s", d)
+	}
+}
+
 func TestInstagramSend(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -212,6 +231,23 @@ func TestInstagramSend(t *testing.T) {
 	}
 }
 
+// TestInstagramRefusesUserRef: user_refs come from Messenger's plugins; Instagram's Send API has
+// no such recipient.
+func TestInstagramRefusesUserRef(t *testing.T) {
+	api := newFakeSendAPI(t, http.StatusOK, nil, sent)
+	s := Instagram{BaseURL: api.URL, Client: api.Client()}
+	_, err := s.Send(context.Background(), metaChannel(domain.ChannelInstagram), contact(pluginUser), channel.Outgoing{Content: textContent("hi")})
+	var se *channel.SendError
+	if !errors.As(err, &se) || se.Transient || !strings.Contains(se.Message, "user_ref") {
+		t.Fatalf("got %v, want a permanent *channel.SendError about the user_ref", err)
+	}
+	select {
+	case r := <-api.requests:
+		t.Fatalf("a request was sent: %+v", r)
+	default:
+	}
+}
+
 // TestSendRefuses: content the channel cannot send fails for good, before any request.
 func TestSendRefuses(t *testing.T) {
 	withCaption := &batonv1.MessageContent{Kind: &batonv1.MessageContent_Attachment{Attachment: &batonv1.Attachment{
@@ -235,6 +271,7 @@ func TestSendRefuses(t *testing.T) {
 		{"an empty carousel", metaChannel(domain.ChannelMessenger), contact(psid), &batonv1.MessageContent{Kind: &batonv1.MessageContent_Carousel{Carousel: &batonv1.Carousel{}}}},
 		{"no access token", domain.Channel{Kind: domain.ChannelMessenger}, contact(psid), textContent("hi")},
 		{"no contact id", metaChannel(domain.ChannelMessenger), domain.Contact{}, textContent("hi")},
+		{"an empty user_ref", metaChannel(domain.ChannelMessenger), contact(UserRefPrefix), textContent("hi")},
 	} {
 		for _, s := range []channel.Sender{Messenger{}, Instagram{}} {
 			t.Run(fmt.Sprintf("%T/%s", s, tc.name), func(t *testing.T) {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
@@ -10,7 +11,7 @@ import (
 var conversationColumns = []string{
 	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
 	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
-	"last_inbound_time", "last_outbound_time", "create_time", "update_time", "revision",
+	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time", "revision",
 }
 
 var (
@@ -34,7 +35,7 @@ func conversationArgs(c domain.Conversation) []any {
 	return []any{
 		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, c.Epoch, c.State, c.Status, jsonList(c.Tags),
 		c.Language, c.ActiveHandoverID, c.BotEnabled, c.BotMutedUntil, c.LastActivityTime,
-		c.LastInboundTime, c.LastOutboundTime, c.CreateTime, c.UpdateTime, c.Revision,
+		c.LastInboundTime, c.LastOutboundTime, c.ExternalOwnerTime, c.CreateTime, c.UpdateTime, c.Revision,
 	}
 }
 
@@ -43,7 +44,7 @@ func conversationFields(c *domain.Conversation) []any {
 	return []any{
 		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, &c.BotMutedUntil, &c.LastActivityTime,
-		&c.LastInboundTime, &c.LastOutboundTime, &c.CreateTime, &c.UpdateTime, &c.Revision,
+		&c.LastInboundTime, &c.LastOutboundTime, &c.ExternalOwnerTime, &c.CreateTime, &c.UpdateTime, &c.Revision,
 	}
 }
 
@@ -123,4 +124,8 @@ func (t *tx) UpdateConversation(ctx context.Context, c domain.Conversation) erro
 		return nil
 	}
 	return t.update(ctx, "conversation", updateConversation, c.ID, conversationArgs(c))
+}
+
+func (t *tx) TouchExternalOwnerTime(ctx context.Context, id string, at time.Time) error {
+	return t.exec(ctx, "touch", "conversation", id, "UPDATE conversations SET external_owner_time = $2 WHERE id = $1", id, at)
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
@@ -10,7 +11,7 @@ import (
 var conversationColumns = []string{
 	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
 	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
-	"last_inbound_time", "last_outbound_time", "create_time", "update_time", "revision",
+	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time", "revision",
 }
 
 var selectConversation = "SELECT " + columns("c", conversationColumns) + " FROM conversations c"
@@ -22,7 +23,7 @@ func conversationArgs(c domain.Conversation) []any {
 	return []any{
 		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, int64(c.Epoch), c.State, c.Status, jsonList(c.Tags),
 		c.Language, c.ActiveHandoverID, c.BotEnabled, nanos(c.BotMutedUntil), nanos(c.LastActivityTime),
-		nanos(c.LastInboundTime), nanos(c.LastOutboundTime), nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision,
+		nanos(c.LastInboundTime), nanos(c.LastOutboundTime), nanos(c.ExternalOwnerTime), nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision,
 	}
 }
 
@@ -31,7 +32,7 @@ func conversationFields(c *domain.Conversation) []any {
 	return []any{
 		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, timeCol{&c.BotMutedUntil}, timeCol{&c.LastActivityTime},
-		timeCol{&c.LastInboundTime}, timeCol{&c.LastOutboundTime}, timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, &c.Revision,
+		timeCol{&c.LastInboundTime}, timeCol{&c.LastOutboundTime}, timeCol{&c.ExternalOwnerTime}, timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, &c.Revision,
 	}
 }
 
@@ -96,4 +97,12 @@ func (t *tx) ListConversations(ctx context.Context, cq store.ConversationQuery, 
 
 func (t *tx) UpdateConversation(ctx context.Context, c domain.Conversation) error {
 	return t.update(ctx, "conversation", "conversations", c.ID, c.Revision, conversationColumns, conversationArgs(c))
+}
+
+func (t *tx) TouchExternalOwnerTime(ctx context.Context, id string, at time.Time) error {
+	res, err := t.exec(ctx, "UPDATE conversations SET external_owner_time = ? WHERE id = ?", nanos(at), id)
+	if err := writeErr("touch", "conversation", err); err != nil {
+		return err
+	}
+	return affected(res, "conversation", id)
 }

@@ -130,6 +130,7 @@ var conversationResource = resource[domain.Conversation]{
 		c.LastActivityTime = at(time.Hour)
 		c.LastInboundTime = at(time.Hour)
 		c.LastOutboundTime = at(2 * time.Hour)
+		c.ExternalOwnerTime = at(90 * time.Minute)
 		c.CreateTime = at(-2 * time.Hour)
 		c.UpdateTime = at(2 * time.Hour)
 		return c
@@ -161,6 +162,17 @@ func testConversationOnePerContact(h *harness) {
 	second := h.conversationValue(ch, func(v *domain.Conversation) { v.ContactID = c.ContactID })
 	err := h.tryWrite(func(tx store.Tx) error { return tx.CreateConversation(h.ctx, second) })
 	wantErr(h.t, "second conversation of a contact", err, store.ErrDuplicate)
+}
+
+// testConversationTouchExternalOwnerTime: the channel's time of a report that moved nobody is
+// stored without an edit (the revision, hence the etag, stays).
+func testConversationTouchExternalOwnerTime(h *harness) {
+	c := h.conversation(h.channel())
+	h.write(func(tx store.Tx) error { return tx.TouchExternalOwnerTime(h.ctx, c.ID, at(time.Minute)) })
+	c.ExternalOwnerTime = at(time.Minute)
+	diff(h.t, "touched conversation (same revision, new external owner time)", c, conversationResource.mustFetch(h, c.ID))
+	err := h.tryWrite(func(tx store.Tx) error { return tx.TouchExternalOwnerTime(h.ctx, "conv-missing", at(0)) })
+	wantNotFound(h.t, "touch a missing conversation", err, "conv-missing")
 }
 
 func listConversations(h *harness, q store.ConversationQuery) lister[domain.Conversation] {

@@ -160,9 +160,11 @@ func (h *harness) conversationValue(ch domain.Channel, mods ...func(*domain.Conv
 		LastActivityTime: t0.Add(-time.Minute),
 		LastInboundTime:  t0.Add(-2 * time.Minute),
 		LastOutboundTime: t0.Add(-3 * time.Minute).In(elsewhere),
-		CreateTime:       t0.Add(-time.Hour),
-		UpdateTime:       t0,
-		Revision:         1,
+		// The channel's clock, in milliseconds, runs a little ahead of Baton's.
+		ExternalOwnerTime: t0.Add(1500 * time.Millisecond),
+		CreateTime:        t0.Add(-time.Hour),
+		UpdateTime:        t0,
+		Revision:          1,
 	}, mods)
 }
 

@@ -81,6 +81,7 @@ func groups() []group {
 		{"Conversation", append(resourceCases(conversationResource),
 			testCase{"ByContact", testConversationByContact},
 			testCase{"OnePerContact", testConversationOnePerContact},
+			testCase{"TouchExternalOwnerTime", testConversationTouchExternalOwnerTime},
 			testCase{"Filters", testConversationFilters},
 			testCase{"List", testConversationList},
 		)},

@@ -22,8 +22,8 @@ import (
 	"errors"
 	"log/slog"
 
-	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/client"
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 )
 
 // Bot is a bot's handlers and the client (with the bot's API key) they act through.
@@ -53,8 +53,9 @@ type Handlers struct {
 	// HandoffFailed says a handoff found no agent (none online, or none with capacity): the
 	// bot still owns the conversation.
 	HandoffFailed func(ctx context.Context, c *Conversation, h *batonv1.Handover) error
-	// Other receives every event the handlers above are not for: the bot's own messages,
-	// handover steps, conversations it watches without owning them, webhook state.
+	// Other receives every event no handler above took (those not set included): the bot's
+	// own messages, handover steps, conversations it watches without owning them, webhook
+	// state.
 	Other func(ctx context.Context, e *batonv1.SubscribedEvent) error
 }
 
@@ -90,27 +91,24 @@ func (b *Bot) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// dispatch runs the handler an event is for.
+// dispatch runs the handler an event is for, or Other when that handler is not set.
 func (b *Bot) dispatch(ctx context.Context, se *batonv1.SubscribedEvent) error {
 	e, h := se.GetEvent(), b.Handlers
 	switch e.GetType() {
 	case batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED:
-		if se.GetResponsible() {
-			return run(h.Message, ctx, b.conversation(e), e.GetMessage())
+		if se.GetResponsible() && h.Message != nil {
+			return h.Message(ctx, b.conversation(e), e.GetMessage())
 		}
 	case batonv1.EventType_EVENT_TYPE_HANDOVER_FAILED:
-		if se.GetResponsible() {
-			return run(h.HandoffFailed, ctx, b.conversation(e), e.GetHandover())
+		if se.GetResponsible() && h.HandoffFailed != nil {
+			return h.HandoffFailed(ctx, b.conversation(e), e.GetHandover())
 		}
 	case batonv1.EventType_EVENT_TYPE_OWNER_CHANGED:
 		change, me := e.GetOwnerChange(), botOwner(e.GetBotId())
 		switch {
-		case sameOwner(change.GetFrom(), me) && !sameOwner(change.GetTo(), me):
-			return run(h.Lost, ctx, b.conversation(e), Lost{To: change.GetTo(), Reason: change.GetReason()})
-		case sameOwner(change.GetTo(), me) && human(change.GetFrom()):
-			if h.Returned == nil {
-				return nil
-			}
+		case h.Lost != nil && sameOwner(change.GetFrom(), me) && !sameOwner(change.GetTo(), me):
+			return h.Lost(ctx, b.conversation(e), Lost{To: change.GetTo(), Reason: change.GetReason()})
+		case h.Returned != nil && sameOwner(change.GetTo(), me) && human(change.GetFrom()):
 			r, err := b.returned(ctx, e)
 			if err != nil {
 				return err
@@ -122,13 +120,6 @@ func (b *Bot) dispatch(ctx context.Context, se *batonv1.SubscribedEvent) error {
 		return h.Other(ctx, se)
 	}
 	return nil
-}
-
-func run[T any](f func(context.Context, *Conversation, T) error, ctx context.Context, c *Conversation, v T) error {
-	if f == nil {
-		return nil
-	}
-	return f(ctx, c, v)
 }
 
 func botOwner(id string) *batonv1.Owner {

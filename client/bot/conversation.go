@@ -11,8 +11,8 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/client"
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 )
 
 // Conversation is a handler's handle on the conversation of the event it handles. Its calls

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -71,6 +72,7 @@ func (s *server) start() {
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
+			http.DefaultClient.CloseIdleConnections() // or shutdown waits out idle keep-alives
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("serve: %v", err)

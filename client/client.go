@@ -26,6 +26,8 @@ type Client struct {
 	Channels      batonv1connect.ChannelServiceClient
 	Routing       batonv1connect.RoutingServiceClient
 	APIKeys       batonv1connect.ApiKeyServiceClient
+	// WebChat is what a site's chat widget calls; it takes the visitor's token, not the key.
+	WebChat batonv1connect.WebChatServiceClient
 }
 
 // Option configures New.
@@ -60,6 +62,7 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 		Channels:      batonv1connect.NewChannelServiceClient(s.httpClient, baseURL, options...),
 		Routing:       batonv1connect.NewRoutingServiceClient(s.httpClient, baseURL, options...),
 		APIKeys:       batonv1connect.NewApiKeyServiceClient(s.httpClient, baseURL, options...),
+		WebChat:       batonv1connect.NewWebChatServiceClient(s.httpClient, baseURL, options...),
 	}
 }
 

@@ -3,15 +3,14 @@
 package webhook
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // secretPrefix marks a Standard Webhooks secret; the base64 key follows it.
@@ -30,24 +29,28 @@ func Sign(secrets []string, id string, ts time.Time, body []byte) (string, error
 	if len(secrets) == 0 {
 		return "", errors.New("no signing secret")
 	}
-	signed := make([]byte, 0, len(id)+len(body)+24)
-	signed = append(signed, id...)
-	signed = append(signed, '.')
-	signed = strconv.AppendInt(signed, ts.Unix(), 10)
-	signed = append(signed, '.')
-	signed = append(signed, body...)
-
 	sigs := make([]string, len(secrets))
 	for i, secret := range secrets {
-		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, secretPrefix))
-		if err != nil || len(key) == 0 {
-			return "", errors.New("malformed signing secret")
+		wh, err := signer(secret)
+		if err != nil {
+			return "", err
 		}
-		mac := hmac.New(sha256.New, key)
-		mac.Write(signed)
-		sigs[i] = "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		if sigs[i], err = wh.Sign(id, ts, body); err != nil {
+			return "", err
+		}
 	}
 	return strings.Join(sigs, " "), nil
+}
+
+// signer returns the Standard Webhooks signer of a "whsec_" secret. The library takes an empty
+// key, which would sign with no secret at all: that is refused here.
+func signer(secret string) (*standardwebhooks.Webhook, error) {
+	key := strings.TrimPrefix(secret, secretPrefix)
+	wh, err := standardwebhooks.NewWebhook(key)
+	if err != nil || key == "" {
+		return nil, errors.New("malformed signing secret")
+	}
+	return wh, nil
 }
 
 // Body is the JSON body of a delivery: {"type", "timestamp", "data"}. data must already be

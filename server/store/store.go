@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -321,4 +322,13 @@ type EventFilter struct {
 	BotID          string
 	ChannelID      string
 	Types          []domain.EventType
+}
+
+// Selects tells whether the filter selects e, as ListEvents would: what a live stream uses
+// for the events dispatched to it from memory.
+func (f EventFilter) Selects(e domain.Event) bool {
+	return (f.ConversationID == "" || f.ConversationID == e.ConversationID) &&
+		(f.BotID == "" || f.BotID == e.BotID) &&
+		(f.ChannelID == "" || f.ChannelID == e.ChannelID) &&
+		(len(f.Types) == 0 || slices.Contains(f.Types, e.Type))
 }

@@ -390,10 +390,11 @@ func (l *limiter) do(f func() error) error {
 	return f()
 }
 
-// FromStore is the catch-up of a stream of the events that f selects: it reads a batch of them
-// and sends it. The batch covers the log up to the last sequence committed in the same snapshot
-// when it is not full, so that a stream that read them all joins the live feed there.
-func FromStore(st store.Store, f store.EventFilter, send func([]*Item) error) func(context.Context, uint64) (uint64, bool, error) {
+// FromStore is the catch-up of a stream of the events that f selects and reads allows (all of
+// them when reads is nil): it reads a batch of them and sends it. The batch covers the log up to
+// the last sequence committed in the same snapshot when it is not full, so that a stream that
+// read them all joins the live feed there.
+func FromStore(st store.Store, f store.EventFilter, reads func(domain.Event) bool, send func([]*Item) error) func(context.Context, uint64) (uint64, bool, error) {
 	return func(ctx context.Context, after uint64) (upTo uint64, more bool, err error) {
 		var list []domain.Event
 		err = st.Read(ctx, func(tx store.Tx) error {
@@ -407,12 +408,17 @@ func FromStore(st store.Store, f store.EventFilter, send func([]*Item) error) fu
 			upTo, err = tx.LastSequence(ctx)
 			return err
 		})
-		if err != nil || len(list) == 0 {
+		if err != nil {
 			return upTo, more, err
 		}
-		items := make([]*Item, len(list))
+		items := make([]*Item, 0, len(list))
 		for i := range list {
-			items[i] = &Item{Event: list[i]}
+			if reads == nil || reads(list[i]) {
+				items = append(items, &Item{Event: list[i]})
+			}
+		}
+		if len(items) == 0 {
+			return upTo, more, nil
 		}
 		return upTo, more, send(items)
 	}

@@ -137,7 +137,7 @@ func (c *collector) sequences() []uint64 {
 
 // follow runs a stream of f's events after after on s until ctx ends.
 func (c *collector) follow(ctx context.Context, s *server, after uint64, f store.EventFilter) error {
-	catchUp := events.FromStore(s.store, f, c.send)
+	catchUp := events.FromStore(s.store, f, nil, c.send)
 	blocked := false
 	return s.hub.Follow(ctx, events.Stream{
 		After: after,

@@ -10,7 +10,6 @@ import (
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
-	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/auth"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
@@ -20,10 +19,10 @@ import (
 var _ batonv1connect.EventServiceHandler = Handlers{}
 
 // Subscribe implements EventServiceHandler. The stream reads the store only to catch up; then
-// the hub hands it, from memory, the events its filter selects.
+// the hub hands it, from memory, the events its filter selects and its principal may read.
 func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, stream *connect.ServerStream[batonv1.SubscribeResponse]) error {
 	p := principal(ctx)
-	f, err := app.ScopeEvents(p, eventFilter(req.GetFilter()))
+	r, err := h.App.EventReader(ctx, p, eventFilter(req.GetFilter()))
 	if err != nil {
 		return toConnect(ctx, err)
 	}
@@ -49,11 +48,16 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 		return stream.Send(res)
 	}
 	err = h.Hub.Follow(ctx, events.Stream{
-		After:      after,
-		CatchUp:    events.FromStore(h.App.Store(), f, send),
-		Selects:    f.Selects,
-		Send:       send,
-		Check:      func(ctx context.Context) error { return h.checkKey(ctx, p) },
+		After:   after,
+		CatchUp: events.FromStore(h.App.Store(), r.Filter, r.Reads, send),
+		Selects: r.Selects,
+		Send:    send,
+		Check: func(ctx context.Context) error {
+			if err := h.checkKey(ctx, p); err != nil {
+				return err
+			}
+			return r.Refresh(ctx) // an agent moved to other queues reads by its new ones
+		},
 		CheckEvery: cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval),
 		Stop:       h.Stop,
 	})

@@ -414,3 +414,25 @@ func TestQueuedEventsShareOneWrite(t *testing.T) {
 		t.Fatalf("%d events went out in %d writes, want 2 (the one in flight, then the rest together)", n, got)
 	}
 }
+
+func TestSignal(t *testing.T) {
+	var none *events.Signal
+	if none.C() != nil {
+		t.Error("a nil Signal has a channel")
+	}
+	s := &events.Signal{}
+	s.Fire() // nobody waits: nothing to wake, nothing kept
+	c := s.C()
+	select {
+	case <-c:
+		t.Fatal("woken before a Fire")
+	default:
+	}
+	s.Fire()
+	<-c // closed by the Fire
+	select {
+	case <-s.C():
+		t.Fatal("the next channel is already closed")
+	default:
+	}
+}

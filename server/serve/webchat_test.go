@@ -195,7 +195,8 @@ func TestWebChat(t *testing.T) {
 }
 
 func TestWebChatRefusals(t *testing.T) {
-	h := start(t)
+	// Streams check their token once an hour here: only the channel's change can end one in time.
+	h := start(t, func(c *serve.Config) { c.KeyCheckInterval = time.Hour })
 	ctx := context.Background()
 	w := h.chatWorld()
 	otherSite := h.webchatChannel("other-site", "whsec_other")

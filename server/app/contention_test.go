@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
@@ -63,18 +66,21 @@ type sendWorld struct {
 	store *postgres.Store
 	clock *testClock
 	logs  *syncBuffer // what the store logs: the transactions it ran again
+	url   string      // the database's, for connections of the test's own
 	ch    domain.Channel
 	bot   domain.Principal
 }
 
+// newSendWorld opens the store with the test's name as its connections' application name.
 func newSendWorld(t *testing.T) *sendWorld {
 	t.Helper()
-	st, err := postgres.Open(t.Context(), pgtest.URL(t))
+	url := pgtest.URL(t)
+	st, err := postgres.Open(t.Context(), pgtest.WithParam(t, url, "application_name", t.Name()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	w := &sendWorld{t: t, store: st, clock: &testClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	w := &sendWorld{t: t, store: st, clock: &testClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, url: url}
 	st.Logger = slog.New(slog.NewTextHandler(w.logs, nil))
 	w.app = New(Config{Store: st, Clock: w.clock})
 	ctx := t.Context()
@@ -211,5 +217,136 @@ func TestSendsRaceRequests(t *testing.T) {
 	}
 	if logs := w.logs.String(); strings.Contains(logs, "40P01") {
 		t.Errorf("transactions deadlocked:\n%s", logs)
+	}
+}
+
+// holdRow begins a transaction of the test's own that locks a row, and rolls it back when the
+// test ends unless the test commits it.
+func (w *sendWorld) holdRow(table, id string) (*pgx.Conn, pgx.Tx) {
+	w.t.Helper()
+	ctx := w.t.Context()
+	conn, err := pgx.Connect(ctx, w.url)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { conn.Close(context.Background()) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(ctx, "SELECT FROM "+table+" WHERE id = $1 FOR NO KEY UPDATE", id); err != nil {
+		w.t.Fatal(err)
+	}
+	return conn, tx
+}
+
+// TestWithdrawOffersLockInIDOrder has an agent with two offers go away while a transaction of
+// the test's own holds the conversation of the first (by id): withdrawing them waits for it
+// without holding the other, as Writes that lock several conversations take them in id order.
+func TestWithdrawOffersLockInIDOrder(t *testing.T) {
+	t.Parallel()
+	w := newSendWorld(t)
+	ctx := t.Context()
+	ag, err := w.app.CreateAgent(ctx, chatAdmin, domain.Agent{DisplayName: "Ann", QueueIDs: []string{domain.DefaultQueueID}, Capacity: 2}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := domain.Principal{Role: domain.PrincipalAgent, SubjectID: ag.ID, KeyID: "agent-key"}
+	if _, err := w.app.SetPresence(ctx, agent, "", domain.PresenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, customer := range []string{"a", "b"} {
+		conv, err := w.ingest(ctx, customer, "in-"+customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, conv.ID)
+	}
+	slices.Sort(ids)
+	for _, id := range ids { // the later conversation's offer is the newer
+		w.clock.Advance(time.Second)
+		out, err := w.app.Handoff(ctx, w.bot, id, domain.HandoffRequest{Target: domain.Target{QueueID: domain.DefaultQueueID}})
+		if err != nil || out.Handover.State != domain.HandoverOffered || out.Handover.OfferedAgentID != ag.ID {
+			t.Fatalf("Handoff of %s: %+v, %v; want it offered to %s", id, out.Handover, err, ag.ID)
+		}
+	}
+
+	conn, tx := w.holdRow("conversations", ids[0])
+	away := make(chan error, 1)
+	go func() { _, err := w.app.SetPresence(ctx, agent, "", domain.PresenceAway); away <- err }()
+	if err := pgtest.WaitBlocked(ctx, conn, t.Name()); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.MustNotHold(t, tx, "conversations", ids[1], "conversations are locked in id order")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-away; err != nil {
+		t.Errorf("SetPresence away: %v", err)
+	}
+}
+
+// TestMuteExpiryQueuesBehindIngest lets a contact's mute expire while an inbound write holds
+// the contact's conversation, having read the contact it goes on to update: the expiry waits
+// for the conversation, then reads the contact anew, and both changes are kept.
+func TestMuteExpiryQueuesBehindIngest(t *testing.T) {
+	t.Parallel()
+	w := newSendWorld(t)
+	ctx := t.Context()
+	conv, err := w.ingest(ctx, "ada", "in-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.app.MuteContact(ctx, chatAdmin, conv.ContactID, time.Minute, true); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(2 * time.Minute)
+
+	holding, release, ingested := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		ingested <- w.store.Write(ctx, func(tx store.Tx) error {
+			in, err := tx.LoadInbound(ctx, store.InboundQuery{ChannelID: w.ch.ID, ContactExternalID: "ada", ChannelMessageID: "in-2"})
+			if err != nil {
+				return err
+			}
+			close(holding)
+			<-release
+			c := *in.Contact
+			c.DisplayName = "Ada L."
+			return tx.UpdateContact(ctx, c)
+		})
+	}()
+	<-holding
+	conn, err := pgx.Connect(ctx, w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	timers := make(chan error, 1)
+	go func() { timers <- w.app.RunTimers(ctx) }()
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	blocked := make(chan error, 1)
+	go func() { blocked <- pgtest.WaitBlocked(pollCtx, conn, t.Name()) }()
+	select {
+	case err := <-blocked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-timers: // the expiry did not wait for the conversation
+		timers <- err
+	}
+	close(release)
+	if err := <-ingested; err != nil {
+		t.Errorf("inbound write: %v", err)
+	}
+	if err := <-timers; err != nil {
+		t.Errorf("RunTimers: %v", err)
+	}
+	c, err := w.app.GetContact(ctx, chatAdmin, conv.ContactID)
+	if err != nil || c.DisplayName != "Ada L." || !c.BotMutedUntil.IsZero() {
+		t.Errorf("contact: %q muted until %v (%v); want Ada L., unmuted", c.DisplayName, c.BotMutedUntil, err)
 	}
 }

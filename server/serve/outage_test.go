@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -123,54 +121,4 @@ func wantUnavailable(t *testing.T, call string, err error) {
 		}
 	}
 	t.Errorf("%s: no RetryInfo detail in %v", call, ce)
-}
-
-// TestConcurrentPresenceIsSerialized has an agent's presence set by many callers at once, on two
-// replicas: none carries an etag, so every call succeeds, and none is lost.
-func TestConcurrentPresenceIsSerialized(t *testing.T) {
-	hs := replicas(t, 2)
-	w := hs[0].world(1)
-	agentID := w.agents[0].GetId()
-	const callers, calls = 8, 12
-	presences := []batonv1.Presence{batonv1.Presence_PRESENCE_AWAY, batonv1.Presence_PRESENCE_ONLINE}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	errs := make(chan error, callers*calls)
-	for i := range callers {
-		api := hs[i%2].client(secret(t, hs[0], batonv1.Role_ROLE_AGENT, agentID))
-		wg.Go(func() {
-			<-start
-			for j := range calls {
-				_, err := api.Routing.SetPresence(context.Background(), &batonv1.SetPresenceRequest{Presence: presences[(i+j)%2]})
-				if err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("SetPresence: %v (%v)", err, code(err))
-	}
-	// Each change was made on the latest row: the presences the changes announce alternate,
-	// each at the revision after the one before.
-	var last *batonv1.Agent
-	for _, e := range allEvents(t, hs[0], batonv1.EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED) {
-		ag := e.GetAgent()
-		if last != nil && (ag.GetPresence() == last.GetPresence() || ag.GetEtag() != strconv.Itoa(mustAtoi(t, last.GetEtag())+1)) {
-			t.Errorf("presence %v at etag %s after %v at etag %s", ag.GetPresence(), ag.GetEtag(), last.GetPresence(), last.GetEtag())
-		}
-		last = ag
-	}
-}
-
-func mustAtoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatalf("etag %q: %v", s, err)
-	}
-	return n
 }

@@ -1,11 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -40,24 +38,6 @@ func (c *testClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// syncBuffer is a buffer a logger and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // sendWorld is an App on a PostgreSQL store of its own, with a generic channel whose bot owns
 // conversations.
 type sendWorld struct {
@@ -65,8 +45,8 @@ type sendWorld struct {
 	app   *App
 	store *postgres.Store
 	clock *testClock
-	logs  *syncBuffer // what the store logs: the transactions it ran again
-	url   string      // the database's, for connections of the test's own
+	logs  *pgtest.Logs // what the store logs: the transactions it ran again
+	url   string       // the database's, for connections of the test's own
 	ch    domain.Channel
 	bot   domain.Principal
 }
@@ -80,8 +60,8 @@ func newSendWorld(t *testing.T) *sendWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	w := &sendWorld{t: t, store: st, clock: &testClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, url: url}
-	st.Logger = slog.New(slog.NewTextHandler(w.logs, nil))
+	w := &sendWorld{t: t, store: st, clock: &testClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}, url: url}
+	w.logs = pgtest.RecordLogs(st)
 	w.app = New(Config{Store: st, Clock: w.clock})
 	ctx := t.Context()
 	if err := w.app.Bootstrap(ctx); err != nil {
@@ -117,6 +97,31 @@ func (w *sendWorld) send(ctx context.Context, conversationID string) (domain.Mes
 	}})
 }
 
+// hold runs a Write that does first, then waits, holding the locks it took, until the returned
+// function is called; the Write then does last, and the function returns its error.
+func (w *sendWorld) hold(first, last func(store.Tx) error) (finish func() error) {
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- w.store.Write(w.t.Context(), func(tx store.Tx) error {
+			if err := first(tx); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return last(tx)
+		})
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		w.t.Fatalf("the holding Write failed: %v", err)
+	}
+	return func() error {
+		close(release)
+		return <-done
+	}
+}
+
 // TestClaimSendsTakesNoConversationLock claims a message while a request holds its
 // conversation: the claim must not wait for it (a claim that waits there, holding the messages
 // it leased, deadlocks with a request that then updates one of them).
@@ -132,24 +137,15 @@ func TestClaimSendsTakesNoConversationLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	holding, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- w.store.Write(ctx, func(tx store.Tx) error {
-			if _, err := tx.GetConversation(ctx, conv.ID); err != nil {
-				return err
-			}
-			close(holding)
-			<-release
-			return nil
-		})
-	}()
-	<-holding
+	finish := w.hold(func(tx store.Tx) error {
+		_, err := tx.GetConversation(ctx, conv.ID)
+		return err
+	}, func(store.Tx) error { return nil })
 	// The bound only ends a claim that waits; one that does not returns at once.
 	claimCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	jobs, err := w.app.ClaimSends(claimCtx, 10)
 	cancel()
-	close(release)
-	if err := <-held; err != nil {
+	if err := finish(); err != nil {
 		t.Fatal(err)
 	}
 	if err != nil || len(jobs) != 1 {
@@ -220,27 +216,6 @@ func TestSendsRaceRequests(t *testing.T) {
 	}
 }
 
-// holdRow begins a transaction of the test's own that locks a row, and rolls it back when the
-// test ends unless the test commits it.
-func (w *sendWorld) holdRow(table, id string) (*pgx.Conn, pgx.Tx) {
-	w.t.Helper()
-	ctx := w.t.Context()
-	conn, err := pgx.Connect(ctx, w.url)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { conn.Close(context.Background()) })
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { tx.Rollback(context.Background()) })
-	if _, err := tx.Exec(ctx, "SELECT FROM "+table+" WHERE id = $1 FOR NO KEY UPDATE", id); err != nil {
-		w.t.Fatal(err)
-	}
-	return conn, tx
-}
-
 // TestWithdrawOffersLockInIDOrder has an agent with two offers go away while a transaction of
 // the test's own holds the conversation of the first (by id): withdrawing them waits for it
 // without holding the other, as Writes that lock several conversations take them in id order.
@@ -273,7 +248,7 @@ func TestWithdrawOffersLockInIDOrder(t *testing.T) {
 		}
 	}
 
-	conn, tx := w.holdRow("conversations", ids[0])
+	conn, tx := pgtest.HoldRow(t, w.url, "conversations", ids[0])
 	away := make(chan error, 1)
 	go func() { _, err := w.app.SetPresence(ctx, agent, "", domain.PresenceAway); away <- err }()
 	if err := pgtest.WaitBlocked(ctx, conn, t.Name()); err != nil {
@@ -304,21 +279,16 @@ func TestMuteExpiryQueuesBehindIngest(t *testing.T) {
 	}
 	w.clock.Advance(2 * time.Minute)
 
-	holding, release, ingested := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		ingested <- w.store.Write(ctx, func(tx store.Tx) error {
-			in, err := tx.LoadInbound(ctx, store.InboundQuery{ChannelID: w.ch.ID, ContactExternalID: "ada", ChannelMessageID: "in-2"})
-			if err != nil {
-				return err
-			}
-			close(holding)
-			<-release
-			c := *in.Contact
-			c.DisplayName = "Ada L."
-			return tx.UpdateContact(ctx, c)
-		})
-	}()
-	<-holding
+	var in store.Inbound
+	finish := w.hold(func(tx store.Tx) error {
+		var err error
+		in, err = tx.LoadInbound(ctx, store.InboundQuery{ChannelID: w.ch.ID, ContactExternalID: "ada", ChannelMessageID: "in-2"})
+		return err
+	}, func(tx store.Tx) error {
+		c := *in.Contact
+		c.DisplayName = "Ada L."
+		return tx.UpdateContact(ctx, c)
+	})
 	conn, err := pgx.Connect(ctx, w.url)
 	if err != nil {
 		t.Fatal(err)
@@ -338,8 +308,7 @@ func TestMuteExpiryQueuesBehindIngest(t *testing.T) {
 	case err := <-timers: // the expiry did not wait for the conversation
 		timers <- err
 	}
-	close(release)
-	if err := <-ingested; err != nil {
+	if err := finish(); err != nil {
 		t.Errorf("inbound write: %v", err)
 	}
 	if err := <-timers; err != nil {

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"runtime"
 	"testing"
 	"time"
@@ -14,16 +13,12 @@ import (
 	"github.com/batonhq/baton/server/store/postgres/pgtest"
 )
 
-// The lock order (lock.go) is checked by a transaction of the test's own: it holds the row a
-// Write locks first, waits until the Write waits for it, and then asks for another row of the
-// Write's without waiting (NOWAIT). A Write that takes its locks in the order cannot hold that
-// row yet.
+// The lock order (lock.go) is checked as pgtest.HoldRow says.
 
-// named opens a store on url whose connections carry the given application name, and a
-// connection of the test's own.
-func named(t *testing.T, url, name string) (*postgres.Store, *pgx.Conn) {
+// named opens a store on url whose connections carry the given application name.
+func named(t *testing.T, url, name string) *postgres.Store {
 	t.Helper()
-	return open(t, pgtest.WithParam(t, url, "application_name", name)), connect(t, url)
+	return open(t, pgtest.WithParam(t, url, "application_name", name))
 }
 
 // waitBlocked returns once a connection of the named store waits for a lock.
@@ -40,7 +35,7 @@ func TestGroupLocksConversationsInIDOrder(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	url := pgtest.URL(t)
-	s, conn := named(t, url, "group-order")
+	s := named(t, url, "group-order")
 	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	// conv-1 is contact z's, conv-2 contact a's: the group writes a's first.
 	ch := domain.Channel{ID: "ch", Kind: domain.ChannelGeneric, ExternalID: "x", Revision: 1}
@@ -64,14 +59,7 @@ func TestGroupLocksConversationsInIDOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(ctx, "SELECT FROM conversations WHERE id = 'conv-1' FOR NO KEY UPDATE"); err != nil {
-		t.Fatal(err)
-	}
+	conn, tx := pgtest.HoldRow(t, url, "conversations", "conv-1")
 	// A first write holds the group's turn while the two queue, so that they run as a group.
 	release, first := make(chan struct{}), make(chan struct{})
 	results := make(chan error, 3)
@@ -111,7 +99,7 @@ func TestDeleteWebhookLocksDeliveriesFirst(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	url := pgtest.URL(t)
-	s, conn := named(t, url, "delete-webhook")
+	s := named(t, url, "delete-webhook")
 	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	err := s.Write(ctx, func(tx store.Tx) error {
 		if err := tx.CreateWebhook(ctx, domain.Webhook{ID: "wh", URL: "https://example.test/hook", State: domain.WebhookActive,
@@ -124,19 +112,17 @@ func TestDeleteWebhookLocksDeliveriesFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var delivery string
-	if err := conn.QueryRow(ctx, "SELECT id FROM deliveries WHERE webhook_id = 'wh'").Scan(&delivery); err != nil {
-		t.Fatalf("the webhook's delivery: %v", err)
+	var deliveries []domain.Delivery
+	err = s.Read(ctx, func(tx store.Tx) error {
+		var err error
+		deliveries, _, err = tx.ListDeliveries(ctx, store.DeliveryQuery{WebhookID: "wh"}, store.Page{})
+		return err
+	})
+	if err != nil || len(deliveries) != 1 {
+		t.Fatalf("the webhook's deliveries: %v, %v", deliveries, err)
 	}
 
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(ctx, "SELECT FROM deliveries WHERE id = $1 FOR NO KEY UPDATE", delivery); err != nil {
-		t.Fatal(err)
-	}
+	conn, tx := pgtest.HoldRow(t, url, "deliveries", deliveries[0].ID)
 	deleted := make(chan error, 1)
 	go func() { deleted <- s.Write(ctx, func(tx store.Tx) error { return tx.DeleteWebhook(ctx, "wh") }) }()
 	waitBlocked(t, conn, "delete-webhook")

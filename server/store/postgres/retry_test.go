@@ -1,13 +1,10 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,31 +14,6 @@ import (
 	"github.com/batonhq/baton/server/store/postgres"
 	"github.com/batonhq/baton/server/store/postgres/pgtest"
 )
-
-// logBuffer keeps what a store logs, for a test to read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// recordLogs makes s log to the returned buffer.
-func recordLogs(s *postgres.Store) *logBuffer {
-	b := &logBuffer{}
-	s.Logger = slog.New(slog.NewTextHandler(b, nil))
-	return b
-}
 
 func createBot(ctx context.Context, tx store.Tx, id string) error {
 	return tx.CreateBot(ctx, domain.Bot{ID: id, DisplayName: id, Active: true, CreateTime: time.Now(), UpdateTime: time.Now()})
@@ -54,7 +26,7 @@ func TestDeadlockedWriteRunsAgain(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s := open(t, pgtest.URL(t))
-	logs := recordLogs(s)
+	logs := pgtest.RecordLogs(s)
 	agents := []string{"agent-a", "agent-b"}
 	for _, id := range agents {
 		if err := s.Write(ctx, func(tx store.Tx) error { return tx.CreateAgent(ctx, domain.Agent{ID: id}) }); err != nil {
@@ -100,7 +72,7 @@ func TestTerminatedConnectionRunsAgain(t *testing.T) {
 	ctx := t.Context()
 	url := pgtest.URL(t)
 	s := open(t, url)
-	recordLogs(s)
+	pgtest.RecordLogs(s)
 	admin := connect(t, url)
 	terminating := func(id string, times int) (func(store.Tx) error, *int) {
 		runs := 0
@@ -144,7 +116,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 	ctx := t.Context()
 	proxy := pgtest.NewProxy(t, pgtest.URL(t))
 	s := open(t, proxy.URL)
-	recordLogs(s)
+	pgtest.RecordLogs(s)
 	if err := s.Write(ctx, func(tx store.Tx) error { return createBot(ctx, tx, "bot") }); err != nil {
 		t.Fatal(err)
 	}

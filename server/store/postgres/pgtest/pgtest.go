@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"net/url"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -82,28 +81,5 @@ func exec(ctx context.Context, t testing.TB, url, sql string) {
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-// WaitBlocked returns once a connection whose application_name is name waits for a lock (a test
-// names a store's connections with WithParam). Nothing tells when: it polls, until ctx ends.
-func WaitBlocked(ctx context.Context, conn *pgx.Conn, name string) error {
-	for {
-		var n int
-		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND wait_event_type = 'Lock'`, name).Scan(&n)
-		if err != nil || n > 0 {
-			return err
-		}
-		runtime.Gosched()
-	}
-}
-
-// MustNotHold checks, from tx, that no other transaction holds the row of table with the given
-// id (why says why it must not).
-func MustNotHold(t testing.TB, tx pgx.Tx, table, id, why string) {
-	t.Helper()
-	if _, err := tx.Exec(t.Context(), "SELECT FROM "+table+" WHERE id = $1 FOR NO KEY UPDATE NOWAIT", id); err != nil {
-		t.Errorf("%s %s is locked (%s): %v", table, id, why, err)
 	}
 }

@@ -90,8 +90,10 @@ type Tx interface {
 	// committed version, and no other Write changes it meanwhile. A Write that reads a row to
 	// update it locks it first, so that concurrent updates queue instead of failing with
 	// ErrConflict. A missing row locks nothing (the read that follows says it is missing).
-	// Writes lock rows in the order the backends document, so that none waits for another in
-	// a cycle.
+	// Writes take locks in one order, so that none waits for another in a cycle: deliveries,
+	// webhooks, a configuration row (bot, channel, agent, queue), conversations (several in id
+	// order), contacts, then a conversation's handovers and messages. (The PostgreSQL store's
+	// lock.go says how each is taken.)
 	Lock(ctx context.Context, kind Kind, id string) error
 
 	CreateChannel(ctx context.Context, c domain.Channel) error

@@ -213,7 +213,8 @@ func (s *Store) run(ctx context.Context, begin string, write bool, fn func(store
 	}
 }
 
-// runOnce runs fn in a transaction and commits it; committing says the COMMIT was sent.
+// runOnce runs fn in a transaction and commits it; committing says the COMMIT of a write was
+// sent, after which the transaction may have committed.
 func (s *Store) runOnce(ctx context.Context, begin string, write bool, fn func(store.Tx) error) (committing bool, err error) {
 	t := &tx{tx: &lazyTx{pool: s.pool, begin: begin}, write: write}
 	if write {
@@ -223,5 +224,5 @@ func (s *Store) runOnce(ctx context.Context, begin string, write bool, fn func(s
 	if err := fn(t); err != nil {
 		return false, err
 	}
-	return true, t.tx.commit(ctx)
+	return write, t.tx.commit(ctx)
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -112,6 +113,7 @@ type Server struct {
 	cfg      Config
 	streams  chan struct{} // closed at shutdown: event streams end
 	stopOnce sync.Once
+	draining atomic.Bool // set when shutdown starts: not ready any more
 	keys     *auth.Cache
 	channels *ttlcache.Cache[domain.Channel]
 	app      *app.App
@@ -266,22 +268,15 @@ func (s *Server) routes() (http.Handler, error) {
 		connect.WithCompressMinBytes(4096),
 	)
 	mux.Handle(batonv1connect.NewWebChatServiceHandler(h, webchatOpts))
-	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+	mux.Handle(grpchealth.NewHandler(readyChecker{s: s, known: grpchealth.NewStaticChecker(services...)}))
 	reflector := grpcreflect.NewStaticReflector(services...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /livez", s.livez)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /healthz", s.readyz) // before /livez and /readyz; kept for existing probes
 	gateway.Handler{App: s.app, Logger: s.cfg.Logger, Channels: s.channels, MaxBodyBytes: s.cfg.MaxRequestBytes}.Register(mux)
 	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
-}
-
-// healthz answers 200 when the database answers.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if _, err := events.Head(r.Context(), s.cfg.Store); err != nil {
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Write([]byte("ok\n"))
 }
 
 func (s *Server) withCORS(h http.Handler) http.Handler {
@@ -330,6 +325,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		return err
 	case <-ctx.Done():
 	}
+	s.draining.Store(true)
+	s.cfg.Logger.Info("draining: shutting down once the requests in flight end", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)

@@ -56,9 +56,16 @@ type Store interface {
 	// takes a lock to number them as they commit), so a reader following the sequence never
 	// skips or reorders an event.
 	LastSequence(ctx context.Context) (uint64, error)
+	// Ready returns nil when the database answers and holds every migration of this binary;
+	// otherwise it says why not (ErrUnavailable when the database does not answer).
+	Ready(ctx context.Context) error
 	// Close releases the database.
 	Close() error
 }
+
+// ErrMigrationsPending says the database lacks migrations of this binary: it was not migrated
+// (or another replica is migrating it now).
+var ErrMigrationsPending = errors.New("the database lacks migrations of this binary: run baton migrate")
 
 // Page asks for one page of a list. Cursor is empty for the first page.
 type Page struct {

@@ -163,6 +163,24 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema uint32) error {
 	return nil
 }
 
+// Ready implements store.Store.
+func (s *Store) Ready(ctx context.Context) error {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := migrations(db)
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: ready: %w", failure(err))
+	}
+	if pending {
+		return store.ErrMigrationsPending
+	}
+	return nil
+}
+
 // migrations returns the embedded migrations, to apply to db.
 func migrations(db *sql.DB) (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrationFiles, "migrations")

@@ -100,3 +100,29 @@ func TestOpenTogether(t *testing.T) {
 		t.Fatalf("Open: %v", failed)
 	}
 }
+
+// TestReadyWantsEveryMigration: a migrated schema is ready; one that lacks the last migration
+// of this binary is not, and an unreachable database is unavailable.
+func TestReadyWantsEveryMigration(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.URL(t)
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready after migrating: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctx); !errors.Is(err, store.ErrMigrationsPending) {
+		t.Fatalf("Ready with a migration missing: %v, want ErrMigrationsPending", err)
+	}
+}

@@ -117,14 +117,39 @@ func dsn(path string, params url.Values) string {
 	return path + "?" + params.Encode()
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+// Ready implements store.Store.
+func (s *Store) Ready(ctx context.Context) error {
+	p, err := provider(s.readerDB)
 	if err != nil {
 		return err
 	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: ready: %w", err)
+	}
+	if pending {
+		return store.ErrMigrationsPending
+	}
+	return nil
+}
+
+// provider returns the embedded migrations, to apply to db.
+func provider(db *sql.DB) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	return p, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)

@@ -235,3 +235,29 @@ func TestBusyIsUnavailable(t *testing.T) {
 		t.Errorf("%v: store.ErrUnavailable", err)
 	}
 }
+
+// TestReadyWantsEveryMigration: a migrated database is ready; one that lacks the last
+// migration of this binary (an older schema) is not.
+func TestReadyWantsEveryMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready after migrating: %v", err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctx); !errors.Is(err, store.ErrMigrationsPending) {
+		t.Fatalf("Ready with a migration missing: %v, want ErrMigrationsPending", err)
+	}
+}

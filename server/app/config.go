@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -692,53 +693,27 @@ func (a *App) DeleteQueue(ctx context.Context, p domain.Principal, id, etag stri
 }
 
 // ListEvents returns up to limit stored events after a sequence that the filter selects and the
-// principal may read (domain.CanReadEvent), and the sequence to continue after. For agents, whose
-// events are picked one by one, it reads on past events it may not read, within a bound, so
-// that a page comes back short only at the end of the log.
+// principal may read (EventReader), and the sequence to continue after. For agents, whose events
+// are picked one by one, it reads on past events it may not read, within a bound.
 func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, f store.EventFilter, limit int) ([]domain.Event, uint64, error) {
-	if p.Role == domain.PrincipalAgent {
-		return a.agentEvents(ctx, p, after, f, limit)
-	}
-	f, err := ScopeEvents(p, f)
+	r, err := a.EventReader(ctx, p, f)
 	if err != nil {
 		return nil, after, err
 	}
 	var out []domain.Event
 	err = a.read(ctx, func(tx store.Tx) error {
-		out, err = tx.ListEvents(ctx, after, f, limit)
-		return err
-	})
-	if n := len(out); n > 0 {
-		after = out[n-1].Sequence
-	}
-	return out, after, err
-}
-
-// agentScanPages bounds how many pages of the log one agent's ListEvents reads.
-const agentScanPages = 10
-
-func (a *App) agentEvents(ctx context.Context, p domain.Principal, after uint64, f store.EventFilter, limit int) ([]domain.Event, uint64, error) {
-	var out []domain.Event
-	err := a.read(ctx, func(tx store.Tx) error {
-		agent, err := a.callingAgent(ctx, tx, p)
-		if err != nil {
-			return err
-		}
 		for range agentScanPages {
-			page, err := tx.ListEvents(ctx, after, f, limit)
+			page, err := tx.ListEvents(ctx, after, r.Filter, limit)
 			if err != nil {
 				return err
 			}
 			for _, e := range page {
 				after = e.Sequence
-				if domain.CanReadEvent(p, e, agent) {
+				if r.Reads(e) {
 					out = append(out, e)
-					if len(out) == limit {
-						return nil
-					}
 				}
 			}
-			if len(page) < limit {
+			if len(out) == limit || len(page) < limit {
 				return nil
 			}
 		}
@@ -747,19 +722,65 @@ func (a *App) agentEvents(ctx context.Context, p domain.Principal, after uint64,
 	return out, after, err
 }
 
-// ScopeEvents narrows an event filter to what the principal may read: bots the events of the
-// channels bound to them, admins and services everything; agents read through conversations.
-func ScopeEvents(p domain.Principal, f store.EventFilter) (store.EventFilter, error) {
-	switch p.Role {
-	case domain.PrincipalBot:
+// agentScanPages bounds how many pages of the log one ListEvents reads (only an agent's reader
+// skips events, so others read one).
+const agentScanPages = 10
+
+// EventReader is what one principal may read of the event log: a filter narrowed to its scope
+// (scopeEvents), and for an agent the rule of domain.CanReadEvent applied to each event with
+// its agent record. A stream calls Refresh now and then, so that an agent moved to other queues
+// reads by its new ones.
+type EventReader struct {
+	// Filter is the request's filter narrowed to the principal's scope.
+	Filter store.EventFilter
+	p      domain.Principal
+	agent  atomic.Pointer[domain.Agent]
+	app    *App
+}
+
+// EventReader returns p's reader for the events f selects.
+func (a *App) EventReader(ctx context.Context, p domain.Principal, f store.EventFilter) (*EventReader, error) {
+	f, err := scopeEvents(p, f)
+	if err != nil {
+		return nil, err
+	}
+	r := &EventReader{Filter: f, p: p, app: a}
+	return r, r.Refresh(ctx)
+}
+
+// Reads tells whether the principal may read e (the filter aside).
+func (r *EventReader) Reads(e domain.Event) bool {
+	if r.p.Role != domain.PrincipalAgent {
+		return true // the filter is the whole scope
+	}
+	return domain.CanReadEvent(r.p, e, r.agent.Load())
+}
+
+// Selects tells whether e is selected by the filter and readable by the principal.
+func (r *EventReader) Selects(e domain.Event) bool { return r.Filter.Selects(e) && r.Reads(e) }
+
+// Refresh reloads the agent record an agent's reader decides with.
+func (r *EventReader) Refresh(ctx context.Context) error {
+	if r.p.Role != domain.PrincipalAgent {
+		return nil
+	}
+	return r.app.read(ctx, func(tx store.Tx) error {
+		agent, err := r.app.callingAgent(ctx, tx, r.p)
+		if err == nil {
+			r.agent.Store(agent)
+		}
+		return err
+	})
+}
+
+// scopeEvents narrows an event filter to the principal's scope: a bot's to the events of the
+// channels bound to it (its own). Agents are narrowed event by event (EventReader).
+func scopeEvents(p domain.Principal, f store.EventFilter) (store.EventFilter, error) {
+	if p.Role == domain.PrincipalBot {
 		if f.BotID != "" && f.BotID != p.SubjectID {
 			return f, domain.NotFound("bot", f.BotID)
 		}
 		f.BotID = p.SubjectID
-	case domain.PrincipalAgent:
-		// Agents' desks read conversations through the conversation RPCs; the raw event log
-		// spans every queue, so it is for admins, services and bots.
-		return f, domain.Forbidden("agents read events through their conversations")
 	}
 	f.Types = slices.Clone(f.Types)
 	return f, nil

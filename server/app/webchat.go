@@ -109,7 +109,7 @@ func (a *App) SendChatMessage(ctx context.Context, token, clientMessageID string
 	return a.Ingest(ctx, webchatPrincipal, Inbound{
 		ChannelID:        v.ChannelID,
 		Contact:          domain.Contact{ExternalID: v.VisitorID, DisplayName: v.DisplayName, Locale: v.Locale},
-		ChannelMessageID: v.VisitorID + ":" + clientMessageID,
+		ChannelMessageID: chatMessageID(v.VisitorID, clientMessageID),
 		Content:          content,
 	})
 }
@@ -119,6 +119,9 @@ func (a *App) SendChatMessage(ctx context.Context, token, clientMessageID string
 // in the conversation that message is, so following reads start there and not at the start.
 type ChatCursor struct {
 	AfterMessageID string
+	// Sequence is the last event sequence committed when ChatMessages read: the chat's messages
+	// committed after it come after the ones it returned.
+	Sequence       uint64
 	conversationID string
 	page           string // the store page token of the page that holds AfterMessageID
 }
@@ -139,6 +142,9 @@ func (a *App) ChatMessages(ctx context.Context, token string, cur ChatCursor, li
 		out, next = nil, cur
 		v, err := verifyChatToken(ctx, tx, token)
 		if err != nil {
+			return err
+		}
+		if next.Sequence, err = tx.LastSequence(ctx); err != nil {
 			return err
 		}
 		if next.conversationID == "" {
@@ -169,6 +175,46 @@ func (a *App) ChatMessages(ctx context.Context, token string, cur ChatCursor, li
 }
 
 var errNotInChat = errors.New("the message is not in the chat")
+
+// ChatFeed picks, from the committed events, the messages of one visitor's chat: what
+// StreamChat sends live after ChatMessages caught up. Until the visitor has written it knows no
+// conversation, and recognises the visitor's first message by its channel message id.
+type ChatFeed struct {
+	channelID, visitorPrefix string
+	conversationID           string
+}
+
+// NewChatFeed returns the feed of a visitor's chat on a channel.
+func NewChatFeed(channelID, visitorID string) *ChatFeed {
+	return &ChatFeed{channelID: channelID, visitorPrefix: chatMessageID(visitorID, "")}
+}
+
+// chatMessageID is the channel message id of a visitor's message.
+func chatMessageID(visitorID, clientMessageID string) string {
+	return visitorID + ":" + clientMessageID
+}
+
+// Follow notes the conversation a cursor found, so that replies are picked before the visitor's
+// next message.
+func (f *ChatFeed) Follow(cur ChatCursor) {
+	if cur.conversationID != "" {
+		f.conversationID = cur.conversationID
+	}
+}
+
+// Selects tells whether e carries a new message of the chat.
+func (f *ChatFeed) Selects(e domain.Event) bool {
+	if e.ChannelID != f.channelID || e.Message == nil || (e.Type != domain.EventMessageReceived && e.Type != domain.EventMessageSent) {
+		return false
+	}
+	if f.conversationID == "" {
+		if e.Type != domain.EventMessageReceived || !strings.HasPrefix(e.Message.ChannelMessageID, f.visitorPrefix) {
+			return false
+		}
+		f.conversationID = e.ConversationID // the visitor's first message started it
+	}
+	return e.ConversationID == f.conversationID
+}
 
 // readChat pages through the cursor's conversation from its page, skips up to its message, and
 // returns up to limit messages after it.

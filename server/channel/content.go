@@ -2,8 +2,10 @@ package channel
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -37,3 +39,50 @@ func DecodeContent(raw json.RawMessage) (*batonv1.MessageContent, error) {
 	}
 	return c, nil
 }
+
+// previewLength is how many characters of a message a list row shows.
+const previewLength = 140
+
+// Preview is a message's content as one line of an inbox row, at most 140 characters: text as
+// it is, rich content as a short rendering ("[image] caption", "[carousel] first card").
+// Content that does not decode previews as "[message]".
+func Preview(raw json.RawMessage) string {
+	c, err := DecodeContent(raw)
+	if err != nil || c == nil {
+		return "[message]"
+	}
+	var s string
+	switch k := c.GetKind().(type) {
+	case *batonv1.MessageContent_Text:
+		s = k.Text.GetText()
+	case *batonv1.MessageContent_Attachment:
+		s = tagged(attachmentTags[k.Attachment.GetType()], k.Attachment.GetCaption())
+	case *batonv1.MessageContent_Buttons:
+		s = k.Buttons.GetText()
+	case *batonv1.MessageContent_Carousel:
+		var first string
+		if cards := k.Carousel.GetCards(); len(cards) > 0 {
+			first = cards[0].GetTitle()
+		}
+		s = tagged("[carousel]", first)
+	case *batonv1.MessageContent_QuickReplies:
+		s = k.QuickReplies.GetText()
+	case *batonv1.MessageContent_Postback:
+		s = cmp.Or(k.Postback.GetTitle(), k.Postback.GetPayload())
+	case *batonv1.MessageContent_Location:
+		s = tagged("[location]", join(", ", k.Location.GetName(), k.Location.GetAddress()))
+	default:
+		s = "[message]"
+	}
+	return truncate(strings.Join(strings.Fields(s), " "), previewLength)
+}
+
+var attachmentTags = map[batonv1.AttachmentType]string{
+	batonv1.AttachmentType_ATTACHMENT_TYPE_IMAGE: "[image]",
+	batonv1.AttachmentType_ATTACHMENT_TYPE_VIDEO: "[video]",
+	batonv1.AttachmentType_ATTACHMENT_TYPE_AUDIO: "[audio]",
+	batonv1.AttachmentType_ATTACHMENT_TYPE_FILE:  "[file]",
+}
+
+// tagged is a tag followed by the text, if any; "[file]" for an untagged attachment.
+func tagged(tag, text string) string { return join(" ", cmp.Or(tag, "[file]"), text) }

@@ -10,7 +10,6 @@ import (
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
-	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/auth"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
@@ -19,10 +18,11 @@ import (
 
 var _ batonv1connect.EventServiceHandler = Handlers{}
 
-// Subscribe implements EventServiceHandler.
+// Subscribe implements EventServiceHandler. The stream reads the store only to catch up; then
+// the hub hands it, from memory, the events its filter selects and its principal may read.
 func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, stream *connect.ServerStream[batonv1.SubscribeResponse]) error {
 	p := principal(ctx)
-	f, err := app.ScopeEvents(p, eventFilter(req.GetFilter()))
+	r, err := h.App.EventReader(ctx, p, eventFilter(req.GetFilter()))
 	if err != nil {
 		return toConnect(ctx, err)
 	}
@@ -32,51 +32,52 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 			return toConnect(ctx, err)
 		}
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go h.watch(ctx, cancel, p)
 	// Send the headers now, so a client knows it is subscribed before the first event.
 	if err := stream.Send(nil); err != nil {
 		return err
 	}
-	err = events.Stream(ctx, h.App.Store(), h.Broker, cmp.Or(h.PollInterval, events.DefaultPollInterval), after, f, func(batch []domain.Event) error {
-		res := &batonv1.SubscribeResponse{Cursor: batch[len(batch)-1].Sequence}
-		for _, e := range batch {
-			pe, err := eventToProto(e)
+	send := func(items []*events.Item) error {
+		res := &batonv1.SubscribeResponse{Cursor: items[len(items)-1].Sequence}
+		for _, it := range items {
+			pe, err := it.Rendered(renderEvent)
 			if err != nil {
 				return err
 			}
-			res.Events = append(res.Events, &batonv1.SubscribedEvent{Event: pe, Responsible: responsible(p, e)})
+			res.Events = append(res.Events, &batonv1.SubscribedEvent{Event: pe.(*batonv1.Event), Responsible: responsible(p, it.Event)})
 		}
 		return stream.Send(res)
+	}
+	err = h.Hub.Follow(ctx, events.Stream{
+		After:   after,
+		CatchUp: events.FromStore(h.App.Store(), r.Filter, r.Reads, send),
+		Selects: r.Selects,
+		Send:    send,
+		Check: func(ctx context.Context) error {
+			if err := h.checkKey(ctx, p); err != nil {
+				return err
+			}
+			return r.Refresh(ctx) // an agent moved to other queues reads by its new ones
+		},
+		CheckEvery: cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval),
+		Stop:       h.Stop,
 	})
-	if errors.Is(context.Cause(ctx), errRevoked) {
+	if errors.Is(err, errRevoked) {
 		return connect.NewError(connect.CodeUnauthenticated, errRevoked)
 	}
 	return toConnect(ctx, err)
 }
 
+func renderEvent(e domain.Event) (any, error) { return eventToProto(e) }
+
 var errRevoked = errors.New("the API key of this stream was revoked")
 
-// watch ends a stream when the server shuts down or the stream's key is revoked: a stream is
-// authenticated once, when it opens, and may stay open for days.
-func (h Handlers) watch(ctx context.Context, cancel context.CancelCauseFunc, p domain.Principal) {
-	tick := time.NewTicker(cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval))
-	defer tick.Stop()
-	for {
-		select {
-		case <-h.Stop: // a nil Stop never ends a stream
-			cancel(nil)
-			return
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if ok, err := auth.Exists(ctx, h.App.Store(), p.KeyID); err == nil && !ok {
-				cancel(errRevoked)
-				return
-			}
-		}
+// checkKey fails once the stream's key was revoked: a stream is authenticated once, when it
+// opens, and may stay open for days.
+func (h Handlers) checkKey(ctx context.Context, p domain.Principal) error {
+	if ok, err := auth.Exists(ctx, h.App.Store(), p.KeyID); err == nil && !ok {
+		return errRevoked
 	}
+	return nil
 }
 
 // defaultKeyCheckInterval is how often an open stream checks its key by default.

@@ -3,11 +3,13 @@ package rpc
 import (
 	"context"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/app"
+	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
 )
@@ -139,6 +141,41 @@ func periodToProto(p app.Period) *batonv1.OwnershipPeriod {
 	}
 	if !p.End.IsZero() {
 		out.EndTime = timestamppb.New(p.End)
+	}
+	return out
+}
+
+// GetInbox implements HandoverServiceHandler.
+func (h Handlers) GetInbox(ctx context.Context, req *batonv1.GetInboxRequest) (*batonv1.GetInboxResponse, error) {
+	in, err := h.App.GetInbox(ctx, principal(ctx), req.GetAgentId(), pageSize(req.GetPageSize(), defaultPageSize))
+	if err != nil {
+		return nil, toConnect(ctx, err)
+	}
+	return &batonv1.GetInboxResponse{
+		Offers:  mapSlice(in.Offers, inboxItemToProto),
+		Owned:   mapSlice(in.Owned, inboxItemToProto),
+		Waiting: mapSlice(in.Waiting, inboxItemToProto),
+		Counts: &batonv1.InboxCounts{
+			Offers: int32(in.Counts.Offers), Owned: int32(in.Counts.Owned), Waiting: int32(in.Counts.Waiting),
+		},
+		Cursor: in.Cursor,
+	}, nil
+}
+
+func inboxItemToProto(it app.InboxItem) *batonv1.InboxItem {
+	out := &batonv1.InboxItem{
+		Conversation:       conversationToProto(it.Conversation),
+		Handover:           handoverToProto(it.Handover),
+		ContactDisplayName: it.Contact.DisplayName,
+		ChannelId:          it.Channel.ID,
+		ChannelKind:        channelKindToProto(it.Channel.Kind),
+		ChannelDisplayName: it.Channel.DisplayName,
+		WaitTime:           durationpb.New(it.WaitTime),
+	}
+	if m := it.LastMessage; m != nil {
+		out.LastMessagePreview = channel.Preview(m.Content)
+		out.LastMessageDirection = directionToProto(m.Direction)
+		out.LastMessageTime = timestamppb.New(m.CreateTime)
 	}
 	return out
 }

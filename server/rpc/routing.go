@@ -195,3 +195,38 @@ func mapOptional[S, T any](p *S, f func(S) T) *T {
 	v := f(*p)
 	return &v
 }
+
+// ListQueueStatuses implements RoutingServiceHandler.
+func (h Handlers) ListQueueStatuses(ctx context.Context, req *batonv1.ListQueueStatusesRequest) (*batonv1.ListQueueStatusesResponse, error) {
+	list, next, err := h.App.ListQueueStatuses(ctx, principal(ctx), page(req.GetPageSize(), req.GetPageToken()))
+	if err != nil {
+		return nil, toConnect(ctx, err)
+	}
+	return &batonv1.ListQueueStatusesResponse{QueueStatuses: mapSlice(list, queueStatusToProto), NextPageToken: next}, nil
+}
+
+func queueStatusToProto(s app.QueueStatus) *batonv1.QueueStatus {
+	out := &batonv1.QueueStatus{
+		QueueId:     s.Queue.ID,
+		DisplayName: s.Queue.DisplayName,
+		Waiting:     int32(s.Queue.Waiting),
+		OldestWait:  durationpb.New(s.OldestWait),
+		Agents:      mapSlice(s.Agents, agentLoadToProto),
+	}
+	for _, ag := range s.Agents {
+		if ag.Presence == domain.PresenceOnline {
+			out.AgentsOnline++
+		}
+	}
+	return out
+}
+
+func agentLoadToProto(ag domain.Agent) *batonv1.AgentLoad {
+	return &batonv1.AgentLoad{
+		AgentId:             ag.ID,
+		DisplayName:         ag.DisplayName,
+		Presence:            presenceToProto(ag.Presence),
+		ActiveConversations: int32(ag.Active),
+		Capacity:            int32(ag.Capacity),
+	}
+}

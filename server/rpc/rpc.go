@@ -19,10 +19,9 @@ import (
 
 // Handlers implements every Baton service over one App.
 type Handlers struct {
-	App    *app.App
-	Broker *events.Broker
-	// PollInterval is how often an idle event stream re-reads without being woken.
-	PollInterval time.Duration
+	App *app.App
+	// Hub hands committed events to the streams (Subscribe, StreamChat).
+	Hub *events.Hub
 	// Stop, when closed, ends every event stream: the server is shutting down.
 	Stop <-chan struct{}
 	// KeyCheckInterval is how often an open event stream checks that its key was not revoked.

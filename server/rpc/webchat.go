@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -64,62 +63,73 @@ func visitorContent(c *batonv1.MessageContent) error {
 
 // StreamChat implements WebChatServiceHandler. It sends the visitor's conversation from after
 // the given message, then every new message (the visitor's, and replies whatever their delivery
-// status) until the client goes away, the server shuts down, or the token stops verifying.
+// status) until the client goes away, the server shuts down, or the token stops verifying. It
+// reads the store only to catch up; then the hub hands it the chat's messages from memory.
 func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest, stream *connect.ServerStream[batonv1.StreamChatResponse]) error {
-	poll := cmp.Or(h.PollInterval, events.DefaultPollInterval)
-	cur := app.ChatCursor{AfterMessageID: req.GetAfterMessageId()}
-	// The first read happens before the headers are sent, so a bad token or cursor is refused
-	// as a plain error; once subscribed, the client hears of the messages as they come.
-	wake := h.chatWake()
-	msgs, cur, err := h.App.ChatMessages(ctx, req.GetToken(), cur, events.Batch)
+	channelID, visitorID, err := h.App.ChatVisitor(ctx, req.GetToken())
 	if err != nil {
 		return chatError(ctx, err)
 	}
-	if err := stream.Send(nil); err != nil {
-		return err
+	feed := app.NewChatFeed(channelID, visitorID)
+	cur := app.ChatCursor{AfterMessageID: req.GetAfterMessageId()}
+	subscribed := false
+	catchUp := func(ctx context.Context, _ uint64) (uint64, bool, error) {
+		msgs, next, err := h.App.ChatMessages(ctx, req.GetToken(), cur, events.Batch)
+		if err != nil {
+			return 0, false, err
+		}
+		cur = next
+		feed.Follow(cur)
+		// The first read happens before the headers are sent, so a bad token or cursor is
+		// refused as a plain error; once subscribed, the client hears of the messages as they come.
+		if !subscribed {
+			if err := stream.Send(nil); err != nil {
+				return 0, false, err
+			}
+			subscribed = true
+		}
+		if len(msgs) == 0 {
+			return cur.Sequence, false, nil
+		}
+		res := &batonv1.StreamChatResponse{}
+		for _, m := range msgs {
+			pm, err := visitorMessage(m)
+			if err != nil {
+				return 0, false, err
+			}
+			res.Messages = append(res.Messages, pm)
+		}
+		return cur.Sequence, len(msgs) == events.Batch, stream.Send(res)
 	}
-	for {
-		if len(msgs) > 0 {
+	err = h.Hub.Follow(ctx, events.Stream{
+		CatchUp: catchUp,
+		Selects: feed.Selects,
+		Send: func(items []*events.Item) error {
 			res := &batonv1.StreamChatResponse{}
-			for _, m := range msgs {
-				pm, err := visitorMessage(m)
+			for _, it := range items {
+				pm, err := it.Rendered(renderVisitorMessage)
 				if err != nil {
-					return chatError(ctx, err)
+					return err
 				}
-				res.Messages = append(res.Messages, pm)
+				res.Messages = append(res.Messages, pm.(*batonv1.Message))
 			}
-			if err := stream.Send(res); err != nil {
-				return err
-			}
-		}
-		if len(msgs) < events.Batch {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-h.Stop: // a nil Stop never ends a stream
-				return nil
-			case <-wake:
-			case <-time.After(poll):
-			}
-		}
-		wake = h.chatWake()
-		if msgs, cur, err = h.App.ChatMessages(ctx, req.GetToken(), cur, events.Batch); err != nil {
-			if ctx.Err() != nil {
-				return nil // the client went away
-			}
-			return chatError(ctx, err)
-		}
+			cur.AfterMessageID = items[len(items)-1].Message.ID // where a catch-up resumes
+			return stream.Send(res)
+		},
+		Check: func(ctx context.Context) error {
+			_, _, err := h.App.ChatVisitor(ctx, req.GetToken())
+			return err
+		},
+		CheckEvery: cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval),
+		Stop:       h.Stop,
+	})
+	if ctx.Err() != nil {
+		return nil // the client went away
 	}
+	return chatError(ctx, err)
 }
 
-// chatWake is the broker's next wake-up, taken before a read so a commit in between is not missed;
-// with no broker, only the poll interval wakes a stream.
-func (h Handlers) chatWake() <-chan struct{} {
-	if h.Broker == nil {
-		return nil
-	}
-	return h.Broker.Wait()
-}
+func renderVisitorMessage(e domain.Event) (any, error) { return visitorMessage(*e.Message) }
 
 // chatError maps a web chat error: a token that does not verify is UNAUTHENTICATED (the
 // visitor should start a new chat); the rest as every other service's.

@@ -18,11 +18,16 @@ type deskAgent struct {
 }
 
 // TestAgentEventsFollowTheReads walks a story through every kind of ownership change and, after
-// each step, checks that each agent reads exactly the step's events its reads allow: those of a
+// each step, checks that each agent reads (ListEvents, and its Subscribe stream at the end)
+// exactly the step's events its reads allow: those of a
 // conversation it can read right after the step, those of the step in which it lost a
 // conversation it owned, and those about itself (a supervisor reads everything).
 func TestAgentEventsFollowTheReads(t *testing.T) {
-	h := start(t)
+	t.Run("sqlite", func(t *testing.T) { agentEventsFollowTheReads(t, start(t)) })
+	t.Run("postgres", func(t *testing.T) { agentEventsFollowTheReads(t, replicas(t, 1)[0]) })
+}
+
+func agentEventsFollowTheReads(t *testing.T, h *harness) {
 	ctx := context.Background()
 	w := h.world(0)
 	billing := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "Billing"}))(t).GetQueue()
@@ -103,10 +108,24 @@ func TestAgentEventsFollowTheReads(t *testing.T) {
 		}},
 	}
 
+	// The last step is each agent going offline: an event about itself that ends its stream's
+	// share of the story.
+	for _, a := range desk {
+		steps = append(steps, struct {
+			name string
+			run  func()
+		}{a.name + " goes offline", func() {
+			need(a.api.Routing.SetPresence(ctx, &batonv1.SetPresenceRequest{Presence: batonv1.Presence_PRESENCE_OFFLINE}))(t)
+		}})
+	}
+
 	cursor := lastSequence(t, h.admin)
 	agentCursor := map[string]uint64{}
+	streams := map[string]*subscription{}
+	streamed := map[string][]uint64{} // what each agent's stream must deliver, in order
 	for _, a := range desk {
 		agentCursor[a.id] = cursor
+		streams[a.id] = subscribe(t, a.api, &batonv1.SubscribeRequest{AfterSequence: &cursor})
 	}
 	for _, step := range steps {
 		before := getConversation(t, h, convID).GetOwner()
@@ -141,6 +160,16 @@ func TestAgentEventsFollowTheReads(t *testing.T) {
 			if !slices.Equal(gotSeqs, want) {
 				t.Errorf("%s: %s reads events %v, want %v (of %v)", step.name, a.name, gotSeqs, want, types(wrap(all.GetEvents())))
 			}
+			streamed[a.id] = append(streamed[a.id], want...)
+		}
+	}
+	for _, a := range desk {
+		var got []uint64
+		for _, e := range streams[a.id].next(t, len(streamed[a.id])) {
+			got = append(got, e.GetEvent().GetSequence())
+		}
+		if !slices.Equal(got, streamed[a.id]) {
+			t.Errorf("%s's stream delivered %v, want %v", a.name, got, streamed[a.id])
 		}
 	}
 }

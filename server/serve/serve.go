@@ -64,9 +64,14 @@ type Config struct {
 	// KeyCheckInterval is how often an open event stream checks its key was not revoked; 10s
 	// when zero.
 	KeyCheckInterval time.Duration
-	// EventPollInterval is how often idle event streams and the publisher act without being
-	// woken, as a safety net for lost wake-ups; 1s when zero.
+	// EventPollInterval is how often the event hub reads new events without being woken, as a
+	// safety net for lost wake-ups; 1s when zero.
 	EventPollInterval time.Duration
+	// EventBuffer is how many events a stream may have waiting before it falls behind and
+	// catches up from the store; events.DefaultBuffer when zero.
+	EventBuffer int
+	// StreamSends bounds the streams sending at once; GOMAXPROCS when zero.
+	StreamSends int
 	// Webhooks configures webhook delivery.
 	Webhooks WebhookConfig
 	// ChannelAPIs are where the channels' send APIs are; tests point them at fakes.
@@ -105,17 +110,16 @@ type WebhookConfig struct {
 
 // Server is a configured Baton server.
 type Server struct {
-	cfg       Config
-	streams   chan struct{} // closed at shutdown: event streams end
-	stopOnce  sync.Once
-	keys      *auth.Cache
-	channels  *ttlcache.Cache[domain.Channel]
-	app       *app.App
-	broker    *events.Broker
-	publisher *events.Publisher
-	dispatch  *webhook.Dispatcher
-	outbox    *gateway.Outbox
-	handler   http.Handler
+	cfg      Config
+	streams  chan struct{} // closed at shutdown: event streams end
+	stopOnce sync.Once
+	keys     *auth.Cache
+	channels *ttlcache.Cache[domain.Channel]
+	app      *app.App
+	hub      *events.Hub
+	dispatch *webhook.Dispatcher
+	outbox   *gateway.Outbox
+	handler  http.Handler
 }
 
 // Listener is a store that hears other processes commit events (PostgreSQL's LISTEN).
@@ -134,10 +138,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	broker := events.NewBroker()
-	if cfg.EventPollInterval <= 0 {
-		cfg.EventPollInterval = events.DefaultPollInterval
-	}
 	var keys *auth.Cache
 	var channels *ttlcache.Cache[domain.Channel]
 	ttl := cmp.Or(cfg.CacheTTL, 2*time.Second)
@@ -145,12 +145,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		keys = auth.NewCache(ttl)
 		channels = ttlcache.New[domain.Channel](ttl)
 	}
-	publisher := events.NewPublisher(cfg.Store, broker)
-	publisher.Logger = cfg.Logger
-	publisher.Interval = cfg.EventPollInterval
+	hub := events.NewHub(cfg.Store, cfg.StreamSends)
+	hub.Logger = cfg.Logger
+	hub.Interval = cmp.Or(cfg.EventPollInterval, events.DefaultPollInterval)
+	hub.Buffer = cmp.Or(cfg.EventBuffer, events.DefaultBuffer)
 	// A Listener hears this server's own commits as well as the other replicas' (Serve), so a
-	// commit need not also kick the publisher into reading the sequence.
-	notify := publisher.Kick
+	// commit need not also kick the hub.
+	notify := hub.Kick
 	if _, ok := cfg.Store.(Listener); ok {
 		notify = nil
 	}
@@ -181,7 +182,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	dispatch.Logger = cfg.Logger
 	outbox = gateway.NewOutbox(a, senders(cfg.ChannelAPIs, client, a.Now))
 	outbox.Logger = cfg.Logger
-	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, channels: channels, app: a, broker: broker, publisher: publisher, dispatch: dispatch, outbox: outbox}
+	// New events may have brought webhook deliveries, here or on another replica. (Messages to
+	// send wake the outbox of the replica that stored them; the others look every interval.)
+	hub.OnEvents = dispatch.Kick
+	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, channels: channels, app: a, hub: hub, dispatch: dispatch, outbox: outbox}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -242,8 +246,7 @@ func (s *Server) routes() (http.Handler, error) {
 		// Compressing a few hundred bytes costs more CPU than it saves on the wire.
 		connect.WithCompressMinBytes(4096),
 	)
-	h := rpc.Handlers{App: s.app, Broker: s.broker, PollInterval: s.cfg.EventPollInterval, Stop: s.streams,
-		KeyCheckInterval: s.cfg.KeyCheckInterval}
+	h := rpc.Handlers{App: s.app, Hub: s.hub, Stop: s.streams, KeyCheckInterval: s.cfg.KeyCheckInterval}
 	mux := http.NewServeMux()
 	mux.Handle(batonv1connect.NewConversationServiceHandler(h, opts))
 	mux.Handle(batonv1connect.NewHandoverServiceHandler(h, opts))
@@ -293,7 +296,7 @@ func (s *Server) withCORS(h http.Handler) http.Handler {
 
 // Serve serves on l until ctx ends, then shuts down gracefully: it stops accepting, ends
 // event streams (which never finish by themselves), waits up to grace for the other requests
-// in flight, and stops the timers and the publisher last.
+// in flight, and stops the timers and the event hub last.
 func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var tasks sync.WaitGroup
@@ -302,13 +305,12 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		tasks.Wait()
 	}()
 	tasks.Go(func() { s.runTimers(background) })
-	tasks.Go(func() { s.publisher.Run(background) })
+	tasks.Go(func() { s.hub.Run(background) })
 	tasks.Go(func() { s.dispatch.Run(background) })
 	tasks.Go(func() { s.outbox.Run(background) })
-	tasks.Go(func() { s.kickOnEvents(background) })
 	if l, ok := s.cfg.Store.(Listener); ok {
 		tasks.Go(func() {
-			if err := l.Listen(background, s.broker.Notify); err != nil && background.Err() == nil {
+			if err := l.Listen(background, s.hub.Kick); err != nil && background.Err() == nil {
 				s.cfg.Logger.ErrorContext(background, "listen for events", "error", err)
 			}
 		})
@@ -335,20 +337,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		err = errors.Join(err, serveErr)
 	}
 	return err
-}
-
-// kickOnEvents wakes the webhook dispatcher whenever events are committed, here or on another
-// replica: new events may have brought deliveries. (Messages to send wake the outbox of the
-// replica that stored them; the others look every interval.)
-func (s *Server) kickOnEvents(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.broker.Wait():
-			s.dispatch.Kick()
-		}
-	}
 }
 
 func (s *Server) stopStreams() { s.stopOnce.Do(func() { close(s.streams) }) }

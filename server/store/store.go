@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -138,6 +139,9 @@ type Tx interface {
 	GetMessageByRequestID(ctx context.Context, conversationID, requestID string) (domain.Message, error)
 	// ListMessages lists a conversation's messages oldest first.
 	ListMessages(ctx context.Context, conversationID string, p Page) ([]domain.Message, string, error)
+	// LastMessages returns the newest message of each conversation named, in one query, keyed
+	// by conversation id; a conversation without messages has no entry.
+	LastMessages(ctx context.Context, conversationIDs []string) (map[string]domain.Message, error)
 
 	// CreateHandover inserts a handover; ErrDuplicate on (conversation, request id).
 	CreateHandover(ctx context.Context, h domain.Handover) error
@@ -146,8 +150,10 @@ type Tx interface {
 	UpdateHandover(ctx context.Context, h domain.Handover) error
 	GetHandover(ctx context.Context, id string) (domain.Handover, error)
 	GetHandoverByRequestID(ctx context.Context, conversationID, requestID string) (domain.Handover, error)
-	// ListHandovers lists handovers newest first.
+	// ListHandovers lists handovers newest first, or oldest first when q.OldestFirst is set.
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
+	// CountHandovers counts the handovers q selects.
+	CountHandovers(ctx context.Context, q HandoverQuery) (int, error)
 
 	// AppendEvents stores events in order. Each gets a Sequence greater than every sequence
 	// before it, either at once (returned set) or as the transaction commits (returned 0). A
@@ -302,8 +308,12 @@ type ConversationQuery struct {
 type HandoverQuery struct {
 	ConversationID string
 	QueueID        string
-	AgentID        string // engaged agent or offered agent
+	QueueIDs       []string // restricts to these queues when non-nil (an agent's queues)
+	AgentID        string   // engaged agent or offered agent
+	NotOfferedTo   string   // leaves out the handovers offered to this agent
 	States         []domain.HandoverState
+	// OldestFirst orders a list by creation time ascending: the longest waiting first.
+	OldestFirst bool
 }
 
 // DeliveryQuery filters deliveries. WebhookID is required; other zero fields match everything.
@@ -321,4 +331,13 @@ type EventFilter struct {
 	BotID          string
 	ChannelID      string
 	Types          []domain.EventType
+}
+
+// Selects tells whether the filter selects e, as ListEvents would: what a live stream uses
+// for the events dispatched to it from memory.
+func (f EventFilter) Selects(e domain.Event) bool {
+	return (f.ConversationID == "" || f.ConversationID == e.ConversationID) &&
+		(f.BotID == "" || f.BotID == e.BotID) &&
+		(f.ChannelID == "" || f.ChannelID == e.ChannelID) &&
+		(len(f.Types) == 0 || slices.Contains(f.Types, e.Type))
 }

@@ -10,6 +10,7 @@ import {
   createBaton,
   fieldViolations,
   ownershipOf,
+  Presence,
   quickReplies,
   subscribe,
   text,
@@ -143,6 +144,53 @@ describe("the TypeScript client against a real Baton", () => {
     const bound = 1 + Math.ceil(Math.log2(Math.max(downMs, 1) / 25 + 1)) + Math.ceil(downMs / 200);
     assert.ok(reconnects.length <= bound, `${reconnects.length} reconnects in ${downMs} ms (bound ${bound})`);
     for (const rc of reconnects) assert.ok(rc.delayMs >= Math.min(400, 50 * 2 ** rc.attempt) / 2);
+  });
+});
+
+describe("an agent's stream", () => {
+  let server: Server;
+  let admin: Baton;
+
+  before(async () => {
+    server = await Server.start();
+    admin = createBaton({ baseUrl: server.baseUrl, apiKey: await server.key("admin") });
+  });
+  after(() => server.stop());
+
+  it("receives the offer made to the agent and never an event of a conversation it may not read", async () => {
+    const { queue: elsewhere } = await admin.routing.createQueue({ displayName: "Elsewhere" });
+    const agentIn = async (name: string, queueId: string) => {
+      const { agent } = await admin.routing.createAgent({ displayName: name, queueIds: [queueId], capacity: 2 });
+      const api = createBaton({ baseUrl: server.baseUrl, apiKey: await server.key("agent", agent!.id) });
+      await api.routing.setPresence({ presence: Presence.ONLINE });
+      return { agent: agent!, api };
+    };
+    const bob = await agentIn("Bob", "default");
+    await agentIn("Eve", elsewhere!.id);
+    const theirs = await world(admin, server, "theirs");
+    await admin.channels.updateChannel({ channelId: theirs.channel.id, defaultQueueId: elsewhere!.id });
+    const mine = await world(admin, server, "mine");
+
+    const controller = new AbortController();
+    const head = (await admin.events.listEvents({ pageSize: 1000 })).events.at(-1)?.sequence ?? 0n;
+    const stream = subscribe(bob.api.events, { afterSequence: head, signal: controller.signal });
+
+    const hidden = (await ingest(admin, theirs.channel.id, "c1", "t1", "help")).conversation!;
+    await theirs.botApi.handovers.handoff({ conversationId: hidden.id, reason: "human", queueAnyway: true });
+    const visible = (await ingest(admin, mine.channel.id, "c2", "m1", "help")).conversation!;
+    const { handover } = await mine.botApi.handovers.handoff({ conversationId: visible.id, reason: "billing", summary: "wants a refund" });
+
+    const seen: SubscribedEvent[] = [];
+    for await (const e of stream) {
+      seen.push(e);
+      if (e.event?.type === EventType.HANDOVER_OFFERED && e.event.handover?.id === handover!.id) break;
+    }
+    controller.abort();
+    const offer = seen.at(-1)!.event!;
+    assert.equal(offer.agentId, bob.agent.id);
+    assert.equal(offer.handover?.summary, "wants a refund");
+    assert.ok(offer.handover?.offerExpireTime, "the offer says when it expires");
+    assert.deepEqual(seen.filter((e) => e.event?.conversationId === hidden.id), [], "events of a conversation the agent may not read");
   });
 });
 

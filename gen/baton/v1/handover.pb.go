@@ -2013,11 +2013,347 @@ func (x *GetOwnershipTimelineResponse) GetPeriods() []*OwnershipPeriod {
 	return nil
 }
 
+// GetInboxRequest is the request of GetInbox.
+type GetInboxRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agent whose inbox to read. An agent key leaves it empty (or names itself) and reads its
+	// own; only a supervisor, an admin or a service key may name another agent, and an admin or
+	// a service key must name one.
+	AgentId string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// Maximum number of items in each list; 50 when zero, at most 200.
+	PageSize      int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInboxRequest) Reset() {
+	*x = GetInboxRequest{}
+	mi := &file_baton_v1_handover_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInboxRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInboxRequest) ProtoMessage() {}
+
+func (x *GetInboxRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_handover_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInboxRequest.ProtoReflect.Descriptor instead.
+func (*GetInboxRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_handover_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetInboxRequest) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *GetInboxRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+// GetInboxResponse is the response of GetInbox.
+type GetInboxResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Handovers offered to the agent, oldest first.
+	Offers []*InboxItem `protobuf:"bytes,1,rep,name=offers,proto3" json:"offers,omitempty"`
+	// Open conversations the agent owns, the longest held first.
+	Owned []*InboxItem `protobuf:"bytes,2,rep,name=owned,proto3" json:"owned,omitempty"`
+	// Conversations waiting in the agent's queues (in every queue for a supervisor) and not
+	// offered to the agent, the longest waiting first.
+	Waiting []*InboxItem `protobuf:"bytes,3,rep,name=waiting,proto3" json:"waiting,omitempty"`
+	// How many there are of each; they may exceed what the lists hold.
+	Counts *InboxCounts `protobuf:"bytes,4,opt,name=counts,proto3" json:"counts,omitempty"`
+	// The last event sequence committed before the inbox was read. Subscribe with
+	// after_sequence = cursor to keep the inbox current without missing a change; events right
+	// after it may repeat what the inbox shows, and are to be applied as updates.
+	Cursor        uint64 `protobuf:"varint,5,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInboxResponse) Reset() {
+	*x = GetInboxResponse{}
+	mi := &file_baton_v1_handover_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInboxResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInboxResponse) ProtoMessage() {}
+
+func (x *GetInboxResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_handover_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInboxResponse.ProtoReflect.Descriptor instead.
+func (*GetInboxResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_handover_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetInboxResponse) GetOffers() []*InboxItem {
+	if x != nil {
+		return x.Offers
+	}
+	return nil
+}
+
+func (x *GetInboxResponse) GetOwned() []*InboxItem {
+	if x != nil {
+		return x.Owned
+	}
+	return nil
+}
+
+func (x *GetInboxResponse) GetWaiting() []*InboxItem {
+	if x != nil {
+		return x.Waiting
+	}
+	return nil
+}
+
+func (x *GetInboxResponse) GetCounts() *InboxCounts {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *GetInboxResponse) GetCursor() uint64 {
+	if x != nil {
+		return x.Cursor
+	}
+	return 0
+}
+
+// InboxCounts counts the lists of an inbox.
+type InboxCounts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Handovers offered to the agent.
+	Offers int32 `protobuf:"varint,1,opt,name=offers,proto3" json:"offers,omitempty"`
+	// Open conversations the agent owns.
+	Owned int32 `protobuf:"varint,2,opt,name=owned,proto3" json:"owned,omitempty"`
+	// Conversations waiting for an agent in the agent's queues.
+	Waiting       int32 `protobuf:"varint,3,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InboxCounts) Reset() {
+	*x = InboxCounts{}
+	mi := &file_baton_v1_handover_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InboxCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InboxCounts) ProtoMessage() {}
+
+func (x *InboxCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_handover_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InboxCounts.ProtoReflect.Descriptor instead.
+func (*InboxCounts) Descriptor() ([]byte, []int) {
+	return file_baton_v1_handover_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *InboxCounts) GetOffers() int32 {
+	if x != nil {
+		return x.Offers
+	}
+	return 0
+}
+
+func (x *InboxCounts) GetOwned() int32 {
+	if x != nil {
+		return x.Owned
+	}
+	return 0
+}
+
+func (x *InboxCounts) GetWaiting() int32 {
+	if x != nil {
+		return x.Waiting
+	}
+	return 0
+}
+
+// InboxItem is one row of an agent's inbox: a conversation with what a list row shows.
+type InboxItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The conversation.
+	Conversation *Conversation `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	// Its live handover: the offer, the engagement or the waiting request, with the handoff's
+	// reason, summary, intake and, for offers, offer_expire_time.
+	Handover *Handover `protobuf:"bytes,2,opt,name=handover,proto3" json:"handover,omitempty"`
+	// The contact's display name.
+	ContactDisplayName string `protobuf:"bytes,3,opt,name=contact_display_name,json=contactDisplayName,proto3" json:"contact_display_name,omitempty"`
+	// The channel.
+	ChannelId string `protobuf:"bytes,4,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// The channel's kind.
+	ChannelKind ChannelKind `protobuf:"varint,5,opt,name=channel_kind,json=channelKind,proto3,enum=baton.v1.ChannelKind" json:"channel_kind,omitempty"`
+	// The channel's display name.
+	ChannelDisplayName string `protobuf:"bytes,6,opt,name=channel_display_name,json=channelDisplayName,proto3" json:"channel_display_name,omitempty"`
+	// The last message: its text, or a short rendering of rich content ("[image] caption"), cut
+	// at 140 characters. Empty when the conversation has no message.
+	LastMessagePreview string `protobuf:"bytes,7,opt,name=last_message_preview,json=lastMessagePreview,proto3" json:"last_message_preview,omitempty"`
+	// Whether the last message came from the customer or went to them.
+	LastMessageDirection MessageDirection `protobuf:"varint,8,opt,name=last_message_direction,json=lastMessageDirection,proto3,enum=baton.v1.MessageDirection" json:"last_message_direction,omitempty"`
+	// When the last message was stored.
+	LastMessageTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_message_time,json=lastMessageTime,proto3" json:"last_message_time,omitempty"`
+	// How long the customer has waited: since the handover was requested for offers and waiting
+	// conversations; since the last inbound message for owned ones, zero when it was answered.
+	WaitTime      *durationpb.Duration `protobuf:"bytes,10,opt,name=wait_time,json=waitTime,proto3" json:"wait_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InboxItem) Reset() {
+	*x = InboxItem{}
+	mi := &file_baton_v1_handover_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InboxItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InboxItem) ProtoMessage() {}
+
+func (x *InboxItem) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_handover_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InboxItem.ProtoReflect.Descriptor instead.
+func (*InboxItem) Descriptor() ([]byte, []int) {
+	return file_baton_v1_handover_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *InboxItem) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+func (x *InboxItem) GetHandover() *Handover {
+	if x != nil {
+		return x.Handover
+	}
+	return nil
+}
+
+func (x *InboxItem) GetContactDisplayName() string {
+	if x != nil {
+		return x.ContactDisplayName
+	}
+	return ""
+}
+
+func (x *InboxItem) GetChannelId() string {
+	if x != nil {
+		return x.ChannelId
+	}
+	return ""
+}
+
+func (x *InboxItem) GetChannelKind() ChannelKind {
+	if x != nil {
+		return x.ChannelKind
+	}
+	return ChannelKind_CHANNEL_KIND_UNSPECIFIED
+}
+
+func (x *InboxItem) GetChannelDisplayName() string {
+	if x != nil {
+		return x.ChannelDisplayName
+	}
+	return ""
+}
+
+func (x *InboxItem) GetLastMessagePreview() string {
+	if x != nil {
+		return x.LastMessagePreview
+	}
+	return ""
+}
+
+func (x *InboxItem) GetLastMessageDirection() MessageDirection {
+	if x != nil {
+		return x.LastMessageDirection
+	}
+	return MessageDirection_MESSAGE_DIRECTION_UNSPECIFIED
+}
+
+func (x *InboxItem) GetLastMessageTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastMessageTime
+	}
+	return nil
+}
+
+func (x *InboxItem) GetWaitTime() *durationpb.Duration {
+	if x != nil {
+		return x.WaitTime
+	}
+	return nil
+}
+
 var File_baton_v1_handover_proto protoreflect.FileDescriptor
 
 const file_baton_v1_handover_proto_rawDesc = "" +
 	"\n" +
-	"\x17baton/v1/handover.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
+	"\x17baton/v1/handover.proto\x12\bbaton.v1\x1a\x16baton/v1/channel.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x16baton/v1/message.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
 	"\x0eHandoverTarget\x12&\n" +
 	"\bqueue_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x00R\aqueueId\x12!\n" +
 	"\x05skill\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x00R\x05skill\x125\n" +
@@ -2158,7 +2494,34 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\n" +
 	"changed_by\x18\a \x01(\v2\x0f.baton.v1.ActorR\tchangedBy\"S\n" +
 	"\x1cGetOwnershipTimelineResponse\x123\n" +
-	"\aperiods\x18\x01 \x03(\v2\x19.baton.v1.OwnershipPeriodR\aperiods*\x94\x02\n" +
+	"\aperiods\x18\x01 \x03(\v2\x19.baton.v1.OwnershipPeriodR\aperiods\"^\n" +
+	"\x0fGetInboxRequest\x12\"\n" +
+	"\bagent_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\aagentId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\"\xe0\x01\n" +
+	"\x10GetInboxResponse\x12+\n" +
+	"\x06offers\x18\x01 \x03(\v2\x13.baton.v1.InboxItemR\x06offers\x12)\n" +
+	"\x05owned\x18\x02 \x03(\v2\x13.baton.v1.InboxItemR\x05owned\x12-\n" +
+	"\awaiting\x18\x03 \x03(\v2\x13.baton.v1.InboxItemR\awaiting\x12-\n" +
+	"\x06counts\x18\x04 \x01(\v2\x15.baton.v1.InboxCountsR\x06counts\x12\x16\n" +
+	"\x06cursor\x18\x05 \x01(\x04R\x06cursor\"U\n" +
+	"\vInboxCounts\x12\x16\n" +
+	"\x06offers\x18\x01 \x01(\x05R\x06offers\x12\x14\n" +
+	"\x05owned\x18\x02 \x01(\x05R\x05owned\x12\x18\n" +
+	"\awaiting\x18\x03 \x01(\x05R\awaiting\"\xb8\x04\n" +
+	"\tInboxItem\x12:\n" +
+	"\fconversation\x18\x01 \x01(\v2\x16.baton.v1.ConversationR\fconversation\x12.\n" +
+	"\bhandover\x18\x02 \x01(\v2\x12.baton.v1.HandoverR\bhandover\x120\n" +
+	"\x14contact_display_name\x18\x03 \x01(\tR\x12contactDisplayName\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x04 \x01(\tR\tchannelId\x128\n" +
+	"\fchannel_kind\x18\x05 \x01(\x0e2\x15.baton.v1.ChannelKindR\vchannelKind\x120\n" +
+	"\x14channel_display_name\x18\x06 \x01(\tR\x12channelDisplayName\x120\n" +
+	"\x14last_message_preview\x18\a \x01(\tR\x12lastMessagePreview\x12P\n" +
+	"\x16last_message_direction\x18\b \x01(\x0e2\x1a.baton.v1.MessageDirectionR\x14lastMessageDirection\x12F\n" +
+	"\x11last_message_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x0flastMessageTime\x126\n" +
+	"\twait_time\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\bwaitTime*\x94\x02\n" +
 	"\rHandoverState\x12\x1e\n" +
 	"\x1aHANDOVER_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18HANDOVER_STATE_REQUESTED\x10\x01\x12\x1a\n" +
@@ -2186,7 +2549,7 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\x11END_REASON_CLOSED\x10\x03\x12\x19\n" +
 	"\x15END_REASON_TAKEN_OVER\x10\x04\x12\x1e\n" +
 	"\x1aEND_REASON_SESSION_TIMEOUT\x10\x05\x12\x17\n" +
-	"\x13END_REASON_CANCELED\x10\x062\xa1\x06\n" +
+	"\x13END_REASON_CANCELED\x10\x062\xe4\x06\n" +
 	"\x0fHandoverService\x12>\n" +
 	"\aHandoff\x12\x18.baton.v1.HandoffRequest\x1a\x19.baton.v1.HandoffResponse\x12S\n" +
 	"\x0eAcceptHandover\x12\x1f.baton.v1.AcceptHandoverRequest\x1a .baton.v1.AcceptHandoverResponse\x12V\n" +
@@ -2197,7 +2560,8 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\bTransfer\x12\x19.baton.v1.TransferRequest\x1a\x1a.baton.v1.TransferResponse\x12J\n" +
 	"\vGetHandover\x12\x1c.baton.v1.GetHandoverRequest\x1a\x1d.baton.v1.GetHandoverResponse\x12P\n" +
 	"\rListHandovers\x12\x1e.baton.v1.ListHandoversRequest\x1a\x1f.baton.v1.ListHandoversResponse\x12e\n" +
-	"\x14GetOwnershipTimeline\x12%.baton.v1.GetOwnershipTimelineRequest\x1a&.baton.v1.GetOwnershipTimelineResponseB\x8d\x01\n" +
+	"\x14GetOwnershipTimeline\x12%.baton.v1.GetOwnershipTimelineRequest\x1a&.baton.v1.GetOwnershipTimelineResponse\x12A\n" +
+	"\bGetInbox\x12\x19.baton.v1.GetInboxRequest\x1a\x1a.baton.v1.GetInboxResponseB\x8d\x01\n" +
 	"\fcom.baton.v1B\rHandoverProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -2213,7 +2577,7 @@ func file_baton_v1_handover_proto_rawDescGZIP() []byte {
 }
 
 var file_baton_v1_handover_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_baton_v1_handover_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_baton_v1_handover_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_baton_v1_handover_proto_goTypes = []any{
 	(HandoverState)(0),                   // 0: baton.v1.HandoverState
 	(FailureReason)(0),                   // 1: baton.v1.FailureReason
@@ -2243,82 +2607,100 @@ var file_baton_v1_handover_proto_goTypes = []any{
 	(*GetOwnershipTimelineRequest)(nil),  // 25: baton.v1.GetOwnershipTimelineRequest
 	(*OwnershipPeriod)(nil),              // 26: baton.v1.OwnershipPeriod
 	(*GetOwnershipTimelineResponse)(nil), // 27: baton.v1.GetOwnershipTimelineResponse
-	nil,                                  // 28: baton.v1.Handover.MetadataEntry
-	nil,                                  // 29: baton.v1.HandoffRequest.MetadataEntry
-	(AgentRole)(0),                       // 30: baton.v1.AgentRole
-	(*Owner)(nil),                        // 31: baton.v1.Owner
-	(*timestamppb.Timestamp)(nil),        // 32: google.protobuf.Timestamp
-	(*Actor)(nil),                        // 33: baton.v1.Actor
-	(*durationpb.Duration)(nil),          // 34: google.protobuf.Duration
-	(*Conversation)(nil),                 // 35: baton.v1.Conversation
+	(*GetInboxRequest)(nil),              // 28: baton.v1.GetInboxRequest
+	(*GetInboxResponse)(nil),             // 29: baton.v1.GetInboxResponse
+	(*InboxCounts)(nil),                  // 30: baton.v1.InboxCounts
+	(*InboxItem)(nil),                    // 31: baton.v1.InboxItem
+	nil,                                  // 32: baton.v1.Handover.MetadataEntry
+	nil,                                  // 33: baton.v1.HandoffRequest.MetadataEntry
+	(AgentRole)(0),                       // 34: baton.v1.AgentRole
+	(*Owner)(nil),                        // 35: baton.v1.Owner
+	(*timestamppb.Timestamp)(nil),        // 36: google.protobuf.Timestamp
+	(*Actor)(nil),                        // 37: baton.v1.Actor
+	(*durationpb.Duration)(nil),          // 38: google.protobuf.Duration
+	(*Conversation)(nil),                 // 39: baton.v1.Conversation
+	(ChannelKind)(0),                     // 40: baton.v1.ChannelKind
+	(MessageDirection)(0),                // 41: baton.v1.MessageDirection
 }
 var file_baton_v1_handover_proto_depIdxs = []int32{
-	30, // 0: baton.v1.HandoverTarget.role:type_name -> baton.v1.AgentRole
-	31, // 1: baton.v1.Handover.from:type_name -> baton.v1.Owner
+	34, // 0: baton.v1.HandoverTarget.role:type_name -> baton.v1.AgentRole
+	35, // 1: baton.v1.Handover.from:type_name -> baton.v1.Owner
 	4,  // 2: baton.v1.Handover.target:type_name -> baton.v1.HandoverTarget
-	28, // 3: baton.v1.Handover.metadata:type_name -> baton.v1.Handover.MetadataEntry
+	32, // 3: baton.v1.Handover.metadata:type_name -> baton.v1.Handover.MetadataEntry
 	5,  // 4: baton.v1.Handover.intake:type_name -> baton.v1.IntakeAnswer
 	0,  // 5: baton.v1.Handover.state:type_name -> baton.v1.HandoverState
 	1,  // 6: baton.v1.Handover.failure_reason:type_name -> baton.v1.FailureReason
-	32, // 7: baton.v1.Handover.offer_expire_time:type_name -> google.protobuf.Timestamp
+	36, // 7: baton.v1.Handover.offer_expire_time:type_name -> google.protobuf.Timestamp
 	2,  // 8: baton.v1.Handover.outcome:type_name -> baton.v1.HandbackOutcome
 	3,  // 9: baton.v1.Handover.end_reason:type_name -> baton.v1.EndReason
-	33, // 10: baton.v1.Handover.requested_by:type_name -> baton.v1.Actor
-	32, // 11: baton.v1.Handover.create_time:type_name -> google.protobuf.Timestamp
-	32, // 12: baton.v1.Handover.accept_time:type_name -> google.protobuf.Timestamp
-	32, // 13: baton.v1.Handover.end_time:type_name -> google.protobuf.Timestamp
-	34, // 14: baton.v1.Handover.time_to_accept:type_name -> google.protobuf.Duration
+	37, // 10: baton.v1.Handover.requested_by:type_name -> baton.v1.Actor
+	36, // 11: baton.v1.Handover.create_time:type_name -> google.protobuf.Timestamp
+	36, // 12: baton.v1.Handover.accept_time:type_name -> google.protobuf.Timestamp
+	36, // 13: baton.v1.Handover.end_time:type_name -> google.protobuf.Timestamp
+	38, // 14: baton.v1.Handover.time_to_accept:type_name -> google.protobuf.Duration
 	4,  // 15: baton.v1.HandoffRequest.target:type_name -> baton.v1.HandoverTarget
-	29, // 16: baton.v1.HandoffRequest.metadata:type_name -> baton.v1.HandoffRequest.MetadataEntry
+	33, // 16: baton.v1.HandoffRequest.metadata:type_name -> baton.v1.HandoffRequest.MetadataEntry
 	5,  // 17: baton.v1.HandoffRequest.intake:type_name -> baton.v1.IntakeAnswer
 	6,  // 18: baton.v1.HandoffResponse.handover:type_name -> baton.v1.Handover
-	35, // 19: baton.v1.HandoffResponse.conversation:type_name -> baton.v1.Conversation
+	39, // 19: baton.v1.HandoffResponse.conversation:type_name -> baton.v1.Conversation
 	6,  // 20: baton.v1.AcceptHandoverResponse.handover:type_name -> baton.v1.Handover
-	35, // 21: baton.v1.AcceptHandoverResponse.conversation:type_name -> baton.v1.Conversation
+	39, // 21: baton.v1.AcceptHandoverResponse.conversation:type_name -> baton.v1.Conversation
 	6,  // 22: baton.v1.DeclineHandoverResponse.handover:type_name -> baton.v1.Handover
 	6,  // 23: baton.v1.CancelHandoverResponse.handover:type_name -> baton.v1.Handover
-	35, // 24: baton.v1.CancelHandoverResponse.conversation:type_name -> baton.v1.Conversation
+	39, // 24: baton.v1.CancelHandoverResponse.conversation:type_name -> baton.v1.Conversation
 	2,  // 25: baton.v1.HandbackRequest.outcome:type_name -> baton.v1.HandbackOutcome
 	6,  // 26: baton.v1.HandbackResponse.handover:type_name -> baton.v1.Handover
-	35, // 27: baton.v1.HandbackResponse.conversation:type_name -> baton.v1.Conversation
+	39, // 27: baton.v1.HandbackResponse.conversation:type_name -> baton.v1.Conversation
 	6,  // 28: baton.v1.TakeoverResponse.handover:type_name -> baton.v1.Handover
-	35, // 29: baton.v1.TakeoverResponse.conversation:type_name -> baton.v1.Conversation
+	39, // 29: baton.v1.TakeoverResponse.conversation:type_name -> baton.v1.Conversation
 	4,  // 30: baton.v1.TransferRequest.target:type_name -> baton.v1.HandoverTarget
 	6,  // 31: baton.v1.TransferResponse.handover:type_name -> baton.v1.Handover
-	35, // 32: baton.v1.TransferResponse.conversation:type_name -> baton.v1.Conversation
+	39, // 32: baton.v1.TransferResponse.conversation:type_name -> baton.v1.Conversation
 	6,  // 33: baton.v1.GetHandoverResponse.handover:type_name -> baton.v1.Handover
 	0,  // 34: baton.v1.ListHandoversRequest.states:type_name -> baton.v1.HandoverState
 	6,  // 35: baton.v1.ListHandoversResponse.handovers:type_name -> baton.v1.Handover
-	31, // 36: baton.v1.OwnershipPeriod.owner:type_name -> baton.v1.Owner
-	32, // 37: baton.v1.OwnershipPeriod.start_time:type_name -> google.protobuf.Timestamp
-	32, // 38: baton.v1.OwnershipPeriod.end_time:type_name -> google.protobuf.Timestamp
-	33, // 39: baton.v1.OwnershipPeriod.changed_by:type_name -> baton.v1.Actor
+	35, // 36: baton.v1.OwnershipPeriod.owner:type_name -> baton.v1.Owner
+	36, // 37: baton.v1.OwnershipPeriod.start_time:type_name -> google.protobuf.Timestamp
+	36, // 38: baton.v1.OwnershipPeriod.end_time:type_name -> google.protobuf.Timestamp
+	37, // 39: baton.v1.OwnershipPeriod.changed_by:type_name -> baton.v1.Actor
 	26, // 40: baton.v1.GetOwnershipTimelineResponse.periods:type_name -> baton.v1.OwnershipPeriod
-	7,  // 41: baton.v1.HandoverService.Handoff:input_type -> baton.v1.HandoffRequest
-	9,  // 42: baton.v1.HandoverService.AcceptHandover:input_type -> baton.v1.AcceptHandoverRequest
-	11, // 43: baton.v1.HandoverService.DeclineHandover:input_type -> baton.v1.DeclineHandoverRequest
-	13, // 44: baton.v1.HandoverService.CancelHandover:input_type -> baton.v1.CancelHandoverRequest
-	15, // 45: baton.v1.HandoverService.Handback:input_type -> baton.v1.HandbackRequest
-	17, // 46: baton.v1.HandoverService.Takeover:input_type -> baton.v1.TakeoverRequest
-	19, // 47: baton.v1.HandoverService.Transfer:input_type -> baton.v1.TransferRequest
-	21, // 48: baton.v1.HandoverService.GetHandover:input_type -> baton.v1.GetHandoverRequest
-	23, // 49: baton.v1.HandoverService.ListHandovers:input_type -> baton.v1.ListHandoversRequest
-	25, // 50: baton.v1.HandoverService.GetOwnershipTimeline:input_type -> baton.v1.GetOwnershipTimelineRequest
-	8,  // 51: baton.v1.HandoverService.Handoff:output_type -> baton.v1.HandoffResponse
-	10, // 52: baton.v1.HandoverService.AcceptHandover:output_type -> baton.v1.AcceptHandoverResponse
-	12, // 53: baton.v1.HandoverService.DeclineHandover:output_type -> baton.v1.DeclineHandoverResponse
-	14, // 54: baton.v1.HandoverService.CancelHandover:output_type -> baton.v1.CancelHandoverResponse
-	16, // 55: baton.v1.HandoverService.Handback:output_type -> baton.v1.HandbackResponse
-	18, // 56: baton.v1.HandoverService.Takeover:output_type -> baton.v1.TakeoverResponse
-	20, // 57: baton.v1.HandoverService.Transfer:output_type -> baton.v1.TransferResponse
-	22, // 58: baton.v1.HandoverService.GetHandover:output_type -> baton.v1.GetHandoverResponse
-	24, // 59: baton.v1.HandoverService.ListHandovers:output_type -> baton.v1.ListHandoversResponse
-	27, // 60: baton.v1.HandoverService.GetOwnershipTimeline:output_type -> baton.v1.GetOwnershipTimelineResponse
-	51, // [51:61] is the sub-list for method output_type
-	41, // [41:51] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	31, // 41: baton.v1.GetInboxResponse.offers:type_name -> baton.v1.InboxItem
+	31, // 42: baton.v1.GetInboxResponse.owned:type_name -> baton.v1.InboxItem
+	31, // 43: baton.v1.GetInboxResponse.waiting:type_name -> baton.v1.InboxItem
+	30, // 44: baton.v1.GetInboxResponse.counts:type_name -> baton.v1.InboxCounts
+	39, // 45: baton.v1.InboxItem.conversation:type_name -> baton.v1.Conversation
+	6,  // 46: baton.v1.InboxItem.handover:type_name -> baton.v1.Handover
+	40, // 47: baton.v1.InboxItem.channel_kind:type_name -> baton.v1.ChannelKind
+	41, // 48: baton.v1.InboxItem.last_message_direction:type_name -> baton.v1.MessageDirection
+	36, // 49: baton.v1.InboxItem.last_message_time:type_name -> google.protobuf.Timestamp
+	38, // 50: baton.v1.InboxItem.wait_time:type_name -> google.protobuf.Duration
+	7,  // 51: baton.v1.HandoverService.Handoff:input_type -> baton.v1.HandoffRequest
+	9,  // 52: baton.v1.HandoverService.AcceptHandover:input_type -> baton.v1.AcceptHandoverRequest
+	11, // 53: baton.v1.HandoverService.DeclineHandover:input_type -> baton.v1.DeclineHandoverRequest
+	13, // 54: baton.v1.HandoverService.CancelHandover:input_type -> baton.v1.CancelHandoverRequest
+	15, // 55: baton.v1.HandoverService.Handback:input_type -> baton.v1.HandbackRequest
+	17, // 56: baton.v1.HandoverService.Takeover:input_type -> baton.v1.TakeoverRequest
+	19, // 57: baton.v1.HandoverService.Transfer:input_type -> baton.v1.TransferRequest
+	21, // 58: baton.v1.HandoverService.GetHandover:input_type -> baton.v1.GetHandoverRequest
+	23, // 59: baton.v1.HandoverService.ListHandovers:input_type -> baton.v1.ListHandoversRequest
+	25, // 60: baton.v1.HandoverService.GetOwnershipTimeline:input_type -> baton.v1.GetOwnershipTimelineRequest
+	28, // 61: baton.v1.HandoverService.GetInbox:input_type -> baton.v1.GetInboxRequest
+	8,  // 62: baton.v1.HandoverService.Handoff:output_type -> baton.v1.HandoffResponse
+	10, // 63: baton.v1.HandoverService.AcceptHandover:output_type -> baton.v1.AcceptHandoverResponse
+	12, // 64: baton.v1.HandoverService.DeclineHandover:output_type -> baton.v1.DeclineHandoverResponse
+	14, // 65: baton.v1.HandoverService.CancelHandover:output_type -> baton.v1.CancelHandoverResponse
+	16, // 66: baton.v1.HandoverService.Handback:output_type -> baton.v1.HandbackResponse
+	18, // 67: baton.v1.HandoverService.Takeover:output_type -> baton.v1.TakeoverResponse
+	20, // 68: baton.v1.HandoverService.Transfer:output_type -> baton.v1.TransferResponse
+	22, // 69: baton.v1.HandoverService.GetHandover:output_type -> baton.v1.GetHandoverResponse
+	24, // 70: baton.v1.HandoverService.ListHandovers:output_type -> baton.v1.ListHandoversResponse
+	27, // 71: baton.v1.HandoverService.GetOwnershipTimeline:output_type -> baton.v1.GetOwnershipTimelineResponse
+	29, // 72: baton.v1.HandoverService.GetInbox:output_type -> baton.v1.GetInboxResponse
+	62, // [62:73] is the sub-list for method output_type
+	51, // [51:62] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_handover_proto_init() }
@@ -2326,8 +2708,10 @@ func file_baton_v1_handover_proto_init() {
 	if File_baton_v1_handover_proto != nil {
 		return
 	}
+	file_baton_v1_channel_proto_init()
 	file_baton_v1_common_proto_init()
 	file_baton_v1_conversation_proto_init()
+	file_baton_v1_message_proto_init()
 	file_baton_v1_handover_proto_msgTypes[0].OneofWrappers = []any{
 		(*HandoverTarget_QueueId)(nil),
 		(*HandoverTarget_Skill)(nil),
@@ -2344,7 +2728,7 @@ func file_baton_v1_handover_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_handover_proto_rawDesc), len(file_baton_v1_handover_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   26,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

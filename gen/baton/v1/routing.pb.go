@@ -1764,6 +1764,289 @@ func (*DeleteQueueResponse) Descriptor() ([]byte, []int) {
 	return file_baton_v1_routing_proto_rawDescGZIP(), []int{26}
 }
 
+// ListQueueStatusesRequest is the request of ListQueueStatuses.
+type ListQueueStatusesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum number to return; 50 when zero, at most 200.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQueueStatusesRequest) Reset() {
+	*x = ListQueueStatusesRequest{}
+	mi := &file_baton_v1_routing_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueueStatusesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueueStatusesRequest) ProtoMessage() {}
+
+func (x *ListQueueStatusesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_routing_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueueStatusesRequest.ProtoReflect.Descriptor instead.
+func (*ListQueueStatusesRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_routing_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListQueueStatusesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListQueueStatusesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListQueueStatusesResponse is the response of ListQueueStatuses.
+type ListQueueStatusesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of queue statuses.
+	QueueStatuses []*QueueStatus `protobuf:"bytes,1,rep,name=queue_statuses,json=queueStatuses,proto3" json:"queue_statuses,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQueueStatusesResponse) Reset() {
+	*x = ListQueueStatusesResponse{}
+	mi := &file_baton_v1_routing_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueueStatusesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueueStatusesResponse) ProtoMessage() {}
+
+func (x *ListQueueStatusesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_routing_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueueStatusesResponse.ProtoReflect.Descriptor instead.
+func (*ListQueueStatusesResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_routing_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListQueueStatusesResponse) GetQueueStatuses() []*QueueStatus {
+	if x != nil {
+		return x.QueueStatuses
+	}
+	return nil
+}
+
+func (x *ListQueueStatusesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// QueueStatus is a queue now: what waits in it and who can take it.
+type QueueStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The queue id.
+	QueueId string `protobuf:"bytes,1,opt,name=queue_id,json=queueId,proto3" json:"queue_id,omitempty"`
+	// The queue's name.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Conversations waiting in it (requested or offered).
+	Waiting int32 `protobuf:"varint,3,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	// How long the oldest waiting conversation has waited; zero when none waits.
+	OldestWait *durationpb.Duration `protobuf:"bytes,4,opt,name=oldest_wait,json=oldestWait,proto3" json:"oldest_wait,omitempty"`
+	// Agents serving the queue who are online.
+	AgentsOnline int32 `protobuf:"varint,5,opt,name=agents_online,json=agentsOnline,proto3" json:"agents_online,omitempty"`
+	// The agents serving the queue who are online or away, by id.
+	Agents        []*AgentLoad `protobuf:"bytes,6,rep,name=agents,proto3" json:"agents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueStatus) Reset() {
+	*x = QueueStatus{}
+	mi := &file_baton_v1_routing_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueStatus) ProtoMessage() {}
+
+func (x *QueueStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_routing_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueStatus.ProtoReflect.Descriptor instead.
+func (*QueueStatus) Descriptor() ([]byte, []int) {
+	return file_baton_v1_routing_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *QueueStatus) GetQueueId() string {
+	if x != nil {
+		return x.QueueId
+	}
+	return ""
+}
+
+func (x *QueueStatus) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *QueueStatus) GetWaiting() int32 {
+	if x != nil {
+		return x.Waiting
+	}
+	return 0
+}
+
+func (x *QueueStatus) GetOldestWait() *durationpb.Duration {
+	if x != nil {
+		return x.OldestWait
+	}
+	return nil
+}
+
+func (x *QueueStatus) GetAgentsOnline() int32 {
+	if x != nil {
+		return x.AgentsOnline
+	}
+	return 0
+}
+
+func (x *QueueStatus) GetAgents() []*AgentLoad {
+	if x != nil {
+		return x.Agents
+	}
+	return nil
+}
+
+// AgentLoad is an agent's presence and load, as a queue view shows it.
+type AgentLoad struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agent id.
+	AgentId string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// The agent's name.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Presence now.
+	Presence Presence `protobuf:"varint,3,opt,name=presence,proto3,enum=baton.v1.Presence" json:"presence,omitempty"`
+	// Conversations the agent is engaged in now.
+	ActiveConversations int32 `protobuf:"varint,4,opt,name=active_conversations,json=activeConversations,proto3" json:"active_conversations,omitempty"`
+	// Maximum number of conversations the agent handles at once.
+	Capacity      int32 `protobuf:"varint,5,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentLoad) Reset() {
+	*x = AgentLoad{}
+	mi := &file_baton_v1_routing_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentLoad) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentLoad) ProtoMessage() {}
+
+func (x *AgentLoad) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_routing_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
+func (*AgentLoad) Descriptor() ([]byte, []int) {
+	return file_baton_v1_routing_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *AgentLoad) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *AgentLoad) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *AgentLoad) GetPresence() Presence {
+	if x != nil {
+		return x.Presence
+	}
+	return Presence_PRESENCE_UNSPECIFIED
+}
+
+func (x *AgentLoad) GetActiveConversations() int32 {
+	if x != nil {
+		return x.ActiveConversations
+	}
+	return 0
+}
+
+func (x *AgentLoad) GetCapacity() int32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
 var File_baton_v1_routing_proto protoreflect.FileDescriptor
 
 const file_baton_v1_routing_proto_rawDesc = "" +
@@ -1899,12 +2182,34 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\x12DeleteQueueRequest\x12$\n" +
 	"\bqueue_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aqueueId\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"\x15\n" +
-	"\x13DeleteQueueResponse*b\n" +
+	"\x13DeleteQueueResponse\"l\n" +
+	"\x18ListQueueStatusesRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x81\x01\n" +
+	"\x19ListQueueStatusesResponse\x12<\n" +
+	"\x0equeue_statuses\x18\x01 \x03(\v2\x15.baton.v1.QueueStatusR\rqueueStatuses\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf3\x01\n" +
+	"\vQueueStatus\x12\x19\n" +
+	"\bqueue_id\x18\x01 \x01(\tR\aqueueId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x18\n" +
+	"\awaiting\x18\x03 \x01(\x05R\awaiting\x12:\n" +
+	"\voldest_wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"oldestWait\x12#\n" +
+	"\ragents_online\x18\x05 \x01(\x05R\fagentsOnline\x12+\n" +
+	"\x06agents\x18\x06 \x03(\v2\x13.baton.v1.AgentLoadR\x06agents\"\xc8\x01\n" +
+	"\tAgentLoad\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12.\n" +
+	"\bpresence\x18\x03 \x01(\x0e2\x12.baton.v1.PresenceR\bpresence\x121\n" +
+	"\x14active_conversations\x18\x04 \x01(\x05R\x13activeConversations\x12\x1a\n" +
+	"\bcapacity\x18\x05 \x01(\x05R\bcapacity*b\n" +
 	"\bPresence\x12\x18\n" +
 	"\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fPRESENCE_ONLINE\x10\x01\x12\x11\n" +
 	"\rPRESENCE_AWAY\x10\x02\x12\x14\n" +
-	"\x10PRESENCE_OFFLINE\x10\x032\x82\a\n" +
+	"\x10PRESENCE_OFFLINE\x10\x032\xe0\a\n" +
 	"\x0eRoutingService\x12J\n" +
 	"\vCreateAgent\x12\x1c.baton.v1.CreateAgentRequest\x1a\x1d.baton.v1.CreateAgentResponse\x12A\n" +
 	"\bGetAgent\x12\x19.baton.v1.GetAgentRequest\x1a\x1a.baton.v1.GetAgentResponse\x12G\n" +
@@ -1919,7 +2224,8 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\n" +
 	"ListQueues\x12\x1b.baton.v1.ListQueuesRequest\x1a\x1c.baton.v1.ListQueuesResponse\x12J\n" +
 	"\vUpdateQueue\x12\x1c.baton.v1.UpdateQueueRequest\x1a\x1d.baton.v1.UpdateQueueResponse\x12J\n" +
-	"\vDeleteQueue\x12\x1c.baton.v1.DeleteQueueRequest\x1a\x1d.baton.v1.DeleteQueueResponseB\x8c\x01\n" +
+	"\vDeleteQueue\x12\x1c.baton.v1.DeleteQueueRequest\x1a\x1d.baton.v1.DeleteQueueResponse\x12\\\n" +
+	"\x11ListQueueStatuses\x12\".baton.v1.ListQueueStatusesRequest\x1a#.baton.v1.ListQueueStatusesResponseB\x8c\x01\n" +
 	"\fcom.baton.v1B\fRoutingProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -1935,98 +2241,108 @@ func file_baton_v1_routing_proto_rawDescGZIP() []byte {
 }
 
 var file_baton_v1_routing_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_baton_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_baton_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_baton_v1_routing_proto_goTypes = []any{
-	(Presence)(0),                 // 0: baton.v1.Presence
-	(*Agent)(nil),                 // 1: baton.v1.Agent
-	(*Queue)(nil),                 // 2: baton.v1.Queue
-	(*CreateAgentRequest)(nil),    // 3: baton.v1.CreateAgentRequest
-	(*CreateAgentResponse)(nil),   // 4: baton.v1.CreateAgentResponse
-	(*GetAgentRequest)(nil),       // 5: baton.v1.GetAgentRequest
-	(*GetAgentResponse)(nil),      // 6: baton.v1.GetAgentResponse
-	(*ListAgentsRequest)(nil),     // 7: baton.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),    // 8: baton.v1.ListAgentsResponse
-	(*UpdateAgentRequest)(nil),    // 9: baton.v1.UpdateAgentRequest
-	(*StringList)(nil),            // 10: baton.v1.StringList
-	(*UpdateAgentResponse)(nil),   // 11: baton.v1.UpdateAgentResponse
-	(*DeleteAgentRequest)(nil),    // 12: baton.v1.DeleteAgentRequest
-	(*DeleteAgentResponse)(nil),   // 13: baton.v1.DeleteAgentResponse
-	(*SetPresenceRequest)(nil),    // 14: baton.v1.SetPresenceRequest
-	(*SetPresenceResponse)(nil),   // 15: baton.v1.SetPresenceResponse
-	(*HeartbeatRequest)(nil),      // 16: baton.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),     // 17: baton.v1.HeartbeatResponse
-	(*CreateQueueRequest)(nil),    // 18: baton.v1.CreateQueueRequest
-	(*CreateQueueResponse)(nil),   // 19: baton.v1.CreateQueueResponse
-	(*GetQueueRequest)(nil),       // 20: baton.v1.GetQueueRequest
-	(*GetQueueResponse)(nil),      // 21: baton.v1.GetQueueResponse
-	(*ListQueuesRequest)(nil),     // 22: baton.v1.ListQueuesRequest
-	(*ListQueuesResponse)(nil),    // 23: baton.v1.ListQueuesResponse
-	(*UpdateQueueRequest)(nil),    // 24: baton.v1.UpdateQueueRequest
-	(*UpdateQueueResponse)(nil),   // 25: baton.v1.UpdateQueueResponse
-	(*DeleteQueueRequest)(nil),    // 26: baton.v1.DeleteQueueRequest
-	(*DeleteQueueResponse)(nil),   // 27: baton.v1.DeleteQueueResponse
-	(AgentRole)(0),                // 28: baton.v1.AgentRole
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 30: google.protobuf.Duration
+	(Presence)(0),                     // 0: baton.v1.Presence
+	(*Agent)(nil),                     // 1: baton.v1.Agent
+	(*Queue)(nil),                     // 2: baton.v1.Queue
+	(*CreateAgentRequest)(nil),        // 3: baton.v1.CreateAgentRequest
+	(*CreateAgentResponse)(nil),       // 4: baton.v1.CreateAgentResponse
+	(*GetAgentRequest)(nil),           // 5: baton.v1.GetAgentRequest
+	(*GetAgentResponse)(nil),          // 6: baton.v1.GetAgentResponse
+	(*ListAgentsRequest)(nil),         // 7: baton.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),        // 8: baton.v1.ListAgentsResponse
+	(*UpdateAgentRequest)(nil),        // 9: baton.v1.UpdateAgentRequest
+	(*StringList)(nil),                // 10: baton.v1.StringList
+	(*UpdateAgentResponse)(nil),       // 11: baton.v1.UpdateAgentResponse
+	(*DeleteAgentRequest)(nil),        // 12: baton.v1.DeleteAgentRequest
+	(*DeleteAgentResponse)(nil),       // 13: baton.v1.DeleteAgentResponse
+	(*SetPresenceRequest)(nil),        // 14: baton.v1.SetPresenceRequest
+	(*SetPresenceResponse)(nil),       // 15: baton.v1.SetPresenceResponse
+	(*HeartbeatRequest)(nil),          // 16: baton.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),         // 17: baton.v1.HeartbeatResponse
+	(*CreateQueueRequest)(nil),        // 18: baton.v1.CreateQueueRequest
+	(*CreateQueueResponse)(nil),       // 19: baton.v1.CreateQueueResponse
+	(*GetQueueRequest)(nil),           // 20: baton.v1.GetQueueRequest
+	(*GetQueueResponse)(nil),          // 21: baton.v1.GetQueueResponse
+	(*ListQueuesRequest)(nil),         // 22: baton.v1.ListQueuesRequest
+	(*ListQueuesResponse)(nil),        // 23: baton.v1.ListQueuesResponse
+	(*UpdateQueueRequest)(nil),        // 24: baton.v1.UpdateQueueRequest
+	(*UpdateQueueResponse)(nil),       // 25: baton.v1.UpdateQueueResponse
+	(*DeleteQueueRequest)(nil),        // 26: baton.v1.DeleteQueueRequest
+	(*DeleteQueueResponse)(nil),       // 27: baton.v1.DeleteQueueResponse
+	(*ListQueueStatusesRequest)(nil),  // 28: baton.v1.ListQueueStatusesRequest
+	(*ListQueueStatusesResponse)(nil), // 29: baton.v1.ListQueueStatusesResponse
+	(*QueueStatus)(nil),               // 30: baton.v1.QueueStatus
+	(*AgentLoad)(nil),                 // 31: baton.v1.AgentLoad
+	(AgentRole)(0),                    // 32: baton.v1.AgentRole
+	(*timestamppb.Timestamp)(nil),     // 33: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),       // 34: google.protobuf.Duration
 }
 var file_baton_v1_routing_proto_depIdxs = []int32{
-	28, // 0: baton.v1.Agent.role:type_name -> baton.v1.AgentRole
+	32, // 0: baton.v1.Agent.role:type_name -> baton.v1.AgentRole
 	0,  // 1: baton.v1.Agent.presence:type_name -> baton.v1.Presence
-	29, // 2: baton.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	29, // 3: baton.v1.Agent.create_time:type_name -> google.protobuf.Timestamp
-	29, // 4: baton.v1.Agent.update_time:type_name -> google.protobuf.Timestamp
-	30, // 5: baton.v1.Queue.offer_timeout:type_name -> google.protobuf.Duration
-	29, // 6: baton.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
-	29, // 7: baton.v1.Queue.update_time:type_name -> google.protobuf.Timestamp
-	28, // 8: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
+	33, // 2: baton.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	33, // 3: baton.v1.Agent.create_time:type_name -> google.protobuf.Timestamp
+	33, // 4: baton.v1.Agent.update_time:type_name -> google.protobuf.Timestamp
+	34, // 5: baton.v1.Queue.offer_timeout:type_name -> google.protobuf.Duration
+	33, // 6: baton.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
+	33, // 7: baton.v1.Queue.update_time:type_name -> google.protobuf.Timestamp
+	32, // 8: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
 	1,  // 9: baton.v1.CreateAgentResponse.agent:type_name -> baton.v1.Agent
 	1,  // 10: baton.v1.GetAgentResponse.agent:type_name -> baton.v1.Agent
 	0,  // 11: baton.v1.ListAgentsRequest.presence:type_name -> baton.v1.Presence
 	1,  // 12: baton.v1.ListAgentsResponse.agents:type_name -> baton.v1.Agent
-	28, // 13: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
+	32, // 13: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
 	10, // 14: baton.v1.UpdateAgentRequest.skills:type_name -> baton.v1.StringList
 	10, // 15: baton.v1.UpdateAgentRequest.queue_ids:type_name -> baton.v1.StringList
 	1,  // 16: baton.v1.UpdateAgentResponse.agent:type_name -> baton.v1.Agent
 	0,  // 17: baton.v1.SetPresenceRequest.presence:type_name -> baton.v1.Presence
 	1,  // 18: baton.v1.SetPresenceResponse.agent:type_name -> baton.v1.Agent
 	1,  // 19: baton.v1.HeartbeatResponse.agent:type_name -> baton.v1.Agent
-	30, // 20: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
-	30, // 21: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	34, // 20: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
+	34, // 21: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
 	2,  // 22: baton.v1.CreateQueueResponse.queue:type_name -> baton.v1.Queue
 	2,  // 23: baton.v1.GetQueueResponse.queue:type_name -> baton.v1.Queue
 	2,  // 24: baton.v1.ListQueuesResponse.queues:type_name -> baton.v1.Queue
 	10, // 25: baton.v1.UpdateQueueRequest.skills:type_name -> baton.v1.StringList
-	30, // 26: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	34, // 26: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
 	2,  // 27: baton.v1.UpdateQueueResponse.queue:type_name -> baton.v1.Queue
-	3,  // 28: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
-	5,  // 29: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
-	7,  // 30: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
-	9,  // 31: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
-	12, // 32: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
-	14, // 33: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
-	16, // 34: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
-	18, // 35: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
-	20, // 36: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
-	22, // 37: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
-	24, // 38: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
-	26, // 39: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
-	4,  // 40: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
-	6,  // 41: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
-	8,  // 42: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
-	11, // 43: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
-	13, // 44: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
-	15, // 45: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
-	17, // 46: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
-	19, // 47: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
-	21, // 48: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
-	23, // 49: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
-	25, // 50: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
-	27, // 51: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
-	40, // [40:52] is the sub-list for method output_type
-	28, // [28:40] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	30, // 28: baton.v1.ListQueueStatusesResponse.queue_statuses:type_name -> baton.v1.QueueStatus
+	34, // 29: baton.v1.QueueStatus.oldest_wait:type_name -> google.protobuf.Duration
+	31, // 30: baton.v1.QueueStatus.agents:type_name -> baton.v1.AgentLoad
+	0,  // 31: baton.v1.AgentLoad.presence:type_name -> baton.v1.Presence
+	3,  // 32: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
+	5,  // 33: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
+	7,  // 34: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
+	9,  // 35: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
+	12, // 36: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
+	14, // 37: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
+	16, // 38: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
+	18, // 39: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
+	20, // 40: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
+	22, // 41: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
+	24, // 42: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
+	26, // 43: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
+	28, // 44: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
+	4,  // 45: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
+	6,  // 46: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
+	8,  // 47: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
+	11, // 48: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
+	13, // 49: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
+	15, // 50: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
+	17, // 51: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
+	19, // 52: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
+	21, // 53: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
+	23, // 54: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
+	25, // 55: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
+	27, // 56: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
+	29, // 57: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
+	45, // [45:58] is the sub-list for method output_type
+	32, // [32:45] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_routing_proto_init() }
@@ -2043,7 +2359,7 @@ func file_baton_v1_routing_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_routing_proto_rawDesc), len(file_baton_v1_routing_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   27,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

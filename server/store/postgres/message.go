@@ -63,6 +63,24 @@ func (t *tx) CreateMessage(ctx context.Context, m domain.Message) error {
 	return t.insert(ctx, "message", insertMessage, messageArgs(m)...)
 }
 
+// lastMessages seeks, for each conversation id of $1, its newest message in
+// messages_conversation.
+var lastMessages = "SELECT " + columns("m", messageColumns) + ` FROM unnest($1::text[]) AS c(id)
+	CROSS JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = c.id
+		ORDER BY l.create_time DESC, l.id DESC LIMIT 1) m`
+
+func (t *tx) LastMessages(ctx context.Context, conversationIDs []string) (map[string]domain.Message, error) {
+	out := make(map[string]domain.Message, len(conversationIDs))
+	if len(conversationIDs) == 0 {
+		return out, nil
+	}
+	list, err := getAll(ctx, t, scanMessage, lastMessages, conversationIDs)
+	for _, m := range list {
+		out[m.ConversationID] = m
+	}
+	return out, err
+}
+
 func (t *tx) GetMessage(ctx context.Context, id string) (domain.Message, error) {
 	return getOne(ctx, t, scanMessage, "message", id, selectMessage+" WHERE m.id = $1", id)
 }

@@ -68,20 +68,39 @@ func (t *tx) GetHandoverByRequestID(ctx context.Context, conversationID, request
 }
 
 func (t *tx) ListHandovers(ctx context.Context, hq store.HandoverQuery, p store.Page) ([]domain.Handover, string, error) {
-	q := query{head: selectHandover}
+	q := handoverQuery(selectHandover, hq)
+	o := handoverOrder
+	o.desc = !hq.OldestFirst
+	return getPage(ctx, t, q, o, p, scanHandover, handoverCursor)
+}
+
+func (t *tx) CountHandovers(ctx context.Context, hq store.HandoverQuery) (int, error) {
+	q := handoverQuery("SELECT count(*) FROM handovers h", hq)
+	return t.count(ctx, q.sql(), q.args...)
+}
+
+// handoverQuery is head filtered as hq says.
+func handoverQuery(head string, hq store.HandoverQuery) query {
+	q := query{head: head}
 	if hq.ConversationID != "" {
 		q.where("h.conversation_id = ?", hq.ConversationID)
 	}
 	if hq.QueueID != "" {
 		q.where("h.queue_id = ?", hq.QueueID)
 	}
+	if hq.QueueIDs != nil {
+		whereIn(&q, "h.queue_id", hq.QueueIDs)
+	}
 	if hq.AgentID != "" {
 		q.where("(h.agent_id = ? OR h.offered_agent_id = ?)", hq.AgentID, hq.AgentID)
+	}
+	if hq.NotOfferedTo != "" {
+		q.where("h.offered_agent_id != ?", hq.NotOfferedTo)
 	}
 	if len(hq.States) > 0 {
 		whereIn(&q, "h.state", hq.States)
 	}
-	return getPage(ctx, t, q, handoverOrder, p, scanHandover, handoverCursor)
+	return q
 }
 
 // handoverOrder is the documented order of handover lists: newest first.

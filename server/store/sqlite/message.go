@@ -105,6 +105,26 @@ func (t *tx) ListMessages(ctx context.Context, conversationID string, p store.Pa
 		func(m domain.Message) cursor { return cursor{T: nanos(m.CreateTime), ID: m.ID} })
 }
 
+// LastMessages seeks, for each conversation, its newest message in messages_conversation.
+func (t *tx) LastMessages(ctx context.Context, conversationIDs []string) (map[string]domain.Message, error) {
+	out := make(map[string]domain.Message, len(conversationIDs))
+	if len(conversationIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(conversationIDs))
+	for i, id := range conversationIDs {
+		args[i] = id
+	}
+	list, err := getAll(ctx, t, scanMessage, selectMessage+` WHERE m.id IN (
+		SELECT (SELECT l.id FROM messages l WHERE l.conversation_id = c.id
+			ORDER BY l.create_time DESC, l.id DESC LIMIT 1)
+		FROM conversations c WHERE c.id IN (`+placeholders(len(args))+`))`, args...)
+	for _, m := range list {
+		out[m.ConversationID] = m
+	}
+	return out, err
+}
+
 // openOutbound is the condition of the index messages_outbound_open on messages m, as the
 // index writes it: a query that repeats it may use the index.
 const openOutbound = "m.direction = 'outbound' AND (m.status = 'pending' OR m.status = 'sent' OR m.status = 'delivered')"

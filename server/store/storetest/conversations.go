@@ -361,3 +361,27 @@ func testMessageList(h *harness) {
 	checkPages(h, "messages", all, listMessages(h, conv.ID))
 	diff(h.t, "messages of a silent conversation", []domain.Message(nil), walk(h, 0, listMessages(h, h.conversation(ch).ID)))
 }
+
+// testLastMessages reads the newest message of several conversations at once: the latest by
+// time, the greatest id among those that tie, none for a silent or unknown conversation.
+func testLastMessages(h *harness) {
+	ch := h.channel()
+	busy, single, silent, unasked := h.conversation(ch), h.conversation(ch), h.conversation(ch), h.conversation(h.channel())
+	var ofBusy []domain.Message
+	for _, d := range []time.Duration{1, 3, 2, 3, 0} {
+		ofBusy = append(ofBusy, h.message(busy, func(m *domain.Message) { m.CreateTime = at(d * time.Second) }))
+	}
+	only := h.message(single, func(m *domain.Message) { m.Direction, m.CreateTime = domain.Inbound, at(-time.Hour) })
+	h.message(unasked, func(m *domain.Message) { m.CreateTime = at(time.Hour) })
+
+	newest := slices.MaxFunc(ofBusy, func(a, b domain.Message) int {
+		return cmp.Or(a.CreateTime.Compare(b.CreateTime), strings.Compare(a.ID, b.ID))
+	})
+	got := mustRead(h, func(tx store.Tx) (map[string]domain.Message, error) {
+		return tx.LastMessages(h.ctx, []string{busy.ID, single.ID, silent.ID, "missing", busy.ID})
+	})
+	diff(h.t, "last messages", map[string]domain.Message{busy.ID: newest, single.ID: only}, got)
+
+	none := mustRead(h, func(tx store.Tx) (map[string]domain.Message, error) { return tx.LastMessages(h.ctx, nil) })
+	diff(h.t, "last messages of no conversation", map[string]domain.Message{}, none)
+}

@@ -123,8 +123,16 @@ func testHandoverFilters(h *harness) {
 		{"state and agent", Q{States: []domain.HandoverState{domain.HandoverAccepted}, AgentID: "a2"}, []domain.Handover{h5}},
 		{"conversation and queue", Q{ConversationID: c2.ID, QueueID: "q1"}, []domain.Handover{h4}},
 		{"no match", Q{States: []domain.HandoverState{domain.HandoverExpired}}, nil},
+		{"queues", Q{QueueIDs: []string{"q2", "q3"}}, []domain.Handover{h5, h3}},
+		{"no queues", Q{QueueIDs: []string{}}, nil},
+		{"queues and states", Q{QueueIDs: []string{"q1"}, States: []domain.HandoverState{domain.HandoverRequested, domain.HandoverOffered}}, []domain.Handover{h2, h1}},
+		{"not offered to a1", Q{NotOfferedTo: "a1"}, []domain.Handover{h5, h4, h3, h1}},
+		{"waiting, not offered to a1", Q{NotOfferedTo: "a1", States: []domain.HandoverState{domain.HandoverRequested, domain.HandoverOffered}}, []domain.Handover{h1}},
+		{"oldest first", Q{OldestFirst: true, ConversationID: c1.ID}, []domain.Handover{h1, h2, h5}},
 	} {
 		diff(h.t, "handovers, filter "+c.name, c.want, walk(h, 2, listHandovers(h, c.q)))
+		n := mustRead(h, func(tx store.Tx) (int, error) { return tx.CountHandovers(h.ctx, c.q) })
+		diff(h.t, "count of handovers, filter "+c.name, len(c.want), n)
 	}
 }
 
@@ -151,4 +159,8 @@ func testHandoverList(h *harness) {
 	slices.SortFunc(ofConv, newestFirst)
 	checkPages(h, "handovers", all, listHandovers(h, store.HandoverQuery{}))
 	checkPages(h, "handovers of a conversation", ofConv, listHandovers(h, store.HandoverQuery{ConversationID: conv.ID}))
+	slices.Reverse(all)
+	slices.Reverse(ofConv)
+	checkPages(h, "handovers oldest first", all, listHandovers(h, store.HandoverQuery{OldestFirst: true}))
+	checkPages(h, "handovers of a conversation oldest first", ofConv, listHandovers(h, store.HandoverQuery{ConversationID: conv.ID, OldestFirst: true}))
 }

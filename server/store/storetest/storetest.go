@@ -89,6 +89,7 @@ func groups() []group {
 			{"RoundTrip", testMessageRoundTrip},
 			{"UniqueKeys", testMessageUniqueKeys},
 			{"List", testMessageList},
+			{"Last", testLastMessages},
 		}},
 		{"Send", []testCase{
 			{"Fields", testSendFields},

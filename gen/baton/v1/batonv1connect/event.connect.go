@@ -42,7 +42,9 @@ const (
 // EventServiceClient is a client for the baton.v1.EventService service.
 type EventServiceClient interface {
 	// Subscribe streams events in sequence order, from a cursor or from now, and keeps the
-	// stream open for new ones. Resuming with the last sequence seen never skips or repeats.
+	// stream open for new ones. Resuming with the last sequence seen never skips or repeats. Each
+	// principal streams what ListEvents would return it: an agent's desk keeps its inbox current
+	// from it (GetInbox gives the cursor to start after).
 	Subscribe(context.Context, *v1.SubscribeRequest) (*connect.ServerStreamForClient[v1.SubscribeResponse], error)
 	// ListEvents returns a page of stored events in sequence order: every event for admins and
 	// services, a bot's those of the channels bound to it, a supervisor's every event, and an
@@ -101,7 +103,9 @@ func (c *eventServiceClient) ListEvents(ctx context.Context, req *v1.ListEventsR
 // EventServiceHandler is an implementation of the baton.v1.EventService service.
 type EventServiceHandler interface {
 	// Subscribe streams events in sequence order, from a cursor or from now, and keeps the
-	// stream open for new ones. Resuming with the last sequence seen never skips or repeats.
+	// stream open for new ones. Resuming with the last sequence seen never skips or repeats. Each
+	// principal streams what ListEvents would return it: an agent's desk keeps its inbox current
+	// from it (GetInbox gives the cursor to start after).
 	Subscribe(context.Context, *v1.SubscribeRequest, *connect.ServerStream[v1.SubscribeResponse]) error
 	// ListEvents returns a page of stored events in sequence order: every event for admins and
 	// services, a bot's those of the channels bound to it, a supervisor's every event, and an

@@ -62,6 +62,9 @@ const (
 	// HandoverServiceGetOwnershipTimelineProcedure is the fully-qualified name of the HandoverService's
 	// GetOwnershipTimeline RPC.
 	HandoverServiceGetOwnershipTimelineProcedure = "/baton.v1.HandoverService/GetOwnershipTimeline"
+	// HandoverServiceGetInboxProcedure is the fully-qualified name of the HandoverService's GetInbox
+	// RPC.
+	HandoverServiceGetInboxProcedure = "/baton.v1.HandoverService/GetInbox"
 )
 
 // HandoverServiceClient is a client for the baton.v1.HandoverService service.
@@ -91,6 +94,12 @@ type HandoverServiceClient interface {
 	ListHandovers(context.Context, *v1.ListHandoversRequest) (*v1.ListHandoversResponse, error)
 	// GetOwnershipTimeline returns every ownership period of a conversation, oldest first.
 	GetOwnershipTimeline(context.Context, *v1.GetOwnershipTimelineRequest) (*v1.GetOwnershipTimelineResponse, error)
+	// GetInbox returns an agent's inbox in one call: the offers made to it, the conversations it
+	// owns and those waiting in its queues (every queue for a supervisor), each with what a list
+	// row shows, and the event cursor to follow it from. A desk renders the inbox from this call,
+	// then subscribes with after_sequence = cursor and applies every event it receives as an
+	// update: events just after the cursor may repeat what the inbox already shows.
+	GetInbox(context.Context, *v1.GetInboxRequest) (*v1.GetInboxResponse, error)
 }
 
 // NewHandoverServiceClient constructs a client for the baton.v1.HandoverService service. By
@@ -164,6 +173,12 @@ func NewHandoverServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(handoverServiceMethods.ByName("GetOwnershipTimeline")),
 			connect.WithClientOptions(opts...),
 		),
+		getInbox: connect.NewClient[v1.GetInboxRequest, v1.GetInboxResponse](
+			httpClient,
+			baseURL+HandoverServiceGetInboxProcedure,
+			connect.WithSchema(handoverServiceMethods.ByName("GetInbox")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -179,6 +194,7 @@ type handoverServiceClient struct {
 	getHandover          *connect.Client[v1.GetHandoverRequest, v1.GetHandoverResponse]
 	listHandovers        *connect.Client[v1.ListHandoversRequest, v1.ListHandoversResponse]
 	getOwnershipTimeline *connect.Client[v1.GetOwnershipTimelineRequest, v1.GetOwnershipTimelineResponse]
+	getInbox             *connect.Client[v1.GetInboxRequest, v1.GetInboxResponse]
 }
 
 // Handoff calls baton.v1.HandoverService.Handoff.
@@ -271,6 +287,15 @@ func (c *handoverServiceClient) GetOwnershipTimeline(ctx context.Context, req *v
 	return nil, err
 }
 
+// GetInbox calls baton.v1.HandoverService.GetInbox.
+func (c *handoverServiceClient) GetInbox(ctx context.Context, req *v1.GetInboxRequest) (*v1.GetInboxResponse, error) {
+	response, err := c.getInbox.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // HandoverServiceHandler is an implementation of the baton.v1.HandoverService service.
 type HandoverServiceHandler interface {
 	// Handoff passes a bot-owned conversation to humans. When no agent can take it the bot keeps
@@ -298,6 +323,12 @@ type HandoverServiceHandler interface {
 	ListHandovers(context.Context, *v1.ListHandoversRequest) (*v1.ListHandoversResponse, error)
 	// GetOwnershipTimeline returns every ownership period of a conversation, oldest first.
 	GetOwnershipTimeline(context.Context, *v1.GetOwnershipTimelineRequest) (*v1.GetOwnershipTimelineResponse, error)
+	// GetInbox returns an agent's inbox in one call: the offers made to it, the conversations it
+	// owns and those waiting in its queues (every queue for a supervisor), each with what a list
+	// row shows, and the event cursor to follow it from. A desk renders the inbox from this call,
+	// then subscribes with after_sequence = cursor and applies every event it receives as an
+	// update: events just after the cursor may repeat what the inbox already shows.
+	GetInbox(context.Context, *v1.GetInboxRequest) (*v1.GetInboxResponse, error)
 }
 
 // NewHandoverServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -367,6 +398,12 @@ func NewHandoverServiceHandler(svc HandoverServiceHandler, opts ...connect.Handl
 		connect.WithSchema(handoverServiceMethods.ByName("GetOwnershipTimeline")),
 		connect.WithHandlerOptions(opts...),
 	)
+	handoverServiceGetInboxHandler := connect.NewUnaryHandlerSimple(
+		HandoverServiceGetInboxProcedure,
+		svc.GetInbox,
+		connect.WithSchema(handoverServiceMethods.ByName("GetInbox")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.HandoverService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case HandoverServiceHandoffProcedure:
@@ -389,6 +426,8 @@ func NewHandoverServiceHandler(svc HandoverServiceHandler, opts ...connect.Handl
 			handoverServiceListHandoversHandler.ServeHTTP(w, r)
 		case HandoverServiceGetOwnershipTimelineProcedure:
 			handoverServiceGetOwnershipTimelineHandler.ServeHTTP(w, r)
+		case HandoverServiceGetInboxProcedure:
+			handoverServiceGetInboxHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -436,4 +475,8 @@ func (UnimplementedHandoverServiceHandler) ListHandovers(context.Context, *v1.Li
 
 func (UnimplementedHandoverServiceHandler) GetOwnershipTimeline(context.Context, *v1.GetOwnershipTimelineRequest) (*v1.GetOwnershipTimelineResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.GetOwnershipTimeline is not implemented"))
+}
+
+func (UnimplementedHandoverServiceHandler) GetInbox(context.Context, *v1.GetInboxRequest) (*v1.GetInboxResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.HandoverService.GetInbox is not implemented"))
 }

@@ -67,6 +67,9 @@ const (
 	// RoutingServiceDeleteQueueProcedure is the fully-qualified name of the RoutingService's
 	// DeleteQueue RPC.
 	RoutingServiceDeleteQueueProcedure = "/baton.v1.RoutingService/DeleteQueue"
+	// RoutingServiceListQueueStatusesProcedure is the fully-qualified name of the RoutingService's
+	// ListQueueStatuses RPC.
+	RoutingServiceListQueueStatusesProcedure = "/baton.v1.RoutingService/ListQueueStatuses"
 )
 
 // RoutingServiceClient is a client for the baton.v1.RoutingService service.
@@ -95,6 +98,10 @@ type RoutingServiceClient interface {
 	UpdateQueue(context.Context, *v1.UpdateQueueRequest) (*v1.UpdateQueueResponse, error)
 	// DeleteQueue deletes a queue nothing waits in and no channel defaults to.
 	DeleteQueue(context.Context, *v1.DeleteQueueRequest) (*v1.DeleteQueueResponse, error)
+	// ListQueueStatuses is the supervisor's view of queues: per queue, how many conversations
+	// wait and for how long, and the agents online or away in it with their load. Admins,
+	// services and supervisors see every queue, oldest first; an agent sees its own queues.
+	ListQueueStatuses(context.Context, *v1.ListQueueStatusesRequest) (*v1.ListQueueStatusesResponse, error)
 }
 
 // NewRoutingServiceClient constructs a client for the baton.v1.RoutingService service. By default,
@@ -180,23 +187,30 @@ func NewRoutingServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(routingServiceMethods.ByName("DeleteQueue")),
 			connect.WithClientOptions(opts...),
 		),
+		listQueueStatuses: connect.NewClient[v1.ListQueueStatusesRequest, v1.ListQueueStatusesResponse](
+			httpClient,
+			baseURL+RoutingServiceListQueueStatusesProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("ListQueueStatuses")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // routingServiceClient implements RoutingServiceClient.
 type routingServiceClient struct {
-	createAgent *connect.Client[v1.CreateAgentRequest, v1.CreateAgentResponse]
-	getAgent    *connect.Client[v1.GetAgentRequest, v1.GetAgentResponse]
-	listAgents  *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
-	updateAgent *connect.Client[v1.UpdateAgentRequest, v1.UpdateAgentResponse]
-	deleteAgent *connect.Client[v1.DeleteAgentRequest, v1.DeleteAgentResponse]
-	setPresence *connect.Client[v1.SetPresenceRequest, v1.SetPresenceResponse]
-	heartbeat   *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
-	createQueue *connect.Client[v1.CreateQueueRequest, v1.CreateQueueResponse]
-	getQueue    *connect.Client[v1.GetQueueRequest, v1.GetQueueResponse]
-	listQueues  *connect.Client[v1.ListQueuesRequest, v1.ListQueuesResponse]
-	updateQueue *connect.Client[v1.UpdateQueueRequest, v1.UpdateQueueResponse]
-	deleteQueue *connect.Client[v1.DeleteQueueRequest, v1.DeleteQueueResponse]
+	createAgent       *connect.Client[v1.CreateAgentRequest, v1.CreateAgentResponse]
+	getAgent          *connect.Client[v1.GetAgentRequest, v1.GetAgentResponse]
+	listAgents        *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
+	updateAgent       *connect.Client[v1.UpdateAgentRequest, v1.UpdateAgentResponse]
+	deleteAgent       *connect.Client[v1.DeleteAgentRequest, v1.DeleteAgentResponse]
+	setPresence       *connect.Client[v1.SetPresenceRequest, v1.SetPresenceResponse]
+	heartbeat         *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
+	createQueue       *connect.Client[v1.CreateQueueRequest, v1.CreateQueueResponse]
+	getQueue          *connect.Client[v1.GetQueueRequest, v1.GetQueueResponse]
+	listQueues        *connect.Client[v1.ListQueuesRequest, v1.ListQueuesResponse]
+	updateQueue       *connect.Client[v1.UpdateQueueRequest, v1.UpdateQueueResponse]
+	deleteQueue       *connect.Client[v1.DeleteQueueRequest, v1.DeleteQueueResponse]
+	listQueueStatuses *connect.Client[v1.ListQueueStatusesRequest, v1.ListQueueStatusesResponse]
 }
 
 // CreateAgent calls baton.v1.RoutingService.CreateAgent.
@@ -307,6 +321,15 @@ func (c *routingServiceClient) DeleteQueue(ctx context.Context, req *v1.DeleteQu
 	return nil, err
 }
 
+// ListQueueStatuses calls baton.v1.RoutingService.ListQueueStatuses.
+func (c *routingServiceClient) ListQueueStatuses(ctx context.Context, req *v1.ListQueueStatusesRequest) (*v1.ListQueueStatusesResponse, error) {
+	response, err := c.listQueueStatuses.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoutingServiceHandler is an implementation of the baton.v1.RoutingService service.
 type RoutingServiceHandler interface {
 	// CreateAgent registers an agent. It starts offline.
@@ -333,6 +356,10 @@ type RoutingServiceHandler interface {
 	UpdateQueue(context.Context, *v1.UpdateQueueRequest) (*v1.UpdateQueueResponse, error)
 	// DeleteQueue deletes a queue nothing waits in and no channel defaults to.
 	DeleteQueue(context.Context, *v1.DeleteQueueRequest) (*v1.DeleteQueueResponse, error)
+	// ListQueueStatuses is the supervisor's view of queues: per queue, how many conversations
+	// wait and for how long, and the agents online or away in it with their load. Admins,
+	// services and supervisors see every queue, oldest first; an agent sees its own queues.
+	ListQueueStatuses(context.Context, *v1.ListQueueStatusesRequest) (*v1.ListQueueStatusesResponse, error)
 }
 
 // NewRoutingServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -414,6 +441,12 @@ func NewRoutingServiceHandler(svc RoutingServiceHandler, opts ...connect.Handler
 		connect.WithSchema(routingServiceMethods.ByName("DeleteQueue")),
 		connect.WithHandlerOptions(opts...),
 	)
+	routingServiceListQueueStatusesHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceListQueueStatusesProcedure,
+		svc.ListQueueStatuses,
+		connect.WithSchema(routingServiceMethods.ByName("ListQueueStatuses")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.RoutingService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoutingServiceCreateAgentProcedure:
@@ -440,6 +473,8 @@ func NewRoutingServiceHandler(svc RoutingServiceHandler, opts ...connect.Handler
 			routingServiceUpdateQueueHandler.ServeHTTP(w, r)
 		case RoutingServiceDeleteQueueProcedure:
 			routingServiceDeleteQueueHandler.ServeHTTP(w, r)
+		case RoutingServiceListQueueStatusesProcedure:
+			routingServiceListQueueStatusesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -495,4 +530,8 @@ func (UnimplementedRoutingServiceHandler) UpdateQueue(context.Context, *v1.Updat
 
 func (UnimplementedRoutingServiceHandler) DeleteQueue(context.Context, *v1.DeleteQueueRequest) (*v1.DeleteQueueResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.DeleteQueue is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) ListQueueStatuses(context.Context, *v1.ListQueueStatusesRequest) (*v1.ListQueueStatusesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.ListQueueStatuses is not implemented"))
 }

@@ -417,7 +417,9 @@ export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PUR
 export const EventService: GenService<{
   /**
    * Subscribe streams events in sequence order, from a cursor or from now, and keeps the
-   * stream open for new ones. Resuming with the last sequence seen never skips or repeats.
+   * stream open for new ones. Resuming with the last sequence seen never skips or repeats. Each
+   * principal streams what ListEvents would return it: an agent's desk keeps its inbox current
+   * from it (GetInbox gives the cursor to start after).
    *
    * @generated from rpc baton.v1.EventService.Subscribe
    */

@@ -4,10 +4,14 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { ChannelKind } from "./channel_pb.js";
+import { file_baton_v1_channel } from "./channel_pb.js";
 import type { Actor, AgentRole, Owner } from "./common_pb.js";
 import { file_baton_v1_common } from "./common_pb.js";
 import type { Conversation } from "./conversation_pb.js";
 import { file_baton_v1_conversation } from "./conversation_pb.js";
+import type { MessageDirection } from "./message_pb.js";
+import { file_baton_v1_message } from "./message_pb.js";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -17,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file baton/v1/handover.proto.
  */
 export const file_baton_v1_handover: GenFile = /*@__PURE__*/
-  fileDesc("ChdiYXRvbi92MS9oYW5kb3Zlci5wcm90bxIIYmF0b24udjEirAEKDkhhbmRvdmVyVGFyZ2V0Eh0KCHF1ZXVlX2lkGAEgASgJQgm6SAZyBBABGEBIABIaCgVza2lsbBgCIAEoCUIJukgGcgQQARhASAASLwoEcm9sZRgDIAEoDjITLmJhdG9uLnYxLkFnZW50Um9sZUIKukgHggEEEAEgAEgAEh0KCGFnZW50X2lkGAQgASgJQgm6SAZyBBABGEBIAEIPCgZ0YXJnZXQSBbpIAggBIkYKDEludGFrZUFuc3dlchIcCghxdWVzdGlvbhgBIAEoCUIKukgHcgUQARj0AxIYCgZhbnN3ZXIYAiABKAlCCLpIBXIDGNAPIvgGCghIYW5kb3ZlchIKCgJpZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkSHQoEZnJvbRgDIAEoCzIPLmJhdG9uLnYxLk93bmVyEigKBnRhcmdldBgEIAEoCzIYLmJhdG9uLnYxLkhhbmRvdmVyVGFyZ2V0EhAKCHF1ZXVlX2lkGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIyCghtZXRhZGF0YRgHIAMoCzIgLmJhdG9uLnYxLkhhbmRvdmVyLk1ldGFkYXRhRW50cnkSDwoHc3VtbWFyeRgIIAEoCRImCgZpbnRha2UYCSADKAsyFi5iYXRvbi52MS5JbnRha2VBbnN3ZXISJgoFc3RhdGUYCiABKA4yFy5iYXRvbi52MS5IYW5kb3ZlclN0YXRlEi8KDmZhaWx1cmVfcmVhc29uGAsgASgOMhcuYmF0b24udjEuRmFpbHVyZVJlYXNvbhIYChBvZmZlcmVkX2FnZW50X2lkGAwgASgJEjUKEW9mZmVyX2V4cGlyZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJkZWNsaW5lZF9hZ2VudF9pZHMYDiADKAkSEAoIYWdlbnRfaWQYDyABKAkSKgoHb3V0Y29tZRgQIAEoDjIZLmJhdG9uLnYxLkhhbmRiYWNrT3V0Y29tZRIYChBoYW5kYmFja19zdW1tYXJ5GBEgASgJEicKCmVuZF9yZWFzb24YEiABKA4yEy5iYXRvbi52MS5FbmRSZWFzb24SJQoMcmVxdWVzdGVkX2J5GBMgASgLMg8uYmF0b24udjEuQWN0b3ISDQoFZXBvY2gYFCABKAQSLwoLY3JlYXRlX3RpbWUYFSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdF90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgXIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoOdGltZV90b19hY2NlcHQYGCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIq8DCg5IYW5kb2ZmUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQBIbCg5leHBlY3RlZF9lcG9jaBgCIAEoBEgAiAEBEigKBnRhcmdldBgDIAEoCzIYLmJhdG9uLnYxLkhhbmRvdmVyVGFyZ2V0EhoKBnJlYXNvbhgEIAEoCUIKukgHcgUQARj0AxJRCghtZXRhZGF0YRgFIAMoCzImLmJhdG9uLnYxLkhhbmRvZmZSZXF1ZXN0Lk1ldGFkYXRhRW50cnlCF7pIFJoBERBAIgZyBBABGEAqBXIDGIAgEhkKB3N1bW1hcnkYBiABKAlCCLpIBXIDGIBAEjAKBmludGFrZRgHIAMoCzIWLmJhdG9uLnYxLkludGFrZUFuc3dlckIIukgFkgECEDISFAoMcXVldWVfYW55d2F5GAggASgIEhwKCnJlcXVlc3RfaWQYCSABKAlCCLpIBXIDGIABGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIRCg9fZXhwZWN0ZWRfZXBvY2giZQoPSGFuZG9mZlJlc3BvbnNlEiQKCGhhbmRvdmVyGAEgASgLMhIuYmF0b24udjEuSGFuZG92ZXISLAoMY29udmVyc2F0aW9uGAIgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uIjcKFUFjY2VwdEhhbmRvdmVyUmVxdWVzdBIeCgtoYW5kb3Zlcl9pZBgBIAEoCUIJukgGcgQQARhAImwKFkFjY2VwdEhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlchIsCgxjb252ZXJzYXRpb24YAiABKAsyFi5iYXRvbi52MS5Db252ZXJzYXRpb24iUgoWRGVjbGluZUhhbmRvdmVyUmVxdWVzdBIeCgtoYW5kb3Zlcl9pZBgBIAEoCUIJukgGcgQQARhAEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMiPwoXRGVjbGluZUhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlciJRChVDYW5jZWxIYW5kb3ZlclJlcXVlc3QSHgoLaGFuZG92ZXJfaWQYASABKAlCCbpIBnIEEAEYQBIYCgZyZWFzb24YAiABKAlCCLpIBXIDGPQDImwKFkNhbmNlbEhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlchIsCgxjb252ZXJzYXRpb24YAiABKAsyFi5iYXRvbi52MS5Db252ZXJzYXRpb24iuAEKD0hhbmRiYWNrUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQBIbCg5leHBlY3RlZF9lcG9jaBgCIAEoBEgAiAEBEjYKB291dGNvbWUYAyABKA4yGS5iYXRvbi52MS5IYW5kYmFja091dGNvbWVCCrpIB4IBBBABIAASGQoHc3VtbWFyeRgEIAEoCUIIukgFcgMYgEBCEQoPX2V4cGVjdGVkX2Vwb2NoImYKEEhhbmRiYWNrUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlchIsCgxjb252ZXJzYXRpb24YAiABKAsyFi5iYXRvbi52MS5Db252ZXJzYXRpb24ifwoPVGFrZW92ZXJSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEhsKDmV4cGVjdGVkX2Vwb2NoGAIgASgESACIAQESGAoGcmVhc29uGAMgASgJQgi6SAVyAxj0A0IRCg9fZXhwZWN0ZWRfZXBvY2giZgoQVGFrZW92ZXJSZXNwb25zZRIkCghoYW5kb3ZlchgBIAEoCzISLmJhdG9uLnYxLkhhbmRvdmVyEiwKDGNvbnZlcnNhdGlvbhgCIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbiLMAQoPVHJhbnNmZXJSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEhsKDmV4cGVjdGVkX2Vwb2NoGAIgASgESACIAQESMAoGdGFyZ2V0GAMgASgLMhguYmF0b24udjEuSGFuZG92ZXJUYXJnZXRCBrpIA8gBARIYCgZyZWFzb24YBCABKAlCCLpIBXIDGPQDEhkKB3N1bW1hcnkYBSABKAlCCLpIBXIDGIBAQhEKD19leHBlY3RlZF9lcG9jaCJmChBUcmFuc2ZlclJlc3BvbnNlEiQKCGhhbmRvdmVyGAEgASgLMhIuYmF0b24udjEuSGFuZG92ZXISLAoMY29udmVyc2F0aW9uGAIgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uIjQKEkdldEhhbmRvdmVyUmVxdWVzdBIeCgtoYW5kb3Zlcl9pZBgBIAEoCUIJukgGcgQQARhAIjsKE0dldEhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlciLnAQoUTGlzdEhhbmRvdmVyc1JlcXVlc3QSIAoPY29udmVyc2F0aW9uX2lkGAEgASgJQge6SARyAhhAEhkKCHF1ZXVlX2lkGAIgASgJQge6SARyAhhAEhkKCGFnZW50X2lkGAMgASgJQge6SARyAhhAEjoKBnN0YXRlcxgEIAMoDjIXLmJhdG9uLnYxLkhhbmRvdmVyU3RhdGVCEbpIDpIBCxAIIgeCAQQQASAAEh0KCXBhZ2Vfc2l6ZRgFIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxiABCJXChVMaXN0SGFuZG92ZXJzUmVzcG9uc2USJQoJaGFuZG92ZXJzGAEgAygLMhIuYmF0b24udjEuSGFuZG92ZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkEKG0dldE93bmVyc2hpcFRpbWVsaW5lUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQCLoAQoPT3duZXJzaGlwUGVyaW9kEh4KBW93bmVyGAEgASgLMg8uYmF0b24udjEuT3duZXISDQoFZXBvY2gYAiABKAQSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRITCgtoYW5kb3Zlcl9pZBgGIAEoCRIjCgpjaGFuZ2VkX2J5GAcgASgLMg8uYmF0b24udjEuQWN0b3IiSgocR2V0T3duZXJzaGlwVGltZWxpbmVSZXNwb25zZRIqCgdwZXJpb2RzGAEgAygLMhkuYmF0b24udjEuT3duZXJzaGlwUGVyaW9kKpQCCg1IYW5kb3ZlclN0YXRlEh4KGkhBTkRPVkVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYSEFORE9WRVJfU1RBVEVfUkVRVUVTVEVEEAESGgoWSEFORE9WRVJfU1RBVEVfT0ZGRVJFRBACEhsKF0hBTkRPVkVSX1NUQVRFX0FDQ0VQVEVEEAMSGwoXSEFORE9WRVJfU1RBVEVfUkVMRUFTRUQQBBIbChdIQU5ET1ZFUl9TVEFURV9ERUNMSU5FRBAFEhkKFUhBTkRPVkVSX1NUQVRFX0ZBSUxFRBAGEhoKFkhBTkRPVkVSX1NUQVRFX0VYUElSRUQQBxIbChdIQU5ET1ZFUl9TVEFURV9DQU5DRUxFRBAIKnMKDUZhaWx1cmVSZWFzb24SHgoaRkFJTFVSRV9SRUFTT05fVU5TUEVDSUZJRUQQABIiCh5GQUlMVVJFX1JFQVNPTl9OT19BR0VOVF9PTkxJTkUQARIeChpGQUlMVVJFX1JFQVNPTl9OT19DQVBBQ0lUWRACKr4BCg9IYW5kYmFja091dGNvbWUSIAocSEFOREJBQ0tfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUhBTkRCQUNLX09VVENPTUVfUkVTT0xWRUQQARIfChtIQU5EQkFDS19PVVRDT01FX1VOUkVTT0xWRUQQAhImCiJIQU5EQkFDS19PVVRDT01FX0NVU1RPTUVSX0lOQUNUSVZFEAMSIQodSEFOREJBQ0tfT1VUQ09NRV9PVVRfT0ZfU0NPUEUQBCrKAQoJRW5kUmVhc29uEhoKFkVORF9SRUFTT05fVU5TUEVDSUZJRUQQABIaChZFTkRfUkVBU09OX0hBTkRFRF9CQUNLEAESGgoWRU5EX1JFQVNPTl9UUkFOU0ZFUlJFRBACEhUKEUVORF9SRUFTT05fQ0xPU0VEEAMSGQoVRU5EX1JFQVNPTl9UQUtFTl9PVkVSEAQSHgoaRU5EX1JFQVNPTl9TRVNTSU9OX1RJTUVPVVQQBRIXChNFTkRfUkVBU09OX0NBTkNFTEVEEAYyoQYKD0hhbmRvdmVyU2VydmljZRI+CgdIYW5kb2ZmEhguYmF0b24udjEuSGFuZG9mZlJlcXVlc3QaGS5iYXRvbi52MS5IYW5kb2ZmUmVzcG9uc2USUwoOQWNjZXB0SGFuZG92ZXISHy5iYXRvbi52MS5BY2NlcHRIYW5kb3ZlclJlcXVlc3QaIC5iYXRvbi52MS5BY2NlcHRIYW5kb3ZlclJlc3BvbnNlElYKD0RlY2xpbmVIYW5kb3ZlchIgLmJhdG9uLnYxLkRlY2xpbmVIYW5kb3ZlclJlcXVlc3QaIS5iYXRvbi52MS5EZWNsaW5lSGFuZG92ZXJSZXNwb25zZRJTCg5DYW5jZWxIYW5kb3ZlchIfLmJhdG9uLnYxLkNhbmNlbEhhbmRvdmVyUmVxdWVzdBogLmJhdG9uLnYxLkNhbmNlbEhhbmRvdmVyUmVzcG9uc2USQQoISGFuZGJhY2sSGS5iYXRvbi52MS5IYW5kYmFja1JlcXVlc3QaGi5iYXRvbi52MS5IYW5kYmFja1Jlc3BvbnNlEkEKCFRha2VvdmVyEhkuYmF0b24udjEuVGFrZW92ZXJSZXF1ZXN0GhouYmF0b24udjEuVGFrZW92ZXJSZXNwb25zZRJBCghUcmFuc2ZlchIZLmJhdG9uLnYxLlRyYW5zZmVyUmVxdWVzdBoaLmJhdG9uLnYxLlRyYW5zZmVyUmVzcG9uc2USSgoLR2V0SGFuZG92ZXISHC5iYXRvbi52MS5HZXRIYW5kb3ZlclJlcXVlc3QaHS5iYXRvbi52MS5HZXRIYW5kb3ZlclJlc3BvbnNlElAKDUxpc3RIYW5kb3ZlcnMSHi5iYXRvbi52MS5MaXN0SGFuZG92ZXJzUmVxdWVzdBofLmJhdG9uLnYxLkxpc3RIYW5kb3ZlcnNSZXNwb25zZRJlChRHZXRPd25lcnNoaXBUaW1lbGluZRIlLmJhdG9uLnYxLkdldE93bmVyc2hpcFRpbWVsaW5lUmVxdWVzdBomLmJhdG9uLnYxLkdldE93bmVyc2hpcFRpbWVsaW5lUmVzcG9uc2VCjQEKDGNvbS5iYXRvbi52MUINSGFuZG92ZXJQcm90b1ABWi1naXRodWIuY29tL2JhdG9uaHEvYmF0b24vZ2VuL2JhdG9uL3YxO2JhdG9udjGiAgNCWFiqAghCYXRvbi5WMcoCCEJhdG9uXFYx4gIUQmF0b25cVjFcR1BCTWV0YWRhdGHqAglCYXRvbjo6VjFiBnByb3RvMw", [file_baton_v1_common, file_baton_v1_conversation, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChdiYXRvbi92MS9oYW5kb3Zlci5wcm90bxIIYmF0b24udjEirAEKDkhhbmRvdmVyVGFyZ2V0Eh0KCHF1ZXVlX2lkGAEgASgJQgm6SAZyBBABGEBIABIaCgVza2lsbBgCIAEoCUIJukgGcgQQARhASAASLwoEcm9sZRgDIAEoDjITLmJhdG9uLnYxLkFnZW50Um9sZUIKukgHggEEEAEgAEgAEh0KCGFnZW50X2lkGAQgASgJQgm6SAZyBBABGEBIAEIPCgZ0YXJnZXQSBbpIAggBIkYKDEludGFrZUFuc3dlchIcCghxdWVzdGlvbhgBIAEoCUIKukgHcgUQARj0AxIYCgZhbnN3ZXIYAiABKAlCCLpIBXIDGNAPIvgGCghIYW5kb3ZlchIKCgJpZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkSHQoEZnJvbRgDIAEoCzIPLmJhdG9uLnYxLk93bmVyEigKBnRhcmdldBgEIAEoCzIYLmJhdG9uLnYxLkhhbmRvdmVyVGFyZ2V0EhAKCHF1ZXVlX2lkGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIyCghtZXRhZGF0YRgHIAMoCzIgLmJhdG9uLnYxLkhhbmRvdmVyLk1ldGFkYXRhRW50cnkSDwoHc3VtbWFyeRgIIAEoCRImCgZpbnRha2UYCSADKAsyFi5iYXRvbi52MS5JbnRha2VBbnN3ZXISJgoFc3RhdGUYCiABKA4yFy5iYXRvbi52MS5IYW5kb3ZlclN0YXRlEi8KDmZhaWx1cmVfcmVhc29uGAsgASgOMhcuYmF0b24udjEuRmFpbHVyZVJlYXNvbhIYChBvZmZlcmVkX2FnZW50X2lkGAwgASgJEjUKEW9mZmVyX2V4cGlyZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJkZWNsaW5lZF9hZ2VudF9pZHMYDiADKAkSEAoIYWdlbnRfaWQYDyABKAkSKgoHb3V0Y29tZRgQIAEoDjIZLmJhdG9uLnYxLkhhbmRiYWNrT3V0Y29tZRIYChBoYW5kYmFja19zdW1tYXJ5GBEgASgJEicKCmVuZF9yZWFzb24YEiABKA4yEy5iYXRvbi52MS5FbmRSZWFzb24SJQoMcmVxdWVzdGVkX2J5GBMgASgLMg8uYmF0b24udjEuQWN0b3ISDQoFZXBvY2gYFCABKAQSLwoLY3JlYXRlX3RpbWUYFSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdF90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgXIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoOdGltZV90b19hY2NlcHQYGCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIq8DCg5IYW5kb2ZmUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQBIbCg5leHBlY3RlZF9lcG9jaBgCIAEoBEgAiAEBEigKBnRhcmdldBgDIAEoCzIYLmJhdG9uLnYxLkhhbmRvdmVyVGFyZ2V0EhoKBnJlYXNvbhgEIAEoCUIKukgHcgUQARj0AxJRCghtZXRhZGF0YRgFIAMoCzImLmJhdG9uLnYxLkhhbmRvZmZSZXF1ZXN0Lk1ldGFkYXRhRW50cnlCF7pIFJoBERBAIgZyBBABGEAqBXIDGIAgEhkKB3N1bW1hcnkYBiABKAlCCLpIBXIDGIBAEjAKBmludGFrZRgHIAMoCzIWLmJhdG9uLnYxLkludGFrZUFuc3dlckIIukgFkgECEDISFAoMcXVldWVfYW55d2F5GAggASgIEhwKCnJlcXVlc3RfaWQYCSABKAlCCLpIBXIDGIABGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIRCg9fZXhwZWN0ZWRfZXBvY2giZQoPSGFuZG9mZlJlc3BvbnNlEiQKCGhhbmRvdmVyGAEgASgLMhIuYmF0b24udjEuSGFuZG92ZXISLAoMY29udmVyc2F0aW9uGAIgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uIjcKFUFjY2VwdEhhbmRvdmVyUmVxdWVzdBIeCgtoYW5kb3Zlcl9pZBgBIAEoCUIJukgGcgQQARhAImwKFkFjY2VwdEhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlchIsCgxjb252ZXJzYXRpb24YAiABKAsyFi5iYXRvbi52MS5Db252ZXJzYXRpb24iUgoWRGVjbGluZUhhbmRvdmVyUmVxdWVzdBIeCgtoYW5kb3Zlcl9pZBgBIAEoCUIJukgGcgQQARhAEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMiPwoXRGVjbGluZUhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlciJRChVDYW5jZWxIYW5kb3ZlclJlcXVlc3QSHgoLaGFuZG92ZXJfaWQYASABKAlCCbpIBnIEEAEYQBIYCgZyZWFzb24YAiABKAlCCLpIBXIDGPQDImwKFkNhbmNlbEhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlchIsCgxjb252ZXJzYXRpb24YAiABKAsyFi5iYXRvbi52MS5Db252ZXJzYXRpb24iuAEKD0hhbmRiYWNrUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQBIbCg5leHBlY3RlZF9lcG9jaBgCIAEoBEgAiAEBEjYKB291dGNvbWUYAyABKA4yGS5iYXRvbi52MS5IYW5kYmFja091dGNvbWVCCrpIB4IBBBABIAASGQoHc3VtbWFyeRgEIAEoCUIIukgFcgMYgEBCEQoPX2V4cGVjdGVkX2Vwb2NoImYKEEhhbmRiYWNrUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlchIsCgxjb252ZXJzYXRpb24YAiABKAsyFi5iYXRvbi52MS5Db252ZXJzYXRpb24ifwoPVGFrZW92ZXJSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEhsKDmV4cGVjdGVkX2Vwb2NoGAIgASgESACIAQESGAoGcmVhc29uGAMgASgJQgi6SAVyAxj0A0IRCg9fZXhwZWN0ZWRfZXBvY2giZgoQVGFrZW92ZXJSZXNwb25zZRIkCghoYW5kb3ZlchgBIAEoCzISLmJhdG9uLnYxLkhhbmRvdmVyEiwKDGNvbnZlcnNhdGlvbhgCIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbiLMAQoPVHJhbnNmZXJSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEhsKDmV4cGVjdGVkX2Vwb2NoGAIgASgESACIAQESMAoGdGFyZ2V0GAMgASgLMhguYmF0b24udjEuSGFuZG92ZXJUYXJnZXRCBrpIA8gBARIYCgZyZWFzb24YBCABKAlCCLpIBXIDGPQDEhkKB3N1bW1hcnkYBSABKAlCCLpIBXIDGIBAQhEKD19leHBlY3RlZF9lcG9jaCJmChBUcmFuc2ZlclJlc3BvbnNlEiQKCGhhbmRvdmVyGAEgASgLMhIuYmF0b24udjEuSGFuZG92ZXISLAoMY29udmVyc2F0aW9uGAIgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uIjQKEkdldEhhbmRvdmVyUmVxdWVzdBIeCgtoYW5kb3Zlcl9pZBgBIAEoCUIJukgGcgQQARhAIjsKE0dldEhhbmRvdmVyUmVzcG9uc2USJAoIaGFuZG92ZXIYASABKAsyEi5iYXRvbi52MS5IYW5kb3ZlciLnAQoUTGlzdEhhbmRvdmVyc1JlcXVlc3QSIAoPY29udmVyc2F0aW9uX2lkGAEgASgJQge6SARyAhhAEhkKCHF1ZXVlX2lkGAIgASgJQge6SARyAhhAEhkKCGFnZW50X2lkGAMgASgJQge6SARyAhhAEjoKBnN0YXRlcxgEIAMoDjIXLmJhdG9uLnYxLkhhbmRvdmVyU3RhdGVCEbpIDpIBCxAIIgeCAQQQASAAEh0KCXBhZ2Vfc2l6ZRgFIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxiABCJXChVMaXN0SGFuZG92ZXJzUmVzcG9uc2USJQoJaGFuZG92ZXJzGAEgAygLMhIuYmF0b24udjEuSGFuZG92ZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkEKG0dldE93bmVyc2hpcFRpbWVsaW5lUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQCLoAQoPT3duZXJzaGlwUGVyaW9kEh4KBW93bmVyGAEgASgLMg8uYmF0b24udjEuT3duZXISDQoFZXBvY2gYAiABKAQSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRITCgtoYW5kb3Zlcl9pZBgGIAEoCRIjCgpjaGFuZ2VkX2J5GAcgASgLMg8uYmF0b24udjEuQWN0b3IiSgocR2V0T3duZXJzaGlwVGltZWxpbmVSZXNwb25zZRIqCgdwZXJpb2RzGAEgAygLMhkuYmF0b24udjEuT3duZXJzaGlwUGVyaW9kIksKD0dldEluYm94UmVxdWVzdBIZCghhZ2VudF9pZBgBIAEoCUIHukgEcgIYQBIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAAiuAEKEEdldEluYm94UmVzcG9uc2USIwoGb2ZmZXJzGAEgAygLMhMuYmF0b24udjEuSW5ib3hJdGVtEiIKBW93bmVkGAIgAygLMhMuYmF0b24udjEuSW5ib3hJdGVtEiQKB3dhaXRpbmcYAyADKAsyEy5iYXRvbi52MS5JbmJveEl0ZW0SJQoGY291bnRzGAQgASgLMhUuYmF0b24udjEuSW5ib3hDb3VudHMSDgoGY3Vyc29yGAUgASgEIj0KC0luYm94Q291bnRzEg4KBm9mZmVycxgBIAEoBRINCgVvd25lZBgCIAEoBRIPCgd3YWl0aW5nGAMgASgFIpsDCglJbmJveEl0ZW0SLAoMY29udmVyc2F0aW9uGAEgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEiQKCGhhbmRvdmVyGAIgASgLMhIuYmF0b24udjEuSGFuZG92ZXISHAoUY29udGFjdF9kaXNwbGF5X25hbWUYAyABKAkSEgoKY2hhbm5lbF9pZBgEIAEoCRIrCgxjaGFubmVsX2tpbmQYBSABKA4yFS5iYXRvbi52MS5DaGFubmVsS2luZBIcChRjaGFubmVsX2Rpc3BsYXlfbmFtZRgGIAEoCRIcChRsYXN0X21lc3NhZ2VfcHJldmlldxgHIAEoCRI6ChZsYXN0X21lc3NhZ2VfZGlyZWN0aW9uGAggASgOMhouYmF0b24udjEuTWVzc2FnZURpcmVjdGlvbhI1ChFsYXN0X21lc3NhZ2VfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoJd2FpdF90aW1lGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uKpQCCg1IYW5kb3ZlclN0YXRlEh4KGkhBTkRPVkVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYSEFORE9WRVJfU1RBVEVfUkVRVUVTVEVEEAESGgoWSEFORE9WRVJfU1RBVEVfT0ZGRVJFRBACEhsKF0hBTkRPVkVSX1NUQVRFX0FDQ0VQVEVEEAMSGwoXSEFORE9WRVJfU1RBVEVfUkVMRUFTRUQQBBIbChdIQU5ET1ZFUl9TVEFURV9ERUNMSU5FRBAFEhkKFUhBTkRPVkVSX1NUQVRFX0ZBSUxFRBAGEhoKFkhBTkRPVkVSX1NUQVRFX0VYUElSRUQQBxIbChdIQU5ET1ZFUl9TVEFURV9DQU5DRUxFRBAIKnMKDUZhaWx1cmVSZWFzb24SHgoaRkFJTFVSRV9SRUFTT05fVU5TUEVDSUZJRUQQABIiCh5GQUlMVVJFX1JFQVNPTl9OT19BR0VOVF9PTkxJTkUQARIeChpGQUlMVVJFX1JFQVNPTl9OT19DQVBBQ0lUWRACKr4BCg9IYW5kYmFja091dGNvbWUSIAocSEFOREJBQ0tfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUhBTkRCQUNLX09VVENPTUVfUkVTT0xWRUQQARIfChtIQU5EQkFDS19PVVRDT01FX1VOUkVTT0xWRUQQAhImCiJIQU5EQkFDS19PVVRDT01FX0NVU1RPTUVSX0lOQUNUSVZFEAMSIQodSEFOREJBQ0tfT1VUQ09NRV9PVVRfT0ZfU0NPUEUQBCrKAQoJRW5kUmVhc29uEhoKFkVORF9SRUFTT05fVU5TUEVDSUZJRUQQABIaChZFTkRfUkVBU09OX0hBTkRFRF9CQUNLEAESGgoWRU5EX1JFQVNPTl9UUkFOU0ZFUlJFRBACEhUKEUVORF9SRUFTT05fQ0xPU0VEEAMSGQoVRU5EX1JFQVNPTl9UQUtFTl9PVkVSEAQSHgoaRU5EX1JFQVNPTl9TRVNTSU9OX1RJTUVPVVQQBRIXChNFTkRfUkVBU09OX0NBTkNFTEVEEAYy5AYKD0hhbmRvdmVyU2VydmljZRI+CgdIYW5kb2ZmEhguYmF0b24udjEuSGFuZG9mZlJlcXVlc3QaGS5iYXRvbi52MS5IYW5kb2ZmUmVzcG9uc2USUwoOQWNjZXB0SGFuZG92ZXISHy5iYXRvbi52MS5BY2NlcHRIYW5kb3ZlclJlcXVlc3QaIC5iYXRvbi52MS5BY2NlcHRIYW5kb3ZlclJlc3BvbnNlElYKD0RlY2xpbmVIYW5kb3ZlchIgLmJhdG9uLnYxLkRlY2xpbmVIYW5kb3ZlclJlcXVlc3QaIS5iYXRvbi52MS5EZWNsaW5lSGFuZG92ZXJSZXNwb25zZRJTCg5DYW5jZWxIYW5kb3ZlchIfLmJhdG9uLnYxLkNhbmNlbEhhbmRvdmVyUmVxdWVzdBogLmJhdG9uLnYxLkNhbmNlbEhhbmRvdmVyUmVzcG9uc2USQQoISGFuZGJhY2sSGS5iYXRvbi52MS5IYW5kYmFja1JlcXVlc3QaGi5iYXRvbi52MS5IYW5kYmFja1Jlc3BvbnNlEkEKCFRha2VvdmVyEhkuYmF0b24udjEuVGFrZW92ZXJSZXF1ZXN0GhouYmF0b24udjEuVGFrZW92ZXJSZXNwb25zZRJBCghUcmFuc2ZlchIZLmJhdG9uLnYxLlRyYW5zZmVyUmVxdWVzdBoaLmJhdG9uLnYxLlRyYW5zZmVyUmVzcG9uc2USSgoLR2V0SGFuZG92ZXISHC5iYXRvbi52MS5HZXRIYW5kb3ZlclJlcXVlc3QaHS5iYXRvbi52MS5HZXRIYW5kb3ZlclJlc3BvbnNlElAKDUxpc3RIYW5kb3ZlcnMSHi5iYXRvbi52MS5MaXN0SGFuZG92ZXJzUmVxdWVzdBofLmJhdG9uLnYxLkxpc3RIYW5kb3ZlcnNSZXNwb25zZRJlChRHZXRPd25lcnNoaXBUaW1lbGluZRIlLmJhdG9uLnYxLkdldE93bmVyc2hpcFRpbWVsaW5lUmVxdWVzdBomLmJhdG9uLnYxLkdldE93bmVyc2hpcFRpbWVsaW5lUmVzcG9uc2USQQoIR2V0SW5ib3gSGS5iYXRvbi52MS5HZXRJbmJveFJlcXVlc3QaGi5iYXRvbi52MS5HZXRJbmJveFJlc3BvbnNlQo0BCgxjb20uYmF0b24udjFCDUhhbmRvdmVyUHJvdG9QAVotZ2l0aHViLmNvbS9iYXRvbmhxL2JhdG9uL2dlbi9iYXRvbi92MTtiYXRvbnYxogIDQlhYqgIIQmF0b24uVjHKAghCYXRvblxWMeICFEJhdG9uXFYxXEdQQk1ldGFkYXRh6gIJQmF0b246OlYxYgZwcm90bzM", [file_baton_v1_channel, file_baton_v1_common, file_baton_v1_conversation, file_baton_v1_message, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * HandoverTarget is where a handoff or transfer should go.
@@ -984,6 +988,210 @@ export const GetOwnershipTimelineResponseSchema: GenMessage<GetOwnershipTimeline
   messageDesc(file_baton_v1_handover, 23);
 
 /**
+ * GetInboxRequest is the request of GetInbox.
+ *
+ * @generated from message baton.v1.GetInboxRequest
+ */
+export type GetInboxRequest = Message<"baton.v1.GetInboxRequest"> & {
+  /**
+   * The agent whose inbox to read. An agent key leaves it empty (or names itself) and reads its
+   * own; only a supervisor, an admin or a service key may name another agent, and an admin or
+   * a service key must name one.
+   *
+   * @generated from field: string agent_id = 1;
+   */
+  agentId: string;
+
+  /**
+   * Maximum number of items in each list; 50 when zero, at most 200.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message baton.v1.GetInboxRequest.
+ * Use `create(GetInboxRequestSchema)` to create a new message.
+ */
+export const GetInboxRequestSchema: GenMessage<GetInboxRequest> = /*@__PURE__*/
+  messageDesc(file_baton_v1_handover, 24);
+
+/**
+ * GetInboxResponse is the response of GetInbox.
+ *
+ * @generated from message baton.v1.GetInboxResponse
+ */
+export type GetInboxResponse = Message<"baton.v1.GetInboxResponse"> & {
+  /**
+   * Handovers offered to the agent, oldest first.
+   *
+   * @generated from field: repeated baton.v1.InboxItem offers = 1;
+   */
+  offers: InboxItem[];
+
+  /**
+   * Open conversations the agent owns, the longest held first.
+   *
+   * @generated from field: repeated baton.v1.InboxItem owned = 2;
+   */
+  owned: InboxItem[];
+
+  /**
+   * Conversations waiting in the agent's queues (in every queue for a supervisor) and not
+   * offered to the agent, the longest waiting first.
+   *
+   * @generated from field: repeated baton.v1.InboxItem waiting = 3;
+   */
+  waiting: InboxItem[];
+
+  /**
+   * How many there are of each; they may exceed what the lists hold.
+   *
+   * @generated from field: baton.v1.InboxCounts counts = 4;
+   */
+  counts?: InboxCounts | undefined;
+
+  /**
+   * The last event sequence committed before the inbox was read. Subscribe with
+   * after_sequence = cursor to keep the inbox current without missing a change; events right
+   * after it may repeat what the inbox shows, and are to be applied as updates.
+   *
+   * @generated from field: uint64 cursor = 5;
+   */
+  cursor: bigint;
+};
+
+/**
+ * Describes the message baton.v1.GetInboxResponse.
+ * Use `create(GetInboxResponseSchema)` to create a new message.
+ */
+export const GetInboxResponseSchema: GenMessage<GetInboxResponse> = /*@__PURE__*/
+  messageDesc(file_baton_v1_handover, 25);
+
+/**
+ * InboxCounts counts the lists of an inbox.
+ *
+ * @generated from message baton.v1.InboxCounts
+ */
+export type InboxCounts = Message<"baton.v1.InboxCounts"> & {
+  /**
+   * Handovers offered to the agent.
+   *
+   * @generated from field: int32 offers = 1;
+   */
+  offers: number;
+
+  /**
+   * Open conversations the agent owns.
+   *
+   * @generated from field: int32 owned = 2;
+   */
+  owned: number;
+
+  /**
+   * Conversations waiting for an agent in the agent's queues.
+   *
+   * @generated from field: int32 waiting = 3;
+   */
+  waiting: number;
+};
+
+/**
+ * Describes the message baton.v1.InboxCounts.
+ * Use `create(InboxCountsSchema)` to create a new message.
+ */
+export const InboxCountsSchema: GenMessage<InboxCounts> = /*@__PURE__*/
+  messageDesc(file_baton_v1_handover, 26);
+
+/**
+ * InboxItem is one row of an agent's inbox: a conversation with what a list row shows.
+ *
+ * @generated from message baton.v1.InboxItem
+ */
+export type InboxItem = Message<"baton.v1.InboxItem"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: baton.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+
+  /**
+   * Its live handover: the offer, the engagement or the waiting request, with the handoff's
+   * reason, summary, intake and, for offers, offer_expire_time.
+   *
+   * @generated from field: baton.v1.Handover handover = 2;
+   */
+  handover?: Handover | undefined;
+
+  /**
+   * The contact's display name.
+   *
+   * @generated from field: string contact_display_name = 3;
+   */
+  contactDisplayName: string;
+
+  /**
+   * The channel.
+   *
+   * @generated from field: string channel_id = 4;
+   */
+  channelId: string;
+
+  /**
+   * The channel's kind.
+   *
+   * @generated from field: baton.v1.ChannelKind channel_kind = 5;
+   */
+  channelKind: ChannelKind;
+
+  /**
+   * The channel's display name.
+   *
+   * @generated from field: string channel_display_name = 6;
+   */
+  channelDisplayName: string;
+
+  /**
+   * The last message: its text, or a short rendering of rich content ("[image] caption"), cut
+   * at 140 characters. Empty when the conversation has no message.
+   *
+   * @generated from field: string last_message_preview = 7;
+   */
+  lastMessagePreview: string;
+
+  /**
+   * Whether the last message came from the customer or went to them.
+   *
+   * @generated from field: baton.v1.MessageDirection last_message_direction = 8;
+   */
+  lastMessageDirection: MessageDirection;
+
+  /**
+   * When the last message was stored.
+   *
+   * @generated from field: google.protobuf.Timestamp last_message_time = 9;
+   */
+  lastMessageTime?: Timestamp | undefined;
+
+  /**
+   * How long the customer has waited: since the handover was requested for offers and waiting
+   * conversations; since the last inbound message for owned ones, zero when it was answered.
+   *
+   * @generated from field: google.protobuf.Duration wait_time = 10;
+   */
+  waitTime?: Duration | undefined;
+};
+
+/**
+ * Describes the message baton.v1.InboxItem.
+ * Use `create(InboxItemSchema)` to create a new message.
+ */
+export const InboxItemSchema: GenMessage<InboxItem> = /*@__PURE__*/
+  messageDesc(file_baton_v1_handover, 27);
+
+/**
  * HandoverState is where a handover is in its lifecycle.
  *
  * @generated from enum baton.v1.HandoverState
@@ -1314,6 +1522,20 @@ export const HandoverService: GenService<{
     methodKind: "unary";
     input: typeof GetOwnershipTimelineRequestSchema;
     output: typeof GetOwnershipTimelineResponseSchema;
+  },
+  /**
+   * GetInbox returns an agent's inbox in one call: the offers made to it, the conversations it
+   * owns and those waiting in its queues (every queue for a supervisor), each with what a list
+   * row shows, and the event cursor to follow it from. A desk renders the inbox from this call,
+   * then subscribes with after_sequence = cursor and applies every event it receives as an
+   * update: events just after the cursor may repeat what the inbox already shows.
+   *
+   * @generated from rpc baton.v1.HandoverService.GetInbox
+   */
+  getInbox: {
+    methodKind: "unary";
+    input: typeof GetInboxRequestSchema;
+    output: typeof GetInboxResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_baton_v1_handover, 0);

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file baton/v1/routing.proto.
  */
 export const file_baton_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("ChZiYXRvbi92MS9yb3V0aW5nLnByb3RvEghiYXRvbi52MSKGAwoFQWdlbnQSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEg0KBWVtYWlsGAMgASgJEg4KBnNraWxscxgEIAMoCRIhCgRyb2xlGAUgASgOMhMuYmF0b24udjEuQWdlbnRSb2xlEgwKBHRlYW0YBiABKAkSEAoIY2FwYWNpdHkYByABKAUSEQoJcXVldWVfaWRzGAggAygJEiQKCHByZXNlbmNlGAkgASgOMhIuYmF0b24udjEuUHJlc2VuY2USHAoUYWN0aXZlX2NvbnZlcnNhdGlvbnMYCiABKAUSMgoObGFzdF9zZWVuX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgOIAEoCSLsAQoFUXVldWUSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEg4KBnNraWxscxgDIAMoCRIwCg1vZmZlcl90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB3dhaXRpbmcYBSABKAUSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJIp8CChJDcmVhdGVBZ2VudFJlcXVlc3QSIAoMZGlzcGxheV9uYW1lGAEgASgJQgq6SAdyBRABGMgBEhwKBWVtYWlsGAIgASgJQg26SArYAQFyBRjAAmABEiIKBnNraWxscxgDIAMoCUISukgPkgEMEEAYASIGcgQQARhAEisKBHJvbGUYBCABKA4yEy5iYXRvbi52MS5BZ2VudFJvbGVCCLpIBYIBAhABEhUKBHRlYW0YBSABKAlCB7pIBHICGEASHAoIY2FwYWNpdHkYBiABKAVCCrpIBxoFGOgHKAASJQoJcXVldWVfaWRzGAcgAygJQhK6SA+SAQwQQBgBIgZyBBABGEASHAoKcmVxdWVzdF9pZBgIIAEoCUIIukgFcgMYgAEiNQoTQ3JlYXRlQWdlbnRSZXNwb25zZRIeCgVhZ2VudBgBIAEoCzIPLmJhdG9uLnYxLkFnZW50Ii4KD0dldEFnZW50UmVxdWVzdBIbCghhZ2VudF9pZBgBIAEoCUIJukgGcgQQARhAIjIKEEdldEFnZW50UmVzcG9uc2USHgoFYWdlbnQYASABKAsyDy5iYXRvbi52MS5BZ2VudCKbAQoRTGlzdEFnZW50c1JlcXVlc3QSGQoIcXVldWVfaWQYASABKAlCB7pIBHICGEASLgoIcHJlc2VuY2UYAiABKA4yEi5iYXRvbi52MS5QcmVzZW5jZUIIukgFggECEAESHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAEIk4KEkxpc3RBZ2VudHNSZXNwb25zZRIfCgZhZ2VudHMYASADKAsyDy5iYXRvbi52MS5BZ2VudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki4QIKElVwZGF0ZUFnZW50UmVxdWVzdBIbCghhZ2VudF9pZBgBIAEoCUIJukgGcgQQARhAEhUKBGV0YWcYAiABKAlCB7pIBHICGEASJQoMZGlzcGxheV9uYW1lGAMgASgJQgq6SAdyBRABGMgBSACIAQESMgoEcm9sZRgEIAEoDjITLmJhdG9uLnYxLkFnZW50Um9sZUIKukgHggEEEAEgAEgBiAEBEhoKBHRlYW0YBSABKAlCB7pIBHICGEBIAogBARIhCghjYXBhY2l0eRgGIAEoBUIKukgHGgUY6AcoAUgDiAEBEiQKBnNraWxscxgHIAEoCzIULmJhdG9uLnYxLlN0cmluZ0xpc3QSJwoJcXVldWVfaWRzGAggASgLMhQuYmF0b24udjEuU3RyaW5nTGlzdEIPCg1fZGlzcGxheV9uYW1lQgcKBV9yb2xlQgcKBV90ZWFtQgsKCV9jYXBhY2l0eSIwCgpTdHJpbmdMaXN0EiIKBnZhbHVlcxgBIAMoCUISukgPkgEMEEAYASIGcgQQARhAIjUKE1VwZGF0ZUFnZW50UmVzcG9uc2USHgoFYWdlbnQYASABKAsyDy5iYXRvbi52MS5BZ2VudCJIChJEZWxldGVBZ2VudFJlcXVlc3QSGwoIYWdlbnRfaWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAIhUKE0RlbGV0ZUFnZW50UmVzcG9uc2UiYQoSU2V0UHJlc2VuY2VSZXF1ZXN0EhkKCGFnZW50X2lkGAEgASgJQge6SARyAhhAEjAKCHByZXNlbmNlGAIgASgOMhIuYmF0b24udjEuUHJlc2VuY2VCCrpIB4IBBBABIAAiNQoTU2V0UHJlc2VuY2VSZXNwb25zZRIeCgVhZ2VudBgBIAEoCzIPLmJhdG9uLnYxLkFnZW50Ii0KEEhlYXJ0YmVhdFJlcXVlc3QSGQoIYWdlbnRfaWQYASABKAlCB7pIBHICGEAibQoRSGVhcnRiZWF0UmVzcG9uc2USHgoFYWdlbnQYASABKAsyDy5iYXRvbi52MS5BZ2VudBI4ChVuZXh0X2hlYXJ0YmVhdF93aXRoaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ivAEKEkNyZWF0ZVF1ZXVlUmVxdWVzdBIgCgxkaXNwbGF5X25hbWUYASABKAlCCrpIB3IFEAEYyAESIgoGc2tpbGxzGAIgAygJQhK6SA+SAQwQQBgBIgZyBBABGEASQgoNb2ZmZXJfdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIBRIcCgpyZXF1ZXN0X2lkGAQgASgJQgi6SAVyAxiAASI1ChNDcmVhdGVRdWV1ZVJlc3BvbnNlEh4KBXF1ZXVlGAEgASgLMg8uYmF0b24udjEuUXVldWUiLgoPR2V0UXVldWVSZXF1ZXN0EhsKCHF1ZXVlX2lkGAEgASgJQgm6SAZyBBABGEAiMgoQR2V0UXVldWVSZXNwb25zZRIeCgVxdWV1ZRgBIAEoCzIPLmJhdG9uLnYxLlF1ZXVlIlAKEUxpc3RRdWV1ZXNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCJOChJMaXN0UXVldWVzUmVzcG9uc2USHwoGcXVldWVzGAEgAygLMg8uYmF0b24udjEuUXVldWUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIuoBChJVcGRhdGVRdWV1ZVJlcXVlc3QSGwoIcXVldWVfaWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAEiUKDGRpc3BsYXlfbmFtZRgDIAEoCUIKukgHcgUQARjIAUgAiAEBEiQKBnNraWxscxgEIAEoCzIULmJhdG9uLnYxLlN0cmluZ0xpc3QSQgoNb2ZmZXJfdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIBUIPCg1fZGlzcGxheV9uYW1lIjUKE1VwZGF0ZVF1ZXVlUmVzcG9uc2USHgoFcXVldWUYASABKAsyDy5iYXRvbi52MS5RdWV1ZSJIChJEZWxldGVRdWV1ZVJlcXVlc3QSGwoIcXVldWVfaWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAIhUKE0RlbGV0ZVF1ZXVlUmVzcG9uc2UqYgoIUHJlc2VuY2USGAoUUFJFU0VOQ0VfVU5TUEVDSUZJRUQQABITCg9QUkVTRU5DRV9PTkxJTkUQARIRCg1QUkVTRU5DRV9BV0FZEAISFAoQUFJFU0VOQ0VfT0ZGTElORRADMoIHCg5Sb3V0aW5nU2VydmljZRJKCgtDcmVhdGVBZ2VudBIcLmJhdG9uLnYxLkNyZWF0ZUFnZW50UmVxdWVzdBodLmJhdG9uLnYxLkNyZWF0ZUFnZW50UmVzcG9uc2USQQoIR2V0QWdlbnQSGS5iYXRvbi52MS5HZXRBZ2VudFJlcXVlc3QaGi5iYXRvbi52MS5HZXRBZ2VudFJlc3BvbnNlEkcKCkxpc3RBZ2VudHMSGy5iYXRvbi52MS5MaXN0QWdlbnRzUmVxdWVzdBocLmJhdG9uLnYxLkxpc3RBZ2VudHNSZXNwb25zZRJKCgtVcGRhdGVBZ2VudBIcLmJhdG9uLnYxLlVwZGF0ZUFnZW50UmVxdWVzdBodLmJhdG9uLnYxLlVwZGF0ZUFnZW50UmVzcG9uc2USSgoLRGVsZXRlQWdlbnQSHC5iYXRvbi52MS5EZWxldGVBZ2VudFJlcXVlc3QaHS5iYXRvbi52MS5EZWxldGVBZ2VudFJlc3BvbnNlEkoKC1NldFByZXNlbmNlEhwuYmF0b24udjEuU2V0UHJlc2VuY2VSZXF1ZXN0Gh0uYmF0b24udjEuU2V0UHJlc2VuY2VSZXNwb25zZRJECglIZWFydGJlYXQSGi5iYXRvbi52MS5IZWFydGJlYXRSZXF1ZXN0GhsuYmF0b24udjEuSGVhcnRiZWF0UmVzcG9uc2USSgoLQ3JlYXRlUXVldWUSHC5iYXRvbi52MS5DcmVhdGVRdWV1ZVJlcXVlc3QaHS5iYXRvbi52MS5DcmVhdGVRdWV1ZVJlc3BvbnNlEkEKCEdldFF1ZXVlEhkuYmF0b24udjEuR2V0UXVldWVSZXF1ZXN0GhouYmF0b24udjEuR2V0UXVldWVSZXNwb25zZRJHCgpMaXN0UXVldWVzEhsuYmF0b24udjEuTGlzdFF1ZXVlc1JlcXVlc3QaHC5iYXRvbi52MS5MaXN0UXVldWVzUmVzcG9uc2USSgoLVXBkYXRlUXVldWUSHC5iYXRvbi52MS5VcGRhdGVRdWV1ZVJlcXVlc3QaHS5iYXRvbi52MS5VcGRhdGVRdWV1ZVJlc3BvbnNlEkoKC0RlbGV0ZVF1ZXVlEhwuYmF0b24udjEuRGVsZXRlUXVldWVSZXF1ZXN0Gh0uYmF0b24udjEuRGVsZXRlUXVldWVSZXNwb25zZUKMAQoMY29tLmJhdG9uLnYxQgxSb3V0aW5nUHJvdG9QAVotZ2l0aHViLmNvbS9iYXRvbmhxL2JhdG9uL2dlbi9iYXRvbi92MTtiYXRvbnYxogIDQlhYqgIIQmF0b24uVjHKAghCYXRvblxWMeICFEJhdG9uXFYxXEdQQk1ldGFkYXRh6gIJQmF0b246OlYxYgZwcm90bzM", [file_baton_v1_common, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChZiYXRvbi92MS9yb3V0aW5nLnByb3RvEghiYXRvbi52MSKGAwoFQWdlbnQSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEg0KBWVtYWlsGAMgASgJEg4KBnNraWxscxgEIAMoCRIhCgRyb2xlGAUgASgOMhMuYmF0b24udjEuQWdlbnRSb2xlEgwKBHRlYW0YBiABKAkSEAoIY2FwYWNpdHkYByABKAUSEQoJcXVldWVfaWRzGAggAygJEiQKCHByZXNlbmNlGAkgASgOMhIuYmF0b24udjEuUHJlc2VuY2USHAoUYWN0aXZlX2NvbnZlcnNhdGlvbnMYCiABKAUSMgoObGFzdF9zZWVuX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgOIAEoCSLsAQoFUXVldWUSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEg4KBnNraWxscxgDIAMoCRIwCg1vZmZlcl90aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB3dhaXRpbmcYBSABKAUSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAggASgJIp8CChJDcmVhdGVBZ2VudFJlcXVlc3QSIAoMZGlzcGxheV9uYW1lGAEgASgJQgq6SAdyBRABGMgBEhwKBWVtYWlsGAIgASgJQg26SArYAQFyBRjAAmABEiIKBnNraWxscxgDIAMoCUISukgPkgEMEEAYASIGcgQQARhAEisKBHJvbGUYBCABKA4yEy5iYXRvbi52MS5BZ2VudFJvbGVCCLpIBYIBAhABEhUKBHRlYW0YBSABKAlCB7pIBHICGEASHAoIY2FwYWNpdHkYBiABKAVCCrpIBxoFGOgHKAASJQoJcXVldWVfaWRzGAcgAygJQhK6SA+SAQwQQBgBIgZyBBABGEASHAoKcmVxdWVzdF9pZBgIIAEoCUIIukgFcgMYgAEiNQoTQ3JlYXRlQWdlbnRSZXNwb25zZRIeCgVhZ2VudBgBIAEoCzIPLmJhdG9uLnYxLkFnZW50Ii4KD0dldEFnZW50UmVxdWVzdBIbCghhZ2VudF9pZBgBIAEoCUIJukgGcgQQARhAIjIKEEdldEFnZW50UmVzcG9uc2USHgoFYWdlbnQYASABKAsyDy5iYXRvbi52MS5BZ2VudCKbAQoRTGlzdEFnZW50c1JlcXVlc3QSGQoIcXVldWVfaWQYASABKAlCB7pIBHICGEASLgoIcHJlc2VuY2UYAiABKA4yEi5iYXRvbi52MS5QcmVzZW5jZUIIukgFggECEAESHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAEIk4KEkxpc3RBZ2VudHNSZXNwb25zZRIfCgZhZ2VudHMYASADKAsyDy5iYXRvbi52MS5BZ2VudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki4QIKElVwZGF0ZUFnZW50UmVxdWVzdBIbCghhZ2VudF9pZBgBIAEoCUIJukgGcgQQARhAEhUKBGV0YWcYAiABKAlCB7pIBHICGEASJQoMZGlzcGxheV9uYW1lGAMgASgJQgq6SAdyBRABGMgBSACIAQESMgoEcm9sZRgEIAEoDjITLmJhdG9uLnYxLkFnZW50Um9sZUIKukgHggEEEAEgAEgBiAEBEhoKBHRlYW0YBSABKAlCB7pIBHICGEBIAogBARIhCghjYXBhY2l0eRgGIAEoBUIKukgHGgUY6AcoAUgDiAEBEiQKBnNraWxscxgHIAEoCzIULmJhdG9uLnYxLlN0cmluZ0xpc3QSJwoJcXVldWVfaWRzGAggASgLMhQuYmF0b24udjEuU3RyaW5nTGlzdEIPCg1fZGlzcGxheV9uYW1lQgcKBV9yb2xlQgcKBV90ZWFtQgsKCV9jYXBhY2l0eSIwCgpTdHJpbmdMaXN0EiIKBnZhbHVlcxgBIAMoCUISukgPkgEMEEAYASIGcgQQARhAIjUKE1VwZGF0ZUFnZW50UmVzcG9uc2USHgoFYWdlbnQYASABKAsyDy5iYXRvbi52MS5BZ2VudCJIChJEZWxldGVBZ2VudFJlcXVlc3QSGwoIYWdlbnRfaWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAIhUKE0RlbGV0ZUFnZW50UmVzcG9uc2UiYQoSU2V0UHJlc2VuY2VSZXF1ZXN0EhkKCGFnZW50X2lkGAEgASgJQge6SARyAhhAEjAKCHByZXNlbmNlGAIgASgOMhIuYmF0b24udjEuUHJlc2VuY2VCCrpIB4IBBBABIAAiNQoTU2V0UHJlc2VuY2VSZXNwb25zZRIeCgVhZ2VudBgBIAEoCzIPLmJhdG9uLnYxLkFnZW50Ii0KEEhlYXJ0YmVhdFJlcXVlc3QSGQoIYWdlbnRfaWQYASABKAlCB7pIBHICGEAibQoRSGVhcnRiZWF0UmVzcG9uc2USHgoFYWdlbnQYASABKAsyDy5iYXRvbi52MS5BZ2VudBI4ChVuZXh0X2hlYXJ0YmVhdF93aXRoaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ivAEKEkNyZWF0ZVF1ZXVlUmVxdWVzdBIgCgxkaXNwbGF5X25hbWUYASABKAlCCrpIB3IFEAEYyAESIgoGc2tpbGxzGAIgAygJQhK6SA+SAQwQQBgBIgZyBBABGEASQgoNb2ZmZXJfdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIBRIcCgpyZXF1ZXN0X2lkGAQgASgJQgi6SAVyAxiAASI1ChNDcmVhdGVRdWV1ZVJlc3BvbnNlEh4KBXF1ZXVlGAEgASgLMg8uYmF0b24udjEuUXVldWUiLgoPR2V0UXVldWVSZXF1ZXN0EhsKCHF1ZXVlX2lkGAEgASgJQgm6SAZyBBABGEAiMgoQR2V0UXVldWVSZXNwb25zZRIeCgVxdWV1ZRgBIAEoCzIPLmJhdG9uLnYxLlF1ZXVlIlAKEUxpc3RRdWV1ZXNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCJOChJMaXN0UXVldWVzUmVzcG9uc2USHwoGcXVldWVzGAEgAygLMg8uYmF0b24udjEuUXVldWUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIuoBChJVcGRhdGVRdWV1ZVJlcXVlc3QSGwoIcXVldWVfaWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAEiUKDGRpc3BsYXlfbmFtZRgDIAEoCUIKukgHcgUQARjIAUgAiAEBEiQKBnNraWxscxgEIAEoCzIULmJhdG9uLnYxLlN0cmluZ0xpc3QSQgoNb2ZmZXJfdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIBUIPCg1fZGlzcGxheV9uYW1lIjUKE1VwZGF0ZVF1ZXVlUmVzcG9uc2USHgoFcXVldWUYASABKAsyDy5iYXRvbi52MS5RdWV1ZSJIChJEZWxldGVRdWV1ZVJlcXVlc3QSGwoIcXVldWVfaWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAIhUKE0RlbGV0ZVF1ZXVlUmVzcG9uc2UiVwoYTGlzdFF1ZXVlU3RhdHVzZXNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCJjChlMaXN0UXVldWVTdGF0dXNlc1Jlc3BvbnNlEi0KDnF1ZXVlX3N0YXR1c2VzGAEgAygLMhUuYmF0b24udjEuUXVldWVTdGF0dXMSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrIBCgtRdWV1ZVN0YXR1cxIQCghxdWV1ZV9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDwoHd2FpdGluZxgDIAEoBRIuCgtvbGRlc3Rfd2FpdBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIVCg1hZ2VudHNfb25saW5lGAUgASgFEiMKBmFnZW50cxgGIAMoCzITLmJhdG9uLnYxLkFnZW50TG9hZCKJAQoJQWdlbnRMb2FkEhAKCGFnZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIkCghwcmVzZW5jZRgDIAEoDjISLmJhdG9uLnYxLlByZXNlbmNlEhwKFGFjdGl2ZV9jb252ZXJzYXRpb25zGAQgASgFEhAKCGNhcGFjaXR5GAUgASgFKmIKCFByZXNlbmNlEhgKFFBSRVNFTkNFX1VOU1BFQ0lGSUVEEAASEwoPUFJFU0VOQ0VfT05MSU5FEAESEQoNUFJFU0VOQ0VfQVdBWRACEhQKEFBSRVNFTkNFX09GRkxJTkUQAzLgBwoOUm91dGluZ1NlcnZpY2USSgoLQ3JlYXRlQWdlbnQSHC5iYXRvbi52MS5DcmVhdGVBZ2VudFJlcXVlc3QaHS5iYXRvbi52MS5DcmVhdGVBZ2VudFJlc3BvbnNlEkEKCEdldEFnZW50EhkuYmF0b24udjEuR2V0QWdlbnRSZXF1ZXN0GhouYmF0b24udjEuR2V0QWdlbnRSZXNwb25zZRJHCgpMaXN0QWdlbnRzEhsuYmF0b24udjEuTGlzdEFnZW50c1JlcXVlc3QaHC5iYXRvbi52MS5MaXN0QWdlbnRzUmVzcG9uc2USSgoLVXBkYXRlQWdlbnQSHC5iYXRvbi52MS5VcGRhdGVBZ2VudFJlcXVlc3QaHS5iYXRvbi52MS5VcGRhdGVBZ2VudFJlc3BvbnNlEkoKC0RlbGV0ZUFnZW50EhwuYmF0b24udjEuRGVsZXRlQWdlbnRSZXF1ZXN0Gh0uYmF0b24udjEuRGVsZXRlQWdlbnRSZXNwb25zZRJKCgtTZXRQcmVzZW5jZRIcLmJhdG9uLnYxLlNldFByZXNlbmNlUmVxdWVzdBodLmJhdG9uLnYxLlNldFByZXNlbmNlUmVzcG9uc2USRAoJSGVhcnRiZWF0EhouYmF0b24udjEuSGVhcnRiZWF0UmVxdWVzdBobLmJhdG9uLnYxLkhlYXJ0YmVhdFJlc3BvbnNlEkoKC0NyZWF0ZVF1ZXVlEhwuYmF0b24udjEuQ3JlYXRlUXVldWVSZXF1ZXN0Gh0uYmF0b24udjEuQ3JlYXRlUXVldWVSZXNwb25zZRJBCghHZXRRdWV1ZRIZLmJhdG9uLnYxLkdldFF1ZXVlUmVxdWVzdBoaLmJhdG9uLnYxLkdldFF1ZXVlUmVzcG9uc2USRwoKTGlzdFF1ZXVlcxIbLmJhdG9uLnYxLkxpc3RRdWV1ZXNSZXF1ZXN0GhwuYmF0b24udjEuTGlzdFF1ZXVlc1Jlc3BvbnNlEkoKC1VwZGF0ZVF1ZXVlEhwuYmF0b24udjEuVXBkYXRlUXVldWVSZXF1ZXN0Gh0uYmF0b24udjEuVXBkYXRlUXVldWVSZXNwb25zZRJKCgtEZWxldGVRdWV1ZRIcLmJhdG9uLnYxLkRlbGV0ZVF1ZXVlUmVxdWVzdBodLmJhdG9uLnYxLkRlbGV0ZVF1ZXVlUmVzcG9uc2USXAoRTGlzdFF1ZXVlU3RhdHVzZXMSIi5iYXRvbi52MS5MaXN0UXVldWVTdGF0dXNlc1JlcXVlc3QaIy5iYXRvbi52MS5MaXN0UXVldWVTdGF0dXNlc1Jlc3BvbnNlQowBCgxjb20uYmF0b24udjFCDFJvdXRpbmdQcm90b1ABWi1naXRodWIuY29tL2JhdG9uaHEvYmF0b24vZ2VuL2JhdG9uL3YxO2JhdG9udjGiAgNCWFiqAghCYXRvbi5WMcoCCEJhdG9uXFYx4gIUQmF0b25cVjFcR1BCTWV0YWRhdGHqAglCYXRvbjo6VjFiBnByb3RvMw", [file_baton_v1_common, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Agent is a human who answers conversations.
@@ -930,6 +930,167 @@ export const DeleteQueueResponseSchema: GenMessage<DeleteQueueResponse> = /*@__P
   messageDesc(file_baton_v1_routing, 26);
 
 /**
+ * ListQueueStatusesRequest is the request of ListQueueStatuses.
+ *
+ * @generated from message baton.v1.ListQueueStatusesRequest
+ */
+export type ListQueueStatusesRequest = Message<"baton.v1.ListQueueStatusesRequest"> & {
+  /**
+   * Maximum number to return; 50 when zero, at most 200.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's next_page_token.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message baton.v1.ListQueueStatusesRequest.
+ * Use `create(ListQueueStatusesRequestSchema)` to create a new message.
+ */
+export const ListQueueStatusesRequestSchema: GenMessage<ListQueueStatusesRequest> = /*@__PURE__*/
+  messageDesc(file_baton_v1_routing, 27);
+
+/**
+ * ListQueueStatusesResponse is the response of ListQueueStatuses.
+ *
+ * @generated from message baton.v1.ListQueueStatusesResponse
+ */
+export type ListQueueStatusesResponse = Message<"baton.v1.ListQueueStatusesResponse"> & {
+  /**
+   * The page of queue statuses.
+   *
+   * @generated from field: repeated baton.v1.QueueStatus queue_statuses = 1;
+   */
+  queueStatuses: QueueStatus[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message baton.v1.ListQueueStatusesResponse.
+ * Use `create(ListQueueStatusesResponseSchema)` to create a new message.
+ */
+export const ListQueueStatusesResponseSchema: GenMessage<ListQueueStatusesResponse> = /*@__PURE__*/
+  messageDesc(file_baton_v1_routing, 28);
+
+/**
+ * QueueStatus is a queue now: what waits in it and who can take it.
+ *
+ * @generated from message baton.v1.QueueStatus
+ */
+export type QueueStatus = Message<"baton.v1.QueueStatus"> & {
+  /**
+   * The queue id.
+   *
+   * @generated from field: string queue_id = 1;
+   */
+  queueId: string;
+
+  /**
+   * The queue's name.
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * Conversations waiting in it (requested or offered).
+   *
+   * @generated from field: int32 waiting = 3;
+   */
+  waiting: number;
+
+  /**
+   * How long the oldest waiting conversation has waited; zero when none waits.
+   *
+   * @generated from field: google.protobuf.Duration oldest_wait = 4;
+   */
+  oldestWait?: Duration | undefined;
+
+  /**
+   * Agents serving the queue who are online.
+   *
+   * @generated from field: int32 agents_online = 5;
+   */
+  agentsOnline: number;
+
+  /**
+   * The agents serving the queue who are online or away, by id.
+   *
+   * @generated from field: repeated baton.v1.AgentLoad agents = 6;
+   */
+  agents: AgentLoad[];
+};
+
+/**
+ * Describes the message baton.v1.QueueStatus.
+ * Use `create(QueueStatusSchema)` to create a new message.
+ */
+export const QueueStatusSchema: GenMessage<QueueStatus> = /*@__PURE__*/
+  messageDesc(file_baton_v1_routing, 29);
+
+/**
+ * AgentLoad is an agent's presence and load, as a queue view shows it.
+ *
+ * @generated from message baton.v1.AgentLoad
+ */
+export type AgentLoad = Message<"baton.v1.AgentLoad"> & {
+  /**
+   * The agent id.
+   *
+   * @generated from field: string agent_id = 1;
+   */
+  agentId: string;
+
+  /**
+   * The agent's name.
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * Presence now.
+   *
+   * @generated from field: baton.v1.Presence presence = 3;
+   */
+  presence: Presence;
+
+  /**
+   * Conversations the agent is engaged in now.
+   *
+   * @generated from field: int32 active_conversations = 4;
+   */
+  activeConversations: number;
+
+  /**
+   * Maximum number of conversations the agent handles at once.
+   *
+   * @generated from field: int32 capacity = 5;
+   */
+  capacity: number;
+};
+
+/**
+ * Describes the message baton.v1.AgentLoad.
+ * Use `create(AgentLoadSchema)` to create a new message.
+ */
+export const AgentLoadSchema: GenMessage<AgentLoad> = /*@__PURE__*/
+  messageDesc(file_baton_v1_routing, 30);
+
+/**
  * Presence is whether an agent can take conversations.
  *
  * @generated from enum baton.v1.Presence
@@ -1095,6 +1256,18 @@ export const RoutingService: GenService<{
     methodKind: "unary";
     input: typeof DeleteQueueRequestSchema;
     output: typeof DeleteQueueResponseSchema;
+  },
+  /**
+   * ListQueueStatuses is the supervisor's view of queues: per queue, how many conversations
+   * wait and for how long, and the agents online or away in it with their load. Admins,
+   * services and supervisors see every queue, oldest first; an agent sees its own queues.
+   *
+   * @generated from rpc baton.v1.RoutingService.ListQueueStatuses
+   */
+  listQueueStatuses: {
+    methodKind: "unary";
+    input: typeof ListQueueStatusesRequestSchema;
+    output: typeof ListQueueStatusesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_baton_v1_routing, 0);

@@ -1,0 +1,436 @@
+// Package events fans the event log out to live streams. A Hub reads newly committed events
+// once per batch, for the whole server, and dispatches them from memory to every stream whose
+// Selects selects them; a stream reads the store itself only to catch up: when it opens, and
+// after it fell behind the live feed.
+package events
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
+)
+
+// Batch is the most events read, or sent to a stream, at once.
+const Batch = 500
+
+// DefaultPollInterval is how often the hub reads without being woken, in case a wake-up was
+// lost (a database notification during a reconnect, a writer that died between commit and kick).
+const DefaultPollInterval = time.Second
+
+// Defaults of the hub's bounds.
+const (
+	// DefaultBuffer is how many events a stream may have waiting before it falls behind.
+	DefaultBuffer = 1024
+	// recentSize is how many of the last events dispatched the hub keeps, so that a stream whose
+	// catch-up read ends just before the live feed joins it from memory, not by reading again.
+	recentSize = 1024
+)
+
+// Item is a committed event as the hub dispatches it: one value shared by every stream it goes to,
+// which also carries the event's wire form, made once for them all (Rendered).
+type Item struct {
+	domain.Event
+	once     sync.Once
+	rendered any
+	err      error
+}
+
+// Rendered returns render(it.Event), computed on the first call only: render must not depend on
+// the stream.
+func (it *Item) Rendered(render func(domain.Event) (any, error)) (any, error) {
+	it.once.Do(func() { it.rendered, it.err = render(it.Event) })
+	return it.rendered, it.err
+}
+
+// Hub reads the events committed after the last it dispatched, whenever it is kicked (a commit
+// here, or another replica's, heard through the database) and every Interval, and hands each
+// to the streams that select it.
+type Hub struct {
+	store store.Store
+	kick  chan struct{}
+	sends *limiter
+	// Interval is how often it reads without being kicked.
+	Interval time.Duration
+	// Buffer is how many events a stream may have waiting; a stream that would have more falls
+	// behind: it sends what it has, then catches up from the store.
+	Buffer int
+	// OnEvents, when set, is called after new events were dispatched.
+	OnEvents func()
+	Logger   *slog.Logger
+
+	mu      sync.Mutex
+	started bool
+	head    uint64  // the last sequence dispatched
+	recent  []*Item // the last events dispatched, in sequence order, up to head
+	from    uint64  // recent holds every event after from
+	streams []*follower
+}
+
+// NewHub returns a Hub over st; call Run to start it. At most sends streams send at once
+// (GOMAXPROCS when zero): waiting streams gather their events into fewer, larger writes, and
+// writers keep the rest of the machine.
+func NewHub(st store.Store, sends int) *Hub {
+	if sends <= 0 {
+		sends = runtime.GOMAXPROCS(0)
+	}
+	return &Hub{store: st, kick: make(chan struct{}, 1), sends: newLimiter(sends),
+		Interval: DefaultPollInterval, Buffer: DefaultBuffer, Logger: slog.Default()}
+}
+
+// Kick asks the hub to read new events; it never blocks, and kicks coalesce.
+func (h *Hub) Kick() {
+	select {
+	case h.kick <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+// Run reads and dispatches on every kick and every Interval until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	t := time.NewTicker(h.Interval)
+	defer t.Stop()
+	for {
+		if err := h.readNew(ctx); err != nil && ctx.Err() == nil {
+			h.Logger.ErrorContext(ctx, "read new events", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// readNew dispatches every event committed after head, a batch at a time.
+func (h *Hub) readNew(ctx context.Context) error {
+	if !h.started {
+		head, err := h.store.LastSequence(ctx)
+		if err != nil {
+			return err
+		}
+		h.start(head)
+	}
+	dispatched := false
+	for {
+		var batch []domain.Event
+		err := h.store.Read(ctx, func(tx store.Tx) error {
+			var err error
+			batch, err = tx.ListEvents(ctx, h.head, store.EventFilter{}, Batch)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			h.dispatch(batch)
+			dispatched = true
+		}
+		if len(batch) < Batch {
+			break
+		}
+	}
+	if dispatched && h.OnEvents != nil {
+		h.OnEvents()
+	}
+	return nil
+}
+
+// start sets where the live feed begins. Streams that joined before it did, from an earlier
+// sequence, missed what lies between: they catch up.
+func (h *Hub) start(head uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.started, h.head, h.from = true, head, head
+	for i := 0; i < len(h.streams); {
+		if f := h.streams[i]; f.after < head {
+			h.fallBehind(f, f.after) // another stream takes its place
+		} else {
+			i++
+		}
+	}
+}
+
+// dispatch hands a batch to every stream and remembers it.
+func (h *Hub) dispatch(batch []domain.Event) {
+	items := make([]*Item, len(batch))
+	for i := range batch {
+		items[i] = &Item{Event: batch[i]}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := 0; i < len(h.streams); {
+		if h.offer(h.streams[i], items) {
+			i++
+		} // else it left the feed, and another stream took its place
+	}
+	h.head = items[len(items)-1].Sequence
+	h.recent = append(h.recent, items...)
+	if over := len(h.recent) - recentSize; over > recentSize {
+		// Trim now and then, not on every batch: copying is what costs.
+		h.from = h.recent[over-1].Sequence
+		h.recent = append([]*Item(nil), h.recent[over:]...)
+	}
+}
+
+// offer queues the items that f selects and reports whether f is still on the live feed. A
+// stream whose queue is full falls behind instead. h.mu is held.
+func (h *Hub) offer(f *follower, items []*Item) bool {
+	queued := false
+	for _, it := range items {
+		if it.Sequence <= f.after || !f.selects(it.Event) {
+			continue
+		}
+		if len(f.queue) >= h.Buffer {
+			h.fallBehind(f, it.Sequence-1)
+			return false
+		}
+		f.queue = append(f.queue, it)
+		queued = true
+	}
+	if queued {
+		f.wake()
+	}
+	return true
+}
+
+// fallBehind takes f off the live feed: every event it selects up to after is queued, and it
+// reads the rest from the store. h.mu is held.
+func (h *Hub) fallBehind(f *follower, after uint64) {
+	f.after, f.behind = after, true
+	h.leave(f)
+	f.wake()
+}
+
+// join puts f on the live feed, from f.after: what it selects of the events dispatched since is
+// queued from memory. It reports false when those are no longer all in memory; f then reads
+// from the store again.
+func (h *Hub) join(f *follower) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.started {
+		if f.after < h.from {
+			return false
+		}
+		if f.after < h.head {
+			h.offer(f, h.recent)
+			if f.behind {
+				return true // its queue filled: it sends that, then reads on
+			}
+		}
+	}
+	f.index = len(h.streams)
+	h.streams = append(h.streams, f)
+	return true
+}
+
+// leave takes f off the live feed, if it is on it. h.mu is held.
+func (h *Hub) leave(f *follower) {
+	if f.index < 0 {
+		return
+	}
+	last := h.streams[len(h.streams)-1]
+	h.streams[f.index], last.index = last, f.index
+	h.streams[len(h.streams)-1] = nil
+	h.streams = h.streams[:len(h.streams)-1]
+	f.index = -1
+}
+
+// take returns f's queued items, and whether it fell behind.
+func (h *Hub) take(f *follower) ([]*Item, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q, behind := f.queue, f.behind
+	f.queue, f.behind = nil, false
+	return q, behind
+}
+
+// follower is a stream as the hub sees it. Its fields but ready are guarded by Hub.mu.
+type follower struct {
+	selects func(domain.Event) bool
+	after   uint64  // every event it selects up to after was queued or sent
+	queue   []*Item // selected events waiting to be sent
+	behind  bool    // it left the live feed: after its queue, it reads from the store
+	index   int     // its place in Hub.streams, or -1
+	ready   chan struct{}
+}
+
+func (f *follower) wake() {
+	select {
+	case f.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Stream is one live consumer of the hub.
+type Stream struct {
+	// After is the sequence the stream starts after.
+	After uint64
+	// CatchUp reads from the store what the stream selects after the given sequence, and sends
+	// it. It returns the sequence up to which it sent every event the stream selects (the last
+	// sequence its read saw, when that read everything), and whether there is more to read.
+	CatchUp func(ctx context.Context, after uint64) (upTo uint64, more bool, err error)
+	// Selects tells whether the stream wants a committed event. The hub calls it on one
+	// goroutine at a time, in sequence order, for events after the stream's last catch-up; it
+	// may remember what it learns (a conversation's id).
+	Selects func(domain.Event) bool
+	// Send sends events of the live feed, in sequence order, as one write.
+	Send func([]*Item) error
+	// Check, when set, is called every CheckEvery; an error ends the stream with that error (a
+	// revoked key, a token that no longer verifies).
+	Check      func(ctx context.Context) error
+	CheckEvery time.Duration
+	// Stop, when closed, ends the stream without error (the server is shutting down).
+	Stop <-chan struct{}
+}
+
+// Follow runs s until ctx ends, Stop closes, or a read, send or check fails: it catches up from
+// the store, joins the live feed, and goes back to the store whenever it falls behind. Every
+// event it selects is sent once, in sequence order. It returns nil when ctx ends.
+func (h *Hub) Follow(ctx context.Context, s Stream) error {
+	err := h.follow(ctx, s)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (h *Hub) follow(ctx context.Context, s Stream) error {
+	f := &follower{selects: s.Selects, after: s.After, index: -1, ready: make(chan struct{}, 1)}
+	defer func() {
+		h.mu.Lock()
+		h.leave(f)
+		h.mu.Unlock()
+	}()
+	var check <-chan time.Time
+	if s.Check != nil {
+		t := time.NewTicker(s.CheckEvery)
+		defer t.Stop()
+		check = t.C
+	}
+	for {
+		if err := h.catchUp(ctx, f, s.CatchUp); err != nil {
+			return err
+		}
+		if !h.join(f) {
+			continue
+		}
+		for behind := false; !behind; {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.Stop: // a nil Stop never ends a stream
+				return nil
+			case <-check:
+				if err := s.Check(ctx); err != nil {
+					return err
+				}
+				continue
+			case <-f.ready:
+			}
+			var items []*Item
+			items, behind = h.take(f)
+			for len(items) > 0 {
+				n := min(len(items), Batch)
+				if err := h.sends.do(func() error { return s.Send(items[:n]) }); err != nil {
+					return err
+				}
+				items = items[n:]
+			}
+		}
+	}
+}
+
+// catchUp reads from the store until a read leaves nothing more, and moves f.after to what it
+// covered. f is off the live feed, so only this goroutine touches it.
+func (h *Hub) catchUp(ctx context.Context, f *follower, read func(context.Context, uint64) (uint64, bool, error)) error {
+	for {
+		var upTo uint64
+		var more bool
+		err := h.sends.do(func() error {
+			var err error
+			upTo, more, err = read(ctx, f.after)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		h.mu.Lock()
+		f.after = max(f.after, upTo)
+		h.mu.Unlock()
+		if !more {
+			return nil
+		}
+	}
+}
+
+// limiter bounds the streams sending at once. A send that blocks (a client that stopped
+// reading fills its flow-control window) gives its place back after slowSend, so that a
+// stalled stream never holds the others up.
+type limiter struct{ slots chan struct{} }
+
+const slowSend = 20 * time.Millisecond
+
+func newLimiter(n int) *limiter { return &limiter{slots: make(chan struct{}, n)} }
+
+func (l *limiter) do(f func() error) error {
+	l.slots <- struct{}{}
+	var once sync.Once
+	release := func() { once.Do(func() { <-l.slots }) }
+	t := time.AfterFunc(slowSend, release)
+	defer func() {
+		t.Stop()
+		release()
+	}()
+	return f()
+}
+
+// FromStore is the catch-up of a stream of the events that f selects and reads allows (all of
+// them when reads is nil): it reads a batch of them and sends it. The batch covers the log up to
+// the last sequence committed in the same snapshot when it is not full, so that a stream that
+// read them all joins the live feed there.
+func FromStore(st store.Store, f store.EventFilter, reads func(domain.Event) bool, send func([]*Item) error) func(context.Context, uint64) (uint64, bool, error) {
+	return func(ctx context.Context, after uint64) (upTo uint64, more bool, err error) {
+		var list []domain.Event
+		err = st.Read(ctx, func(tx store.Tx) error {
+			if list, err = tx.ListEvents(ctx, after, f, Batch); err != nil {
+				return err
+			}
+			if len(list) == Batch {
+				upTo, more = list[len(list)-1].Sequence, true
+				return nil
+			}
+			upTo, err = tx.LastSequence(ctx)
+			return err
+		})
+		if err != nil {
+			return upTo, more, err
+		}
+		items := make([]*Item, 0, len(list))
+		for i := range list {
+			if reads == nil || reads(list[i]) {
+				items = append(items, &Item{Event: list[i]})
+			}
+		}
+		if len(items) == 0 {
+			return upTo, more, nil
+		}
+		return upTo, more, send(items)
+	}
+}
+
+// Head returns the last stored sequence: where a subscription "from now" starts.
+func Head(ctx context.Context, st store.Store) (uint64, error) {
+	var seq uint64
+	err := st.Read(ctx, func(tx store.Tx) error {
+		var err error
+		seq, err = tx.LastSequence(ctx)
+		return err
+	})
+	return seq, err
+}

@@ -1,0 +1,386 @@
+package events_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/events"
+	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/store/postgres"
+	"github.com/batonhq/baton/server/store/postgres/pgtest"
+	"github.com/batonhq/baton/server/store/sqlite"
+)
+
+// A server is a hub over a store, and how its writers wake it: SQLite's writers kick it after
+// commit; on PostgreSQL every replica hears every commit through LISTEN, its own included.
+type server struct {
+	store store.Store
+	hub   *events.Hub
+	kick  func() // what a writer calls after its commit
+}
+
+// options configure the servers of a test.
+type options struct {
+	replicas int // PostgreSQL servers on one database (SQLite has one)
+	sends    int // the hubs' send slots
+	buffer   int // the hubs' per-stream buffers
+	// wrap, when set, wraps each server's store (the hub and the streams use the wrapper).
+	wrap func(store.Store) store.Store
+}
+
+// servers starts servers sharing one database: SQLite has one (a file has one writer process);
+// PostgreSQL ones each have their own pool, hub and listener.
+func servers(t *testing.T, backend string, o options) []*server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	var opened []store.Store
+	switch backend {
+	case "sqlite":
+		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened = append(opened, st)
+	case "postgres":
+		url := pgtest.URL(t)
+		for range max(o.replicas, 1) {
+			st, err := postgres.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened = append(opened, st)
+		}
+	}
+	var out []*server
+	for _, st := range opened {
+		t.Cleanup(func() { st.Close() })
+		s := &server{store: st, kick: func() {}}
+		if o.wrap != nil {
+			s.store = o.wrap(st)
+		}
+		s.hub = events.NewHub(s.store, o.sends)
+		s.hub.Interval = time.Hour // nothing arrives by polling: only wake-ups count
+		s.hub.Buffer = cmp.Or(o.buffer, events.DefaultBuffer)
+		wg.Go(func() { s.hub.Run(ctx) })
+		if l, ok := st.(*postgres.Store); ok {
+			wg.Go(func() { l.Listen(ctx, s.hub.Kick) })
+		} else {
+			s.kick = s.hub.Kick
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+var backends = []string{"sqlite", "postgres"}
+
+// write commits n events in one transaction; conversation i%4 of each.
+func (s *server) write(t *testing.T, n int, i int) {
+	evs := make([]domain.Event, n)
+	for j := range evs {
+		typ := domain.EventMessageReceived
+		if (i+j)%3 == 0 {
+			typ = domain.EventMessageSent
+		}
+		evs[j] = domain.Event{Type: typ, Time: time.Now(), ConversationID: fmt.Sprintf("conv-%d", (i+j)%4), ChannelID: "ch"}
+	}
+	err := s.store.Write(context.Background(), func(tx store.Tx) error {
+		_, err := tx.AppendEvents(context.Background(), evs)
+		return err
+	})
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	s.kick()
+}
+
+// collector is a stream's client: it records every event sent, from the store or the live feed.
+type collector struct {
+	mu       sync.Mutex
+	got      []uint64
+	catchUps atomic.Int64
+	arrived  chan struct{} // a token per send
+	// When block is set, the first live send of events after blockAfter waits for it to close.
+	block      chan struct{}
+	blockAfter uint64
+}
+
+func newCollector() *collector { return &collector{arrived: make(chan struct{}, 1<<16)} }
+
+func (c *collector) send(items []*events.Item) error {
+	c.mu.Lock()
+	for _, it := range items {
+		c.got = append(c.got, it.Sequence)
+	}
+	c.mu.Unlock()
+	c.arrived <- struct{}{}
+	return nil
+}
+
+func (c *collector) sequences() []uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.got)
+}
+
+// follow runs a stream of f's events after after on s until ctx ends.
+func (c *collector) follow(ctx context.Context, s *server, after uint64, f store.EventFilter) error {
+	catchUp := events.FromStore(s.store, f, nil, c.send)
+	blocked := false
+	return s.hub.Follow(ctx, events.Stream{
+		After: after,
+		CatchUp: func(ctx context.Context, after uint64) (uint64, bool, error) {
+			c.catchUps.Add(1)
+			return catchUp(ctx, after)
+		},
+		Selects: f.Selects,
+		Send: func(items []*events.Item) error {
+			if c.block != nil && !blocked && items[len(items)-1].Sequence > c.blockAfter {
+				blocked = true
+				select {
+				case <-c.block:
+				case <-ctx.Done():
+				}
+			}
+			return c.send(items)
+		},
+	})
+}
+
+// want is what a stream of f after after should have got: every such event in the store.
+func want(t *testing.T, st store.Store, after uint64, f store.EventFilter) []uint64 {
+	t.Helper()
+	var out []uint64
+	err := st.Read(context.Background(), func(tx store.Tx) error {
+		for {
+			list, err := tx.ListEvents(context.Background(), after, f, 1000)
+			if err != nil || len(list) == 0 {
+				return err
+			}
+			for _, e := range list {
+				out = append(out, e.Sequence)
+			}
+			after = list[len(list)-1].Sequence
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// await waits until c got n events, failing after a generous bound (a guard against hanging,
+// not a synchronisation).
+func (c *collector) await(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for len(c.sequences()) < n {
+		select {
+		case <-c.arrived:
+		case <-timeout:
+			t.Fatalf("got %d of %d events", len(c.sequences()), n)
+		}
+	}
+}
+
+func head(t *testing.T, st store.Store) uint64 {
+	t.Helper()
+	seq, err := events.Head(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
+var filters = []store.EventFilter{
+	{},
+	{ConversationID: "conv-1"},
+	{Types: []domain.EventType{domain.EventMessageSent}},
+	{ConversationID: "conv-2", Types: []domain.EventType{domain.EventMessageReceived}},
+	{ConversationID: "nobody"},
+}
+
+// TestFollowWhileWriting has writers commit on every server while streams open, on every server,
+// from cursors anywhere in the log, and while each stream is cut off midway and resumed from the
+// last event it got (on another server when there are several). Buffers are small, so that live
+// streams also fall behind and catch up. Every stream gets every event its filter selects after
+// its cursor, once, in order.
+func TestFollowWhileWriting(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			srvs := servers(t, backend, options{replicas: 2, buffer: 4})
+			const writers, commits, streams = 4, 40, 24
+			var wg sync.WaitGroup
+			for w := range writers {
+				s := srvs[w%len(srvs)]
+				wg.Go(func() {
+					for i := range commits {
+						s.write(t, 1+i%3, w*commits+i)
+					}
+				})
+			}
+			type result struct {
+				after  uint64
+				filter store.EventFilter
+				first  *collector // cut off midway
+				second *collector // resumed from the first's last event
+			}
+			results := make([]*result, streams)
+			var streamsWG sync.WaitGroup
+			for i := range streams {
+				s, other := srvs[i%len(srvs)], srvs[(i+1)%len(srvs)]
+				r := &result{filter: filters[i%len(filters)], first: newCollector(), second: newCollector()}
+				r.after = uint64(rand.IntN(int(head(t, s.store)) + 1))
+				results[i] = r
+				streamsWG.Go(func() {
+					ctx, cutOff := context.WithCancel(context.Background())
+					done := make(chan error, 1)
+					go func() { done <- r.first.follow(ctx, s, r.after, r.filter) }()
+					// Cut it off after a few sends: mid catch-up or mid live feed.
+					for range 1 + i%3 {
+						select {
+						case <-r.first.arrived:
+						case <-time.After(500 * time.Millisecond): // it may select nothing more
+						}
+					}
+					cutOff()
+					if err := <-done; err != nil {
+						t.Error(err)
+					}
+					resume := r.after
+					if got := r.first.sequences(); len(got) > 0 {
+						resume = got[len(got)-1]
+					}
+					ctx, stop := context.WithCancel(context.Background())
+					t.Cleanup(stop)
+					go r.second.follow(ctx, other, resume, r.filter)
+				})
+			}
+			wg.Wait()
+			streamsWG.Wait()
+			fellBehind := 0
+			for i, r := range results {
+				all := want(t, srvs[0].store, r.after, r.filter)
+				first := r.first.sequences()
+				r.second.await(t, len(all)-len(first))
+				got := append(first, r.second.sequences()...)
+				if !slices.Equal(got, all) {
+					t.Fatalf("stream %d (after %d, %+v) got %v\nwant %v", i, r.after, r.filter, got, all)
+				}
+				if r.second.catchUps.Load() > 1 {
+					fellBehind++
+				}
+			}
+			t.Logf("%d of %d resumed streams fell behind and caught up again", fellBehind, streams)
+		})
+	}
+}
+
+// TestStalledStreamHoldsNothingUp has a stream's client stop reading (its send blocks) while a
+// writer commits event after event: the writer and another stream go on as if it were not there,
+// even with one send allowed at a time. The stalled stream falls behind, and once it reads again
+// it gets every event, once, in order, through the store.
+func TestStalledStreamHoldsNothingUp(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			// One send at a time: the stalled send must give its place back.
+			s := servers(t, backend, options{sends: 1, buffer: 4})[0]
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			defer func() { cancel(); wg.Wait() }()
+			after := head(t, s.store)
+			stalled, other := newCollector(), newCollector()
+			// Once a stream has the first event, it reads the store only if it falls behind.
+			stalled.block, stalled.blockAfter = make(chan struct{}), after+1
+			wg.Go(func() { stalled.follow(ctx, s, after, store.EventFilter{}) })
+			wg.Go(func() { other.follow(ctx, s, after, store.EventFilter{}) })
+			s.write(t, 1, 0)
+			stalled.await(t, 1)
+			other.await(t, 1)
+			const n = 60
+			for i := 1; i < n; i++ {
+				s.write(t, 1, i) // the first is the stalled stream's next: its send blocks
+			}
+			other.await(t, n)
+			if got := len(stalled.sequences()); got != 1 {
+				t.Fatalf("the stalled stream sent %d events", got)
+			}
+			close(stalled.block)
+			stalled.await(t, n)
+			all := want(t, s.store, after, store.EventFilter{})
+			for name, c := range map[string]*collector{"stalled": stalled, "other": other} {
+				if got := c.sequences(); !slices.Equal(got, all) {
+					t.Errorf("%s stream got %v, want %v", name, got, all)
+				}
+			}
+			if stalled.catchUps.Load() < 2 {
+				t.Errorf("the stalled stream caught up %d times, want it to have fallen behind and caught up again", stalled.catchUps.Load())
+			}
+
+		})
+	}
+}
+
+// TestLiveEventsAreNotReadPerStream: once streams are live, the events reach them all from one
+// read per batch, whatever their number: a store that counts reads sees no more reads with a
+// hundred streams than with one.
+func TestLiveEventsAreNotReadPerStream(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			var counting *countingStore
+			s := servers(t, backend, options{wrap: func(st store.Store) store.Store {
+				counting = &countingStore{Store: st}
+				return counting
+			}})[0]
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			defer func() { cancel(); wg.Wait() }()
+			after := head(t, s.store)
+			var cs []*collector
+			for range 100 {
+				c := newCollector()
+				cs = append(cs, c)
+				wg.Go(func() { c.follow(ctx, s, after, store.EventFilter{}) })
+			}
+			// Once a stream has the first event, it has read the store for the last time: it
+			// got the event live, or from its catch-up and then joined the live feed.
+			s.write(t, 1, 0)
+			for _, c := range cs {
+				c.await(t, 1)
+			}
+			before := counting.reads.Load()
+			const n = 20
+			for i := range n {
+				s.write(t, 1, i)
+			}
+			for _, c := range cs {
+				c.await(t, n+1)
+			}
+			if reads := counting.reads.Load() - before; reads > n+1 {
+				t.Fatalf("%d reads for %d commits to 100 live streams, want at most one per commit", reads, n)
+			}
+		})
+	}
+}
+
+type countingStore struct {
+	store.Store
+	reads atomic.Int64
+}
+
+func (c *countingStore) Read(ctx context.Context, fn func(store.Tx) error) error {
+	c.reads.Add(1)
+	return c.Store.Read(ctx, fn)
+}

@@ -259,19 +259,19 @@ type Item = { kind: "message"; m: Message } | { kind: "notice"; key: string; tex
 /**
  * The messages with notices where a human joins (their first reply after the bot's) or leaves
  * (the bot answers again after them): the chat's stream carries messages, and who answers is
- * what the visitor needs to know.
+ * what the visitor needs to know. (Visitors are not told which agent: only the kind of sender.)
  */
 function transcript(messages: Message[]): Item[] {
   const out: Item[] = [];
-  let human = "";
+  let human = false;
   for (const m of messages) {
     const kind = m.sender?.kind;
     if (kind === ActorKind.AGENT || kind === ActorKind.EXTERNAL_HUMAN) {
-      if (human !== m.sender!.id) out.push({ kind: "notice", key: `join-${m.id}`, text: "An agent joined the conversation." });
-      human = m.sender!.id;
+      if (!human) out.push({ kind: "notice", key: `join-${m.id}`, text: "An agent joined the conversation." });
+      human = true;
     } else if (kind === ActorKind.BOT && human) {
       out.push({ kind: "notice", key: `leave-${m.id}`, text: "The agent left the conversation." });
-      human = "";
+      human = false;
     }
     out.push({ kind: "message", m });
   }

@@ -1,15 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 
-import { Code, ConnectError, createBaton, type Baton } from "../../client/ts/src/index.js";
-import type { Agent } from "../../gen/ts/baton/v1/routing_pb.js";
+import { Code, ConnectError, createBaton } from "../../client/ts/src/index.js";
+import { explain } from "./format.js";
+import { Workspace, type Session } from "./workspace.js";
 
 const keyName = "baton.console.key";
-
-/** Who signed in: their client, and the agent behind the key (none for an admin key). */
-export interface Session {
-  api: Baton;
-  agent?: Agent;
-}
 
 /**
  * Checks a key by asking Baton who it belongs to: an agent's heartbeat returns the agent; an
@@ -25,20 +20,6 @@ async function signIn(baseUrl: string, key: string): Promise<Session> {
     if (e.code === Code.Unauthenticated) throw e;
     await api.routing.listQueues({ pageSize: 1 });
     return { api };
-  }
-}
-
-function explain(err: unknown): string {
-  const e = ConnectError.from(err);
-  switch (e.code) {
-    case Code.Unauthenticated:
-      return "This key is not valid: it may be mistyped or revoked.";
-    case Code.PermissionDenied:
-      return "This key may not use the console: sign in with an agent or admin key.";
-    case Code.Unavailable:
-      return "Baton cannot be reached. Check the connection and try again.";
-    default:
-      return e.rawMessage;
   }
 }
 
@@ -69,9 +50,13 @@ export function App({ baseUrl }: { baseUrl: string }) {
 
   if (!session) return <SignIn onKey={attempt} error={error} busy={busy} />;
   return (
-    <main class="workspace">
-      <h1>Signed in{session.agent ? ` as ${session.agent.displayName}` : " as admin"}</h1>
-    </main>
+    <Workspace
+      session={session}
+      onSignOut={() => {
+        sessionStorage.removeItem(keyName);
+        setSession(undefined);
+      }}
+    />
   );
 }
 

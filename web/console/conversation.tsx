@@ -2,7 +2,7 @@
 // context panel (the customer, the handoff's reason, summary and intake, the ownership timeline,
 // and the actions). Replies carry the epoch the console believes in: when ownership changed
 // meanwhile, the refusal says who has the conversation and the view turns read-only.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 import {
   ActorKind,
@@ -39,6 +39,7 @@ export function ConversationView({ id, session, listeners, version }: { id: stri
   const [refused, setRefused] = useState("");
   const [error, setError] = useState("");
   const [owners, setOwners] = useState<string[]>([]);
+  const wasMine = useRef(false);
 
   const upsert = (m: Message) =>
     setMessages((list) => {
@@ -59,11 +60,21 @@ export function ConversationView({ id, session, listeners, version }: { id: stri
       ]);
       const contact = await api.conversations.getContact({ contactId: conversation!.contactId }).then((r) => r.contact, () => undefined);
       const handover = [...handovers].sort((a, b) => Number((b.createTime?.seconds ?? 0n) - (a.createTime?.seconds ?? 0n)))[0];
+      const names = await Promise.all(periods.map((p) => ownerName(api, p.owner!)));
+      // Ownership moved away from this agent while the conversation was open: say who has it.
+      const was = wasMine.current;
+      wasMine.current = !!agent && conversation!.owner?.kind === OwnerKind.AGENT && conversation!.owner.id === agent.id;
+      if (was && !wasMine.current) setRefused(`${names[names.length - 1] ?? "Someone else"} took this conversation over; it is read-only here.`);
       setData({ conversation: conversation!, contact, handover, periods });
       setMessages(messages);
-      setOwners(await Promise.all(periods.map((p) => ownerName(api, p.owner!))));
+      setOwners(names);
     } catch (err) {
-      setError(explain(err));
+      // Taken away from this agent, who may no longer read it: keep what was shown, read-only.
+      const info = ownershipOf(err);
+      if (info?.owner) {
+        wasMine.current = false;
+        setRefused(`${await ownerName(api, info.owner)} took this conversation over; it is read-only here.`);
+      } else setError(explain(err));
     }
   };
 
@@ -84,7 +95,14 @@ export function ConversationView({ id, session, listeners, version }: { id: stri
   }, [id]);
 
   if (error) return <p class="error" role="alert">{error}</p>;
-  if (!data) return <p class="empty">Loading…</p>;
+  if (!data)
+    return refused ? (
+      <p class="refusal" role="alert">
+        {refused}
+      </p>
+    ) : (
+      <p class="empty">Loading…</p>
+    );
   const c = data.conversation;
   const mine = !!agent && c.owner?.kind === OwnerKind.AGENT && c.owner.id === agent.id;
   const writable = (mine || (!agent && c.owner?.kind === OwnerKind.AGENT)) && !refused;
@@ -96,7 +114,10 @@ export function ConversationView({ id, session, listeners, version }: { id: stri
       await load();
     } catch (err) {
       const info = ownershipOf(err);
-      if (info?.owner) setRefused(`${await ownerName(api, info.owner)} has this conversation now (it changed while you were on it), so it is read-only here.`);
+      if (info?.owner) {
+        wasMine.current = false;
+        setRefused(`Refused: ${await ownerName(api, info.owner)} has this conversation now (it changed while you were on it), so it is read-only here.`);
+      }
       else setError(explain(err));
     }
   };

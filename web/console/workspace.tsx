@@ -87,7 +87,8 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
     <div class="workspace">
       <header class="topbar">
         <strong>Baton</strong>
-        <span>{agent ? `${agent.displayName}${supervises ? " (supervisor)" : ""}` : "Admin"}</span>
+        <span>{agent ? agent.displayName : "Admin"}</span>
+        {agent && supervises && <span class="badge">supervisor</span>}
         {agent && <Availability api={api} agent={agent} />}
         {link === "reconnecting" && (
           <span class="link reconnecting" role="status">

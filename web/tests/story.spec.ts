@@ -1,9 +1,9 @@
 // The whole handover story in two browser contexts: a customer on the demo page, a bot program
 // on the TypeScript client, and an agent in the console.
-import { expect, test, type Browser } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
 import { Code, ConnectError, OwnerKind, quickReplies, text, type Baton } from "../../client/ts/src/index.js";
-import { adminOf, onlyConversation, Server, shot, webChat, widget } from "./world.js";
+import { adminOf, agentConsole, onlyConversation, Server, shot, webChat, widget } from "./world.js";
 
 let server: Server;
 let admin: Baton;
@@ -14,24 +14,9 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => server.stop());
 
-/** An agent in the default queue, signed in to the console in a context of its own, online. */
-async function agentConsole(browser: Browser, name: string) {
-  const { agent } = await admin.routing.createAgent({ displayName: name, queueIds: ["default"], capacity: 3 });
-  const key = await server.key("agent", agent!.id);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${server.baseUrl}/console/`);
-  await page.getByLabel("API key").fill(key);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByText(name, { exact: true })).toBeVisible();
-  await page.getByLabel("Availability").selectOption({ label: "Online" });
-  await expect(page.getByText("Live", { exact: true })).toBeVisible();
-  return { agent: agent!, page, context };
-}
-
 test("the whole story: customer, bot, agent, and back to the bot", async ({ browser }, info) => {
   const { channel, botApi } = await webChat(server, admin, "story");
-  const { page: desk } = await agentConsole(browser, "Ana");
+  const { page: desk } = await agentConsole(browser, server, admin, "Ana");
   await shot(desk, info, "01-console-empty");
 
   const customer = await (await browser.newContext()).newPage();

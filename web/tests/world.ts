@@ -1,8 +1,8 @@
 // What the browser tests share: a real Baton, an admin client, a web chat channel with its bot,
 // agents with their keys, and a bot program on the TypeScript client.
-import { expect, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Browser, type Page, type TestInfo } from "@playwright/test";
 
-import { ChannelKind, createBaton, type Baton, type MessageContent } from "../../client/ts/src/index.js";
+import { AgentRole, ChannelKind, createBaton, type Baton, type MessageContent } from "../../client/ts/src/index.js";
 import { createNodeBaton } from "../../client/ts/src/node.js";
 import { Server } from "../../client/ts/test/server.js";
 
@@ -59,4 +59,35 @@ export async function onlyConversation(admin: Baton, channelId: string) {
 export async function contents(api: Baton, conversationId: string): Promise<MessageContent[]> {
   const { messages } = await api.conversations.listMessages({ conversationId, pageSize: 1000 });
   return messages.map((m) => m.content!);
+}
+
+/** Signs in to the console on page with key and waits for the workspace. */
+export async function signIn(page: Page, server: Server, key: string) {
+  await page.goto(`${server.baseUrl}/console/`);
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** An agent in the default queue, signed in to the console in a browser context of its own, with the presence asked for. */
+export async function agentConsole(
+  browser: Browser,
+  server: Server,
+  admin: Baton,
+  name: string,
+  opts: { presence?: "Online" | "Away"; supervisor?: boolean } = {},
+) {
+  const { agent } = await admin.routing.createAgent({
+    displayName: name,
+    queueIds: ["default"],
+    capacity: 3,
+    role: opts.supervisor ? AgentRole.SUPERVISOR : AgentRole.AGENT,
+  });
+  const key = await server.key("agent", agent!.id);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, server, key);
+  await expect(page.getByText(name, { exact: true })).toBeVisible();
+  await page.getByLabel("Availability").selectOption({ label: opts.presence ?? "Online" });
+  await expect(page.getByText("Live", { exact: true })).toBeVisible();
+  return { agent: agent!, key, page, context, api: createNodeBaton({ baseUrl: server.baseUrl, apiKey: key }) };
 }

@@ -1,0 +1,141 @@
+// The console's hard moments, against a real Baton: a race for one conversation, a supervisor's
+// takeover mid-reply, reloads on both sides, a bad or revoked key, and a server that goes away.
+import { expect, test } from "@playwright/test";
+
+import { text, type Baton } from "../../client/ts/src/index.js";
+import { adminOf, agentConsole, contents, onlyConversation, Server, shot, signIn, webChat, widget } from "./world.js";
+
+let server: Server;
+let admin: Baton;
+
+test.beforeEach(async () => {
+  server = await Server.start();
+  admin = await adminOf(server);
+});
+test.afterEach(() => server.stop());
+
+/** A customer's conversation on a fresh channel, handed off by its bot (queued even with nobody online). */
+async function handedOff(name: string) {
+  const { channel, botApi } = await webChat(server, admin, name);
+  const { conversation } = await admin.conversations.ingestMessage({
+    channelId: channel.id,
+    contact: { externalId: `${name}-customer`, displayName: `${name} customer` },
+    channelMessageId: `${name}-1`,
+    content: text("I need a human"),
+  });
+  const { handover } = await botApi.handovers.handoff({
+    conversationId: conversation!.id,
+    reason: "asked for a human",
+    summary: `${name} summary`,
+    queueAnyway: true,
+  });
+  return { channel, botApi, conversationId: conversation!.id, handover: handover! };
+}
+
+test("two agents accept the same conversation at once: one gets it, the other is told who did", async ({ browser }, info) => {
+  const ana = await agentConsole(browser, server, admin, "Ana", { presence: "Away" });
+  const ben = await agentConsole(browser, server, admin, "Ben", { presence: "Away" });
+  const { conversationId } = await handedOff("race");
+  const rows = [ana, ben].map((a) => a.page.locator(`[data-conversation="${conversationId}"]`));
+  for (const [i, a] of [ana, ben].entries()) {
+    await a.page.getByRole("tab", { name: /Waiting/ }).click();
+    await expect(rows[i]!.getByRole("button", { name: "Accept" })).toBeVisible();
+  }
+  // Both clicks leave together: each button is found first, then both are pressed at once (a
+  // row may already be gone from a console that heard of the other's accept).
+  const buttons = await Promise.all(rows.map((r) => r.getByRole("button", { name: "Accept" }).elementHandle()));
+  await Promise.all(buttons.map((b) => b!.evaluate((el: HTMLElement) => el.click())));
+
+  const { conversation } = await admin.conversations.getConversation({ conversationId });
+  const winner = conversation!.owner!.id === ana.agent.id ? ana : ben;
+  const loser = winner === ana ? ben : ana;
+  await expect(loser.page.getByRole("alert")).toHaveText(`${winner.agent.displayName} has this conversation now.`);
+  await expect(winner.page.getByRole("region", { name: "Handoff" })).toContainText("race summary");
+  await shot(loser.page, info, "01-loser-told");
+  await shot(winner.page, info, "02-winner");
+});
+
+test("a supervisor takes over while the agent types: the reply is not sent and the console says why", async ({ browser }, info) => {
+  const ana = await agentConsole(browser, server, admin, "Ana");
+  const sue = await agentConsole(browser, server, admin, "Sue", { presence: "Away", supervisor: true });
+  const { conversationId, handover } = await handedOff("takeover");
+  await ana.api.handovers.acceptHandover({ handoverId: handover.id });
+  await ana.page.goto(`${server.baseUrl}/console/#${conversationId}`);
+  const reply = ana.page.getByLabel("Reply", { exact: true });
+  await reply.fill("Let me check that for y");
+
+  await sue.page.goto(`${server.baseUrl}/console/#${conversationId}`);
+  await sue.page.getByRole("button", { name: "Take over" }).click();
+  await expect(ana.page.getByRole("alert")).toContainText("Sue (supervisor)");
+  await expect(ana.page.getByRole("button", { name: "Send" })).toBeDisabled();
+  await expect(reply).toBeDisabled();
+  await shot(ana.page, info, "01-taken-over");
+  expect((await contents(admin, conversationId)).map((c) => c.kind.value)).not.toContainEqual(expect.objectContaining({ text: "Let me check that for y" }));
+
+  // A reply that still believes in the old epoch is refused by Baton, which names the new owner.
+  const stale = await ana.api.conversations.sendMessage({ conversationId, expectedEpoch: handover.epoch + 1n, content: text("late") }).then(
+    () => "sent",
+    () => "refused",
+  );
+  expect(stale).toBe("refused");
+});
+
+test("a reload on both sides resumes the conversation with no message lost or repeated", async ({ browser }, info) => {
+  const ana = await agentConsole(browser, server, admin, "Ana");
+  const { channel, botApi } = await webChat(server, admin, "reload");
+  const customer = await (await browser.newContext()).newPage();
+  await customer.goto(`${server.baseUrl}/chat/?channel=${channel.id}`);
+  const w = widget(customer);
+  await w.open();
+  await w.send("Hello");
+  const conversationId = await onlyConversation(admin, channel.id);
+  const { handover } = await botApi.handovers.handoff({ conversationId, reason: "human please" });
+  const row = ana.page.locator(`[data-conversation="${conversationId}"]`);
+  await row.getByRole("button", { name: "Accept" }).click();
+  await ana.page.getByLabel("Reply", { exact: true }).fill("Hi, Ana here");
+  await ana.page.getByRole("button", { name: "Send" }).click();
+  await expect(w.bubbles).toHaveCount(2);
+  expect(handover).toBeDefined();
+
+  const messages = ana.page.getByRole("list", { name: "Messages" }).getByRole("listitem");
+  await expect(messages).toHaveCount(2);
+  await Promise.all([customer.reload(), ana.page.reload()]);
+  await expect(w.bubbles).toHaveCount(2);
+  await expect(messages).toHaveCount(2);
+  await expect(ana.page.getByText("Live", { exact: true })).toBeVisible();
+
+  await w.send("Thanks, after the reload");
+  await expect(messages).toHaveCount(3);
+  await ana.page.getByLabel("Reply", { exact: true }).fill("You are welcome");
+  await ana.page.getByRole("button", { name: "Send" }).click();
+  await expect(w.bubbles).toHaveCount(4);
+  await expect(messages).toHaveCount(4);
+  expect(await w.bubbles.allTextContents()).toEqual(["Hello", "Hi, Ana here", "Thanks, after the reload", "You are welcome"]);
+  expect(await contents(admin, conversationId)).toHaveLength(4);
+  await shot(ana.page, info, "01-console-after-reload");
+  await shot(customer, info, "02-widget-after-reload");
+});
+
+test("a bad or revoked key gets a clear message", async ({ page }, info) => {
+  await signIn(page, server, "key_nope.nope");
+  await expect(page.getByRole("alert")).toHaveText("This key is not valid: it may be mistyped or revoked.");
+  await shot(page, info, "01-bad-key");
+  const { apiKey, secret } = await admin.apiKeys.createApiKey({ role: 3 /* agent */, subjectId: (await admin.routing.createAgent({ displayName: "Gone", queueIds: ["default"] })).agent!.id });
+  await admin.apiKeys.deleteApiKey({ apiKeyId: apiKey!.id });
+  await signIn(page, server, secret);
+  await expect(page.getByRole("alert")).toHaveText("This key is not valid: it may be mistyped or revoked.");
+  await expect(page.getByLabel("API key")).toBeVisible();
+});
+
+test("the console shows the server going away, and resumes with what happened meanwhile", async ({ browser }, info) => {
+  const ana = await agentConsole(browser, server, admin, "Ana", { presence: "Away" });
+  await ana.page.getByRole("tab", { name: /Waiting/ }).click();
+  await server.stop();
+  await expect(ana.page.getByRole("status")).toHaveText("Reconnecting…");
+  await shot(ana.page, info, "01-reconnecting");
+  await server.resume();
+  await expect(ana.page.getByText("Live", { exact: true })).toBeVisible();
+  const { conversationId } = await handedOff("outage");
+  await expect(ana.page.locator(`[data-conversation="${conversationId}"]`)).toHaveCount(1);
+  await shot(ana.page, info, "02-resumed");
+});

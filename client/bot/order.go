@@ -11,7 +11,7 @@ import (
 // different conversations concurrently, at most slots of them at once. It holds at most
 // cap(held) events, so a slow bot slows its stream down instead of piling events up.
 type scheduler struct {
-	handle func(context.Context, *batonv1.SubscribedEvent)
+	handle func(context.Context, *batonv1.SubscribedEvent) bool
 	// handled is told of each event whose handler finished (not of those cut short by ctx).
 	handled func(seq uint64)
 
@@ -22,7 +22,7 @@ type scheduler struct {
 	wg     sync.WaitGroup
 }
 
-func newScheduler(concurrency, hold int, handle func(context.Context, *batonv1.SubscribedEvent), handled func(uint64)) *scheduler {
+func newScheduler(concurrency, hold int, handle func(context.Context, *batonv1.SubscribedEvent) bool, handled func(uint64)) *scheduler {
 	return &scheduler{
 		handle: handle, handled: handled,
 		queues: map[string][]*batonv1.SubscribedEvent{},
@@ -65,8 +65,7 @@ func (s *scheduler) drain(ctx context.Context, key string) {
 		s.mu.Lock()
 		e := s.queues[key][0]
 		s.mu.Unlock()
-		s.handle(ctx, e)
-		if ctx.Err() != nil {
+		if !s.handle(ctx, e) { // the bot stopped before the handler was done with it
 			s.drop(key)
 			return
 		}

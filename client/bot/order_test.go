@@ -34,7 +34,7 @@ func TestSchedulerOrdersEachConversationAndBoundsConcurrency(t *testing.T) {
 		finished = make(chan uint64, convs*perConv)
 	)
 	barrier.Add(2)
-	handle := func(ctx context.Context, e *batonv1.SubscribedEvent) {
+	handle := func(ctx context.Context, e *batonv1.SubscribedEvent) bool {
 		conv, seq := e.GetEvent().GetConversationId(), e.GetEvent().GetSequence()
 		mu.Lock()
 		if busy[conv] {
@@ -54,6 +54,7 @@ func TestSchedulerOrdersEachConversationAndBoundsConcurrency(t *testing.T) {
 		busy[conv] = false
 		order[conv] = append(order[conv], seq)
 		mu.Unlock()
+		return true
 	}
 	s := newScheduler(bound, 16, handle, func(seq uint64) { finished <- seq })
 	ctx := t.Context()
@@ -147,5 +148,24 @@ func TestUnsentIsOnlyAFailedDial(t *testing.T) {
 	}
 	if unsent(context.DeadlineExceeded) {
 		t.Fatal("a deadline is not a failed dial")
+	}
+}
+
+// TestSchedulerCountsAHandlerThatFinishedAsTheBotStopped: an event whose handler finished is
+// handled, even when the bot stopped at that moment; one the bot stopped before is not, so that
+// it runs again when the bot resumes.
+func TestSchedulerCountsAHandlerThatFinishedAsTheBotStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var handled []uint64
+	s := newScheduler(1, 16, func(_ context.Context, e *batonv1.SubscribedEvent) bool {
+		cancel() // the bot stops while this handler finishes its work
+		return e.GetEvent().GetSequence() == 1
+	}, func(seq uint64) { handled = append(handled, seq) })
+	if err := s.add(ctx, event("c", 1)); err != nil {
+		t.Fatal(err)
+	}
+	s.wait()
+	if len(handled) != 1 || handled[0] != 1 {
+		t.Fatalf("handled %v, want [1]", handled)
 	}
 }

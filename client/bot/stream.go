@@ -110,23 +110,27 @@ func (b *Bot) subscribe(ctx context.Context, after **uint64, sched *scheduler, t
 	return received, errors.New("the server ended the stream")
 }
 
-// handle runs an event's handler, again after a failure, up to handlerAttempts times.
-func (b *Bot) handle(ctx context.Context, e *batonv1.SubscribedEvent) {
+// handle runs an event's handler, again after a failure, up to handlerAttempts times. It
+// reports whether it is done with the event (handled, refused or passed over): false when the
+// bot stopped first, so that the event is handled again when the bot resumes.
+func (b *Bot) handle(ctx context.Context, e *batonv1.SubscribedEvent) bool {
 	for attempt := 1; ; attempt++ {
 		err := b.dispatch(ctx, e)
 		switch {
-		case err == nil, ctx.Err() != nil:
-			return
+		case err == nil:
+			return true
+		case ctx.Err() != nil:
+			return false
 		case refused(err):
 			b.logger().InfoContext(ctx, "baton bot: refused, the conversation has moved on", "event", e.GetEvent().GetId(), "error", err)
-			return
+			return true
 		case attempt == handlerAttempts:
 			b.logger().ErrorContext(ctx, "baton bot: handler failed; event passed over", "event", e.GetEvent().GetId(), "attempts", attempt, "error", err)
-			return
+			return true
 		}
 		b.logger().WarnContext(ctx, "baton bot: handler failed; trying again", "event", e.GetEvent().GetId(), "attempt", attempt, "error", err)
 		if sleep(ctx, b.Retry.Delay(attempt)) != nil {
-			return
+			return false
 		}
 	}
 }

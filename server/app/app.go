@@ -341,6 +341,18 @@ func isNotFound(err error) bool {
 	return errors.As(err, &nf)
 }
 
+// forUpdate reads a row the Write is about to update, under its lock (store.Tx.Lock): a
+// concurrent update of the row waits for this Write, then reads what it committed, rather than
+// fail on the revision. Rows are locked in the store's order: deliveries, webhooks, then bots,
+// channels, agents and queues, then conversations, then contacts.
+func forUpdate[T any](ctx context.Context, tx store.Tx, kind store.Kind, id string, get func(context.Context, string) (T, error)) (T, error) {
+	if err := tx.Lock(ctx, kind, id); err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(ctx, id)
+}
+
 // etagMatches checks an optional etag against a revision.
 func etagMatches(etag string, revision int64) error {
 	if etag == "" || etag == formatRevision(revision) {

@@ -260,18 +260,28 @@ type SendJob struct {
 // only a sender that died lets another replica send it again.
 const sendLease = time.Minute
 
-// ClaimSends leases up to limit outbound messages due to be sent.
+// ClaimSends leases up to limit outbound messages due to be sent. The claim's transaction
+// leases the messages and takes no other lock: what sending them needs is read afterwards. (A
+// claim that read their conversations in its Write would lock them while holding the messages,
+// against the order requests take them in, conversation then message, and deadlock with them.)
+// Should that read fail, the messages stay leased, and are claimed again when the lease ends.
 func (a *App) ClaimSends(ctx context.Context, limit int) ([]SendJob, error) {
-	var jobs []SendJob
+	var msgs []domain.Message
 	err := a.store.Write(ctx, func(tx store.Tx) error {
 		now := a.Now()
-		msgs, err := tx.ClaimSends(ctx, now, now.Add(sendLease), limit)
-		if err != nil {
-			return err
-		}
+		var err error
+		msgs, err = tx.ClaimSends(ctx, now, now.Add(sendLease), limit)
+		return err
+	})
+	if err != nil || len(msgs) == 0 {
+		return nil, err
+	}
+	var jobs []SendJob
+	err = a.read(ctx, func(tx store.Tx) error {
 		jobs = jobs[:0]
 		for _, m := range msgs {
 			job := SendJob{Message: m}
+			var err error
 			if job.Channel, err = tx.GetChannel(ctx, m.ChannelID); err != nil {
 				return err
 			}

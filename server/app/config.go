@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -134,7 +135,7 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 	}
 	var out domain.Channel
 	err := a.write(ctx, func(tx store.Tx) error {
-		c, err := tx.GetChannel(ctx, u.ID)
+		c, err := forUpdate(ctx, tx, store.KindChannel, u.ID, tx.GetChannel)
 		if err != nil {
 			return err
 		}
@@ -175,7 +176,7 @@ func (a *App) DeleteChannel(ctx context.Context, p domain.Principal, id, etag st
 		return err
 	}
 	err := a.write(ctx, func(tx store.Tx) error {
-		c, err := tx.GetChannel(ctx, id)
+		c, err := forUpdate(ctx, tx, store.KindChannel, id, tx.GetChannel)
 		if err != nil {
 			return err
 		}
@@ -280,7 +281,7 @@ func (a *App) UpdateBot(ctx context.Context, p domain.Principal, u BotUpdate) (d
 	}
 	var out domain.Bot
 	err := a.write(ctx, func(tx store.Tx) error {
-		b, err := tx.GetBot(ctx, u.ID)
+		b, err := forUpdate(ctx, tx, store.KindBot, u.ID, tx.GetBot)
 		if err != nil {
 			return err
 		}
@@ -306,7 +307,18 @@ func (a *App) DeleteBot(ctx context.Context, p domain.Principal, id, etag string
 		return err
 	}
 	return a.write(ctx, func(tx store.Tx) error {
-		b, err := tx.GetBot(ctx, id)
+		// Its webhook goes with it (at most one), deleted first: webhooks come before bots in
+		// the lock order. Should the checks after fail, the deletion is rolled back.
+		hooks, _, err := tx.ListWebhooks(ctx, id, store.Page{Size: 1})
+		if err != nil {
+			return err
+		}
+		for _, w := range hooks {
+			if err := tx.DeleteWebhook(ctx, w.ID); err != nil {
+				return err
+			}
+		}
+		b, err := forUpdate(ctx, tx, store.KindBot, id, tx.GetBot)
 		if err != nil {
 			return err
 		}
@@ -315,15 +327,6 @@ func (a *App) DeleteBot(ctx context.Context, p domain.Principal, id, etag string
 		}
 		if len(b.ChannelIDs) > 0 {
 			return domain.Precondition("channels", "bot %s is bound to channels %v: unbind them first", id, b.ChannelIDs)
-		}
-		hooks, _, err := tx.ListWebhooks(ctx, id, store.Page{Size: 1})
-		if err != nil {
-			return err
-		}
-		for _, w := range hooks { // at most one: its webhook goes with it
-			if err := tx.DeleteWebhook(ctx, w.ID); err != nil {
-				return err
-			}
 		}
 		return tx.DeleteBot(ctx, id)
 	})
@@ -339,7 +342,7 @@ func (a *App) BindChannel(ctx context.Context, p domain.Principal, botID, channe
 		if _, err := tx.GetBot(ctx, botID); err != nil {
 			return err
 		}
-		c, err := tx.GetChannel(ctx, channelID)
+		c, err := forUpdate(ctx, tx, store.KindChannel, channelID, tx.GetChannel)
 		if err != nil {
 			return err
 		}
@@ -448,7 +451,7 @@ func (a *App) UpdateAgent(ctx context.Context, p domain.Principal, u AgentUpdate
 	}
 	var out domain.Agent
 	err := a.write(ctx, func(tx store.Tx) error {
-		ag, err := tx.GetAgent(ctx, u.ID)
+		ag, err := forUpdate(ctx, tx, store.KindAgent, u.ID, tx.GetAgent)
 		if err != nil {
 			return err
 		}
@@ -482,7 +485,7 @@ func (a *App) DeleteAgent(ctx context.Context, p domain.Principal, id, etag stri
 		return err
 	}
 	return a.write(ctx, func(tx store.Tx) error {
-		ag, err := tx.GetAgent(ctx, id)
+		ag, err := forUpdate(ctx, tx, store.KindAgent, id, tx.GetAgent)
 		if err != nil {
 			return err
 		}
@@ -505,7 +508,7 @@ func (a *App) SetPresence(ctx context.Context, p domain.Principal, agentID strin
 	}
 	var out domain.Agent
 	err = a.write(ctx, func(tx store.Tx) error {
-		ag, err := tx.GetAgent(ctx, agentID)
+		ag, err := forUpdate(ctx, tx, store.KindAgent, agentID, tx.GetAgent)
 		if err != nil {
 			return err
 		}
@@ -536,12 +539,14 @@ func (a *App) setPresence(ctx context.Context, tx store.Tx, ag domain.Agent, pre
 	return ag, a.withdrawOffers(ctx, tx, ag.ID)
 }
 
-// withdrawOffers passes the live offers of an agent who is no longer online to the next agent.
+// withdrawOffers passes the live offers of an agent who is no longer online to the next agent,
+// locking their conversations in id order, as every Write that locks several does.
 func (a *App) withdrawOffers(ctx context.Context, tx store.Tx, agentID string) error {
 	offers, _, err := tx.ListHandovers(ctx, store.HandoverQuery{AgentID: agentID, States: []domain.HandoverState{domain.HandoverOffered}}, store.Page{Size: 1000})
 	if err != nil {
 		return err
 	}
+	slices.SortFunc(offers, func(x, y domain.Handover) int { return strings.Compare(x.ConversationID, y.ConversationID) })
 	for _, h := range offers {
 		if h.OfferedAgentID != agentID {
 			continue
@@ -645,7 +650,7 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 	}
 	var out domain.Queue
 	err := a.write(ctx, func(tx store.Tx) error {
-		q, err := tx.GetQueue(ctx, u.ID)
+		q, err := forUpdate(ctx, tx, store.KindQueue, u.ID, tx.GetQueue)
 		if err != nil {
 			return err
 		}
@@ -674,7 +679,7 @@ func (a *App) DeleteQueue(ctx context.Context, p domain.Principal, id, etag stri
 		return domain.Precondition("queue", "the built-in default queue cannot be deleted")
 	}
 	return a.write(ctx, func(tx store.Tx) error {
-		q, err := tx.GetQueue(ctx, id)
+		q, err := forUpdate(ctx, tx, store.KindQueue, id, tx.GetQueue)
 		if err != nil {
 			return err
 		}

@@ -639,7 +639,10 @@ func (a *App) MuteContact(ctx context.Context, p domain.Principal, contactID str
 		if err != nil {
 			return err
 		}
-		if err := a.canSuperviseContact(ctx, tx, p, c); err != nil {
+		if err := a.canSuperviseContact(ctx, tx, p, c); err != nil { // locks its conversation
+			return err
+		}
+		if c, err = forUpdate(ctx, tx, store.KindContact, contactID, tx.GetContact); err != nil {
 			return err
 		}
 		now := a.Now()
@@ -691,6 +694,17 @@ func (a *App) reconcileContact(ctx context.Context, tx store.Tx, actor domain.Ac
 	a.recordOwnerChanges(ctx, "contact_muted", change)
 	_, err = apply(ctx, tx, change)
 	return err
+}
+
+// contactForUpdate reads a contact to update it, under its lock, and its conversation's first:
+// contacts come after conversations in the lock order. Every Write that updates a contact holds
+// its conversation (ingest, which reads the contact it may update under that lock, too), so they
+// queue on the conversation.
+func contactForUpdate(ctx context.Context, tx store.Tx, id string) (domain.Contact, error) {
+	if _, err := tx.GetConversationByContact(ctx, id); err != nil && !isNotFound(err) {
+		return domain.Contact{}, err
+	}
+	return forUpdate(ctx, tx, store.KindContact, id, tx.GetContact)
 }
 
 func (a *App) canSuperviseContact(ctx context.Context, tx store.Tx, p domain.Principal, c domain.Contact) error {

@@ -276,6 +276,7 @@ type Period struct {
 func (a *App) Timeline(ctx context.Context, p domain.Principal, conversationID string) ([]Period, error) {
 	var periods []Period
 	err := a.read(ctx, func(tx store.Tx) error {
+		periods = nil // a read may run more than once
 		if _, _, err := a.authorized(ctx, tx, p, conversationID); err != nil {
 			return err
 		}

@@ -113,7 +113,7 @@ func (a *App) expireMutes(ctx context.Context) error {
 	contacts := each(ctx, a,
 		func(tx store.Tx) ([]domain.Contact, error) { return tx.DueMutedContacts(ctx, a.Now(), timerBatch) },
 		func(tx store.Tx, c domain.Contact) error {
-			c, err := tx.GetContact(ctx, c.ID)
+			c, err := contactForUpdate(ctx, tx, c.ID)
 			if err != nil || c.BotMutedUntil.IsZero() || a.Now().Before(c.BotMutedUntil) {
 				return err
 			}
@@ -139,7 +139,7 @@ func (a *App) expireHeartbeats(ctx context.Context) error {
 			return tx.ListAgentsSeenBefore(ctx, a.Now().Add(-a.heartbeatTimeout), timerBatch)
 		},
 		func(tx store.Tx, ag domain.Agent) error {
-			ag, err := tx.GetAgent(ctx, ag.ID)
+			ag, err := forUpdate(ctx, tx, store.KindAgent, ag.ID, tx.GetAgent)
 			if err != nil || ag.Presence == domain.PresenceOffline || ag.LastSeenTime.After(a.Now().Add(-a.heartbeatTimeout)) {
 				return err
 			}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -150,6 +151,9 @@ func (a *App) UpdateWebhook(ctx context.Context, p domain.Principal, u WebhookUp
 		}
 	}
 	err = a.write(ctx, func(tx store.Tx) error {
+		if err := tx.Lock(ctx, store.KindWebhook, u.ID); err != nil {
+			return err
+		}
 		if w, err = a.managedWebhook(ctx, tx, p, u.ID); err != nil {
 			return err
 		}
@@ -202,19 +206,26 @@ func (a *App) VerifyWebhook(ctx context.Context, p domain.Principal, id string) 
 		if w, err = tx.GetWebhook(ctx, id); err != nil {
 			return err
 		}
+		now := a.Now()
+		if w.State != domain.WebhookActive {
+			// Waiting deliveries start their retry schedule afresh, due now. (Deliveries are
+			// locked before their webhook, in the lock order.)
+			q := store.DeliveryQuery{WebhookID: id, States: []domain.DeliveryState{domain.DeliveryStatePending}}
+			if _, err := tx.RequeueDeliveries(ctx, q, now); err != nil {
+				return err
+			}
+		}
+		if w, err = forUpdate(ctx, tx, store.KindWebhook, id, tx.GetWebhook); err != nil {
+			return err
+		}
 		was := w.State
-		w = domain.Activate(w, a.Now())
+		w = domain.Activate(w, now)
 		if err := tx.UpdateWebhook(ctx, w); err != nil {
 			return err
 		}
 		w.Revision++
 		if was == domain.WebhookActive {
 			return nil
-		}
-		// Waiting deliveries start their retry schedule afresh, due now.
-		q := store.DeliveryQuery{WebhookID: w.ID, States: []domain.DeliveryState{domain.DeliveryStatePending}}
-		if _, err := tx.RequeueDeliveries(ctx, q, w.UpdateTime); err != nil {
-			return err
 		}
 		if err := a.setBotReachable(ctx, tx, w.BotID, true); err != nil {
 			return err
@@ -242,6 +253,9 @@ func (a *App) verify(ctx context.Context, url string, w domain.Webhook) error {
 func (a *App) RotateWebhookSecret(ctx context.Context, p domain.Principal, id string, overlap time.Duration) (domain.Webhook, string, error) {
 	var w domain.Webhook
 	err := a.write(ctx, func(tx store.Tx) error {
+		if err := tx.Lock(ctx, store.KindWebhook, id); err != nil {
+			return err
+		}
 		var err error
 		if w, err = a.managedWebhook(ctx, tx, p, id); err != nil {
 			return err
@@ -512,7 +526,7 @@ func (a *App) setBotReachable(ctx context.Context, tx store.Tx, botID string, re
 	if botID == "" {
 		return nil
 	}
-	b, err := tx.GetBot(ctx, botID)
+	b, err := forUpdate(ctx, tx, store.KindBot, botID, tx.GetBot)
 	if err != nil || b.Unreachable == !reachable {
 		return err
 	}
@@ -521,25 +535,32 @@ func (a *App) setBotReachable(ctx context.Context, tx store.Tx, botID string, re
 	return tx.UpdateBot(ctx, b)
 }
 
-// handOffBotConversations moves every open conversation the bot owns to its default owner.
+// handOffBotConversations moves every open conversation the bot owns to its default owner. It
+// lists them all first, and locks them in id order, as every Write that locks several does.
 func (a *App) handOffBotConversations(ctx context.Context, tx store.Tx, botID string) error {
 	q := store.ConversationQuery{OwnerKind: domain.OwnerBot, OwnerID: botID, State: domain.ConversationOpen}
 	page := store.Page{Size: timerBatch}
+	var ids []string
 	for {
 		list, next, err := tx.ListConversations(ctx, q, page)
 		if err != nil {
 			return err
 		}
 		for _, c := range list {
-			if err := a.botUnreachable(ctx, tx, c.ID); err != nil {
-				return err
-			}
+			ids = append(ids, c.ID)
 		}
 		if next == "" {
-			return nil
+			break
 		}
 		page.Cursor = next
 	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := a.botUnreachable(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (a *App) botUnreachable(ctx context.Context, tx store.Tx, conversationID string) error {

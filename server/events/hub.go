@@ -303,6 +303,9 @@ type Stream struct {
 	// revoked key, a token that no longer verifies).
 	Check      func(ctx context.Context) error
 	CheckEvery time.Duration
+	// Recheck, when set, runs Check at once each time it fires (a key revoked, a channel
+	// changed on this server), besides every CheckEvery.
+	Recheck *Signal
 	// Stop, when closed, ends the stream without error (the server is shutting down).
 	Stop <-chan struct{}
 }
@@ -331,6 +334,9 @@ func (h *Hub) follow(ctx context.Context, s Stream) error {
 		defer t.Stop()
 		check = t.C
 	}
+	// Taken before anything else, and again before each Check it causes, so that no Fire is
+	// missed while the stream catches up or checks.
+	recheck := s.Recheck.C()
 	for {
 		if err := h.catchUp(ctx, f, s.CatchUp); err != nil {
 			return err
@@ -345,6 +351,12 @@ func (h *Hub) follow(ctx context.Context, s Stream) error {
 			case <-s.Stop: // a nil Stop never ends a stream
 				return nil
 			case <-check:
+				if err := s.Check(ctx); err != nil {
+					return err
+				}
+				continue
+			case <-recheck:
+				recheck = s.Recheck.C()
 				if err := s.Check(ctx); err != nil {
 					return err
 				}
@@ -451,4 +463,33 @@ func Head(ctx context.Context, st store.Store) (uint64, error) {
 		return err
 	})
 	return seq, err
+}
+
+// Signal wakes everyone waiting on it, each time it fires. A nil Signal never fires.
+type Signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// C returns a channel closed by the next Fire.
+func (s *Signal) C() <-chan struct{} {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+// Fire wakes everyone waiting on C.
+func (s *Signal) Fire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
 }

@@ -111,6 +111,7 @@ type collector struct {
 	mu       sync.Mutex
 	got      []uint64
 	catchUps atomic.Int64
+	sends    atomic.Int64  // calls of Send (live writes)
 	arrived  chan struct{} // a token per send
 	// When block is set, the first live send of events after blockAfter waits for it to close.
 	block      chan struct{}
@@ -147,6 +148,7 @@ func (c *collector) follow(ctx context.Context, s *server, after uint64, f store
 		},
 		Selects: f.Selects,
 		Send: func(items []*events.Item) error {
+			c.sends.Add(1)
 			if c.block != nil && !blocked && items[len(items)-1].Sequence > c.blockAfter {
 				blocked = true
 				select {
@@ -383,4 +385,54 @@ type countingStore struct {
 func (c *countingStore) Read(ctx context.Context, fn func(store.Tx) error) error {
 	c.reads.Add(1)
 	return c.Store.Read(ctx, fn)
+}
+
+// TestQueuedEventsShareOneWrite: events that wait for a stream while it is busy sending go out
+// together, in one write.
+func TestQueuedEventsShareOneWrite(t *testing.T) {
+	s := servers(t, "sqlite", options{})[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	after := head(t, s.store)
+	busy, other := newCollector(), newCollector()
+	busy.block, busy.blockAfter = make(chan struct{}), after+1
+	wg.Go(func() { busy.follow(ctx, s, after, store.EventFilter{}) })
+	wg.Go(func() { other.follow(ctx, s, after, store.EventFilter{}) })
+	s.write(t, 1, 0)
+	busy.await(t, 1)
+	other.await(t, 1)
+	sends := busy.sends.Load()
+	const n = 10
+	for i := range n {
+		s.write(t, 1, i) // the first is sent alone, and its send blocks: the rest wait
+	}
+	other.await(t, n+1) // the hub has dispatched them all
+	close(busy.block)
+	busy.await(t, n+1)
+	if got := busy.sends.Load() - sends; got != 2 {
+		t.Fatalf("%d events went out in %d writes, want 2 (the one in flight, then the rest together)", n, got)
+	}
+}
+
+func TestSignal(t *testing.T) {
+	var none *events.Signal
+	if none.C() != nil {
+		t.Error("a nil Signal has a channel")
+	}
+	s := &events.Signal{}
+	s.Fire() // nobody waits: nothing to wake, nothing kept
+	c := s.C()
+	select {
+	case <-c:
+		t.Fatal("woken before a Fire")
+	default:
+	}
+	s.Fire()
+	<-c // closed by the Fire
+	select {
+	case <-s.C():
+		t.Fatal("the next channel is already closed")
+	default:
+	}
 }

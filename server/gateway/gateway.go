@@ -21,6 +21,7 @@ import (
 	"github.com/batonhq/baton/server/channel/meta"
 	"github.com/batonhq/baton/server/channel/whatsapp"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/ttlcache"
 )
 
@@ -104,9 +105,15 @@ func (h Handler) lookup(ctx context.Context, id string) (domain.Channel, error) 
 	return ch, err
 }
 
-// fail answers 503 for what the server could not do (the channel will send again) and logs it.
+// fail answers 503 for what the server could not do (the channel will send again) and logs it:
+// as a warning when the database is out of reach for now, which is no fault of the server's.
 func (h Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.Logger.ErrorContext(r.Context(), "channel webhook", "path", r.URL.Path, "error", err)
+	level := slog.LevelError
+	if errors.Is(err, store.ErrUnavailable) {
+		level = slog.LevelWarn
+	}
+	h.Logger.Log(r.Context(), level, "channel webhook", "path", r.URL.Path, "error", err)
+	w.Header().Set("Retry-After", "1")
 	http.Error(w, "the message could not be stored; send it again", http.StatusServiceUnavailable)
 }
 

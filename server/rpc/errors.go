@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/domain"
@@ -54,8 +56,12 @@ func toConnect(ctx context.Context, err error) error {
 		return withDetails(connect.CodeInvalidArgument, err, &errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: invalid.Field, Description: invalid.Reason}},
 		})
-	case errors.Is(err, domain.ErrStaleEtag), errors.Is(err, store.ErrConflict):
+	case errors.Is(err, domain.ErrStaleEtag):
 		return withDetails(connect.CodeAborted, domain.ErrStaleEtag, &errdetails.ErrorInfo{Reason: "STALE_ETAG", Domain: "baton"})
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrConflict):
+		// ABORTED is for the caller's stale etag only: a race the server lost is its own, and
+		// the same call may succeed when tried again.
+		return withDetails(connect.CodeUnavailable, errUnavailable, &errdetails.RetryInfo{RetryDelay: durationpb.New(time.Second)})
 	case errors.Is(err, store.ErrDuplicate):
 		return withDetails(connect.CodeAlreadyExists, err, &errdetails.ErrorInfo{Reason: "ALREADY_EXISTS", Domain: "baton"})
 	case errors.Is(err, store.ErrBadCursor):
@@ -70,6 +76,9 @@ func toConnect(ctx context.Context, err error) error {
 	slog.ErrorContext(ctx, "internal error", "error", err)
 	return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 }
+
+// errUnavailable is what a caller is told of a database it cannot be served by right now.
+var errUnavailable = errors.New("the database is unavailable right now: try again")
 
 func withDetails(code connect.Code, err error, details ...proto.Message) error {
 	ce := connect.NewError(code, err)

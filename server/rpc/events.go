@@ -59,6 +59,7 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 			return r.Refresh(ctx) // an agent moved to other queues reads by its new ones
 		},
 		CheckEvery: cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval),
+		Recheck:    h.KeysChanged,
 		Stop:       h.Stop,
 	})
 	if errors.Is(err, errRevoked) {

@@ -26,6 +26,9 @@ type Handlers struct {
 	Stop <-chan struct{}
 	// KeyCheckInterval is how often an open event stream checks that its key was not revoked.
 	KeyCheckInterval time.Duration
+	// KeysChanged and ChannelsChanged fire when this server revokes a key or changes a channel,
+	// so that streams check their key (Subscribe) or visitor token (StreamChat) at once.
+	KeysChanged, ChannelsChanged *events.Signal
 }
 
 // principal is the caller the auth interceptor authenticated. Every service is wrapped by it,

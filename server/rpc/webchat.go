@@ -121,6 +121,7 @@ func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest
 			return err
 		},
 		CheckEvery: cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval),
+		Recheck:    h.ChannelsChanged, // a new channel secret ends its visitors' streams at once
 		Stop:       h.Stop,
 	})
 	if ctx.Err() != nil {

@@ -44,6 +44,10 @@ func agentEventsFollowTheReads(t *testing.T, h *harness) {
 	sue := newAgent("sue", batonv1.AgentRole_AGENT_ROLE_SUPERVISOR)
 	desk := []deskAgent{bob, cat, eve, sue}
 
+	start := lastSequence(t, h.admin)
+	statuses := subscribe(t, h.admin, &batonv1.SubscribeRequest{AfterSequence: &start, Filter: &batonv1.EventFilter{
+		Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_STATUS_CHANGED},
+	}})
 	conv := h.ingest(w.channel.GetId(), "c1", "m1", "hello").GetConversation()
 	convID := conv.GetId()
 	contactID := h.ingest(w.channel.GetId(), "c1", "m0", "again").GetContact().GetId()
@@ -76,6 +80,7 @@ func agentEventsFollowTheReads(t *testing.T, h *harness) {
 		}},
 		{"cat replies", func() {
 			need(cat.api.Conversations.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: convID, Content: text_("hi, cat here")}))(t)
+			statuses.next(t, 1) // the channel's sender reports it sent, in the same step
 		}},
 		{"the customer writes", func() { h.ingest(w.channel.GetId(), "c1", "m2", "thanks") }},
 		{"cat transfers to billing", func() {

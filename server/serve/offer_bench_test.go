@@ -41,6 +41,7 @@ func benchmarkHandoffToOffer(b *testing.B, h *harness) {
 	var mu sync.Mutex
 	arrived := map[string]time.Time{} // handover id → when its offer reached a stream
 	all := make(chan struct{})
+	var allOnce sync.Once
 	for i := range 4 {
 		ag := need(h.admin.Routing.CreateAgent(ctx, &batonv1.CreateAgentRequest{
 			DisplayName: fmt.Sprint("agent ", i), QueueIds: []string{domain.DefaultQueueID}, Capacity: 1000,
@@ -57,12 +58,13 @@ func benchmarkHandoffToOffer(b *testing.B, h *harness) {
 				now := time.Now()
 				mu.Lock()
 				for _, e := range stream.Msg().GetEvents() {
-					if e.GetEvent().GetAgentId() == ag.GetId() {
-						arrived[e.GetEvent().GetHandover().GetId()] = now
+					id := e.GetEvent().GetHandover().GetId()
+					if _, seen := arrived[id]; !seen && e.GetEvent().GetAgentId() == ag.GetId() {
+						arrived[id] = now
 					}
 				}
-				if len(arrived) == b.N {
-					close(all)
+				if len(arrived) >= b.N {
+					allOnce.Do(func() { close(all) })
 				}
 				mu.Unlock()
 			}

@@ -117,9 +117,11 @@ type Server struct {
 	channels *ttlcache.Cache[domain.Channel]
 	app      *app.App
 	hub      *events.Hub
-	dispatch *webhook.Dispatcher
-	outbox   *gateway.Outbox
-	handler  http.Handler
+	// keysChanged and channelsChanged fire when this server revokes a key or changes a channel.
+	keysChanged, channelsChanged *events.Signal
+	dispatch                     *webhook.Dispatcher
+	outbox                       *gateway.Outbox
+	handler                      http.Handler
 }
 
 // Listener is a store that hears other processes commit events (PostgreSQL's LISTEN).
@@ -155,6 +157,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if _, ok := cfg.Store.(Listener); ok {
 		notify = nil
 	}
+	keysChanged, channelsChanged := &events.Signal{}, &events.Signal{}
 	client := webhook.NewClient(webhook.Config{Timeout: cfg.Webhooks.Timeout, AllowNetworks: cfg.Webhooks.AllowNetworks})
 	var dispatch *webhook.Dispatcher
 	var outbox *gateway.Outbox
@@ -165,8 +168,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Notify:           notify,
 		Queued:           func() { dispatch.Kick(); outbox.Kick() },
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
-		KeyDeleted:       keys.Forget,
-		ChannelChanged:   channels.Forget,
+		KeyDeleted:       func(id string) { keys.Forget(id); keysChanged.Fire() },
+		ChannelChanged:   func(id string) { channels.Forget(id); channelsChanged.Fire() },
 		Verifier:         client,
 		RenderEvent:      rpc.WebhookData,
 		Retry:            cfg.Webhooks.Retry,
@@ -185,7 +188,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	// New events may have brought webhook deliveries, here or on another replica. (Messages to
 	// send wake the outbox of the replica that stored them; the others look every interval.)
 	hub.OnEvents = dispatch.Kick
-	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, channels: channels, app: a, hub: hub, dispatch: dispatch, outbox: outbox}
+	s := &Server{cfg: cfg, streams: make(chan struct{}), keys: keys, channels: channels, app: a, hub: hub, dispatch: dispatch, outbox: outbox,
+		keysChanged: keysChanged, channelsChanged: channelsChanged}
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -246,7 +250,8 @@ func (s *Server) routes() (http.Handler, error) {
 		// Compressing a few hundred bytes costs more CPU than it saves on the wire.
 		connect.WithCompressMinBytes(4096),
 	)
-	h := rpc.Handlers{App: s.app, Hub: s.hub, Stop: s.streams, KeyCheckInterval: s.cfg.KeyCheckInterval}
+	h := rpc.Handlers{App: s.app, Hub: s.hub, Stop: s.streams, KeyCheckInterval: s.cfg.KeyCheckInterval,
+		KeysChanged: s.keysChanged, ChannelsChanged: s.channelsChanged}
 	mux := http.NewServeMux()
 	mux.Handle(batonv1connect.NewConversationServiceHandler(h, opts))
 	mux.Handle(batonv1connect.NewHandoverServiceHandler(h, opts))

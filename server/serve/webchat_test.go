@@ -3,7 +3,10 @@ package serve_test
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +15,10 @@ import (
 	"github.com/batonhq/baton/client"
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
+	"github.com/batonhq/baton/server/serve"
+	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/store/postgres"
+	"github.com/batonhq/baton/server/store/postgres/pgtest"
 )
 
 // chatWorld is a web chat channel with a webhook secret and a bound bot.
@@ -188,7 +195,8 @@ func TestWebChat(t *testing.T) {
 }
 
 func TestWebChatRefusals(t *testing.T) {
-	h := start(t)
+	// Streams check their token once an hour here: only the channel's change can end one in time.
+	h := start(t, func(c *serve.Config) { c.KeyCheckInterval = time.Hour })
 	ctx := context.Background()
 	w := h.chatWorld()
 	otherSite := h.webchatChannel("other-site", "whsec_other")
@@ -249,5 +257,97 @@ func TestWebChatRefusals(t *testing.T) {
 	}
 	if _, err := chat.SendChatMessage(ctx, &batonv1.SendChatMessageRequest{Token: token, ClientMessageId: "c-3", Content: text_("Hi")}); code(err) != connect.CodeUnauthenticated {
 		t.Errorf("SendChatMessage after rotation: %v, want UNAUTHENTICATED", err)
+	}
+}
+
+// TestWebChatStreamsEveryMessageOnce has the bot reply in a burst while visitors' streams are
+// open, each stream with room for two waiting events: each visitor gets every message of their
+// chat once, in order, and nothing of another's. On two PostgreSQL replicas, the streams' replica
+// reads nothing until the burst is stored, so that its streams fall behind and catch up from the
+// store.
+func TestWebChatStreamsEveryMessageOnce(t *testing.T) {
+	small := func(c *serve.Config) { c.EventBuffer = 2 }
+	t.Run("sqlite", func(t *testing.T) {
+		h := start(t, small)
+		webChatBurst(t, h, h, nil)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.URL(t)
+		clk := &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+		var hs []*harness
+		gate := &readGate{}
+		for i := range 2 {
+			st, err := postgres.Open(t.Context(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s store.Store = st
+			if i == 1 {
+				gate.Store = st
+				s = gate
+			}
+			hs = append(hs, startOn(t, s, clk, small))
+		}
+		webChatBurst(t, hs[0], hs[1], gate)
+	})
+}
+
+// readGate holds every Read while closed (its server's hub and streams read nothing), and lets
+// them all go on when opened. A Listener all the same.
+type readGate struct {
+	store.Store
+	mu sync.RWMutex
+}
+
+func (g *readGate) close() { g.mu.Lock() }
+func (g *readGate) open()  { g.mu.Unlock() }
+
+func (g *readGate) Read(ctx context.Context, fn func(store.Tx) error) error {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.Store.Read(ctx, fn)
+}
+
+func (g *readGate) Listen(ctx context.Context, onCommit func()) error {
+	return g.Store.(serve.Listener).Listen(ctx, onCommit)
+}
+
+func webChatBurst(t *testing.T, writer, reader *harness, gate *readGate) {
+	ctx := context.Background()
+	w := writer.chatWorld()
+	chat := batonv1connect.NewWebChatServiceClient(http.DefaultClient, writer.url)
+	var streams []*chatStream
+	var convs []string
+	for i := range 2 {
+		token := need(chat.StartChat(ctx, &batonv1.StartChatRequest{ChannelId: w.channel.GetId()}))(t).GetToken()
+		s := streamChat(t, batonv1connect.NewWebChatServiceClient(http.DefaultClient, reader.url), token, "")
+		m := need(chat.SendChatMessage(ctx, &batonv1.SendChatMessageRequest{Token: token, ClientMessageId: "hi", Content: text_("Hello " + strconv.Itoa(i))}))(t).GetMessage()
+		if got := s.next(t, 1)[0]; got.GetId() != m.GetId() { // the stream is live
+			t.Fatalf("visitor %d streamed %s, want %s", i, got.GetId(), m.GetId())
+		}
+		streams, convs = append(streams, s), append(convs, m.GetConversationId())
+	}
+	if gate != nil {
+		gate.close()
+	}
+	const replies = 30
+	for j := range replies {
+		for _, conv := range convs {
+			writer.clock.Advance(time.Millisecond) // the clock orders a conversation's messages
+			need(w.botAPI.Conversations.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: conv, Content: text_("reply " + strconv.Itoa(j))}))(t)
+		}
+	}
+	if gate != nil {
+		gate.open()
+	}
+	for i, conv := range convs {
+		stored := need(writer.admin.Conversations.ListMessages(ctx, &batonv1.ListMessagesRequest{ConversationId: conv, PageSize: 100}))(t).GetMessages()
+		if len(stored) != replies+1 {
+			t.Fatalf("conversation %d holds %d messages, want %d", i, len(stored), replies+1)
+		}
+		got := messageIDs(streams[i].next(t, replies))
+		if want := messageIDs(stored[1:]); !slices.Equal(got, want) {
+			t.Fatalf("visitor %d streamed %v\nwant %v", i, got, want)
+		}
 	}
 }

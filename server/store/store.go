@@ -13,8 +13,16 @@ import (
 )
 
 // ErrConflict is returned by an update whose expected revision no longer matches: someone
-// else changed the row first. The application maps it to ABORTED for etags.
+// else changed the row since it was read. A Write that locks the rows it reads to update them
+// (Tx.Lock) never meets it; a caller's stale etag is found before any update, by comparing it
+// with the row read under the lock.
 var ErrConflict = errors.New("store: revision conflict")
+
+// ErrUnavailable wraps the errors that mean the database cannot serve the transaction right now
+// and a later attempt may succeed: it is unreachable (stopped, restarting, refusing or dropping
+// connections), or kept losing races with other transactions. What the caller was told was
+// stored is not lost; a transaction cut off during its commit may or may not have committed.
+var ErrUnavailable = errors.New("store: database unavailable")
 
 // ErrDuplicate is returned when an insert hits a unique key (same channel message id, same
 // request id, same external id). Callers read the existing row instead.
@@ -28,6 +36,10 @@ type Store interface {
 	// Write runs fn in one read-write transaction and commits it when fn returns nil.
 	// Write transactions that touch the same conversation are serialised: a Get inside Write
 	// sees the latest committed state and no other Write can change that row until commit.
+	// A transaction that lost a race in the database (a deadlock, a serialization failure) or
+	// whose connection broke before its commit changed nothing, and fn runs again from the start
+	// (a bounded number of times, then ErrUnavailable): fn may run more than once, and must
+	// leave nothing behind outside the transaction that a second run would not overwrite.
 	Write(ctx context.Context, fn func(Tx) error) error
 	// WriteInbound is Write for the busiest transaction: storing the inbound message q names,
 	// which fn reads first with LoadInbound(q). A store may run concurrent ones in one database
@@ -35,7 +47,8 @@ type Store interface {
 	// commits or fails as a whole, but fn may run more than once: when a write of a group fails
 	// after sending any statement (a read counts), the others run again alone.
 	WriteInbound(ctx context.Context, q InboundQuery, fn func(Tx) error) error
-	// Read runs fn in a read-only transaction (a consistent snapshot).
+	// Read runs fn in a read-only transaction (a consistent snapshot). Like Write, it may run
+	// fn again when the connection broke.
 	Read(ctx context.Context, fn func(Tx) error) error
 	// LastSequence returns the highest sequence committed, as Tx.LastSequence does, without a
 	// transaction of its own: it is what a subscriber's wake-up reads. Backends number events
@@ -53,12 +66,37 @@ type Page struct {
 	Cursor string
 }
 
+// Kind names a kind of row that Tx.Lock locks.
+type Kind string
+
+// The kinds of rows a Write locks before reading them to update them. (Conversations and
+// deliveries are locked by reading them in a Write.)
+const (
+	KindChannel Kind = "channel"
+	KindBot     Kind = "bot"
+	KindAgent   Kind = "agent"
+	KindQueue   Kind = "queue"
+	KindContact Kind = "contact"
+	KindWebhook Kind = "webhook"
+)
+
 // Tx is one transaction. Getters return *domain.NotFoundError when the row does not exist.
 // Create* return ErrDuplicate on a unique-key clash. Update* write the whole row only if its
 // stored Revision equals the given one, set Revision to that plus one, and otherwise return
 // ErrConflict (or NotFoundError when the row is gone). List* return the rows and the cursor of
 // the next page ("" on the last page).
 type Tx interface {
+	// Lock locks the row of kind with the given id until the transaction ends, in a Write (in
+	// a Read it does nothing): what the transaction reads of the row after is its latest
+	// committed version, and no other Write changes it meanwhile. A Write that reads a row to
+	// update it locks it first, so that concurrent updates queue instead of failing with
+	// ErrConflict. A missing row locks nothing (the read that follows says it is missing).
+	// Writes take locks in one order, so that none waits for another in a cycle: deliveries,
+	// webhooks, a configuration row (bot, channel, agent, queue), conversations (several in id
+	// order), contacts, then a conversation's handovers and messages. (The PostgreSQL store's
+	// lock.go says how each is taken.)
+	Lock(ctx context.Context, kind Kind, id string) error
+
 	CreateChannel(ctx context.Context, c domain.Channel) error
 	GetChannel(ctx context.Context, id string) (domain.Channel, error)
 	ListChannels(ctx context.Context, kind domain.ChannelKind, p Page) ([]domain.Channel, string, error)

@@ -19,7 +19,7 @@ import {
   type SubscribedEvent,
 } from "../src/index.js";
 import { createNodeBaton } from "../src/node.js";
-import { Server } from "./server.js";
+import { Server, spawnExample } from "./server.js";
 
 /** A channel with a bound bot, and the bot's client. */
 async function world(admin: Baton, server: Server, name: string) {
@@ -203,5 +203,32 @@ describe("backoffDelay", () => {
     assert.equal(backoffDelay(3, { initialMs: 100, random: lo }), 400);
     assert.equal(backoffDelay(50, { initialMs: 100, maxMs: 1000, random: lo }), 500);
     assert.ok(backoffDelay(50, { initialMs: 100, maxMs: 1000, random: hi }) <= 1000);
+  });
+});
+
+describe("the README's example", () => {
+  it("takes the next offer made to the agent and greets the customer", async () => {
+    const server = await Server.start();
+    try {
+      const admin = createBaton({ baseUrl: server.baseUrl, apiKey: await server.key("admin") });
+      const { channel, botApi } = await world(admin, server, "example");
+      const { agent } = await admin.routing.createAgent({ displayName: "Ana", queueIds: ["default"], capacity: 2 });
+      const example = spawnExample("accept-next-offer.js", {
+        BATON_URL: server.baseUrl,
+        BATON_AGENT_ID: agent!.id,
+        BATON_AGENT_KEY: await server.key("agent", agent!.id),
+      });
+      const { conversation } = await ingest(admin, channel.id, "c1", "m1", "my order is late");
+      // Queued anyway: the agent may not be online yet; it is offered the handover once it is.
+      await botApi.handovers.handoff({ conversationId: conversation!.id, reason: "human", summary: "order 42 is late", queueAnyway: true });
+      assert.equal(await example.exited, 0, example.stderr());
+      const { messages } = await admin.conversations.listMessages({ conversationId: conversation!.id });
+      const last = messages.at(-1)?.content?.kind;
+      assert.deepEqual(last?.case === "text" ? last.value.text : last, "Hi! I read: order 42 is late");
+      const got = await admin.conversations.getConversation({ conversationId: conversation!.id });
+      assert.equal(got.conversation?.owner?.id, agent!.id);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -101,3 +101,12 @@ export class Server {
     this.proc = undefined;
   }
 }
+
+/** Runs a compiled example (dist/client/ts/examples) with env, bounded to 60 s. */
+export function spawnExample(file: string, env: Record<string, string>): { exited: Promise<number | null>; stderr: () => string } {
+  const path = join(import.meta.dirname, "..", "examples", file);
+  const proc = spawn(process.execPath, [path], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
+  let stderr = "";
+  proc.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+  return { exited: new Promise((ok) => proc.once("exit", (code) => ok(code))), stderr: () => stderr };
+}

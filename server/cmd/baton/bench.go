@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"time"
 
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/bench"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("bench needs a subcommand: ingest or sqlite-ceiling")
+		return errors.New("bench needs a subcommand: ingest, sqlite-ceiling, fanout or fanout-ceiling")
 	}
 	// The load generator and the ceiling loop collect as seldom as the server: a collection
 	// pausing the generator would count in the latencies it measures, and the loop should run
@@ -25,6 +27,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchIngest(ctx, args[1:], stdout, stderr)
 	case "sqlite-ceiling":
 		return benchSQLiteCeiling(ctx, args[1:], stdout, stderr)
+	case "fanout":
+		return benchFanout(ctx, args[1:], stdout, stderr)
+	case "fanout-ceiling":
+		return benchFanoutCeiling(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("unknown bench subcommand %q", args[0])
 }
@@ -93,4 +99,107 @@ func benchSQLiteCeiling(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", name, res)
 	return nil
+}
+
+func benchFanout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench fanout", stderr, "Usage: baton bench fanout --channel ID [flags]\n\n"+
+		"Opens --streams Subscribe streams on a running server, each selecting the channel's received\n"+
+		"messages, offers messages through IngestMessage at --rate, and reports ingest, deliveries/s,\n"+
+		"commit → delivery latency, gaps and repeats. With --baseline it first offers the same load\n"+
+		"with no stream open; with --pid, the server's memory per idle stream. With --ceiling URL it\n"+
+		"measures the streams of a `baton bench fanout-ceiling` server instead.")
+	cfg := bench.FanoutConfig{Ingest: bench.IngestConfig{RunID: strconv.FormatInt(time.Now().UnixNano(), 36)}}
+	fs.StringVar(&cfg.Ingest.URL, "url", env("BATON_URL", "http://127.0.0.1:8080"), "the server (env BATON_URL)")
+	fs.StringVar(&cfg.Ingest.APIKey, "key", os.Getenv("BATON_API_KEY"), "an admin or service key (env BATON_API_KEY)")
+	fs.StringVar(&cfg.Ingest.ChannelID, "channel", "", "the channel the messages arrive on")
+	fs.IntVar(&cfg.Ingest.Rate, "rate", 100, "offered messages per second; 0 for as fast as possible")
+	fs.IntVar(&cfg.Ingest.Concurrency, "concurrency", 64, "requests in flight at most")
+	fs.DurationVar(&cfg.Ingest.Duration, "duration", 10*time.Second, "how long to offer load")
+	fs.IntVar(&cfg.Ingest.MaxMessages, "max", 1_000_000, "stop after this many messages")
+	fs.IntVar(&cfg.Ingest.Contacts, "contacts", 1000, "distinct customers")
+	fs.IntVar(&cfg.Streams, "streams", 100, "streams to open")
+	fs.BoolVar(&cfg.NoMatch, "no-match", false, "open streams whose filter selects nothing")
+	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait, after the load, for the streams to get the last events")
+	baseline := fs.Bool("baseline", false, "first offer the same load with no stream open")
+	pid := fs.Int("pid", 0, "the server's process id: report its memory per idle stream")
+	ceiling := fs.String("ceiling", "", "measure the streams of this fanout-ceiling server instead")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ceiling != "" {
+		res, err := bench.FanoutCeilingLoad(ctx, *ceiling, cfg.Streams, cfg.Ingest.Duration)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "fan-out ceiling (bare Connect server): %s\n", res)
+		return nil
+	}
+	if cfg.Ingest.ChannelID == "" {
+		return errors.New("--channel is required")
+	}
+	if *pid > 0 {
+		perStream, err := idleStreamMemory(ctx, cfg, *pid)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "server memory per idle stream: %.1f KB (%d streams)\n", perStream/1024, cfg.Streams)
+	}
+	if *baseline {
+		base := cfg.Ingest
+		base.RunID += "-baseline" // new messages: the same ids would be duplicates, stored once
+		res, err := bench.Ingest(ctx, base)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "ingest with no stream (offered %s): %s\n", rateLabel(cfg.Ingest.Rate), res)
+	}
+	res, err := bench.Fanout(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ingest with %d streams (offered %s): %s\n", cfg.Streams, rateLabel(cfg.Ingest.Rate), res.Ingest)
+	if !cfg.NoMatch {
+		fmt.Fprintf(stdout, "fan-out: %s\n", res)
+	}
+	return nil
+}
+
+// idleStreamMemory opens the streams, idle, and returns how much the server's resident memory
+// grew per stream.
+func idleStreamMemory(ctx context.Context, cfg bench.FanoutConfig, pid int) (float64, error) {
+	before, err := bench.RSS(pid)
+	if err != nil {
+		return 0, err
+	}
+	_, stop, err := bench.OpenStreams(ctx, cfg.Ingest.URL, cfg.Ingest.APIKey, cfg.Streams, 0, &batonv1.EventFilter{ConversationId: "bench-idle"})
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	time.Sleep(time.Second) // let the streams settle: caught up, joined, waiting
+	after, err := bench.RSS(pid)
+	return float64(after-before) / float64(cfg.Streams), err
+}
+
+func benchFanoutCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench fanout-ceiling", stderr, "Usage: baton bench fanout-ceiling [flags]\n\n"+
+		"Serves the fan-out ceiling: a bare Connect EventService whose Subscribe feeds every stream\n"+
+		"from memory at --rate events per second, until interrupted or --duration passes.")
+	listen := fs.String("listen", "127.0.0.1:8090", "where to listen")
+	rate := fs.Int("rate", 100, "events per second")
+	duration := fs.Duration("duration", time.Hour, "how long to serve at most")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rate <= 0 {
+		return errors.New("--rate must be positive")
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	fmt.Fprintf(stdout, "fan-out ceiling serving on %s at %d events/s\n", l.Addr(), *rate)
+	return bench.FanoutCeiling(ctx, l, *rate)
 }

@@ -45,6 +45,8 @@ Usage:
   baton keys delete KEY_ID [flags]
   baton bench ingest --channel ID [flags]   offer load to a running server
   baton bench sqlite-ceiling [flags]        the bare SQLite transaction ingest is compared with
+  baton bench fanout --channel ID [flags]   open streams and offer load to a running server
+  baton bench fanout-ceiling [flags]        serve the bare Connect fan-out streams are compared with
 
 Run "baton COMMAND -h" for the flags of a command.
 `

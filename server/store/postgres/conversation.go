@@ -24,12 +24,12 @@ var (
 // conversationOrder is the documented order of conversation lists: most recently active first.
 var conversationOrder = order{time: "c.last_activity_time", id: "c.id", desc: true}
 
-// lockConversation ends the SELECT of a conversation in a Write. It takes the lock that the
-// transaction's UPDATE of the row would take anyway, only sooner: another Write that reads the
-// conversation waits until this one commits, then reads what it committed. That is how Writes
-// on one conversation are serialised. (NO KEY: inserts that merely reference the
-// conversation, like its messages, are not held up.)
-const lockConversation = " FOR NO KEY UPDATE"
+// lockRow ends the SELECT of a row in a Write (a conversation, or what Lock locks). It takes
+// the lock that the transaction's UPDATE of the row would take anyway, only sooner: another
+// Write that reads the row so waits until this one commits, then reads what it committed. That
+// is how Writes on one conversation are serialised. (NO KEY: inserts that merely reference the
+// row, like a conversation's messages, are not held up.)
+const lockRow = " FOR NO KEY UPDATE"
 
 func conversationArgs(c domain.Conversation) []any {
 	return []any{
@@ -73,7 +73,7 @@ func (t *tx) GetConversationByContact(ctx context.Context, contactID string) (do
 // in a Read it has nothing to serialise (and a read-only transaction may not lock).
 func (t *tx) lock(query string) string {
 	if t.write {
-		return query + lockConversation
+		return query + lockRow
 	}
 	return query
 }

@@ -5,14 +5,10 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"net/url"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/batonhq/baton/server/store/postgres/pgtest"
 )
 
 // commitCutter is a proxy on loopback in front of the test database that can break a
@@ -29,20 +25,13 @@ type commitCutter struct {
 // string, as BATON_TEST_DATABASE_URL may be), letting every COMMIT through until told otherwise.
 func cutCommits(t *testing.T, dbURL string) *commitCutter {
 	t.Helper()
-	cfg, err := pgx.ParseConfig(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	network, target := "tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
-	if strings.HasPrefix(cfg.Host, "/") {
-		network, target = "unix", filepath.Join(cfg.Host, ".s.PGSQL."+strconv.Itoa(int(cfg.Port)))
-	}
+	network, target := pgtest.Upstream(t, dbURL)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	c := &commitCutter{url: through(t, dbURL, ln.Addr().(*net.TCPAddr))}
+	c := &commitCutter{url: pgtest.Through(t, dbURL, ln.Addr().(*net.TCPAddr))}
 	go func() {
 		for {
 			client, err := ln.Accept()
@@ -99,23 +88,4 @@ func (c *commitCutter) cutNow() bool {
 	}
 	c.cut--
 	return c.cut == 0
-}
-
-// through returns dbURL with the proxy at addr as its server, without TLS (the proxy reads the
-// server's messages).
-func through(t *testing.T, dbURL string, addr *net.TCPAddr) string {
-	t.Helper()
-	if !strings.Contains(dbURL, "://") {
-		return dbURL + " host=127.0.0.1 port=" + strconv.Itoa(addr.Port) + " sslmode=disable"
-	}
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = addr.String()
-	q := u.Query()
-	q.Set("sslmode", "disable")
-	q.Del("host") // a socket directory given as a parameter
-	u.RawQuery = q.Encode()
-	return u.String()
 }

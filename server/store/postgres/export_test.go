@@ -24,6 +24,13 @@ func TxID(ctx context.Context, t store.Tx) (int64, error) {
 	return id, err
 }
 
+// BackendPID returns the process id of the server backend tx runs on.
+func BackendPID(ctx context.Context, t store.Tx) (uint32, error) {
+	var pid uint32
+	err := t.(*tx).tx.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid)
+	return pid, err
+}
+
 // Queued returns how many grouped writes wait for a group.
 func Queued(s *Store) int { return s.groups.Queued() }
 

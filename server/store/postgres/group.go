@@ -23,9 +23,10 @@ import (
 // their events under one lock; a second group running meanwhile overlaps only its reads, and
 // costs more than it saves: smaller groups, each with a commit of its own, and two backends
 // taking turns at the lock and at the same pages. On 2 cores, at 3,000 msg/s offered, one group
-// at a time took 58 % of the machine and two 76 %, for a p99 as high or higher. Within a group,
-// writes run in key order: groups of different servers then lock conversations in one order
-// and cannot deadlock.
+// at a time took 58 % of the machine and two 76 %, for a p99 as high or higher. A group locks
+// the conversations that exist first, in id order, as every Write that locks several does
+// (lock.go), and its writes run in key order: groups of different servers then create contacts
+// and conversations in one order too, and cannot deadlock.
 
 // maxGroup bounds a group: how long its first write waits for its commit.
 const maxGroup = 32
@@ -50,7 +51,7 @@ func (s *Store) WriteInbound(ctx context.Context, q store.InboundQuery, fn func(
 		return err
 	}
 	if !errors.Is(w.err, errAlone) {
-		return w.err
+		return failure(w.err)
 	}
 	return s.Write(ctx, fn)
 }

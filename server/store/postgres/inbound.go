@@ -30,7 +30,7 @@ var (
 	// lockInbound locks the conversation of the contact with external id $2 on channel $1, as
 	// GetConversation does in a Write, and returns its id.
 	lockInbound = `SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
-		WHERE ct.channel_id = $1 AND ct.external_id = $2` + lockConversation + " OF c"
+		WHERE ct.channel_id = $1 AND ct.external_id = $2` + lockRow + " OF c"
 
 	// selectInbounds is selectInbound for several messages at once: $1, $2 and $3 are arrays
 	// of channel ids, channel message ids and contact external ids, and each row starts with
@@ -42,11 +42,14 @@ var (
 		SELECT ` + inboundColumns + ` FROM channels ch` + inboundJoins("($2::text[])[n]", "($3::text[])[n]") + `
 		WHERE ch.id = ($1::text[])[n] OFFSET 0) x`
 
-	// lockInbounds is lockInbound for several contacts ($1 channel ids, $2 external ids), taking
-	// the locks in the order given, one contact at a time.
-	lockInbounds = `SELECT x.id FROM generate_subscripts($1::text[], 1) AS n CROSS JOIN LATERAL (
-		SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
-		WHERE ct.channel_id = ($1::text[])[n] AND ct.external_id = ($2::text[])[n]` + lockConversation + ` OF c) x`
+	// lockInbounds is lockInbound for several contacts ($1 channel ids, $2 external ids). It
+	// finds their conversations one contact at a time, then locks them in id order, as every
+	// Write that locks several conversations does (lock.go).
+	lockInbounds = `SELECT c.id FROM conversations c WHERE c.id = ANY (ARRAY(
+		SELECT x.id FROM generate_subscripts($1::text[], 1) AS n CROSS JOIN LATERAL (
+			SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+			WHERE ct.channel_id = ($1::text[])[n] AND ct.external_id = ($2::text[])[n] OFFSET 0) x))
+		ORDER BY c.id` + lockRow
 )
 
 // inboundJoins joins what LoadInbound reads to the channel ch, for the channel message id and
@@ -213,8 +216,8 @@ func (t *tx) prefetched(q store.InboundQuery) (in store.Inbound, ok bool, err er
 	return p.in, true, nil
 }
 
-// loadInbounds locks the conversations of qs, in the order given, and reads what LoadInbound
-// reads for each, in one round trip.
+// loadInbounds locks the conversations of qs, in id order, and reads what LoadInbound reads for
+// each, in one round trip.
 func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery) ([]*prefetch, error) {
 	channels, messages, contacts := make([]string, len(qs)), make([]string, len(qs)), make([]string, len(qs))
 	for i, q := range qs {

@@ -46,7 +46,7 @@ const takeNumberingLock = "SELECT pg_advisory_xact_lock($1)"
 func (s *Store) LastSequence(ctx context.Context) (uint64, error) {
 	var last uint64
 	if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(position), 0) FROM events").Scan(&last); err != nil {
-		return 0, fmt.Errorf("postgres: last sequence: %w", err)
+		return 0, failure(fmt.Errorf("postgres: last sequence: %w", err))
 	}
 	return last, nil
 }

@@ -3,8 +3,10 @@
 //
 // Write transactions run at READ COMMITTED, so each statement sees what was committed before it
 // began. Reading a conversation in a Write locks its row, so Writes on one conversation queue
-// behind each other and each reads what the one before committed. Reads run in a read-only
-// REPEATABLE READ transaction: one snapshot, no lock.
+// behind each other and each reads what the one before committed; Writes lock rows in one order
+// (lock.go). Reads run in a read-only REPEATABLE READ transaction: one snapshot, no lock. A
+// transaction that lost a race or its connection runs again; a database out of reach is
+// store.ErrUnavailable (retry.go).
 //
 // Inserts do nothing on a unique-key clash (ON CONFLICT DO NOTHING) rather than fail, which
 // would abort the transaction: Create* return store.ErrDuplicate and the transaction goes on.
@@ -33,7 +35,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -54,8 +55,8 @@ type Store struct {
 	numbering *numbering
 	// groups queue grouped writes (WriteInbound).
 	groups store.Batcher[*groupedWrite]
-	// Logger receives the connection errors Listen recovers from; nil means slog.Default().
-	// Set it before calling Listen.
+	// Logger receives the connection errors Listen recovers from, and the transactions run
+	// again (retry.go); nil means slog.Default(). Set it before using the store.
 	Logger *slog.Logger
 }
 
@@ -201,24 +202,27 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// run runs fn in a transaction begun with begin, and again when it failed for others' doing
+// (retry.go).
 func (s *Store) run(ctx context.Context, begin string, write bool, fn func(store.Tx) error) error {
+	for n := 1; ; n++ {
+		committing, err := s.runOnce(ctx, begin, write, fn)
+		if err == nil || !s.again(ctx, err, n, committing) {
+			return failure(err)
+		}
+	}
+}
+
+// runOnce runs fn in a transaction and commits it; committing says the COMMIT of a write was
+// sent, after which the transaction may have committed.
+func (s *Store) runOnce(ctx context.Context, begin string, write bool, fn func(store.Tx) error) (committing bool, err error) {
 	t := &tx{tx: &lazyTx{pool: s.pool, begin: begin}, write: write}
 	if write {
 		t.tx.numbering = s.numbering
 	}
 	defer t.tx.close(ctx) // after a failure or a panic, this rolls back
 	if err := fn(t); err != nil {
-		return retryable(err)
+		return false, err
 	}
-	return retryable(t.tx.commit(ctx))
-}
-
-// retryable reports a deadlock or a serialization failure as store.ErrConflict: the
-// transaction lost a race and changed nothing, so running it again is right.
-func retryable(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
-		return fmt.Errorf("%w: %v", store.ErrConflict, err)
-	}
-	return err
+	return write, t.tx.commit(ctx)
 }

@@ -65,19 +65,20 @@ func (t *tx) UpdateWebhook(ctx context.Context, w domain.Webhook) error {
 	return t.update(ctx, "webhook", updateWebhook, w.ID, webhookArgs(w))
 }
 
-// deleteWebhook deletes a webhook, its deliveries and their attempts in one statement, and
-// says whether the webhook existed. (Its CTEs share one snapshot: the attempts are found
-// through the deliveries deleted.)
-const deleteWebhook = `WITH hook AS (
-		DELETE FROM webhooks WHERE id = $1 RETURNING 1
-	), gone AS (
+// deleteDeliveries deletes a webhook's deliveries and their attempts. (Its CTE shares the
+// statement's snapshot: the attempts are found through the deliveries deleted.)
+const deleteDeliveries = `WITH gone AS (
 		DELETE FROM deliveries WHERE webhook_id = $1 RETURNING id
-	), attempts AS (
-		DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM gone)
 	)
-	SELECT EXISTS (SELECT 1 FROM hook)`
+	DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM gone)`
 
+// deleteWebhook deletes a webhook and says whether it existed.
+const deleteWebhook = "WITH hook AS (DELETE FROM webhooks WHERE id = $1 RETURNING 1) SELECT EXISTS (SELECT FROM hook)"
+
+// DeleteWebhook deletes the deliveries before the webhook, as the lock order has it (lock.go);
+// the first statement goes with the second.
 func (t *tx) DeleteWebhook(ctx context.Context, id string) error {
+	t.tx.Defer(func(err error) error { return writeErr("delete", "webhook", err) }, deleteDeliveries, id)
 	var existed bool
 	if err := t.tx.QueryRow(ctx, deleteWebhook, id).Scan(&existed); err != nil {
 		return writeErr("delete", "webhook", err)

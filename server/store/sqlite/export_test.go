@@ -14,3 +14,6 @@ func Exec(t store.Tx, query string) error {
 	_, err := t.(*tx).exec(context.Background(), query)
 	return err
 }
+
+// Failure is the error a Write or Read returns for err.
+var Failure = failure

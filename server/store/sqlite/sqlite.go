@@ -145,7 +145,7 @@ func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 	if err := s.writes.Do(req, s.writer.runBatch); err != nil {
 		return err
 	}
-	return req.err
+	return failure(req.err)
 }
 
 // WriteInbound is Write: every write is grouped here already.
@@ -156,7 +156,7 @@ func (s *Store) WriteInbound(ctx context.Context, _ store.InboundQuery, fn func(
 // Read runs fn in a read transaction on a reader session (whose connection is query-only).
 // In WAL mode its snapshot is fixed by its first query and writers go on committing meanwhile.
 func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
-	return s.readers.run(ctx, fn)
+	return failure(s.readers.run(ctx, fn))
 }
 
 // LastSequence reads the highest sequence: with one writer, events are numbered in commit
@@ -181,6 +181,19 @@ func (s *Store) Close() error {
 		errs = append(errs, (<-s.readers).close())
 	}
 	return errors.Join(append(errs, s.readerDB.Close(), s.writerDB.Close())...)
+}
+
+// failure wraps store.ErrUnavailable around SQLITE_BUSY and SQLITE_LOCKED: another process
+// held the database for longer than the busy timeout, which SQLite spent retrying already.
+func failure(err error) error {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff { // the primary code of an extended one
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+	}
+	return err
 }
 
 // isUnique reports whether err is a unique or primary key violation.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -199,4 +200,38 @@ func readBot(ctx context.Context, s store.Store, id string) (domain.Bot, error) 
 		return err
 	})
 	return b, err
+}
+
+// TestBusyIsUnavailable makes SQLite answer SQLITE_BUSY, as it does to a Write when another
+// process holds the database past the busy timeout: the store reports it as
+// store.ErrUnavailable.
+func TestBusyIsUnavailable(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	if err := sqlite.Migrate(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	holder, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	_, busy := db.ExecContext(ctx, "BEGIN IMMEDIATE")
+	if busy == nil {
+		t.Fatal("a second writer began while the first held the database")
+	}
+	if err := sqlite.Failure(busy); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("%v: not store.ErrUnavailable", err)
+	}
+	if err := sqlite.Failure(sql.ErrNoRows); errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("%v: store.ErrUnavailable", err)
+	}
 }

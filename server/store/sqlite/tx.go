@@ -55,6 +55,9 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 
 var _ store.Tx = (*tx)(nil)
 
+// Lock has nothing to do: Writes run one at a time, each on the latest committed state.
+func (t *tx) Lock(context.Context, store.Kind, string) error { return nil }
+
 // insert runs an INSERT, turning a unique-key clash into store.ErrDuplicate.
 func (t *tx) insert(ctx context.Context, kind, query string, args ...any) error {
 	_, err := t.exec(ctx, query, args...)

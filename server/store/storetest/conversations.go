@@ -34,6 +34,7 @@ var contactResource = resource[domain.Contact]{
 	update: func(h *harness, tx store.Tx, c domain.Contact) error { return tx.UpdateContact(h.ctx, c) },
 	id:     func(c *domain.Contact) *string { return &c.ID },
 	rev:    func(c *domain.Contact) *int64 { return &c.Revision },
+	lock:   store.KindContact,
 }
 
 func testContactByExternalID(h *harness) {

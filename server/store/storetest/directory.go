@@ -38,6 +38,7 @@ var channelResource = resource[domain.Channel]{
 	delete: func(h *harness, tx store.Tx, id string) error { return tx.DeleteChannel(h.ctx, id) },
 	id:     func(c *domain.Channel) *string { return &c.ID },
 	rev:    func(c *domain.Channel) *int64 { return &c.Revision },
+	lock:   store.KindChannel,
 }
 
 func testChannelUniqueKeys(h *harness) {
@@ -115,6 +116,7 @@ var botResource = resource[domain.Bot]{
 	delete: func(h *harness, tx store.Tx, id string) error { return tx.DeleteBot(h.ctx, id) },
 	id:     func(b *domain.Bot) *string { return &b.ID },
 	rev:    func(b *domain.Bot) *int64 { return &b.Revision },
+	lock:   store.KindBot,
 }
 
 func testBotChannelIDs(h *harness) {
@@ -189,6 +191,7 @@ var agentResource = resource[domain.Agent]{
 	delete: func(h *harness, tx store.Tx, id string) error { return tx.DeleteAgent(h.ctx, id) },
 	id:     func(a *domain.Agent) *string { return &a.ID },
 	rev:    func(a *domain.Agent) *int64 { return &a.Revision },
+	lock:   store.KindAgent,
 }
 
 func testAgentActive(h *harness) {
@@ -300,6 +303,7 @@ var queueResource = resource[domain.Queue]{
 	delete: func(h *harness, tx store.Tx, id string) error { return tx.DeleteQueue(h.ctx, id) },
 	id:     func(q *domain.Queue) *string { return &q.ID },
 	rev:    func(q *domain.Queue) *int64 { return &q.Revision },
+	lock:   store.KindQueue,
 }
 
 func testQueueWaiting(h *harness) {

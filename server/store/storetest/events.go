@@ -235,6 +235,16 @@ func testEventFilters(h *harness) {
 		{"limit, conversation", 0, F{ConversationID: "c1"}, 2, []domain.Event{e1, e3}},
 	} {
 		diff(h.t, "events, filter "+c.name, c.want, listEvents(h, c.after, c.f, c.limit))
+		// A live stream selects from memory what the store would list.
+		if c.after == 0 && c.limit == 10 {
+			var selected []domain.Event
+			for _, e := range out {
+				if c.f.Selects(e) {
+					selected = append(selected, e)
+				}
+			}
+			diff(h.t, "events selected, filter "+c.name, c.want, selected)
+		}
 	}
 }
 

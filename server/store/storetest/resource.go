@@ -1,6 +1,10 @@
 package storetest
 
-import "github.com/batonhq/baton/server/store"
+import (
+	"sync"
+
+	"github.com/batonhq/baton/server/store"
+)
 
 // resource describes one kind of row for the tests every kind gets: round trips of full and
 // minimal values, updates, deletes, not-found errors, duplicate ids and revisions.
@@ -22,6 +26,8 @@ type resource[T any] struct {
 
 	id  func(*T) *string
 	rev func(*T) *int64 // nil when rows carry no revision
+	// lock is the kind Tx.Lock locks these rows as, "" when it does not.
+	lock store.Kind
 }
 
 func resourceCases[T any](r resource[T]) []testCase {
@@ -33,6 +39,9 @@ func resourceCases[T any](r resource[T]) []testCase {
 	}
 	if r.rev != nil {
 		cases = append(cases, testCase{"Revision", func(h *harness) { testRevision(h, r) }})
+	}
+	if r.lock != "" {
+		cases = append(cases, testCase{"LockedUpdates", func(h *harness) { testLockedUpdates(h, r) }})
 	}
 	return cases
 }
@@ -149,4 +158,42 @@ func testRevision[T any](h *harness, r resource[T]) {
 	wantErr(h.t, "second update at the first revision", err, store.ErrConflict)
 	*r.rev(&u)++
 	diff(h.t, "after the second refused update", r.want(u), r.mustFetch(h, id))
+}
+
+// testLockedUpdates has many Writes at once lock a row, read it and update it, as the
+// application updates a row with no etag: they queue for the row rather than fail on its
+// revision, and every update counts.
+func testLockedUpdates[T any](h *harness, r resource[T]) {
+	v := r.value(h)
+	id, rev := *r.id(&v), *r.rev(&v)
+	r.put(h, v)
+	u := r.change(h, v)
+	const writers, rounds = 8, 10
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for range rounds {
+				err := h.s.Write(h.ctx, func(tx store.Tx) error {
+					if err := tx.Lock(h.ctx, r.lock, id); err != nil {
+						return err
+					}
+					cur, err := r.get(h, tx, id)
+					if err != nil {
+						return err
+					}
+					next := u
+					*r.rev(&next) = *r.rev(&cur)
+					return r.update(h, tx, next)
+				})
+				if err != nil {
+					h.t.Errorf("locked update: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := r.mustFetch(h, id); *r.rev(&got) != rev+writers*rounds {
+		h.t.Errorf("revision %d after %d updates from %d", *r.rev(&got), writers*rounds, rev)
+	}
 }

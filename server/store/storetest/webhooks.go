@@ -42,6 +42,7 @@ var webhookResource = resource[domain.Webhook]{
 	delete: func(h *harness, tx store.Tx, id string) error { return tx.DeleteWebhook(h.ctx, id) },
 	id:     func(w *domain.Webhook) *string { return &w.ID },
 	rev:    func(w *domain.Webhook) *int64 { return &w.Revision },
+	lock:   store.KindWebhook,
 }
 
 // testWebhookOnePerBot checks a bot has one webhook at most, while firehoses are any number.

@@ -42,7 +42,7 @@ func URL(t testing.TB) string {
 		// t.Context is already canceled when cleanups run.
 		exec(context.Background(), t, base, "DROP SCHEMA "+schema+" CASCADE")
 	})
-	return withParam(t, base, "search_path", schema)
+	return WithParam(t, base, "search_path", schema)
 }
 
 // Open opens a Store on a new schema (see URL) and closes it when the test ends.
@@ -56,9 +56,9 @@ func Open(t testing.TB) *postgres.Store {
 	return s
 }
 
-// withParam sets a connection parameter in a URL or a key=value connection string. pgx sends
+// WithParam sets a connection parameter in a URL or a key=value connection string. pgx sends
 // parameters it does not know of, such as search_path, to the server as settings.
-func withParam(t testing.TB, conn, key, value string) string {
+func WithParam(t testing.TB, conn, key, value string) string {
 	if !strings.Contains(conn, "://") {
 		return conn + " " + key + "=" + value
 	}

@@ -247,6 +247,7 @@ function Actions({ session, conversation: c, mine, run }: { session: Session; co
           <button type="submit">Hand back to the bot</button>
         </form>
       )}
+      {mine && <Transfer run={(target, reason) => run(() => api.handovers.transfer({ conversationId: c.id, expectedEpoch: c.epoch, target, reason }))} />}
       {supervises && open && !mine && c.owner?.kind !== OwnerKind.QUEUE && (
         <button type="button" onClick={() => run(() => api.handovers.takeover({ conversationId: c.id, expectedEpoch: c.epoch, reason: "supervisor takeover" }))}>
           Take over
@@ -306,4 +307,32 @@ function who(m: Message): string {
     default:
       return (ActorKind[m.sender?.kind ?? 0] ?? "").toLowerCase();
   }
+}
+
+type Target = { case: "queueId"; value: string } | { case: "skill"; value: string } | { case: "agentId"; value: string };
+
+/** Transfer to a queue, a skill or an agent. */
+function Transfer({ run }: { run: (target: { target: Target }, reason: string) => Promise<void> }) {
+  const [kind, setKind] = useState<Target["case"]>("queueId");
+  const [value, setValue] = useState("");
+  return (
+    <form
+      class="transfer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (value.trim()) void run({ target: { case: kind, value: value.trim() } }, "transferred from the console");
+      }}
+    >
+      <label>
+        Transfer to{" "}
+        <select value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as Target["case"])}>
+          <option value="queueId">Queue</option>
+          <option value="skill">Skill</option>
+          <option value="agentId">Agent</option>
+        </select>
+      </label>
+      <input aria-label="Transfer target" placeholder="queue, skill or agent id" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} />
+      <button type="submit">Transfer</button>
+    </form>
+  );
 }

@@ -3,7 +3,7 @@
 // changes comes from one event stream: each batch of events refreshes what it touches.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
-import { subscribe, type Baton, type Event, type InboxItem, type Conversation } from "../../client/ts/src/index.js";
+import { subscribe, type Baton, type Event, type InboxItem, type Conversation, type QueueStatus } from "../../client/ts/src/index.js";
 import { AgentRole, OwnerKind, Presence, type Agent } from "../../client/ts/src/index.js";
 import { ConversationView } from "./conversation.js";
 import { explain, ownerName, since } from "./format.js";
@@ -13,7 +13,7 @@ export interface Session {
   agent?: Agent;
 }
 
-type Tab = "offers" | "owned" | "waiting" | "all";
+type Tab = "offers" | "owned" | "waiting" | "all" | "queues";
 type Link = "connecting" | "live" | "reconnecting";
 
 /** Listeners of the event stream (the open conversation). */
@@ -25,6 +25,7 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
   const [tab, setTab] = useState<Tab>(agent ? "offers" : "all");
   const [inbox, setInbox] = useState<{ offers: InboxItem[]; owned: InboxItem[]; waiting: InboxItem[] }>();
   const [all, setAll] = useState<Conversation[]>([]);
+  const [queues, setQueues] = useState<QueueStatus[]>([]);
   const [open, setOpen] = useState(() => location.hash.slice(1));
   const [link, setLink] = useState<Link>("connecting");
   const [error, setError] = useState("");
@@ -74,14 +75,41 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
   useEffect(() => {
     if (version === 0) return;
     if (agent) void api.handovers.getInbox({}).then(setInbox, (err) => setError(explain(err)));
-    if (supervises) void api.conversations.listConversations({ pageSize: 200 }).then((r) => setAll(r.conversations), (err) => setError(explain(err)));
+    if (supervises) {
+      void api.conversations.listConversations({ pageSize: 200 }).then((r) => setAll(r.conversations), (err) => setError(explain(err)));
+      void api.routing.listQueueStatuses({}).then((r) => setQueues(r.queueStatuses), (err) => setError(explain(err)));
+    }
   }, [version]);
 
   const tabs: [Tab, string, number | undefined][] = [];
   if (agent) {
     tabs.push(["offers", "Offered to me", inbox?.offers.length], ["owned", "Mine", inbox?.owned.length], ["waiting", "Waiting", inbox?.waiting.length]);
   }
-  if (supervises) tabs.push(["all", "All conversations", undefined]);
+  if (supervises) tabs.push(["all", "All conversations", undefined], ["queues", "Queues", undefined]);
+
+  // Keyboard shortcuts (outside text fields): j/k next/previous conversation in the list,
+  // a accept the first offer, r reply, h hand back.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (e.ctrlKey || e.metaKey || e.altKey || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName)) return;
+      const links = [...document.querySelectorAll<HTMLAnchorElement>(".list .row a")];
+      const i = links.findIndex((a) => a.getAttribute("href") === `#${open}`);
+      if (e.key === "j" || e.key === "k") {
+        const next = links[e.key === "j" ? Math.min(links.length - 1, i + 1) : Math.max(0, i - 1)];
+        if (next) location.hash = next.getAttribute("href")!;
+      } else if (e.key === "a") {
+        document.querySelector<HTMLButtonElement>(".list .row .accept")?.click();
+      } else if (e.key === "r") {
+        document.querySelector<HTMLTextAreaElement>("textarea[aria-label=Reply]")?.focus();
+      } else if (e.key === "h") {
+        document.querySelector<HTMLSelectElement>(".handback select")?.focus();
+      } else return;
+      e.preventDefault();
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [open]);
 
   return (
     <div class="workspace">
@@ -115,7 +143,9 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
           ))}
         </div>
         <div role="tabpanel">
-          {tab === "all" ? (
+          {tab === "queues" ? (
+            <Queues queues={queues} />
+          ) : tab === "all" ? (
             <AllList conversations={all} current={open} />
           ) : (
             <InboxList tab={tab} items={inbox?.[tab] ?? []} api={api} current={open} onError={setError} />
@@ -207,6 +237,7 @@ function InboxList({ tab, items, api, current, onError }: { tab: Tab; items: Inb
               <span class="actions">
                 <button
                   type="button"
+                  class="accept"
                   onClick={async () => {
                     try {
                       await api.handovers.acceptHandover({ handoverId: h.id });
@@ -272,5 +303,40 @@ function AllList({ conversations, current }: { conversations: Conversation[]; cu
         ))}
       </ul>
     </div>
+  );
+}
+
+/** The supervisors' overview: per queue, who waits and for how long, and the agents' load. */
+function Queues({ queues }: { queues: QueueStatus[] }) {
+  return (
+    <table class="queues">
+      <caption>Queues</caption>
+      <thead>
+        <tr>
+          <th scope="col">Queue</th>
+          <th scope="col">Waiting</th>
+          <th scope="col">Oldest wait</th>
+          <th scope="col">Agents online</th>
+          <th scope="col">Load</th>
+        </tr>
+      </thead>
+      <tbody>
+        {queues.map((q) => (
+          <tr data-queue={q.queueId}>
+            <th scope="row">{q.displayName || q.queueId}</th>
+            <td>{q.waiting}</td>
+            <td>{q.oldestWait ? since(Number(q.oldestWait.seconds)) : "—"}</td>
+            <td>{q.agentsOnline}</td>
+            <td>
+              {q.agents.map((a) => (
+                <span class="load">
+                  {a.displayName} {a.activeConversations}/{a.capacity}
+                </span>
+              ))}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -139,3 +139,22 @@ test("the console shows the server going away, and resumes with what happened me
   await expect(ana.page.locator(`[data-conversation="${conversationId}"]`)).toHaveCount(1);
   await shot(ana.page, info, "02-resumed");
 });
+
+test("a supervisor's queues overview, accepting by keyboard, and the console at phone width", async ({ browser }, info) => {
+  const sue = await agentConsole(browser, server, admin, "Sue", { presence: "Away", supervisor: true });
+  const { conversationId } = await handedOff("overview");
+  await sue.page.getByRole("tab", { name: "Queues" }).click();
+  const row = sue.page.getByRole("row").filter({ has: sue.page.getByRole("rowheader") }).first();
+  await expect(row.getByRole("cell").first()).toHaveText("1"); // one waiting
+  await expect(row).toContainText("Sue 0/3");
+  await shot(sue.page, info, "01-queues");
+
+  await sue.page.setViewportSize({ width: 390, height: 800 });
+  await sue.page.getByRole("tab", { name: /Waiting/ }).click();
+  await expect(sue.page.locator(`[data-conversation="${conversationId}"]`)).toBeVisible();
+  await sue.page.keyboard.press("a"); // accept the first in the list
+  await expect(sue.page.getByRole("region", { name: "Handoff" })).toContainText("overview summary");
+  await sue.page.keyboard.press("r");
+  await expect(sue.page.getByLabel("Reply", { exact: true })).toBeFocused();
+  await shot(sue.page, info, "02-phone-width");
+});

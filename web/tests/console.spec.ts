@@ -2,7 +2,16 @@
 // takeover mid-reply, reloads on both sides, a bad or revoked key, and a server that goes away.
 import { expect, test } from "@playwright/test";
 
-import { text, type Baton } from "../../client/ts/src/index.js";
+import {
+  AttachmentType,
+  ChannelKind,
+  create,
+  MessageContentSchema,
+  text,
+  type Baton,
+} from "../../client/ts/src/index.js";
+import { createNodeBaton } from "../../client/ts/src/node.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { adminOf, agentConsole, contents, onlyConversation, Server, shot, signIn, webChat, widget } from "./world.js";
 
 let server: Server;
@@ -157,4 +166,42 @@ test("a supervisor's queues overview, accepting by keyboard, and the console at 
   await sue.page.keyboard.press("r");
   await expect(sue.page.getByLabel("Reply", { exact: true })).toBeFocused();
   await shot(sue.page, info, "02-phone-width");
+});
+
+test("the console renders rich content, and a send the channel refused with the channel's error", async ({ browser }, info) => {
+  // A generic channel whose send API is on loopback, which Baton's SSRF guard refuses: every
+  // send to it fails for good, with the reason on the message.
+  const { channel } = await admin.channels.createChannel({
+    kind: ChannelKind.GENERIC,
+    externalId: "rich",
+    displayName: "rich",
+    credentials: { webhookSecret: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", sendUrl: "http://127.0.0.1:9/send" },
+  });
+  const { bot } = await admin.bots.createBot({ displayName: "rich bot" });
+  await admin.bots.bindChannel({ botId: bot!.id, channelId: channel!.id });
+  const botApi = createNodeBaton({ baseUrl: server.baseUrl, apiKey: await server.key("bot", bot!.id) });
+  const { conversation } = await admin.conversations.ingestMessage({
+    channelId: channel!.id,
+    contact: { externalId: "rich-customer", displayName: "Rita" },
+    channelMessageId: "rich-1",
+    content: text("Show me"),
+  });
+  const conversationId = conversation!.id;
+  const send = (kind: MessageInitShape<typeof MessageContentSchema>["kind"]) =>
+    botApi.conversations.sendMessage({ conversationId, content: create(MessageContentSchema, { kind }) });
+  await send({ case: "carousel", value: { cards: [{ title: "Blue shoes", subtitle: "€80", buttons: [{ title: "Buy", action: { case: "payload", value: "BUY_BLUE" } }] }, { title: "Red shoes" }] } });
+  await send({ case: "attachment", value: { type: AttachmentType.IMAGE, url: "https://example.com/shoe.png", caption: "The blue pair" } });
+  await send({ case: "location", value: { latitude: 48.8584, longitude: 2.2945, name: "Our shop" } });
+
+  const sue = await agentConsole(browser, server, admin, "Sue", { presence: "Away", supervisor: true });
+  await sue.page.goto(`${server.baseUrl}/console/#${conversationId}`);
+  const messages = sue.page.getByRole("list", { name: "Messages" });
+  await expect(messages.getByRole("list", { name: "Carousel" }).getByRole("listitem")).toHaveCount(2);
+  await expect(messages.getByText("Blue shoes")).toBeVisible();
+  await expect(messages.getByRole("img", { name: "The blue pair" })).toHaveAttribute("src", "https://example.com/shoe.png");
+  await expect(messages.getByRole("link", { name: /Our shop/ })).toHaveAttribute("href", /mlat=48.8584/);
+  // The sends fail, and the console shows it with the reason, live.
+  await expect(messages.locator(".status.failed")).toHaveCount(3);
+  await expect(messages.locator(".status.failed").first()).toContainText(/failed: .+/);
+  await shot(sue.page, info, "01-rich-and-failed");
 });

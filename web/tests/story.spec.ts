@@ -53,6 +53,11 @@ test("the whole story: customer, bot, agent, and back to the bot", async ({ brow
   await shot(customer, info, "03-widget-agent-joined");
   await shot(desk, info, "04-console-conversation");
 
+  // An internal note: in the console's transcript, never in the customer's.
+  await desk.getByLabel("Internal note").fill("Refund approved by finance");
+  await desk.getByRole("button", { name: "Add note" }).click();
+  await expect(desk.locator(".message.note")).toContainText("Refund approved by finance");
+
   // The bot no longer owns the conversation: its send is refused.
   const refused = await botApi.conversations.sendMessage({ conversationId, content: text("Anything else?") }).then(
     () => undefined,
@@ -70,6 +75,7 @@ test("the whole story: customer, bot, agent, and back to the bot", async ({ brow
   expect(conversation?.owner?.kind).toBe(OwnerKind.BOT);
   await botApi.conversations.sendMessage({ conversationId, content: text("Glad that is sorted!") });
   await expect(w.log.getByText("The agent left the conversation.")).toBeVisible();
+  await expect(w.log.getByText("Refund approved by finance")).toHaveCount(0);
   await shot(desk, info, "05-timeline");
   await shot(customer, info, "06-widget-back-to-bot");
 });

@@ -239,6 +239,38 @@ func (a *App) Send(ctx context.Context, p domain.Principal, in Outbound) (domain
 	return out, err
 }
 
+// Note stores an internal note by p on a conversation p may see (see domain.Note). A retry with
+// the same request id returns the note already stored.
+func (a *App) Note(ctx context.Context, p domain.Principal, conversationID, requestID string, content json.RawMessage) (domain.Message, error) {
+	var out domain.Message
+	err := a.write(ctx, func(tx store.Tx) error {
+		s, _, err := a.authorized(ctx, tx, p, conversationID)
+		if err != nil {
+			return err
+		}
+		if requestID != "" {
+			if out, err = tx.GetMessageByRequestID(ctx, s.Conversation.ID, requestID); !isNotFound(err) {
+				return err
+			}
+		}
+		msg := domain.Message{
+			ID: ids.New("msg"), ConversationID: s.Conversation.ID, ChannelID: s.Channel.ID,
+			Content: content, RequestID: requestID, CreateTime: s.Now,
+		}
+		change, err := domain.Note(s, p.Actor(), msg)
+		if err != nil {
+			return err
+		}
+		out = *lastMessage(change)
+		if err := tx.CreateMessage(ctx, out); err != nil {
+			return err
+		}
+		_, err = tx.AppendEvents(ctx, change.Events) // the conversation itself is unchanged
+		return err
+	})
+	return out, err
+}
+
 // ref names the resource a call asked for, so that a refusal names it and nothing else.
 type ref struct{ kind, id string }
 
@@ -482,6 +514,8 @@ func (a *App) ListMessages(ctx context.Context, p domain.Principal, conversation
 		}
 		var err error
 		out, next, err = tx.ListMessages(ctx, conversationID, page)
+		// A bot's page may come out shorter: it never sees internal notes.
+		out = slices.DeleteFunc(out, func(m domain.Message) bool { return !m.VisibleTo(p) })
 		return err
 	})
 	return out, next, err

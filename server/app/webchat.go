@@ -229,6 +229,9 @@ func readChat(ctx context.Context, tx store.Tx, cur ChatCursor, limit int) ([]do
 			return nil, cur, err
 		}
 		for _, m := range msgs {
+			if m.Direction == domain.Internal {
+				continue // notes are for agents, never for the visitor
+			}
 			if !found {
 				if m.ID == cur.AfterMessageID {
 					found, holder = true, token

@@ -248,13 +248,15 @@ type Conversation struct {
 	Revision          int64     `json:"revision"`
 }
 
-// Direction is inbound (from the customer) or outbound (to the customer).
+// Direction is inbound (from the customer), outbound (to the customer), or internal: a note
+// between agents that never leaves Baton.
 type Direction string
 
 // Directions.
 const (
 	Inbound  Direction = "inbound"
 	Outbound Direction = "outbound"
+	Internal Direction = "internal"
 )
 
 // DeliveryStatus is how far a message has travelled.
@@ -422,6 +424,7 @@ const (
 	EventAgentPresenceChanged EventType = "agent.presence_changed"
 	EventWebhookActivated     EventType = "webhook.activated"
 	EventWebhookDeactivated   EventType = "webhook.deactivated"
+	EventNoteCreated          EventType = "note.created"
 )
 
 // OwnerChange describes one ownership change.

@@ -32,19 +32,37 @@ const (
 )
 
 // Item is a committed event as the hub dispatches it: one value shared by every stream it goes to,
-// which also carries the event's wire form, made once for them all (Rendered).
+// which also carries the event's wire forms, each made once for all the streams that use it
+// (Rendered).
 type Item struct {
 	domain.Event
+	forms sync.Map // *Renderer → *form
+}
+
+// A Renderer makes one wire form of events (an event stream's, a web chat's): an item renders
+// once per Renderer, so streams of different kinds sharing an item each get their own form.
+type Renderer struct {
+	render func(domain.Event) (any, error)
+}
+
+// NewRenderer returns a Renderer; render must not depend on the stream.
+func NewRenderer(render func(domain.Event) (any, error)) *Renderer { return &Renderer{render: render} }
+
+type form struct {
 	once     sync.Once
 	rendered any
 	err      error
 }
 
-// Rendered returns render(it.Event), computed on the first call only: render must not depend on
-// the stream.
-func (it *Item) Rendered(render func(domain.Event) (any, error)) (any, error) {
-	it.once.Do(func() { it.rendered, it.err = render(it.Event) })
-	return it.rendered, it.err
+// Rendered returns r's form of it.Event, computed on the first call for r only.
+func (it *Item) Rendered(r *Renderer) (any, error) {
+	f, ok := it.forms.Load(r)
+	if !ok {
+		f, _ = it.forms.LoadOrStore(r, new(form))
+	}
+	fm := f.(*form)
+	fm.once.Do(func() { fm.rendered, fm.err = r.render(it.Event) })
+	return fm.rendered, fm.err
 }
 
 // Hub reads the events committed after the last it dispatched, whenever it is kicked (a commit

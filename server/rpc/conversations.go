@@ -68,6 +68,23 @@ func (h Handlers) SendMessage(ctx context.Context, req *batonv1.SendMessageReque
 	return &batonv1.SendMessageResponse{Message: msg}, nil
 }
 
+// CreateNote implements ConversationServiceHandler.
+func (h Handlers) CreateNote(ctx context.Context, req *batonv1.CreateNoteRequest) (*batonv1.CreateNoteResponse, error) {
+	content, err := channel.EncodeContent(&batonv1.MessageContent{Kind: &batonv1.MessageContent_Text{Text: &batonv1.TextContent{Text: req.GetText()}}})
+	if err != nil {
+		return nil, toConnect(ctx, err)
+	}
+	out, err := h.App.Note(ctx, principal(ctx), req.GetConversationId(), req.GetRequestId(), content)
+	if err != nil {
+		return nil, toConnect(ctx, err)
+	}
+	note, err := messageToProto(out)
+	if err != nil {
+		return nil, toConnect(ctx, err)
+	}
+	return &batonv1.CreateNoteResponse{Note: note}, nil
+}
+
 // GetConversation implements ConversationServiceHandler.
 func (h Handlers) GetConversation(ctx context.Context, req *batonv1.GetConversationRequest) (*batonv1.GetConversationResponse, error) {
 	c, err := h.App.GetConversation(ctx, principal(ctx), req.GetConversationId())

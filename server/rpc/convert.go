@@ -515,6 +515,7 @@ func conversationStatusToProto(s domain.ConversationStatus) batonv1.Conversation
 var directions = newEnumTable(map[batonv1.MessageDirection]domain.Direction{
 	batonv1.MessageDirection_MESSAGE_DIRECTION_INBOUND:  domain.Inbound,
 	batonv1.MessageDirection_MESSAGE_DIRECTION_OUTBOUND: domain.Outbound,
+	batonv1.MessageDirection_MESSAGE_DIRECTION_INTERNAL: domain.Internal,
 })
 
 func directionToDomain(d batonv1.MessageDirection) domain.Direction { return directions.toDomain[d] }
@@ -617,6 +618,7 @@ var eventTypes = newEnumTable(map[batonv1.EventType]domain.EventType{
 	batonv1.EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED: domain.EventAgentPresenceChanged,
 	batonv1.EventType_EVENT_TYPE_WEBHOOK_ACTIVATED:      domain.EventWebhookActivated,
 	batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED:    domain.EventWebhookDeactivated,
+	batonv1.EventType_EVENT_TYPE_NOTE_CREATED:           domain.EventNoteCreated,
 })
 
 func eventTypeToDomain(t batonv1.EventType) domain.EventType { return eventTypes.toDomain[t] }

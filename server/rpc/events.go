@@ -39,7 +39,7 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 	send := func(items []*events.Item) error {
 		res := &batonv1.SubscribeResponse{Cursor: items[len(items)-1].Sequence}
 		for _, it := range items {
-			pe, err := it.Rendered(renderEvent)
+			pe, err := it.Rendered(eventForm)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,8 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 	return toConnect(ctx, err)
 }
 
-func renderEvent(e domain.Event) (any, error) { return eventToProto(e) }
+// eventForm renders a live event for event streams.
+var eventForm = events.NewRenderer(func(e domain.Event) (any, error) { return eventToProto(e) })
 
 var errRevoked = errors.New("the API key of this stream was revoked")
 

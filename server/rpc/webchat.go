@@ -107,7 +107,7 @@ func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest
 		Send: func(items []*events.Item) error {
 			res := &batonv1.StreamChatResponse{}
 			for _, it := range items {
-				pm, err := it.Rendered(renderVisitorMessage)
+				pm, err := it.Rendered(visitorForm)
 				if err != nil {
 					return err
 				}
@@ -130,7 +130,8 @@ func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest
 	return chatError(ctx, err)
 }
 
-func renderVisitorMessage(e domain.Event) (any, error) { return visitorMessage(*e.Message) }
+// visitorForm renders a live event for web chat streams.
+var visitorForm = events.NewRenderer(func(e domain.Event) (any, error) { return visitorMessage(*e.Message) })
 
 // chatError maps a web chat error: a token that does not verify is UNAUTHENTICATED (the
 // visitor should start a new chat); the rest as every other service's.

@@ -1,6 +1,6 @@
 // Package serve assembles Baton's HTTP server: every Connect service on one port (Connect,
 // gRPC and gRPC-Web over HTTP/1.1 and h2c), the channels' webhooks, health, reflection, CORS,
-// and the background work: timers, event publication, webhook delivery.
+// the agent console and web-chat widget, and the background work: timers, event publication, webhook delivery.
 package serve
 
 import (
@@ -37,6 +37,7 @@ import (
 	"github.com/batonhq/baton/server/rpc"
 	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/ttlcache"
+	"github.com/batonhq/baton/server/web"
 	"github.com/batonhq/baton/server/webhook"
 )
 
@@ -275,6 +276,7 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /livez", s.livez)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /healthz", s.readyz) // before /livez and /readyz; kept for existing probes
+	web.Register(mux)
 	gateway.Handler{App: s.app, Logger: s.cfg.Logger, Channels: s.channels, MaxBodyBytes: s.cfg.MaxRequestBytes}.Register(mux)
 	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
 }

@@ -28,6 +28,8 @@ export interface ResumeOptions {
   backoff?: Backoff;
   /** Told of every reconnect, before its wait. */
   onReconnect?: (r: Reconnect) => void;
+  /** Told when a connection is open (the server answered with its headers), before any data: a UI shows "live" then. */
+  onOpen?: () => void;
 }
 
 /**
@@ -116,7 +118,7 @@ export function subscribe(
   return resuming<bigint | undefined, SubscribedEvent>(
     opts.afterSequence,
     async function* (after, signal) {
-      const stream = events.subscribe({ filter: opts.filter, afterSequence: after }, { signal });
+      const stream = events.subscribe({ filter: opts.filter, afterSequence: after }, { signal, onHeader: () => opts.onOpen?.() });
       for await (const res of stream) yield res.events;
     },
     (cursor, e) => e.event?.sequence ?? cursor,
@@ -143,7 +145,7 @@ export function streamChat(
   return resuming<string, Message>(
     opts.afterMessageId ?? "",
     async function* (after, signal) {
-      const stream = webChat.streamChat({ token, afterMessageId: after }, { signal });
+      const stream = webChat.streamChat({ token, afterMessageId: after }, { signal, onHeader: () => opts.onOpen?.() });
       for await (const res of stream) yield res.messages;
     },
     (_, m) => m.id,

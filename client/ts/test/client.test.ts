@@ -147,6 +147,69 @@ describe("the TypeScript client against a real Baton", () => {
   });
 });
 
+describe("a stream's connections", () => {
+  let server: Server;
+  let admin: Baton;
+
+  before(async () => {
+    server = await Server.start();
+    admin = createBaton({ baseUrl: server.baseUrl, apiKey: await server.key("admin") });
+  });
+  after(() => server.stop());
+
+  /** Resolves on the next call of the returned callback, failing after a generous bound (a guard, not a synchronisation). */
+  function signal() {
+    let fire!: () => void;
+    const fired = new Promise<void>((ok, fail) => {
+      const guard = setTimeout(() => fail(new Error("not called")), 20_000);
+      fire = () => {
+        clearTimeout(guard);
+        ok();
+      };
+    });
+    return { fire, fired };
+  }
+
+  it("says when each connection opens, before any data: at the start and after a restart", async () => {
+    const { channel } = await world(admin, server, "opens");
+    const controller = new AbortController();
+    const log: string[] = [];
+    let open = signal();
+    const stream = subscribe(admin.events, {
+      filter: { channelId: channel.id, types: [EventType.MESSAGE_RECEIVED] },
+      signal: controller.signal,
+      backoff: { initialMs: 50, maxMs: 400 },
+      onOpen: () => {
+        log.push("open");
+        open.fire();
+      },
+    });
+    try {
+      await opensTwice();
+    } finally {
+      controller.abort(); // a failed check must not leave the stream reconnecting
+    }
+    assert.deepEqual(log, ["open", "event", "open", "event"]);
+
+    async function opensTwice() {
+      const first = stream.next();
+      await open.fired; // open with nothing to deliver yet: a UI can say "live" at once
+      await ingest(admin, channel.id, "c1", "m1", "one");
+      assert.equal((await first).value?.event?.message?.channelMessageId, "m1");
+      log.push("event");
+
+      open = signal();
+      await server.stop();
+      const second = stream.next();
+      await server.resume();
+      await open.fired;
+      await ingest(admin, channel.id, "c1", "m2", "two");
+      assert.equal((await second).value?.event?.message?.channelMessageId, "m2");
+      log.push("event");
+    }
+  });
+});
+
 describe("an agent's stream", () => {
   let server: Server;
   let admin: Baton;

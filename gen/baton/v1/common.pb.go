@@ -257,6 +257,8 @@ const (
 	EventType_EVENT_TYPE_WEBHOOK_ACTIVATED EventType = 20
 	// A webhook turned inactive; its deliveries wait.
 	EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED EventType = 21
+	// An agent or admin wrote an internal note (the event's message). Bots are never sent it.
+	EventType_EVENT_TYPE_NOTE_CREATED EventType = 22
 )
 
 // Enum value maps for EventType.
@@ -284,6 +286,7 @@ var (
 		19: "EVENT_TYPE_AGENT_PRESENCE_CHANGED",
 		20: "EVENT_TYPE_WEBHOOK_ACTIVATED",
 		21: "EVENT_TYPE_WEBHOOK_DEACTIVATED",
+		22: "EVENT_TYPE_NOTE_CREATED",
 	}
 	EventType_value = map[string]int32{
 		"EVENT_TYPE_UNSPECIFIED":            0,
@@ -308,6 +311,7 @@ var (
 		"EVENT_TYPE_AGENT_PRESENCE_CHANGED": 19,
 		"EVENT_TYPE_WEBHOOK_ACTIVATED":      20,
 		"EVENT_TYPE_WEBHOOK_DEACTIVATED":    21,
+		"EVENT_TYPE_NOTE_CREATED":           22,
 	}
 )
 
@@ -546,7 +550,7 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"\tAgentRole\x12\x1a\n" +
 	"\x16AGENT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10AGENT_ROLE_AGENT\x10\x01\x12\x19\n" +
-	"\x15AGENT_ROLE_SUPERVISOR\x10\x02*\xef\x05\n" +
+	"\x15AGENT_ROLE_SUPERVISOR\x10\x02*\x8c\x06\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fEVENT_TYPE_CONVERSATION_CREATED\x10\x01\x12#\n" +
@@ -570,7 +574,8 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"\x16EVENT_TYPE_BOT_UNMUTED\x10\x12\x12%\n" +
 	"!EVENT_TYPE_AGENT_PRESENCE_CHANGED\x10\x13\x12 \n" +
 	"\x1cEVENT_TYPE_WEBHOOK_ACTIVATED\x10\x14\x12\"\n" +
-	"\x1eEVENT_TYPE_WEBHOOK_DEACTIVATED\x10\x15B\x8b\x01\n" +
+	"\x1eEVENT_TYPE_WEBHOOK_DEACTIVATED\x10\x15\x12\x1b\n" +
+	"\x17EVENT_TYPE_NOTE_CREATED\x10\x16B\x8b\x01\n" +
 	"\fcom.baton.v1B\vCommonProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (

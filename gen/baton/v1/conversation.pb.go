@@ -808,6 +808,116 @@ func (x *SendMessageResponse) GetMessage() *Message {
 	return nil
 }
 
+// CreateNoteRequest is the request of CreateNote.
+type CreateNoteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The conversation.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// What the note says.
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// Makes a retry idempotent: the note already stored under it is returned.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateNoteRequest) Reset() {
+	*x = CreateNoteRequest{}
+	mi := &file_baton_v1_conversation_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateNoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateNoteRequest) ProtoMessage() {}
+
+func (x *CreateNoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_conversation_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateNoteRequest.ProtoReflect.Descriptor instead.
+func (*CreateNoteRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreateNoteRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *CreateNoteRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CreateNoteRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateNoteResponse is the response of CreateNote.
+type CreateNoteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored note: a message whose direction is MESSAGE_DIRECTION_INTERNAL.
+	Note          *Message `protobuf:"bytes,1,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateNoteResponse) Reset() {
+	*x = CreateNoteResponse{}
+	mi := &file_baton_v1_conversation_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateNoteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateNoteResponse) ProtoMessage() {}
+
+func (x *CreateNoteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_conversation_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateNoteResponse.ProtoReflect.Descriptor instead.
+func (*CreateNoteResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CreateNoteResponse) GetNote() *Message {
+	if x != nil {
+		return x.Note
+	}
+	return nil
+}
+
 // GetConversationRequest is the request of GetConversation.
 type GetConversationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -819,7 +929,7 @@ type GetConversationRequest struct {
 
 func (x *GetConversationRequest) Reset() {
 	*x = GetConversationRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[7]
+	mi := &file_baton_v1_conversation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +941,7 @@ func (x *GetConversationRequest) String() string {
 func (*GetConversationRequest) ProtoMessage() {}
 
 func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[7]
+	mi := &file_baton_v1_conversation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +954,7 @@ func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationRequest.ProtoReflect.Descriptor instead.
 func (*GetConversationRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{7}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetConversationRequest) GetConversationId() string {
@@ -865,7 +975,7 @@ type GetConversationResponse struct {
 
 func (x *GetConversationResponse) Reset() {
 	*x = GetConversationResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[8]
+	mi := &file_baton_v1_conversation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +987,7 @@ func (x *GetConversationResponse) String() string {
 func (*GetConversationResponse) ProtoMessage() {}
 
 func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[8]
+	mi := &file_baton_v1_conversation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1000,7 @@ func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationResponse.ProtoReflect.Descriptor instead.
 func (*GetConversationResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{8}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetConversationResponse) GetConversation() *Conversation {
@@ -931,7 +1041,7 @@ type ConversationFilter struct {
 
 func (x *ConversationFilter) Reset() {
 	*x = ConversationFilter{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[9]
+	mi := &file_baton_v1_conversation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -943,7 +1053,7 @@ func (x *ConversationFilter) String() string {
 func (*ConversationFilter) ProtoMessage() {}
 
 func (x *ConversationFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[9]
+	mi := &file_baton_v1_conversation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -956,7 +1066,7 @@ func (x *ConversationFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationFilter.ProtoReflect.Descriptor instead.
 func (*ConversationFilter) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{9}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ConversationFilter) GetOwnerKind() OwnerKind {
@@ -1051,7 +1161,7 @@ type ListConversationsRequest struct {
 
 func (x *ListConversationsRequest) Reset() {
 	*x = ListConversationsRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[10]
+	mi := &file_baton_v1_conversation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1173,7 @@ func (x *ListConversationsRequest) String() string {
 func (*ListConversationsRequest) ProtoMessage() {}
 
 func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[10]
+	mi := &file_baton_v1_conversation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1186,7 @@ func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{10}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListConversationsRequest) GetFilter() *ConversationFilter {
@@ -1113,7 +1223,7 @@ type ListConversationsResponse struct {
 
 func (x *ListConversationsResponse) Reset() {
 	*x = ListConversationsResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[11]
+	mi := &file_baton_v1_conversation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1125,7 +1235,7 @@ func (x *ListConversationsResponse) String() string {
 func (*ListConversationsResponse) ProtoMessage() {}
 
 func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[11]
+	mi := &file_baton_v1_conversation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +1248,7 @@ func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{11}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListConversationsResponse) GetConversations() []*Conversation {
@@ -1176,7 +1286,7 @@ type UpdateConversationRequest struct {
 
 func (x *UpdateConversationRequest) Reset() {
 	*x = UpdateConversationRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[12]
+	mi := &file_baton_v1_conversation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1298,7 @@ func (x *UpdateConversationRequest) String() string {
 func (*UpdateConversationRequest) ProtoMessage() {}
 
 func (x *UpdateConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[12]
+	mi := &file_baton_v1_conversation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1311,7 @@ func (x *UpdateConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConversationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateConversationRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{12}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateConversationRequest) GetConversationId() string {
@@ -1257,7 +1367,7 @@ type UpdateConversationResponse struct {
 
 func (x *UpdateConversationResponse) Reset() {
 	*x = UpdateConversationResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[13]
+	mi := &file_baton_v1_conversation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1379,7 @@ func (x *UpdateConversationResponse) String() string {
 func (*UpdateConversationResponse) ProtoMessage() {}
 
 func (x *UpdateConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[13]
+	mi := &file_baton_v1_conversation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1392,7 @@ func (x *UpdateConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConversationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateConversationResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{13}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateConversationResponse) GetConversation() *Conversation {
@@ -1307,7 +1417,7 @@ type CloseConversationRequest struct {
 
 func (x *CloseConversationRequest) Reset() {
 	*x = CloseConversationRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[14]
+	mi := &file_baton_v1_conversation_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1429,7 @@ func (x *CloseConversationRequest) String() string {
 func (*CloseConversationRequest) ProtoMessage() {}
 
 func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[14]
+	mi := &file_baton_v1_conversation_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1442,7 @@ func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationRequest.ProtoReflect.Descriptor instead.
 func (*CloseConversationRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{14}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CloseConversationRequest) GetConversationId() string {
@@ -1367,7 +1477,7 @@ type CloseConversationResponse struct {
 
 func (x *CloseConversationResponse) Reset() {
 	*x = CloseConversationResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[15]
+	mi := &file_baton_v1_conversation_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +1489,7 @@ func (x *CloseConversationResponse) String() string {
 func (*CloseConversationResponse) ProtoMessage() {}
 
 func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[15]
+	mi := &file_baton_v1_conversation_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +1502,7 @@ func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationResponse.ProtoReflect.Descriptor instead.
 func (*CloseConversationResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{15}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CloseConversationResponse) GetConversation() *Conversation {
@@ -1417,7 +1527,7 @@ type ListMessagesRequest struct {
 
 func (x *ListMessagesRequest) Reset() {
 	*x = ListMessagesRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[16]
+	mi := &file_baton_v1_conversation_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1539,7 @@ func (x *ListMessagesRequest) String() string {
 func (*ListMessagesRequest) ProtoMessage() {}
 
 func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[16]
+	mi := &file_baton_v1_conversation_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1552,7 @@ func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{16}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListMessagesRequest) GetConversationId() string {
@@ -1479,7 +1589,7 @@ type ListMessagesResponse struct {
 
 func (x *ListMessagesResponse) Reset() {
 	*x = ListMessagesResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[17]
+	mi := &file_baton_v1_conversation_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1601,7 @@ func (x *ListMessagesResponse) String() string {
 func (*ListMessagesResponse) ProtoMessage() {}
 
 func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[17]
+	mi := &file_baton_v1_conversation_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1614,7 @@ func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{17}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListMessagesResponse) GetMessages() []*Message {
@@ -1532,7 +1642,7 @@ type GetContactRequest struct {
 
 func (x *GetContactRequest) Reset() {
 	*x = GetContactRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[18]
+	mi := &file_baton_v1_conversation_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1544,7 +1654,7 @@ func (x *GetContactRequest) String() string {
 func (*GetContactRequest) ProtoMessage() {}
 
 func (x *GetContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[18]
+	mi := &file_baton_v1_conversation_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1557,7 +1667,7 @@ func (x *GetContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetContactRequest.ProtoReflect.Descriptor instead.
 func (*GetContactRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{18}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetContactRequest) GetContactId() string {
@@ -1578,7 +1688,7 @@ type GetContactResponse struct {
 
 func (x *GetContactResponse) Reset() {
 	*x = GetContactResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[19]
+	mi := &file_baton_v1_conversation_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +1700,7 @@ func (x *GetContactResponse) String() string {
 func (*GetContactResponse) ProtoMessage() {}
 
 func (x *GetContactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[19]
+	mi := &file_baton_v1_conversation_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +1713,7 @@ func (x *GetContactResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetContactResponse.ProtoReflect.Descriptor instead.
 func (*GetContactResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{19}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetContactResponse) GetContact() *Contact {
@@ -1630,7 +1740,7 @@ type ListContactsRequest struct {
 
 func (x *ListContactsRequest) Reset() {
 	*x = ListContactsRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[20]
+	mi := &file_baton_v1_conversation_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1642,7 +1752,7 @@ func (x *ListContactsRequest) String() string {
 func (*ListContactsRequest) ProtoMessage() {}
 
 func (x *ListContactsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[20]
+	mi := &file_baton_v1_conversation_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1655,7 +1765,7 @@ func (x *ListContactsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContactsRequest.ProtoReflect.Descriptor instead.
 func (*ListContactsRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{20}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListContactsRequest) GetChannelId() string {
@@ -1699,7 +1809,7 @@ type ListContactsResponse struct {
 
 func (x *ListContactsResponse) Reset() {
 	*x = ListContactsResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[21]
+	mi := &file_baton_v1_conversation_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1711,7 +1821,7 @@ func (x *ListContactsResponse) String() string {
 func (*ListContactsResponse) ProtoMessage() {}
 
 func (x *ListContactsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[21]
+	mi := &file_baton_v1_conversation_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1724,7 +1834,7 @@ func (x *ListContactsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContactsResponse.ProtoReflect.Descriptor instead.
 func (*ListContactsResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{21}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListContactsResponse) GetContacts() []*Contact {
@@ -1759,7 +1869,7 @@ type MuteBotRequest struct {
 
 func (x *MuteBotRequest) Reset() {
 	*x = MuteBotRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[22]
+	mi := &file_baton_v1_conversation_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1771,7 +1881,7 @@ func (x *MuteBotRequest) String() string {
 func (*MuteBotRequest) ProtoMessage() {}
 
 func (x *MuteBotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[22]
+	mi := &file_baton_v1_conversation_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1784,7 +1894,7 @@ func (x *MuteBotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteBotRequest.ProtoReflect.Descriptor instead.
 func (*MuteBotRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{22}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MuteBotRequest) GetScope() isMuteBotRequest_Scope {
@@ -1850,7 +1960,7 @@ type MuteBotResponse struct {
 
 func (x *MuteBotResponse) Reset() {
 	*x = MuteBotResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[23]
+	mi := &file_baton_v1_conversation_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1862,7 +1972,7 @@ func (x *MuteBotResponse) String() string {
 func (*MuteBotResponse) ProtoMessage() {}
 
 func (x *MuteBotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[23]
+	mi := &file_baton_v1_conversation_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1875,7 +1985,7 @@ func (x *MuteBotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteBotResponse.ProtoReflect.Descriptor instead.
 func (*MuteBotResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{23}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MuteBotResponse) GetConversation() *Conversation {
@@ -1908,7 +2018,7 @@ type UnmuteBotRequest struct {
 
 func (x *UnmuteBotRequest) Reset() {
 	*x = UnmuteBotRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[24]
+	mi := &file_baton_v1_conversation_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +2030,7 @@ func (x *UnmuteBotRequest) String() string {
 func (*UnmuteBotRequest) ProtoMessage() {}
 
 func (x *UnmuteBotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[24]
+	mi := &file_baton_v1_conversation_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2043,7 @@ func (x *UnmuteBotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmuteBotRequest.ProtoReflect.Descriptor instead.
 func (*UnmuteBotRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{24}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UnmuteBotRequest) GetScope() isUnmuteBotRequest_Scope {
@@ -1992,7 +2102,7 @@ type UnmuteBotResponse struct {
 
 func (x *UnmuteBotResponse) Reset() {
 	*x = UnmuteBotResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[25]
+	mi := &file_baton_v1_conversation_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2004,7 +2114,7 @@ func (x *UnmuteBotResponse) String() string {
 func (*UnmuteBotResponse) ProtoMessage() {}
 
 func (x *UnmuteBotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[25]
+	mi := &file_baton_v1_conversation_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2017,7 +2127,7 @@ func (x *UnmuteBotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmuteBotResponse.ProtoReflect.Descriptor instead.
 func (*UnmuteBotResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{25}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UnmuteBotResponse) GetConversation() *Conversation {
@@ -2047,7 +2157,7 @@ type SetBotEnabledRequest struct {
 
 func (x *SetBotEnabledRequest) Reset() {
 	*x = SetBotEnabledRequest{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[26]
+	mi := &file_baton_v1_conversation_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2059,7 +2169,7 @@ func (x *SetBotEnabledRequest) String() string {
 func (*SetBotEnabledRequest) ProtoMessage() {}
 
 func (x *SetBotEnabledRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[26]
+	mi := &file_baton_v1_conversation_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2072,7 +2182,7 @@ func (x *SetBotEnabledRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetBotEnabledRequest.ProtoReflect.Descriptor instead.
 func (*SetBotEnabledRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{26}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SetBotEnabledRequest) GetConversationId() string {
@@ -2100,7 +2210,7 @@ type SetBotEnabledResponse struct {
 
 func (x *SetBotEnabledResponse) Reset() {
 	*x = SetBotEnabledResponse{}
-	mi := &file_baton_v1_conversation_proto_msgTypes[27]
+	mi := &file_baton_v1_conversation_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2222,7 @@ func (x *SetBotEnabledResponse) String() string {
 func (*SetBotEnabledResponse) ProtoMessage() {}
 
 func (x *SetBotEnabledResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_conversation_proto_msgTypes[27]
+	mi := &file_baton_v1_conversation_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2235,7 @@ func (x *SetBotEnabledResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetBotEnabledResponse.ProtoReflect.Descriptor instead.
 func (*SetBotEnabledResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{27}
+	return file_baton_v1_conversation_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SetBotEnabledResponse) GetConversation() *Conversation {
@@ -2218,7 +2328,15 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\rtext_fallback\x18\x05 \x01(\bR\ftextFallbackB\x11\n" +
 	"\x0f_expected_epoch\"B\n" +
 	"\x13SendMessageResponse\x12+\n" +
-	"\amessage\x18\x01 \x01(\v2\x11.baton.v1.MessageR\amessage\"L\n" +
+	"\amessage\x18\x01 \x01(\v2\x11.baton.v1.MessageR\amessage\"\x90\x01\n" +
+	"\x11CreateNoteRequest\x122\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0econversationId\x12\x1e\n" +
+	"\x04text\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80@R\x04text\x12'\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\";\n" +
+	"\x12CreateNoteResponse\x12%\n" +
+	"\x04note\x18\x01 \x01(\v2\x11.baton.v1.MessageR\x04note\"L\n" +
 	"\x16GetConversationRequest\x122\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0econversationId\"U\n" +
 	"\x17GetConversationResponse\x12:\n" +
@@ -2325,7 +2443,7 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\x1fCONVERSATION_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONVERSATION_STATUS_OK\x10\x01\x12&\n" +
 	"\"CONVERSATION_STATUS_NOT_UNDERSTOOD\x10\x02\x12!\n" +
-	"\x1dCONVERSATION_STATUS_NEED_HELP\x10\x032\xe7\a\n" +
+	"\x1dCONVERSATION_STATUS_NEED_HELP\x10\x032\xb0\b\n" +
 	"\x13ConversationService\x12P\n" +
 	"\rIngestMessage\x12\x1e.baton.v1.IngestMessageRequest\x1a\x1f.baton.v1.IngestMessageResponse\x12J\n" +
 	"\vSendMessage\x12\x1c.baton.v1.SendMessageRequest\x1a\x1d.baton.v1.SendMessageResponse\x12V\n" +
@@ -2339,7 +2457,9 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\fListContacts\x12\x1d.baton.v1.ListContactsRequest\x1a\x1e.baton.v1.ListContactsResponse\x12>\n" +
 	"\aMuteBot\x12\x18.baton.v1.MuteBotRequest\x1a\x19.baton.v1.MuteBotResponse\x12D\n" +
 	"\tUnmuteBot\x12\x1a.baton.v1.UnmuteBotRequest\x1a\x1b.baton.v1.UnmuteBotResponse\x12P\n" +
-	"\rSetBotEnabled\x12\x1e.baton.v1.SetBotEnabledRequest\x1a\x1f.baton.v1.SetBotEnabledResponseB\x91\x01\n" +
+	"\rSetBotEnabled\x12\x1e.baton.v1.SetBotEnabledRequest\x1a\x1f.baton.v1.SetBotEnabledResponse\x12G\n" +
+	"\n" +
+	"CreateNote\x12\x1b.baton.v1.CreateNoteRequest\x1a\x1c.baton.v1.CreateNoteResponseB\x91\x01\n" +
 	"\fcom.baton.v1B\x11ConversationProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -2355,7 +2475,7 @@ func file_baton_v1_conversation_proto_rawDescGZIP() []byte {
 }
 
 var file_baton_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_baton_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_baton_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_baton_v1_conversation_proto_goTypes = []any{
 	(ConversationState)(0),             // 0: baton.v1.ConversationState
 	(ConversationStatus)(0),            // 1: baton.v1.ConversationStatus
@@ -2366,108 +2486,113 @@ var file_baton_v1_conversation_proto_goTypes = []any{
 	(*IngestMessageResponse)(nil),      // 6: baton.v1.IngestMessageResponse
 	(*SendMessageRequest)(nil),         // 7: baton.v1.SendMessageRequest
 	(*SendMessageResponse)(nil),        // 8: baton.v1.SendMessageResponse
-	(*GetConversationRequest)(nil),     // 9: baton.v1.GetConversationRequest
-	(*GetConversationResponse)(nil),    // 10: baton.v1.GetConversationResponse
-	(*ConversationFilter)(nil),         // 11: baton.v1.ConversationFilter
-	(*ListConversationsRequest)(nil),   // 12: baton.v1.ListConversationsRequest
-	(*ListConversationsResponse)(nil),  // 13: baton.v1.ListConversationsResponse
-	(*UpdateConversationRequest)(nil),  // 14: baton.v1.UpdateConversationRequest
-	(*UpdateConversationResponse)(nil), // 15: baton.v1.UpdateConversationResponse
-	(*CloseConversationRequest)(nil),   // 16: baton.v1.CloseConversationRequest
-	(*CloseConversationResponse)(nil),  // 17: baton.v1.CloseConversationResponse
-	(*ListMessagesRequest)(nil),        // 18: baton.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),       // 19: baton.v1.ListMessagesResponse
-	(*GetContactRequest)(nil),          // 20: baton.v1.GetContactRequest
-	(*GetContactResponse)(nil),         // 21: baton.v1.GetContactResponse
-	(*ListContactsRequest)(nil),        // 22: baton.v1.ListContactsRequest
-	(*ListContactsResponse)(nil),       // 23: baton.v1.ListContactsResponse
-	(*MuteBotRequest)(nil),             // 24: baton.v1.MuteBotRequest
-	(*MuteBotResponse)(nil),            // 25: baton.v1.MuteBotResponse
-	(*UnmuteBotRequest)(nil),           // 26: baton.v1.UnmuteBotRequest
-	(*UnmuteBotResponse)(nil),          // 27: baton.v1.UnmuteBotResponse
-	(*SetBotEnabledRequest)(nil),       // 28: baton.v1.SetBotEnabledRequest
-	(*SetBotEnabledResponse)(nil),      // 29: baton.v1.SetBotEnabledResponse
-	nil,                                // 30: baton.v1.Contact.AttributesEntry
-	nil,                                // 31: baton.v1.ContactProfile.AttributesEntry
-	(*Owner)(nil),                      // 32: baton.v1.Owner
-	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
-	(*MessageContent)(nil),             // 34: baton.v1.MessageContent
-	(*Message)(nil),                    // 35: baton.v1.Message
-	(OwnerKind)(0),                     // 36: baton.v1.OwnerKind
-	(*durationpb.Duration)(nil),        // 37: google.protobuf.Duration
+	(*CreateNoteRequest)(nil),          // 9: baton.v1.CreateNoteRequest
+	(*CreateNoteResponse)(nil),         // 10: baton.v1.CreateNoteResponse
+	(*GetConversationRequest)(nil),     // 11: baton.v1.GetConversationRequest
+	(*GetConversationResponse)(nil),    // 12: baton.v1.GetConversationResponse
+	(*ConversationFilter)(nil),         // 13: baton.v1.ConversationFilter
+	(*ListConversationsRequest)(nil),   // 14: baton.v1.ListConversationsRequest
+	(*ListConversationsResponse)(nil),  // 15: baton.v1.ListConversationsResponse
+	(*UpdateConversationRequest)(nil),  // 16: baton.v1.UpdateConversationRequest
+	(*UpdateConversationResponse)(nil), // 17: baton.v1.UpdateConversationResponse
+	(*CloseConversationRequest)(nil),   // 18: baton.v1.CloseConversationRequest
+	(*CloseConversationResponse)(nil),  // 19: baton.v1.CloseConversationResponse
+	(*ListMessagesRequest)(nil),        // 20: baton.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),       // 21: baton.v1.ListMessagesResponse
+	(*GetContactRequest)(nil),          // 22: baton.v1.GetContactRequest
+	(*GetContactResponse)(nil),         // 23: baton.v1.GetContactResponse
+	(*ListContactsRequest)(nil),        // 24: baton.v1.ListContactsRequest
+	(*ListContactsResponse)(nil),       // 25: baton.v1.ListContactsResponse
+	(*MuteBotRequest)(nil),             // 26: baton.v1.MuteBotRequest
+	(*MuteBotResponse)(nil),            // 27: baton.v1.MuteBotResponse
+	(*UnmuteBotRequest)(nil),           // 28: baton.v1.UnmuteBotRequest
+	(*UnmuteBotResponse)(nil),          // 29: baton.v1.UnmuteBotResponse
+	(*SetBotEnabledRequest)(nil),       // 30: baton.v1.SetBotEnabledRequest
+	(*SetBotEnabledResponse)(nil),      // 31: baton.v1.SetBotEnabledResponse
+	nil,                                // 32: baton.v1.Contact.AttributesEntry
+	nil,                                // 33: baton.v1.ContactProfile.AttributesEntry
+	(*Owner)(nil),                      // 34: baton.v1.Owner
+	(*timestamppb.Timestamp)(nil),      // 35: google.protobuf.Timestamp
+	(*MessageContent)(nil),             // 36: baton.v1.MessageContent
+	(*Message)(nil),                    // 37: baton.v1.Message
+	(OwnerKind)(0),                     // 38: baton.v1.OwnerKind
+	(*durationpb.Duration)(nil),        // 39: google.protobuf.Duration
 }
 var file_baton_v1_conversation_proto_depIdxs = []int32{
-	32, // 0: baton.v1.Conversation.owner:type_name -> baton.v1.Owner
+	34, // 0: baton.v1.Conversation.owner:type_name -> baton.v1.Owner
 	0,  // 1: baton.v1.Conversation.state:type_name -> baton.v1.ConversationState
 	1,  // 2: baton.v1.Conversation.status:type_name -> baton.v1.ConversationStatus
-	33, // 3: baton.v1.Conversation.bot_muted_until:type_name -> google.protobuf.Timestamp
-	33, // 4: baton.v1.Conversation.last_activity_time:type_name -> google.protobuf.Timestamp
-	33, // 5: baton.v1.Conversation.last_inbound_time:type_name -> google.protobuf.Timestamp
-	33, // 6: baton.v1.Conversation.last_outbound_time:type_name -> google.protobuf.Timestamp
-	33, // 7: baton.v1.Conversation.create_time:type_name -> google.protobuf.Timestamp
-	33, // 8: baton.v1.Conversation.update_time:type_name -> google.protobuf.Timestamp
-	30, // 9: baton.v1.Contact.attributes:type_name -> baton.v1.Contact.AttributesEntry
-	33, // 10: baton.v1.Contact.bot_muted_until:type_name -> google.protobuf.Timestamp
-	33, // 11: baton.v1.Contact.create_time:type_name -> google.protobuf.Timestamp
-	33, // 12: baton.v1.Contact.update_time:type_name -> google.protobuf.Timestamp
-	31, // 13: baton.v1.ContactProfile.attributes:type_name -> baton.v1.ContactProfile.AttributesEntry
+	35, // 3: baton.v1.Conversation.bot_muted_until:type_name -> google.protobuf.Timestamp
+	35, // 4: baton.v1.Conversation.last_activity_time:type_name -> google.protobuf.Timestamp
+	35, // 5: baton.v1.Conversation.last_inbound_time:type_name -> google.protobuf.Timestamp
+	35, // 6: baton.v1.Conversation.last_outbound_time:type_name -> google.protobuf.Timestamp
+	35, // 7: baton.v1.Conversation.create_time:type_name -> google.protobuf.Timestamp
+	35, // 8: baton.v1.Conversation.update_time:type_name -> google.protobuf.Timestamp
+	32, // 9: baton.v1.Contact.attributes:type_name -> baton.v1.Contact.AttributesEntry
+	35, // 10: baton.v1.Contact.bot_muted_until:type_name -> google.protobuf.Timestamp
+	35, // 11: baton.v1.Contact.create_time:type_name -> google.protobuf.Timestamp
+	35, // 12: baton.v1.Contact.update_time:type_name -> google.protobuf.Timestamp
+	33, // 13: baton.v1.ContactProfile.attributes:type_name -> baton.v1.ContactProfile.AttributesEntry
 	4,  // 14: baton.v1.IngestMessageRequest.contact:type_name -> baton.v1.ContactProfile
-	34, // 15: baton.v1.IngestMessageRequest.content:type_name -> baton.v1.MessageContent
-	35, // 16: baton.v1.IngestMessageResponse.message:type_name -> baton.v1.Message
+	36, // 15: baton.v1.IngestMessageRequest.content:type_name -> baton.v1.MessageContent
+	37, // 16: baton.v1.IngestMessageResponse.message:type_name -> baton.v1.Message
 	2,  // 17: baton.v1.IngestMessageResponse.conversation:type_name -> baton.v1.Conversation
 	3,  // 18: baton.v1.IngestMessageResponse.contact:type_name -> baton.v1.Contact
-	34, // 19: baton.v1.SendMessageRequest.content:type_name -> baton.v1.MessageContent
-	35, // 20: baton.v1.SendMessageResponse.message:type_name -> baton.v1.Message
-	2,  // 21: baton.v1.GetConversationResponse.conversation:type_name -> baton.v1.Conversation
-	36, // 22: baton.v1.ConversationFilter.owner_kind:type_name -> baton.v1.OwnerKind
-	1,  // 23: baton.v1.ConversationFilter.status:type_name -> baton.v1.ConversationStatus
-	0,  // 24: baton.v1.ConversationFilter.state:type_name -> baton.v1.ConversationState
-	33, // 25: baton.v1.ConversationFilter.active_after:type_name -> google.protobuf.Timestamp
-	33, // 26: baton.v1.ConversationFilter.active_before:type_name -> google.protobuf.Timestamp
-	37, // 27: baton.v1.ConversationFilter.unanswered_for:type_name -> google.protobuf.Duration
-	11, // 28: baton.v1.ListConversationsRequest.filter:type_name -> baton.v1.ConversationFilter
-	2,  // 29: baton.v1.ListConversationsResponse.conversations:type_name -> baton.v1.Conversation
-	1,  // 30: baton.v1.UpdateConversationRequest.status:type_name -> baton.v1.ConversationStatus
-	2,  // 31: baton.v1.UpdateConversationResponse.conversation:type_name -> baton.v1.Conversation
-	2,  // 32: baton.v1.CloseConversationResponse.conversation:type_name -> baton.v1.Conversation
-	35, // 33: baton.v1.ListMessagesResponse.messages:type_name -> baton.v1.Message
-	3,  // 34: baton.v1.GetContactResponse.contact:type_name -> baton.v1.Contact
-	3,  // 35: baton.v1.ListContactsResponse.contacts:type_name -> baton.v1.Contact
-	37, // 36: baton.v1.MuteBotRequest.duration:type_name -> google.protobuf.Duration
-	2,  // 37: baton.v1.MuteBotResponse.conversation:type_name -> baton.v1.Conversation
-	3,  // 38: baton.v1.MuteBotResponse.contact:type_name -> baton.v1.Contact
-	2,  // 39: baton.v1.UnmuteBotResponse.conversation:type_name -> baton.v1.Conversation
-	3,  // 40: baton.v1.UnmuteBotResponse.contact:type_name -> baton.v1.Contact
-	2,  // 41: baton.v1.SetBotEnabledResponse.conversation:type_name -> baton.v1.Conversation
-	5,  // 42: baton.v1.ConversationService.IngestMessage:input_type -> baton.v1.IngestMessageRequest
-	7,  // 43: baton.v1.ConversationService.SendMessage:input_type -> baton.v1.SendMessageRequest
-	9,  // 44: baton.v1.ConversationService.GetConversation:input_type -> baton.v1.GetConversationRequest
-	12, // 45: baton.v1.ConversationService.ListConversations:input_type -> baton.v1.ListConversationsRequest
-	14, // 46: baton.v1.ConversationService.UpdateConversation:input_type -> baton.v1.UpdateConversationRequest
-	16, // 47: baton.v1.ConversationService.CloseConversation:input_type -> baton.v1.CloseConversationRequest
-	18, // 48: baton.v1.ConversationService.ListMessages:input_type -> baton.v1.ListMessagesRequest
-	20, // 49: baton.v1.ConversationService.GetContact:input_type -> baton.v1.GetContactRequest
-	22, // 50: baton.v1.ConversationService.ListContacts:input_type -> baton.v1.ListContactsRequest
-	24, // 51: baton.v1.ConversationService.MuteBot:input_type -> baton.v1.MuteBotRequest
-	26, // 52: baton.v1.ConversationService.UnmuteBot:input_type -> baton.v1.UnmuteBotRequest
-	28, // 53: baton.v1.ConversationService.SetBotEnabled:input_type -> baton.v1.SetBotEnabledRequest
-	6,  // 54: baton.v1.ConversationService.IngestMessage:output_type -> baton.v1.IngestMessageResponse
-	8,  // 55: baton.v1.ConversationService.SendMessage:output_type -> baton.v1.SendMessageResponse
-	10, // 56: baton.v1.ConversationService.GetConversation:output_type -> baton.v1.GetConversationResponse
-	13, // 57: baton.v1.ConversationService.ListConversations:output_type -> baton.v1.ListConversationsResponse
-	15, // 58: baton.v1.ConversationService.UpdateConversation:output_type -> baton.v1.UpdateConversationResponse
-	17, // 59: baton.v1.ConversationService.CloseConversation:output_type -> baton.v1.CloseConversationResponse
-	19, // 60: baton.v1.ConversationService.ListMessages:output_type -> baton.v1.ListMessagesResponse
-	21, // 61: baton.v1.ConversationService.GetContact:output_type -> baton.v1.GetContactResponse
-	23, // 62: baton.v1.ConversationService.ListContacts:output_type -> baton.v1.ListContactsResponse
-	25, // 63: baton.v1.ConversationService.MuteBot:output_type -> baton.v1.MuteBotResponse
-	27, // 64: baton.v1.ConversationService.UnmuteBot:output_type -> baton.v1.UnmuteBotResponse
-	29, // 65: baton.v1.ConversationService.SetBotEnabled:output_type -> baton.v1.SetBotEnabledResponse
-	54, // [54:66] is the sub-list for method output_type
-	42, // [42:54] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	36, // 19: baton.v1.SendMessageRequest.content:type_name -> baton.v1.MessageContent
+	37, // 20: baton.v1.SendMessageResponse.message:type_name -> baton.v1.Message
+	37, // 21: baton.v1.CreateNoteResponse.note:type_name -> baton.v1.Message
+	2,  // 22: baton.v1.GetConversationResponse.conversation:type_name -> baton.v1.Conversation
+	38, // 23: baton.v1.ConversationFilter.owner_kind:type_name -> baton.v1.OwnerKind
+	1,  // 24: baton.v1.ConversationFilter.status:type_name -> baton.v1.ConversationStatus
+	0,  // 25: baton.v1.ConversationFilter.state:type_name -> baton.v1.ConversationState
+	35, // 26: baton.v1.ConversationFilter.active_after:type_name -> google.protobuf.Timestamp
+	35, // 27: baton.v1.ConversationFilter.active_before:type_name -> google.protobuf.Timestamp
+	39, // 28: baton.v1.ConversationFilter.unanswered_for:type_name -> google.protobuf.Duration
+	13, // 29: baton.v1.ListConversationsRequest.filter:type_name -> baton.v1.ConversationFilter
+	2,  // 30: baton.v1.ListConversationsResponse.conversations:type_name -> baton.v1.Conversation
+	1,  // 31: baton.v1.UpdateConversationRequest.status:type_name -> baton.v1.ConversationStatus
+	2,  // 32: baton.v1.UpdateConversationResponse.conversation:type_name -> baton.v1.Conversation
+	2,  // 33: baton.v1.CloseConversationResponse.conversation:type_name -> baton.v1.Conversation
+	37, // 34: baton.v1.ListMessagesResponse.messages:type_name -> baton.v1.Message
+	3,  // 35: baton.v1.GetContactResponse.contact:type_name -> baton.v1.Contact
+	3,  // 36: baton.v1.ListContactsResponse.contacts:type_name -> baton.v1.Contact
+	39, // 37: baton.v1.MuteBotRequest.duration:type_name -> google.protobuf.Duration
+	2,  // 38: baton.v1.MuteBotResponse.conversation:type_name -> baton.v1.Conversation
+	3,  // 39: baton.v1.MuteBotResponse.contact:type_name -> baton.v1.Contact
+	2,  // 40: baton.v1.UnmuteBotResponse.conversation:type_name -> baton.v1.Conversation
+	3,  // 41: baton.v1.UnmuteBotResponse.contact:type_name -> baton.v1.Contact
+	2,  // 42: baton.v1.SetBotEnabledResponse.conversation:type_name -> baton.v1.Conversation
+	5,  // 43: baton.v1.ConversationService.IngestMessage:input_type -> baton.v1.IngestMessageRequest
+	7,  // 44: baton.v1.ConversationService.SendMessage:input_type -> baton.v1.SendMessageRequest
+	11, // 45: baton.v1.ConversationService.GetConversation:input_type -> baton.v1.GetConversationRequest
+	14, // 46: baton.v1.ConversationService.ListConversations:input_type -> baton.v1.ListConversationsRequest
+	16, // 47: baton.v1.ConversationService.UpdateConversation:input_type -> baton.v1.UpdateConversationRequest
+	18, // 48: baton.v1.ConversationService.CloseConversation:input_type -> baton.v1.CloseConversationRequest
+	20, // 49: baton.v1.ConversationService.ListMessages:input_type -> baton.v1.ListMessagesRequest
+	22, // 50: baton.v1.ConversationService.GetContact:input_type -> baton.v1.GetContactRequest
+	24, // 51: baton.v1.ConversationService.ListContacts:input_type -> baton.v1.ListContactsRequest
+	26, // 52: baton.v1.ConversationService.MuteBot:input_type -> baton.v1.MuteBotRequest
+	28, // 53: baton.v1.ConversationService.UnmuteBot:input_type -> baton.v1.UnmuteBotRequest
+	30, // 54: baton.v1.ConversationService.SetBotEnabled:input_type -> baton.v1.SetBotEnabledRequest
+	9,  // 55: baton.v1.ConversationService.CreateNote:input_type -> baton.v1.CreateNoteRequest
+	6,  // 56: baton.v1.ConversationService.IngestMessage:output_type -> baton.v1.IngestMessageResponse
+	8,  // 57: baton.v1.ConversationService.SendMessage:output_type -> baton.v1.SendMessageResponse
+	12, // 58: baton.v1.ConversationService.GetConversation:output_type -> baton.v1.GetConversationResponse
+	15, // 59: baton.v1.ConversationService.ListConversations:output_type -> baton.v1.ListConversationsResponse
+	17, // 60: baton.v1.ConversationService.UpdateConversation:output_type -> baton.v1.UpdateConversationResponse
+	19, // 61: baton.v1.ConversationService.CloseConversation:output_type -> baton.v1.CloseConversationResponse
+	21, // 62: baton.v1.ConversationService.ListMessages:output_type -> baton.v1.ListMessagesResponse
+	23, // 63: baton.v1.ConversationService.GetContact:output_type -> baton.v1.GetContactResponse
+	25, // 64: baton.v1.ConversationService.ListContacts:output_type -> baton.v1.ListContactsResponse
+	27, // 65: baton.v1.ConversationService.MuteBot:output_type -> baton.v1.MuteBotResponse
+	29, // 66: baton.v1.ConversationService.UnmuteBot:output_type -> baton.v1.UnmuteBotResponse
+	31, // 67: baton.v1.ConversationService.SetBotEnabled:output_type -> baton.v1.SetBotEnabledResponse
+	10, // 68: baton.v1.ConversationService.CreateNote:output_type -> baton.v1.CreateNoteResponse
+	56, // [56:69] is the sub-list for method output_type
+	43, // [43:56] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_conversation_proto_init() }
@@ -2478,13 +2603,13 @@ func file_baton_v1_conversation_proto_init() {
 	file_baton_v1_common_proto_init()
 	file_baton_v1_message_proto_init()
 	file_baton_v1_conversation_proto_msgTypes[5].OneofWrappers = []any{}
-	file_baton_v1_conversation_proto_msgTypes[12].OneofWrappers = []any{}
 	file_baton_v1_conversation_proto_msgTypes[14].OneofWrappers = []any{}
-	file_baton_v1_conversation_proto_msgTypes[22].OneofWrappers = []any{
+	file_baton_v1_conversation_proto_msgTypes[16].OneofWrappers = []any{}
+	file_baton_v1_conversation_proto_msgTypes[24].OneofWrappers = []any{
 		(*MuteBotRequest_ConversationId)(nil),
 		(*MuteBotRequest_ContactId)(nil),
 	}
-	file_baton_v1_conversation_proto_msgTypes[24].OneofWrappers = []any{
+	file_baton_v1_conversation_proto_msgTypes[26].OneofWrappers = []any{
 		(*UnmuteBotRequest_ConversationId)(nil),
 		(*UnmuteBotRequest_ContactId)(nil),
 	}
@@ -2494,7 +2619,7 @@ func file_baton_v1_conversation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_conversation_proto_rawDesc), len(file_baton_v1_conversation_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,10 @@ const (
 	MessageDirection_MESSAGE_DIRECTION_INBOUND MessageDirection = 1
 	// To the customer.
 	MessageDirection_MESSAGE_DIRECTION_OUTBOUND MessageDirection = 2
+	// An internal note an agent or admin wrote for the other agents and supervisors: kept in the
+	// transcript and its events, never sent to the customer or a channel, never shown to bots
+	// or in the web chat.
+	MessageDirection_MESSAGE_DIRECTION_INTERNAL MessageDirection = 3
 )
 
 // Enum value maps for MessageDirection.
@@ -41,11 +45,13 @@ var (
 		0: "MESSAGE_DIRECTION_UNSPECIFIED",
 		1: "MESSAGE_DIRECTION_INBOUND",
 		2: "MESSAGE_DIRECTION_OUTBOUND",
+		3: "MESSAGE_DIRECTION_INTERNAL",
 	}
 	MessageDirection_value = map[string]int32{
 		"MESSAGE_DIRECTION_UNSPECIFIED": 0,
 		"MESSAGE_DIRECTION_INBOUND":     1,
 		"MESSAGE_DIRECTION_OUTBOUND":    2,
+		"MESSAGE_DIRECTION_INTERNAL":    3,
 	}
 )
 
@@ -1226,11 +1232,12 @@ const file_baton_v1_message_proto_rawDesc = "" +
 	"\blatitude\x18\x01 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x80V@)\x00\x00\x00\x00\x00\x80V\xc0R\blatitude\x125\n" +
 	"\tlongitude\x18\x02 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x80f@)\x00\x00\x00\x00\x00\x80f\xc0R\tlongitude\x12\x1c\n" +
 	"\x04name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\x12\"\n" +
-	"\aaddress\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\aaddress*t\n" +
+	"\aaddress\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\aaddress*\x94\x01\n" +
 	"\x10MessageDirection\x12!\n" +
 	"\x1dMESSAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19MESSAGE_DIRECTION_INBOUND\x10\x01\x12\x1e\n" +
-	"\x1aMESSAGE_DIRECTION_OUTBOUND\x10\x02*\xbd\x01\n" +
+	"\x1aMESSAGE_DIRECTION_OUTBOUND\x10\x02\x12\x1e\n" +
+	"\x1aMESSAGE_DIRECTION_INTERNAL\x10\x03*\xbd\x01\n" +
 	"\x0eDeliveryStatus\x12\x1f\n" +
 	"\x1bDELIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17DELIVERY_STATUS_PENDING\x10\x01\x12\x18\n" +

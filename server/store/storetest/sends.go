@@ -399,6 +399,22 @@ func testClaimSendsRace(h *harness) {
 	})
 }
 
+// testClaimSendsSkipsNotes checks internal notes round-trip as the application stores them (no
+// delivery status, no channel message id, no send bookkeeping) and are never claimed to be
+// sent, nor hold back the outbound messages after them.
+func testClaimSendsSkipsNotes(h *harness) {
+	now, lease := at(time.Hour), at(2*time.Hour)
+	conv := h.conversation(h.channel())
+	note := h.messageValue(conv, func(m *domain.Message) {
+		m.Direction, m.Status, m.ChannelMessageID, m.Error = domain.Internal, "", "", ""
+	})
+	h.write(func(tx store.Tx) error { return tx.CreateMessage(h.ctx, note) })
+	diff(h.t, "note", note, getMessage(h, note.ID))
+	after := h.pending(conv, time.Minute)
+	diff(h.t, "transcript", []domain.Message{note, after}, walk(h, 0, listMessages(h, conv.ID)))
+	checkSends(h, "due messages after a note", []domain.Message{after}, claimSends(h, now, lease, 100), lease)
+}
+
 func listOutbound(h *harness, conversationID string, until time.Time, statuses []domain.DeliveryStatus, limit int) []domain.Message {
 	h.t.Helper()
 	return mustRead(h, func(tx store.Tx) ([]domain.Message, error) {

@@ -104,6 +104,7 @@ func groups() []group {
 			{"OldestFirst", testClaimSendsOldestFirst},
 			{"Lease", testClaimSendsLease},
 			{"Race", testClaimSendsRace},
+			{"Notes", testClaimSendsSkipsNotes},
 		}},
 		{"Inbound", []testCase{
 			{"UnknownChannel", testInboundUnknownChannel},

@@ -69,6 +69,9 @@ const (
 	// ConversationServiceSetBotEnabledProcedure is the fully-qualified name of the
 	// ConversationService's SetBotEnabled RPC.
 	ConversationServiceSetBotEnabledProcedure = "/baton.v1.ConversationService/SetBotEnabled"
+	// ConversationServiceCreateNoteProcedure is the fully-qualified name of the ConversationService's
+	// CreateNote RPC.
+	ConversationServiceCreateNoteProcedure = "/baton.v1.ConversationService/CreateNote"
 )
 
 // ConversationServiceClient is a client for the baton.v1.ConversationService service.
@@ -102,6 +105,11 @@ type ConversationServiceClient interface {
 	UnmuteBot(context.Context, *v1.UnmuteBotRequest) (*v1.UnmuteBotResponse, error)
 	// SetBotEnabled turns the bot off or on for one conversation, with no expiry.
 	SetBotEnabled(context.Context, *v1.SetBotEnabledRequest) (*v1.SetBotEnabledResponse, error)
+	// CreateNote adds an internal note to the conversation's transcript: agents and supervisors
+	// who may see the conversation read it there and in the event log; it is never sent to the
+	// customer or a channel, and bots never see it. Anyone who may see the conversation, except
+	// bots, may write one, whoever owns it. A retry with the same request_id stores nothing new.
+	CreateNote(context.Context, *v1.CreateNoteRequest) (*v1.CreateNoteResponse, error)
 }
 
 // NewConversationServiceClient constructs a client for the baton.v1.ConversationService service. By
@@ -187,6 +195,12 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(conversationServiceMethods.ByName("SetBotEnabled")),
 			connect.WithClientOptions(opts...),
 		),
+		createNote: connect.NewClient[v1.CreateNoteRequest, v1.CreateNoteResponse](
+			httpClient,
+			baseURL+ConversationServiceCreateNoteProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("CreateNote")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -204,6 +218,7 @@ type conversationServiceClient struct {
 	muteBot            *connect.Client[v1.MuteBotRequest, v1.MuteBotResponse]
 	unmuteBot          *connect.Client[v1.UnmuteBotRequest, v1.UnmuteBotResponse]
 	setBotEnabled      *connect.Client[v1.SetBotEnabledRequest, v1.SetBotEnabledResponse]
+	createNote         *connect.Client[v1.CreateNoteRequest, v1.CreateNoteResponse]
 }
 
 // IngestMessage calls baton.v1.ConversationService.IngestMessage.
@@ -314,6 +329,15 @@ func (c *conversationServiceClient) SetBotEnabled(ctx context.Context, req *v1.S
 	return nil, err
 }
 
+// CreateNote calls baton.v1.ConversationService.CreateNote.
+func (c *conversationServiceClient) CreateNote(ctx context.Context, req *v1.CreateNoteRequest) (*v1.CreateNoteResponse, error) {
+	response, err := c.createNote.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ConversationServiceHandler is an implementation of the baton.v1.ConversationService service.
 type ConversationServiceHandler interface {
 	// IngestMessage stores an inbound customer message, creating the contact and conversation
@@ -345,6 +369,11 @@ type ConversationServiceHandler interface {
 	UnmuteBot(context.Context, *v1.UnmuteBotRequest) (*v1.UnmuteBotResponse, error)
 	// SetBotEnabled turns the bot off or on for one conversation, with no expiry.
 	SetBotEnabled(context.Context, *v1.SetBotEnabledRequest) (*v1.SetBotEnabledResponse, error)
+	// CreateNote adds an internal note to the conversation's transcript: agents and supervisors
+	// who may see the conversation read it there and in the event log; it is never sent to the
+	// customer or a channel, and bots never see it. Anyone who may see the conversation, except
+	// bots, may write one, whoever owns it. A retry with the same request_id stores nothing new.
+	CreateNote(context.Context, *v1.CreateNoteRequest) (*v1.CreateNoteResponse, error)
 }
 
 // NewConversationServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -426,6 +455,12 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 		connect.WithSchema(conversationServiceMethods.ByName("SetBotEnabled")),
 		connect.WithHandlerOptions(opts...),
 	)
+	conversationServiceCreateNoteHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceCreateNoteProcedure,
+		svc.CreateNote,
+		connect.WithSchema(conversationServiceMethods.ByName("CreateNote")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.ConversationService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ConversationServiceIngestMessageProcedure:
@@ -452,6 +487,8 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 			conversationServiceUnmuteBotHandler.ServeHTTP(w, r)
 		case ConversationServiceSetBotEnabledProcedure:
 			conversationServiceSetBotEnabledHandler.ServeHTTP(w, r)
+		case ConversationServiceCreateNoteProcedure:
+			conversationServiceCreateNoteHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -507,4 +544,8 @@ func (UnimplementedConversationServiceHandler) UnmuteBot(context.Context, *v1.Un
 
 func (UnimplementedConversationServiceHandler) SetBotEnabled(context.Context, *v1.SetBotEnabledRequest) (*v1.SetBotEnabledResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.SetBotEnabled is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) CreateNote(context.Context, *v1.CreateNoteRequest) (*v1.CreateNoteResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.CreateNote is not implemented"))
 }

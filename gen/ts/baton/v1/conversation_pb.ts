@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file baton/v1/conversation.proto.
  */
 export const file_baton_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("ChtiYXRvbi92MS9jb252ZXJzYXRpb24ucHJvdG8SCGJhdG9uLnYxIvgECgxDb252ZXJzYXRpb24SCgoCaWQYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoCRISCgpjb250YWN0X2lkGAMgASgJEg4KBmJvdF9pZBgEIAEoCRIeCgVvd25lchgFIAEoCzIPLmJhdG9uLnYxLk93bmVyEg0KBWVwb2NoGAYgASgEEioKBXN0YXRlGAcgASgOMhsuYmF0b24udjEuQ29udmVyc2F0aW9uU3RhdGUSLAoGc3RhdHVzGAggASgOMhwuYmF0b24udjEuQ29udmVyc2F0aW9uU3RhdHVzEgwKBHRhZ3MYCSADKAkSEAoIbGFuZ3VhZ2UYCiABKAkSGgoSYWN0aXZlX2hhbmRvdmVyX2lkGAsgASgJEhMKC2JvdF9lbmFibGVkGAwgASgIEjMKD2JvdF9tdXRlZF91bnRpbBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSbGFzdF9hY3Rpdml0eV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFsYXN0X2luYm91bmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSbGFzdF9vdXRib3VuZF90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYEyABKAki5QIKB0NvbnRhY3QSCgoCaWQYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoCRITCgtleHRlcm5hbF9pZBgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkSDgoGbG9jYWxlGAUgASgJEjUKCmF0dHJpYnV0ZXMYBiADKAsyIS5iYXRvbi52MS5Db250YWN0LkF0dHJpYnV0ZXNFbnRyeRIzCg9ib3RfbXV0ZWRfdW50aWwYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9AEKDkNvbnRhY3RQcm9maWxlEh8KC2V4dGVybmFsX2lkGAEgASgJQgq6SAdyBRABGIABEh4KDGRpc3BsYXlfbmFtZRgCIAEoCUIIukgFcgMYyAESFwoGbG9jYWxlGAMgASgJQge6SARyAhgjElUKCmF0dHJpYnV0ZXMYBCADKAsyKC5iYXRvbi52MS5Db250YWN0UHJvZmlsZS5BdHRyaWJ1dGVzRW50cnlCF7pIFJoBERBAIgZyBBABGEAqBXIDGIAIGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsMBChRJbmdlc3RNZXNzYWdlUmVxdWVzdBIdCgpjaGFubmVsX2lkGAEgASgJQgm6SAZyBBABGEASMQoHY29udGFjdBgCIAEoCzIYLmJhdG9uLnYxLkNvbnRhY3RQcm9maWxlQga6SAPIAQESJgoSY2hhbm5lbF9tZXNzYWdlX2lkGAMgASgJQgq6SAdyBRABGIACEjEKB2NvbnRlbnQYBCABKAsyGC5iYXRvbi52MS5NZXNzYWdlQ29udGVudEIGukgDyAEBIqABChVJbmdlc3RNZXNzYWdlUmVzcG9uc2USIgoHbWVzc2FnZRgBIAEoCzIRLmJhdG9uLnYxLk1lc3NhZ2USLAoMY29udmVyc2F0aW9uGAIgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEiIKB2NvbnRhY3QYAyABKAsyES5iYXRvbi52MS5Db250YWN0EhEKCWR1cGxpY2F0ZRgEIAEoCCLQAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEhsKDmV4cGVjdGVkX2Vwb2NoGAIgASgESACIAQESMQoHY29udGVudBgDIAEoCzIYLmJhdG9uLnYxLk1lc3NhZ2VDb250ZW50Qga6SAPIAQESHAoKcmVxdWVzdF9pZBgEIAEoCUIIukgFcgMYgAESFQoNdGV4dF9mYWxsYmFjaxgFIAEoCEIRCg9fZXhwZWN0ZWRfZXBvY2giOQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIiCgdtZXNzYWdlGAEgASgLMhEuYmF0b24udjEuTWVzc2FnZSI8ChZHZXRDb252ZXJzYXRpb25SZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAIkcKF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEiwKDGNvbnZlcnNhdGlvbhgBIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbiLdAwoSQ29udmVyc2F0aW9uRmlsdGVyEjEKCm93bmVyX2tpbmQYASABKA4yEy5iYXRvbi52MS5Pd25lcktpbmRCCLpIBYIBAhABEhkKCG93bmVyX2lkGAIgASgJQge6SARyAhhAEjYKBnN0YXR1cxgDIAEoDjIcLmJhdG9uLnYxLkNvbnZlcnNhdGlvblN0YXR1c0IIukgFggECEAESNAoFc3RhdGUYBCABKA4yGy5iYXRvbi52MS5Db252ZXJzYXRpb25TdGF0ZUIIukgFggECEAESGwoKY2hhbm5lbF9pZBgFIAEoCUIHukgEcgIYQBIbCgpjb250YWN0X2lkGAYgASgJQge6SARyAhhAEhkKCGxhbmd1YWdlGAcgASgJQge6SARyAhgjEhQKA3RhZxgIIAEoCUIHukgEcgIYQBIwCgxhY3RpdmVfYWZ0ZXIYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWFjdGl2ZV9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKDnVuYW5zd2VyZWRfZm9yGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgi6SAWqAQIqACKFAQoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0EiwKBmZpbHRlchgBIAEoCzIcLmJhdG9uLnYxLkNvbnZlcnNhdGlvbkZpbHRlchIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiYwoZTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRItCg1jb252ZXJzYXRpb25zGAEgAygLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKYAgoZVXBkYXRlQ29udmVyc2F0aW9uUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAEj0KBnN0YXR1cxgDIAEoDjIcLmJhdG9uLnYxLkNvbnZlcnNhdGlvblN0YXR1c0IKukgHggEEEAEgAEgAiAEBEh4KCGxhbmd1YWdlGAQgASgJQge6SARyAhgjSAGIAQESIgoIYWRkX3RhZ3MYBSADKAlCELpIDZIBChAgIgZyBBABGEASJQoLcmVtb3ZlX3RhZ3MYBiADKAlCELpIDZIBChAgIgZyBBABGEBCCQoHX3N0YXR1c0ILCglfbGFuZ3VhZ2UiSgoaVXBkYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USLAoMY29udmVyc2F0aW9uGAEgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uIogBChhDbG9zZUNvbnZlcnNhdGlvblJlcXVlc3QSIgoPY29udmVyc2F0aW9uX2lkGAEgASgJQgm6SAZyBBABGEASGwoOZXhwZWN0ZWRfZXBvY2gYAiABKARIAIgBARIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDQhEKD19leHBlY3RlZF9lcG9jaCJJChlDbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlEiwKDGNvbnZlcnNhdGlvbhgBIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbiJ2ChNMaXN0TWVzc2FnZXNSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJUChRMaXN0TWVzc2FnZXNSZXNwb25zZRIjCghtZXNzYWdlcxgBIAMoCzIRLmJhdG9uLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEUdldENvbnRhY3RSZXF1ZXN0Eh0KCmNvbnRhY3RfaWQYASABKAlCCbpIBnIEEAEYQCI4ChJHZXRDb250YWN0UmVzcG9uc2USIgoHY29udGFjdBgBIAEoCzIRLmJhdG9uLnYxLkNvbnRhY3QiiAEKE0xpc3RDb250YWN0c1JlcXVlc3QSGwoKY2hhbm5lbF9pZBgBIAEoCUIHukgEcgIYQBIXCgVxdWVyeRgCIAEoCUIIukgFcgMYyAESHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAEIlQKFExpc3RDb250YWN0c1Jlc3BvbnNlEiMKCGNvbnRhY3RzGAEgAygLMhEuYmF0b24udjEuQ29udGFjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkipwEKDk11dGVCb3RSZXF1ZXN0EiQKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhASAASHwoKY29udGFjdF9pZBgCIAEoCUIJukgGcgQQARhASAASPgoIZHVyYXRpb24YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CEbpIDqoBCyIFCIDnhA8yAgg8Qg4KBXNjb3BlEgW6SAIIASJjCg9NdXRlQm90UmVzcG9uc2USLAoMY29udmVyc2F0aW9uGAEgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEiIKB2NvbnRhY3QYAiABKAsyES5iYXRvbi52MS5Db250YWN0ImkKEFVubXV0ZUJvdFJlcXVlc3QSJAoPY29udmVyc2F0aW9uX2lkGAEgASgJQgm6SAZyBBABGEBIABIfCgpjb250YWN0X2lkGAIgASgJQgm6SAZyBBABGEBIAEIOCgVzY29wZRIFukgCCAEiZQoRVW5tdXRlQm90UmVzcG9uc2USLAoMY29udmVyc2F0aW9uGAEgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEiIKB2NvbnRhY3QYAiABKAsyES5iYXRvbi52MS5Db250YWN0IksKFFNldEJvdEVuYWJsZWRSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEg8KB2VuYWJsZWQYAiABKAgiRQoVU2V0Qm90RW5hYmxlZFJlc3BvbnNlEiwKDGNvbnZlcnNhdGlvbhgBIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbipzChFDb252ZXJzYXRpb25TdGF0ZRIiCh5DT05WRVJTQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIbChdDT05WRVJTQVRJT05fU1RBVEVfT1BFThABEh0KGUNPTlZFUlNBVElPTl9TVEFURV9DTE9TRUQQAiqgAQoSQ29udmVyc2F0aW9uU3RhdHVzEiMKH0NPTlZFUlNBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZDT05WRVJTQVRJT05fU1RBVFVTX09LEAESJgoiQ09OVkVSU0FUSU9OX1NUQVRVU19OT1RfVU5ERVJTVE9PRBACEiEKHUNPTlZFUlNBVElPTl9TVEFUVVNfTkVFRF9IRUxQEAMy5wcKE0NvbnZlcnNhdGlvblNlcnZpY2USUAoNSW5nZXN0TWVzc2FnZRIeLmJhdG9uLnYxLkluZ2VzdE1lc3NhZ2VSZXF1ZXN0Gh8uYmF0b24udjEuSW5nZXN0TWVzc2FnZVJlc3BvbnNlEkoKC1NlbmRNZXNzYWdlEhwuYmF0b24udjEuU2VuZE1lc3NhZ2VSZXF1ZXN0Gh0uYmF0b24udjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJWCg9HZXRDb252ZXJzYXRpb24SIC5iYXRvbi52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GiEuYmF0b24udjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USXAoRTGlzdENvbnZlcnNhdGlvbnMSIi5iYXRvbi52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaIy5iYXRvbi52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEl8KElVwZGF0ZUNvbnZlcnNhdGlvbhIjLmJhdG9uLnYxLlVwZGF0ZUNvbnZlcnNhdGlvblJlcXVlc3QaJC5iYXRvbi52MS5VcGRhdGVDb252ZXJzYXRpb25SZXNwb25zZRJcChFDbG9zZUNvbnZlcnNhdGlvbhIiLmJhdG9uLnYxLkNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBojLmJhdG9uLnYxLkNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USTQoMTGlzdE1lc3NhZ2VzEh0uYmF0b24udjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBoeLmJhdG9uLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlEkcKCkdldENvbnRhY3QSGy5iYXRvbi52MS5HZXRDb250YWN0UmVxdWVzdBocLmJhdG9uLnYxLkdldENvbnRhY3RSZXNwb25zZRJNCgxMaXN0Q29udGFjdHMSHS5iYXRvbi52MS5MaXN0Q29udGFjdHNSZXF1ZXN0Gh4uYmF0b24udjEuTGlzdENvbnRhY3RzUmVzcG9uc2USPgoHTXV0ZUJvdBIYLmJhdG9uLnYxLk11dGVCb3RSZXF1ZXN0GhkuYmF0b24udjEuTXV0ZUJvdFJlc3BvbnNlEkQKCVVubXV0ZUJvdBIaLmJhdG9uLnYxLlVubXV0ZUJvdFJlcXVlc3QaGy5iYXRvbi52MS5Vbm11dGVCb3RSZXNwb25zZRJQCg1TZXRCb3RFbmFibGVkEh4uYmF0b24udjEuU2V0Qm90RW5hYmxlZFJlcXVlc3QaHy5iYXRvbi52MS5TZXRCb3RFbmFibGVkUmVzcG9uc2VCkQEKDGNvbS5iYXRvbi52MUIRQ29udmVyc2F0aW9uUHJvdG9QAVotZ2l0aHViLmNvbS9iYXRvbmhxL2JhdG9uL2dlbi9iYXRvbi92MTtiYXRvbnYxogIDQlhYqgIIQmF0b24uVjHKAghCYXRvblxWMeICFEJhdG9uXFYxXEdQQk1ldGFkYXRh6gIJQmF0b246OlYxYgZwcm90bzM", [file_baton_v1_common, file_baton_v1_message, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChtiYXRvbi92MS9jb252ZXJzYXRpb24ucHJvdG8SCGJhdG9uLnYxIvgECgxDb252ZXJzYXRpb24SCgoCaWQYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoCRISCgpjb250YWN0X2lkGAMgASgJEg4KBmJvdF9pZBgEIAEoCRIeCgVvd25lchgFIAEoCzIPLmJhdG9uLnYxLk93bmVyEg0KBWVwb2NoGAYgASgEEioKBXN0YXRlGAcgASgOMhsuYmF0b24udjEuQ29udmVyc2F0aW9uU3RhdGUSLAoGc3RhdHVzGAggASgOMhwuYmF0b24udjEuQ29udmVyc2F0aW9uU3RhdHVzEgwKBHRhZ3MYCSADKAkSEAoIbGFuZ3VhZ2UYCiABKAkSGgoSYWN0aXZlX2hhbmRvdmVyX2lkGAsgASgJEhMKC2JvdF9lbmFibGVkGAwgASgIEjMKD2JvdF9tdXRlZF91bnRpbBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSbGFzdF9hY3Rpdml0eV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFsYXN0X2luYm91bmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNgoSbGFzdF9vdXRib3VuZF90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYEyABKAki5QIKB0NvbnRhY3QSCgoCaWQYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoCRITCgtleHRlcm5hbF9pZBgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkSDgoGbG9jYWxlGAUgASgJEjUKCmF0dHJpYnV0ZXMYBiADKAsyIS5iYXRvbi52MS5Db250YWN0LkF0dHJpYnV0ZXNFbnRyeRIzCg9ib3RfbXV0ZWRfdW50aWwYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9AEKDkNvbnRhY3RQcm9maWxlEh8KC2V4dGVybmFsX2lkGAEgASgJQgq6SAdyBRABGIABEh4KDGRpc3BsYXlfbmFtZRgCIAEoCUIIukgFcgMYyAESFwoGbG9jYWxlGAMgASgJQge6SARyAhgjElUKCmF0dHJpYnV0ZXMYBCADKAsyKC5iYXRvbi52MS5Db250YWN0UHJvZmlsZS5BdHRyaWJ1dGVzRW50cnlCF7pIFJoBERBAIgZyBBABGEAqBXIDGIAIGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsMBChRJbmdlc3RNZXNzYWdlUmVxdWVzdBIdCgpjaGFubmVsX2lkGAEgASgJQgm6SAZyBBABGEASMQoHY29udGFjdBgCIAEoCzIYLmJhdG9uLnYxLkNvbnRhY3RQcm9maWxlQga6SAPIAQESJgoSY2hhbm5lbF9tZXNzYWdlX2lkGAMgASgJQgq6SAdyBRABGIACEjEKB2NvbnRlbnQYBCABKAsyGC5iYXRvbi52MS5NZXNzYWdlQ29udGVudEIGukgDyAEBIqABChVJbmdlc3RNZXNzYWdlUmVzcG9uc2USIgoHbWVzc2FnZRgBIAEoCzIRLmJhdG9uLnYxLk1lc3NhZ2USLAoMY29udmVyc2F0aW9uGAIgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEiIKB2NvbnRhY3QYAyABKAsyES5iYXRvbi52MS5Db250YWN0EhEKCWR1cGxpY2F0ZRgEIAEoCCLQAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEhsKDmV4cGVjdGVkX2Vwb2NoGAIgASgESACIAQESMQoHY29udGVudBgDIAEoCzIYLmJhdG9uLnYxLk1lc3NhZ2VDb250ZW50Qga6SAPIAQESHAoKcmVxdWVzdF9pZBgEIAEoCUIIukgFcgMYgAESFQoNdGV4dF9mYWxsYmFjaxgFIAEoCEIRCg9fZXhwZWN0ZWRfZXBvY2giOQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIiCgdtZXNzYWdlGAEgASgLMhEuYmF0b24udjEuTWVzc2FnZSJvChFDcmVhdGVOb3RlUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQBIYCgR0ZXh0GAIgASgJQgq6SAdyBRABGIBAEhwKCnJlcXVlc3RfaWQYAyABKAlCCLpIBXIDGIABIjUKEkNyZWF0ZU5vdGVSZXNwb25zZRIfCgRub3RlGAEgASgLMhEuYmF0b24udjEuTWVzc2FnZSI8ChZHZXRDb252ZXJzYXRpb25SZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAIkcKF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEiwKDGNvbnZlcnNhdGlvbhgBIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbiLdAwoSQ29udmVyc2F0aW9uRmlsdGVyEjEKCm93bmVyX2tpbmQYASABKA4yEy5iYXRvbi52MS5Pd25lcktpbmRCCLpIBYIBAhABEhkKCG93bmVyX2lkGAIgASgJQge6SARyAhhAEjYKBnN0YXR1cxgDIAEoDjIcLmJhdG9uLnYxLkNvbnZlcnNhdGlvblN0YXR1c0IIukgFggECEAESNAoFc3RhdGUYBCABKA4yGy5iYXRvbi52MS5Db252ZXJzYXRpb25TdGF0ZUIIukgFggECEAESGwoKY2hhbm5lbF9pZBgFIAEoCUIHukgEcgIYQBIbCgpjb250YWN0X2lkGAYgASgJQge6SARyAhhAEhkKCGxhbmd1YWdlGAcgASgJQge6SARyAhgjEhQKA3RhZxgIIAEoCUIHukgEcgIYQBIwCgxhY3RpdmVfYWZ0ZXIYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWFjdGl2ZV9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKDnVuYW5zd2VyZWRfZm9yGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgi6SAWqAQIqACKFAQoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0EiwKBmZpbHRlchgBIAEoCzIcLmJhdG9uLnYxLkNvbnZlcnNhdGlvbkZpbHRlchIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiYwoZTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRItCg1jb252ZXJzYXRpb25zGAEgAygLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKYAgoZVXBkYXRlQ29udmVyc2F0aW9uUmVxdWVzdBIiCg9jb252ZXJzYXRpb25faWQYASABKAlCCbpIBnIEEAEYQBIVCgRldGFnGAIgASgJQge6SARyAhhAEj0KBnN0YXR1cxgDIAEoDjIcLmJhdG9uLnYxLkNvbnZlcnNhdGlvblN0YXR1c0IKukgHggEEEAEgAEgAiAEBEh4KCGxhbmd1YWdlGAQgASgJQge6SARyAhgjSAGIAQESIgoIYWRkX3RhZ3MYBSADKAlCELpIDZIBChAgIgZyBBABGEASJQoLcmVtb3ZlX3RhZ3MYBiADKAlCELpIDZIBChAgIgZyBBABGEBCCQoHX3N0YXR1c0ILCglfbGFuZ3VhZ2UiSgoaVXBkYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USLAoMY29udmVyc2F0aW9uGAEgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uIogBChhDbG9zZUNvbnZlcnNhdGlvblJlcXVlc3QSIgoPY29udmVyc2F0aW9uX2lkGAEgASgJQgm6SAZyBBABGEASGwoOZXhwZWN0ZWRfZXBvY2gYAiABKARIAIgBARIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDQhEKD19leHBlY3RlZF9lcG9jaCJJChlDbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlEiwKDGNvbnZlcnNhdGlvbhgBIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbiJ2ChNMaXN0TWVzc2FnZXNSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJUChRMaXN0TWVzc2FnZXNSZXNwb25zZRIjCghtZXNzYWdlcxgBIAMoCzIRLmJhdG9uLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEUdldENvbnRhY3RSZXF1ZXN0Eh0KCmNvbnRhY3RfaWQYASABKAlCCbpIBnIEEAEYQCI4ChJHZXRDb250YWN0UmVzcG9uc2USIgoHY29udGFjdBgBIAEoCzIRLmJhdG9uLnYxLkNvbnRhY3QiiAEKE0xpc3RDb250YWN0c1JlcXVlc3QSGwoKY2hhbm5lbF9pZBgBIAEoCUIHukgEcgIYQBIXCgVxdWVyeRgCIAEoCUIIukgFcgMYyAESHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAEIlQKFExpc3RDb250YWN0c1Jlc3BvbnNlEiMKCGNvbnRhY3RzGAEgAygLMhEuYmF0b24udjEuQ29udGFjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkipwEKDk11dGVCb3RSZXF1ZXN0EiQKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhASAASHwoKY29udGFjdF9pZBgCIAEoCUIJukgGcgQQARhASAASPgoIZHVyYXRpb24YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CEbpIDqoBCyIFCIDnhA8yAgg8Qg4KBXNjb3BlEgW6SAIIASJjCg9NdXRlQm90UmVzcG9uc2USLAoMY29udmVyc2F0aW9uGAEgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEiIKB2NvbnRhY3QYAiABKAsyES5iYXRvbi52MS5Db250YWN0ImkKEFVubXV0ZUJvdFJlcXVlc3QSJAoPY29udmVyc2F0aW9uX2lkGAEgASgJQgm6SAZyBBABGEBIABIfCgpjb250YWN0X2lkGAIgASgJQgm6SAZyBBABGEBIAEIOCgVzY29wZRIFukgCCAEiZQoRVW5tdXRlQm90UmVzcG9uc2USLAoMY29udmVyc2F0aW9uGAEgASgLMhYuYmF0b24udjEuQ29udmVyc2F0aW9uEiIKB2NvbnRhY3QYAiABKAsyES5iYXRvbi52MS5Db250YWN0IksKFFNldEJvdEVuYWJsZWRSZXF1ZXN0EiIKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIJukgGcgQQARhAEg8KB2VuYWJsZWQYAiABKAgiRQoVU2V0Qm90RW5hYmxlZFJlc3BvbnNlEiwKDGNvbnZlcnNhdGlvbhgBIAEoCzIWLmJhdG9uLnYxLkNvbnZlcnNhdGlvbipzChFDb252ZXJzYXRpb25TdGF0ZRIiCh5DT05WRVJTQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIbChdDT05WRVJTQVRJT05fU1RBVEVfT1BFThABEh0KGUNPTlZFUlNBVElPTl9TVEFURV9DTE9TRUQQAiqgAQoSQ29udmVyc2F0aW9uU3RhdHVzEiMKH0NPTlZFUlNBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZDT05WRVJTQVRJT05fU1RBVFVTX09LEAESJgoiQ09OVkVSU0FUSU9OX1NUQVRVU19OT1RfVU5ERVJTVE9PRBACEiEKHUNPTlZFUlNBVElPTl9TVEFUVVNfTkVFRF9IRUxQEAMysAgKE0NvbnZlcnNhdGlvblNlcnZpY2USUAoNSW5nZXN0TWVzc2FnZRIeLmJhdG9uLnYxLkluZ2VzdE1lc3NhZ2VSZXF1ZXN0Gh8uYmF0b24udjEuSW5nZXN0TWVzc2FnZVJlc3BvbnNlEkoKC1NlbmRNZXNzYWdlEhwuYmF0b24udjEuU2VuZE1lc3NhZ2VSZXF1ZXN0Gh0uYmF0b24udjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJWCg9HZXRDb252ZXJzYXRpb24SIC5iYXRvbi52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GiEuYmF0b24udjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USXAoRTGlzdENvbnZlcnNhdGlvbnMSIi5iYXRvbi52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaIy5iYXRvbi52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEl8KElVwZGF0ZUNvbnZlcnNhdGlvbhIjLmJhdG9uLnYxLlVwZGF0ZUNvbnZlcnNhdGlvblJlcXVlc3QaJC5iYXRvbi52MS5VcGRhdGVDb252ZXJzYXRpb25SZXNwb25zZRJcChFDbG9zZUNvbnZlcnNhdGlvbhIiLmJhdG9uLnYxLkNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBojLmJhdG9uLnYxLkNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USTQoMTGlzdE1lc3NhZ2VzEh0uYmF0b24udjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBoeLmJhdG9uLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlEkcKCkdldENvbnRhY3QSGy5iYXRvbi52MS5HZXRDb250YWN0UmVxdWVzdBocLmJhdG9uLnYxLkdldENvbnRhY3RSZXNwb25zZRJNCgxMaXN0Q29udGFjdHMSHS5iYXRvbi52MS5MaXN0Q29udGFjdHNSZXF1ZXN0Gh4uYmF0b24udjEuTGlzdENvbnRhY3RzUmVzcG9uc2USPgoHTXV0ZUJvdBIYLmJhdG9uLnYxLk11dGVCb3RSZXF1ZXN0GhkuYmF0b24udjEuTXV0ZUJvdFJlc3BvbnNlEkQKCVVubXV0ZUJvdBIaLmJhdG9uLnYxLlVubXV0ZUJvdFJlcXVlc3QaGy5iYXRvbi52MS5Vbm11dGVCb3RSZXNwb25zZRJQCg1TZXRCb3RFbmFibGVkEh4uYmF0b24udjEuU2V0Qm90RW5hYmxlZFJlcXVlc3QaHy5iYXRvbi52MS5TZXRCb3RFbmFibGVkUmVzcG9uc2USRwoKQ3JlYXRlTm90ZRIbLmJhdG9uLnYxLkNyZWF0ZU5vdGVSZXF1ZXN0GhwuYmF0b24udjEuQ3JlYXRlTm90ZVJlc3BvbnNlQpEBCgxjb20uYmF0b24udjFCEUNvbnZlcnNhdGlvblByb3RvUAFaLWdpdGh1Yi5jb20vYmF0b25ocS9iYXRvbi9nZW4vYmF0b24vdjE7YmF0b252MaICA0JYWKoCCEJhdG9uLlYxygIIQmF0b25cVjHiAhRCYXRvblxWMVxHUEJNZXRhZGF0YeoCCUJhdG9uOjpWMWIGcHJvdG8z", [file_baton_v1_common, file_baton_v1_message, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Conversation is the thread of one contact on one channel with one bot.
@@ -441,6 +441,62 @@ export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__P
   messageDesc(file_baton_v1_conversation, 6);
 
 /**
+ * CreateNoteRequest is the request of CreateNote.
+ *
+ * @generated from message baton.v1.CreateNoteRequest
+ */
+export type CreateNoteRequest = Message<"baton.v1.CreateNoteRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * What the note says.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Makes a retry idempotent: the note already stored under it is returned.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message baton.v1.CreateNoteRequest.
+ * Use `create(CreateNoteRequestSchema)` to create a new message.
+ */
+export const CreateNoteRequestSchema: GenMessage<CreateNoteRequest> = /*@__PURE__*/
+  messageDesc(file_baton_v1_conversation, 7);
+
+/**
+ * CreateNoteResponse is the response of CreateNote.
+ *
+ * @generated from message baton.v1.CreateNoteResponse
+ */
+export type CreateNoteResponse = Message<"baton.v1.CreateNoteResponse"> & {
+  /**
+   * The stored note: a message whose direction is MESSAGE_DIRECTION_INTERNAL.
+   *
+   * @generated from field: baton.v1.Message note = 1;
+   */
+  note?: Message$1 | undefined;
+};
+
+/**
+ * Describes the message baton.v1.CreateNoteResponse.
+ * Use `create(CreateNoteResponseSchema)` to create a new message.
+ */
+export const CreateNoteResponseSchema: GenMessage<CreateNoteResponse> = /*@__PURE__*/
+  messageDesc(file_baton_v1_conversation, 8);
+
+/**
  * GetConversationRequest is the request of GetConversation.
  *
  * @generated from message baton.v1.GetConversationRequest
@@ -459,7 +515,7 @@ export type GetConversationRequest = Message<"baton.v1.GetConversationRequest"> 
  * Use `create(GetConversationRequestSchema)` to create a new message.
  */
 export const GetConversationRequestSchema: GenMessage<GetConversationRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 7);
+  messageDesc(file_baton_v1_conversation, 9);
 
 /**
  * GetConversationResponse is the response of GetConversation.
@@ -480,7 +536,7 @@ export type GetConversationResponse = Message<"baton.v1.GetConversationResponse"
  * Use `create(GetConversationResponseSchema)` to create a new message.
  */
 export const GetConversationResponseSchema: GenMessage<GetConversationResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 8);
+  messageDesc(file_baton_v1_conversation, 10);
 
 /**
  * ConversationFilter selects conversations. Every set field must match.
@@ -571,7 +627,7 @@ export type ConversationFilter = Message<"baton.v1.ConversationFilter"> & {
  * Use `create(ConversationFilterSchema)` to create a new message.
  */
 export const ConversationFilterSchema: GenMessage<ConversationFilter> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 9);
+  messageDesc(file_baton_v1_conversation, 11);
 
 /**
  * ListConversationsRequest is the request of ListConversations.
@@ -606,7 +662,7 @@ export type ListConversationsRequest = Message<"baton.v1.ListConversationsReques
  * Use `create(ListConversationsRequestSchema)` to create a new message.
  */
 export const ListConversationsRequestSchema: GenMessage<ListConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 10);
+  messageDesc(file_baton_v1_conversation, 12);
 
 /**
  * ListConversationsResponse is the response of ListConversations.
@@ -634,7 +690,7 @@ export type ListConversationsResponse = Message<"baton.v1.ListConversationsRespo
  * Use `create(ListConversationsResponseSchema)` to create a new message.
  */
 export const ListConversationsResponseSchema: GenMessage<ListConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 11);
+  messageDesc(file_baton_v1_conversation, 13);
 
 /**
  * UpdateConversationRequest is the request of UpdateConversation. Unset fields keep their value.
@@ -690,7 +746,7 @@ export type UpdateConversationRequest = Message<"baton.v1.UpdateConversationRequ
  * Use `create(UpdateConversationRequestSchema)` to create a new message.
  */
 export const UpdateConversationRequestSchema: GenMessage<UpdateConversationRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 12);
+  messageDesc(file_baton_v1_conversation, 14);
 
 /**
  * UpdateConversationResponse is the response of UpdateConversation.
@@ -711,7 +767,7 @@ export type UpdateConversationResponse = Message<"baton.v1.UpdateConversationRes
  * Use `create(UpdateConversationResponseSchema)` to create a new message.
  */
 export const UpdateConversationResponseSchema: GenMessage<UpdateConversationResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 13);
+  messageDesc(file_baton_v1_conversation, 15);
 
 /**
  * CloseConversationRequest is the request of CloseConversation.
@@ -746,7 +802,7 @@ export type CloseConversationRequest = Message<"baton.v1.CloseConversationReques
  * Use `create(CloseConversationRequestSchema)` to create a new message.
  */
 export const CloseConversationRequestSchema: GenMessage<CloseConversationRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 14);
+  messageDesc(file_baton_v1_conversation, 16);
 
 /**
  * CloseConversationResponse is the response of CloseConversation.
@@ -767,7 +823,7 @@ export type CloseConversationResponse = Message<"baton.v1.CloseConversationRespo
  * Use `create(CloseConversationResponseSchema)` to create a new message.
  */
 export const CloseConversationResponseSchema: GenMessage<CloseConversationResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 15);
+  messageDesc(file_baton_v1_conversation, 17);
 
 /**
  * ListMessagesRequest is the request of ListMessages.
@@ -802,7 +858,7 @@ export type ListMessagesRequest = Message<"baton.v1.ListMessagesRequest"> & {
  * Use `create(ListMessagesRequestSchema)` to create a new message.
  */
 export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 16);
+  messageDesc(file_baton_v1_conversation, 18);
 
 /**
  * ListMessagesResponse is the response of ListMessages.
@@ -830,7 +886,7 @@ export type ListMessagesResponse = Message<"baton.v1.ListMessagesResponse"> & {
  * Use `create(ListMessagesResponseSchema)` to create a new message.
  */
 export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 17);
+  messageDesc(file_baton_v1_conversation, 19);
 
 /**
  * GetContactRequest is the request of GetContact.
@@ -851,7 +907,7 @@ export type GetContactRequest = Message<"baton.v1.GetContactRequest"> & {
  * Use `create(GetContactRequestSchema)` to create a new message.
  */
 export const GetContactRequestSchema: GenMessage<GetContactRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 18);
+  messageDesc(file_baton_v1_conversation, 20);
 
 /**
  * GetContactResponse is the response of GetContact.
@@ -872,7 +928,7 @@ export type GetContactResponse = Message<"baton.v1.GetContactResponse"> & {
  * Use `create(GetContactResponseSchema)` to create a new message.
  */
 export const GetContactResponseSchema: GenMessage<GetContactResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 19);
+  messageDesc(file_baton_v1_conversation, 21);
 
 /**
  * ListContactsRequest is the request of ListContacts.
@@ -914,7 +970,7 @@ export type ListContactsRequest = Message<"baton.v1.ListContactsRequest"> & {
  * Use `create(ListContactsRequestSchema)` to create a new message.
  */
 export const ListContactsRequestSchema: GenMessage<ListContactsRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 20);
+  messageDesc(file_baton_v1_conversation, 22);
 
 /**
  * ListContactsResponse is the response of ListContacts.
@@ -942,7 +998,7 @@ export type ListContactsResponse = Message<"baton.v1.ListContactsResponse"> & {
  * Use `create(ListContactsResponseSchema)` to create a new message.
  */
 export const ListContactsResponseSchema: GenMessage<ListContactsResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 21);
+  messageDesc(file_baton_v1_conversation, 23);
 
 /**
  * MuteBotRequest is the request of MuteBot.
@@ -986,7 +1042,7 @@ export type MuteBotRequest = Message<"baton.v1.MuteBotRequest"> & {
  * Use `create(MuteBotRequestSchema)` to create a new message.
  */
 export const MuteBotRequestSchema: GenMessage<MuteBotRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 22);
+  messageDesc(file_baton_v1_conversation, 24);
 
 /**
  * MuteBotResponse is the response of MuteBot.
@@ -1014,7 +1070,7 @@ export type MuteBotResponse = Message<"baton.v1.MuteBotResponse"> & {
  * Use `create(MuteBotResponseSchema)` to create a new message.
  */
 export const MuteBotResponseSchema: GenMessage<MuteBotResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 23);
+  messageDesc(file_baton_v1_conversation, 25);
 
 /**
  * UnmuteBotRequest is the request of UnmuteBot.
@@ -1051,7 +1107,7 @@ export type UnmuteBotRequest = Message<"baton.v1.UnmuteBotRequest"> & {
  * Use `create(UnmuteBotRequestSchema)` to create a new message.
  */
 export const UnmuteBotRequestSchema: GenMessage<UnmuteBotRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 24);
+  messageDesc(file_baton_v1_conversation, 26);
 
 /**
  * UnmuteBotResponse is the response of UnmuteBot.
@@ -1079,7 +1135,7 @@ export type UnmuteBotResponse = Message<"baton.v1.UnmuteBotResponse"> & {
  * Use `create(UnmuteBotResponseSchema)` to create a new message.
  */
 export const UnmuteBotResponseSchema: GenMessage<UnmuteBotResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 25);
+  messageDesc(file_baton_v1_conversation, 27);
 
 /**
  * SetBotEnabledRequest is the request of SetBotEnabled.
@@ -1107,7 +1163,7 @@ export type SetBotEnabledRequest = Message<"baton.v1.SetBotEnabledRequest"> & {
  * Use `create(SetBotEnabledRequestSchema)` to create a new message.
  */
 export const SetBotEnabledRequestSchema: GenMessage<SetBotEnabledRequest> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 26);
+  messageDesc(file_baton_v1_conversation, 28);
 
 /**
  * SetBotEnabledResponse is the response of SetBotEnabled.
@@ -1128,7 +1184,7 @@ export type SetBotEnabledResponse = Message<"baton.v1.SetBotEnabledResponse"> & 
  * Use `create(SetBotEnabledResponseSchema)` to create a new message.
  */
 export const SetBotEnabledResponseSchema: GenMessage<SetBotEnabledResponse> = /*@__PURE__*/
-  messageDesc(file_baton_v1_conversation, 27);
+  messageDesc(file_baton_v1_conversation, 29);
 
 /**
  * ConversationState is the lifecycle state of a conversation.
@@ -1341,6 +1397,19 @@ export const ConversationService: GenService<{
     methodKind: "unary";
     input: typeof SetBotEnabledRequestSchema;
     output: typeof SetBotEnabledResponseSchema;
+  },
+  /**
+   * CreateNote adds an internal note to the conversation's transcript: agents and supervisors
+   * who may see the conversation read it there and in the event log; it is never sent to the
+   * customer or a channel, and bots never see it. Anyone who may see the conversation, except
+   * bots, may write one, whoever owns it. A retry with the same request_id stores nothing new.
+   *
+   * @generated from rpc baton.v1.ConversationService.CreateNote
+   */
+  createNote: {
+    methodKind: "unary";
+    input: typeof CreateNoteRequestSchema;
+    output: typeof CreateNoteResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_baton_v1_conversation, 0);

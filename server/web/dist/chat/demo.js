@@ -1,0 +1,1 @@
+"use strict";(()=>{var t=new URLSearchParams(location.search).get("channel"),n=document.getElementById("status");if(!t)n&&(n.textContent="Add ?channel=<web chat channel id> to this page's address to open the chat.");else{let e=document.createElement("script");e.src="widget.js",e.dataset.channel=t,e.dataset.title="Demo support",document.body.appendChild(e)}})();

@@ -74,6 +74,7 @@ type App struct {
 	renderEvent      RenderEvent
 	retry            domain.RetryPolicy
 	noWebhooks       *ttlcache.Cache[struct{}] // holds "" while no webhook is known to exist
+	attempts         store.Batcher[*attemptRecord]
 }
 
 // DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
@@ -94,6 +95,7 @@ func New(cfg Config) *App {
 		renderEvent:      cfg.RenderEvent,
 		retry:            cfg.Retry,
 	}
+	a.attempts.Max = maxAttemptBatch
 	if cfg.NoWebhooksTTL > 0 {
 		a.noWebhooks = ttlcache.New[struct{}](cfg.NoWebhooksTTL)
 	}

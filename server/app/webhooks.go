@@ -452,13 +452,53 @@ func (a *App) jobs(ctx context.Context, tx store.Tx, claimed []domain.Delivery, 
 
 // RecordAttempt stores the result of sending a delivery and what follows from it: the next
 // retry or the dead letter, and the webhook's deactivation with its policy's consequences.
-// It implements webhook.Source.
+// It implements webhook.Source. Concurrent calls share one transaction (a write costs about the
+// same for one attempt as for dozens); when that fails, each is recorded alone.
 func (a *App) RecordAttempt(ctx context.Context, d domain.Delivery, r domain.AttemptResult) error {
+	rec := &attemptRecord{ctx: ctx, deliveryID: d.ID, result: r}
+	if err := a.attempts.Do(rec, a.recordAttempts); err != nil {
+		return err
+	}
+	return rec.err
+}
+
+// attemptRecord is one RecordAttempt waiting for its batch.
+type attemptRecord struct {
+	ctx        context.Context
+	deliveryID string
+	result     domain.AttemptResult
+	err        error
+}
+
+// maxAttemptBatch bounds the attempts recorded in one transaction.
+const maxAttemptBatch = 64
+
+func (a *App) recordAttempts(batch []*attemptRecord) {
+	if len(batch) > 1 {
+		ctx := context.WithoutCancel(batch[0].ctx) // the batch is every caller's, not the first's
+		err := a.write(ctx, func(tx store.Tx) error {
+			for _, rec := range batch {
+				if err := a.recordAttempt(rec.ctx, tx, rec.deliveryID, rec.result); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			return
+		}
+	}
+	for _, rec := range batch {
+		rec.err = a.recordAttemptAlone(rec.ctx, rec.deliveryID, rec.result)
+	}
+}
+
+func (a *App) recordAttemptAlone(ctx context.Context, deliveryID string, r domain.AttemptResult) error {
 	// Failures of several conversations of one webhook race to count on the webhook's row;
 	// the loser of its revision check reads it again. Each loss means another record went
 	// through, so the retries end; the bound only guards against a fault.
 	for attempt := 1; ; attempt++ {
-		err := a.write(ctx, func(tx store.Tx) error { return a.recordAttempt(ctx, tx, d.ID, r) })
+		err := a.write(ctx, func(tx store.Tx) error { return a.recordAttempt(ctx, tx, deliveryID, r) })
 		if !errors.Is(err, store.ErrConflict) || attempt == 100 {
 			return err
 		}

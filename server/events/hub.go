@@ -335,8 +335,14 @@ func (h *Hub) follow(ctx context.Context, s Stream) error {
 		check = t.C
 	}
 	// Taken before anything else, and again before each Check it causes, so that no Fire is
-	// missed while the stream catches up or checks.
+	// missed while the stream catches up or checks; and a first Check right after it covers the
+	// Fires that came before (between the call's authentication and now).
 	recheck := s.Recheck.C()
+	if recheck != nil {
+		if err := s.Check(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		if err := h.catchUp(ctx, f, s.CatchUp); err != nil {
 			return err

@@ -21,6 +21,7 @@ import (
 	"github.com/batonhq/baton/server/channel/meta"
 	"github.com/batonhq/baton/server/channel/whatsapp"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ratelimit"
 	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/ttlcache"
 )
@@ -36,6 +37,9 @@ type Handler struct {
 	// MaxBodyBytes bounds a webhook's body: a longer one is answered 413 and stores nothing.
 	// 1 MiB when zero.
 	MaxBodyBytes int64
+	// Limiter bounds each channel's POSTed webhooks: over it they are answered 429 with a
+	// Retry-After, before the body is read or checked. None when nil.
+	Limiter *ratelimit.Limiter
 }
 
 // Register mounts the webhook routes on mux.
@@ -72,11 +76,16 @@ func (h Handler) channel(w http.ResponseWriter, r *http.Request, kind domain.Cha
 	return ch, true
 }
 
-// posted loads the channel a POSTed webhook names, as channel does, and reads the body; when
-// either fails it answers itself and returns false.
+// posted loads the channel a POSTed webhook names, as channel does, takes a token from its
+// bucket and reads the body; when any fails it answers itself and returns false. The bucket is
+// only a real channel's, so ids made up by a stranger hold no memory.
 func (h Handler) posted(w http.ResponseWriter, r *http.Request, kind domain.ChannelKind) (domain.Channel, []byte, bool) {
 	ch, ok := h.channel(w, r, kind)
 	if !ok {
+		return ch, nil, false
+	}
+	if ok, retry := h.Limiter.Allow(ch.ID); !ok {
+		ratelimit.TooMany(w, retry)
 		return ch, nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cmp.Or(h.MaxBodyBytes, 1<<20)))

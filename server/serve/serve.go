@@ -34,6 +34,7 @@ import (
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
 	"github.com/batonhq/baton/server/gateway"
+	"github.com/batonhq/baton/server/ratelimit"
 	"github.com/batonhq/baton/server/rpc"
 	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/ttlcache"
@@ -75,6 +76,8 @@ type Config struct {
 	StreamSends int
 	// Webhooks configures webhook delivery.
 	Webhooks WebhookConfig
+	// RateLimits bound each API key's RPCs and each channel's webhooks.
+	RateLimits RateLimits
 	// ChannelAPIs are where the channels' send APIs are; tests point them at fakes.
 	ChannelAPIs ChannelAPIs
 	Logger      *slog.Logger
@@ -107,6 +110,29 @@ type WebhookConfig struct {
 	Concurrency int
 	// Interval is how often due retries are looked for without a wake-up; 1s when zero.
 	Interval time.Duration
+}
+
+// RateLimits are token buckets per API key and per channel webhook, on this server alone: with
+// N replicas a caller spread over them gets up to N times the rate. A zero Rate is the default,
+// a negative PerSecond no limit.
+type RateLimits struct {
+	Key     ratelimit.Rate
+	Webhook ratelimit.Rate
+}
+
+// Default rate limits: far above what a well-behaved bot or channel sends, well below what one
+// runaway loop could.
+var (
+	DefaultKeyRate     = ratelimit.Rate{PerSecond: 1000, Burst: 2000}
+	DefaultWebhookRate = ratelimit.Rate{PerSecond: 1000, Burst: 2000}
+)
+
+// limiter is a limiter at r, the default d when r is zero.
+func limiter(r, d ratelimit.Rate) *ratelimit.Limiter {
+	if r == (ratelimit.Rate{}) {
+		r = d
+	}
+	return ratelimit.New(r)
 }
 
 // Server is a configured Baton server.
@@ -247,7 +273,8 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, err
 	}
 	opts := connect.WithHandlerOptions(
-		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store, Cache: s.keys}, validate.NewInterceptor()),
+		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store, Cache: s.keys},
+			ratelimit.Interceptor{Limiter: limiter(s.cfg.RateLimits.Key, DefaultKeyRate)}, validate.NewInterceptor()),
 		connect.WithReadMaxBytes(int(s.cfg.MaxRequestBytes)),
 		// Compressing a few hundred bytes costs more CPU than it saves on the wire.
 		connect.WithCompressMinBytes(4096),
@@ -277,7 +304,8 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /healthz", s.readyz) // before /livez and /readyz; kept for existing probes
 	web.Register(mux)
-	gateway.Handler{App: s.app, Logger: s.cfg.Logger, Channels: s.channels, MaxBodyBytes: s.cfg.MaxRequestBytes}.Register(mux)
+	gateway.Handler{App: s.app, Logger: s.cfg.Logger, Channels: s.channels, MaxBodyBytes: s.cfg.MaxRequestBytes,
+		Limiter: limiter(s.cfg.RateLimits.Webhook, DefaultWebhookRate)}.Register(mux)
 	return s.withCORS(http.MaxBytesHandler(mux, s.cfg.MaxRequestBytes+1024)), nil
 }
 

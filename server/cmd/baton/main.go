@@ -22,12 +22,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/ratelimit"
 	"github.com/batonhq/baton/server/serve"
 	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/store/postgres"
@@ -154,6 +156,27 @@ func envDuration(name string, fallback time.Duration) time.Duration {
 	return d
 }
 
+func envFloat(name string, fallback float64) float64 {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return fallback
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		slog.Warn("ignoring an invalid number", "variable", name, "value", v)
+		return fallback
+	}
+	return f
+}
+
+// rate is a token bucket at perSecond with a burst of two seconds' worth; no limit when negative.
+func rate(perSecond float64) ratelimit.Rate {
+	if perSecond <= 0 {
+		return ratelimit.Rate{PerSecond: -1}
+	}
+	return ratelimit.Rate{PerSecond: perSecond, Burst: max(1, int(2*perSecond))}
+}
+
 func newFlagSet(name string, stderr io.Writer, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -178,6 +201,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	metaAPI := fs.String("meta-api-url", env("BATON_META_API_URL", serve.DefaultMetaAPI), "Meta's Graph API, version included, for Messenger, Instagram and WhatsApp sends (env BATON_META_API_URL)")
 	telegramAPI := fs.String("telegram-api-url", env("BATON_TELEGRAM_API_URL", serve.DefaultTelegramAPI), "Telegram's Bot API (env BATON_TELEGRAM_API_URL)")
 	debug := fs.String("debug-listen", env("BATON_DEBUG_LISTEN", ""), "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
+	keyRate := fs.Float64("key-rate", envFloat("BATON_KEY_RATE", serve.DefaultKeyRate.PerSecond), "RPCs per second each API key may make on this server, bursts of twice that; 0 for no limit (env BATON_KEY_RATE)")
+	webhookRate := fs.Float64("webhook-rate", envFloat("BATON_WEBHOOK_RATE", serve.DefaultWebhookRate.PerSecond), "webhook requests per second each channel may post to this server, bursts of twice that; 0 for no limit (env BATON_WEBHOOK_RATE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -204,6 +229,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := serve.New(ctx, serve.Config{
 		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: splitList(*origins),
 		Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI},
+		RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
 	})
 	if err != nil {
 		return err

@@ -39,32 +39,32 @@ type RoutingRule struct {
 type RuleConditions struct {
 	// Triggers the rule answers. Empty means handoff and transfer: a rule hands off on a tag
 	// change only when it says so, so that tagging a conversation never moves it by surprise.
-	Triggers []RouteTrigger
+	Triggers []RouteTrigger `json:"triggers,omitempty"`
 	// Tags the conversation must all carry.
-	Tags []string
+	Tags []string `json:"tags,omitempty"`
 	// Words any of which appears, as a whole word and ignoring case, in the customer's messages.
-	Words []string
+	Words []string `json:"words,omitempty"`
 	// Patterns (RE2) any of which matches one of the customer's messages.
-	Patterns []string
+	Patterns []string `json:"patterns,omitempty"`
 	// EntryPoints any of which equals the entry point the channel reported (Messenger ref,
 	// WhatsApp referral, the web chat's page).
-	EntryPoints []string
+	EntryPoints []string `json:"entry_points,omitempty"`
 	// Languages any of which is the conversation's language (or the contact's locale).
-	Languages []string
+	Languages []string `json:"languages,omitempty"`
 	// Attributes the contact must all carry with these values.
-	Attributes map[string]string
+	Attributes map[string]string `json:"attributes,omitempty"`
 	// BotTarget, when set, must equal the target the bot asked for.
-	BotTarget Target
+	BotTarget Target `json:"bot_target,omitzero"`
 }
 
 // RuleAction is where a matching rule sends the conversation and what it adds on the way.
 type RuleAction struct {
-	Target   Target
-	Priority int
-	AddTags  []string
+	Target   Target   `json:"target,omitzero"`
+	Priority int      `json:"priority,omitempty"`
+	AddTags  []string `json:"add_tags,omitempty"`
 	// OverrideBot sends the conversation to Target even when the bot asked for a target;
 	// otherwise the bot's explicit target stays and the rule adds only its priority and tags.
-	OverrideBot bool
+	OverrideBot bool `json:"override_bot,omitempty"`
 }
 
 // RouteInput is what a rule looks at beyond the situation: why it runs and what the customer

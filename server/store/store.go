@@ -140,6 +140,14 @@ type Tx interface {
 	// QueueInUse reports whether a channel defaults to the queue or a live handover uses it.
 	QueueInUse(ctx context.Context, id string) (bool, error)
 
+	CreateRoutingRule(ctx context.Context, r domain.RoutingRule) error
+	GetRoutingRule(ctx context.Context, id string) (domain.RoutingRule, error)
+	// ListRoutingRules returns every rule, global and per channel, by position then id: rules
+	// are few, and routing evaluates them all in one pass.
+	ListRoutingRules(ctx context.Context) ([]domain.RoutingRule, error)
+	UpdateRoutingRule(ctx context.Context, r domain.RoutingRule) error
+	DeleteRoutingRule(ctx context.Context, id string) error
+
 	CreateContact(ctx context.Context, c domain.Contact) error
 	GetContact(ctx context.Context, id string) (domain.Contact, error)
 	GetContactByExternalID(ctx context.Context, channelID, externalID string) (domain.Contact, error)

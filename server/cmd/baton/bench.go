@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +19,10 @@ import (
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("bench needs a subcommand: ingest, sqlite-ceiling, fanout or fanout-ceiling")
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
 	}
 	// The load generator and the ceiling loop collect as seldom as the server: a collection
 	// pausing the generator would count in the latencies it measures, and the loop should run
@@ -40,7 +46,7 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"Offers inbound messages to a running server over HTTP (the generic channel webhook with\n"+
 		"--webhook-secret, IngestMessage otherwise) and reports throughput and latency.")
 	cfg := bench.IngestConfig{RunID: strconv.FormatInt(time.Now().UnixNano(), 36)}
-	fs.StringVar(&cfg.URL, "url", env("BATON_URL", "http://127.0.0.1:8080"), "the server (env BATON_URL)")
+	fs.StringVar(&cfg.URL, "url", cmp.Or(os.Getenv("BATON_URL"), "http://127.0.0.1:8080"), "the server (env BATON_URL)")
 	fs.StringVar(&cfg.APIKey, "key", os.Getenv("BATON_API_KEY"), "an admin or service key (env BATON_API_KEY)")
 	fs.StringVar(&cfg.ChannelID, "channel", "", "the channel the messages arrive on")
 	fs.IntVar(&cfg.Rate, "rate", 0, "offered messages per second; 0 for as fast as possible")
@@ -109,7 +115,7 @@ func benchFanout(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"with no stream open; with --pid, the server's memory per idle stream. With --ceiling URL it\n"+
 		"measures the streams of a `baton bench fanout-ceiling` server instead.")
 	cfg := bench.FanoutConfig{Ingest: bench.IngestConfig{RunID: strconv.FormatInt(time.Now().UnixNano(), 36)}}
-	fs.StringVar(&cfg.Ingest.URL, "url", env("BATON_URL", "http://127.0.0.1:8080"), "the server (env BATON_URL)")
+	fs.StringVar(&cfg.Ingest.URL, "url", cmp.Or(os.Getenv("BATON_URL"), "http://127.0.0.1:8080"), "the server (env BATON_URL)")
 	fs.StringVar(&cfg.Ingest.APIKey, "key", os.Getenv("BATON_API_KEY"), "an admin or service key (env BATON_API_KEY)")
 	fs.StringVar(&cfg.Ingest.ChannelID, "channel", "", "the channel the messages arrive on")
 	fs.IntVar(&cfg.Ingest.Rate, "rate", 100, "offered messages per second; 0 for as fast as possible")

@@ -22,10 +22,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/peterbourgon/ff/v4"
 
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
@@ -49,6 +50,7 @@ Usage:
   baton bench sqlite-ceiling [flags]        the bare SQLite transaction ingest is compared with
   baton bench fanout --channel ID [flags]   open streams and offer load to a running server
   baton bench fanout-ceiling [flags]        serve the bare Connect fan-out streams are compared with
+  baton version             print the version, commit and Go release of this binary
 
 Run "baton COMMAND -h" for the flags of a command.
 `
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "version":
+		return runVersion(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -88,9 +92,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type storeFlags struct{ dataDir, databaseURL string }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dataDir, "data-dir", env("BATON_DATA_DIR", "data"),
+	fs.StringVar(&f.dataDir, "data-dir", "data",
 		"directory of the embedded SQLite database, created if missing (env BATON_DATA_DIR)")
-	fs.StringVar(&f.databaseURL, "database-url", env("BATON_DATABASE_URL", ""),
+	fs.StringVar(&f.databaseURL, "database-url", "",
 		"a postgres:// URL to use PostgreSQL instead of the embedded SQLite; several servers may share one (env BATON_DATABASE_URL)")
 }
 
@@ -134,39 +138,14 @@ func (f *storeFlags) migrate(ctx context.Context) error {
 	return sqlite.Migrate(ctx, path)
 }
 
-func env(name, fallback string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
+// parse parses args into fs, then every flag not given from its BATON_* environment variable
+// (--data-dir from BATON_DATA_DIR): a variable that does not parse is an error, like the flag.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("BATON"))
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
 	}
-	return fallback
-}
-
-// envDuration reads a duration variable; a value that does not parse is reported and the
-// fallback used, rather than silently ignored.
-func envDuration(name string, fallback time.Duration) time.Duration {
-	v, ok := os.LookupEnv(name)
-	if !ok {
-		return fallback
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		slog.Warn("ignoring an invalid duration (write it like 90s or 5m)", "variable", name, "value", v)
-		return fallback
-	}
-	return d
-}
-
-func envFloat(name string, fallback float64) float64 {
-	v, ok := os.LookupEnv(name)
-	if !ok {
-		return fallback
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		slog.Warn("ignoring an invalid number", "variable", name, "value", v)
-		return fallback
-	}
-	return f
+	return err
 }
 
 // rate is a token bucket at perSecond with a burst of two seconds' worth; no limit when negative.
@@ -191,19 +170,19 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr, "Usage: baton serve [flags]\n\nStarts Baton. Tracing follows the standard OTEL_* variables and is off by default.")
 	var sf storeFlags
 	sf.register(fs)
-	listen := fs.String("listen", env("BATON_LISTEN", "127.0.0.1:8080"), "address to listen on (env BATON_LISTEN)")
-	origins := fs.String("allowed-origins", env("BATON_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed by CORS, or * (env BATON_ALLOWED_ORIGINS)")
-	heartbeat := fs.Duration("heartbeat-timeout", envDuration("BATON_HEARTBEAT_TIMEOUT", app.DefaultHeartbeatTimeout), "agents without a heartbeat for this long go offline (env BATON_HEARTBEAT_TIMEOUT)")
-	grace := fs.Duration("shutdown-grace", envDuration("BATON_SHUTDOWN_GRACE", 10*time.Second), "how long shutdown waits for requests in flight (env BATON_SHUTDOWN_GRACE)")
-	allow := fs.String("webhook-allow-networks", env("BATON_WEBHOOK_ALLOW_NETWORKS", ""), "comma-separated private networks (CIDR) webhooks may reach, e.g. 127.0.0.0/8; none by default (env BATON_WEBHOOK_ALLOW_NETWORKS)")
-	timeout := fs.Duration("webhook-timeout", envDuration("BATON_WEBHOOK_TIMEOUT", 5*time.Second), "how long one webhook delivery attempt may take (env BATON_WEBHOOK_TIMEOUT)")
-	schedule := fs.String("webhook-retry-schedule", env("BATON_WEBHOOK_RETRY_SCHEDULE", "1m,5m,15m,40m"), "waits before each webhook retry, ±20% jitter (env BATON_WEBHOOK_RETRY_SCHEDULE)")
-	metaAPI := fs.String("meta-api-url", env("BATON_META_API_URL", serve.DefaultMetaAPI), "Meta's Graph API, version included, for Messenger, Instagram and WhatsApp sends (env BATON_META_API_URL)")
-	telegramAPI := fs.String("telegram-api-url", env("BATON_TELEGRAM_API_URL", serve.DefaultTelegramAPI), "Telegram's Bot API (env BATON_TELEGRAM_API_URL)")
-	debug := fs.String("debug-listen", env("BATON_DEBUG_LISTEN", ""), "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
-	keyRate := fs.Float64("key-rate", envFloat("BATON_KEY_RATE", serve.DefaultKeyRate.PerSecond), "RPCs per second each API key may make on this server, bursts of twice that; 0 for no limit (env BATON_KEY_RATE)")
-	webhookRate := fs.Float64("webhook-rate", envFloat("BATON_WEBHOOK_RATE", serve.DefaultWebhookRate.PerSecond), "webhook requests per second each channel may post to this server, bursts of twice that; 0 for no limit (env BATON_WEBHOOK_RATE)")
-	if err := fs.Parse(args); err != nil {
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (env BATON_LISTEN)")
+	origins := fs.String("allowed-origins", "", "comma-separated browser origins allowed by CORS, or * (env BATON_ALLOWED_ORIGINS)")
+	heartbeat := fs.Duration("heartbeat-timeout", app.DefaultHeartbeatTimeout, "agents without a heartbeat for this long go offline (env BATON_HEARTBEAT_TIMEOUT)")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for requests in flight (env BATON_SHUTDOWN_GRACE)")
+	allow := fs.String("webhook-allow-networks", "", "comma-separated private networks (CIDR) webhooks may reach, e.g. 127.0.0.0/8; none by default (env BATON_WEBHOOK_ALLOW_NETWORKS)")
+	timeout := fs.Duration("webhook-timeout", 5*time.Second, "how long one webhook delivery attempt may take (env BATON_WEBHOOK_TIMEOUT)")
+	schedule := fs.String("webhook-retry-schedule", "1m,5m,15m,40m", "waits before each webhook retry, ±20% jitter (env BATON_WEBHOOK_RETRY_SCHEDULE)")
+	metaAPI := fs.String("meta-api-url", serve.DefaultMetaAPI, "Meta's Graph API, version included, for Messenger, Instagram and WhatsApp sends (env BATON_META_API_URL)")
+	telegramAPI := fs.String("telegram-api-url", serve.DefaultTelegramAPI, "Telegram's Bot API (env BATON_TELEGRAM_API_URL)")
+	debug := fs.String("debug-listen", "", "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
+	keyRate := fs.Float64("key-rate", serve.DefaultKeyRate.PerSecond, "RPCs per second each API key may make on this server, bursts of twice that; 0 for no limit (env BATON_KEY_RATE)")
+	webhookRate := fs.Float64("webhook-rate", serve.DefaultWebhookRate.PerSecond, "webhook requests per second each channel may post to this server, bursts of twice that; 0 for no limit (env BATON_WEBHOOK_RATE)")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	tuneGC()
@@ -216,6 +195,20 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	allowedOrigins, err := parseOrigins(*origins)
+	if err != nil {
+		return err
+	}
+	if sf.databaseURL == "" {
+		if err := os.MkdirAll(sf.dataDir, 0o700); err != nil {
+			return err
+		}
+		release, err := lockDataDir(sf.dataDir)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	st, err := sf.open(ctx)
 	if err != nil {
 		return err
@@ -227,7 +220,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer shutdownTracing(context.Background())
 	srv, err := serve.New(ctx, serve.Config{
-		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: splitList(*origins),
+		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: allowedOrigins,
 		Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI},
 		RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
 	})
@@ -238,7 +231,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	slog.Info("baton serving", "address", l.Addr().String(), "store", sf.where())
+	base := "http://" + l.Addr().String()
+	slog.Info("baton serving", "address", l.Addr().String(), "console", base+"/console/", "store", sf.where())
 	return srv.Serve(ctx, l, *grace)
 }
 
@@ -291,6 +285,23 @@ func webhookConfig(allow string, timeout time.Duration, schedule string) (serve.
 	return cfg, nil
 }
 
+// parseOrigins parses --allowed-origins: "*", or origins as a browser sends them
+// (scheme://host[:port], no path), which is all CORS ever compares.
+func parseOrigins(s string) ([]string, error) {
+	origins := splitList(s)
+	for _, o := range origins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("--allowed-origins: %q is not an origin like https://desk.example.com", o)
+		}
+	}
+	return origins, nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, v := range strings.Split(s, ",") {
@@ -305,7 +316,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("migrate", stderr, "Usage: baton migrate [flags]\n\nApplies the embedded database migrations and exits.")
 	var sf storeFlags
 	sf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := sf.migrate(ctx); err != nil {
@@ -314,6 +325,8 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintln(stdout, "migrated", sf.where())
 	return nil
 }
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
 
 // operator is the principal of the command line: whoever can open the database is an admin.
 var operator = domain.Principal{Role: domain.PrincipalAdmin, KeyID: "cli"}
@@ -324,8 +337,12 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("keys needs a subcommand: create, list or delete")
 	}
 	verb, rest := args[0], args[1:]
+	if isHelp(verb) {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
 	var keyID string
-	if verb == "delete" { // the key id comes first: "keys delete KEY_ID [flags]"
+	if verb == "delete" && !(len(rest) > 0 && isHelp(rest[0])) { // the key id comes first: "keys delete KEY_ID [flags]"
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
 			return errors.New("keys delete needs a KEY_ID")
 		}
@@ -340,7 +357,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	role := fs.String("role", "", "admin, bot, agent or service (create)")
 	subject := fs.String("subject", "", "the bot or agent id, for bot and agent keys (create)")
 	name := fs.String("name", "", "a name for the key (create)")
-	if err := fs.Parse(rest); err != nil {
+	if err := parse(fs, rest); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

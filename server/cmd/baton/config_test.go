@@ -99,3 +99,14 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestLogSettingsValidated(t *testing.T) {
+	for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}} {
+		if err := serveOnce(t, args...); err == nil || !strings.Contains(err.Error(), "--log-") {
+			t.Errorf("serve %v = %v; want an error", args, err)
+		}
+	}
+	if err := serveOnce(t, "--log-format", "json", "--log-level", "debug"); err != nil {
+		t.Errorf("valid log settings refused: %v", err)
+	}
+}

@@ -179,12 +179,19 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	schedule := fs.String("webhook-retry-schedule", "1m,5m,15m,40m", "waits before each webhook retry, ±20% jitter (env BATON_WEBHOOK_RETRY_SCHEDULE)")
 	metaAPI := fs.String("meta-api-url", serve.DefaultMetaAPI, "Meta's Graph API, version included, for Messenger, Instagram and WhatsApp sends (env BATON_META_API_URL)")
 	telegramAPI := fs.String("telegram-api-url", serve.DefaultTelegramAPI, "Telegram's Bot API (env BATON_TELEGRAM_API_URL)")
+	logFormat := fs.String("log-format", "text", "text or json (env BATON_LOG_FORMAT)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error (env BATON_LOG_LEVEL)")
 	debug := fs.String("debug-listen", "", "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
 	keyRate := fs.Float64("key-rate", serve.DefaultKeyRate.PerSecond, "RPCs per second each API key may make on this server, bursts of twice that; 0 for no limit (env BATON_KEY_RATE)")
 	webhookRate := fs.Float64("webhook-rate", serve.DefaultWebhookRate.PerSecond, "webhook requests per second each channel may post to this server, bursts of twice that; 0 for no limit (env BATON_WEBHOOK_RATE)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	logger, err := telemetry.NewLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return fmt.Errorf("--log-format/--log-level: %w", err)
+	}
+	slog.SetDefault(logger)
 	tuneGC()
 	if *debug != "" {
 		if err := serveDebug(ctx, *debug); err != nil {
@@ -221,7 +228,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer shutdownTracing(context.Background())
 	srv, err := serve.New(ctx, serve.Config{
 		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: allowedOrigins,
-		Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI},
+		Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI}, Logger: logger,
 		RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
 	})
 	if err != nil {

@@ -56,8 +56,10 @@ func TestDeadlockedWriteRunsAgain(t *testing.T) {
 			t.Errorf("Write: %v", err)
 		}
 	}
-	if got := runs[0].Load() + runs[1].Load(); got != 3 {
-		t.Errorf("%d and %d runs, want one Write run twice", runs[0].Load(), runs[1].Load())
+	// The deadlock's victim runs again. On a busy machine its second run can meet the other
+	// Write's lock again and be a victim once more, so more runs than three are no failure.
+	if got := runs[0].Load() + runs[1].Load(); got < 3 {
+		t.Errorf("%d and %d runs, want a Write run again", runs[0].Load(), runs[1].Load())
 	}
 	if !strings.Contains(logs.String(), "40P01") {
 		t.Errorf("no deadlock logged: %q", logs.String())

@@ -44,6 +44,9 @@ func (a *App) CreateChannel(ctx context.Context, p domain.Principal, c domain.Ch
 	if err := requireAdmin(p); err != nil {
 		return c, err
 	}
+	if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
+		return c, err
+	}
 	var out domain.Channel
 	err := a.write(ctx, func(tx store.Tx) error {
 		id, err := a.idempotent(ctx, tx, p, "channel", requestID, func() (string, error) {
@@ -145,6 +148,9 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		setIf(&c.DisplayName, u.DisplayName)
 		setIf(&c.SessionTimeout, u.SessionTimeout)
 		setIf(&c.Credentials, u.Credentials)
+		if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
+			return err
+		}
 		if u.DefaultQueueID != nil {
 			if _, err := tx.GetQueue(ctx, *u.DefaultQueueID); err != nil {
 				return err

@@ -283,3 +283,23 @@ func TestCanReadEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckCredentials(t *testing.T) {
+	sends := domain.Credentials{SendURL: "https://crm.example.com/baton"}
+	if err := domain.CheckCredentials(domain.ChannelGeneric, sends); err == nil {
+		t.Error("a generic channel that sends without a webhook secret was accepted")
+	}
+	sends.WebhookSecret = "whsec_c2VjcmV0"
+	for _, c := range []struct {
+		kind  domain.ChannelKind
+		creds domain.Credentials
+	}{
+		{domain.ChannelGeneric, sends},
+		{domain.ChannelGeneric, domain.Credentials{}}, // publishes its sends as events only
+		{domain.ChannelTelegram, domain.Credentials{AccessToken: "t"}},
+	} {
+		if err := domain.CheckCredentials(c.kind, c.creds); err != nil {
+			t.Errorf("%s %+v: %v", c.kind, c.creds, err)
+		}
+	}
+}

@@ -504,3 +504,13 @@ func (p Principal) Actor() Actor {
 		return Actor{Kind: ActorAdmin, ID: p.KeyID}
 	}
 }
+
+// CheckCredentials refuses credentials a channel of kind could not use: a generic channel that
+// sends (a send URL) signs what it sends with its webhook secret, so it needs one; without it,
+// every send would fail, after an hour of retries.
+func CheckCredentials(kind ChannelKind, c Credentials) error {
+	if kind == ChannelGeneric && c.SendURL != "" && c.WebhookSecret == "" {
+		return Invalid("credentials.webhook_secret", "a generic channel with a send_url signs its sends with its webhook secret: set one")
+	}
+	return nil
+}

@@ -199,3 +199,31 @@ func containsAll(list []string, want ...string) bool {
 	}
 	return true
 }
+
+// TestGenericChannelThatSendsNeedsASecret: a generic channel with a send_url signs its sends
+// with its webhook secret, so creating or updating one without a secret is refused, naming the
+// field, instead of every send failing after an hour of retries.
+func TestGenericChannelThatSendsNeedsASecret(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	_, err := h.admin.Channels.CreateChannel(ctx, &batonv1.CreateChannelRequest{
+		Kind: batonv1.ChannelKind_CHANNEL_KIND_GENERIC, ExternalId: "crm",
+		Credentials: &batonv1.ChannelCredentials{SendUrl: "https://crm.example.com/baton"},
+	})
+	if code(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), "credentials.webhook_secret") {
+		t.Errorf("create without a secret: %v, want INVALID_ARGUMENT naming credentials.webhook_secret", err)
+	}
+	ch := need(h.admin.Channels.CreateChannel(ctx, &batonv1.CreateChannelRequest{
+		Kind: batonv1.ChannelKind_CHANNEL_KIND_GENERIC, ExternalId: "crm",
+		Credentials: &batonv1.ChannelCredentials{SendUrl: "https://crm.example.com/baton", WebhookSecret: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ="},
+	}))(t).GetChannel()
+	_, err = h.admin.Channels.UpdateChannel(ctx, &batonv1.UpdateChannelRequest{
+		ChannelId: ch.GetId(), Credentials: &batonv1.ChannelCredentials{SendUrl: "https://crm.example.com/other"},
+	})
+	if code(err) != connect.CodeInvalidArgument {
+		t.Errorf("update dropping the secret: %v, want INVALID_ARGUMENT", err)
+	}
+	if got := need(h.admin.Channels.GetChannel(ctx, &batonv1.GetChannelRequest{ChannelId: ch.GetId()}))(t).GetChannel(); got.GetSendUrl() != "https://crm.example.com/baton" {
+		t.Errorf("the refused update changed the channel: send_url %q", got.GetSendUrl())
+	}
+}

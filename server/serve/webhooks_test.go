@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +25,6 @@ import (
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/serve"
-	"github.com/batonhq/baton/server/store"
 	"github.com/batonhq/baton/server/store/postgres"
 	"github.com/batonhq/baton/server/store/postgres/pgtest"
 	"github.com/batonhq/baton/server/store/sqlite"
@@ -903,61 +901,5 @@ func TestWebhookRedeliverRange(t *testing.T) {
 	}))(t).GetCount()
 	if n != 0 {
 		t.Errorf("an empty range redelivered %d", n)
-	}
-}
-
-// countingStore counts write transactions.
-type countingStore struct {
-	store.Store
-	writes atomic.Int64
-}
-
-func (c *countingStore) Write(ctx context.Context, fn func(store.Tx) error) error {
-	c.writes.Add(1)
-	return c.Store.Write(ctx, fn)
-}
-
-// TestWebhookAttemptsShareTransactions: deliveries answered together are recorded together, in a
-// few transactions rather than one each.
-func TestWebhookAttemptsShareTransactions(t *testing.T) {
-	st := &countingStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "baton.db"))}
-	// The first requests wait for the last: no attempt may time out meanwhile.
-	patient := func(c *serve.Config) { c.Webhooks.Timeout = time.Minute }
-	h := startOn(t, st, &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}, loopback, patient)
-	ch := h.world(0).channel.GetId()
-	ep := newEndpoint(t)
-	// All in flight at once: the dispatcher sends 32 at a time, and claims again once a quarter
-	// of them are free.
-	const n = 24
-	var arrived atomic.Int64
-	var writesAtRelease atomic.Int64
-	release := make(chan struct{})
-	ep.set(func(_ delivery, w http.ResponseWriter) {
-		if arrived.Add(1) == n {
-			writesAtRelease.Store(st.writes.Load())
-			close(release)
-		}
-		<-release
-		w.WriteHeader(http.StatusNoContent)
-	})
-	hook, _ := h.hook(h.admin.Bots, &batonv1.CreateWebhookRequest{
-		Url:     ep.srv.URL,
-		Filters: &batonv1.WebhookFilters{EventTypes: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED}},
-	})
-	for i := range n {
-		h.ingest(ch, "c"+strconv.Itoa(i), "m"+strconv.Itoa(i), "hi") // a conversation each: all may go at once
-	}
-	ep.next(t, n)
-	waitFor(t, "the deliveries to be recorded", func() bool {
-		done := 0
-		for _, d := range h.deliveries(hook.GetId()) {
-			if d.GetState() == batonv1.DeliveryState_DELIVERY_STATE_DELIVERED {
-				done++
-			}
-		}
-		return done == n
-	})
-	if writes := st.writes.Load() - writesAtRelease.Load(); writes >= n/2 {
-		t.Fatalf("%d attempts answered together were recorded in %d transactions, want them to share a few", n, writes)
 	}
 }

@@ -72,12 +72,20 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
     return () => stop.abort();
   }, []);
 
+  // Reads overlap when events come quickly: only the latest read's answers are shown, so that a
+  // slow older answer never replaces a newer one.
+  const latest = useRef(0);
   useEffect(() => {
     if (version === 0) return;
-    if (agent) void api.handovers.getInbox({}).then(setInbox, (err) => setError(explain(err)));
+    const read = ++latest.current;
+    const fresh = <T,>(show: (v: T) => void) => (v: T) => {
+      if (read === latest.current) show(v);
+    };
+    const failed = (err: unknown) => setError(explain(err));
+    if (agent) void api.handovers.getInbox({}).then(fresh(setInbox), failed);
     if (supervises) {
-      void api.conversations.listConversations({ pageSize: 200 }).then((r) => setAll(r.conversations), (err) => setError(explain(err)));
-      void api.routing.listQueueStatuses({}).then((r) => setQueues(r.queueStatuses), (err) => setError(explain(err)));
+      void api.conversations.listConversations({ pageSize: 200 }).then(fresh((r) => setAll(r.conversations)), failed);
+      void api.routing.listQueueStatuses({}).then(fresh((r) => setQueues(r.queueStatuses)), failed);
     }
   }, [version]);
 

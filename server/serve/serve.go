@@ -268,10 +268,11 @@ var services = []string{
 }
 
 func (s *Server) routes() (http.Handler, error) {
-	otel, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(s.cfg.TracerProvider), otelconnect.WithoutMetrics())
+	interceptor, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(s.cfg.TracerProvider), otelconnect.WithoutMetrics())
 	if err != nil {
 		return nil, err
 	}
+	otel := callTraces{interceptor}
 	opts := connect.WithHandlerOptions(
 		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store, Cache: s.keys},
 			ratelimit.Interceptor{Limiter: limiter(s.cfg.RateLimits.Key, DefaultKeyRate)}, validate.NewInterceptor()),

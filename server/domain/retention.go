@@ -40,13 +40,16 @@ func Horizon(now time.Time, d time.Duration) (time.Time, bool) {
 	return now.Add(-d), true
 }
 
-// ValidRetention checks a duration a channel or the server sets: 0, Forever, or at least
-// MinRetention.
-func ValidRetention(field string, d time.Duration) error {
-	if d == 0 || d == Forever || d >= MinRetention {
-		return nil
+// Check tells whether each field is the default, Forever, or at least MinRetention.
+func (r Retention) Check() error {
+	for field, d := range map[string]time.Duration{
+		"retention.messages": r.Messages, "retention.events": r.Events, "retention.deliveries": r.Deliveries,
+	} {
+		if d != 0 && d != Forever && d < MinRetention {
+			return Invalid(field, "must be zero (forever) or at least %s", MinRetention)
+		}
 	}
-	return Invalid(field, "must be zero (forever) or at least %s", MinRetention)
+	return nil
 }
 
 // EventsGoneError says that events the caller asked for (those after After) were deleted by

@@ -220,10 +220,13 @@ type Tx interface {
 	// GetEvent returns one committed event.
 	GetEvent(ctx context.Context, id string) (domain.Event, error)
 	// ListEvents returns up to limit committed events with Sequence > after that match the
-	// filter, in sequence order; or *domain.EventsGoneError when events the filter may select
-	// after that sequence were deleted by retention (DeleteEventsBefore), so that a reader never
-	// skips them unknowingly.
+	// filter, in sequence order. Events deleted by retention are skipped: a reader that must not
+	// skip them unknowingly asks EventsGone in the same transaction.
 	ListEvents(ctx context.Context, after uint64, f EventFilter, limit int) ([]domain.Event, error)
+	// SweptThrough returns the highest sequence retention deleted among the events the filter
+	// may select (DeleteEventsBefore's marks): every event at or below it may be gone. A filter
+	// by channel or conversation reads that channel's mark; any other filter, every channel's.
+	SweptThrough(ctx context.Context, f EventFilter) (uint64, error)
 	// LastSequence returns the highest committed sequence (0 when none).
 	LastSequence(ctx context.Context) (uint64, error)
 	// ListOwnerChanges returns a conversation's owner-change events, the transaction's own
@@ -417,4 +420,18 @@ func (f EventFilter) Selects(e domain.Event) bool {
 		(f.BotID == "" || f.BotID == e.BotID) &&
 		(f.ChannelID == "" || f.ChannelID == e.ChannelID) &&
 		(len(f.Types) == 0 || slices.Contains(f.Types, e.Type))
+}
+
+// EventsGone returns *domain.EventsGoneError when events f may select after the sequence were
+// deleted by retention; call it after ListEvents in the same transaction, so that a sweep that
+// deleted what the list would have returned shows in the marks.
+func EventsGone(ctx context.Context, tx Tx, after uint64, f EventFilter) error {
+	through, err := tx.SweptThrough(ctx, f)
+	if err != nil {
+		return err
+	}
+	if after < through {
+		return &domain.EventsGoneError{After: after, Earliest: through + 1}
+	}
+	return nil
 }

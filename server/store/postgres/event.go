@@ -146,13 +146,7 @@ func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, 
 		q.where("type = ANY (" + q.arg(stringList(f.Types)) + ")")
 	}
 	tail := " ORDER BY position LIMIT " + q.arg(limitOr(limit))
-	list, err := getAll(ctx, t, scanEvent, q.sql()+tail, q.args...)
-	if err != nil {
-		return nil, err
-	}
-	// Read after the list, by a later statement: a sweep that deleted what the list would have
-	// returned committed its marks with the deletion, so they show here.
-	return list, t.eventsGone(ctx, after, f)
+	return getAll(ctx, t, scanEvent, q.sql()+tail, q.args...)
 }
 
 // ListOwnerChanges lists the conversation's owner changes in the order they were made: those

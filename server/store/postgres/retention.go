@@ -113,21 +113,18 @@ func (t *tx) deleted(ctx context.Context, table, query string, args ...any) (int
 	return int(tag.RowsAffected()), nil
 }
 
-// eventsGone fails with EventsGoneError when events that f selects after the sequence were
-// swept: when the swept mark of a channel f may select is above it. A conversation's channel is
-// looked up; a filter by bot alone, or a conversation no longer stored, is judged by every
-// channel's mark.
-func (t *tx) eventsGone(ctx context.Context, after uint64, f store.EventFilter) error {
+// SweptThrough reads the swept marks of the channels f may select.
+func (t *tx) SweptThrough(ctx context.Context, f store.EventFilter) (uint64, error) {
 	var through int64
-	err := t.tx.QueryRow(ctx, `SELECT coalesce(max(swept_through), 0) FROM event_marks
-		WHERE ($1::text = '' OR channel_id = $1)
-			AND ($2::text = '' OR channel_id = coalesce((SELECT channel_id FROM conversations WHERE id = $2), channel_id))`,
-		f.ChannelID, f.ConversationID).Scan(&through)
-	if err != nil {
-		return fmt.Errorf("postgres: event marks: %w", err)
+	if err := t.tx.QueryRow(ctx, sweptThrough, f.ChannelID, f.ConversationID).Scan(&through); err != nil {
+		return 0, fmt.Errorf("postgres: event marks: %w", err)
 	}
-	if after < uint64(through) {
-		return &domain.EventsGoneError{After: after, Earliest: uint64(through) + 1}
-	}
-	return nil
+	return uint64(through), nil
 }
+
+// sweptThrough is the highest mark of the channels a filter ($1 channel, $2 conversation) may
+// select: a conversation's channel is looked up; a conversation no longer stored is judged by
+// every channel's mark.
+const sweptThrough = `SELECT coalesce(max(swept_through), 0) FROM event_marks
+	WHERE ($1::text = '' OR channel_id = $1)
+		AND ($2::text = '' OR channel_id = coalesce((SELECT channel_id FROM conversations WHERE id = $2), channel_id))`

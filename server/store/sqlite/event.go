@@ -64,13 +64,7 @@ func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, 
 	if len(f.Types) > 0 {
 		whereIn(&q, "type", f.Types)
 	}
-	list, err := getAll(ctx, t, scanEvent, q.sql()+" ORDER BY sequence LIMIT ?", append(q.args, limitOr(limit))...)
-	if err != nil {
-		return nil, err
-	}
-	// Read after the list, in the same snapshot: a sweep that deleted what it would have
-	// returned shows in the marks.
-	return list, t.eventsGone(ctx, after, f)
+	return getAll(ctx, t, scanEvent, q.sql()+" ORDER BY sequence LIMIT ?", append(q.args, limitOr(limit))...)
 }
 
 // ListOwnerChanges lists the conversation's owner changes in sequence order.

@@ -101,21 +101,19 @@ func (t *tx) deleted(ctx context.Context, table, query string, args ...any) (int
 	return int(n), err
 }
 
-// eventsGone fails with EventsGoneError when events that f selects after the sequence were
-// swept: when the swept mark of a channel f may select is above it. A conversation's channel is
-// looked up; a filter by bot alone, or a conversation no longer stored, is judged by every
-// channel's mark.
-func (t *tx) eventsGone(ctx context.Context, after uint64, f store.EventFilter) error {
+// SweptThrough reads the swept marks of the channels f may select.
+func (t *tx) SweptThrough(ctx context.Context, f store.EventFilter) (uint64, error) {
 	var through uint64
-	err := t.queryRow(ctx, `SELECT coalesce(max(swept_through), 0) FROM event_marks
-		WHERE (?1 = '' OR channel_id = ?1)
-			AND (?2 = '' OR channel_id = coalesce((SELECT channel_id FROM conversations WHERE id = ?2), channel_id))`,
-		f.ChannelID, f.ConversationID).Scan(&through)
+	err := t.queryRow(ctx, sweptThrough, f.ChannelID, f.ConversationID).Scan(&through)
 	if err != nil {
-		return fmt.Errorf("sqlite: event marks: %w", err)
+		return 0, fmt.Errorf("sqlite: event marks: %w", err)
 	}
-	if after < through {
-		return &domain.EventsGoneError{After: after, Earliest: through + 1}
-	}
-	return nil
+	return through, nil
 }
+
+// sweptThrough is the highest mark of the channels a filter (?1 channel, ?2 conversation) may
+// select: a conversation's channel is looked up; a conversation no longer stored is judged by
+// every channel's mark.
+const sweptThrough = `SELECT coalesce(max(swept_through), 0) FROM event_marks
+	WHERE (?1 = '' OR channel_id = ?1)
+		AND (?2 = '' OR channel_id = coalesce((SELECT channel_id FROM conversations WHERE id = ?2), channel_id))`

@@ -1,6 +1,7 @@
 // Package serve assembles Baton's HTTP server: every Connect service on one port (Connect,
 // gRPC and gRPC-Web over HTTP/1.1 and h2c), the channels' webhooks, health, reflection, CORS,
-// the agent console and web-chat widget, and the background work: timers, event publication, webhook delivery.
+// the agent console and web-chat widget, and the background work: timers, event publication, webhook delivery,
+// the retention sweep.
 package serve
 
 import (

@@ -118,9 +118,12 @@ type Channel struct {
 	DefaultQueueID string
 	SessionTimeout time.Duration
 	Credentials    Credentials
-	CreateTime     time.Time
-	UpdateTime     time.Time
-	Revision       int64
+	// Retention is how long the channel keeps its data, as set on it: zero fields follow the
+	// server's default.
+	Retention  Retention
+	CreateTime time.Time
+	UpdateTime time.Time
+	Revision   int64
 }
 
 // Contact is one customer on one channel.

@@ -452,6 +452,9 @@ func FromStore(st store.Store, f store.EventFilter, reads func(domain.Event) boo
 			if list, err = tx.ListEvents(ctx, after, f, Batch); err != nil {
 				return err
 			}
+			if err := store.EventsGone(ctx, tx, after, f); err != nil {
+				return err // the stream ends with it rather than skip what was swept
+			}
 			if len(list) == Batch {
 				upTo, more = list[len(list)-1].Sequence, true
 				return nil

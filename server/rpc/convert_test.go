@@ -211,6 +211,7 @@ func TestConvertChannel(t *testing.T) {
 		DefaultQueueID: "q_billing",
 		SessionTimeout: 90 * time.Minute,
 		Credentials:    secrets,
+		Retention:      domain.Retention{Messages: 720 * time.Hour, Events: domain.Forever},
 		CreateTime:     t0,
 		UpdateTime:     t1,
 		Revision:       7,
@@ -229,7 +230,24 @@ func TestConvertChannel(t *testing.T) {
 		Etag:           "7",
 		SendUrl:        "https://crm.example.com/baton", // not secrets: shown
 		AppId:          "1517776481860111",
+		// Unset follows the server's default; zero keeps forever.
+		Retention: &batonv1.RetentionPolicy{Messages: durationpb.New(720 * time.Hour), Events: durationpb.New(0)},
 	}, got)
+}
+
+func TestConvertRetention(t *testing.T) {
+	for _, r := range []domain.Retention{
+		{},
+		{Messages: time.Hour, Events: domain.Forever, Deliveries: 48 * time.Hour},
+		{Deliveries: domain.Forever},
+	} {
+		if got := retentionToDomain(retentionToProto(r)); got != r {
+			t.Errorf("%+v came back as %+v", r, got)
+		}
+	}
+	if retentionToProto(domain.Retention{}) != nil {
+		t.Error("a policy left to the default should be unset")
+	}
 }
 
 func TestConvertChannelHidesSecrets(t *testing.T) {

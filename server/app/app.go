@@ -273,14 +273,16 @@ func (a *App) routing(ctx context.Context, tx store.Tx, queueID string) (domain.
 	return r, err
 }
 
-// waitSample is how many of a queue's latest accepted handovers estimate its wait.
-const waitSample = 20
+// waitSample bounds how many engaged handovers estimate a queue's wait.
+const waitSample = 50
 
-// estimatedWait is the mean time to accept of the queue's latest accepted handovers; 0 when
-// none was accepted yet.
+// estimatedWait is the mean time to accept of the queue's handovers agents hold now (takeovers
+// and transfers left out); 0 when there are none. Engaged handovers are few (at most the
+// agents' capacity) and indexed by queue and state, so the estimate costs one small read
+// however long the queue's history.
 func estimatedWait(ctx context.Context, tx store.Tx, queueID string) (time.Duration, error) {
 	hs, _, err := tx.ListHandovers(ctx, store.HandoverQuery{
-		QueueID: queueID, States: []domain.HandoverState{domain.HandoverAccepted, domain.HandoverReleased},
+		QueueID: queueID, States: []domain.HandoverState{domain.HandoverAccepted},
 	}, store.Page{Size: waitSample})
 	if err != nil {
 		return 0, err
@@ -288,7 +290,7 @@ func estimatedWait(ctx context.Context, tx store.Tx, queueID string) (time.Durat
 	var sum time.Duration
 	n := 0
 	for _, h := range hs {
-		if !h.AcceptTime.IsZero() && h.RequestedBy.Kind != domain.ActorAgent { // takeovers and transfers leave it
+		if h.RequestedBy.Kind != domain.ActorAgent { // takeovers and transfers never waited as a handoff
 			sum += h.TimeToAccept()
 			n++
 		}

@@ -200,3 +200,73 @@ func violatedFields(err error) []string {
 	}
 	return out
 }
+
+// A closed queue sends handoffs to its night queue, which tells each customer their place in
+// line and, once an agent holds a conversation, how long it waited.
+func TestOutOfHoursRedirectTellsPositionAndWait(t *testing.T) {
+	ctx := context.Background()
+	api := newSendAPI(t, func(apiRequest) string { return `{"message_id":"m_out"}` })
+	h := start(t, withAPIs(api.srv.URL+"/v21.0", "")) // a Saturday: the default queue is closed
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, VerifyToken: "verify-me", AccessToken: "page-token-1", AppId: "1517776481860111",
+	})
+	night := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{
+		DisplayName: "Night", Acknowledgements: &batonv1.CustomerAcknowledgements{Enabled: true},
+	}))(t).GetQueue()
+	hours := officeHours(batonv1.OutOfHoursAction_OUT_OF_HOURS_ACTION_OTHER_QUEUE)
+	hours.OutOfHoursQueueId = night.GetId()
+	need(h.admin.Routing.UpdateQueue(ctx, &batonv1.UpdateQueueRequest{QueueId: domain.DefaultQueueID, BusinessHours: hours}))(t)
+	ag := need(h.admin.Routing.CreateAgent(ctx, &batonv1.CreateAgentRequest{
+		DisplayName: "Ann", QueueIds: []string{night.GetId()}, Capacity: 3,
+	}))(t).GetAgent()
+	agent := h.key(batonv1.Role_ROLE_AGENT, ag.GetId())
+	need(agent.Routing.SetPresence(ctx, &batonv1.SetPresenceRequest{Presence: batonv1.Presence_PRESENCE_ONLINE}))(t)
+	bot := h.key(batonv1.Role_ROLE_BOT, w.bot.GetId())
+
+	handoff := func(customer string) *batonv1.Handover {
+		t.Helper()
+		in := `{"object":"page","entry":[{"id":"1122334455","time":1795251600000,"messaging":[{
+			"sender":{"id":"` + customer + `"},"recipient":{"id":"1122334455"},"timestamp":1795251600000,
+			"message":{"mid":"m_` + customer + `","text":"a human please"}}]}]}`
+		if status, body := h.post("/webhooks/messenger/"+w.channel.GetId(), metaSigned(appSecret, in), in); status != http.StatusOK {
+			t.Fatalf("the message: %d %s", status, body)
+		}
+		conv := need(h.admin.Conversations.ListConversations(ctx, &batonv1.ListConversationsRequest{
+			Filter: &batonv1.ConversationFilter{ChannelId: w.channel.GetId(), OwnerKind: batonv1.OwnerKind_OWNER_KIND_BOT},
+		}))(t).GetConversations()[0]
+		ho := need(bot.Handovers.Handoff(ctx, &batonv1.HandoffRequest{ConversationId: conv.GetId(), Reason: "human"}))(t).GetHandover()
+		if ho.GetQueueId() != night.GetId() || ho.GetOutOfHours() != batonv1.OutOfHoursOutcome_OUT_OF_HOURS_OUTCOME_REDIRECTED {
+			t.Fatalf("handoff out of hours: %v", ho)
+		}
+		return ho
+	}
+	told := func(customer string) string {
+		t.Helper()
+		r := api.next(t)
+		if got := r.Body["recipient"].(map[string]any)["id"]; got != customer {
+			t.Fatalf("a message to %v, want %s: %v", got, customer, r.Body)
+		}
+		return r.Body["message"].(map[string]any)["text"].(string)
+	}
+
+	first := handoff("1001")
+	if got := told("1001"); got != "Thanks for your patience: you are number 1 in line. The estimated wait is a few minutes." {
+		t.Errorf("first customer: %q", got)
+	}
+	h.clock.Advance(4 * time.Minute)
+	need(agent.Routing.SetPresence(ctx, &batonv1.SetPresenceRequest{Presence: batonv1.Presence_PRESENCE_ONLINE}))(t)
+	need(agent.Handovers.AcceptHandover(ctx, &batonv1.AcceptHandoverRequest{HandoverId: first.GetId()}))(t)
+	if got := told("1001"); got != "Ann has joined the conversation." {
+		t.Errorf("first customer, accepted: %q", got)
+	}
+
+	handoff("1002")
+	if got := told("1002"); got != "Thanks for your patience: you are number 1 in line. The estimated wait is about 4 minutes." {
+		t.Errorf("second customer: %q", got)
+	}
+	handoff("1003")
+	if got := told("1003"); got != "Thanks for your patience: you are number 2 in line. The estimated wait is about 4 minutes." {
+		t.Errorf("third customer: %q", got)
+	}
+}

@@ -434,7 +434,9 @@ type HandoffRequest struct {
 
 // Handoff passes a bot-owned conversation to a queue. When no eligible agent is online with
 // capacity and the request does not say to queue anyway, the bot keeps the conversation and
-// the handover is recorded as failed with the reason.
+// the handover is recorded as failed with the reason. A closed queue (business hours) does
+// what its hours say instead, and the handover records it (OutOfHours). Either way the
+// customer is told, when the queue sends acknowledgements.
 func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, error) {
 	c := s.Conversation
 	if err := CheckEpoch(c, req.Expected); err != nil {

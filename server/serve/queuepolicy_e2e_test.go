@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,5 +270,44 @@ func TestOutOfHoursRedirectTellsPositionAndWait(t *testing.T) {
 	handoff("1003")
 	if got := told("1003"); got != "Thanks for your patience: you are number 2 in line. The estimated wait is about 4 minutes." {
 		t.Errorf("third customer: %q", got)
+	}
+}
+
+// Agents racing to accept one handover: the winner's transaction stores the customer's "agent
+// joined", the losers' roll back with theirs, so the customer is told exactly once.
+func TestRacingAcceptsAcknowledgeOnce(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { racingAccepts(t, start(t)) })
+	t.Run("postgres", func(t *testing.T) { racingAccepts(t, replicas(t, 1)[0]) })
+}
+
+func racingAccepts(t *testing.T, h *harness) {
+	const agents = 8
+	ctx := context.Background()
+	need(h.admin.Routing.UpdateQueue(ctx, &batonv1.UpdateQueueRequest{
+		QueueId: domain.DefaultQueueID, Acknowledgements: &batonv1.CustomerAcknowledgements{Enabled: true},
+	}))(t)
+	w := h.world(agents)
+	conv, ho := handedOff(t, h, w, "race")
+
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range agents {
+		wg.Go(func() {
+			<-start
+			w.agentAPI[i].Handovers.AcceptHandover(ctx, &batonv1.AcceptHandoverRequest{HandoverId: ho.GetId()})
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var texts []string
+	for _, m := range need(h.admin.Conversations.ListMessages(ctx, &batonv1.ListMessagesRequest{ConversationId: conv.GetId()}))(t).GetMessages() {
+		if m.GetSender().GetKind() == batonv1.ActorKind_ACTOR_KIND_SYSTEM {
+			texts = append(texts, m.GetContent().GetText().GetText())
+		}
+	}
+	// The handoff's "queued", then one "agent joined".
+	if len(texts) != 2 || !strings.HasPrefix(texts[0], "Thanks for your patience") || texts[1] != "Agent has joined the conversation." {
+		t.Errorf("acknowledgements after the race: %q", texts)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -614,6 +615,9 @@ func (a *App) CreateQueue(ctx context.Context, p domain.Principal, q domain.Queu
 		id, err := a.idempotent(ctx, tx, p, "queue", requestID, func() (string, error) {
 			q.ID = ids.New("q")
 			q.OfferTimeout = cmpOr(q.OfferTimeout, domain.DefaultOfferTimeout)
+			if err := checkPolicy(ctx, tx, q); err != nil {
+				return "", err
+			}
 			q.CreateTime, q.UpdateTime = a.Now(), a.Now()
 			return q.ID, tx.CreateQueue(ctx, q)
 		})
@@ -656,6 +660,9 @@ type QueueUpdate struct {
 	DisplayName  *string
 	Skills       *[]string
 	OfferTimeout *time.Duration
+	// Hours replaces the business hours when set; a nil *BusinessHours clears them.
+	Hours            **domain.BusinessHours
+	Acknowledgements *domain.Acknowledgements
 }
 
 // UpdateQueue applies u.
@@ -675,6 +682,11 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 		setIf(&q.DisplayName, u.DisplayName)
 		setIf(&q.Skills, u.Skills)
 		setIf(&q.OfferTimeout, u.OfferTimeout)
+		setIf(&q.Policy.Hours, u.Hours)
+		setIf(&q.Policy.Acknowledgements, u.Acknowledgements)
+		if err := checkPolicy(ctx, tx, q); err != nil {
+			return err
+		}
 		q.UpdateTime = a.Now()
 		if err := tx.UpdateQueue(ctx, q); err != nil {
 			return err
@@ -683,6 +695,36 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 		return err
 	})
 	return out, err
+}
+
+// checkPolicy checks a queue's hours and acknowledgements, and that the queue its hours send
+// handoffs to exists and is another one.
+func checkPolicy(ctx context.Context, tx store.Tx, q domain.Queue) error {
+	if h := q.Policy.Hours; h != nil {
+		if err := h.Check(); err != nil {
+			return prefixField("business_hours.", err)
+		}
+		if other := h.OutOfHours.QueueID; other != "" {
+			if other == q.ID {
+				return domain.Invalid("business_hours.out_of_hours_queue_id", "a queue cannot send its handoffs to itself")
+			}
+			if _, err := tx.GetQueue(ctx, other); isNotFound(err) {
+				return domain.Invalid("business_hours.out_of_hours_queue_id", "queue %q does not exist", other)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	return prefixField("acknowledgements.", q.Policy.Acknowledgements.Check())
+}
+
+// prefixField places an InvalidError's field under prefix, so that it names the request's field.
+func prefixField(prefix string, err error) error {
+	var inv *domain.InvalidError
+	if errors.As(err, &inv) {
+		return domain.Invalid(prefix+inv.Field, "%s", inv.Reason)
+	}
+	return err
 }
 
 // DeleteQueue deletes a queue nothing uses.

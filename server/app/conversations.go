@@ -103,7 +103,7 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, i
 		CreateTime:       now,
 	}, r)
 	a.recordOwnerChanges(ctx, "receive", change)
-	msg := *lastMessage(change)
+	msg := *received(change)
 	if err := tx.CreateMessage(ctx, msg); err != nil {
 		return Ingested{}, err
 	}
@@ -127,6 +127,9 @@ func (a *App) startConversation(ctx context.Context, tx store.Tx, s domain.Situa
 		return domain.Conversation{}, err
 	}
 	if err := saveHandovers(ctx, tx, ch); err != nil {
+		return domain.Conversation{}, err
+	}
+	if err := createMessages(ctx, tx, ch); err != nil {
 		return domain.Conversation{}, err
 	}
 	_, err = tx.AppendEvents(ctx, ch.Events)
@@ -177,6 +180,16 @@ func (a *App) upsertContact(ctx context.Context, tx store.Tx, channelID string, 
 	}
 	c.Revision++
 	return c, nil
+}
+
+// received is the customer's message a Receive change records (after any acknowledgement).
+func received(ch domain.Change) *domain.Message {
+	for _, e := range ch.Events {
+		if e.Type == domain.EventMessageReceived {
+			return e.Message
+		}
+	}
+	return nil
 }
 
 func lastMessage(ch domain.Change) *domain.Message {

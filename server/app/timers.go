@@ -92,6 +92,9 @@ func (a *App) timerTransition(ctx context.Context, tx store.Tx, name, conversati
 	if err != nil {
 		return err
 	}
+	if err := speaking(ctx, tx, &s); err != nil {
+		return err
+	}
 	change, ok := rule(s)
 	if !ok {
 		return nil

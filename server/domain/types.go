@@ -198,10 +198,12 @@ type Queue struct {
 	DisplayName  string
 	Skills       []string
 	OfferTimeout time.Duration
-	Waiting      int // derived: handovers waiting in it
-	CreateTime   time.Time
-	UpdateTime   time.Time
-	Revision     int64
+	// Policy holds the business hours and the customer acknowledgements.
+	Policy     QueuePolicy
+	Waiting    int // derived: handovers waiting in it
+	CreateTime time.Time
+	UpdateTime time.Time
+	Revision   int64
 }
 
 // ConversationState is open or closed.
@@ -325,6 +327,8 @@ type FailureReason string
 const (
 	NoAgentOnline FailureReason = "no_agent_online"
 	NoCapacity    FailureReason = "no_capacity"
+	// ClosedOutOfHours: the queue is closed and says the bot keeps the conversation.
+	ClosedOutOfHours FailureReason = "out_of_hours"
 )
 
 // Outcome is how an engagement ended, as the agent says at handback.
@@ -367,17 +371,19 @@ type IntakeAnswer struct {
 
 // Handover is one transfer of responsibility. An accepted handover is an engagement.
 type Handover struct {
-	ID               string            `json:"id"`
-	ConversationID   string            `json:"conversation_id"`
-	From             Owner             `json:"from"`
-	Target           Target            `json:"target"`
-	QueueID          string            `json:"queue_id,omitempty"`
-	Reason           string            `json:"reason,omitempty"`
-	Metadata         map[string]string `json:"metadata,omitempty"`
-	Summary          string            `json:"summary,omitempty"`
-	Intake           []IntakeAnswer    `json:"intake,omitempty"`
-	State            HandoverState     `json:"state"`
-	FailureReason    FailureReason     `json:"failure_reason,omitempty"`
+	ID             string            `json:"id"`
+	ConversationID string            `json:"conversation_id"`
+	From           Owner             `json:"from"`
+	Target         Target            `json:"target"`
+	QueueID        string            `json:"queue_id,omitempty"`
+	Reason         string            `json:"reason,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+	Summary        string            `json:"summary,omitempty"`
+	Intake         []IntakeAnswer    `json:"intake,omitempty"`
+	State          HandoverState     `json:"state"`
+	FailureReason  FailureReason     `json:"failure_reason,omitempty"`
+	// OutOfHours is what the handoff did because its queue was closed; empty when open.
+	OutOfHours       OutOfHoursOutcome `json:"out_of_hours,omitempty"`
 	OfferedAgentID   string            `json:"offered_agent_id,omitempty"`
 	OfferExpireTime  time.Time         `json:"offer_expire_time"`
 	DeclinedAgentIDs []string          `json:"declined_agent_ids,omitempty"`

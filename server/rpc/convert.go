@@ -124,14 +124,16 @@ func agentToProto(a domain.Agent) *batonv1.Agent {
 
 func queueToProto(q domain.Queue) *batonv1.Queue {
 	return &batonv1.Queue{
-		Id:           q.ID,
-		DisplayName:  q.DisplayName,
-		Skills:       slices.Clone(q.Skills),
-		OfferTimeout: duration(q.OfferTimeout),
-		Waiting:      int32(q.Waiting),
-		CreateTime:   timestamp(q.CreateTime),
-		UpdateTime:   timestamp(q.UpdateTime),
-		Etag:         etag(q.Revision),
+		Id:               q.ID,
+		DisplayName:      q.DisplayName,
+		Skills:           slices.Clone(q.Skills),
+		OfferTimeout:     duration(q.OfferTimeout),
+		Waiting:          int32(q.Waiting),
+		CreateTime:       timestamp(q.CreateTime),
+		UpdateTime:       timestamp(q.UpdateTime),
+		Etag:             etag(q.Revision),
+		BusinessHours:    hoursToProto(q.Policy.Hours),
+		Acknowledgements: acksToProto(q.Policy.Acknowledgements),
 	}
 }
 
@@ -184,6 +186,7 @@ func handoverToProto(h domain.Handover) *batonv1.Handover {
 		CreateTime:       timestamp(h.CreateTime),
 		AcceptTime:       timestamp(h.AcceptTime),
 		EndTime:          timestamp(h.EndTime),
+		OutOfHours:       outOfHoursOutcomes.toProto[h.OutOfHours],
 	}
 	// Set even when zero: an instant accept is still an accept.
 	if !h.AcceptTime.IsZero() {
@@ -591,6 +594,7 @@ func handoverStateToProto(s domain.HandoverState) batonv1.HandoverState {
 var failureReasons = newEnumTable(map[batonv1.FailureReason]domain.FailureReason{
 	batonv1.FailureReason_FAILURE_REASON_NO_AGENT_ONLINE: domain.NoAgentOnline,
 	batonv1.FailureReason_FAILURE_REASON_NO_CAPACITY:     domain.NoCapacity,
+	batonv1.FailureReason_FAILURE_REASON_OUT_OF_HOURS:    domain.ClosedOutOfHours,
 })
 
 func failureReasonToDomain(r batonv1.FailureReason) domain.FailureReason {

@@ -181,7 +181,7 @@ type Tx interface {
 	UpdateMessage(ctx context.Context, m domain.Message) error
 	// ClaimSends leases up to limit outbound messages due to be sent through their channel
 	// until leaseUntil and returns them, oldest first. A message is due when it is outbound,
-	// pending, sent by a bot or an agent, its NextAttemptTime and any lease are at or before
+	// pending, sent by a bot, an agent or Baton itself (an acknowledgement), its NextAttemptTime and any lease are at or before
 	// now, and no earlier pending outbound message of its conversation exists (so each
 	// conversation's messages leave in order, one at a time).
 	ClaimSends(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Message, error)

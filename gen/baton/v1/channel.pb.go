@@ -1194,7 +1194,7 @@ var File_baton_v1_channel_proto protoreflect.FileDescriptor
 
 const file_baton_v1_channel_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18baton/v1/retention.proto\"\xaf\x04\n" +
+	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x18baton/v1/retention.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x04\n" +
 	"\aChannel\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x15.baton.v1.ChannelKindR\x04kind\x12\x1f\n" +

@@ -161,7 +161,7 @@ var claimSends = `WITH due AS (
 		SELECT m.id FROM messages m
 		WHERE m.direction = 'outbound' AND m.status = 'pending'
 			AND m.next_attempt_time <= $1 AND m.lease_expire_time <= $1
-			AND m.sender_kind IN ('bot', 'agent')
+			AND m.sender_kind IN ('bot', 'agent', 'system')
 			AND NOT EXISTS (SELECT 1 FROM messages p
 				WHERE p.conversation_id = m.conversation_id AND p.status = 'pending'
 					AND p.direction = 'outbound' AND (p.create_time, p.id) < (m.create_time, m.id))

@@ -143,7 +143,7 @@ var claimSends = `UPDATE messages SET lease_expire_time = ?3
 	WHERE id IN (SELECT m.id FROM messages m INDEXED BY messages_sends
 		WHERE m.direction = 'outbound' AND m.status = 'pending'
 			AND m.next_attempt_time <= ?1 AND m.lease_expire_time <= ?1
-			AND m.sender_kind IN ('bot', 'agent')
+			AND m.sender_kind IN ('bot', 'agent', 'system')
 			AND NOT EXISTS (SELECT 1 FROM messages p INDEXED BY messages_outbound_open
 				WHERE p.conversation_id = m.conversation_id AND p.status = 'pending'
 					AND p.direction = 'outbound' AND (p.create_time, p.id) < (m.create_time, m.id))

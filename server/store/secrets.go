@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/secret"
@@ -63,7 +64,7 @@ func OpenCredentials(keys *secret.Keyring, channelID string, c *domain.Credentia
 	}
 	var s channelSecrets
 	if err := open(keys, sealed, credentialsAD(channelID), &s); err != nil {
-		return fmt.Errorf("channel %s: %w", channelID, err)
+		return fmt.Errorf("%w (channel %s)", err, channelID)
 	}
 	c.AppSecret, c.VerifyToken, c.AccessToken, c.WebhookSecret = s.AppSecret, s.VerifyToken, s.AccessToken, s.WebhookSecret
 	return nil
@@ -84,7 +85,7 @@ func OpenWebhookSecrets(keys *secret.Keyring, w *domain.Webhook, sealed []byte) 
 	}
 	var s webhookSecrets
 	if err := open(keys, sealed, webhookAD(w.ID), &s); err != nil {
-		return fmt.Errorf("webhook %s: %w", w.ID, err)
+		return fmt.Errorf("%w (webhook %s)", err, w.ID)
 	}
 	w.Secret, w.PreviousSecret = s.Secret, s.PreviousSecret
 	return nil
@@ -108,7 +109,8 @@ func open(keys *secret.Keyring, sealed, ad []byte, v any) error {
 	}
 	b, err := keys.Open(sealed, ad)
 	if errors.Is(err, secret.ErrWrongKey) {
-		return fmt.Errorf("%w: %w; the keys given are %v", ErrSecretKeyWrong, err, keys.IDs())
+		id, _ := secret.KeyID(sealed)
+		return fmt.Errorf("%w: sealed under key %s, given keys %s", ErrSecretKeyWrong, id, strings.Join(keys.IDs(), ", "))
 	}
 	if err != nil {
 		return err

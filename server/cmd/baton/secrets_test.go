@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/store/postgres"
+	"github.com/batonhq/baton/server/store/postgres/pgtest"
 	"github.com/batonhq/baton/server/store/sqlite"
 )
 
@@ -228,5 +231,59 @@ func TestSecretsNewKey(t *testing.T) {
 	}
 	if _, err := secret.ParseKey(out); err != nil {
 		t.Fatalf("new-key printed %q: %v", out, err)
+	}
+}
+
+// TestSecretsOnPostgres: on PostgreSQL the keys must be given; serve refuses to start without
+// them once secrets exist, and rotate seals under the first key given.
+func TestSecretsOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	oldText, old := newKey(t)
+	newText, _ := newKey(t)
+	st, err := postgres.Open(t.Context(), url, postgres.WithKeys(secret.NewKeyring(old)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := domain.Webhook{ID: "hook-1", URL: "https://bot.example.com/hook", State: domain.WebhookActive, Secret: "whsec_pg", Revision: 1}
+	err = st.Write(t.Context(), func(tx store.Tx) error { return tx.CreateWebhook(t.Context(), w) })
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = serveUntilReady(t, "--database-url", url)
+	if !errors.Is(err, store.ErrSecretKeyMissing) || !strings.Contains(err.Error(), "BATON_SECRET_KEY") {
+		t.Fatalf("serve without a key: %v; want ErrSecretKeyMissing naming BATON_SECRET_KEY", err)
+	}
+	if _, err := runCmd(t, "secrets", "rotate", "--database-url", url); err == nil || !strings.Contains(err.Error(), "BATON_SECRET_KEY") {
+		t.Fatalf("rotate without a key: %v; want a refusal naming BATON_SECRET_KEY", err)
+	}
+	t.Setenv("BATON_SECRET_KEY", newText+","+oldText)
+	if out, err := runCmd(t, "secrets", "rotate", "--database-url", url); err != nil || !strings.Contains(out, "sealed 1 rows") {
+		t.Fatalf("secrets rotate = %q, %v", out, err)
+	}
+	t.Setenv("BATON_SECRET_KEY", newText)
+	if err := serveUntilReady(t, "--database-url", url); err != nil {
+		t.Fatalf("serve with the new key alone: %v", err)
+	}
+	t.Setenv("BATON_SECRET_KEY", oldText)
+	if err := serveUntilReady(t, "--database-url", url); !errors.Is(err, store.ErrSecretKeyWrong) {
+		t.Fatalf("serve with the old key alone: %v; want ErrSecretKeyWrong", err)
+	}
+}
+
+func TestSecretsHelp(t *testing.T) {
+	for _, args := range [][]string{{"secrets", "-h"}, {"secrets", "rotate", "-h"}} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, &out, &errOut)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%v: %v", args, err)
+		}
+		if !strings.Contains(out.String()+errOut.String(), "Usage") {
+			t.Errorf("%v printed no usage", args)
+		}
+	}
+	if _, err := runCmd(t, "secrets", "frobnicate"); err == nil {
+		t.Error("an unknown secrets subcommand was accepted")
 	}
 }

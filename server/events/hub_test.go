@@ -55,7 +55,7 @@ func servers(t *testing.T, backend string, o options) []*server {
 	case "postgres":
 		url := pgtest.URL(t)
 		for range max(o.replicas, 1) {
-			st, err := postgres.Open(ctx, url)
+			st, err := postgres.Open(ctx, url, postgres.WithKeys(pgtest.Keys))
 			if err != nil {
 				t.Fatal(err)
 			}

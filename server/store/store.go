@@ -59,6 +59,11 @@ type Store interface {
 	// Ready returns nil when the database answers and holds every migration of this binary;
 	// otherwise it says why not (ErrUnavailable when the database does not answer).
 	Ready(ctx context.Context) error
+	// Reseal checks that every sealed secret opens with the store's keys, and seals again under
+	// its primary key the secrets still in the clear and, when rotate is set, every secret
+	// sealed under another key; it returns how many rows it sealed. It runs in one transaction:
+	// secrets are in configuration rows, a few thousand at most. (Open runs it without rotate.)
+	Reseal(ctx context.Context, rotate bool) (int, error)
 	// Close releases the database.
 	Close() error
 }

@@ -3,6 +3,7 @@
 //	baton serve                 start the server
 //	baton migrate               apply database migrations and exit
 //	baton keys create|list|delete   manage API keys directly in the database
+//	baton secrets rotate|new-key    seal every secret under a new key
 //
 // Every flag can also be set with a BATON_* environment variable; flags win.
 package main
@@ -46,6 +47,8 @@ Usage:
   baton keys create --role admin|bot|agent|service [--subject ID] [--name NAME] [flags]
   baton keys list   [flags]
   baton keys delete KEY_ID [flags]
+  baton secrets rotate  [flags]  seal every channel credential and webhook secret again, under a new key
+  baton secrets new-key          print a new random key for BATON_SECRET_KEY or --secret-key-file
   baton bench ingest --channel ID [flags]   offer load to a running server
   baton bench sqlite-ceiling [flags]        the bare SQLite transaction ingest is compared with
   baton bench fanout --channel ID [flags]   open streams and offer load to a running server
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "secrets":
+		return runSecrets(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "version":
@@ -88,14 +93,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-// storeFlags are the flags every command shares: where the data lives.
-type storeFlags struct{ dataDir, databaseURL string }
+// storeFlags are the flags every command shares: where the data lives, and the key its
+// secrets are sealed with.
+type storeFlags struct{ dataDir, databaseURL, secretKeyFile string }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", "data",
 		"directory of the embedded SQLite database, created if missing (env BATON_DATA_DIR)")
 	fs.StringVar(&f.databaseURL, "database-url", "",
 		"a postgres:// URL to use PostgreSQL instead of the embedded SQLite; several servers may share one (env BATON_DATABASE_URL)")
+	fs.StringVar(&f.secretKeyFile, "secret-key-file", "",
+		"file of the keys channel credentials and webhook secrets are sealed with, base64, one a line, the sealing key first; "+
+			"or the keys themselves in the BATON_SECRET_KEY variable, comma-separated; by default, SQLite's secret.key in the data directory (env BATON_SECRET_KEY_FILE)")
 }
 
 func (f *storeFlags) sqlitePath() (string, error) {
@@ -106,14 +115,28 @@ func (f *storeFlags) sqlitePath() (string, error) {
 }
 
 func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
-	if f.databaseURL != "" {
-		return postgres.Open(ctx, f.databaseURL)
-	}
-	path, err := f.sqlitePath()
+	keys, err := f.keys()
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, path)
+	var st store.Store
+	if f.databaseURL != "" {
+		st, err = postgres.Open(ctx, f.databaseURL, postgres.WithKeys(keys))
+	} else {
+		var path string
+		if path, err = f.sqlitePath(); err != nil {
+			return nil, err
+		}
+		var opts []sqlite.Option
+		if keys != nil {
+			opts = append(opts, sqlite.WithKeys(keys))
+		}
+		st, err = sqlite.Open(ctx, path, opts...)
+	}
+	if err != nil {
+		return nil, f.explainKeyError(err)
+	}
+	return st, nil
 }
 
 // where says where the data is, for logs, without a URL's password.

@@ -20,6 +20,7 @@ func commands(stdout, stderr io.Writer) *ff.Command {
 		serveCommand(stderr),
 		migrateCommand(stdout),
 		keysCommand(stdout),
+		eventsCommand(stdout),
 		benchCommand(stdout),
 		versionCommand(stdout),
 	)

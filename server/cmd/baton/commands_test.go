@@ -13,7 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/peterbourgon/ff/v4"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/batonhq/baton/client"
+	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 )
 
 // everyCommand calls f with the arguments that select each command of the tree, root first.
@@ -118,32 +123,53 @@ func TestBenchIgnoresServerEnvironment(t *testing.T) {
 	}
 }
 
-// TestServeSaysWhere starts a real server on a free port and checks its log says where it
-// listens and where the console is, and that both answer there.
-func TestServeSaysWhere(t *testing.T) {
+// serving is what "baton serve" logs once it listens.
+type serving struct{ Msg, Address, Console string }
+
+// startServe runs "baton serve" on a free port and data directory dir until the test ends,
+// and returns what it logged once listening. The test fails if serve then ends with an error.
+func startServe(t *testing.T, dir string) serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	logs, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json"}, io.Discard, w)
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json"}, io.Discard, w)
 		w.Close()
 	}()
-	var serving struct{ Msg, Address, Console string }
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("serve ended with %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop after its context ended")
+		}
+	})
+	var s serving
 	lines := bufio.NewScanner(logs)
-	for serving.Msg != "baton serving" {
+	for s.Msg != "baton serving" {
 		if !lines.Scan() {
 			t.Fatalf("serve ended without saying where it listens: %v", <-done)
 		}
-		if err := json.Unmarshal(lines.Bytes(), &serving); err != nil {
+		if err := json.Unmarshal(lines.Bytes(), &s); err != nil {
 			t.Fatalf("log line %q: %v", lines.Text(), err)
 		}
 	}
 	go io.Copy(io.Discard, logs) // the rest of the log
-	if !strings.HasPrefix(serving.Address, "127.0.0.1:") || serving.Console != "http://"+serving.Address+"/console/" {
-		t.Fatalf("serving at %q, console at %q", serving.Address, serving.Console)
+	return s
+}
+
+// TestServeSaysWhere starts a real server on a free port and checks its log says where it
+// listens and where the console is, and that both answer there.
+func TestServeSaysWhere(t *testing.T) {
+	s := startServe(t, t.TempDir())
+	if !strings.HasPrefix(s.Address, "127.0.0.1:") || s.Console != "http://"+s.Address+"/console/" {
+		t.Fatalf("serving at %q, console at %q", s.Address, s.Console)
 	}
-	for _, url := range []string{"http://" + serving.Address + "/livez", serving.Console} {
+	for _, url := range []string{"http://" + s.Address + "/livez", s.Console} {
 		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
@@ -153,13 +179,59 @@ func TestServeSaysWhere(t *testing.T) {
 			t.Errorf("GET %s = %s", url, resp.Status)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Fatalf("serve ended with %v", err)
+}
+
+// TestEventsPrintsTheStream: "baton events" prints, one JSON line each, the events a running
+// server commits, and ends without error when interrupted.
+func TestEventsPrintsTheStream(t *testing.T) {
+	dir := t.TempDir()
+	s := startServe(t, dir)
+	admin, err := runCmd(t, "keys", "create", "--data-dir", dir, "--role", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin = strings.TrimSpace(admin)
+	url := "http://" + s.Address
+	if _, err := runCmd(t, "events", "--url", url, "--key", "not-a-key", "--after", "0"); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Fatalf("events with a bad key = %v; want UNAUTHENTICATED", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"events", "--url", url, "--key", admin, "--after", "0"}, w, io.Discard)
+		w.Close()
+	}()
+	c := client.New(url, admin)
+	created, err := c.Routing.CreateAgent(context.Background(), &batonv1.CreateAgentRequest{DisplayName: "Ada", QueueIds: []string{"default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentKey, err := c.APIKeys.CreateApiKey(context.Background(), &batonv1.CreateApiKeyRequest{Role: batonv1.Role_ROLE_AGENT, SubjectId: created.GetAgent().GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.New(url, agentKey.GetSecret()).Routing.SetPresence(context.Background(), &batonv1.SetPresenceRequest{Presence: batonv1.Presence_PRESENCE_ONLINE}); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	for {
+		if !lines.Scan() {
+			t.Fatalf("events ended before the presence change: %v", <-done)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop after its context ended")
+		var e batonv1.SubscribedEvent
+		if err := protojson.Unmarshal(lines.Bytes(), &e); err != nil {
+			t.Fatalf("line %q: %v", lines.Text(), err)
+		}
+		if e.GetEvent().GetType() == batonv1.EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED && e.GetEvent().GetAgentId() == created.GetAgent().GetId() {
+			break
+		}
+	}
+	go io.Copy(io.Discard, out)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("events ended with %v when interrupted; want nil", err)
 	}
 }

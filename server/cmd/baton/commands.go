@@ -13,8 +13,10 @@ import (
 )
 
 // commands is baton's command tree. A new command is one more entry here (or in a group's
-// list): a function next to the code it runs that returns its *ff.Command, built with
-// command (flags, help, exec) and, for a family of commands, group.
+// list): a function next to the code it runs that returns its *ff.Command, built with command
+// (flags, help, exec). For "baton secrets rotate", say: write secretsRotateCommand() in its own
+// file and add group("secrets", "baton secrets rotate [flags]", "manage secrets at rest",
+// secretsRotateCommand()) below. TestEveryCommandHelpNamesItsFlags then checks its help.
 func commands(stdout, stderr io.Writer) *ff.Command {
 	root := group("baton", "baton COMMAND", "the bot↔human handover control plane",
 		serveCommand(stderr),
@@ -42,16 +44,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, help(root.GetSelected()))
 		return nil
 	}
-	err := root.Parse(args)
-	if errors.Is(err, ff.ErrHelp) {
+	if err := root.Parse(args); err != nil { // -h gives ff.ErrHelp: the help, and no other word
 		fmt.Fprint(stderr, help(root.GetSelected()))
 		return err
 	}
-	if err != nil {
-		fmt.Fprint(stderr, help(root.GetSelected()))
-		return err
-	}
-	err = root.Run(ctx)
+	err := root.Run(ctx)
 	if errors.As(err, new(errUsage)) {
 		fmt.Fprint(stderr, help(root.GetSelected()))
 	}
@@ -70,9 +67,10 @@ func usageError(format string, args ...any) error { return errUsage{fmt.Sprintf(
 // its BATON_* variable (--data-dir from BATON_DATA_DIR), and a variable that does not parse
 // is an error, like the flag.
 func command(fs *flag.FlagSet, env bool, usage, shortHelp, longHelp string, exec func(context.Context, []string) error) *ff.Command {
-	flags := ff.Flags(ff.NewFlagSetFrom(fs.Name(), fs))
+	core := ff.NewFlagSetFrom(fs.Name(), fs)
+	var flags ff.Flags = core
 	if env {
-		flags = envFlags{flags.(*ff.FlagSet)}
+		flags = envFlags{core}
 	}
 	return &ff.Command{
 		Name: fs.Name(), Usage: usage, ShortHelp: shortHelp, LongHelp: longHelp, Flags: flags, Exec: exec,
@@ -141,9 +139,9 @@ func help(cmd *ff.Command) string {
 }
 
 func hasFlags(fs ff.Flags) bool {
-	any := false
-	fs.WalkFlags(func(ff.Flag) error { any = true; return nil })
-	return any
+	found := false
+	fs.WalkFlags(func(ff.Flag) error { found = true; return nil })
+	return found
 }
 
 // argFirst lets a command take one argument before its flags ("keys delete KEY_ID --data-dir

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/peterbourgon/ff/v4"
 	"io"
 	"os"
 	"path/filepath"
@@ -63,61 +64,54 @@ func (f *storeFlags) explainKeyError(err error) error {
 	return err
 }
 
-const secretsUsage = `Usage:
-  baton secrets rotate [flags]   seal every channel credential and webhook secret again
-  baton secrets new-key          print a new random key
-
-rotate seals every secret again, in one transaction, under the first of the keys given
+// secretsHelp says how a rotation goes.
+const secretsHelp = `rotate seals every secret again, in one transaction, under the first of the keys given
 (BATON_SECRET_KEY or --secret-key-file), opening them with any of the keys given. To rotate:
   1. make a key with "baton secrets new-key";
   2. give every server the new key first and the old one after it, and restart them;
   3. run "baton secrets rotate" with the same keys;
   4. drop the old key from every server's keys.
 On the embedded SQLite database with no key given, rotate does it all: it makes a new key,
-keeps both in the data directory's secret.key while it seals, then only the new one.
-`
+keeps both in the data directory's secret.key while it seals, then only the new one.`
 
-// runSecrets runs "baton secrets".
-func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprint(stderr, secretsUsage)
-		if len(args) == 0 {
-			return errors.New("secrets needs a subcommand: rotate or new-key")
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "new-key":
-		fmt.Fprintln(stdout, secret.NewKey())
-		return nil
-	case "rotate":
-		return runRotate(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprint(stderr, secretsUsage)
-	return fmt.Errorf("unknown secrets subcommand %q", args[0])
+func secretsCommand(stdout io.Writer) *ff.Command {
+	c := group("secrets", "baton secrets rotate|new-key [flags]", "manage the key channel credentials and webhook secrets are sealed with",
+		secretsRotateCommand(stdout), secretsNewKeyCommand(stdout))
+	c.LongHelp = secretsHelp
+	return c
 }
 
-func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("secrets rotate", stderr, secretsUsage)
+func secretsNewKeyCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("new-key", flag.ContinueOnError)
+	return command(fs, false, "baton secrets new-key", "print a new random key for BATON_SECRET_KEY or --secret-key-file", "",
+		noArgs(func(context.Context) error {
+			fmt.Fprintln(stdout, secret.NewKey())
+			return nil
+		}))
+}
+
+func secretsRotateCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("rotate", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %v", fs.Args())
-	}
+	return command(fs, true, "baton secrets rotate [flags]", "seal every channel credential and webhook secret again, under a new key", secretsHelp,
+		noArgs(func(ctx context.Context) error { return rotate(ctx, &sf, stdout) }))
+}
+
+// rotate seals every secret under the first key sf gives or, with none given on the embedded
+// database, under a new key of its key file.
+func rotate(ctx context.Context, sf *storeFlags, stdout io.Writer) error {
 	keys, err := sf.keys()
 	if err != nil {
 		return err
 	}
 	switch {
 	case keys != nil:
-		return reseal(ctx, &sf, keys.Primary().ID(), stdout)
+		return reseal(ctx, sf, keys.Primary().ID(), stdout)
 	case sf.databaseURL != "":
 		return fmt.Errorf("no key given: set %s or --secret-key-file, the new key first and the old one after it", secretKeyEnv)
 	}
-	return rotateKeyFile(ctx, &sf, stdout)
+	return rotateKeyFile(ctx, sf, stdout)
 }
 
 // reseal opens the store with the keys sf gives and seals every secret under the first.

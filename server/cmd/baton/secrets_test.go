@@ -69,15 +69,15 @@ func newKey(t *testing.T) (string, *secret.Key) {
 	return text, k
 }
 
-// serving is stderr for a serve run: ready is closed once it logs that it serves.
-type serving struct {
+// serveLog is stderr for a serve run: ready is closed once it logs that it serves.
+type serveLog struct {
 	mu    sync.Mutex
 	buf   bytes.Buffer
 	once  sync.Once
 	ready chan struct{}
 }
 
-func (s *serving) Write(p []byte) (int, error) {
+func (s *serveLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf.Write(p)
@@ -93,7 +93,7 @@ func serveUntilReady(t *testing.T, args ...string) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	stderr := &serving{ready: make(chan struct{})}
+	stderr := &serveLog{ready: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), &bytes.Buffer{}, stderr)

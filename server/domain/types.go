@@ -287,6 +287,8 @@ type Message struct {
 	Error      string    `json:"error,omitempty"`
 	Epoch      uint64    `json:"epoch"`
 	CreateTime time.Time `json:"create_time"`
+	// Erased marks the tombstone of a message whose contact was erased: its content is gone.
+	Erased bool `json:"erased,omitempty"`
 	// Sending an outbound message through its channel: the attempts so far, when the next is
 	// due, and until when a sender holds it.
 	Attempts        int       `json:"-"`
@@ -425,6 +427,9 @@ const (
 	EventWebhookActivated     EventType = "webhook.activated"
 	EventWebhookDeactivated   EventType = "webhook.deactivated"
 	EventNoteCreated          EventType = "note.created"
+	EventContactErased        EventType = "contact.erased"
+	EventContactExported      EventType = "contact.exported"
+	EventTranscriptExported   EventType = "conversation.exported"
 )
 
 // OwnerChange describes one ownership change.

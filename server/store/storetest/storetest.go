@@ -126,6 +126,11 @@ func groups() []group {
 		{"APIKey", append(resourceCases(apiKeyResource),
 			testCase{"List", testAPIKeyList},
 		)},
+		{"Erasure", []testCase{
+			{"Record", testErasureRecord},
+			{"Messages", testEraseMessages},
+			{"ContactEvents", testContactEvents},
+		}},
 		{"Event", []testCase{
 			{"Append", testEventAppend},
 			{"RoundTrip", testEventRoundTrip},

@@ -28,6 +28,9 @@ func (a *App) transition(ctx context.Context, p domain.Principal, name, conversa
 			if err != nil {
 				return err
 			}
+			if err := refuseErased(s); err != nil {
+				return err
+			}
 			change, err = rule(tx, s, agent)
 			var done replay
 			if errors.As(err, &done) {

@@ -279,7 +279,7 @@ type Message struct {
 	ChannelID        string          `json:"channel_id"`
 	Direction        Direction       `json:"direction"`
 	Sender           Actor           `json:"sender"`
-	Content          json.RawMessage `json:"content"`
+	Content          json.RawMessage `json:"content,omitempty"`
 	ChannelMessageID string          `json:"channel_message_id,omitempty"`
 	RequestID        string          `json:"request_id,omitempty"`
 	Status           DeliveryStatus  `json:"status"`

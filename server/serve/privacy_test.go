@@ -372,5 +372,3 @@ func readChunks(t *testing.T, receive func() bool, data func() []byte, streamErr
 	}
 	return doc.String()
 }
-
-

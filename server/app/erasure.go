@@ -95,14 +95,14 @@ func (a *App) finishErasure(ctx context.Context, er domain.Erasure) (domain.Eras
 			return er, err
 		}
 		err := a.eraseEvents(ctx, conv, func(tx store.Tx, after uint64) ([]domain.Event, error) {
-			return tx.ListEvents(ctx, after, store.EventFilter{ConversationID: conv}, eraseBatch)
+			return tx.ListEvents(ctx, after, store.EventFilter{ConversationID: conv}, a.eraseBatch)
 		})
 		if err != nil {
 			return er, err
 		}
 	}
 	err := a.eraseEvents(ctx, "", func(tx store.Tx, after uint64) ([]domain.Event, error) {
-		return tx.ListContactEvents(ctx, er.ChannelID, er.ContactID, after, eraseBatch)
+		return tx.ListContactEvents(ctx, er.ChannelID, er.ContactID, after, a.eraseBatch)
 	})
 	if err != nil {
 		return er, err
@@ -144,7 +144,7 @@ func (a *App) eraseMessages(ctx context.Context, conversationID string) error {
 		if err := lockConversation(ctx, tx, conversationID); err != nil {
 			return "", false, err
 		}
-		page, next, err := tx.ListMessages(ctx, conversationID, store.Page{Size: eraseBatch, Cursor: cursor})
+		page, next, err := tx.ListMessages(ctx, conversationID, store.Page{Size: a.eraseBatch, Cursor: cursor})
 		if err != nil {
 			return "", false, err
 		}
@@ -164,7 +164,7 @@ func (a *App) eraseHandovers(ctx context.Context, conversationID string) error {
 			return "", false, err
 		}
 		q := store.HandoverQuery{ConversationID: conversationID, OldestFirst: true}
-		page, next, err := tx.ListHandovers(ctx, q, store.Page{Size: eraseBatch, Cursor: cursor})
+		page, next, err := tx.ListHandovers(ctx, q, store.Page{Size: a.eraseBatch, Cursor: cursor})
 		if err != nil {
 			return "", false, err
 		}
@@ -198,7 +198,7 @@ func (a *App) eraseEvents(ctx context.Context, conversationID string, list func(
 				tombstones = append(tombstones, t)
 			}
 		}
-		return page[len(page)-1].Sequence, len(page) < eraseBatch, tx.RewriteEvents(ctx, tombstones)
+		return page[len(page)-1].Sequence, len(page) < a.eraseBatch, tx.RewriteEvents(ctx, tombstones)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -348,15 +349,15 @@ func exportContact(t *testing.T, h *harness, contactID string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := readChunks(t, stream.Receive, func() []byte { return stream.Msg().GetData() }, stream.Err)
+	doc := readChunks(t, 4, stream.Receive, func() []byte { return stream.Msg().GetData() }, stream.Err)
 	if !json.Valid([]byte(doc)) {
 		t.Fatalf("the export is not JSON:\n%s", doc)
 	}
 	return doc
 }
 
-// readChunks joins a stream's chunks, and checks it sent more than one.
-func readChunks(t *testing.T, receive func() bool, data func() []byte, streamErr func() error) string {
+// readChunks joins a stream's chunks, and checks it sent at least minChunks: one a page.
+func readChunks(t *testing.T, minChunks int, receive func() bool, data func() []byte, streamErr func() error) string {
 	t.Helper()
 	var doc bytes.Buffer
 	chunks := 0
@@ -367,8 +368,116 @@ func readChunks(t *testing.T, receive func() bool, data func() []byte, streamErr
 	if err := streamErr(); err != nil && err != io.EOF {
 		t.Fatal(err)
 	}
-	if chunks < 2 {
-		t.Errorf("the export came in %d chunk(s), want one per page", chunks)
+	if chunks < minChunks {
+		t.Errorf("the export came in %d chunk(s), want at least %d: one a page", chunks, minChunks)
 	}
 	return doc.String()
+}
+
+// TestExportsAreAuditedAndPaged exports a conversation's transcript as text and JSON, a page
+// at a time, and a contact's data; checks who may do it, that the requests are validated, and
+// that each export is in the event log for admins, not for the bot.
+func TestExportsAreAuditedAndPaged(t *testing.T) {
+	ctx := context.Background()
+	h := start(t)
+	w := h.world(1)
+	const messages = 5
+	var conv *batonv1.Conversation
+	var contactID string
+	for i := range messages {
+		res := h.ingest(w.channel.GetId(), "ada", fmt.Sprint("m", i), fmt.Sprint("line ", i))
+		conv, contactID = res.GetConversation(), res.GetContact().GetId()
+	}
+	need(w.botAPI.Conversations.SendMessage(ctx, &batonv1.SendMessageRequest{ConversationId: conv.GetId(), Content: text("hello  Ada\nhow are you")}))(t)
+
+	stream, err := h.admin.Conversations.ExportTranscript(ctx, &batonv1.ExportTranscriptRequest{
+		ConversationId: conv.GetId(), Format: batonv1.TranscriptFormat_TRANSCRIPT_FORMAT_TEXT, PageSize: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	transcript := readChunks(t, messages+1, stream.Receive, func() []byte { return stream.Msg().GetData() }, stream.Err)
+	lines := strings.Split(strings.TrimSuffix(transcript, "\n"), "\n")
+	if len(lines) != messages+1 {
+		t.Fatalf("transcript has %d lines, want %d:\n%s", len(lines), messages+1, transcript)
+	}
+	for i := range messages {
+		if want := fmt.Sprintf("customer %s: line %d", contactID, i); !strings.HasSuffix(lines[i], want) {
+			t.Errorf("line %d = %q, want it to end with %q", i, lines[i], want)
+		}
+	}
+	if want := fmt.Sprintf("bot %s: hello Ada how are you", w.bot.GetId()); !strings.HasSuffix(lines[messages], want) {
+		t.Errorf("last line = %q, want it to end with %q", lines[messages], want)
+	}
+
+	stream, err = h.admin.Conversations.ExportTranscript(ctx, &batonv1.ExportTranscriptRequest{ConversationId: conv.GetId(), PageSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Conversation *json.RawMessage `json:"conversation"`
+		Messages     []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(readChunks(t, (messages+1)/2, stream.Receive, func() []byte { return stream.Msg().GetData() }, stream.Err)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Conversation == nil || len(doc.Messages) != messages+1 {
+		t.Errorf("JSON transcript has conversation %v and %d messages, want %d", doc.Conversation != nil, len(doc.Messages), messages+1)
+	}
+	exportContact(t, h, contactID)
+
+	// Only admins export a contact; bots do not export transcripts.
+	bad := map[string]error{}
+	_, bad["a bot exporting a contact"] = receiveAll(w.botAPI.Conversations.ExportContact(ctx, &batonv1.ExportContactRequest{ContactId: contactID}))
+	_, bad["an agent exporting a contact"] = receiveAll(w.agentAPI[0].Conversations.ExportContact(ctx, &batonv1.ExportContactRequest{ContactId: contactID}))
+	_, bad["a bot exporting a transcript"] = receiveAll(w.botAPI.Conversations.ExportTranscript(ctx, &batonv1.ExportTranscriptRequest{ConversationId: conv.GetId()}))
+	_, bad["a bot erasing a contact"] = w.botAPI.Conversations.EraseContact(ctx, &batonv1.EraseContactRequest{ContactId: contactID})
+	for what, err := range bad {
+		if code(err) != connect.CodePermissionDenied {
+			t.Errorf("%s: %v, want PERMISSION_DENIED", what, err)
+		}
+	}
+	invalid := map[string]error{}
+	_, invalid["no contact id"] = receiveAll(h.admin.Conversations.ExportContact(ctx, &batonv1.ExportContactRequest{}))
+	_, invalid["a page too large"] = receiveAll(h.admin.Conversations.ExportContact(ctx, &batonv1.ExportContactRequest{ContactId: contactID, PageSize: 5000}))
+	_, invalid["an unknown format"] = receiveAll(h.admin.Conversations.ExportTranscript(ctx, &batonv1.ExportTranscriptRequest{ConversationId: conv.GetId(), Format: 9}))
+	_, invalid["erasing no contact"] = h.admin.Conversations.EraseContact(ctx, &batonv1.EraseContactRequest{})
+	for what, err := range invalid {
+		if code(err) != connect.CodeInvalidArgument {
+			t.Errorf("%s: %v, want INVALID_ARGUMENT", what, err)
+		}
+	}
+	if _, err := h.admin.Conversations.EraseContact(ctx, &batonv1.EraseContactRequest{ContactId: "ct_missing"}); code(err) != connect.CodeNotFound {
+		t.Errorf("erasing an unknown contact: %v, want NOT_FOUND", err)
+	}
+
+	audit := &batonv1.EventFilter{Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_CONTACT_EXPORTED, batonv1.EventType_EVENT_TYPE_CONVERSATION_EXPORTED}}
+	logged := need(h.admin.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: audit}))(t).GetEvents()
+	var kinds []batonv1.EventType
+	for _, e := range logged {
+		kinds = append(kinds, e.GetType())
+		if e.GetActor().GetKind() != batonv1.ActorKind_ACTOR_KIND_ADMIN || e.GetActor().GetId() == "" || e.GetContactId() != contactID || e.GetCreateTime() == nil {
+			t.Errorf("audit event %v lacks who, when or what", e)
+		}
+	}
+	want := []batonv1.EventType{batonv1.EventType_EVENT_TYPE_CONVERSATION_EXPORTED, batonv1.EventType_EVENT_TYPE_CONVERSATION_EXPORTED, batonv1.EventType_EVENT_TYPE_CONTACT_EXPORTED}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("audit events %v, want %v", kinds, want)
+	}
+	if seen := need(w.botAPI.Events.ListEvents(ctx, &batonv1.ListEventsRequest{Filter: audit}))(t).GetEvents(); len(seen) != 0 {
+		t.Errorf("the bot reads the audit events %v", seen)
+	}
+}
+
+// receiveAll reads a stream to its end and returns how many messages came and its error.
+func receiveAll[T any](stream *connect.ServerStreamForClient[T], err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	defer stream.Close()
+	n := 0
+	for stream.Receive() {
+		n++
+	}
+	return n, stream.Err()
 }

@@ -16,6 +16,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
 	"github.com/batonhq/baton/server/domain"
@@ -300,6 +301,22 @@ func eraseContactLeavesNoTrace(t *testing.T, db database) {
 	}
 	if erasedEvent == nil || erasedEvent.GetContactId() != contact.GetId() || erasedEvent.GetActor().GetKind() != batonv1.ActorKind_ACTOR_KIND_ADMIN {
 		t.Fatalf("no contact.erased event by the admin in %v", eventsAfter)
+	}
+	// A stream resuming from before the erasure reads the tombstones too, though the server had
+	// the events in memory.
+	var zero uint64
+	replay := subscribe(t, h.admin, &batonv1.SubscribeRequest{AfterSequence: &zero})
+	for {
+		e := replay.next(t, 1)[0]
+		b, _ := protojson.Marshal(e)
+		for path, s := range texts {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("a stream from the start is sent the %s text in %v", path, e.GetEvent().GetType())
+			}
+		}
+		if e.GetEvent().GetType() == batonv1.EventType_EVENT_TYPE_CONTACT_ERASED {
+			break
+		}
 	}
 	// The bot is told, with ids only.
 	d := botHook.await(t, ofType(batonv1.EventType_EVENT_TYPE_CONTACT_ERASED))

@@ -75,6 +75,7 @@ type App struct {
 	retry            domain.RetryPolicy
 	noWebhooks       *ttlcache.Cache[struct{}] // holds "" while no webhook is known to exist
 	attempts         store.Batcher[*attemptRecord]
+	eraseBatch       int // rows per transaction of an erasure; tests lower it
 }
 
 // DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
@@ -96,6 +97,7 @@ func New(cfg Config) *App {
 		retry:            cfg.Retry,
 	}
 	a.attempts.Max = maxAttemptBatch
+	a.eraseBatch = eraseBatch
 	if cfg.NoWebhooksTTL > 0 {
 		a.noWebhooks = ttlcache.New[struct{}](cfg.NoWebhooksTTL)
 	}

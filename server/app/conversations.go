@@ -76,6 +76,9 @@ func (a *App) duplicate(ctx context.Context, tx store.Tx, m domain.Message) (Ing
 }
 
 func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, in Inbound) (Ingested, error) {
+	if state.Contact != nil && state.Contact.Erased() {
+		return Ingested{}, domain.Invalid("contact.external_id", "names an erased contact")
+	}
 	now := a.Now()
 	contact, err := a.upsertContact(ctx, tx, state.Channel.ID, state.Contact, in.Contact, now)
 	if err != nil {
@@ -221,6 +224,9 @@ func (a *App) Send(ctx context.Context, p domain.Principal, in Outbound) (domain
 		if err != nil {
 			return err
 		}
+		if err := refuseErased(s); err != nil {
+			return err
+		}
 		if in.RequestID != "" {
 			if out, err = tx.GetMessageByRequestID(ctx, s.Conversation.ID, in.RequestID); !isNotFound(err) {
 				return err
@@ -259,6 +265,9 @@ func (a *App) Note(ctx context.Context, p domain.Principal, conversationID, requ
 	err := a.write(ctx, func(tx store.Tx) error {
 		s, _, err := a.authorized(ctx, tx, p, conversationID)
 		if err != nil {
+			return err
+		}
+		if err := refuseErased(s); err != nil {
 			return err
 		}
 		if requestID != "" {

@@ -28,6 +28,9 @@ func (a *App) transition(ctx context.Context, p domain.Principal, name, conversa
 			if err != nil {
 				return err
 			}
+			if err := refuseErased(s); err != nil {
+				return err
+			}
 			if err := speaking(ctx, tx, &s); err != nil {
 				return err
 			}

@@ -15,10 +15,10 @@ import (
 const timerBatch = 200
 
 // RunTimers acts once on everything due at the app's current time: expired offers, idle
-// conversations, expired mutes, agents whose heartbeats stopped, and waiting conversations an
-// agent has become free for. Each item is its own transaction that re-checks it is still due,
-// so a pass can run concurrently with requests (and, on a shared database, on every replica)
-// without acting twice.
+// conversations, expired mutes, agents whose heartbeats stopped, waiting conversations an agent
+// has become free for, and erasures cut short. Each item is its own transaction that re-checks
+// it is still due, so a pass can run concurrently with requests (and, on a shared database, on
+// every replica) without acting twice.
 func (a *App) RunTimers(ctx context.Context) error {
 	return errors.Join(
 		a.expireOffers(ctx),
@@ -26,6 +26,7 @@ func (a *App) RunTimers(ctx context.Context) error {
 		a.expireMutes(ctx),
 		a.expireHeartbeats(ctx),
 		a.reoffer(ctx),
+		a.resumeErasures(ctx),
 	)
 }
 

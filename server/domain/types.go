@@ -284,7 +284,7 @@ type Message struct {
 	ChannelID        string          `json:"channel_id"`
 	Direction        Direction       `json:"direction"`
 	Sender           Actor           `json:"sender"`
-	Content          json.RawMessage `json:"content"`
+	Content          json.RawMessage `json:"content,omitempty"`
 	ChannelMessageID string          `json:"channel_message_id,omitempty"`
 	RequestID        string          `json:"request_id,omitempty"`
 	Status           DeliveryStatus  `json:"status"`
@@ -292,6 +292,8 @@ type Message struct {
 	Error      string    `json:"error,omitempty"`
 	Epoch      uint64    `json:"epoch"`
 	CreateTime time.Time `json:"create_time"`
+	// Erased marks the tombstone of a message whose contact was erased: its content is gone.
+	Erased bool `json:"erased,omitempty"`
 	// Sending an outbound message through its channel: the attempts so far, when the next is
 	// due, and until when a sender holds it.
 	Attempts        int       `json:"-"`
@@ -434,6 +436,9 @@ const (
 	EventWebhookActivated     EventType = "webhook.activated"
 	EventWebhookDeactivated   EventType = "webhook.deactivated"
 	EventNoteCreated          EventType = "note.created"
+	EventContactErased        EventType = "contact.erased"
+	EventContactExported      EventType = "contact.exported"
+	EventTranscriptExported   EventType = "conversation.exported"
 )
 
 // OwnerChange describes one ownership change.

@@ -213,6 +213,7 @@ func messageToProto(m domain.Message) (*batonv1.Message, error) {
 		Epoch:            m.Epoch,
 		CreateTime:       timestamp(m.CreateTime),
 		Error:            m.Error,
+		Erased:           m.Erased,
 	}, nil
 }
 
@@ -655,6 +656,9 @@ var eventTypes = newEnumTable(map[batonv1.EventType]domain.EventType{
 	batonv1.EventType_EVENT_TYPE_WEBHOOK_ACTIVATED:      domain.EventWebhookActivated,
 	batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED:    domain.EventWebhookDeactivated,
 	batonv1.EventType_EVENT_TYPE_NOTE_CREATED:           domain.EventNoteCreated,
+	batonv1.EventType_EVENT_TYPE_CONTACT_ERASED:         domain.EventContactErased,
+	batonv1.EventType_EVENT_TYPE_CONTACT_EXPORTED:       domain.EventContactExported,
+	batonv1.EventType_EVENT_TYPE_CONVERSATION_EXPORTED:  domain.EventTranscriptExported,
 })
 
 func eventTypeToDomain(t batonv1.EventType) domain.EventType { return eventTypes.toDomain[t] }

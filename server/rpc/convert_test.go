@@ -588,6 +588,7 @@ func testMessage(t *testing.T) domain.Message {
 		Error:            "(#10) This message is sent outside of allowed window.",
 		Epoch:            4,
 		CreateTime:       t3,
+		Erased:           true, // every field converts, whether or not they go together
 	}
 }
 
@@ -605,6 +606,7 @@ func wantMessage() *batonv1.Message {
 		Error:            "(#10) This message is sent outside of allowed window.",
 		Epoch:            4,
 		CreateTime:       ts(t3),
+		Erased:           true,
 	}
 }
 

@@ -300,6 +300,25 @@ type Tx interface {
 	// last activity is before the time, with their messages and handovers. (Their contacts
 	// stay.)
 	DeleteClosedConversationsBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error)
+	// CreateErasure records that a contact's erasure started; ErrDuplicate when it did before.
+	CreateErasure(ctx context.Context, e domain.Erasure) error
+	// GetErasure returns the erasure of a contact (NotFoundError when none started).
+	GetErasure(ctx context.Context, contactID string) (domain.Erasure, error)
+	// CompleteErasure sets the erasure's CompleteTime.
+	CompleteErasure(ctx context.Context, contactID string, t time.Time) error
+	// ListUnfinishedErasures lists up to limit erasures not complete, oldest first.
+	ListUnfinishedErasures(ctx context.Context, limit int) ([]domain.Erasure, error)
+	// EraseMessages overwrites the messages given (by ID) with their tombstones: Content,
+	// ChannelMessageID, Error, Status, LeaseExpireTime and Erased, as domain.EraseMessage makes
+	// them. (A conversation's handovers are erased with UpdateHandover.)
+	EraseMessages(ctx context.Context, messages []domain.Message) error
+	// ListContactEvents lists up to limit events after a sequence, in sequence order, that
+	// concern a contact without concerning a conversation (contact-wide mutes): those with no
+	// conversation on the contact's channel whose ContactID is the contact's.
+	ListContactEvents(ctx context.Context, channelID, contactID string, after uint64, limit int) ([]domain.Event, error)
+	// RewriteEvents overwrites stored events, found by Sequence, with the events given. The log
+	// is append-only but for this: an erasure replaces events by their tombstones.
+	RewriteEvents(ctx context.Context, events []domain.Event) error
 
 	// Due lists what the timers must act on at now, at most limit of each.
 	DueMutedConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)

@@ -16,7 +16,7 @@ import (
 var messageColumns = []string{
 	"id", "conversation_id", "channel_id", "direction", "sender_kind", "sender_id", "content",
 	"channel_message_id", "request_id", "status", "error", "epoch", "create_time",
-	"attempts", "next_attempt_time", "lease_expire_time",
+	"attempts", "next_attempt_time", "lease_expire_time", "erased",
 }
 
 var (
@@ -30,7 +30,7 @@ func messageArgs(m domain.Message) []any {
 	return []any{
 		m.ID, m.ConversationID, m.ChannelID, m.Direction, m.Sender.Kind, m.Sender.ID, rawJSON(m.Content),
 		m.ChannelMessageID, m.RequestID, m.Status, m.Error, m.Epoch, m.CreateTime,
-		m.Attempts, m.NextAttemptTime, m.LeaseExpireTime,
+		m.Attempts, m.NextAttemptTime, m.LeaseExpireTime, m.Erased,
 	}
 }
 
@@ -40,7 +40,7 @@ func messageFields(m *domain.Message) []any {
 	return []any{
 		&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, (*[]byte)(&m.Content),
 		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Error, &m.Epoch, &m.CreateTime,
-		&m.Attempts, &m.NextAttemptTime, &m.LeaseExpireTime,
+		&m.Attempts, &m.NextAttemptTime, &m.LeaseExpireTime, &m.Erased,
 	}
 }
 

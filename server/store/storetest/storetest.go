@@ -133,6 +133,11 @@ func groups() []group {
 			{"Conversations", testRetentionConversations},
 			{"Lease", testRetentionLease},
 		}},
+		{"Erasure", []testCase{
+			{"Record", testErasureRecord},
+			{"Messages", testEraseMessages},
+			{"ContactEvents", testContactEvents},
+		}},
 		{"Event", []testCase{
 			{"Append", testEventAppend},
 			{"RoundTrip", testEventRoundTrip},

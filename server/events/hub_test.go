@@ -404,11 +404,13 @@ func TestStreamsFromNowReadNothing(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			defer func() { cancel(); wg.Wait() }()
-			// One stream sees an event through: the hub has started and dispatched up to it.
+			// Once a stream got an event live, the hub has started and dispatched up to it.
 			first, start := newCollector(), head(t, s.store)
 			wg.Go(func() { first.follow(ctx, s, start, store.EventFilter{}) })
-			s.write(t, 1, 0)
-			first.await(t, 1)
+			for i := 0; first.sends.Load() == 0; i++ {
+				s.write(t, 1, i)
+				first.await(t, i+1)
+			}
 			from, err := s.hub.Head(ctx)
 			if err != nil {
 				t.Fatal(err)

@@ -81,7 +81,7 @@ func TestUnknownCommand(t *testing.T) {
 		args       []string
 		want, help string
 	}{
-		{[]string{"frobnicate"}, `unknown baton command "frobnicate" (one of serve, migrate, keys, events, bench, version)`, "Usage: baton COMMAND"},
+		{[]string{"frobnicate"}, `unknown baton command "frobnicate" (one of serve, migrate, keys, secrets, events, bench, version)`, "Usage: baton COMMAND"},
 		{[]string{"keys", "rotate"}, `unknown keys command "rotate" (one of create, list, delete)`, "Usage: baton keys"},
 		{[]string{"bench", "nothing"}, `unknown bench command "nothing"`, "Usage: baton bench"},
 		{nil, "baton needs a command", "Usage: baton COMMAND"},

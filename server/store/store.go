@@ -207,6 +207,8 @@ type Tx interface {
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
 	// CountHandovers counts the handovers q selects.
 	CountHandovers(ctx context.Context, q HandoverQuery) (int, error)
+	// Gauges reads the counts the operator's gauges show (see Gauges).
+	Gauges(ctx context.Context) (Gauges, error)
 
 	// AppendEvents stores events in order. Each gets a Sequence greater than every sequence
 	// before it, either at once (returned set) or as the transaction commits (returned 0). A
@@ -393,4 +395,29 @@ func (f EventFilter) Selects(e domain.Event) bool {
 		(f.BotID == "" || f.BotID == e.BotID) &&
 		(f.ChannelID == "" || f.ChannelID == e.ChannelID) &&
 		(len(f.Types) == 0 || slices.Contains(f.Types, e.Type))
+}
+
+// Gauges is a snapshot of the work waiting and of the people to do it, read for metrics.
+type Gauges struct {
+	// Queues holds each queue that has conversations waiting (handovers requested or offered).
+	Queues []QueueGauge
+	// Agents counts agents by presence.
+	Agents map[domain.Presence]int
+	// OnlineCapacity sums the capacity of the online agents.
+	OnlineCapacity int
+	// Engaged counts the accepted handovers: the conversations agents are answering.
+	Engaged int
+	// Deliveries counts webhook deliveries by state.
+	Deliveries map[domain.DeliveryState]int
+	// Outbox counts the outbound messages waiting to be sent through their channel;
+	// OutboxOldest is when the oldest of them was stored (zero when none waits).
+	Outbox       int
+	OutboxOldest time.Time
+}
+
+// QueueGauge is how many conversations wait in one queue, and since when the oldest.
+type QueueGauge struct {
+	QueueID string
+	Waiting int
+	Oldest  time.Time
 }

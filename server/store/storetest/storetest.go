@@ -164,6 +164,9 @@ func groups() []group {
 			{"IdleConversations", testDueIdleConversations},
 			{"Offers", testDueOffers},
 		}},
+		{"Gauges", []testCase{
+			{"Read", testGauges},
+		}},
 		{"Page", []testCase{
 			{"BadCursor", testBadCursor},
 		}},

@@ -38,6 +38,9 @@ type Config struct {
 	Tracer trace.Tracer
 	// Notify is called after every commit that stored events, so subscribers are woken.
 	Notify func()
+	// Committed, when set, is given the events of every commit that stored some, as stored
+	// (metrics count them).
+	Committed func(ctx context.Context, events []domain.Event)
 	// Queued is called after a commit that queued outbound work here (a message to send
 	// through its channel, deliveries to send again), so senders look at once.
 	Queued func()
@@ -66,6 +69,7 @@ type App struct {
 	clock            Clock
 	tracer           trace.Tracer
 	notify           func()
+	committed        func(context.Context, []domain.Event)
 	queued           func()
 	heartbeatTimeout time.Duration
 	keyDeleted       func(string)
@@ -87,6 +91,7 @@ func New(cfg Config) *App {
 		clock:            cfg.Clock,
 		tracer:           cfg.Tracer,
 		notify:           cfg.Notify,
+		committed:        cfg.Committed,
 		queued:           cfg.Queued,
 		heartbeatTimeout: cfg.HeartbeatTimeout,
 		keyDeleted:       cfg.KeyDeleted,
@@ -159,38 +164,41 @@ func (a *App) Bootstrap(ctx context.Context) error {
 
 // write runs fn in a write transaction and, after the commit, announces any events it stored.
 func (a *App) write(ctx context.Context, fn func(tx store.Tx) error) error {
-	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.Write(ctx, fn) })
+	return a.notifying(ctx, fn, func(fn func(store.Tx) error) error { return a.store.Write(ctx, fn) })
 }
 
 // writeInbound is write for storing the inbound message q names (see
 // store.Store.WriteInbound).
 func (a *App) writeInbound(ctx context.Context, q store.InboundQuery, fn func(tx store.Tx) error) error {
-	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.WriteInbound(ctx, q, fn) })
+	return a.notifying(ctx, fn, func(fn func(store.Tx) error) error { return a.store.WriteInbound(ctx, q, fn) })
 }
 
 // notifying runs fn through write and, once committed, notifies if fn appended events.
-func (a *App) notifying(fn func(tx store.Tx) error, write func(func(store.Tx) error) error) error {
-	var appended bool
+func (a *App) notifying(ctx context.Context, fn func(tx store.Tx) error, write func(func(store.Tx) error) error) error {
+	var appended []domain.Event
 	err := write(func(tx store.Tx) error {
-		appended = false
+		appended = appended[:0] // fn may run again
 		return fn(&eventTx{Tx: tx, appended: &appended})
 	})
-	if err == nil && appended {
+	if err == nil && len(appended) > 0 {
 		a.notify()
+		if a.committed != nil {
+			a.committed(ctx, appended)
+		}
 	}
 	return err
 }
 
-// eventTx notes whether events were appended, so write knows whether to notify.
+// eventTx keeps the events appended, so write knows whether to notify.
 type eventTx struct {
 	store.Tx
-	appended *bool
+	appended *[]domain.Event
 }
 
 func (t *eventTx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
 	stored, err := t.Tx.AppendEvents(ctx, events)
-	if err == nil && len(stored) > 0 {
-		*t.appended = true
+	if err == nil {
+		*t.appended = append(*t.appended, stored...)
 	}
 	return stored, err
 }

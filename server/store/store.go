@@ -421,3 +421,18 @@ type QueueGauge struct {
 	Waiting int
 	Oldest  time.Time
 }
+
+// PoolStats are one database connection pool's figures, read for metrics.
+type PoolStats struct {
+	Pool             string
+	Max, InUse, Idle int
+	// Waits counts the times a transaction waited for a free connection, WaitTime how long
+	// they waited in all, since the pool opened.
+	Waits    int64
+	WaitTime time.Duration
+}
+
+// Pooled is a store with connection pools.
+type Pooled interface {
+	PoolStats() []PoolStats
+}

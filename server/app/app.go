@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -285,8 +286,12 @@ func apply(ctx context.Context, tx store.Tx, ch domain.Change) ([]domain.Event, 
 	return tx.AppendEvents(ctx, ch.Events)
 }
 
+// saveHandovers stores the handovers of a change. One created carries the span in ctx (its
+// handoff's), which the spans of its later steps link to.
 func saveHandovers(ctx context.Context, tx store.Tx, ch domain.Change) error {
+	tp := store.TraceParent(ctx)
 	for _, h := range ch.Created {
+		h.TraceParent = tp
 		if err := tx.CreateHandover(ctx, h); err != nil {
 			return err
 		}
@@ -300,7 +305,9 @@ func saveHandovers(ctx context.Context, tx store.Tx, ch domain.Change) error {
 }
 
 // traced runs one ownership transition in a span that records the conversation, the handover,
-// and the owner change with its epoch.
+// and the owner change with its epoch. A step of a handover begun earlier (accept, decline,
+// expiry, handback...) links to the handoff's span, so one handover's lifecycle reads as one
+// trace however far apart its steps are.
 func (a *App) traced(ctx context.Context, name string, fn func(ctx context.Context) (domain.Change, error)) error {
 	ctx, span := a.tracer.Start(ctx, "baton.ownership."+name)
 	defer span.End()
@@ -311,7 +318,24 @@ func (a *App) traced(ctx context.Context, name string, fn func(ctx context.Conte
 		return err
 	}
 	span.SetAttributes(transitionAttributes(ch)...)
+	linked := map[trace.SpanID]bool{}
+	for _, h := range ch.Updated {
+		if sc := spanContextOf(h.TraceParent); sc.IsValid() && !linked[sc.SpanID()] {
+			linked[sc.SpanID()] = true
+			span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{
+				attribute.String("baton.link", "handoff"), attribute.String("baton.handover.id", h.ID)}})
+		}
+	}
 	return nil
+}
+
+// spanContextOf parses a W3C traceparent; the result is invalid when there is none.
+func spanContextOf(traceParent string) trace.SpanContext {
+	if traceParent == "" {
+		return trace.SpanContext{}
+	}
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceParent})
+	return trace.SpanContextFromContext(ctx)
 }
 
 // recordOwnerChanges traces the ownership changes a rule made as a side effect of another use
@@ -336,6 +360,9 @@ func transitionAttributes(ch domain.Change) []attribute.KeyValue {
 	}
 	if h, ok := ch.Handover(); ok {
 		kv = append(kv, attribute.String("baton.handover.id", h.ID), attribute.String("baton.handover.state", string(h.State)))
+		if h.FailureReason != "" {
+			kv = append(kv, attribute.String("baton.handover.failure_reason", string(h.FailureReason)))
+		}
 	}
 	for _, e := range ch.Events {
 		if e.OwnerChange != nil {

@@ -235,6 +235,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	dispatch.Attempted = attempted
 	outbox = gateway.NewOutbox(a, senders(cfg.ChannelAPIs, client, a.Now))
 	outbox.Logger = cfg.Logger
+	outbox.Tracer = cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/gateway")
 	// New events may have brought webhook deliveries, here or on another replica. (Messages to
 	// send wake the outbox of the replica that stored them; the others look every interval.)
 	hub.OnEvents = dispatch.Kick
@@ -438,7 +439,7 @@ func (s *Server) runTimers(ctx context.Context) {
 	if interval == 0 {
 		interval = time.Second
 	}
-	app.Scheduler{App: s.app, Interval: interval, OnError: func(err error) {
+	app.Scheduler{App: s.app, Interval: interval, OnError: func(ctx context.Context, err error) {
 		s.cfg.Logger.ErrorContext(ctx, "timers", "error", err)
 	}}.Run(ctx)
 }

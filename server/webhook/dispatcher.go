@@ -59,6 +59,9 @@ func NewDispatcher(src Source, c *Client, now func() time.Time) *Dispatcher {
 		Claim: src.ClaimDeliveries,
 		Work:  d.deliver,
 		ClaimFailed: func(ctx context.Context, err error) {
+			ctx, span := d.Tracer.Start(ctx, "webhook.claim") // so that the record carries a trace id
+			span.SetStatus(codes.Error, err.Error())
+			defer span.End()
 			d.Logger.ErrorContext(ctx, "claim webhook deliveries", "error", err)
 		},
 	}

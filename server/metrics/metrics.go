@@ -222,7 +222,7 @@ func (m *Metrics) observe(meter metric.Meter) error {
 		for _, q := range g.Queues {
 			queue := metric.WithAttributes(attribute.String("queue", q.QueueID))
 			o.ObserveInt64(waiting, int64(q.Waiting), queue)
-			o.ObserveFloat64(oldest, now.Sub(q.Oldest).Seconds(), queue)
+			o.ObserveFloat64(oldest, since(now, q.Oldest), queue)
 		}
 		for _, p := range []domain.Presence{domain.PresenceOnline, domain.PresenceAway, domain.PresenceOffline} {
 			o.ObserveInt64(agents, int64(g.Agents[p]), metric.WithAttributes(attribute.String("presence", string(p))))
@@ -233,11 +233,7 @@ func (m *Metrics) observe(meter metric.Meter) error {
 			o.ObserveInt64(deliveries, int64(g.Deliveries[s]), metric.WithAttributes(attribute.String("state", string(s))))
 		}
 		o.ObserveInt64(outbox, int64(g.Outbox))
-		age := 0.0
-		if !g.OutboxOldest.IsZero() {
-			age = now.Sub(g.OutboxOldest).Seconds()
-		}
-		o.ObserveFloat64(outboxAge, age)
+		o.ObserveFloat64(outboxAge, since(now, g.OutboxOldest))
 		return nil
 	}, waiting, oldest, agents, capacity, engaged, deliveries, outbox, outboxAge, streams, poolConns, poolMax, poolWaits, poolWaitTime)
 	return err
@@ -259,4 +255,12 @@ func (m *Metrics) readGauges(ctx context.Context) (store.Gauges, bool) {
 	}
 	m.gauges, m.readTime = g, time.Now()
 	return g, true
+}
+
+// since is how many seconds have passed from t to now; 0 when t is zero (nothing waits).
+func since(now, t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return now.Sub(t).Seconds()
 }

@@ -399,7 +399,8 @@ func (f EventFilter) Selects(e domain.Event) bool {
 
 // Gauges is a snapshot of the work waiting and of the people to do it, read for metrics.
 type Gauges struct {
-	// Queues holds each queue that has conversations waiting (handovers requested or offered).
+	// Queues holds every queue, in id order, with its conversations waiting (handovers
+	// requested or offered).
 	Queues []QueueGauge
 	// Agents counts agents by presence.
 	Agents map[domain.Presence]int
@@ -415,7 +416,8 @@ type Gauges struct {
 	OutboxOldest time.Time
 }
 
-// QueueGauge is how many conversations wait in one queue, and since when the oldest.
+// QueueGauge is how many conversations wait in one queue, and since when the oldest (zero
+// when none waits).
 type QueueGauge struct {
 	QueueID string
 	Waiting int

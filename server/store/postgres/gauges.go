@@ -23,9 +23,15 @@ func (t *tx) Gauges(ctx context.Context) (store.Gauges, error) {
 	g := store.Gauges{Agents: map[domain.Presence]int{}, Deliveries: map[domain.DeliveryState]int{}}
 	var err error
 	g.Queues, err = getAll(ctx, t, func(s scanner) (q store.QueueGauge, err error) {
-		err = s.Scan(&q.QueueID, &q.Waiting, &q.Oldest)
+		var oldest *time.Time
+		err = s.Scan(&q.QueueID, &q.Waiting, &oldest)
+		if oldest != nil {
+			q.Oldest = oldest.UTC()
+		}
 		return q, err
-	}, "SELECT queue_id, count(*), min(create_time) FROM handovers WHERE state IN ('requested', 'offered') GROUP BY queue_id ORDER BY queue_id")
+	}, `SELECT q.id, count(h.id), min(h.create_time) FROM queues q
+		LEFT JOIN handovers h ON h.queue_id = q.id AND h.state IN ('requested', 'offered')
+		GROUP BY q.id ORDER BY q.id`)
 	if err != nil {
 		return g, err
 	}

@@ -7,13 +7,16 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// testGauges checks what the operator's gauges read: conversations waiting per queue and the
-// oldest's time, agents by presence with the online ones' capacity, engaged handovers,
+// testGauges checks what the operator's gauges read: conversations waiting in each queue (none
+// in a queue with none waiting) and the oldest's time, agents by presence with the online ones' capacity, engaged handovers,
 // deliveries by state, and the outbox with its oldest message.
 func testGauges(h *harness) {
 	empty := mustRead(h, func(tx store.Tx) (store.Gauges, error) { return tx.Gauges(h.ctx) })
 	diff(h.t, "gauges of an empty store", store.Gauges{Agents: map[domain.Presence]int{}, Deliveries: map[domain.DeliveryState]int{}}, empty)
 
+	for _, id := range []string{"q-b", "q-a", "q-c"} {
+		h.queue(func(q *domain.Queue) { q.ID = id })
+	}
 	h.agent(func(a *domain.Agent) { a.Capacity = 3 })
 	h.agent(func(a *domain.Agent) { a.Capacity = 2 })
 	h.agent(func(a *domain.Agent) { a.Presence, a.Capacity = domain.PresenceAway, 7 })
@@ -28,6 +31,7 @@ func testGauges(h *harness) {
 	h.handover(h.conversation(ch), waiting("q-a", domain.HandoverAccepted, at(-time.Hour)))
 	h.handover(h.conversation(ch), waiting("q-a", domain.HandoverReleased, at(-time.Hour)))
 	h.handover(h.conversation(ch), waiting("q-c", domain.HandoverFailed, at(-time.Hour)))
+	h.handover(h.conversation(ch), waiting("q-gone", domain.HandoverOffered, at(-time.Hour))) // its queue was deleted
 
 	conv := h.conversation(ch)
 	pending := func(created time.Time) func(*domain.Message) {
@@ -48,6 +52,7 @@ func testGauges(h *harness) {
 		Queues: []store.QueueGauge{
 			{QueueID: "q-a", Waiting: 2, Oldest: at(time.Minute)},
 			{QueueID: "q-b", Waiting: 1, Oldest: at(2 * time.Minute)},
+			{QueueID: "q-c"},
 		},
 		Agents:         map[domain.Presence]int{domain.PresenceOnline: 2, domain.PresenceAway: 1},
 		OnlineCapacity: 5,

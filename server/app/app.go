@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -38,6 +39,9 @@ type Config struct {
 	Tracer trace.Tracer
 	// Notify is called after every commit that stored events, so subscribers are woken.
 	Notify func()
+	// Committed, when set, is given the events of every commit that stored some, as stored
+	// (metrics count them).
+	Committed func(ctx context.Context, events []domain.Event)
 	// Queued is called after a commit that queued outbound work here (a message to send
 	// through its channel, deliveries to send again), so senders look at once.
 	Queued func()
@@ -66,6 +70,7 @@ type App struct {
 	clock            Clock
 	tracer           trace.Tracer
 	notify           func()
+	committed        func(context.Context, []domain.Event)
 	queued           func()
 	heartbeatTimeout time.Duration
 	keyDeleted       func(string)
@@ -88,6 +93,7 @@ func New(cfg Config) *App {
 		clock:            cfg.Clock,
 		tracer:           cfg.Tracer,
 		notify:           cfg.Notify,
+		committed:        cfg.Committed,
 		queued:           cfg.Queued,
 		heartbeatTimeout: cfg.HeartbeatTimeout,
 		keyDeleted:       cfg.KeyDeleted,
@@ -161,25 +167,29 @@ func (a *App) Bootstrap(ctx context.Context) error {
 
 // write runs fn in a write transaction and, after the commit, announces any events it stored.
 func (a *App) write(ctx context.Context, fn func(tx store.Tx) error) error {
-	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.Write(ctx, fn) })
+	return a.notifying(ctx, fn, func(fn func(store.Tx) error) error { return a.store.Write(ctx, fn) })
 }
 
 // writeInbound is write for storing the inbound message q names (see
 // store.Store.WriteInbound).
 func (a *App) writeInbound(ctx context.Context, q store.InboundQuery, fn func(tx store.Tx) error) error {
-	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.WriteInbound(ctx, q, fn) })
+	return a.notifying(ctx, fn, func(fn func(store.Tx) error) error { return a.store.WriteInbound(ctx, q, fn) })
 }
 
 // notifying runs fn through write and, once committed, notifies if fn appended events, and
 // wakes the senders if it stored a message to send.
-func (a *App) notifying(fn func(tx store.Tx) error, write func(func(store.Tx) error) error) error {
-	var appended, sends bool
+func (a *App) notifying(ctx context.Context, fn func(tx store.Tx) error, write func(func(store.Tx) error) error) error {
+	var appended []domain.Event
+	var sends bool
 	err := write(func(tx store.Tx) error {
-		appended, sends = false, false
+		appended, sends = appended[:0], false // fn may run again
 		return fn(&eventTx{Tx: tx, appended: &appended, sends: &sends})
 	})
-	if err == nil && appended {
+	if err == nil && len(appended) > 0 {
 		a.notify()
+		if a.committed != nil {
+			a.committed(ctx, appended)
+		}
 	}
 	if err == nil && sends {
 		a.queued()
@@ -187,11 +197,11 @@ func (a *App) notifying(fn func(tx store.Tx) error, write func(func(store.Tx) er
 	return err
 }
 
-// eventTx notes whether events were appended, so write knows whether to notify, and whether
+// eventTx keeps the events appended, so write knows whether to notify, and notes whether
 // messages to send were stored (acknowledgements), so it knows whether to wake the senders.
 type eventTx struct {
 	store.Tx
-	appended *bool
+	appended *[]domain.Event
 	sends    *bool
 }
 
@@ -205,8 +215,8 @@ func (t *eventTx) CreateMessage(ctx context.Context, m domain.Message) error {
 
 func (t *eventTx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
 	stored, err := t.Tx.AppendEvents(ctx, events)
-	if err == nil && len(stored) > 0 {
-		*t.appended = true
+	if err == nil {
+		*t.appended = append(*t.appended, stored...)
 	}
 	return stored, err
 }
@@ -360,8 +370,12 @@ func createMessages(ctx context.Context, tx store.Tx, ch domain.Change) error {
 	return nil
 }
 
+// saveHandovers stores the handovers of a change. One created carries the span in ctx (its
+// handoff's), which the spans of its later steps link to.
 func saveHandovers(ctx context.Context, tx store.Tx, ch domain.Change) error {
+	tp := store.TraceParent(ctx)
 	for _, h := range ch.Created {
+		h.TraceParent = tp
 		if err := tx.CreateHandover(ctx, h); err != nil {
 			return err
 		}
@@ -375,7 +389,9 @@ func saveHandovers(ctx context.Context, tx store.Tx, ch domain.Change) error {
 }
 
 // traced runs one ownership transition in a span that records the conversation, the handover,
-// and the owner change with its epoch.
+// and the owner change with its epoch. A step of a handover begun earlier (accept, decline,
+// expiry, handback...) links to the handoff's span, so one handover's lifecycle reads as one
+// trace however far apart its steps are.
 func (a *App) traced(ctx context.Context, name string, fn func(ctx context.Context) (domain.Change, error)) error {
 	ctx, span := a.tracer.Start(ctx, "baton.ownership."+name)
 	defer span.End()
@@ -386,7 +402,24 @@ func (a *App) traced(ctx context.Context, name string, fn func(ctx context.Conte
 		return err
 	}
 	span.SetAttributes(transitionAttributes(ch)...)
+	linked := map[trace.SpanID]bool{}
+	for _, h := range ch.Updated {
+		if sc := spanContextOf(h.TraceParent); sc.IsValid() && !linked[sc.SpanID()] {
+			linked[sc.SpanID()] = true
+			span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{
+				attribute.String("baton.link", "handoff"), attribute.String("baton.handover.id", h.ID)}})
+		}
+	}
 	return nil
+}
+
+// spanContextOf parses a W3C traceparent; the result is invalid when there is none.
+func spanContextOf(traceParent string) trace.SpanContext {
+	if traceParent == "" {
+		return trace.SpanContext{}
+	}
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceParent})
+	return trace.SpanContextFromContext(ctx)
 }
 
 // recordOwnerChanges traces the ownership changes a rule made as a side effect of another use
@@ -411,6 +444,9 @@ func transitionAttributes(ch domain.Change) []attribute.KeyValue {
 	}
 	if h, ok := ch.Handover(); ok {
 		kv = append(kv, attribute.String("baton.handover.id", h.ID), attribute.String("baton.handover.state", string(h.State)))
+		if h.FailureReason != "" {
+			kv = append(kv, attribute.String("baton.handover.failure_reason", string(h.FailureReason)))
+		}
 	}
 	for _, e := range ch.Events {
 		if e.OwnerChange != nil {

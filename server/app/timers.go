@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/ids"
 	"github.com/batonhq/baton/server/store"
@@ -211,12 +213,16 @@ func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, er
 	return out, nil
 }
 
-// Scheduler runs the timers every interval until its context ends.
+// Scheduler runs the timers every interval until its context ends. Each transition a pass
+// makes is a span of its own (App.traced); a pass that fails is told to OnError inside a span
+// that records the error, so that its log record carries a trace id too. An idle pass makes
+// no span: one every second would bury the traces that matter.
 type Scheduler struct {
 	App      *App
 	Interval time.Duration
-	// OnError is told about a failed pass; the next pass retries.
-	OnError func(error)
+	// OnError is told about a failed pass, with a context holding its span; the next pass
+	// retries.
+	OnError func(ctx context.Context, err error)
 }
 
 // Run blocks until ctx is done.
@@ -229,7 +235,10 @@ func (s Scheduler) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			if err := s.App.RunTimers(ctx); err != nil && s.OnError != nil && ctx.Err() == nil {
-				s.OnError(err)
+				ctx, span := s.App.tracer.Start(ctx, "baton.timers")
+				span.SetStatus(codes.Error, err.Error())
+				s.OnError(ctx, err)
+				span.End()
 			}
 		}
 	}

@@ -399,6 +399,10 @@ type Handover struct {
 	CreateTime       time.Time         `json:"create_time"`
 	AcceptTime       time.Time         `json:"accept_time"`
 	EndTime          time.Time         `json:"end_time"`
+	// TraceParent is the W3C traceparent of the handoff that began the handover, so that the
+	// spans of its later steps (accept, decline, expiry, handback) link to that trace. It is
+	// telemetry, not part of the handover's story: never in events.
+	TraceParent string `json:"-"`
 }
 
 // TimeToAccept is how long the handover waited before an agent accepted it.

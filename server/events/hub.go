@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/server/domain"
@@ -80,6 +81,8 @@ type Hub struct {
 	// OnEvents, when set, is called after new events were dispatched.
 	OnEvents func()
 	Logger   *slog.Logger
+
+	open atomic.Int64 // streams following
 
 	mu      sync.Mutex
 	started bool
@@ -323,12 +326,17 @@ type Stream struct {
 // the store, joins the live feed, and goes back to the store whenever it falls behind. Every
 // event it selects is sent once, in sequence order. It returns nil when ctx ends.
 func (h *Hub) Follow(ctx context.Context, s Stream) error {
+	h.open.Add(1)
+	defer h.open.Add(-1)
 	err := h.follow(ctx, s)
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
+
+// Open counts the streams following now.
+func (h *Hub) Open() int { return int(h.open.Load()) }
 
 func (h *Hub) follow(ctx context.Context, s Stream) error {
 	f := &follower{selects: s.Selects, after: s.After, index: -1, ready: make(chan struct{}, 1)}

@@ -6,6 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/channel"
 	"github.com/batonhq/baton/server/domain"
@@ -30,15 +35,21 @@ type Outbox struct {
 	// Interval is how often it looks for due messages (retries) without being kicked.
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Tracer traces each send, a span per message.
+	Tracer trace.Tracer
 }
 
 // NewOutbox returns an Outbox; call Run to start it.
 func NewOutbox(a *app.App, senders Senders) *Outbox {
-	o := &Outbox{app: a, senders: senders, Concurrency: 16, Interval: time.Second, Logger: slog.Default()}
+	o := &Outbox{app: a, senders: senders, Concurrency: 16, Interval: time.Second, Logger: slog.Default(),
+		Tracer: noop.NewTracerProvider().Tracer("")}
 	o.pump = pump.Pump[app.SendJob]{
 		Claim: a.ClaimSends,
 		Work:  o.send,
 		ClaimFailed: func(ctx context.Context, err error) {
+			ctx, span := o.Tracer.Start(ctx, "gateway.claim") // so that the record carries a trace id
+			span.SetStatus(codes.Error, err.Error())
+			defer span.End()
 			o.Logger.ErrorContext(ctx, "claim outbound messages", "error", err)
 		},
 	}
@@ -54,10 +65,21 @@ func (o *Outbox) Run(ctx context.Context) {
 	o.pump.Run(ctx)
 }
 
-// send sends one message and records what the channel did.
+// send sends one message and records what the channel did, in a span of its own.
 func (o *Outbox) send(ctx context.Context, job app.SendJob) {
+	ctx, span := o.Tracer.Start(ctx, "gateway.send", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("baton.message.id", job.Message.ID),
+		attribute.String("baton.conversation.id", job.Message.ConversationID),
+		attribute.String("baton.channel.kind", string(job.Channel.Kind)),
+		attribute.Int("baton.attempt", job.Message.Attempts+1),
+	))
+	defer span.End()
 	r := o.result(ctx, job)
+	if r.Error != "" {
+		span.SetStatus(codes.Error, r.Error)
+	}
 	if err := o.app.RecordSend(ctx, job.Message.ID, r); err != nil {
+		span.RecordError(err)
 		o.Logger.ErrorContext(ctx, "record a send", "message", job.Message.ID, "error", err)
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"connectrpc.com/otelconnect"
 	"connectrpc.com/validate"
 	"github.com/rs/cors"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -35,6 +37,7 @@ import (
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/events"
 	"github.com/batonhq/baton/server/gateway"
+	"github.com/batonhq/baton/server/metrics"
 	"github.com/batonhq/baton/server/ratelimit"
 	"github.com/batonhq/baton/server/rpc"
 	"github.com/batonhq/baton/server/store"
@@ -50,6 +53,12 @@ type Config struct {
 	Clock app.Clock
 	// TracerProvider receives RPC and ownership spans; tracing is off when nil.
 	TracerProvider trace.TracerProvider
+	// MeterProvider receives RPC metrics and Baton's own (server/metrics); metrics are off
+	// when nil.
+	MeterProvider metric.MeterProvider
+	// GaugeTTL is how long gauges read from the database are reused; 0 reads them at every
+	// collection.
+	GaugeTTL time.Duration
 	// TimerInterval is how often timers run; 1s when zero, never when negative (tests drive
 	// them with RunTimers).
 	TimerInterval time.Duration
@@ -174,11 +183,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.TracerProvider == nil {
 		cfg.TracerProvider = noop.NewTracerProvider()
 	}
-	if cfg.MaxRequestBytes <= 0 {
-		cfg.MaxRequestBytes = 1 << 20
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	hub := events.NewHub(cfg.Store, cfg.StreamSends)
+	var committed func(context.Context, []domain.Event)
+	var attempted func(context.Context, domain.AttemptResult)
+	if cfg.MeterProvider == nil {
+		cfg.MeterProvider = metricnoop.NewMeterProvider()
+	} else {
+		m, err := newMetrics(cfg, hub)
+		if err != nil {
+			return nil, err
+		}
+		committed, attempted = m.Committed, m.WebhookAttempt
+	}
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = 1 << 20
 	}
 	var keys *auth.Cache
 	var channels *ttlcache.Cache[domain.Channel]
@@ -187,7 +208,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		keys = auth.NewCache(ttl)
 		channels = ttlcache.New[domain.Channel](ttl)
 	}
-	hub := events.NewHub(cfg.Store, cfg.StreamSends)
 	hub.Logger = cfg.Logger
 	hub.Interval = cmp.Or(cfg.EventPollInterval, events.DefaultPollInterval)
 	hub.Buffer = cmp.Or(cfg.EventBuffer, events.DefaultBuffer)
@@ -206,6 +226,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Clock:            cfg.Clock,
 		Tracer:           cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/app"),
 		Notify:           notify,
+		Committed:        committed,
 		Queued:           func() { dispatch.Kick(); outbox.Kick() },
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
 		KeyDeleted:       func(id string) { keys.Forget(id); keysChanged.Fire() },
@@ -223,8 +244,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	dispatch.Interval = cmp.Or(cfg.Webhooks.Interval, dispatch.Interval)
 	dispatch.Tracer = cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/webhook")
 	dispatch.Logger = cfg.Logger
+	dispatch.Attempted = attempted
 	outbox = gateway.NewOutbox(a, senders(cfg.ChannelAPIs, client, a.Now))
 	outbox.Logger = cfg.Logger
+	outbox.Tracer = cfg.TracerProvider.Tracer("github.com/batonhq/baton/server/gateway")
 	// New events may have brought webhook deliveries, here or on another replica. (Messages to
 	// send wake the outbox of the replica that stored them; the others look every interval.)
 	hub.OnEvents = dispatch.Kick
@@ -236,6 +259,38 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.handler = h
 	return s, nil
+}
+
+// newMetrics creates Baton's instruments, reading the gauges from the store and the open
+// streams from the hub.
+func newMetrics(cfg Config, hub *events.Hub) (*metrics.Metrics, error) {
+	mc := metrics.Config{
+		MeterProvider: cfg.MeterProvider,
+		ChannelKind: func(ctx context.Context, id string) (kind domain.ChannelKind, err error) {
+			err = cfg.Store.Read(ctx, func(tx store.Tx) error {
+				ch, err := tx.GetChannel(ctx, id)
+				kind = ch.Kind
+				return err
+			})
+			return kind, err
+		},
+		Gauges: func(ctx context.Context) (g store.Gauges, err error) {
+			err = cfg.Store.Read(ctx, func(tx store.Tx) error {
+				g, err = tx.Gauges(ctx)
+				return err
+			})
+			return g, err
+		},
+		GaugeTTL: cfg.GaugeTTL,
+		Streams:  hub.Open,
+	}
+	if cfg.Clock != nil {
+		mc.Now = cfg.Clock.Now
+	}
+	if p, ok := cfg.Store.(store.Pooled); ok {
+		mc.Pools = p.PoolStats
+	}
+	return metrics.New(mc)
 }
 
 // App is the server's application layer (tests drive timers through it).
@@ -280,7 +335,7 @@ var services = []string{
 }
 
 func (s *Server) routes() (http.Handler, error) {
-	interceptor, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(s.cfg.TracerProvider), otelconnect.WithoutMetrics())
+	interceptor, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(s.cfg.TracerProvider), otelconnect.WithMeterProvider(s.cfg.MeterProvider))
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +453,7 @@ func (s *Server) runTimers(ctx context.Context) {
 	if interval == 0 {
 		interval = time.Second
 	}
-	app.Scheduler{App: s.app, Interval: interval, OnError: func(err error) {
+	app.Scheduler{App: s.app, Interval: interval, OnError: func(ctx context.Context, err error) {
 		s.cfg.Logger.ErrorContext(ctx, "timers", "error", err)
 	}}.Run(ctx)
 }

@@ -212,6 +212,8 @@ type Tx interface {
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
 	// CountHandovers counts the handovers q selects.
 	CountHandovers(ctx context.Context, q HandoverQuery) (int, error)
+	// Gauges reads the counts the operator's gauges show (see Gauges).
+	Gauges(ctx context.Context) (Gauges, error)
 
 	// AppendEvents stores events in order. Each gets a Sequence greater than every sequence
 	// before it, either at once (returned set) or as the transaction commits (returned 0). A
@@ -458,4 +460,46 @@ func EventsGone(ctx context.Context, tx Tx, after uint64, f EventFilter) error {
 		return &domain.EventsGoneError{After: after, Earliest: through + 1}
 	}
 	return nil
+}
+
+// Gauges is a snapshot of the work waiting and of the people to do it, read for metrics.
+type Gauges struct {
+	// Queues holds every queue, in id order, with its conversations waiting (handovers
+	// requested or offered).
+	Queues []QueueGauge
+	// Agents counts agents by presence.
+	Agents map[domain.Presence]int
+	// OnlineCapacity sums the capacity of the online agents.
+	OnlineCapacity int
+	// Engaged counts the accepted handovers: the conversations agents are answering.
+	Engaged int
+	// Deliveries counts webhook deliveries by state.
+	Deliveries map[domain.DeliveryState]int
+	// Outbox counts the outbound messages waiting to be sent through their channel;
+	// OutboxOldest is when the oldest of them was stored (zero when none waits).
+	Outbox       int
+	OutboxOldest time.Time
+}
+
+// QueueGauge is how many conversations wait in one queue, and since when the oldest (zero
+// when none waits).
+type QueueGauge struct {
+	QueueID string
+	Waiting int
+	Oldest  time.Time
+}
+
+// PoolStats are one database connection pool's figures, read for metrics.
+type PoolStats struct {
+	Pool             string
+	Max, InUse, Idle int
+	// Waits counts the times a transaction waited for a free connection, WaitTime how long
+	// they waited in all, since the pool opened.
+	Waits    int64
+	WaitTime time.Duration
+}
+
+// Pooled is a store with connection pools.
+type Pooled interface {
+	PoolStats() []PoolStats
 }

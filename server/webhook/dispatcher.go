@@ -43,6 +43,8 @@ type Dispatcher struct {
 	Interval time.Duration
 	Tracer   trace.Tracer
 	Logger   *slog.Logger
+	// Attempted, when set, hears the result of every attempt (metrics record it).
+	Attempted func(ctx context.Context, r domain.AttemptResult)
 }
 
 // NewDispatcher returns a Dispatcher; call Run to start it. now is the clock that decides when
@@ -57,6 +59,9 @@ func NewDispatcher(src Source, c *Client, now func() time.Time) *Dispatcher {
 		Claim: src.ClaimDeliveries,
 		Work:  d.deliver,
 		ClaimFailed: func(ctx context.Context, err error) {
+			ctx, span := d.Tracer.Start(ctx, "webhook.claim") // so that the record carries a trace id
+			span.SetStatus(codes.Error, err.Error())
+			defer span.End()
 			d.Logger.ErrorContext(ctx, "claim webhook deliveries", "error", err)
 		},
 	}
@@ -94,6 +99,9 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job) {
 	span.SetAttributes(attribute.Int("http.response.status_code", res.StatusCode))
 	if !res.OK() {
 		span.SetStatus(codes.Error, res.Describe())
+	}
+	if d.Attempted != nil {
+		d.Attempted(ctx, res)
 	}
 	if err := d.source.RecordAttempt(ctx, dl, res); err != nil {
 		d.Logger.ErrorContext(ctx, "record webhook attempt", "delivery", dl.ID, "error", err)

@@ -31,9 +31,11 @@ import (
 	"time"
 
 	"github.com/peterbourgon/ff/v4"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/metrics"
 	"github.com/batonhq/baton/server/ratelimit"
 	"github.com/batonhq/baton/server/serve"
 	"github.com/batonhq/baton/server/store"
@@ -143,7 +145,8 @@ func serveCommand(stderr io.Writer) *ff.Command {
 	telegramAPI := fs.String("telegram-api-url", serve.DefaultTelegramAPI, "Telegram's Bot API (env BATON_TELEGRAM_API_URL)")
 	logFormat := fs.String("log-format", "text", "text or json (env BATON_LOG_FORMAT)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (env BATON_LOG_LEVEL)")
-	debug := fs.String("debug-listen", "", "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
+	debug := fs.String("debug-listen", "", "address serving Prometheus metrics (/metrics) and Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
+	gaugeTTL := fs.Duration("gauge-interval", metrics.DefaultGaugeTTL, "how long gauges read from the database (queues, agents, outbox, deliveries) are reused; 0 reads them at every collection (env BATON_GAUGE_INTERVAL)")
 	keyRate := fs.Float64("key-rate", serve.DefaultKeyRate.PerSecond, "RPCs per second each API key may make on this server, bursts of twice that; 0 for no limit (env BATON_KEY_RATE)")
 	webhookRate := fs.Float64("webhook-rate", serve.DefaultWebhookRate.PerSecond, "webhook requests per second each channel may post to this server, bursts of twice that; 0 for no limit (env BATON_WEBHOOK_RATE)")
 	var keep domain.Retention
@@ -163,10 +166,8 @@ func serveCommand(stderr io.Writer) *ff.Command {
 			}
 			slog.SetDefault(logger)
 			tuneGC()
-			if *debug != "" {
-				if err := serveDebug(ctx, *debug); err != nil {
-					return err
-				}
+			if *gaugeTTL < 0 {
+				return fmt.Errorf("--gauge-interval: %v is negative", *gaugeTTL)
 			}
 			hooks, err := webhookConfig(*allow, *timeout, *schedule)
 			if err != nil {
@@ -191,13 +192,22 @@ func serveCommand(stderr io.Writer) *ff.Command {
 				return err
 			}
 			defer st.Close()
-			tp, shutdownTracing, err := telemetry.Setup(ctx)
+			tel, err := telemetry.Setup(ctx, *debug != "")
 			if err != nil {
 				return err
 			}
-			defer shutdownTracing(context.Background())
+			defer tel.Shutdown(context.Background())
+			if *debug != "" {
+				if err := serveDebug(ctx, *debug, tel.Metrics); err != nil {
+					return err
+				}
+			}
+			var mp metric.MeterProvider
+			if tel.MetricsOn {
+				mp = tel.Meter
+			}
 			srv, err := serve.New(ctx, serve.Config{
-				Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: allowedOrigins,
+				Store: st, TracerProvider: tel.Tracer, MeterProvider: mp, GaugeTTL: *gaugeTTL, HeartbeatTimeout: *heartbeat, AllowedOrigins: allowedOrigins,
 				Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI}, Logger: logger,
 				RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
 				Retention:  serve.RetentionConfig{Default: keep},
@@ -215,14 +225,15 @@ func serveCommand(stderr io.Writer) *ff.Command {
 		}))
 }
 
-// serveDebug serves net/http/pprof's handlers on addr, apart from the API so that they are
-// never exposed with it, until ctx ends.
-func serveDebug(ctx context.Context, addr string) error {
+// serveDebug serves the metrics for Prometheus and net/http/pprof's handlers on addr, apart
+// from the API so that they are never exposed with it, until ctx ends.
+func serveDebug(ctx context.Context, addr string, metrics http.Handler) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--debug-listen: %w", err)
 	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -34,11 +34,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
@@ -74,16 +77,33 @@ const (
 
 func lockKey(purpose int64, schema uint32) int64 { return purpose<<32 | int64(schema) }
 
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	tracerProvider trace.TracerProvider
+	keys           *secret.Keyring
+}
+
+// WithTracerProvider traces the store's queries to tp rather than to OpenTelemetry's global
+// tracer provider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}
+
 // Open connects to the database at url (a PostgreSQL URL or key=value string; pool settings
 // such as pool_max_conns are accepted), migrates it to the latest schema, checks that every
-// sealed secret opens with the keys (WithKeys) and seals the secrets still in the clear.
+// sealed secret opens with the keys (WithKeys) and seals the secrets still in the clear. Each
+// query is a span (when the context holds a sampled one: a query outside any trace costs no
+// span), by OpenTelemetry's global tracer provider unless an option names another.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	s, err := open(ctx, url)
+	o := options{tracerProvider: otel.GetTracerProvider()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s, err := open(ctx, url, o)
 	if err != nil {
 		return nil, err
-	}
-	for _, opt := range opts {
-		opt(s)
 	}
 	if _, err := s.Reseal(ctx, false); err != nil {
 		s.Close()
@@ -93,11 +113,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 }
 
 // open connects to the database at url and migrates it.
-func open(ctx context.Context, url string) (*Store, error) {
+func open(ctx context.Context, url string, o options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	// Statements only, never their arguments: those hold messages and secrets.
+	cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(o.tracerProvider),
+		otelpgx.WithDisableConnectionDetailsInAttributes(), otelpgx.WithDisableAcquireTracer())
 	if !strings.Contains(url, "pool_max_conns") {
 		// pgx's default, one connection per CPU, leaves requests queueing for a connection
 		// while others wait on the network; a few per CPU keep the database busy.
@@ -131,12 +154,13 @@ func open(ctx context.Context, url string) (*Store, error) {
 		channel:   channel,
 		numbering: newNumbering(lockKey(lockNumbering, schema), channel),
 		groups:    store.Batcher[*groupedWrite]{Max: maxGroup},
+		keys:      o.keys,
 	}, nil
 }
 
 // Migrate applies the pending migrations to the database at url.
 func Migrate(ctx context.Context, url string) error {
-	s, err := open(ctx, url)
+	s, err := open(ctx, url, options{tracerProvider: otel.GetTracerProvider()})
 	if err != nil {
 		return err
 	}
@@ -263,4 +287,13 @@ func (s *Store) runOnce(ctx context.Context, begin string, write bool, fn func(s
 		return false, err
 	}
 	return write, t.tx.commit(ctx)
+}
+
+// PoolStats reads the connection pool's figures.
+func (s *Store) PoolStats() []store.PoolStats {
+	st := s.pool.Stat()
+	return []store.PoolStats{{
+		Pool: "postgres", Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
+		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime(),
+	}}
 }

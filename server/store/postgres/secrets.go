@@ -10,13 +10,10 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-// Option configures Open.
-type Option func(*Store)
-
 // WithKeys seals and opens secrets with keys. Without keys, a database that holds no secret
 // opens, but storing one is refused (store.ErrNoSecretKey), and a database that holds any does
 // not open.
-func WithKeys(keys *secret.Keyring) Option { return func(s *Store) { s.keys = keys } }
+func WithKeys(keys *secret.Keyring) Option { return func(o *options) { o.keys = keys } }
 
 // Reseal implements store.Store, in one transaction that locks every webhook and channel (in id
 // order, webhooks first, as lock.go orders them): replicas starting together seal each row once.

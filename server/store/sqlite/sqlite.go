@@ -247,3 +247,13 @@ func isUnique(err error) bool {
 	}
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
+
+// PoolStats reads the figures of the writer's connection and of the readers' pool.
+func (s *Store) PoolStats() []store.PoolStats {
+	stats := func(pool string, db *sql.DB) store.PoolStats {
+		st := db.Stats()
+		return store.PoolStats{Pool: pool, Max: st.MaxOpenConnections, InUse: st.InUse, Idle: st.Idle,
+			Waits: st.WaitCount, WaitTime: st.WaitDuration}
+	}
+	return []store.PoolStats{stats("sqlite_writer", s.writerDB), stats("sqlite_reader", s.readerDB)}
+}

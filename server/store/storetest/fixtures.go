@@ -235,6 +235,7 @@ func (h *harness) handoverValue(conv domain.Conversation, mods ...func(*domain.H
 		CreateTime:       t0,
 		AcceptTime:       t0.Add(30 * time.Second),
 		EndTime:          t0.Add(time.Hour).In(elsewhere),
+		TraceParent:      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}, mods)
 }
 

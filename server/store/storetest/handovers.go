@@ -41,6 +41,7 @@ var handoverResource = resource[domain.Handover]{
 		v.CreateTime = at(-time.Hour)
 		v.AcceptTime = at(time.Minute)
 		v.EndTime = at(2 * time.Hour)
+		v.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01"
 		return v
 	},
 	create: func(h *harness, tx store.Tx, v domain.Handover) error { return tx.CreateHandover(h.ctx, v) },

@@ -176,6 +176,9 @@ func groups() []group {
 			{"IdleConversations", testDueIdleConversations},
 			{"Offers", testDueOffers},
 		}},
+		{"Gauges", []testCase{
+			{"Read", testGauges},
+		}},
 		{"Page", []testCase{
 			{"BadCursor", testBadCursor},
 		}},

@@ -250,13 +250,19 @@ func (h *Hub) join(f *follower) bool {
 	return true
 }
 
-// joinFromMemory joins f to the live feed if the hub has started and holds every event after
-// f.after in memory.
+// joinFromMemory joins f to the live feed if the hub has started and f starts at or after its
+// head: nothing f selects was dispatched yet. A stream that starts earlier reads the store,
+// even when the hub still holds those events: only the store knows which of them retention
+// deleted or an erasure rewrote since.
 func (h *Hub) joinFromMemory(f *follower) bool {
 	h.mu.Lock()
-	started := h.started
-	h.mu.Unlock()
-	return started && h.join(f) // started never goes back
+	defer h.mu.Unlock()
+	if !h.started || f.after < h.head {
+		return false
+	}
+	f.index = len(h.streams)
+	h.streams = append(h.streams, f)
+	return true
 }
 
 // leave takes f off the live feed, if it is on it. h.mu is held.
@@ -360,9 +366,8 @@ func (h *Hub) follow(ctx context.Context, s Stream) error {
 			return err
 		}
 	}
-	// A stream whose start is still in the hub's memory (one from now, or one resuming a moment
-	// later) joins the live feed without reading the store; the others, and every stream that
-	// falls behind, catch up from the store first.
+	// A stream from now joins the live feed without reading the store; the others, and every
+	// stream that falls behind, catch up from the store first.
 	joined := h.joinFromMemory(f)
 	for ; ; joined = false {
 		if !joined {

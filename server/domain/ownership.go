@@ -260,6 +260,7 @@ func (t *transition) enqueue(h Handover, r Routing) Handover {
 	h.RequestedBy = t.actor
 	h.CreateTime = t.s.Now
 	h.Epoch = t.conv.Epoch + 1 // the epoch setOwner is about to give the queue
+	startSLA(&h, r.Queue, t.s.Now)
 	t.create(h)
 	t.emitHandover(EventHandoverRequested, h)
 	t.setOwner(QueueOwner(r.Queue.ID), h.Reason, h.ID)
@@ -360,6 +361,7 @@ func Receive(s Situation, m Message, r Routing) Change {
 		}
 	}
 	m.Epoch = t.conv.Epoch
+	t.conv = Unanswered(t.conv, EffectivePolicy(s), s.Now)
 	t.conv.LastInboundTime = s.Now
 	t.conv.LastActivityTime = s.Now
 	t.emit(EventMessageReceived, func(e *Event) { e.Message = &m })
@@ -390,6 +392,11 @@ func Send(s Situation, sender Actor, expected *uint64, m Message) (Change, error
 		return Change{}, Forbidden("only a bot or an agent can send messages")
 	}
 	t := begin(s, sender)
+	if sender.Kind == ActorAgent {
+		t.replied()
+	} else {
+		t.conv.UnansweredDeadline = time.Time{} // the bot answered
+	}
 	m.Epoch = c.Epoch
 	m.Sender = sender
 	t.conv.LastOutboundTime = s.Now

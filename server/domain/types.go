@@ -118,9 +118,12 @@ type Channel struct {
 	DefaultQueueID string
 	SessionTimeout time.Duration
 	Credentials    Credentials
-	CreateTime     time.Time
-	UpdateTime     time.Time
-	Revision       int64
+	// AutoHandoff hands the channel's conversations to humans without the bot asking; when
+	// set, it wins over the bot's.
+	AutoHandoff AutoHandoffPolicy
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	Revision    int64
 }
 
 // Contact is one customer on one channel.
@@ -147,6 +150,9 @@ type Bot struct {
 	Standby bool
 	// Unreachable is set while the bot's webhook is inactive under PolicyHandoff.
 	Unreachable bool
+	// AutoHandoff hands the bot's conversations to humans without it asking, on channels
+	// with no policy of their own.
+	AutoHandoff AutoHandoffPolicy
 	CreateTime  time.Time
 	UpdateTime  time.Time
 	Revision    int64
@@ -195,10 +201,12 @@ type Queue struct {
 	DisplayName  string
 	Skills       []string
 	OfferTimeout time.Duration
-	Waiting      int // derived: handovers waiting in it
-	CreateTime   time.Time
-	UpdateTime   time.Time
-	Revision     int64
+	// SLA is the queue's unanswered SLA: targets, and what a breach does.
+	SLA        QueueSLA
+	Waiting    int // derived: handovers waiting in it
+	CreateTime time.Time
+	UpdateTime time.Time
+	Revision   int64
 }
 
 // ConversationState is open or closed.
@@ -243,9 +251,17 @@ type Conversation struct {
 	// replying from it. Channels deliver out of order (Meta retries), so a report older than it
 	// moves nobody. Zero until the channel says.
 	ExternalOwnerTime time.Time `json:"external_owner_time,omitzero"`
-	CreateTime        time.Time `json:"create_time"`
-	UpdateTime        time.Time `json:"update_time"`
-	Revision          int64     `json:"revision"`
+	// NotUnderstoodCount is the run of "not understood" statuses reported in a row.
+	NotUnderstoodCount int `json:"not_understood_count,omitempty"`
+	// UnansweredDeadline is when the bot's silence hands the conversation off (its automatic
+	// handoff policy's UnansweredTimeout after the first message it has not answered); zero
+	// when nothing waits.
+	UnansweredDeadline time.Time `json:"unanswered_deadline,omitzero"`
+	// SLABreachTime is when the conversation first breached a queue's SLA; zero if never.
+	SLABreachTime time.Time `json:"sla_breach_time,omitzero"`
+	CreateTime    time.Time `json:"create_time"`
+	UpdateTime    time.Time `json:"update_time"`
+	Revision      int64     `json:"revision"`
 }
 
 // Direction is inbound (from the customer), outbound (to the customer), or internal: a note
@@ -388,6 +404,16 @@ type Handover struct {
 	CreateTime       time.Time         `json:"create_time"`
 	AcceptTime       time.Time         `json:"accept_time"`
 	EndTime          time.Time         `json:"end_time"`
+	// Priority orders waiting handovers: higher first. An SLA breach may raise it.
+	Priority int `json:"priority,omitempty"`
+	// SLAWaitDeadline and SLAReplyDeadline are when the handover breaches its queue's SLA
+	// targets (waiting, first agent reply); zero once met, breached, or without a target.
+	SLAWaitDeadline  time.Time `json:"sla_wait_deadline,omitzero"`
+	SLAReplyDeadline time.Time `json:"sla_reply_deadline,omitzero"`
+	// SLABreaches are the targets the handover breached, in order.
+	SLABreaches []SLATarget `json:"sla_breaches,omitempty"`
+	// Supervisors is set when a breach offers the handover to supervisors too.
+	Supervisors bool `json:"supervisors,omitempty"`
 }
 
 // TimeToAccept is how long the handover waited before an agent accepted it.
@@ -425,6 +451,7 @@ const (
 	EventWebhookActivated     EventType = "webhook.activated"
 	EventWebhookDeactivated   EventType = "webhook.deactivated"
 	EventNoteCreated          EventType = "note.created"
+	EventSLABreached          EventType = "conversation.sla_breached"
 )
 
 // OwnerChange describes one ownership change.
@@ -460,6 +487,8 @@ type Event struct {
 	Agent        *Agent        `json:"agent,omitempty"`
 	Contact      *Contact      `json:"contact,omitempty"`
 	Webhook      *Webhook      `json:"webhook,omitempty"`
+	// SLABreach says which target a conversation.sla_breached event is about.
+	SLABreach *SLABreach `json:"sla_breach,omitempty"`
 	// Audience is what decides which agents may read the event (CanReadEvent), as the
 	// conversation and its channel were right after the change.
 	Audience *Audience `json:"audience,omitempty"`

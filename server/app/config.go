@@ -58,6 +58,9 @@ func (a *App) CreateChannel(ctx context.Context, p domain.Principal, c domain.Ch
 			if _, err := tx.GetQueue(ctx, c.DefaultQueueID); err != nil {
 				return "", err
 			}
+			if err := checkPolicy(ctx, tx, c.AutoHandoff); err != nil {
+				return "", err
+			}
 			return c.ID, tx.CreateChannel(ctx, c)
 		})
 		if err != nil {
@@ -129,6 +132,7 @@ type ChannelUpdate struct {
 	DefaultQueueID *string
 	SessionTimeout *time.Duration
 	Credentials    *domain.Credentials
+	AutoHandoff    *domain.AutoHandoffPolicy
 }
 
 // UpdateChannel applies u.
@@ -151,6 +155,12 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
 			return err
 		}
+		if u.AutoHandoff != nil {
+			if err := checkPolicy(ctx, tx, *u.AutoHandoff); err != nil {
+				return err
+			}
+			c.AutoHandoff = *u.AutoHandoff
+		}
 		if u.DefaultQueueID != nil {
 			if _, err := tx.GetQueue(ctx, *u.DefaultQueueID); err != nil {
 				return err
@@ -168,6 +178,18 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		a.channelChanged(u.ID)
 	}
 	return out, err
+}
+
+// checkPolicy refuses an automatic handoff policy that could not work.
+func checkPolicy(ctx context.Context, tx store.Tx, p domain.AutoHandoffPolicy) error {
+	if err := p.Check("auto_handoff"); err != nil {
+		return err
+	}
+	if p.QueueID != "" {
+		_, err := tx.GetQueue(ctx, p.QueueID)
+		return err
+	}
+	return nil
 }
 
 func setIf[T any](dst *T, v *T) {
@@ -216,6 +238,9 @@ func (a *App) CreateBot(ctx context.Context, p domain.Principal, b domain.Bot, r
 			b.Active = true
 			b.ChannelIDs = nil
 			b.CreateTime, b.UpdateTime = a.Now(), a.Now()
+			if err := checkPolicy(ctx, tx, b.AutoHandoff); err != nil {
+				return "", err
+			}
 			return b.ID, tx.CreateBot(ctx, b)
 		})
 		if err != nil {
@@ -278,6 +303,7 @@ type BotUpdate struct {
 	DisplayName *string
 	Standby     *bool
 	Active      *bool
+	AutoHandoff *domain.AutoHandoffPolicy
 }
 
 // UpdateBot applies u. ActivateBot and DeactivateBot are updates of Active.
@@ -297,6 +323,12 @@ func (a *App) UpdateBot(ctx context.Context, p domain.Principal, u BotUpdate) (d
 		setIf(&b.DisplayName, u.DisplayName)
 		setIf(&b.Standby, u.Standby)
 		setIf(&b.Active, u.Active)
+		if u.AutoHandoff != nil {
+			if err := checkPolicy(ctx, tx, *u.AutoHandoff); err != nil {
+				return err
+			}
+			b.AutoHandoff = *u.AutoHandoff
+		}
 		b.UpdateTime = a.Now()
 		if err := tx.UpdateBot(ctx, b); err != nil {
 			return err
@@ -606,6 +638,9 @@ func (a *App) CreateQueue(ctx context.Context, p domain.Principal, q domain.Queu
 			q.ID = ids.New("q")
 			q.OfferTimeout = cmpOr(q.OfferTimeout, domain.DefaultOfferTimeout)
 			q.CreateTime, q.UpdateTime = a.Now(), a.Now()
+			if err := q.SLA.Check("sla"); err != nil {
+				return "", err
+			}
 			return q.ID, tx.CreateQueue(ctx, q)
 		})
 		if err != nil {
@@ -647,6 +682,7 @@ type QueueUpdate struct {
 	DisplayName  *string
 	Skills       *[]string
 	OfferTimeout *time.Duration
+	SLA          *domain.QueueSLA
 }
 
 // UpdateQueue applies u.
@@ -666,6 +702,12 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 		setIf(&q.DisplayName, u.DisplayName)
 		setIf(&q.Skills, u.Skills)
 		setIf(&q.OfferTimeout, u.OfferTimeout)
+		if u.SLA != nil {
+			if err := u.SLA.Check("sla"); err != nil {
+				return err
+			}
+			q.SLA = *u.SLA
+		}
 		q.UpdateTime = a.Now()
 		if err := tx.UpdateQueue(ctx, q); err != nil {
 			return err

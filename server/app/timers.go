@@ -15,8 +15,8 @@ import (
 const timerBatch = 200
 
 // RunTimers acts once on everything due at the app's current time: expired offers, idle
-// conversations, expired mutes, agents whose heartbeats stopped, and waiting conversations an
-// agent has become free for. Each item is its own transaction that re-checks it is still due,
+// conversations, expired mutes, agents whose heartbeats stopped, waiting conversations an
+// agent has become free for, customers their bot left unanswered too long, and SLA breaches. Each item is its own transaction that re-checks it is still due,
 // so a pass can run concurrently with requests (and, on a shared database, on every replica)
 // without acting twice.
 func (a *App) RunTimers(ctx context.Context) error {
@@ -26,6 +26,8 @@ func (a *App) RunTimers(ctx context.Context) error {
 		a.expireMutes(ctx),
 		a.expireHeartbeats(ctx),
 		a.reoffer(ctx),
+		a.handOffUnanswered(ctx),
+		a.breachSLAs(ctx),
 	)
 }
 

@@ -277,6 +277,12 @@ type Tx interface {
 	DueIdleConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
 	// DueOffers lists offered handovers whose OfferExpireTime is at or before now.
 	DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
+	// DueUnanswered lists open conversations whose UnansweredDeadline is set and at or
+	// before now.
+	DueUnanswered(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
+	// DueSLA lists live handovers whose SLAWaitDeadline (while waiting) or SLAReplyDeadline is
+	// set and at or before now.
+	DueSLA(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
 }
 
 // InboundQuery names an inbound message: what LoadInbound reads.
@@ -355,6 +361,9 @@ type ConversationQuery struct {
 	// UnansweredSince selects conversations whose last inbound message is at or before it
 	// and later than the last outbound message.
 	UnansweredSince time.Time
+	// SLABreached selects conversations that breached a queue's SLA (true) or never did
+	// (false); nil selects both.
+	SLABreached *bool
 }
 
 // HandoverQuery filters handovers. Zero fields match everything.

@@ -259,6 +259,9 @@ const (
 	EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED EventType = 21
 	// An agent or admin wrote an internal note (the event's message). Bots are never sent it.
 	EventType_EVENT_TYPE_NOTE_CREATED EventType = 22
+	// A conversation breached a target of its queue's SLA (the event's sla_breach), once per
+	// target and handover.
+	EventType_EVENT_TYPE_CONVERSATION_SLA_BREACHED EventType = 23
 )
 
 // Enum value maps for EventType.
@@ -287,31 +290,33 @@ var (
 		20: "EVENT_TYPE_WEBHOOK_ACTIVATED",
 		21: "EVENT_TYPE_WEBHOOK_DEACTIVATED",
 		22: "EVENT_TYPE_NOTE_CREATED",
+		23: "EVENT_TYPE_CONVERSATION_SLA_BREACHED",
 	}
 	EventType_value = map[string]int32{
-		"EVENT_TYPE_UNSPECIFIED":            0,
-		"EVENT_TYPE_CONVERSATION_CREATED":   1,
-		"EVENT_TYPE_CONVERSATION_UPDATED":   2,
-		"EVENT_TYPE_CONVERSATION_CLOSED":    3,
-		"EVENT_TYPE_OWNER_CHANGED":          4,
-		"EVENT_TYPE_MESSAGE_RECEIVED":       5,
-		"EVENT_TYPE_MESSAGE_SENT":           6,
-		"EVENT_TYPE_MESSAGE_STATUS_CHANGED": 7,
-		"EVENT_TYPE_HANDOVER_REQUESTED":     8,
-		"EVENT_TYPE_HANDOVER_OFFERED":       9,
-		"EVENT_TYPE_HANDOVER_DECLINED":      10,
-		"EVENT_TYPE_HANDOVER_OFFER_EXPIRED": 11,
-		"EVENT_TYPE_HANDOVER_ACCEPTED":      12,
-		"EVENT_TYPE_HANDOVER_RELEASED":      13,
-		"EVENT_TYPE_HANDOVER_FAILED":        14,
-		"EVENT_TYPE_HANDOVER_EXPIRED":       15,
-		"EVENT_TYPE_HANDOVER_CANCELED":      16,
-		"EVENT_TYPE_BOT_MUTED":              17,
-		"EVENT_TYPE_BOT_UNMUTED":            18,
-		"EVENT_TYPE_AGENT_PRESENCE_CHANGED": 19,
-		"EVENT_TYPE_WEBHOOK_ACTIVATED":      20,
-		"EVENT_TYPE_WEBHOOK_DEACTIVATED":    21,
-		"EVENT_TYPE_NOTE_CREATED":           22,
+		"EVENT_TYPE_UNSPECIFIED":               0,
+		"EVENT_TYPE_CONVERSATION_CREATED":      1,
+		"EVENT_TYPE_CONVERSATION_UPDATED":      2,
+		"EVENT_TYPE_CONVERSATION_CLOSED":       3,
+		"EVENT_TYPE_OWNER_CHANGED":             4,
+		"EVENT_TYPE_MESSAGE_RECEIVED":          5,
+		"EVENT_TYPE_MESSAGE_SENT":              6,
+		"EVENT_TYPE_MESSAGE_STATUS_CHANGED":    7,
+		"EVENT_TYPE_HANDOVER_REQUESTED":        8,
+		"EVENT_TYPE_HANDOVER_OFFERED":          9,
+		"EVENT_TYPE_HANDOVER_DECLINED":         10,
+		"EVENT_TYPE_HANDOVER_OFFER_EXPIRED":    11,
+		"EVENT_TYPE_HANDOVER_ACCEPTED":         12,
+		"EVENT_TYPE_HANDOVER_RELEASED":         13,
+		"EVENT_TYPE_HANDOVER_FAILED":           14,
+		"EVENT_TYPE_HANDOVER_EXPIRED":          15,
+		"EVENT_TYPE_HANDOVER_CANCELED":         16,
+		"EVENT_TYPE_BOT_MUTED":                 17,
+		"EVENT_TYPE_BOT_UNMUTED":               18,
+		"EVENT_TYPE_AGENT_PRESENCE_CHANGED":    19,
+		"EVENT_TYPE_WEBHOOK_ACTIVATED":         20,
+		"EVENT_TYPE_WEBHOOK_DEACTIVATED":       21,
+		"EVENT_TYPE_NOTE_CREATED":              22,
+		"EVENT_TYPE_CONVERSATION_SLA_BREACHED": 23,
 	}
 )
 
@@ -550,7 +555,7 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"\tAgentRole\x12\x1a\n" +
 	"\x16AGENT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10AGENT_ROLE_AGENT\x10\x01\x12\x19\n" +
-	"\x15AGENT_ROLE_SUPERVISOR\x10\x02*\x8c\x06\n" +
+	"\x15AGENT_ROLE_SUPERVISOR\x10\x02*\xb6\x06\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fEVENT_TYPE_CONVERSATION_CREATED\x10\x01\x12#\n" +
@@ -575,7 +580,8 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"!EVENT_TYPE_AGENT_PRESENCE_CHANGED\x10\x13\x12 \n" +
 	"\x1cEVENT_TYPE_WEBHOOK_ACTIVATED\x10\x14\x12\"\n" +
 	"\x1eEVENT_TYPE_WEBHOOK_DEACTIVATED\x10\x15\x12\x1b\n" +
-	"\x17EVENT_TYPE_NOTE_CREATED\x10\x16B\x8b\x01\n" +
+	"\x17EVENT_TYPE_NOTE_CREATED\x10\x16\x12(\n" +
+	"$EVENT_TYPE_CONVERSATION_SLA_BREACHED\x10\x17B\x8b\x01\n" +
 	"\fcom.baton.v1B\vCommonProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (

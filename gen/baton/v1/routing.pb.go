@@ -262,7 +262,9 @@ type Queue struct {
 	// When it last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version; send it back on update to detect concurrent changes.
-	Etag          string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The queue's unanswered SLA.
+	Sla           *QueueSla `protobuf:"bytes,50,opt,name=sla,proto3" json:"sla,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -351,6 +353,13 @@ func (x *Queue) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Queue) GetSla() *QueueSla {
+	if x != nil {
+		return x.Sla
+	}
+	return nil
 }
 
 // CreateAgentRequest is the request of CreateAgent.
@@ -1233,7 +1242,9 @@ type CreateQueueRequest struct {
 	// Offer timeout; 60 seconds when unset.
 	OfferTimeout *durationpb.Duration `protobuf:"bytes,3,opt,name=offer_timeout,json=offerTimeout,proto3" json:"offer_timeout,omitempty"`
 	// Makes a retried create return the queue created the first time.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The queue's unanswered SLA; none when unset.
+	Sla           *QueueSla `protobuf:"bytes,50,opt,name=sla,proto3" json:"sla,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1294,6 +1305,13 @@ func (x *CreateQueueRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreateQueueRequest) GetSla() *QueueSla {
+	if x != nil {
+		return x.Sla
+	}
+	return nil
 }
 
 // CreateQueueResponse is the response of CreateQueue.
@@ -1556,7 +1574,9 @@ type UpdateQueueRequest struct {
 	// Replace the skills with these, when set.
 	Skills *StringList `protobuf:"bytes,4,opt,name=skills,proto3" json:"skills,omitempty"`
 	// New offer timeout.
-	OfferTimeout  *durationpb.Duration `protobuf:"bytes,5,opt,name=offer_timeout,json=offerTimeout,proto3" json:"offer_timeout,omitempty"`
+	OfferTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=offer_timeout,json=offerTimeout,proto3" json:"offer_timeout,omitempty"`
+	// New unanswered SLA, for handovers queued from now on; an empty one turns it off.
+	Sla           *QueueSla `protobuf:"bytes,50,opt,name=sla,proto3" json:"sla,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1622,6 +1642,13 @@ func (x *UpdateQueueRequest) GetSkills() *StringList {
 func (x *UpdateQueueRequest) GetOfferTimeout() *durationpb.Duration {
 	if x != nil {
 		return x.OfferTimeout
+	}
+	return nil
+}
+
+func (x *UpdateQueueRequest) GetSla() *QueueSla {
+	if x != nil {
+		return x.Sla
 	}
 	return nil
 }
@@ -2051,7 +2078,7 @@ var File_baton_v1_routing_proto protoreflect.FileDescriptor
 
 const file_baton_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
+	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x15baton/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x14\n" +
@@ -2069,7 +2096,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\"\xba\x02\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\"\xe0\x02\n" +
 	"\x05Queue\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x16\n" +
@@ -2080,7 +2107,8 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\b \x01(\tR\x04etag\"\xe6\x02\n" +
+	"\x04etag\x18\b \x01(\tR\x04etag\x12$\n" +
+	"\x03sla\x182 \x01(\v2\x12.baton.v1.QueueSlaR\x03sla\"\xe6\x02\n" +
 	"\x12CreateAgentRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12#\n" +
@@ -2145,7 +2173,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\bagent_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\aagentId\"\x89\x01\n" +
 	"\x11HeartbeatResponse\x12%\n" +
 	"\x05agent\x18\x01 \x01(\v2\x0f.baton.v1.AgentR\x05agent\x12M\n" +
-	"\x15next_heartbeat_within\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13nextHeartbeatWithin\"\xea\x01\n" +
+	"\x15next_heartbeat_within\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13nextHeartbeatWithin\"\x90\x02\n" +
 	"\x12CreateQueueRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12*\n" +
@@ -2153,7 +2181,8 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\roffer_timeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
 	"\"\x04\b\x80\xa3\x052\x02\b\x05R\fofferTimeout\x12'\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\"<\n" +
+	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x12$\n" +
+	"\x03sla\x182 \x01(\v2\x12.baton.v1.QueueSlaR\x03sla\"<\n" +
 	"\x13CreateQueueResponse\x12%\n" +
 	"\x05queue\x18\x01 \x01(\v2\x0f.baton.v1.QueueR\x05queue\"7\n" +
 	"\x0fGetQueueRequest\x12$\n" +
@@ -2167,7 +2196,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"e\n" +
 	"\x12ListQueuesResponse\x12'\n" +
 	"\x06queues\x18\x01 \x03(\v2\x0f.baton.v1.QueueR\x06queues\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc2\x02\n" +
 	"\x12UpdateQueueRequest\x12$\n" +
 	"\bqueue_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aqueueId\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x122\n" +
@@ -2175,7 +2204,8 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01H\x00R\vdisplayName\x88\x01\x01\x12,\n" +
 	"\x06skills\x18\x04 \x01(\v2\x14.baton.v1.StringListR\x06skills\x12P\n" +
 	"\roffer_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
-	"\"\x04\b\x80\xa3\x052\x02\b\x05R\fofferTimeoutB\x0f\n" +
+	"\"\x04\b\x80\xa3\x052\x02\b\x05R\fofferTimeout\x12$\n" +
+	"\x03sla\x182 \x01(\v2\x12.baton.v1.QueueSlaR\x03slaB\x0f\n" +
 	"\r_display_name\"<\n" +
 	"\x13UpdateQueueResponse\x12%\n" +
 	"\x05queue\x18\x01 \x01(\v2\x0f.baton.v1.QueueR\x05queue\"W\n" +
@@ -2278,6 +2308,7 @@ var file_baton_v1_routing_proto_goTypes = []any{
 	(AgentRole)(0),                    // 32: baton.v1.AgentRole
 	(*timestamppb.Timestamp)(nil),     // 33: google.protobuf.Timestamp
 	(*durationpb.Duration)(nil),       // 34: google.protobuf.Duration
+	(*QueueSla)(nil),                  // 35: baton.v1.QueueSla
 }
 var file_baton_v1_routing_proto_depIdxs = []int32{
 	32, // 0: baton.v1.Agent.role:type_name -> baton.v1.AgentRole
@@ -2288,61 +2319,64 @@ var file_baton_v1_routing_proto_depIdxs = []int32{
 	34, // 5: baton.v1.Queue.offer_timeout:type_name -> google.protobuf.Duration
 	33, // 6: baton.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
 	33, // 7: baton.v1.Queue.update_time:type_name -> google.protobuf.Timestamp
-	32, // 8: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
-	1,  // 9: baton.v1.CreateAgentResponse.agent:type_name -> baton.v1.Agent
-	1,  // 10: baton.v1.GetAgentResponse.agent:type_name -> baton.v1.Agent
-	0,  // 11: baton.v1.ListAgentsRequest.presence:type_name -> baton.v1.Presence
-	1,  // 12: baton.v1.ListAgentsResponse.agents:type_name -> baton.v1.Agent
-	32, // 13: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
-	10, // 14: baton.v1.UpdateAgentRequest.skills:type_name -> baton.v1.StringList
-	10, // 15: baton.v1.UpdateAgentRequest.queue_ids:type_name -> baton.v1.StringList
-	1,  // 16: baton.v1.UpdateAgentResponse.agent:type_name -> baton.v1.Agent
-	0,  // 17: baton.v1.SetPresenceRequest.presence:type_name -> baton.v1.Presence
-	1,  // 18: baton.v1.SetPresenceResponse.agent:type_name -> baton.v1.Agent
-	1,  // 19: baton.v1.HeartbeatResponse.agent:type_name -> baton.v1.Agent
-	34, // 20: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
-	34, // 21: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
-	2,  // 22: baton.v1.CreateQueueResponse.queue:type_name -> baton.v1.Queue
-	2,  // 23: baton.v1.GetQueueResponse.queue:type_name -> baton.v1.Queue
-	2,  // 24: baton.v1.ListQueuesResponse.queues:type_name -> baton.v1.Queue
-	10, // 25: baton.v1.UpdateQueueRequest.skills:type_name -> baton.v1.StringList
-	34, // 26: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
-	2,  // 27: baton.v1.UpdateQueueResponse.queue:type_name -> baton.v1.Queue
-	30, // 28: baton.v1.ListQueueStatusesResponse.queue_statuses:type_name -> baton.v1.QueueStatus
-	34, // 29: baton.v1.QueueStatus.oldest_wait:type_name -> google.protobuf.Duration
-	31, // 30: baton.v1.QueueStatus.agents:type_name -> baton.v1.AgentLoad
-	0,  // 31: baton.v1.AgentLoad.presence:type_name -> baton.v1.Presence
-	3,  // 32: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
-	5,  // 33: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
-	7,  // 34: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
-	9,  // 35: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
-	12, // 36: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
-	14, // 37: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
-	16, // 38: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
-	18, // 39: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
-	20, // 40: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
-	22, // 41: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
-	24, // 42: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
-	26, // 43: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
-	28, // 44: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
-	4,  // 45: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
-	6,  // 46: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
-	8,  // 47: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
-	11, // 48: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
-	13, // 49: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
-	15, // 50: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
-	17, // 51: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
-	19, // 52: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
-	21, // 53: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
-	23, // 54: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
-	25, // 55: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
-	27, // 56: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
-	29, // 57: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
-	45, // [45:58] is the sub-list for method output_type
-	32, // [32:45] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	35, // 8: baton.v1.Queue.sla:type_name -> baton.v1.QueueSla
+	32, // 9: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
+	1,  // 10: baton.v1.CreateAgentResponse.agent:type_name -> baton.v1.Agent
+	1,  // 11: baton.v1.GetAgentResponse.agent:type_name -> baton.v1.Agent
+	0,  // 12: baton.v1.ListAgentsRequest.presence:type_name -> baton.v1.Presence
+	1,  // 13: baton.v1.ListAgentsResponse.agents:type_name -> baton.v1.Agent
+	32, // 14: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
+	10, // 15: baton.v1.UpdateAgentRequest.skills:type_name -> baton.v1.StringList
+	10, // 16: baton.v1.UpdateAgentRequest.queue_ids:type_name -> baton.v1.StringList
+	1,  // 17: baton.v1.UpdateAgentResponse.agent:type_name -> baton.v1.Agent
+	0,  // 18: baton.v1.SetPresenceRequest.presence:type_name -> baton.v1.Presence
+	1,  // 19: baton.v1.SetPresenceResponse.agent:type_name -> baton.v1.Agent
+	1,  // 20: baton.v1.HeartbeatResponse.agent:type_name -> baton.v1.Agent
+	34, // 21: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
+	34, // 22: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	35, // 23: baton.v1.CreateQueueRequest.sla:type_name -> baton.v1.QueueSla
+	2,  // 24: baton.v1.CreateQueueResponse.queue:type_name -> baton.v1.Queue
+	2,  // 25: baton.v1.GetQueueResponse.queue:type_name -> baton.v1.Queue
+	2,  // 26: baton.v1.ListQueuesResponse.queues:type_name -> baton.v1.Queue
+	10, // 27: baton.v1.UpdateQueueRequest.skills:type_name -> baton.v1.StringList
+	34, // 28: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	35, // 29: baton.v1.UpdateQueueRequest.sla:type_name -> baton.v1.QueueSla
+	2,  // 30: baton.v1.UpdateQueueResponse.queue:type_name -> baton.v1.Queue
+	30, // 31: baton.v1.ListQueueStatusesResponse.queue_statuses:type_name -> baton.v1.QueueStatus
+	34, // 32: baton.v1.QueueStatus.oldest_wait:type_name -> google.protobuf.Duration
+	31, // 33: baton.v1.QueueStatus.agents:type_name -> baton.v1.AgentLoad
+	0,  // 34: baton.v1.AgentLoad.presence:type_name -> baton.v1.Presence
+	3,  // 35: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
+	5,  // 36: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
+	7,  // 37: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
+	9,  // 38: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
+	12, // 39: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
+	14, // 40: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
+	16, // 41: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
+	18, // 42: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
+	20, // 43: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
+	22, // 44: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
+	24, // 45: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
+	26, // 46: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
+	28, // 47: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
+	4,  // 48: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
+	6,  // 49: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
+	8,  // 50: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
+	11, // 51: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
+	13, // 52: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
+	15, // 53: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
+	17, // 54: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
+	19, // 55: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
+	21, // 56: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
+	23, // 57: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
+	25, // 58: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
+	27, // 59: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
+	29, // 60: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
+	48, // [48:61] is the sub-list for method output_type
+	35, // [35:48] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_routing_proto_init() }
@@ -2350,6 +2384,7 @@ func file_baton_v1_routing_proto_init() {
 	if File_baton_v1_routing_proto != nil {
 		return
 	}
+	file_baton_v1_auto_handoff_proto_init()
 	file_baton_v1_common_proto_init()
 	file_baton_v1_routing_proto_msgTypes[8].OneofWrappers = []any{}
 	file_baton_v1_routing_proto_msgTypes[23].OneofWrappers = []any{}

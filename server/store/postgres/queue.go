@@ -8,7 +8,7 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-var queueColumns = []string{"id", "display_name", "skills", "offer_timeout", "create_time", "update_time", "revision"}
+var queueColumns = []string{"id", "display_name", "skills", "offer_timeout", "create_time", "update_time", "sla", "revision"}
 
 var (
 	// selectQueue derives Waiting from the handovers requested or offered in the queue.
@@ -21,13 +21,13 @@ var (
 
 // queueArgs leaves out Waiting, which is derived.
 func queueArgs(q domain.Queue) []any {
-	return []any{q.ID, q.DisplayName, jsonList(q.Skills), q.OfferTimeout, q.CreateTime, q.UpdateTime, q.Revision}
+	return []any{q.ID, q.DisplayName, jsonList(q.Skills), q.OfferTimeout, q.CreateTime, q.UpdateTime, jsonObject(q.SLA), q.Revision}
 }
 
 func scanQueue(s scanner) (domain.Queue, error) {
 	var q domain.Queue
 	err := s.Scan(&q.ID, &q.DisplayName, jsonCol(&q.Skills), &q.OfferTimeout,
-		&q.CreateTime, &q.UpdateTime, &q.Revision, &q.Waiting)
+		&q.CreateTime, &q.UpdateTime, jsonCol(&q.SLA), &q.Revision, &q.Waiting)
 	return q, err
 }
 

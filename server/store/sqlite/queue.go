@@ -7,7 +7,7 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-var queueColumns = []string{"id", "display_name", "skills", "offer_timeout", "create_time", "update_time", "revision"}
+var queueColumns = []string{"id", "display_name", "skills", "offer_timeout", "create_time", "update_time", "sla", "revision"}
 
 // selectQueue derives Waiting from the handovers requested or offered in the queue.
 var selectQueue = "SELECT " + columns("q", queueColumns) + `,
@@ -16,13 +16,13 @@ var selectQueue = "SELECT " + columns("q", queueColumns) + `,
 
 // queueArgs leaves out Waiting, which is derived.
 func queueArgs(q domain.Queue) []any {
-	return []any{q.ID, q.DisplayName, jsonList(q.Skills), int64(q.OfferTimeout), nanos(q.CreateTime), nanos(q.UpdateTime), q.Revision}
+	return []any{q.ID, q.DisplayName, jsonList(q.Skills), int64(q.OfferTimeout), nanos(q.CreateTime), nanos(q.UpdateTime), jsonObject(q.SLA), q.Revision}
 }
 
 func scanQueue(s scanner) (domain.Queue, error) {
 	var q domain.Queue
 	err := s.Scan(&q.ID, &q.DisplayName, jsonCol(&q.Skills), &q.OfferTimeout,
-		timeCol{&q.CreateTime}, timeCol{&q.UpdateTime}, &q.Revision, &q.Waiting)
+		timeCol{&q.CreateTime}, timeCol{&q.UpdateTime}, jsonCol(&q.SLA), &q.Revision, &q.Waiting)
 	return q, err
 }
 

@@ -35,6 +35,10 @@ func (h *harness) channelValue(mods ...func(*domain.Channel)) domain.Channel {
 		Credentials: domain.Credentials{
 			AppSecret: "app-secret", VerifyToken: "verify-token", AccessToken: "access-token", WebhookSecret: "webhook-secret",
 		},
+		AutoHandoff: domain.AutoHandoffPolicy{
+			NotUnderstoodLimit: 2, HumanWordsOn: true, HumanWords: map[string][]string{"en": {"human", "real person"}, "*": {"humano"}},
+			UnansweredTimeout: 5 * time.Minute, QueueID: "q-billing", QueueAnyway: true,
+		},
 		CreateTime: t0,
 		UpdateTime: t0.Add(time.Second).In(elsewhere),
 		Revision:   1,
@@ -56,6 +60,7 @@ func (h *harness) botValue(mods ...func(*domain.Bot)) domain.Bot {
 		Active:      true,
 		Standby:     true,
 		Unreachable: true,
+		AutoHandoff: domain.AutoHandoffPolicy{NotUnderstoodLimit: 3},
 		CreateTime:  t0,
 		UpdateTime:  t0.Add(time.Millisecond),
 		Revision:    1,
@@ -102,6 +107,7 @@ func (h *harness) queueValue(mods ...func(*domain.Queue)) domain.Queue {
 		DisplayName:  "Queue " + id,
 		Skills:       []string{"billing"},
 		OfferTimeout: 45 * time.Second,
+		SLA:          domain.QueueSLA{WaitTarget: 2 * time.Minute, FirstReplyTarget: 10 * time.Minute, RaisePriority: 3, OfferSupervisors: true},
 		CreateTime:   t0,
 		UpdateTime:   t0.Add(time.Hour),
 		Revision:     1,
@@ -161,10 +167,13 @@ func (h *harness) conversationValue(ch domain.Channel, mods ...func(*domain.Conv
 		LastInboundTime:  t0.Add(-2 * time.Minute),
 		LastOutboundTime: t0.Add(-3 * time.Minute).In(elsewhere),
 		// The channel's clock, in milliseconds, runs a little ahead of Baton's.
-		ExternalOwnerTime: t0.Add(1500 * time.Millisecond),
-		CreateTime:        t0.Add(-time.Hour),
-		UpdateTime:        t0,
-		Revision:          1,
+		ExternalOwnerTime:  t0.Add(1500 * time.Millisecond),
+		NotUnderstoodCount: 2,
+		UnansweredDeadline: t0.Add(4 * time.Minute),
+		SLABreachTime:      t0.Add(-30 * time.Second).In(elsewhere),
+		CreateTime:         t0.Add(-time.Hour),
+		UpdateTime:         t0,
+		Revision:           1,
 	}, mods)
 }
 
@@ -232,6 +241,11 @@ func (h *harness) handoverValue(conv domain.Conversation, mods ...func(*domain.H
 		CreateTime:       t0,
 		AcceptTime:       t0.Add(30 * time.Second),
 		EndTime:          t0.Add(time.Hour).In(elsewhere),
+		Priority:         4,
+		SLAWaitDeadline:  t0.Add(2 * time.Minute),
+		SLAReplyDeadline: t0.Add(10 * time.Minute).In(elsewhere),
+		SLABreaches:      []domain.SLATarget{domain.SLAWait},
+		Supervisors:      true,
 	}, mods)
 }
 

@@ -163,6 +163,8 @@ func groups() []group {
 			{"MutedContacts", testDueMutedContacts},
 			{"IdleConversations", testDueIdleConversations},
 			{"Offers", testDueOffers},
+			{"Unanswered", testDueUnanswered},
+			{"SLA", testDueSLA},
 		}},
 		{"Page", []testCase{
 			{"BadCursor", testBadCursor},

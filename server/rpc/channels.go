@@ -21,6 +21,7 @@ func (h Handlers) CreateChannel(ctx context.Context, req *batonv1.CreateChannelR
 		DefaultQueueID: req.GetDefaultQueueId(),
 		SessionTimeout: req.GetSessionTimeout().AsDuration(),
 		Credentials:    credentialsToDomain(req.GetCredentials()),
+		AutoHandoff:    autoHandoffToDomain(req.GetAutoHandoff()),
 	}, req.GetRequestId())
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -54,6 +55,7 @@ func (h Handlers) UpdateChannel(ctx context.Context, req *batonv1.UpdateChannelR
 		DisplayName:    req.DisplayName,
 		DefaultQueueID: req.DefaultQueueId,
 		SessionTimeout: optionalDuration(req.GetSessionTimeout()),
+		AutoHandoff:    optionalPolicy(req.GetAutoHandoff()),
 	}
 	if req.GetCredentials() != nil {
 		creds := credentialsToDomain(req.GetCredentials())

@@ -127,6 +127,7 @@ func conversationQuery(a *app.App, f *batonv1.ConversationFilter) store.Conversa
 	if f.GetUnansweredFor() != nil {
 		q.UnansweredSince = a.Now().Add(-f.GetUnansweredFor().AsDuration())
 	}
+	q.SLABreached = f.SlaBreached
 	return q
 }
 

@@ -103,6 +103,7 @@ func (h Handlers) CreateQueue(ctx context.Context, req *batonv1.CreateQueueReque
 		DisplayName:  req.GetDisplayName(),
 		Skills:       req.GetSkills(),
 		OfferTimeout: req.GetOfferTimeout().AsDuration(),
+		SLA:          queueSLAToDomain(req.GetSla()),
 	}, req.GetRequestId())
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -136,6 +137,7 @@ func (h Handlers) UpdateQueue(ctx context.Context, req *batonv1.UpdateQueueReque
 		DisplayName:  req.DisplayName,
 		Skills:       stringList(req.GetSkills()),
 		OfferTimeout: optionalDuration(req.GetOfferTimeout()),
+		SLA:          optionalSLA(req.GetSla()),
 	})
 	if err != nil {
 		return nil, toConnect(ctx, err)

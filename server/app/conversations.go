@@ -464,6 +464,7 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 			}); err != nil {
 				return err
 			}
+			a.recordOwnerChanges(ctx, "auto_handoff", change)
 		}
 		if _, err := apply(ctx, tx, change); err != nil {
 			return err

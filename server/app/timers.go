@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -174,7 +175,7 @@ func (a *App) reoffer(ctx context.Context) error {
 // queue waits for agents who are busy, and lets a young handover an agent can take be offered
 // however many older ones nobody can.
 func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, error) {
-	agents, err := onlineAgents(ctx, tx)
+	agents, err := a.onlineAgents(ctx, tx)
 	if err != nil || !slices.ContainsFunc(agents, domain.HasCapacity) {
 		return nil, err // nobody could take anything
 	}
@@ -206,6 +207,8 @@ func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, er
 		page.Cursor = next
 	}
 	slices.Reverse(out) // ListHandovers is newest first; offer the longest waiting first
+	// A higher priority (raised by an SLA breach) goes first; equal ones by wait.
+	slices.SortStableFunc(out, func(a, b domain.Handover) int { return cmp.Compare(b.Priority, a.Priority) })
 	return out, nil
 }
 

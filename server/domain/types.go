@@ -189,6 +189,7 @@ type Agent struct {
 	QueueIDs     []string
 	Presence     Presence
 	Active       int // engaged conversations, derived from accepted handovers
+	Offered      int // live offers made to the agent, derived from offered handovers
 	LastSeenTime time.Time
 	CreateTime   time.Time
 	UpdateTime   time.Time

@@ -120,7 +120,8 @@ type Tx interface {
 	DeleteBot(ctx context.Context, id string) error
 
 	CreateAgent(ctx context.Context, a domain.Agent) error
-	// GetAgent fills Active with the number of accepted handovers the agent holds.
+	// GetAgent fills Active with the number of accepted handovers the agent holds, and Offered
+	// with the number of handovers offered to it now (ListAgents too).
 	GetAgent(ctx context.Context, id string) (domain.Agent, error)
 	ListAgents(ctx context.Context, q AgentQuery, p Page) ([]domain.Agent, string, error)
 	UpdateAgent(ctx context.Context, a domain.Agent) error

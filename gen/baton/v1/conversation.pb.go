@@ -1299,7 +1299,10 @@ type UpdateConversationRequest struct {
 	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
 	// The etag the caller read; a stale one fails with ABORTED. Empty skips the check.
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	// New status.
+	// New status, as the bot reports it. Each report counts: a CONVERSATION_STATUS_NOT_UNDERSTOOD
+	// report lengthens the conversation's run of them (not_understood_count), any other status
+	// ends it, and the bot's or channel's AutoHandoffPolicy may hand off once the run is long
+	// enough (the handoff is part of this update). Do not resend a report that may have arrived.
 	Status *ConversationStatus `protobuf:"varint,3,opt,name=status,proto3,enum=baton.v1.ConversationStatus,oneof" json:"status,omitempty"`
 	// New language.
 	Language *string `protobuf:"bytes,4,opt,name=language,proto3,oneof" json:"language,omitempty"`

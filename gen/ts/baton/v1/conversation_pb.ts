@@ -734,7 +734,10 @@ export type UpdateConversationRequest = Message<"baton.v1.UpdateConversationRequ
   etag: string;
 
   /**
-   * New status.
+   * New status, as the bot reports it. Each report counts: a CONVERSATION_STATUS_NOT_UNDERSTOOD
+   * report lengthens the conversation's run of them (not_understood_count), any other status
+   * ends it, and the bot's or channel's AutoHandoffPolicy may hand off once the run is long
+   * enough (the handoff is part of this update). Do not resend a report that may have arrived.
    *
    * @generated from field: optional baton.v1.ConversationStatus status = 3;
    */

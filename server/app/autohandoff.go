@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/batonhq/baton/server/domain"
 	"github.com/batonhq/baton/server/store"
@@ -45,7 +46,7 @@ func inboundText(content json.RawMessage) string {
 	if json.Unmarshal(content, &c) != nil {
 		return ""
 	}
-	return c.Text.Text + " " + c.Postback.Title
+	return strings.TrimSpace(c.Text.Text + " " + c.Postback.Title)
 }
 
 // handOffUnanswered hands off the conversations whose customers have waited too long for their

@@ -102,7 +102,8 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, i
 		Status:           domain.DeliveryDelivered,
 		CreateTime:       now,
 	}, r)
-	if text := inboundText(in.Content); text != "" && domain.EffectivePolicy(s).HumanWordsOn {
+	if domain.EffectivePolicy(s).HumanWordsOn { // the hot path decodes content only when asked to
+		text := inboundText(in.Content)
 		if change, err = a.autoHandoff(ctx, tx, s, change, func(s domain.Situation, p domain.AutoHandoffPolicy, r domain.Routing) (domain.Change, bool) {
 			return domain.AutoHandoffOnMessage(s, p, text, r)
 		}); err != nil {

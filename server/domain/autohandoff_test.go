@@ -189,3 +189,21 @@ func TestUnansweredDeadline(t *testing.T) {
 		t.Fatalf("deadline %v under a channel policy without a timeout", got)
 	}
 }
+
+func TestUnansweredDeadlineCleared(t *testing.T) {
+	s := botOwned()
+	s.Conversation.UnansweredDeadline = now.Add(-time.Minute)
+	// A policy turned off since the message arrived: the deadline goes, nothing else happens.
+	change, ok := domain.AutoHandoffUnanswered(s, domain.AutoHandoffPolicy{}, defaultRouting())
+	if !ok || !change.Conversation.UnansweredDeadline.IsZero() || len(change.Events) != 0 || change.Conversation.Owner != s.Conversation.Owner {
+		t.Fatalf("policy off: ok %v, %+v", ok, change)
+	}
+	// The bot handing off itself ends its silence's clock.
+	handoff, err := domain.Handoff(s, botActor, domain.HandoffRequest{QueueAnyway: true}, defaultRouting())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !handoff.Conversation.UnansweredDeadline.IsZero() {
+		t.Fatalf("deadline %v after the bot's handoff", handoff.Conversation.UnansweredDeadline)
+	}
+}

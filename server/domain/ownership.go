@@ -146,6 +146,9 @@ func (t *transition) setOwner(to Owner, reason, handoverID string) {
 	from := t.conv.Owner
 	t.conv.Owner = to
 	t.conv.Epoch++
+	if to.Kind != OwnerBot {
+		t.conv.UnansweredDeadline = time.Time{} // only a bot's silence is timed
+	}
 	t.conv.LastActivityTime = t.s.Now
 	if to.Kind == OwnerBot {
 		t.conv.BotID = to.ID

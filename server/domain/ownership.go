@@ -497,6 +497,7 @@ func Accept(s Situation, h Handover, agent Agent, q Queue) (Change, error) {
 	h.AgentID = agent.ID
 	h.OfferedAgentID = ""
 	h.AcceptTime = s.Now
+	h.SLAWaitDeadline = time.Time{} // the wait target is met
 	t.update(h)
 	t.emitHandover(EventHandoverAccepted, h)
 	t.setOwner(AgentOwner(agent.ID), "accepted", h.ID)

@@ -117,3 +117,17 @@ func TestAgentReplyMeetsTheFirstReplyTarget(t *testing.T) {
 		t.Fatalf("the first reply left the deadline: %+v", change.Updated)
 	}
 }
+
+func TestAcceptMeetsTheWaitTarget(t *testing.T) {
+	h := offeredHO("bob")
+	h.SLAWaitDeadline = now.Add(time.Minute)
+	h.SLAReplyDeadline = now.Add(2 * time.Minute)
+	change, err := domain.Accept(queued(h), h, bob(), defaultQueue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := change.Handover()
+	if !got.SLAWaitDeadline.IsZero() || !got.SLAReplyDeadline.Equal(now.Add(2*time.Minute)) {
+		t.Fatalf("after accept: wait %v, reply %v; want the wait target met, the reply one running", got.SLAWaitDeadline, got.SLAReplyDeadline)
+	}
+}

@@ -47,6 +47,9 @@ func (a *App) CreateChannel(ctx context.Context, p domain.Principal, c domain.Ch
 	if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
 		return c, err
 	}
+	if err := c.Retention.Check(); err != nil {
+		return c, err
+	}
 	var out domain.Channel
 	err := a.write(ctx, func(tx store.Tx) error {
 		id, err := a.idempotent(ctx, tx, p, "channel", requestID, func() (string, error) {
@@ -132,7 +135,9 @@ type ChannelUpdate struct {
 	DefaultQueueID *string
 	SessionTimeout *time.Duration
 	Credentials    *domain.Credentials
-	AutoHandoff    *domain.AutoHandoffPolicy
+	// Retention replaces the channel's whole policy.
+	Retention   *domain.Retention
+	AutoHandoff *domain.AutoHandoffPolicy
 }
 
 // UpdateChannel applies u.
@@ -152,6 +157,10 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		setIf(&c.DisplayName, u.DisplayName)
 		setIf(&c.SessionTimeout, u.SessionTimeout)
 		setIf(&c.Credentials, u.Credentials)
+		setIf(&c.Retention, u.Retention)
+		if err := c.Retention.Check(); err != nil {
+			return err
+		}
 		if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
 			return err
 		}
@@ -754,7 +763,9 @@ func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, 
 		return nil, after, err
 	}
 	var out []domain.Event
+	from := after
 	err = a.read(ctx, func(tx store.Tx) error {
+		out, after = nil, from // a Read may run again
 		for range agentScanPages {
 			page, err := tx.ListEvents(ctx, after, r.Filter, limit)
 			if err != nil {
@@ -767,10 +778,10 @@ func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, 
 				}
 			}
 			if len(out) == limit || len(page) < limit {
-				return nil
+				break
 			}
 		}
-		return nil
+		return store.EventsGone(ctx, tx, from, r.Filter)
 	})
 	return out, after, err
 }

@@ -118,6 +118,9 @@ type Channel struct {
 	DefaultQueueID string
 	SessionTimeout time.Duration
 	Credentials    Credentials
+	// Retention is how long the channel keeps its data, as set on it: zero fields follow the
+	// server's default.
+	Retention Retention
 	// AutoHandoff hands the channel's conversations to humans without the bot asking; when
 	// set, it wins over the bot's.
 	AutoHandoff AutoHandoffPolicy

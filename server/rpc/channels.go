@@ -21,6 +21,7 @@ func (h Handlers) CreateChannel(ctx context.Context, req *batonv1.CreateChannelR
 		DefaultQueueID: req.GetDefaultQueueId(),
 		SessionTimeout: req.GetSessionTimeout().AsDuration(),
 		Credentials:    credentialsToDomain(req.GetCredentials()),
+		Retention:      retentionToDomain(req.GetRetention()),
 		AutoHandoff:    autoHandoffToDomain(req.GetAutoHandoff()),
 	}, req.GetRequestId())
 	if err != nil {
@@ -56,6 +57,10 @@ func (h Handlers) UpdateChannel(ctx context.Context, req *batonv1.UpdateChannelR
 		DefaultQueueID: req.DefaultQueueId,
 		SessionTimeout: optionalDuration(req.GetSessionTimeout()),
 		AutoHandoff:    optionalPolicy(req.GetAutoHandoff()),
+	}
+	if req.GetRetention() != nil {
+		r := retentionToDomain(req.GetRetention())
+		u.Retention = &r
 	}
 	if req.GetCredentials() != nil {
 		creds := credentialsToDomain(req.GetCredentials())

@@ -40,8 +40,40 @@ func channelToProto(c domain.Channel) *batonv1.Channel {
 		Etag:           etag(c.Revision),
 		SendUrl:        c.Credentials.SendURL,
 		AppId:          c.Credentials.AppID,
+		Retention:      retentionToProto(c.Retention),
 		AutoHandoff:    autoHandoffToProto(c.AutoHandoff),
 	}
+}
+
+// retentionToDomain reads a policy: an unset duration follows the server's default (0), a zero
+// one keeps forever.
+func retentionToDomain(r *batonv1.RetentionPolicy) domain.Retention {
+	keep := func(d *durationpb.Duration) time.Duration {
+		switch {
+		case d == nil:
+			return 0
+		case d.AsDuration() == 0:
+			return domain.Forever
+		}
+		return d.AsDuration()
+	}
+	return domain.Retention{Messages: keep(r.GetMessages()), Events: keep(r.GetEvents()), Deliveries: keep(r.GetDeliveries())}
+}
+
+func retentionToProto(r domain.Retention) *batonv1.RetentionPolicy {
+	if r == (domain.Retention{}) {
+		return nil
+	}
+	keep := func(d time.Duration) *durationpb.Duration {
+		switch d {
+		case 0:
+			return nil
+		case domain.Forever:
+			return durationpb.New(0)
+		}
+		return durationpb.New(d)
+	}
+	return &batonv1.RetentionPolicy{Messages: keep(r.Messages), Events: keep(r.Events), Deliveries: keep(r.Deliveries)}
 }
 
 func contactToProto(c domain.Contact) *batonv1.Contact {

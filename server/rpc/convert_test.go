@@ -211,6 +211,7 @@ func TestConvertChannel(t *testing.T) {
 		DefaultQueueID: "q_billing",
 		SessionTimeout: 90 * time.Minute,
 		Credentials:    secrets,
+		Retention:      domain.Retention{Messages: 720 * time.Hour, Events: domain.Forever},
 		AutoHandoff: domain.AutoHandoffPolicy{
 			NotUnderstoodLimit: 2, HumanWordsOn: true, HumanWords: map[string][]string{"en": {"human"}, "de": {"mensch"}},
 			UnansweredTimeout: 5 * time.Minute, QueueID: "q_billing", QueueAnyway: true,
@@ -233,12 +234,29 @@ func TestConvertChannel(t *testing.T) {
 		Etag:           "7",
 		SendUrl:        "https://crm.example.com/baton", // not secrets: shown
 		AppId:          "1517776481860111",
+		// Unset follows the server's default; zero keeps forever.
+		Retention: &batonv1.RetentionPolicy{Messages: durationpb.New(720 * time.Hour), Events: durationpb.New(0)},
 		AutoHandoff: &batonv1.AutoHandoffPolicy{
 			NotUnderstoodLimit: 2, HumanWordsEnabled: true,
 			HumanWords:        []*batonv1.HumanWords{{Language: "de", Words: []string{"mensch"}}, {Language: "en", Words: []string{"human"}}},
 			UnansweredTimeout: durationpb.New(5 * time.Minute), QueueId: "q_billing", QueueAnyway: true,
 		},
 	}, got)
+}
+
+func TestConvertRetention(t *testing.T) {
+	for _, r := range []domain.Retention{
+		{},
+		{Messages: time.Hour, Events: domain.Forever, Deliveries: 48 * time.Hour},
+		{Deliveries: domain.Forever},
+	} {
+		if got := retentionToDomain(retentionToProto(r)); got != r {
+			t.Errorf("%+v came back as %+v", r, got)
+		}
+	}
+	if retentionToProto(domain.Retention{}) != nil {
+		t.Error("a policy left to the default should be unset")
+	}
 }
 
 func TestConvertChannelHidesSecrets(t *testing.T) {

@@ -128,6 +128,7 @@ func benchFanout(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait, after the load, for the streams to get the last events")
 	baseline := fs.Bool("baseline", false, "first offer the same load with no stream open")
 	pid := fs.Int("pid", 0, "the server's process id: report its memory per idle stream")
+	debugURL := fs.String("debug-url", "", "with --pid, the server's --debug-listen address as a URL: report also what it retains per idle stream after a collection")
 	ceiling := fs.String("ceiling", "", "measure the streams of this fanout-ceiling server instead")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -144,11 +145,15 @@ func benchFanout(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errors.New("--channel is required")
 	}
 	if *pid > 0 {
-		perStream, err := idleStreamMemory(ctx, cfg, *pid)
+		m, err := idleStreamMemory(ctx, cfg, *pid, *debugURL)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "server memory per idle stream: %.1f KB (%d streams)\n", perStream/1024, cfg.Streams)
+		fmt.Fprintf(stdout, "server memory per idle stream: %.1f KB (%d streams)\n", m.rss/1024, cfg.Streams)
+		if *debugURL != "" {
+			fmt.Fprintf(stdout, "server memory retained per idle stream after a collection: %.1f KB (heap %.1f KB, stack %.1f KB)\n",
+				(m.heap+m.stacks)/1024, m.heap/1024, m.stacks/1024)
+		}
 	}
 	if *baseline {
 		base := cfg.Ingest
@@ -170,21 +175,44 @@ func benchFanout(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// idleStreamMemory opens the streams, idle, and returns how much the server's resident memory
-// grew per stream.
-func idleStreamMemory(ctx context.Context, cfg bench.FanoutConfig, pid int) (float64, error) {
+// idleMemory is what the server's memory grew by per idle stream: its resident memory, and, when
+// its profiles are served, its heap and stacks after a collection.
+type idleMemory struct{ rss, heap, stacks float64 }
+
+// idleStreamMemory opens the streams, idle, and returns how much the server's memory grew per
+// stream.
+func idleStreamMemory(ctx context.Context, cfg bench.FanoutConfig, pid int, debugURL string) (idleMemory, error) {
+	var heap0, stacks0 int64
+	if debugURL != "" {
+		var err error
+		if heap0, stacks0, err = bench.Retained(ctx, debugURL); err != nil {
+			return idleMemory{}, err
+		}
+	}
 	before, err := bench.RSS(pid)
 	if err != nil {
-		return 0, err
+		return idleMemory{}, err
 	}
 	_, stop, err := bench.OpenStreams(ctx, cfg.Ingest.URL, cfg.Ingest.APIKey, cfg.Streams, 0, &batonv1.EventFilter{ConversationId: "bench-idle"})
 	if err != nil {
-		return 0, err
+		return idleMemory{}, err
 	}
 	defer stop()
 	time.Sleep(time.Second) // let the streams settle: caught up, joined, waiting
 	after, err := bench.RSS(pid)
-	return float64(after-before) / float64(cfg.Streams), err
+	if err != nil {
+		return idleMemory{}, err
+	}
+	n := float64(cfg.Streams)
+	m := idleMemory{rss: float64(after-before) / n}
+	if debugURL != "" {
+		heap1, stacks1, err := bench.Retained(ctx, debugURL)
+		if err != nil {
+			return idleMemory{}, err
+		}
+		m.heap, m.stacks = float64(heap1-heap0)/n, float64(stacks1-stacks0)/n
+	}
+	return m, nil
 }
 
 func benchFanoutCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -185,8 +185,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	debug := fs.String("debug-listen", "", "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
 	keyRate := fs.Float64("key-rate", serve.DefaultKeyRate.PerSecond, "RPCs per second each API key may make on this server, bursts of twice that; 0 for no limit (env BATON_KEY_RATE)")
 	webhookRate := fs.Float64("webhook-rate", serve.DefaultWebhookRate.PerSecond, "webhook requests per second each channel may post to this server, bursts of twice that; 0 for no limit (env BATON_WEBHOOK_RATE)")
+	var keep domain.Retention
+	fs.DurationVar(&keep.Messages, "retention-messages", 0, "how long messages are kept where a channel does not say; 0 keeps them forever (env BATON_RETENTION_MESSAGES)")
+	fs.DurationVar(&keep.Events, "retention-events", 0, "how long events are kept where a channel does not say; 0 keeps them forever (env BATON_RETENTION_EVENTS)")
+	fs.DurationVar(&keep.Deliveries, "retention-deliveries", 0, "how long the webhook delivery log is kept where a channel does not say; 0 keeps it forever (env BATON_RETENTION_DELIVERIES)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := keep.Check(); err != nil || keep.Messages < 0 || keep.Events < 0 || keep.Deliveries < 0 {
+		return fmt.Errorf("--retention-*: each must be 0 (forever) or at least %s", domain.MinRetention)
 	}
 	logger, err := telemetry.NewLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -231,6 +238,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, OffersHoldSeats: *offersHold, AllowedOrigins: allowedOrigins,
 		Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI}, Logger: logger,
 		RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
+		Retention:  serve.RetentionConfig{Default: keep},
 	})
 	if err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 
 var channelColumns = []string{
 	"id", "kind", "external_id", "display_name", "bot_id", "default_queue_id", "session_timeout",
-	"credentials", "create_time", "update_time", "auto_handoff", "revision",
+	"credentials", "retention", "create_time", "update_time", "auto_handoff", "revision",
 }
 
 var (
@@ -21,7 +21,7 @@ var (
 func channelArgs(c domain.Channel) []any {
 	return []any{
 		c.ID, c.Kind, c.ExternalID, c.DisplayName, c.BotID, c.DefaultQueueID, c.SessionTimeout,
-		jsonObject(c.Credentials), c.CreateTime, c.UpdateTime, jsonObject(c.AutoHandoff), c.Revision,
+		jsonObject(c.Credentials), jsonObject(c.Retention), c.CreateTime, c.UpdateTime, jsonObject(c.AutoHandoff), c.Revision,
 	}
 }
 
@@ -29,7 +29,7 @@ func channelArgs(c domain.Channel) []any {
 func channelFields(c *domain.Channel) []any {
 	return []any{
 		&c.ID, &c.Kind, &c.ExternalID, &c.DisplayName, &c.BotID, &c.DefaultQueueID, &c.SessionTimeout,
-		jsonCol(&c.Credentials), &c.CreateTime, &c.UpdateTime, jsonCol(&c.AutoHandoff), &c.Revision,
+		jsonCol(&c.Credentials), jsonCol(&c.Retention), &c.CreateTime, &c.UpdateTime, jsonCol(&c.AutoHandoff), &c.Revision,
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 
 var channelColumns = []string{
 	"id", "kind", "external_id", "display_name", "bot_id", "default_queue_id", "session_timeout",
-	"credentials", "create_time", "update_time", "auto_handoff", "revision",
+	"credentials", "retention", "create_time", "update_time", "auto_handoff", "revision",
 }
 
 var selectChannel = "SELECT " + columns("ch", channelColumns) + " FROM channels ch"
@@ -17,7 +17,7 @@ var selectChannel = "SELECT " + columns("ch", channelColumns) + " FROM channels 
 func channelArgs(c domain.Channel) []any {
 	return []any{
 		c.ID, c.Kind, c.ExternalID, c.DisplayName, c.BotID, c.DefaultQueueID, int64(c.SessionTimeout),
-		jsonObject(c.Credentials), nanos(c.CreateTime), nanos(c.UpdateTime), jsonObject(c.AutoHandoff), c.Revision,
+		jsonObject(c.Credentials), jsonObject(c.Retention), nanos(c.CreateTime), nanos(c.UpdateTime), jsonObject(c.AutoHandoff), c.Revision,
 	}
 }
 
@@ -25,7 +25,7 @@ func channelArgs(c domain.Channel) []any {
 func channelFields(c *domain.Channel) []any {
 	return []any{
 		&c.ID, &c.Kind, &c.ExternalID, &c.DisplayName, &c.BotID, &c.DefaultQueueID, &c.SessionTimeout,
-		jsonCol(&c.Credentials), timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, jsonCol(&c.AutoHandoff), &c.Revision,
+		jsonCol(&c.Credentials), jsonCol(&c.Retention), timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, jsonCol(&c.AutoHandoff), &c.Revision,
 	}
 }
 

@@ -118,8 +118,8 @@ func deliveries(rows []deliveryRow) []domain.Delivery {
 // filters select the event. The lookup of webhooks goes through webhooks_bot, so without
 // webhooks it costs next to nothing.
 const insertDeliveries = `INSERT INTO deliveries (id, webhook_id, event_id, event_type, conversation_id, state,
-		attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time)
-	SELECT ?1 || '.' || w.id, w.id, ?1, ?2, ?3, 'pending', 0, 0, ?6, 0, ?7, ?6, ?6
+		attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time, channel_id)
+	SELECT ?1 || '.' || w.id, w.id, ?1, ?2, ?3, 'pending', 0, 0, ?6, 0, ?7, ?6, ?6, ?8
 	FROM webhooks w
 	WHERE w.bot_id IN ('', ?4) AND w.state IN ('active', 'inactive')
 		AND (w.bot_id = '' OR ?5 OR EXISTS (SELECT 1 FROM bots b WHERE b.id = w.bot_id AND b.standby))

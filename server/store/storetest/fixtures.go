@@ -32,6 +32,7 @@ func (h *harness) channelValue(mods ...func(*domain.Channel)) domain.Channel {
 		ExternalID:     "page-" + id,
 		DisplayName:    "Channel " + id,
 		SessionTimeout: 90 * time.Minute,
+		Retention:      domain.Retention{Messages: 48 * time.Hour, Events: domain.Forever},
 		Credentials: domain.Credentials{
 			AppSecret: "app-secret", VerifyToken: "verify-token", AccessToken: "access-token", WebhookSecret: "webhook-secret",
 		},

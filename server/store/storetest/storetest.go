@@ -126,6 +126,13 @@ func groups() []group {
 		{"APIKey", append(resourceCases(apiKeyResource),
 			testCase{"List", testAPIKeyList},
 		)},
+		{"Retention", []testCase{
+			{"Messages", testRetentionMessages},
+			{"Events", testRetentionEvents},
+			{"Deliveries", testRetentionDeliveries},
+			{"Conversations", testRetentionConversations},
+			{"Lease", testRetentionLease},
+		}},
 		{"Event", []testCase{
 			{"Append", testEventAppend},
 			{"RoundTrip", testEventRoundTrip},

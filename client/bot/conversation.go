@@ -94,10 +94,11 @@ func (c *Conversation) Handoff(ctx context.Context, h Handoff) (*batonv1.Handove
 }
 
 // SetStatus says how the conversation is going, e.g. CONVERSATION_STATUS_NOT_UNDERSTOOD.
-// Setting a status twice leaves it as once, so it is retried like the calls with request ids.
+// Each report counts: a policy may hand off after several "not understood" in a row (see
+// AutoHandoffPolicy), so a report is retried, like Mute, only when it could not be sent.
 func (c *Conversation) SetStatus(ctx context.Context, s batonv1.ConversationStatus) error {
 	req := &batonv1.UpdateConversationRequest{ConversationId: c.ID, Status: &s}
-	_, err := retry(ctx, c.bot.Retry, transient, func(ctx context.Context) (*batonv1.UpdateConversationResponse, error) {
+	_, err := retry(ctx, c.bot.Retry, unsent, func(ctx context.Context) (*batonv1.UpdateConversationResponse, error) {
 		return c.bot.Client.Conversations.UpdateConversation(ctx, req)
 	})
 	return err

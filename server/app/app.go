@@ -47,6 +47,10 @@ type Config struct {
 	Queued func()
 	// HeartbeatTimeout is how long an agent stays online without a heartbeat.
 	HeartbeatTimeout time.Duration
+	// OffersHoldSeats counts the live offers made to an agent toward its capacity when
+	// routing: an agent is offered no more conversations than it has free seats. Accepting is
+	// limited by accepted conversations alone either way.
+	OffersHoldSeats bool
 	// KeyDeleted is told about every revoked API key, so caches can drop it.
 	KeyDeleted func(id string)
 	// ChannelChanged is told about every channel updated, bound, unbound or deleted, once
@@ -73,6 +77,7 @@ type App struct {
 	committed        func(context.Context, []domain.Event)
 	queued           func()
 	heartbeatTimeout time.Duration
+	offersHoldSeats  bool
 	keyDeleted       func(string)
 	channelChanged   func(string)
 	verifier         Verifier
@@ -96,6 +101,7 @@ func New(cfg Config) *App {
 		committed:        cfg.Committed,
 		queued:           cfg.Queued,
 		heartbeatTimeout: cfg.HeartbeatTimeout,
+		offersHoldSeats:  cfg.OffersHoldSeats,
 		keyDeleted:       cfg.KeyDeleted,
 		channelChanged:   cfg.ChannelChanged,
 		verifier:         cfg.Verifier,
@@ -276,7 +282,7 @@ func (a *App) routing(ctx context.Context, tx store.Tx, queueID string) (domain.
 		return domain.Routing{}, err
 	}
 	r := domain.Routing{Queue: q}
-	if r.Agents, err = onlineAgents(ctx, tx); err != nil {
+	if r.Agents, err = a.onlineAgents(ctx, tx); err != nil {
 		return r, err
 	}
 	if q.Policy.Acknowledgements.Sends(domain.AckQueued) {
@@ -334,8 +340,15 @@ func speaking(ctx context.Context, tx store.Tx, s *domain.Situation) error {
 // maxRoutedAgents bounds how many online agents one routing decision considers.
 const maxRoutedAgents = 1000
 
-func onlineAgents(ctx context.Context, tx store.Tx) ([]domain.Agent, error) {
+// onlineAgents lists the agents routing may pick, with their load: with OffersHoldSeats, the
+// offers made to them count as conversations they hold.
+func (a *App) onlineAgents(ctx context.Context, tx store.Tx) ([]domain.Agent, error) {
 	agents, _, err := tx.ListAgents(ctx, store.AgentQuery{Presence: domain.PresenceOnline}, store.Page{Size: maxRoutedAgents})
+	if a.offersHoldSeats {
+		for i := range agents {
+			agents[i].Active += agents[i].Offered
+		}
+	}
 	return agents, err
 }
 

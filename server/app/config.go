@@ -62,6 +62,9 @@ func (a *App) CreateChannel(ctx context.Context, p domain.Principal, c domain.Ch
 			if _, err := tx.GetQueue(ctx, c.DefaultQueueID); err != nil {
 				return "", err
 			}
+			if err := checkAutoHandoff(ctx, tx, c.AutoHandoff); err != nil {
+				return "", err
+			}
 			return c.ID, tx.CreateChannel(ctx, c)
 		})
 		if err != nil {
@@ -134,7 +137,8 @@ type ChannelUpdate struct {
 	SessionTimeout *time.Duration
 	Credentials    *domain.Credentials
 	// Retention replaces the channel's whole policy.
-	Retention *domain.Retention
+	Retention   *domain.Retention
+	AutoHandoff *domain.AutoHandoffPolicy
 }
 
 // UpdateChannel applies u.
@@ -161,6 +165,12 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
 			return err
 		}
+		if u.AutoHandoff != nil {
+			if err := checkAutoHandoff(ctx, tx, *u.AutoHandoff); err != nil {
+				return err
+			}
+			c.AutoHandoff = *u.AutoHandoff
+		}
 		if u.DefaultQueueID != nil {
 			if _, err := tx.GetQueue(ctx, *u.DefaultQueueID); err != nil {
 				return err
@@ -178,6 +188,18 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		a.channelChanged(u.ID)
 	}
 	return out, err
+}
+
+// checkAutoHandoff refuses an automatic handoff policy that could not work.
+func checkAutoHandoff(ctx context.Context, tx store.Tx, p domain.AutoHandoffPolicy) error {
+	if err := p.Check("auto_handoff"); err != nil {
+		return err
+	}
+	if p.QueueID != "" {
+		_, err := tx.GetQueue(ctx, p.QueueID)
+		return err
+	}
+	return nil
 }
 
 func setIf[T any](dst *T, v *T) {
@@ -226,6 +248,9 @@ func (a *App) CreateBot(ctx context.Context, p domain.Principal, b domain.Bot, r
 			b.Active = true
 			b.ChannelIDs = nil
 			b.CreateTime, b.UpdateTime = a.Now(), a.Now()
+			if err := checkAutoHandoff(ctx, tx, b.AutoHandoff); err != nil {
+				return "", err
+			}
 			return b.ID, tx.CreateBot(ctx, b)
 		})
 		if err != nil {
@@ -288,6 +313,7 @@ type BotUpdate struct {
 	DisplayName *string
 	Standby     *bool
 	Active      *bool
+	AutoHandoff *domain.AutoHandoffPolicy
 }
 
 // UpdateBot applies u. ActivateBot and DeactivateBot are updates of Active.
@@ -307,6 +333,12 @@ func (a *App) UpdateBot(ctx context.Context, p domain.Principal, u BotUpdate) (d
 		setIf(&b.DisplayName, u.DisplayName)
 		setIf(&b.Standby, u.Standby)
 		setIf(&b.Active, u.Active)
+		if u.AutoHandoff != nil {
+			if err := checkAutoHandoff(ctx, tx, *u.AutoHandoff); err != nil {
+				return err
+			}
+			b.AutoHandoff = *u.AutoHandoff
+		}
 		b.UpdateTime = a.Now()
 		if err := tx.UpdateBot(ctx, b); err != nil {
 			return err
@@ -619,6 +651,9 @@ func (a *App) CreateQueue(ctx context.Context, p domain.Principal, q domain.Queu
 				return "", err
 			}
 			q.CreateTime, q.UpdateTime = a.Now(), a.Now()
+			if err := q.SLA.Check("sla"); err != nil {
+				return "", err
+			}
 			return q.ID, tx.CreateQueue(ctx, q)
 		})
 		if err != nil {
@@ -663,6 +698,7 @@ type QueueUpdate struct {
 	// Hours replaces the business hours when set; a nil *BusinessHours clears them.
 	Hours            **domain.BusinessHours
 	Acknowledgements *domain.Acknowledgements
+	SLA              *domain.QueueSLA
 }
 
 // UpdateQueue applies u.
@@ -686,6 +722,12 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 		setIf(&q.Policy.Acknowledgements, u.Acknowledgements)
 		if err := checkPolicy(ctx, tx, q); err != nil {
 			return err
+		}
+		if u.SLA != nil {
+			if err := u.SLA.Check("sla"); err != nil {
+				return err
+			}
+			q.SLA = *u.SLA
 		}
 		q.UpdateTime = a.Now()
 		if err := tx.UpdateQueue(ctx, q); err != nil {

@@ -105,6 +105,14 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, i
 		Status:           domain.DeliveryDelivered,
 		CreateTime:       now,
 	}, r)
+	if domain.EffectivePolicy(s).HumanWordsOn { // the hot path decodes content only when asked to
+		text := inboundText(in.Content)
+		if change, err = a.autoHandoff(ctx, tx, s, change, func(s domain.Situation, p domain.AutoHandoffPolicy, r domain.Routing) (domain.Change, bool) {
+			return domain.AutoHandoffOnMessage(s, p, text, r)
+		}); err != nil {
+			return Ingested{}, err
+		}
+	}
 	a.recordOwnerChanges(ctx, "receive", change)
 	msg := *received(change)
 	if err := tx.CreateMessage(ctx, msg); err != nil {
@@ -464,7 +472,7 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 			return err
 		}
 		if u.Status != nil {
-			c.Status = *u.Status
+			c = domain.ReportStatus(c, *u.Status)
 		}
 		if u.Language != nil {
 			c.Language = *u.Language
@@ -473,6 +481,14 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 		c.UpdateTime = s.Now
 		s.Conversation = c
 		change := domain.Change{Conversation: c, Events: []domain.Event{domain.ConversationUpdated(s, p.Actor())}}
+		if u.Status != nil {
+			if change, err = a.autoHandoff(ctx, tx, s, change, func(s domain.Situation, p domain.AutoHandoffPolicy, r domain.Routing) (domain.Change, bool) {
+				return domain.AutoHandoffOnStatus(s, p, r)
+			}); err != nil {
+				return err
+			}
+			a.recordOwnerChanges(ctx, "auto_handoff", change)
+		}
 		if _, err := apply(ctx, tx, change); err != nil {
 			return err
 		}

@@ -20,10 +20,24 @@ type Transitioned struct {
 // stores the change with its events in one transaction.
 func (a *App) transition(ctx context.Context, p domain.Principal, name, conversationID string, r ref,
 	rule func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error)) (Transitioned, error) {
+	return a.transitionLocking(ctx, p, name, conversationID, r, nil, rule)
+}
+
+// transitionLocking is transition for a rule that also judges the calling agent's load: it
+// locks the agent's row first (before the conversation, in the store's lock order), so that
+// the agent's concurrent transitions on other conversations, on any replica, queue behind it
+// and each counts the conversations the one before it took.
+func (a *App) transitionLocking(ctx context.Context, p domain.Principal, name, conversationID string, r ref, lockAgent *string,
+	rule func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error)) (Transitioned, error) {
 	var out Transitioned
 	err := a.traced(ctx, name, func(ctx context.Context) (domain.Change, error) {
 		var change domain.Change
 		err := a.write(ctx, func(tx store.Tx) error {
+			if lockAgent != nil {
+				if err := tx.Lock(ctx, store.KindAgent, *lockAgent); err != nil {
+					return err
+				}
+			}
 			s, agent, err := a.authorizedAs(ctx, tx, p, conversationID, r)
 			if err != nil {
 				return err
@@ -125,7 +139,11 @@ func (a *App) Accept(ctx context.Context, p domain.Principal, handoverID string)
 	if err != nil {
 		return Transitioned{}, err
 	}
-	return a.transition(ctx, p, "accept", h.ConversationID, handoverRef(handoverID), func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
+	var lock *string
+	if p.Role == domain.PrincipalAgent {
+		lock = &p.SubjectID // capacity is a hard limit: see transitionLocking
+	}
+	return a.transitionLocking(ctx, p, "accept", h.ConversationID, handoverRef(handoverID), lock, func(tx store.Tx, s domain.Situation, agent *domain.Agent) (domain.Change, error) {
 		if agent == nil {
 			return domain.Change{}, domain.Forbidden("only an agent may accept a handover")
 		}

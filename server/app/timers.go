@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -18,9 +19,9 @@ const timerBatch = 200
 
 // RunTimers acts once on everything due at the app's current time: expired offers, idle
 // conversations, expired mutes, agents whose heartbeats stopped, waiting conversations an agent
-// has become free for, and erasures cut short. Each item is its own transaction that re-checks
-// it is still due, so a pass can run concurrently with requests (and, on a shared database, on
-// every replica) without acting twice.
+// has become free for, erasures cut short, customers their bot left unanswered too long, and SLA
+// breaches. Each item is its own transaction that re-checks it is still due, so a pass can run
+// concurrently with requests (and, on a shared database, on every replica) without acting twice.
 func (a *App) RunTimers(ctx context.Context) error {
 	return errors.Join(
 		a.expireOffers(ctx),
@@ -29,6 +30,8 @@ func (a *App) RunTimers(ctx context.Context) error {
 		a.expireHeartbeats(ctx),
 		a.reoffer(ctx),
 		a.resumeErasures(ctx),
+		a.handOffUnanswered(ctx),
+		a.breachSLAs(ctx),
 	)
 }
 
@@ -178,7 +181,7 @@ func (a *App) reoffer(ctx context.Context) error {
 // queue waits for agents who are busy, and lets a young handover an agent can take be offered
 // however many older ones nobody can.
 func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, error) {
-	agents, err := onlineAgents(ctx, tx)
+	agents, err := a.onlineAgents(ctx, tx)
 	if err != nil || !slices.ContainsFunc(agents, domain.HasCapacity) {
 		return nil, err // nobody could take anything
 	}
@@ -210,6 +213,8 @@ func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, er
 		page.Cursor = next
 	}
 	slices.Reverse(out) // ListHandovers is newest first; offer the longest waiting first
+	// A higher priority (raised by an SLA breach) goes first; equal ones by wait.
+	slices.SortStableFunc(out, func(a, b domain.Handover) int { return cmp.Compare(b.Priority, a.Priority) })
 	return out, nil
 }
 

@@ -158,6 +158,9 @@ func (t *transition) setOwner(to Owner, reason, handoverID string) {
 	from := t.conv.Owner
 	t.conv.Owner = to
 	t.conv.Epoch++
+	if to.Kind != OwnerBot {
+		t.conv.UnansweredDeadline = time.Time{} // only a bot's silence is timed
+	}
 	t.conv.LastActivityTime = t.s.Now
 	if to.Kind == OwnerBot {
 		t.conv.BotID = to.ID
@@ -273,6 +276,7 @@ func (t *transition) enqueue(h Handover, r Routing, ack AckKind) Handover {
 	h.RequestedBy = t.actor
 	h.CreateTime = t.s.Now
 	h.Epoch = t.conv.Epoch + 1 // the epoch setOwner is about to give the queue
+	startSLA(&h, r.Queue, t.s.Now)
 	t.create(h)
 	t.emitHandover(EventHandoverRequested, h)
 	t.setOwner(QueueOwner(r.Queue.ID), h.Reason, h.ID)
@@ -382,6 +386,7 @@ func Receive(s Situation, m Message, r Routing) Change {
 		}
 	}
 	m.Epoch = t.conv.Epoch
+	t.conv = Unanswered(t.conv, EffectivePolicy(s), s.Now)
 	t.conv.LastInboundTime = s.Now
 	t.conv.LastActivityTime = s.Now
 	t.emit(EventMessageReceived, func(e *Event) { e.Message = &m })
@@ -412,6 +417,11 @@ func Send(s Situation, sender Actor, expected *uint64, m Message) (Change, error
 		return Change{}, Forbidden("only a bot or an agent can send messages")
 	}
 	t := begin(s, sender)
+	if sender.Kind == ActorAgent {
+		t.replied()
+	} else {
+		t.conv.UnansweredDeadline = time.Time{} // the bot answered
+	}
 	m.Epoch = c.Epoch
 	m.Sender = sender
 	t.conv.LastOutboundTime = s.Now
@@ -541,6 +551,7 @@ func Accept(s Situation, h Handover, agent Agent, q Queue) (Change, error) {
 	h.AgentID = agent.ID
 	h.OfferedAgentID = ""
 	h.AcceptTime = s.Now
+	h.SLAWaitDeadline = time.Time{} // the wait target is met
 	t.update(h)
 	t.emitHandover(EventHandoverAccepted, h)
 	t.setOwner(AgentOwner(agent.ID), "accepted", h.ID)

@@ -10,6 +10,8 @@ import (
 // members having all of the queue's skills.
 func Eligible(a Agent, h Handover, q Queue) bool {
 	switch {
+	case h.Supervisors && a.Role == RoleSupervisor: // offered to supervisors too after an SLA breach
+		return true
 	case h.Target.AgentID != "":
 		return a.ID == h.Target.AgentID
 	case h.Target.Role != "":

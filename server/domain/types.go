@@ -120,10 +120,13 @@ type Channel struct {
 	Credentials    Credentials
 	// Retention is how long the channel keeps its data, as set on it: zero fields follow the
 	// server's default.
-	Retention  Retention
-	CreateTime time.Time
-	UpdateTime time.Time
-	Revision   int64
+	Retention Retention
+	// AutoHandoff hands the channel's conversations to humans without the bot asking; when
+	// set, it wins over the bot's.
+	AutoHandoff AutoHandoffPolicy
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	Revision    int64
 }
 
 // Contact is one customer on one channel.
@@ -150,6 +153,9 @@ type Bot struct {
 	Standby bool
 	// Unreachable is set while the bot's webhook is inactive under PolicyHandoff.
 	Unreachable bool
+	// AutoHandoff hands the bot's conversations to humans without it asking, on channels
+	// with no policy of their own.
+	AutoHandoff AutoHandoffPolicy
 	CreateTime  time.Time
 	UpdateTime  time.Time
 	Revision    int64
@@ -186,6 +192,7 @@ type Agent struct {
 	QueueIDs     []string
 	Presence     Presence
 	Active       int // engaged conversations, derived from accepted handovers
+	Offered      int // live offers made to the agent, derived from offered handovers
 	LastSeenTime time.Time
 	CreateTime   time.Time
 	UpdateTime   time.Time
@@ -199,7 +206,9 @@ type Queue struct {
 	Skills       []string
 	OfferTimeout time.Duration
 	// Policy holds the business hours and the customer acknowledgements.
-	Policy     QueuePolicy
+	Policy QueuePolicy
+	// SLA is the queue's unanswered SLA: targets, and what a breach does.
+	SLA        QueueSLA
 	Waiting    int // derived: handovers waiting in it
 	CreateTime time.Time
 	UpdateTime time.Time
@@ -248,9 +257,17 @@ type Conversation struct {
 	// replying from it. Channels deliver out of order (Meta retries), so a report older than it
 	// moves nobody. Zero until the channel says.
 	ExternalOwnerTime time.Time `json:"external_owner_time,omitzero"`
-	CreateTime        time.Time `json:"create_time"`
-	UpdateTime        time.Time `json:"update_time"`
-	Revision          int64     `json:"revision"`
+	// NotUnderstoodCount is the run of "not understood" statuses reported in a row.
+	NotUnderstoodCount int `json:"not_understood_count,omitempty"`
+	// UnansweredDeadline is when the bot's silence hands the conversation off (its automatic
+	// handoff policy's UnansweredTimeout after the first message it has not answered); zero
+	// when nothing waits.
+	UnansweredDeadline time.Time `json:"unanswered_deadline,omitzero"`
+	// SLABreachTime is when the conversation first breached a queue's SLA; zero if never.
+	SLABreachTime time.Time `json:"sla_breach_time,omitzero"`
+	CreateTime    time.Time `json:"create_time"`
+	UpdateTime    time.Time `json:"update_time"`
+	Revision      int64     `json:"revision"`
 }
 
 // Direction is inbound (from the customer), outbound (to the customer), or internal: a note
@@ -403,6 +420,16 @@ type Handover struct {
 	// spans of its later steps (accept, decline, expiry, handback) link to that trace. It is
 	// telemetry, not part of the handover's story: never in events.
 	TraceParent string `json:"-"`
+	// Priority orders waiting handovers: higher first. An SLA breach may raise it.
+	Priority int `json:"priority,omitempty"`
+	// SLAWaitDeadline and SLAReplyDeadline are when the handover breaches its queue's SLA
+	// targets (waiting, first agent reply); zero once met, breached, or without a target.
+	SLAWaitDeadline  time.Time `json:"sla_wait_deadline,omitzero"`
+	SLAReplyDeadline time.Time `json:"sla_reply_deadline,omitzero"`
+	// SLABreaches are the targets the handover breached, in order.
+	SLABreaches []SLATarget `json:"sla_breaches,omitempty"`
+	// Supervisors is set when a breach offers the handover to supervisors too.
+	Supervisors bool `json:"supervisors,omitempty"`
 }
 
 // TimeToAccept is how long the handover waited before an agent accepted it.
@@ -443,6 +470,7 @@ const (
 	EventContactErased        EventType = "contact.erased"
 	EventContactExported      EventType = "contact.exported"
 	EventTranscriptExported   EventType = "conversation.exported"
+	EventSLABreached          EventType = "conversation.sla_breached"
 )
 
 // OwnerChange describes one ownership change.
@@ -478,6 +506,8 @@ type Event struct {
 	Agent        *Agent        `json:"agent,omitempty"`
 	Contact      *Contact      `json:"contact,omitempty"`
 	Webhook      *Webhook      `json:"webhook,omitempty"`
+	// SLABreach says which target a conversation.sla_breached event is about.
+	SLABreach *SLABreach `json:"sla_breach,omitempty"`
 	// Audience is what decides which agents may read the event (CanReadEvent), as the
 	// conversation and its channel were right after the change.
 	Audience *Audience `json:"audience,omitempty"`

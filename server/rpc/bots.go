@@ -16,6 +16,7 @@ func (h Handlers) CreateBot(ctx context.Context, req *batonv1.CreateBotRequest) 
 	b, err := h.App.CreateBot(ctx, principal(ctx), domain.Bot{
 		DisplayName: req.GetDisplayName(),
 		Standby:     req.GetStandby(),
+		AutoHandoff: autoHandoffToDomain(req.GetAutoHandoff()),
 	}, req.GetRequestId())
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -48,6 +49,7 @@ func (h Handlers) UpdateBot(ctx context.Context, req *batonv1.UpdateBotRequest) 
 		Etag:        req.GetEtag(),
 		DisplayName: req.DisplayName,
 		Standby:     req.Standby,
+		AutoHandoff: optionalPolicy(req.GetAutoHandoff()),
 	})
 	if err != nil {
 		return nil, toConnect(ctx, err)

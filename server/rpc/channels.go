@@ -22,6 +22,7 @@ func (h Handlers) CreateChannel(ctx context.Context, req *batonv1.CreateChannelR
 		SessionTimeout: req.GetSessionTimeout().AsDuration(),
 		Credentials:    credentialsToDomain(req.GetCredentials()),
 		Retention:      retentionToDomain(req.GetRetention()),
+		AutoHandoff:    autoHandoffToDomain(req.GetAutoHandoff()),
 	}, req.GetRequestId())
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -55,6 +56,7 @@ func (h Handlers) UpdateChannel(ctx context.Context, req *batonv1.UpdateChannelR
 		DisplayName:    req.DisplayName,
 		DefaultQueueID: req.DefaultQueueId,
 		SessionTimeout: optionalDuration(req.GetSessionTimeout()),
+		AutoHandoff:    optionalPolicy(req.GetAutoHandoff()),
 	}
 	if req.GetRetention() != nil {
 		r := retentionToDomain(req.GetRetention())

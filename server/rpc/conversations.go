@@ -127,6 +127,9 @@ func conversationQuery(a *app.App, f *batonv1.ConversationFilter) store.Conversa
 	if f.GetUnansweredFor() != nil {
 		q.UnansweredSince = a.Now().Add(-f.GetUnansweredFor().AsDuration())
 	}
+	if f != nil && f.SlaBreached != nil {
+		q.SLABreached = new(f.GetSlaBreached())
+	}
 	return q
 }
 

@@ -41,6 +41,7 @@ func channelToProto(c domain.Channel) *batonv1.Channel {
 		SendUrl:        c.Credentials.SendURL,
 		AppId:          c.Credentials.AppID,
 		Retention:      retentionToProto(c.Retention),
+		AutoHandoff:    autoHandoffToProto(c.AutoHandoff),
 	}
 }
 
@@ -100,6 +101,7 @@ func botToProto(b domain.Bot) *batonv1.Bot {
 		CreateTime:  timestamp(b.CreateTime),
 		UpdateTime:  timestamp(b.UpdateTime),
 		Etag:        etag(b.Revision),
+		AutoHandoff: autoHandoffToProto(b.AutoHandoff),
 	}
 }
 
@@ -134,59 +136,65 @@ func queueToProto(q domain.Queue) *batonv1.Queue {
 		Etag:             etag(q.Revision),
 		BusinessHours:    hoursToProto(q.Policy.Hours),
 		Acknowledgements: acksToProto(q.Policy.Acknowledgements),
+		Sla:              queueSLAToProto(q.SLA),
 	}
 }
 
 func conversationToProto(c domain.Conversation) *batonv1.Conversation {
 	return &batonv1.Conversation{
-		Id:               c.ID,
-		ChannelId:        c.ChannelID,
-		ContactId:        c.ContactID,
-		BotId:            c.BotID,
-		Owner:            ownerToProto(c.Owner),
-		Epoch:            c.Epoch,
-		State:            conversationStateToProto(c.State),
-		Status:           conversationStatusToProto(c.Status),
-		Tags:             slices.Clone(c.Tags),
-		Language:         c.Language,
-		ActiveHandoverId: c.ActiveHandoverID,
-		BotEnabled:       c.BotEnabled,
-		BotMutedUntil:    timestamp(c.BotMutedUntil),
-		LastActivityTime: timestamp(c.LastActivityTime),
-		LastInboundTime:  timestamp(c.LastInboundTime),
-		LastOutboundTime: timestamp(c.LastOutboundTime),
-		CreateTime:       timestamp(c.CreateTime),
-		UpdateTime:       timestamp(c.UpdateTime),
-		Etag:             etag(c.Revision),
+		Id:                 c.ID,
+		ChannelId:          c.ChannelID,
+		ContactId:          c.ContactID,
+		BotId:              c.BotID,
+		Owner:              ownerToProto(c.Owner),
+		Epoch:              c.Epoch,
+		State:              conversationStateToProto(c.State),
+		Status:             conversationStatusToProto(c.Status),
+		Tags:               slices.Clone(c.Tags),
+		Language:           c.Language,
+		ActiveHandoverId:   c.ActiveHandoverID,
+		BotEnabled:         c.BotEnabled,
+		BotMutedUntil:      timestamp(c.BotMutedUntil),
+		LastActivityTime:   timestamp(c.LastActivityTime),
+		LastInboundTime:    timestamp(c.LastInboundTime),
+		LastOutboundTime:   timestamp(c.LastOutboundTime),
+		CreateTime:         timestamp(c.CreateTime),
+		UpdateTime:         timestamp(c.UpdateTime),
+		Etag:               etag(c.Revision),
+		NotUnderstoodCount: int32(c.NotUnderstoodCount),
+		SlaBreachTime:      timestamp(c.SLABreachTime),
 	}
 }
 
 func handoverToProto(h domain.Handover) *batonv1.Handover {
 	p := &batonv1.Handover{
-		Id:               h.ID,
-		ConversationId:   h.ConversationID,
-		From:             ownerToProto(h.From),
-		Target:           targetToProto(h.Target),
-		QueueId:          h.QueueID,
-		Reason:           h.Reason,
-		Metadata:         maps.Clone(h.Metadata),
-		Summary:          h.Summary,
-		Intake:           intakeToProto(h.Intake),
-		State:            handoverStateToProto(h.State),
-		FailureReason:    failureReasonToProto(h.FailureReason),
-		OfferedAgentId:   h.OfferedAgentID,
-		OfferExpireTime:  timestamp(h.OfferExpireTime),
-		DeclinedAgentIds: slices.Clone(h.DeclinedAgentIDs),
-		AgentId:          h.AgentID,
-		Outcome:          handbackOutcomeToProto(h.Outcome),
-		HandbackSummary:  h.HandbackSummary,
-		EndReason:        endReasonToProto(h.EndReason),
-		RequestedBy:      actorToProto(h.RequestedBy),
-		Epoch:            h.Epoch,
-		CreateTime:       timestamp(h.CreateTime),
-		AcceptTime:       timestamp(h.AcceptTime),
-		EndTime:          timestamp(h.EndTime),
-		OutOfHours:       outOfHoursOutcomes.toProto[h.OutOfHours],
+		Id:                   h.ID,
+		ConversationId:       h.ConversationID,
+		From:                 ownerToProto(h.From),
+		Target:               targetToProto(h.Target),
+		QueueId:              h.QueueID,
+		Reason:               h.Reason,
+		Metadata:             maps.Clone(h.Metadata),
+		Summary:              h.Summary,
+		Intake:               intakeToProto(h.Intake),
+		State:                handoverStateToProto(h.State),
+		FailureReason:        failureReasonToProto(h.FailureReason),
+		OfferedAgentId:       h.OfferedAgentID,
+		OfferExpireTime:      timestamp(h.OfferExpireTime),
+		DeclinedAgentIds:     slices.Clone(h.DeclinedAgentIDs),
+		AgentId:              h.AgentID,
+		Outcome:              handbackOutcomeToProto(h.Outcome),
+		HandbackSummary:      h.HandbackSummary,
+		EndReason:            endReasonToProto(h.EndReason),
+		RequestedBy:          actorToProto(h.RequestedBy),
+		Epoch:                h.Epoch,
+		CreateTime:           timestamp(h.CreateTime),
+		AcceptTime:           timestamp(h.AcceptTime),
+		EndTime:              timestamp(h.EndTime),
+		OutOfHours:           outOfHoursOutcomes.toProto[h.OutOfHours],
+		Priority:             int32(h.Priority),
+		SlaBreaches:          mapSlice(h.SLABreaches, slaTargetToProto),
+		OfferedToSupervisors: h.Supervisors,
 	}
 	// Set even when zero: an instant accept is still an accept.
 	if !h.AcceptTime.IsZero() {
@@ -256,6 +264,9 @@ func eventToProto(e domain.Event) (*batonv1.Event, error) {
 	}
 	if e.Webhook != nil {
 		p.Webhook = webhookToProto(*e.Webhook)
+	}
+	if e.SLABreach != nil {
+		p.SlaBreach = slaBreachToProto(*e.SLABreach)
 	}
 	return p, nil
 }
@@ -634,31 +645,32 @@ func endReasonToDomain(r batonv1.EndReason) domain.EndReason { return endReasons
 func endReasonToProto(r domain.EndReason) batonv1.EndReason  { return endReasons.toProto[r] }
 
 var eventTypes = newEnumTable(map[batonv1.EventType]domain.EventType{
-	batonv1.EventType_EVENT_TYPE_CONVERSATION_CREATED:   domain.EventConversationCreated,
-	batonv1.EventType_EVENT_TYPE_CONVERSATION_UPDATED:   domain.EventConversationUpdated,
-	batonv1.EventType_EVENT_TYPE_CONVERSATION_CLOSED:    domain.EventConversationClosed,
-	batonv1.EventType_EVENT_TYPE_OWNER_CHANGED:          domain.EventOwnerChanged,
-	batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED:       domain.EventMessageReceived,
-	batonv1.EventType_EVENT_TYPE_MESSAGE_SENT:           domain.EventMessageSent,
-	batonv1.EventType_EVENT_TYPE_MESSAGE_STATUS_CHANGED: domain.EventMessageStatusChanged,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_REQUESTED:     domain.EventHandoverRequested,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_OFFERED:       domain.EventHandoverOffered,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_DECLINED:      domain.EventHandoverDeclined,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_OFFER_EXPIRED: domain.EventHandoverOfferExpired,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_ACCEPTED:      domain.EventHandoverAccepted,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_RELEASED:      domain.EventHandoverReleased,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_FAILED:        domain.EventHandoverFailed,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_EXPIRED:       domain.EventHandoverExpired,
-	batonv1.EventType_EVENT_TYPE_HANDOVER_CANCELED:      domain.EventHandoverCanceled,
-	batonv1.EventType_EVENT_TYPE_BOT_MUTED:              domain.EventBotMuted,
-	batonv1.EventType_EVENT_TYPE_BOT_UNMUTED:            domain.EventBotUnmuted,
-	batonv1.EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED: domain.EventAgentPresenceChanged,
-	batonv1.EventType_EVENT_TYPE_WEBHOOK_ACTIVATED:      domain.EventWebhookActivated,
-	batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED:    domain.EventWebhookDeactivated,
-	batonv1.EventType_EVENT_TYPE_NOTE_CREATED:           domain.EventNoteCreated,
-	batonv1.EventType_EVENT_TYPE_CONTACT_ERASED:         domain.EventContactErased,
-	batonv1.EventType_EVENT_TYPE_CONTACT_EXPORTED:       domain.EventContactExported,
-	batonv1.EventType_EVENT_TYPE_CONVERSATION_EXPORTED:  domain.EventTranscriptExported,
+	batonv1.EventType_EVENT_TYPE_CONVERSATION_CREATED:      domain.EventConversationCreated,
+	batonv1.EventType_EVENT_TYPE_CONVERSATION_UPDATED:      domain.EventConversationUpdated,
+	batonv1.EventType_EVENT_TYPE_CONVERSATION_CLOSED:       domain.EventConversationClosed,
+	batonv1.EventType_EVENT_TYPE_OWNER_CHANGED:             domain.EventOwnerChanged,
+	batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED:          domain.EventMessageReceived,
+	batonv1.EventType_EVENT_TYPE_MESSAGE_SENT:              domain.EventMessageSent,
+	batonv1.EventType_EVENT_TYPE_MESSAGE_STATUS_CHANGED:    domain.EventMessageStatusChanged,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_REQUESTED:        domain.EventHandoverRequested,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_OFFERED:          domain.EventHandoverOffered,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_DECLINED:         domain.EventHandoverDeclined,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_OFFER_EXPIRED:    domain.EventHandoverOfferExpired,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_ACCEPTED:         domain.EventHandoverAccepted,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_RELEASED:         domain.EventHandoverReleased,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_FAILED:           domain.EventHandoverFailed,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_EXPIRED:          domain.EventHandoverExpired,
+	batonv1.EventType_EVENT_TYPE_HANDOVER_CANCELED:         domain.EventHandoverCanceled,
+	batonv1.EventType_EVENT_TYPE_BOT_MUTED:                 domain.EventBotMuted,
+	batonv1.EventType_EVENT_TYPE_BOT_UNMUTED:               domain.EventBotUnmuted,
+	batonv1.EventType_EVENT_TYPE_AGENT_PRESENCE_CHANGED:    domain.EventAgentPresenceChanged,
+	batonv1.EventType_EVENT_TYPE_WEBHOOK_ACTIVATED:         domain.EventWebhookActivated,
+	batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED:       domain.EventWebhookDeactivated,
+	batonv1.EventType_EVENT_TYPE_NOTE_CREATED:              domain.EventNoteCreated,
+	batonv1.EventType_EVENT_TYPE_CONTACT_ERASED:            domain.EventContactErased,
+	batonv1.EventType_EVENT_TYPE_CONTACT_EXPORTED:          domain.EventContactExported,
+	batonv1.EventType_EVENT_TYPE_CONVERSATION_EXPORTED:     domain.EventTranscriptExported,
+	batonv1.EventType_EVENT_TYPE_CONVERSATION_SLA_BREACHED: domain.EventSLABreached,
 })
 
 func eventTypeToDomain(t batonv1.EventType) domain.EventType { return eventTypes.toDomain[t] }

@@ -107,6 +107,7 @@ func (h Handlers) CreateQueue(ctx context.Context, req *batonv1.CreateQueueReque
 			Hours:            hoursToDomain(req.GetBusinessHours()),
 			Acknowledgements: acksToDomain(req.GetAcknowledgements()),
 		},
+		SLA: queueSLAToDomain(req.GetSla()),
 	}, req.GetRequestId())
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -142,6 +143,7 @@ func (h Handlers) UpdateQueue(ctx context.Context, req *batonv1.UpdateQueueReque
 		OfferTimeout:     optionalDuration(req.GetOfferTimeout()),
 		Hours:            optionalHours(req),
 		Acknowledgements: optionalAcks(req),
+		SLA:              optionalSLA(req.GetSla()),
 	})
 	if err != nil {
 		return nil, toConnect(ctx, err)

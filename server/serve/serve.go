@@ -64,6 +64,8 @@ type Config struct {
 	TimerInterval time.Duration
 	// HeartbeatTimeout is how long an agent stays online without a heartbeat.
 	HeartbeatTimeout time.Duration
+	// OffersHoldSeats counts live offers toward an agent's capacity when routing.
+	OffersHoldSeats bool
 	// MaxRequestBytes bounds a request body; 1 MiB when zero.
 	MaxRequestBytes int64
 	// AllowedOrigins are the browser origins CORS admits; none when empty, "*" for any.
@@ -229,6 +231,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Committed:        committed,
 		Queued:           func() { dispatch.Kick(); outbox.Kick() },
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
+		OffersHoldSeats:  cfg.OffersHoldSeats,
 		KeyDeleted:       func(id string) { keys.Forget(id); keysChanged.Fire() },
 		ChannelChanged:   func(id string) { channels.Forget(id); channelsChanged.Fire() },
 		Verifier:         client,

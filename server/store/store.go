@@ -125,7 +125,8 @@ type Tx interface {
 	DeleteBot(ctx context.Context, id string) error
 
 	CreateAgent(ctx context.Context, a domain.Agent) error
-	// GetAgent fills Active with the number of accepted handovers the agent holds.
+	// GetAgent fills Active with the number of accepted handovers the agent holds, and Offered
+	// with the number of handovers offered to it now (ListAgents too).
 	GetAgent(ctx context.Context, id string) (domain.Agent, error)
 	ListAgents(ctx context.Context, q AgentQuery, p Page) ([]domain.Agent, string, error)
 	UpdateAgent(ctx context.Context, a domain.Agent) error
@@ -330,6 +331,12 @@ type Tx interface {
 	DueIdleConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
 	// DueOffers lists offered handovers whose OfferExpireTime is at or before now.
 	DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
+	// DueUnanswered lists open conversations whose UnansweredDeadline is set and at or
+	// before now.
+	DueUnanswered(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
+	// DueSLA lists live handovers whose SLAWaitDeadline (while waiting) or SLAReplyDeadline is
+	// set and at or before now.
+	DueSLA(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error)
 }
 
 // InboundQuery names an inbound message: what LoadInbound reads.
@@ -408,6 +415,9 @@ type ConversationQuery struct {
 	// UnansweredSince selects conversations whose last inbound message is at or before it
 	// and later than the last outbound message.
 	UnansweredSince time.Time
+	// SLABreached selects conversations that breached a queue's SLA (true) or never did
+	// (false); nil selects both.
+	SLABreached *bool
 }
 
 // HandoverQuery filters handovers. Zero fields match everything.

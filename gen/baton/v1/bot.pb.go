@@ -41,6 +41,9 @@ type Bot struct {
 	// True while the bot's webhook is inactive under the HANDOFF policy: the bot owns no
 	// conversation until its webhook passes verification again.
 	Unreachable bool `protobuf:"varint,10,opt,name=unreachable,proto3" json:"unreachable,omitempty"`
+	// Hands the bot's conversations to humans without it asking, on channels with no policy of
+	// their own.
+	AutoHandoff *AutoHandoffPolicy `protobuf:"bytes,11,opt,name=auto_handoff,json=autoHandoff,proto3" json:"auto_handoff,omitempty"`
 	// When the bot was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it last changed.
@@ -123,6 +126,13 @@ func (x *Bot) GetUnreachable() bool {
 	return false
 }
 
+func (x *Bot) GetAutoHandoff() *AutoHandoffPolicy {
+	if x != nil {
+		return x.AutoHandoff
+	}
+	return nil
+}
+
 func (x *Bot) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
@@ -152,7 +162,9 @@ type CreateBotRequest struct {
 	// Whether the bot also receives events of conversations it does not own.
 	Standby bool `protobuf:"varint,3,opt,name=standby,proto3" json:"standby,omitempty"`
 	// Makes a retried create return the bot created the first time.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The bot's automatic handoff policy.
+	AutoHandoff   *AutoHandoffPolicy `protobuf:"bytes,5,opt,name=auto_handoff,json=autoHandoff,proto3" json:"auto_handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -206,6 +218,13 @@ func (x *CreateBotRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreateBotRequest) GetAutoHandoff() *AutoHandoffPolicy {
+	if x != nil {
+		return x.AutoHandoff
+	}
+	return nil
 }
 
 // CreateBotResponse is the response of CreateBot.
@@ -466,7 +485,9 @@ type UpdateBotRequest struct {
 	// New name.
 	DisplayName *string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
 	// New standby choice.
-	Standby       *bool `protobuf:"varint,5,opt,name=standby,proto3,oneof" json:"standby,omitempty"`
+	Standby *bool `protobuf:"varint,5,opt,name=standby,proto3,oneof" json:"standby,omitempty"`
+	// New automatic handoff policy; an empty one turns it off.
+	AutoHandoff   *AutoHandoffPolicy `protobuf:"bytes,6,opt,name=auto_handoff,json=autoHandoff,proto3" json:"auto_handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -527,6 +548,13 @@ func (x *UpdateBotRequest) GetStandby() bool {
 		return *x.Standby
 	}
 	return false
+}
+
+func (x *UpdateBotRequest) GetAutoHandoff() *AutoHandoffPolicy {
+	if x != nil {
+		return x.AutoHandoff
+	}
+	return nil
 }
 
 // UpdateBotResponse is the response of UpdateBot.
@@ -2196,7 +2224,7 @@ var File_baton_v1_bot_proto protoreflect.FileDescriptor
 
 const file_baton_v1_bot_proto_rawDesc = "" +
 	"\n" +
-	"\x12baton/v1/bot.proto\x12\bbaton.v1\x1a\x16baton/v1/webhook.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x02\n" +
+	"\x12baton/v1/bot.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x16baton/v1/webhook.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x03\n" +
 	"\x03Bot\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x16\n" +
@@ -2205,18 +2233,20 @@ const file_baton_v1_bot_proto_rawDesc = "" +
 	"channelIds\x12\x18\n" +
 	"\astandby\x18\x06 \x01(\bR\astandby\x12 \n" +
 	"\vunreachable\x18\n" +
-	" \x01(\bR\vunreachable\x12;\n" +
+	" \x01(\bR\vunreachable\x12>\n" +
+	"\fauto_handoff\x18\v \x01(\v2\x1b.baton.v1.AutoHandoffPolicyR\vautoHandoff\x12;\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etagJ\x04\b\x05\x10\x06R\vwebhook_url\"\x97\x01\n" +
+	"\x04etag\x18\t \x01(\tR\x04etagJ\x04\b\x05\x10\x06R\vwebhook_url\"\xd7\x01\n" +
 	"\x10CreateBotRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12\x18\n" +
 	"\astandby\x18\x03 \x01(\bR\astandby\x12'\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestIdJ\x04\b\x02\x10\x03R\vwebhook_url\"4\n" +
+	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x12>\n" +
+	"\fauto_handoff\x18\x05 \x01(\v2\x1b.baton.v1.AutoHandoffPolicyR\vautoHandoffJ\x04\b\x02\x10\x03R\vwebhook_url\"4\n" +
 	"\x11CreateBotResponse\x12\x1f\n" +
 	"\x03bot\x18\x01 \x01(\v2\r.baton.v1.BotR\x03bot\"1\n" +
 	"\rGetBotRequest\x12 \n" +
@@ -2230,13 +2260,14 @@ const file_baton_v1_bot_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"]\n" +
 	"\x10ListBotsResponse\x12!\n" +
 	"\x04bots\x18\x01 \x03(\v2\r.baton.v1.BotR\x04bots\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd4\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x94\x02\n" +
 	"\x10UpdateBotRequest\x12 \n" +
 	"\x06bot_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05botId\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x122\n" +
 	"\fdisplay_name\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01H\x00R\vdisplayName\x88\x01\x01\x12\x1d\n" +
-	"\astandby\x18\x05 \x01(\bH\x01R\astandby\x88\x01\x01B\x0f\n" +
+	"\astandby\x18\x05 \x01(\bH\x01R\astandby\x88\x01\x01\x12>\n" +
+	"\fauto_handoff\x18\x06 \x01(\v2\x1b.baton.v1.AutoHandoffPolicyR\vautoHandoffB\x0f\n" +
 	"\r_display_nameB\n" +
 	"\n" +
 	"\b_standbyJ\x04\b\x04\x10\x05R\vwebhook_url\"4\n" +
@@ -2428,87 +2459,91 @@ var file_baton_v1_bot_proto_goTypes = []any{
 	(*RedeliverResponse)(nil),           // 36: baton.v1.RedeliverResponse
 	(*RedeliverRangeRequest)(nil),       // 37: baton.v1.RedeliverRangeRequest
 	(*RedeliverRangeResponse)(nil),      // 38: baton.v1.RedeliverRangeResponse
-	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
-	(*WebhookFilters)(nil),              // 40: baton.v1.WebhookFilters
-	(InactivePolicy)(0),                 // 41: baton.v1.InactivePolicy
-	(*Webhook)(nil),                     // 42: baton.v1.Webhook
-	(*durationpb.Duration)(nil),         // 43: google.protobuf.Duration
-	(DeliveryState)(0),                  // 44: baton.v1.DeliveryState
-	(*Delivery)(nil),                    // 45: baton.v1.Delivery
+	(*AutoHandoffPolicy)(nil),           // 39: baton.v1.AutoHandoffPolicy
+	(*timestamppb.Timestamp)(nil),       // 40: google.protobuf.Timestamp
+	(*WebhookFilters)(nil),              // 41: baton.v1.WebhookFilters
+	(InactivePolicy)(0),                 // 42: baton.v1.InactivePolicy
+	(*Webhook)(nil),                     // 43: baton.v1.Webhook
+	(*durationpb.Duration)(nil),         // 44: google.protobuf.Duration
+	(DeliveryState)(0),                  // 45: baton.v1.DeliveryState
+	(*Delivery)(nil),                    // 46: baton.v1.Delivery
 }
 var file_baton_v1_bot_proto_depIdxs = []int32{
-	39, // 0: baton.v1.Bot.create_time:type_name -> google.protobuf.Timestamp
-	39, // 1: baton.v1.Bot.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 2: baton.v1.CreateBotResponse.bot:type_name -> baton.v1.Bot
-	0,  // 3: baton.v1.GetBotResponse.bot:type_name -> baton.v1.Bot
-	0,  // 4: baton.v1.ListBotsResponse.bots:type_name -> baton.v1.Bot
-	0,  // 5: baton.v1.UpdateBotResponse.bot:type_name -> baton.v1.Bot
-	0,  // 6: baton.v1.BindChannelResponse.bot:type_name -> baton.v1.Bot
-	0,  // 7: baton.v1.UnbindChannelResponse.bot:type_name -> baton.v1.Bot
-	0,  // 8: baton.v1.ActivateBotResponse.bot:type_name -> baton.v1.Bot
-	0,  // 9: baton.v1.DeactivateBotResponse.bot:type_name -> baton.v1.Bot
-	40, // 10: baton.v1.CreateWebhookRequest.filters:type_name -> baton.v1.WebhookFilters
-	41, // 11: baton.v1.CreateWebhookRequest.inactive_policy:type_name -> baton.v1.InactivePolicy
-	42, // 12: baton.v1.CreateWebhookResponse.webhook:type_name -> baton.v1.Webhook
-	42, // 13: baton.v1.GetWebhookResponse.webhook:type_name -> baton.v1.Webhook
-	42, // 14: baton.v1.ListWebhooksResponse.webhooks:type_name -> baton.v1.Webhook
-	40, // 15: baton.v1.UpdateWebhookRequest.filters:type_name -> baton.v1.WebhookFilters
-	41, // 16: baton.v1.UpdateWebhookRequest.inactive_policy:type_name -> baton.v1.InactivePolicy
-	42, // 17: baton.v1.UpdateWebhookResponse.webhook:type_name -> baton.v1.Webhook
-	42, // 18: baton.v1.VerifyWebhookResponse.webhook:type_name -> baton.v1.Webhook
-	43, // 19: baton.v1.RotateWebhookSecretRequest.overlap:type_name -> google.protobuf.Duration
-	42, // 20: baton.v1.RotateWebhookSecretResponse.webhook:type_name -> baton.v1.Webhook
-	44, // 21: baton.v1.ListDeliveriesRequest.states:type_name -> baton.v1.DeliveryState
-	39, // 22: baton.v1.ListDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
-	39, // 23: baton.v1.ListDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
-	45, // 24: baton.v1.ListDeliveriesResponse.deliveries:type_name -> baton.v1.Delivery
-	45, // 25: baton.v1.RedeliverResponse.delivery:type_name -> baton.v1.Delivery
-	39, // 26: baton.v1.RedeliverRangeRequest.start_time:type_name -> google.protobuf.Timestamp
-	39, // 27: baton.v1.RedeliverRangeRequest.end_time:type_name -> google.protobuf.Timestamp
-	44, // 28: baton.v1.RedeliverRangeRequest.states:type_name -> baton.v1.DeliveryState
-	1,  // 29: baton.v1.BotIntegrationService.CreateBot:input_type -> baton.v1.CreateBotRequest
-	3,  // 30: baton.v1.BotIntegrationService.GetBot:input_type -> baton.v1.GetBotRequest
-	5,  // 31: baton.v1.BotIntegrationService.ListBots:input_type -> baton.v1.ListBotsRequest
-	7,  // 32: baton.v1.BotIntegrationService.UpdateBot:input_type -> baton.v1.UpdateBotRequest
-	9,  // 33: baton.v1.BotIntegrationService.DeleteBot:input_type -> baton.v1.DeleteBotRequest
-	11, // 34: baton.v1.BotIntegrationService.BindChannel:input_type -> baton.v1.BindChannelRequest
-	13, // 35: baton.v1.BotIntegrationService.UnbindChannel:input_type -> baton.v1.UnbindChannelRequest
-	15, // 36: baton.v1.BotIntegrationService.ActivateBot:input_type -> baton.v1.ActivateBotRequest
-	17, // 37: baton.v1.BotIntegrationService.DeactivateBot:input_type -> baton.v1.DeactivateBotRequest
-	19, // 38: baton.v1.BotIntegrationService.CreateWebhook:input_type -> baton.v1.CreateWebhookRequest
-	21, // 39: baton.v1.BotIntegrationService.GetWebhook:input_type -> baton.v1.GetWebhookRequest
-	23, // 40: baton.v1.BotIntegrationService.ListWebhooks:input_type -> baton.v1.ListWebhooksRequest
-	25, // 41: baton.v1.BotIntegrationService.UpdateWebhook:input_type -> baton.v1.UpdateWebhookRequest
-	27, // 42: baton.v1.BotIntegrationService.DeleteWebhook:input_type -> baton.v1.DeleteWebhookRequest
-	29, // 43: baton.v1.BotIntegrationService.VerifyWebhook:input_type -> baton.v1.VerifyWebhookRequest
-	31, // 44: baton.v1.BotIntegrationService.RotateWebhookSecret:input_type -> baton.v1.RotateWebhookSecretRequest
-	33, // 45: baton.v1.BotIntegrationService.ListDeliveries:input_type -> baton.v1.ListDeliveriesRequest
-	35, // 46: baton.v1.BotIntegrationService.Redeliver:input_type -> baton.v1.RedeliverRequest
-	37, // 47: baton.v1.BotIntegrationService.RedeliverRange:input_type -> baton.v1.RedeliverRangeRequest
-	2,  // 48: baton.v1.BotIntegrationService.CreateBot:output_type -> baton.v1.CreateBotResponse
-	4,  // 49: baton.v1.BotIntegrationService.GetBot:output_type -> baton.v1.GetBotResponse
-	6,  // 50: baton.v1.BotIntegrationService.ListBots:output_type -> baton.v1.ListBotsResponse
-	8,  // 51: baton.v1.BotIntegrationService.UpdateBot:output_type -> baton.v1.UpdateBotResponse
-	10, // 52: baton.v1.BotIntegrationService.DeleteBot:output_type -> baton.v1.DeleteBotResponse
-	12, // 53: baton.v1.BotIntegrationService.BindChannel:output_type -> baton.v1.BindChannelResponse
-	14, // 54: baton.v1.BotIntegrationService.UnbindChannel:output_type -> baton.v1.UnbindChannelResponse
-	16, // 55: baton.v1.BotIntegrationService.ActivateBot:output_type -> baton.v1.ActivateBotResponse
-	18, // 56: baton.v1.BotIntegrationService.DeactivateBot:output_type -> baton.v1.DeactivateBotResponse
-	20, // 57: baton.v1.BotIntegrationService.CreateWebhook:output_type -> baton.v1.CreateWebhookResponse
-	22, // 58: baton.v1.BotIntegrationService.GetWebhook:output_type -> baton.v1.GetWebhookResponse
-	24, // 59: baton.v1.BotIntegrationService.ListWebhooks:output_type -> baton.v1.ListWebhooksResponse
-	26, // 60: baton.v1.BotIntegrationService.UpdateWebhook:output_type -> baton.v1.UpdateWebhookResponse
-	28, // 61: baton.v1.BotIntegrationService.DeleteWebhook:output_type -> baton.v1.DeleteWebhookResponse
-	30, // 62: baton.v1.BotIntegrationService.VerifyWebhook:output_type -> baton.v1.VerifyWebhookResponse
-	32, // 63: baton.v1.BotIntegrationService.RotateWebhookSecret:output_type -> baton.v1.RotateWebhookSecretResponse
-	34, // 64: baton.v1.BotIntegrationService.ListDeliveries:output_type -> baton.v1.ListDeliveriesResponse
-	36, // 65: baton.v1.BotIntegrationService.Redeliver:output_type -> baton.v1.RedeliverResponse
-	38, // 66: baton.v1.BotIntegrationService.RedeliverRange:output_type -> baton.v1.RedeliverRangeResponse
-	48, // [48:67] is the sub-list for method output_type
-	29, // [29:48] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	39, // 0: baton.v1.Bot.auto_handoff:type_name -> baton.v1.AutoHandoffPolicy
+	40, // 1: baton.v1.Bot.create_time:type_name -> google.protobuf.Timestamp
+	40, // 2: baton.v1.Bot.update_time:type_name -> google.protobuf.Timestamp
+	39, // 3: baton.v1.CreateBotRequest.auto_handoff:type_name -> baton.v1.AutoHandoffPolicy
+	0,  // 4: baton.v1.CreateBotResponse.bot:type_name -> baton.v1.Bot
+	0,  // 5: baton.v1.GetBotResponse.bot:type_name -> baton.v1.Bot
+	0,  // 6: baton.v1.ListBotsResponse.bots:type_name -> baton.v1.Bot
+	39, // 7: baton.v1.UpdateBotRequest.auto_handoff:type_name -> baton.v1.AutoHandoffPolicy
+	0,  // 8: baton.v1.UpdateBotResponse.bot:type_name -> baton.v1.Bot
+	0,  // 9: baton.v1.BindChannelResponse.bot:type_name -> baton.v1.Bot
+	0,  // 10: baton.v1.UnbindChannelResponse.bot:type_name -> baton.v1.Bot
+	0,  // 11: baton.v1.ActivateBotResponse.bot:type_name -> baton.v1.Bot
+	0,  // 12: baton.v1.DeactivateBotResponse.bot:type_name -> baton.v1.Bot
+	41, // 13: baton.v1.CreateWebhookRequest.filters:type_name -> baton.v1.WebhookFilters
+	42, // 14: baton.v1.CreateWebhookRequest.inactive_policy:type_name -> baton.v1.InactivePolicy
+	43, // 15: baton.v1.CreateWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	43, // 16: baton.v1.GetWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	43, // 17: baton.v1.ListWebhooksResponse.webhooks:type_name -> baton.v1.Webhook
+	41, // 18: baton.v1.UpdateWebhookRequest.filters:type_name -> baton.v1.WebhookFilters
+	42, // 19: baton.v1.UpdateWebhookRequest.inactive_policy:type_name -> baton.v1.InactivePolicy
+	43, // 20: baton.v1.UpdateWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	43, // 21: baton.v1.VerifyWebhookResponse.webhook:type_name -> baton.v1.Webhook
+	44, // 22: baton.v1.RotateWebhookSecretRequest.overlap:type_name -> google.protobuf.Duration
+	43, // 23: baton.v1.RotateWebhookSecretResponse.webhook:type_name -> baton.v1.Webhook
+	45, // 24: baton.v1.ListDeliveriesRequest.states:type_name -> baton.v1.DeliveryState
+	40, // 25: baton.v1.ListDeliveriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	40, // 26: baton.v1.ListDeliveriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	46, // 27: baton.v1.ListDeliveriesResponse.deliveries:type_name -> baton.v1.Delivery
+	46, // 28: baton.v1.RedeliverResponse.delivery:type_name -> baton.v1.Delivery
+	40, // 29: baton.v1.RedeliverRangeRequest.start_time:type_name -> google.protobuf.Timestamp
+	40, // 30: baton.v1.RedeliverRangeRequest.end_time:type_name -> google.protobuf.Timestamp
+	45, // 31: baton.v1.RedeliverRangeRequest.states:type_name -> baton.v1.DeliveryState
+	1,  // 32: baton.v1.BotIntegrationService.CreateBot:input_type -> baton.v1.CreateBotRequest
+	3,  // 33: baton.v1.BotIntegrationService.GetBot:input_type -> baton.v1.GetBotRequest
+	5,  // 34: baton.v1.BotIntegrationService.ListBots:input_type -> baton.v1.ListBotsRequest
+	7,  // 35: baton.v1.BotIntegrationService.UpdateBot:input_type -> baton.v1.UpdateBotRequest
+	9,  // 36: baton.v1.BotIntegrationService.DeleteBot:input_type -> baton.v1.DeleteBotRequest
+	11, // 37: baton.v1.BotIntegrationService.BindChannel:input_type -> baton.v1.BindChannelRequest
+	13, // 38: baton.v1.BotIntegrationService.UnbindChannel:input_type -> baton.v1.UnbindChannelRequest
+	15, // 39: baton.v1.BotIntegrationService.ActivateBot:input_type -> baton.v1.ActivateBotRequest
+	17, // 40: baton.v1.BotIntegrationService.DeactivateBot:input_type -> baton.v1.DeactivateBotRequest
+	19, // 41: baton.v1.BotIntegrationService.CreateWebhook:input_type -> baton.v1.CreateWebhookRequest
+	21, // 42: baton.v1.BotIntegrationService.GetWebhook:input_type -> baton.v1.GetWebhookRequest
+	23, // 43: baton.v1.BotIntegrationService.ListWebhooks:input_type -> baton.v1.ListWebhooksRequest
+	25, // 44: baton.v1.BotIntegrationService.UpdateWebhook:input_type -> baton.v1.UpdateWebhookRequest
+	27, // 45: baton.v1.BotIntegrationService.DeleteWebhook:input_type -> baton.v1.DeleteWebhookRequest
+	29, // 46: baton.v1.BotIntegrationService.VerifyWebhook:input_type -> baton.v1.VerifyWebhookRequest
+	31, // 47: baton.v1.BotIntegrationService.RotateWebhookSecret:input_type -> baton.v1.RotateWebhookSecretRequest
+	33, // 48: baton.v1.BotIntegrationService.ListDeliveries:input_type -> baton.v1.ListDeliveriesRequest
+	35, // 49: baton.v1.BotIntegrationService.Redeliver:input_type -> baton.v1.RedeliverRequest
+	37, // 50: baton.v1.BotIntegrationService.RedeliverRange:input_type -> baton.v1.RedeliverRangeRequest
+	2,  // 51: baton.v1.BotIntegrationService.CreateBot:output_type -> baton.v1.CreateBotResponse
+	4,  // 52: baton.v1.BotIntegrationService.GetBot:output_type -> baton.v1.GetBotResponse
+	6,  // 53: baton.v1.BotIntegrationService.ListBots:output_type -> baton.v1.ListBotsResponse
+	8,  // 54: baton.v1.BotIntegrationService.UpdateBot:output_type -> baton.v1.UpdateBotResponse
+	10, // 55: baton.v1.BotIntegrationService.DeleteBot:output_type -> baton.v1.DeleteBotResponse
+	12, // 56: baton.v1.BotIntegrationService.BindChannel:output_type -> baton.v1.BindChannelResponse
+	14, // 57: baton.v1.BotIntegrationService.UnbindChannel:output_type -> baton.v1.UnbindChannelResponse
+	16, // 58: baton.v1.BotIntegrationService.ActivateBot:output_type -> baton.v1.ActivateBotResponse
+	18, // 59: baton.v1.BotIntegrationService.DeactivateBot:output_type -> baton.v1.DeactivateBotResponse
+	20, // 60: baton.v1.BotIntegrationService.CreateWebhook:output_type -> baton.v1.CreateWebhookResponse
+	22, // 61: baton.v1.BotIntegrationService.GetWebhook:output_type -> baton.v1.GetWebhookResponse
+	24, // 62: baton.v1.BotIntegrationService.ListWebhooks:output_type -> baton.v1.ListWebhooksResponse
+	26, // 63: baton.v1.BotIntegrationService.UpdateWebhook:output_type -> baton.v1.UpdateWebhookResponse
+	28, // 64: baton.v1.BotIntegrationService.DeleteWebhook:output_type -> baton.v1.DeleteWebhookResponse
+	30, // 65: baton.v1.BotIntegrationService.VerifyWebhook:output_type -> baton.v1.VerifyWebhookResponse
+	32, // 66: baton.v1.BotIntegrationService.RotateWebhookSecret:output_type -> baton.v1.RotateWebhookSecretResponse
+	34, // 67: baton.v1.BotIntegrationService.ListDeliveries:output_type -> baton.v1.ListDeliveriesResponse
+	36, // 68: baton.v1.BotIntegrationService.Redeliver:output_type -> baton.v1.RedeliverResponse
+	38, // 69: baton.v1.BotIntegrationService.RedeliverRange:output_type -> baton.v1.RedeliverRangeResponse
+	51, // [51:70] is the sub-list for method output_type
+	32, // [32:51] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_bot_proto_init() }
@@ -2516,6 +2551,7 @@ func file_baton_v1_bot_proto_init() {
 	if File_baton_v1_bot_proto != nil {
 		return
 	}
+	file_baton_v1_auto_handoff_proto_init()
 	file_baton_v1_webhook_proto_init()
 	file_baton_v1_bot_proto_msgTypes[7].OneofWrappers = []any{}
 	file_baton_v1_bot_proto_msgTypes[25].OneofWrappers = []any{}

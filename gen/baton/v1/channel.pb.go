@@ -128,7 +128,10 @@ type Channel struct {
 	AppId string `protobuf:"bytes,13,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
 	// How long the channel's messages, events and delivery log are kept, as set on the channel:
 	// unset fields follow the server's default.
-	Retention     *RetentionPolicy `protobuf:"bytes,14,opt,name=retention,proto3" json:"retention,omitempty"`
+	Retention *RetentionPolicy `protobuf:"bytes,14,opt,name=retention,proto3" json:"retention,omitempty"`
+	// Hands the channel's conversations to humans without the bot asking; when set, it wins over
+	// the bot's policy.
+	AutoHandoff   *AutoHandoffPolicy `protobuf:"bytes,15,opt,name=auto_handoff,json=autoHandoff,proto3" json:"auto_handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,6 +264,13 @@ func (x *Channel) GetRetention() *RetentionPolicy {
 	return nil
 }
 
+func (x *Channel) GetAutoHandoff() *AutoHandoffPolicy {
+	if x != nil {
+		return x.AutoHandoff
+	}
+	return nil
+}
+
 // ChannelCredentials are what Baton needs to verify a channel's webhooks and send through it.
 // They are write-only, except send_url and app_id, which are not secrets: a Channel shows them.
 type ChannelCredentials struct {
@@ -374,7 +384,9 @@ type CreateChannelRequest struct {
 	// Makes a retried create return the channel created the first time.
 	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// How long the channel's data is kept; the server's default for what is unset.
-	Retention     *RetentionPolicy `protobuf:"bytes,8,opt,name=retention,proto3" json:"retention,omitempty"`
+	Retention *RetentionPolicy `protobuf:"bytes,8,opt,name=retention,proto3" json:"retention,omitempty"`
+	// The channel's automatic handoff policy.
+	AutoHandoff   *AutoHandoffPolicy `protobuf:"bytes,9,opt,name=auto_handoff,json=autoHandoff,proto3" json:"auto_handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -461,6 +473,13 @@ func (x *CreateChannelRequest) GetRequestId() string {
 func (x *CreateChannelRequest) GetRetention() *RetentionPolicy {
 	if x != nil {
 		return x.Retention
+	}
+	return nil
+}
+
+func (x *CreateChannelRequest) GetAutoHandoff() *AutoHandoffPolicy {
+	if x != nil {
+		return x.AutoHandoff
 	}
 	return nil
 }
@@ -739,7 +758,9 @@ type UpdateChannelRequest struct {
 	Credentials *ChannelCredentials `protobuf:"bytes,6,opt,name=credentials,proto3" json:"credentials,omitempty"`
 	// New retention, replacing the channel's whole policy: its unset fields go back to the
 	// server's default.
-	Retention     *RetentionPolicy `protobuf:"bytes,7,opt,name=retention,proto3" json:"retention,omitempty"`
+	Retention *RetentionPolicy `protobuf:"bytes,7,opt,name=retention,proto3" json:"retention,omitempty"`
+	// New automatic handoff policy; an empty one turns it off (the bot's then applies).
+	AutoHandoff   *AutoHandoffPolicy `protobuf:"bytes,8,opt,name=auto_handoff,json=autoHandoff,proto3" json:"auto_handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -819,6 +840,13 @@ func (x *UpdateChannelRequest) GetCredentials() *ChannelCredentials {
 func (x *UpdateChannelRequest) GetRetention() *RetentionPolicy {
 	if x != nil {
 		return x.Retention
+	}
+	return nil
+}
+
+func (x *UpdateChannelRequest) GetAutoHandoff() *AutoHandoffPolicy {
+	if x != nil {
+		return x.AutoHandoff
 	}
 	return nil
 }
@@ -1194,7 +1222,7 @@ var File_baton_v1_channel_proto protoreflect.FileDescriptor
 
 const file_baton_v1_channel_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x18baton/v1/retention.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x04\n" +
+	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x18baton/v1/retention.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x04\n" +
 	"\aChannel\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x15.baton.v1.ChannelKindR\x04kind\x12\x1f\n" +
@@ -1213,7 +1241,8 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x04etag\x18\v \x01(\tR\x04etag\x12\x19\n" +
 	"\bsend_url\x18\f \x01(\tR\asendUrl\x12\x15\n" +
 	"\x06app_id\x18\r \x01(\tR\x05appId\x127\n" +
-	"\tretention\x18\x0e \x01(\v2\x19.baton.v1.RetentionPolicyR\tretention\"\x9e\x03\n" +
+	"\tretention\x18\x0e \x01(\v2\x19.baton.v1.RetentionPolicyR\tretention\x12>\n" +
+	"\fauto_handoff\x18\x0f \x01(\v2\x1b.baton.v1.AutoHandoffPolicyR\vautoHandoff\"\x9e\x03\n" +
 	"\x12ChannelCredentials\x12'\n" +
 	"\n" +
 	"app_secret\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tappSecret\x12+\n" +
@@ -1222,7 +1251,7 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x0ewebhook_secret\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\rwebhookSecret\x12\xb3\x01\n" +
 	"\bsend_url\x18\x05 \x01(\tB\x97\x01\xbaH\x93\x01\xba\x01\x8a\x01\n" +
 	"\rsend_url.http\x12\x1cmust be an http or https URL\x1a[this == '' || (this.isUri() && (this.startsWith('https://') || this.startsWith('http://')))r\x03\x18\x80\x10R\asendUrl\x12\x1e\n" +
-	"\x06app_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05appId\"\xd3\x03\n" +
+	"\x06app_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05appId\"\x93\x04\n" +
 	"\x14CreateChannelRequest\x125\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.baton.v1.ChannelKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12+\n" +
@@ -1235,7 +1264,8 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\vcredentials\x18\x06 \x01(\v2\x1c.baton.v1.ChannelCredentialsR\vcredentials\x12'\n" +
 	"\n" +
 	"request_id\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x127\n" +
-	"\tretention\x18\b \x01(\v2\x19.baton.v1.RetentionPolicyR\tretention\"D\n" +
+	"\tretention\x18\b \x01(\v2\x19.baton.v1.RetentionPolicyR\tretention\x12>\n" +
+	"\fauto_handoff\x18\t \x01(\v2\x1b.baton.v1.AutoHandoffPolicyR\vautoHandoff\"D\n" +
 	"\x15CreateChannelResponse\x12+\n" +
 	"\achannel\x18\x01 \x01(\v2\x11.baton.v1.ChannelR\achannel\"=\n" +
 	"\x11GetChannelRequest\x12(\n" +
@@ -1251,7 +1281,7 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x15.baton.v1.ChannelKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\"m\n" +
 	"\x14ListChannelsResponse\x12-\n" +
 	"\bchannels\x18\x01 \x03(\v2\x11.baton.v1.ChannelR\bchannels\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xff\x03\n" +
 	"\x14UpdateChannelRequest\x12(\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tchannelId\x12\x1b\n" +
@@ -1260,7 +1290,8 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x10default_queue_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x01R\x0edefaultQueueId\x88\x01\x01\x12U\n" +
 	"\x0fsession_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x05\b\x80\x9a\x9e\x012\x02\b<R\x0esessionTimeout\x12>\n" +
 	"\vcredentials\x18\x06 \x01(\v2\x1c.baton.v1.ChannelCredentialsR\vcredentials\x127\n" +
-	"\tretention\x18\a \x01(\v2\x19.baton.v1.RetentionPolicyR\tretentionB\x0f\n" +
+	"\tretention\x18\a \x01(\v2\x19.baton.v1.RetentionPolicyR\tretention\x12>\n" +
+	"\fauto_handoff\x18\b \x01(\v2\x1b.baton.v1.AutoHandoffPolicyR\vautoHandoffB\x0f\n" +
 	"\r_display_nameB\x13\n" +
 	"\x11_default_queue_id\"D\n" +
 	"\x15UpdateChannelResponse\x12+\n" +
@@ -1341,6 +1372,7 @@ var file_baton_v1_channel_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),            // 16: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil),          // 17: google.protobuf.Timestamp
 	(*RetentionPolicy)(nil),                // 18: baton.v1.RetentionPolicy
+	(*AutoHandoffPolicy)(nil),              // 19: baton.v1.AutoHandoffPolicy
 }
 var file_baton_v1_channel_proto_depIdxs = []int32{
 	0,  // 0: baton.v1.Channel.kind:type_name -> baton.v1.ChannelKind
@@ -1348,38 +1380,41 @@ var file_baton_v1_channel_proto_depIdxs = []int32{
 	17, // 2: baton.v1.Channel.create_time:type_name -> google.protobuf.Timestamp
 	17, // 3: baton.v1.Channel.update_time:type_name -> google.protobuf.Timestamp
 	18, // 4: baton.v1.Channel.retention:type_name -> baton.v1.RetentionPolicy
-	0,  // 5: baton.v1.CreateChannelRequest.kind:type_name -> baton.v1.ChannelKind
-	16, // 6: baton.v1.CreateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
-	2,  // 7: baton.v1.CreateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
-	18, // 8: baton.v1.CreateChannelRequest.retention:type_name -> baton.v1.RetentionPolicy
-	1,  // 9: baton.v1.CreateChannelResponse.channel:type_name -> baton.v1.Channel
-	1,  // 10: baton.v1.GetChannelResponse.channel:type_name -> baton.v1.Channel
-	0,  // 11: baton.v1.ListChannelsRequest.kind:type_name -> baton.v1.ChannelKind
-	1,  // 12: baton.v1.ListChannelsResponse.channels:type_name -> baton.v1.Channel
-	16, // 13: baton.v1.UpdateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
-	2,  // 14: baton.v1.UpdateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
-	18, // 15: baton.v1.UpdateChannelRequest.retention:type_name -> baton.v1.RetentionPolicy
-	1,  // 16: baton.v1.UpdateChannelResponse.channel:type_name -> baton.v1.Channel
-	0,  // 17: baton.v1.ChannelCapabilities.kind:type_name -> baton.v1.ChannelKind
-	0,  // 18: baton.v1.GetChannelCapabilitiesRequest.kind:type_name -> baton.v1.ChannelKind
-	13, // 19: baton.v1.GetChannelCapabilitiesResponse.capabilities:type_name -> baton.v1.ChannelCapabilities
-	3,  // 20: baton.v1.ChannelService.CreateChannel:input_type -> baton.v1.CreateChannelRequest
-	5,  // 21: baton.v1.ChannelService.GetChannel:input_type -> baton.v1.GetChannelRequest
-	7,  // 22: baton.v1.ChannelService.ListChannels:input_type -> baton.v1.ListChannelsRequest
-	9,  // 23: baton.v1.ChannelService.UpdateChannel:input_type -> baton.v1.UpdateChannelRequest
-	11, // 24: baton.v1.ChannelService.DeleteChannel:input_type -> baton.v1.DeleteChannelRequest
-	14, // 25: baton.v1.ChannelService.GetChannelCapabilities:input_type -> baton.v1.GetChannelCapabilitiesRequest
-	4,  // 26: baton.v1.ChannelService.CreateChannel:output_type -> baton.v1.CreateChannelResponse
-	6,  // 27: baton.v1.ChannelService.GetChannel:output_type -> baton.v1.GetChannelResponse
-	8,  // 28: baton.v1.ChannelService.ListChannels:output_type -> baton.v1.ListChannelsResponse
-	10, // 29: baton.v1.ChannelService.UpdateChannel:output_type -> baton.v1.UpdateChannelResponse
-	12, // 30: baton.v1.ChannelService.DeleteChannel:output_type -> baton.v1.DeleteChannelResponse
-	15, // 31: baton.v1.ChannelService.GetChannelCapabilities:output_type -> baton.v1.GetChannelCapabilitiesResponse
-	26, // [26:32] is the sub-list for method output_type
-	20, // [20:26] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	19, // 5: baton.v1.Channel.auto_handoff:type_name -> baton.v1.AutoHandoffPolicy
+	0,  // 6: baton.v1.CreateChannelRequest.kind:type_name -> baton.v1.ChannelKind
+	16, // 7: baton.v1.CreateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
+	2,  // 8: baton.v1.CreateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
+	18, // 9: baton.v1.CreateChannelRequest.retention:type_name -> baton.v1.RetentionPolicy
+	19, // 10: baton.v1.CreateChannelRequest.auto_handoff:type_name -> baton.v1.AutoHandoffPolicy
+	1,  // 11: baton.v1.CreateChannelResponse.channel:type_name -> baton.v1.Channel
+	1,  // 12: baton.v1.GetChannelResponse.channel:type_name -> baton.v1.Channel
+	0,  // 13: baton.v1.ListChannelsRequest.kind:type_name -> baton.v1.ChannelKind
+	1,  // 14: baton.v1.ListChannelsResponse.channels:type_name -> baton.v1.Channel
+	16, // 15: baton.v1.UpdateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
+	2,  // 16: baton.v1.UpdateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
+	18, // 17: baton.v1.UpdateChannelRequest.retention:type_name -> baton.v1.RetentionPolicy
+	19, // 18: baton.v1.UpdateChannelRequest.auto_handoff:type_name -> baton.v1.AutoHandoffPolicy
+	1,  // 19: baton.v1.UpdateChannelResponse.channel:type_name -> baton.v1.Channel
+	0,  // 20: baton.v1.ChannelCapabilities.kind:type_name -> baton.v1.ChannelKind
+	0,  // 21: baton.v1.GetChannelCapabilitiesRequest.kind:type_name -> baton.v1.ChannelKind
+	13, // 22: baton.v1.GetChannelCapabilitiesResponse.capabilities:type_name -> baton.v1.ChannelCapabilities
+	3,  // 23: baton.v1.ChannelService.CreateChannel:input_type -> baton.v1.CreateChannelRequest
+	5,  // 24: baton.v1.ChannelService.GetChannel:input_type -> baton.v1.GetChannelRequest
+	7,  // 25: baton.v1.ChannelService.ListChannels:input_type -> baton.v1.ListChannelsRequest
+	9,  // 26: baton.v1.ChannelService.UpdateChannel:input_type -> baton.v1.UpdateChannelRequest
+	11, // 27: baton.v1.ChannelService.DeleteChannel:input_type -> baton.v1.DeleteChannelRequest
+	14, // 28: baton.v1.ChannelService.GetChannelCapabilities:input_type -> baton.v1.GetChannelCapabilitiesRequest
+	4,  // 29: baton.v1.ChannelService.CreateChannel:output_type -> baton.v1.CreateChannelResponse
+	6,  // 30: baton.v1.ChannelService.GetChannel:output_type -> baton.v1.GetChannelResponse
+	8,  // 31: baton.v1.ChannelService.ListChannels:output_type -> baton.v1.ListChannelsResponse
+	10, // 32: baton.v1.ChannelService.UpdateChannel:output_type -> baton.v1.UpdateChannelResponse
+	12, // 33: baton.v1.ChannelService.DeleteChannel:output_type -> baton.v1.DeleteChannelResponse
+	15, // 34: baton.v1.ChannelService.GetChannelCapabilities:output_type -> baton.v1.GetChannelCapabilitiesResponse
+	29, // [29:35] is the sub-list for method output_type
+	23, // [23:29] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_channel_proto_init() }
@@ -1387,6 +1422,7 @@ func file_baton_v1_channel_proto_init() {
 	if File_baton_v1_channel_proto != nil {
 		return
 	}
+	file_baton_v1_auto_handoff_proto_init()
 	file_baton_v1_retention_proto_init()
 	file_baton_v1_channel_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}

@@ -174,7 +174,11 @@ type Conversation struct {
 	// When it last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version; send it back on update to detect concurrent changes.
-	Etag          string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	// How many CONVERSATION_STATUS_NOT_UNDERSTOOD statuses were reported in a row.
+	NotUnderstoodCount int32 `protobuf:"varint,20,opt,name=not_understood_count,json=notUnderstoodCount,proto3" json:"not_understood_count,omitempty"`
+	// When the conversation first breached a queue's SLA; unset if never.
+	SlaBreachTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=sla_breach_time,json=slaBreachTime,proto3" json:"sla_breach_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -340,6 +344,20 @@ func (x *Conversation) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Conversation) GetNotUnderstoodCount() int32 {
+	if x != nil {
+		return x.NotUnderstoodCount
+	}
+	return 0
+}
+
+func (x *Conversation) GetSlaBreachTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SlaBreachTime
+	}
+	return nil
 }
 
 // Contact is one customer on one channel.
@@ -1035,6 +1053,8 @@ type ConversationFilter struct {
 	ActiveBefore *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=active_before,json=activeBefore,proto3" json:"active_before,omitempty"`
 	// The customer's last message has waited unanswered for at least this long.
 	UnansweredFor *durationpb.Duration `protobuf:"bytes,11,opt,name=unanswered_for,json=unansweredFor,proto3" json:"unanswered_for,omitempty"`
+	// Breached a queue's SLA (true) or never did (false).
+	SlaBreached   *bool `protobuf:"varint,12,opt,name=sla_breached,json=slaBreached,proto3,oneof" json:"sla_breached,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1144,6 +1164,13 @@ func (x *ConversationFilter) GetUnansweredFor() *durationpb.Duration {
 		return x.UnansweredFor
 	}
 	return nil
+}
+
+func (x *ConversationFilter) GetSlaBreached() bool {
+	if x != nil && x.SlaBreached != nil {
+		return *x.SlaBreached
+	}
+	return false
 }
 
 // ListConversationsRequest is the request of ListConversations.
@@ -1272,7 +1299,10 @@ type UpdateConversationRequest struct {
 	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
 	// The etag the caller read; a stale one fails with ABORTED. Empty skips the check.
 	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	// New status.
+	// New status, as the bot reports it. Each report counts: a CONVERSATION_STATUS_NOT_UNDERSTOOD
+	// report lengthens the conversation's run of them (not_understood_count), any other status
+	// ends it, and the bot's or channel's AutoHandoffPolicy may hand off once the run is long
+	// enough (the handoff is part of this update). Do not resend a report that may have arrived.
 	Status *ConversationStatus `protobuf:"varint,3,opt,name=status,proto3,enum=baton.v1.ConversationStatus,oneof" json:"status,omitempty"`
 	// New language.
 	Language *string `protobuf:"bytes,4,opt,name=language,proto3,oneof" json:"language,omitempty"`
@@ -2249,7 +2279,7 @@ var File_baton_v1_conversation_proto protoreflect.FileDescriptor
 
 const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/privacy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x06\n" +
+	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/privacy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\a\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2275,7 +2305,9 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x13 \x01(\tR\x04etag\"\xd4\x03\n" +
+	"\x04etag\x18\x13 \x01(\tR\x04etag\x120\n" +
+	"\x14not_understood_count\x18\x14 \x01(\x05R\x12notUnderstoodCount\x12B\n" +
+	"\x0fsla_breach_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\rslaBreachTime\"\xd4\x03\n" +
 	"\aContact\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2340,7 +2372,7 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\x16GetConversationRequest\x122\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0econversationId\"U\n" +
 	"\x17GetConversationResponse\x12:\n" +
-	"\fconversation\x18\x01 \x01(\v2\x16.baton.v1.ConversationR\fconversation\"\xcf\x04\n" +
+	"\fconversation\x18\x01 \x01(\v2\x16.baton.v1.ConversationR\fconversation\"\x88\x05\n" +
 	"\x12ConversationFilter\x12<\n" +
 	"\n" +
 	"owner_kind\x18\x01 \x01(\x0e2\x13.baton.v1.OwnerKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\townerKind\x12\"\n" +
@@ -2356,7 +2388,9 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\factive_after\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vactiveAfter\x12?\n" +
 	"\ractive_before\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\factiveBefore\x12J\n" +
-	"\x0eunanswered_for\x18\v \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\runansweredFor\"\xa2\x01\n" +
+	"\x0eunanswered_for\x18\v \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\runansweredFor\x12&\n" +
+	"\fsla_breached\x18\f \x01(\bH\x00R\vslaBreached\x88\x01\x01B\x0f\n" +
+	"\r_sla_breached\"\xa2\x01\n" +
 	"\x18ListConversationsRequest\x124\n" +
 	"\x06filter\x18\x01 \x01(\v2\x1c.baton.v1.ConversationFilterR\x06filter\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
@@ -2538,77 +2572,78 @@ var file_baton_v1_conversation_proto_depIdxs = []int32{
 	35, // 6: baton.v1.Conversation.last_outbound_time:type_name -> google.protobuf.Timestamp
 	35, // 7: baton.v1.Conversation.create_time:type_name -> google.protobuf.Timestamp
 	35, // 8: baton.v1.Conversation.update_time:type_name -> google.protobuf.Timestamp
-	32, // 9: baton.v1.Contact.attributes:type_name -> baton.v1.Contact.AttributesEntry
-	35, // 10: baton.v1.Contact.bot_muted_until:type_name -> google.protobuf.Timestamp
-	35, // 11: baton.v1.Contact.create_time:type_name -> google.protobuf.Timestamp
-	35, // 12: baton.v1.Contact.update_time:type_name -> google.protobuf.Timestamp
-	33, // 13: baton.v1.ContactProfile.attributes:type_name -> baton.v1.ContactProfile.AttributesEntry
-	4,  // 14: baton.v1.IngestMessageRequest.contact:type_name -> baton.v1.ContactProfile
-	36, // 15: baton.v1.IngestMessageRequest.content:type_name -> baton.v1.MessageContent
-	37, // 16: baton.v1.IngestMessageResponse.message:type_name -> baton.v1.Message
-	2,  // 17: baton.v1.IngestMessageResponse.conversation:type_name -> baton.v1.Conversation
-	3,  // 18: baton.v1.IngestMessageResponse.contact:type_name -> baton.v1.Contact
-	36, // 19: baton.v1.SendMessageRequest.content:type_name -> baton.v1.MessageContent
-	37, // 20: baton.v1.SendMessageResponse.message:type_name -> baton.v1.Message
-	37, // 21: baton.v1.CreateNoteResponse.note:type_name -> baton.v1.Message
-	2,  // 22: baton.v1.GetConversationResponse.conversation:type_name -> baton.v1.Conversation
-	38, // 23: baton.v1.ConversationFilter.owner_kind:type_name -> baton.v1.OwnerKind
-	1,  // 24: baton.v1.ConversationFilter.status:type_name -> baton.v1.ConversationStatus
-	0,  // 25: baton.v1.ConversationFilter.state:type_name -> baton.v1.ConversationState
-	35, // 26: baton.v1.ConversationFilter.active_after:type_name -> google.protobuf.Timestamp
-	35, // 27: baton.v1.ConversationFilter.active_before:type_name -> google.protobuf.Timestamp
-	39, // 28: baton.v1.ConversationFilter.unanswered_for:type_name -> google.protobuf.Duration
-	13, // 29: baton.v1.ListConversationsRequest.filter:type_name -> baton.v1.ConversationFilter
-	2,  // 30: baton.v1.ListConversationsResponse.conversations:type_name -> baton.v1.Conversation
-	1,  // 31: baton.v1.UpdateConversationRequest.status:type_name -> baton.v1.ConversationStatus
-	2,  // 32: baton.v1.UpdateConversationResponse.conversation:type_name -> baton.v1.Conversation
-	2,  // 33: baton.v1.CloseConversationResponse.conversation:type_name -> baton.v1.Conversation
-	37, // 34: baton.v1.ListMessagesResponse.messages:type_name -> baton.v1.Message
-	3,  // 35: baton.v1.GetContactResponse.contact:type_name -> baton.v1.Contact
-	3,  // 36: baton.v1.ListContactsResponse.contacts:type_name -> baton.v1.Contact
-	39, // 37: baton.v1.MuteBotRequest.duration:type_name -> google.protobuf.Duration
-	2,  // 38: baton.v1.MuteBotResponse.conversation:type_name -> baton.v1.Conversation
-	3,  // 39: baton.v1.MuteBotResponse.contact:type_name -> baton.v1.Contact
-	2,  // 40: baton.v1.UnmuteBotResponse.conversation:type_name -> baton.v1.Conversation
-	3,  // 41: baton.v1.UnmuteBotResponse.contact:type_name -> baton.v1.Contact
-	2,  // 42: baton.v1.SetBotEnabledResponse.conversation:type_name -> baton.v1.Conversation
-	5,  // 43: baton.v1.ConversationService.IngestMessage:input_type -> baton.v1.IngestMessageRequest
-	7,  // 44: baton.v1.ConversationService.SendMessage:input_type -> baton.v1.SendMessageRequest
-	11, // 45: baton.v1.ConversationService.GetConversation:input_type -> baton.v1.GetConversationRequest
-	14, // 46: baton.v1.ConversationService.ListConversations:input_type -> baton.v1.ListConversationsRequest
-	16, // 47: baton.v1.ConversationService.UpdateConversation:input_type -> baton.v1.UpdateConversationRequest
-	18, // 48: baton.v1.ConversationService.CloseConversation:input_type -> baton.v1.CloseConversationRequest
-	20, // 49: baton.v1.ConversationService.ListMessages:input_type -> baton.v1.ListMessagesRequest
-	22, // 50: baton.v1.ConversationService.GetContact:input_type -> baton.v1.GetContactRequest
-	24, // 51: baton.v1.ConversationService.ListContacts:input_type -> baton.v1.ListContactsRequest
-	26, // 52: baton.v1.ConversationService.MuteBot:input_type -> baton.v1.MuteBotRequest
-	28, // 53: baton.v1.ConversationService.UnmuteBot:input_type -> baton.v1.UnmuteBotRequest
-	30, // 54: baton.v1.ConversationService.SetBotEnabled:input_type -> baton.v1.SetBotEnabledRequest
-	9,  // 55: baton.v1.ConversationService.CreateNote:input_type -> baton.v1.CreateNoteRequest
-	40, // 56: baton.v1.ConversationService.EraseContact:input_type -> baton.v1.EraseContactRequest
-	41, // 57: baton.v1.ConversationService.ExportContact:input_type -> baton.v1.ExportContactRequest
-	42, // 58: baton.v1.ConversationService.ExportTranscript:input_type -> baton.v1.ExportTranscriptRequest
-	6,  // 59: baton.v1.ConversationService.IngestMessage:output_type -> baton.v1.IngestMessageResponse
-	8,  // 60: baton.v1.ConversationService.SendMessage:output_type -> baton.v1.SendMessageResponse
-	12, // 61: baton.v1.ConversationService.GetConversation:output_type -> baton.v1.GetConversationResponse
-	15, // 62: baton.v1.ConversationService.ListConversations:output_type -> baton.v1.ListConversationsResponse
-	17, // 63: baton.v1.ConversationService.UpdateConversation:output_type -> baton.v1.UpdateConversationResponse
-	19, // 64: baton.v1.ConversationService.CloseConversation:output_type -> baton.v1.CloseConversationResponse
-	21, // 65: baton.v1.ConversationService.ListMessages:output_type -> baton.v1.ListMessagesResponse
-	23, // 66: baton.v1.ConversationService.GetContact:output_type -> baton.v1.GetContactResponse
-	25, // 67: baton.v1.ConversationService.ListContacts:output_type -> baton.v1.ListContactsResponse
-	27, // 68: baton.v1.ConversationService.MuteBot:output_type -> baton.v1.MuteBotResponse
-	29, // 69: baton.v1.ConversationService.UnmuteBot:output_type -> baton.v1.UnmuteBotResponse
-	31, // 70: baton.v1.ConversationService.SetBotEnabled:output_type -> baton.v1.SetBotEnabledResponse
-	10, // 71: baton.v1.ConversationService.CreateNote:output_type -> baton.v1.CreateNoteResponse
-	43, // 72: baton.v1.ConversationService.EraseContact:output_type -> baton.v1.EraseContactResponse
-	44, // 73: baton.v1.ConversationService.ExportContact:output_type -> baton.v1.ExportContactResponse
-	45, // 74: baton.v1.ConversationService.ExportTranscript:output_type -> baton.v1.ExportTranscriptResponse
-	59, // [59:75] is the sub-list for method output_type
-	43, // [43:59] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	35, // 9: baton.v1.Conversation.sla_breach_time:type_name -> google.protobuf.Timestamp
+	32, // 10: baton.v1.Contact.attributes:type_name -> baton.v1.Contact.AttributesEntry
+	35, // 11: baton.v1.Contact.bot_muted_until:type_name -> google.protobuf.Timestamp
+	35, // 12: baton.v1.Contact.create_time:type_name -> google.protobuf.Timestamp
+	35, // 13: baton.v1.Contact.update_time:type_name -> google.protobuf.Timestamp
+	33, // 14: baton.v1.ContactProfile.attributes:type_name -> baton.v1.ContactProfile.AttributesEntry
+	4,  // 15: baton.v1.IngestMessageRequest.contact:type_name -> baton.v1.ContactProfile
+	36, // 16: baton.v1.IngestMessageRequest.content:type_name -> baton.v1.MessageContent
+	37, // 17: baton.v1.IngestMessageResponse.message:type_name -> baton.v1.Message
+	2,  // 18: baton.v1.IngestMessageResponse.conversation:type_name -> baton.v1.Conversation
+	3,  // 19: baton.v1.IngestMessageResponse.contact:type_name -> baton.v1.Contact
+	36, // 20: baton.v1.SendMessageRequest.content:type_name -> baton.v1.MessageContent
+	37, // 21: baton.v1.SendMessageResponse.message:type_name -> baton.v1.Message
+	37, // 22: baton.v1.CreateNoteResponse.note:type_name -> baton.v1.Message
+	2,  // 23: baton.v1.GetConversationResponse.conversation:type_name -> baton.v1.Conversation
+	38, // 24: baton.v1.ConversationFilter.owner_kind:type_name -> baton.v1.OwnerKind
+	1,  // 25: baton.v1.ConversationFilter.status:type_name -> baton.v1.ConversationStatus
+	0,  // 26: baton.v1.ConversationFilter.state:type_name -> baton.v1.ConversationState
+	35, // 27: baton.v1.ConversationFilter.active_after:type_name -> google.protobuf.Timestamp
+	35, // 28: baton.v1.ConversationFilter.active_before:type_name -> google.protobuf.Timestamp
+	39, // 29: baton.v1.ConversationFilter.unanswered_for:type_name -> google.protobuf.Duration
+	13, // 30: baton.v1.ListConversationsRequest.filter:type_name -> baton.v1.ConversationFilter
+	2,  // 31: baton.v1.ListConversationsResponse.conversations:type_name -> baton.v1.Conversation
+	1,  // 32: baton.v1.UpdateConversationRequest.status:type_name -> baton.v1.ConversationStatus
+	2,  // 33: baton.v1.UpdateConversationResponse.conversation:type_name -> baton.v1.Conversation
+	2,  // 34: baton.v1.CloseConversationResponse.conversation:type_name -> baton.v1.Conversation
+	37, // 35: baton.v1.ListMessagesResponse.messages:type_name -> baton.v1.Message
+	3,  // 36: baton.v1.GetContactResponse.contact:type_name -> baton.v1.Contact
+	3,  // 37: baton.v1.ListContactsResponse.contacts:type_name -> baton.v1.Contact
+	39, // 38: baton.v1.MuteBotRequest.duration:type_name -> google.protobuf.Duration
+	2,  // 39: baton.v1.MuteBotResponse.conversation:type_name -> baton.v1.Conversation
+	3,  // 40: baton.v1.MuteBotResponse.contact:type_name -> baton.v1.Contact
+	2,  // 41: baton.v1.UnmuteBotResponse.conversation:type_name -> baton.v1.Conversation
+	3,  // 42: baton.v1.UnmuteBotResponse.contact:type_name -> baton.v1.Contact
+	2,  // 43: baton.v1.SetBotEnabledResponse.conversation:type_name -> baton.v1.Conversation
+	5,  // 44: baton.v1.ConversationService.IngestMessage:input_type -> baton.v1.IngestMessageRequest
+	7,  // 45: baton.v1.ConversationService.SendMessage:input_type -> baton.v1.SendMessageRequest
+	11, // 46: baton.v1.ConversationService.GetConversation:input_type -> baton.v1.GetConversationRequest
+	14, // 47: baton.v1.ConversationService.ListConversations:input_type -> baton.v1.ListConversationsRequest
+	16, // 48: baton.v1.ConversationService.UpdateConversation:input_type -> baton.v1.UpdateConversationRequest
+	18, // 49: baton.v1.ConversationService.CloseConversation:input_type -> baton.v1.CloseConversationRequest
+	20, // 50: baton.v1.ConversationService.ListMessages:input_type -> baton.v1.ListMessagesRequest
+	22, // 51: baton.v1.ConversationService.GetContact:input_type -> baton.v1.GetContactRequest
+	24, // 52: baton.v1.ConversationService.ListContacts:input_type -> baton.v1.ListContactsRequest
+	26, // 53: baton.v1.ConversationService.MuteBot:input_type -> baton.v1.MuteBotRequest
+	28, // 54: baton.v1.ConversationService.UnmuteBot:input_type -> baton.v1.UnmuteBotRequest
+	30, // 55: baton.v1.ConversationService.SetBotEnabled:input_type -> baton.v1.SetBotEnabledRequest
+	9,  // 56: baton.v1.ConversationService.CreateNote:input_type -> baton.v1.CreateNoteRequest
+	40, // 57: baton.v1.ConversationService.EraseContact:input_type -> baton.v1.EraseContactRequest
+	41, // 58: baton.v1.ConversationService.ExportContact:input_type -> baton.v1.ExportContactRequest
+	42, // 59: baton.v1.ConversationService.ExportTranscript:input_type -> baton.v1.ExportTranscriptRequest
+	6,  // 60: baton.v1.ConversationService.IngestMessage:output_type -> baton.v1.IngestMessageResponse
+	8,  // 61: baton.v1.ConversationService.SendMessage:output_type -> baton.v1.SendMessageResponse
+	12, // 62: baton.v1.ConversationService.GetConversation:output_type -> baton.v1.GetConversationResponse
+	15, // 63: baton.v1.ConversationService.ListConversations:output_type -> baton.v1.ListConversationsResponse
+	17, // 64: baton.v1.ConversationService.UpdateConversation:output_type -> baton.v1.UpdateConversationResponse
+	19, // 65: baton.v1.ConversationService.CloseConversation:output_type -> baton.v1.CloseConversationResponse
+	21, // 66: baton.v1.ConversationService.ListMessages:output_type -> baton.v1.ListMessagesResponse
+	23, // 67: baton.v1.ConversationService.GetContact:output_type -> baton.v1.GetContactResponse
+	25, // 68: baton.v1.ConversationService.ListContacts:output_type -> baton.v1.ListContactsResponse
+	27, // 69: baton.v1.ConversationService.MuteBot:output_type -> baton.v1.MuteBotResponse
+	29, // 70: baton.v1.ConversationService.UnmuteBot:output_type -> baton.v1.UnmuteBotResponse
+	31, // 71: baton.v1.ConversationService.SetBotEnabled:output_type -> baton.v1.SetBotEnabledResponse
+	10, // 72: baton.v1.ConversationService.CreateNote:output_type -> baton.v1.CreateNoteResponse
+	43, // 73: baton.v1.ConversationService.EraseContact:output_type -> baton.v1.EraseContactResponse
+	44, // 74: baton.v1.ConversationService.ExportContact:output_type -> baton.v1.ExportContactResponse
+	45, // 75: baton.v1.ConversationService.ExportTranscript:output_type -> baton.v1.ExportTranscriptResponse
+	60, // [60:76] is the sub-list for method output_type
+	44, // [44:60] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_conversation_proto_init() }
@@ -2620,6 +2655,7 @@ func file_baton_v1_conversation_proto_init() {
 	file_baton_v1_message_proto_init()
 	file_baton_v1_privacy_proto_init()
 	file_baton_v1_conversation_proto_msgTypes[5].OneofWrappers = []any{}
+	file_baton_v1_conversation_proto_msgTypes[11].OneofWrappers = []any{}
 	file_baton_v1_conversation_proto_msgTypes[14].OneofWrappers = []any{}
 	file_baton_v1_conversation_proto_msgTypes[16].OneofWrappers = []any{}
 	file_baton_v1_conversation_proto_msgTypes[24].OneofWrappers = []any{

@@ -137,7 +137,9 @@ type Event struct {
 	// The contact, for contact-wide mutes.
 	Contact *Contact `protobuf:"bytes,18,opt,name=contact,proto3" json:"contact,omitempty"`
 	// The webhook, for webhook events.
-	Webhook       *Webhook `protobuf:"bytes,19,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	Webhook *Webhook `protobuf:"bytes,19,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	// For EVENT_TYPE_CONVERSATION_SLA_BREACHED: the target breached.
+	SlaBreach     *SlaBreach `protobuf:"bytes,20,opt,name=sla_breach,json=slaBreach,proto3" json:"sla_breach,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -301,6 +303,13 @@ func (x *Event) GetContact() *Contact {
 func (x *Event) GetWebhook() *Webhook {
 	if x != nil {
 		return x.Webhook
+	}
+	return nil
+}
+
+func (x *Event) GetSlaBreach() *SlaBreach {
+	if x != nil {
+		return x.SlaBreach
 	}
 	return nil
 }
@@ -669,12 +678,12 @@ var File_baton_v1_event_proto protoreflect.FileDescriptor
 
 const file_baton_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x14baton/v1/event.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x17baton/v1/handover.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/routing.proto\x1a\x16baton/v1/webhook.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x01\n" +
+	"\x14baton/v1/event.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x17baton/v1/handover.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/routing.proto\x1a\x16baton/v1/webhook.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x01\n" +
 	"\vOwnerChange\x12#\n" +
 	"\x04from\x18\x01 \x01(\v2\x0f.baton.v1.OwnerR\x04from\x12\x1f\n" +
 	"\x02to\x18\x02 \x01(\v2\x0f.baton.v1.OwnerR\x02to\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xea\x05\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x9e\x06\n" +
 	"\x05Event\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12'\n" +
@@ -698,7 +707,9 @@ const file_baton_v1_event_proto_rawDesc = "" +
 	"\fowner_change\x18\x10 \x01(\v2\x15.baton.v1.OwnerChangeR\vownerChange\x12%\n" +
 	"\x05agent\x18\x11 \x01(\v2\x0f.baton.v1.AgentR\x05agent\x12+\n" +
 	"\acontact\x18\x12 \x01(\v2\x11.baton.v1.ContactR\acontact\x12+\n" +
-	"\awebhook\x18\x13 \x01(\v2\x11.baton.v1.WebhookR\awebhook\"\xc5\x01\n" +
+	"\awebhook\x18\x13 \x01(\v2\x11.baton.v1.WebhookR\awebhook\x122\n" +
+	"\n" +
+	"sla_breach\x18\x14 \x01(\v2\x13.baton.v1.SlaBreachR\tslaBreach\"\xc5\x01\n" +
 	"\vEventFilter\x120\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0econversationId\x12\x1e\n" +
 	"\x06bot_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05botId\x12&\n" +
@@ -762,6 +773,7 @@ var file_baton_v1_event_proto_goTypes = []any{
 	(*Agent)(nil),                 // 15: baton.v1.Agent
 	(*Contact)(nil),               // 16: baton.v1.Contact
 	(*Webhook)(nil),               // 17: baton.v1.Webhook
+	(*SlaBreach)(nil),             // 18: baton.v1.SlaBreach
 }
 var file_baton_v1_event_proto_depIdxs = []int32{
 	8,  // 0: baton.v1.OwnerChange.from:type_name -> baton.v1.Owner
@@ -777,21 +789,22 @@ var file_baton_v1_event_proto_depIdxs = []int32{
 	15, // 10: baton.v1.Event.agent:type_name -> baton.v1.Agent
 	16, // 11: baton.v1.Event.contact:type_name -> baton.v1.Contact
 	17, // 12: baton.v1.Event.webhook:type_name -> baton.v1.Webhook
-	9,  // 13: baton.v1.EventFilter.types:type_name -> baton.v1.EventType
-	2,  // 14: baton.v1.SubscribeRequest.filter:type_name -> baton.v1.EventFilter
-	1,  // 15: baton.v1.SubscribedEvent.event:type_name -> baton.v1.Event
-	4,  // 16: baton.v1.SubscribeResponse.events:type_name -> baton.v1.SubscribedEvent
-	2,  // 17: baton.v1.ListEventsRequest.filter:type_name -> baton.v1.EventFilter
-	1,  // 18: baton.v1.ListEventsResponse.events:type_name -> baton.v1.Event
-	3,  // 19: baton.v1.EventService.Subscribe:input_type -> baton.v1.SubscribeRequest
-	6,  // 20: baton.v1.EventService.ListEvents:input_type -> baton.v1.ListEventsRequest
-	5,  // 21: baton.v1.EventService.Subscribe:output_type -> baton.v1.SubscribeResponse
-	7,  // 22: baton.v1.EventService.ListEvents:output_type -> baton.v1.ListEventsResponse
-	21, // [21:23] is the sub-list for method output_type
-	19, // [19:21] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	18, // 13: baton.v1.Event.sla_breach:type_name -> baton.v1.SlaBreach
+	9,  // 14: baton.v1.EventFilter.types:type_name -> baton.v1.EventType
+	2,  // 15: baton.v1.SubscribeRequest.filter:type_name -> baton.v1.EventFilter
+	1,  // 16: baton.v1.SubscribedEvent.event:type_name -> baton.v1.Event
+	4,  // 17: baton.v1.SubscribeResponse.events:type_name -> baton.v1.SubscribedEvent
+	2,  // 18: baton.v1.ListEventsRequest.filter:type_name -> baton.v1.EventFilter
+	1,  // 19: baton.v1.ListEventsResponse.events:type_name -> baton.v1.Event
+	3,  // 20: baton.v1.EventService.Subscribe:input_type -> baton.v1.SubscribeRequest
+	6,  // 21: baton.v1.EventService.ListEvents:input_type -> baton.v1.ListEventsRequest
+	5,  // 22: baton.v1.EventService.Subscribe:output_type -> baton.v1.SubscribeResponse
+	7,  // 23: baton.v1.EventService.ListEvents:output_type -> baton.v1.ListEventsResponse
+	22, // [22:24] is the sub-list for method output_type
+	20, // [20:22] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_event_proto_init() }
@@ -799,6 +812,7 @@ func file_baton_v1_event_proto_init() {
 	if File_baton_v1_event_proto != nil {
 		return
 	}
+	file_baton_v1_auto_handoff_proto_init()
 	file_baton_v1_common_proto_init()
 	file_baton_v1_conversation_proto_init()
 	file_baton_v1_handover_proto_init()

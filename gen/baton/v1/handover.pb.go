@@ -517,9 +517,15 @@ type Handover struct {
 	// How long until an agent accepted it.
 	TimeToAccept *durationpb.Duration `protobuf:"bytes,24,opt,name=time_to_accept,json=timeToAccept,proto3" json:"time_to_accept,omitempty"`
 	// What the handoff did because its queue was closed; UNSPECIFIED when it was open.
-	OutOfHours    OutOfHoursOutcome `protobuf:"varint,25,opt,name=out_of_hours,json=outOfHours,proto3,enum=baton.v1.OutOfHoursOutcome" json:"out_of_hours,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OutOfHours OutOfHoursOutcome `protobuf:"varint,25,opt,name=out_of_hours,json=outOfHours,proto3,enum=baton.v1.OutOfHoursOutcome" json:"out_of_hours,omitempty"`
+	// Orders waiting handovers, higher first; an SLA breach may raise it.
+	Priority int32 `protobuf:"varint,26,opt,name=priority,proto3" json:"priority,omitempty"`
+	// The targets of its queue's SLA it breached, in order.
+	SlaBreaches []SlaTarget `protobuf:"varint,27,rep,packed,name=sla_breaches,json=slaBreaches,proto3,enum=baton.v1.SlaTarget" json:"sla_breaches,omitempty"`
+	// Set once an SLA breach made supervisors eligible for it too.
+	OfferedToSupervisors bool `protobuf:"varint,28,opt,name=offered_to_supervisors,json=offeredToSupervisors,proto3" json:"offered_to_supervisors,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Handover) Reset() {
@@ -725,6 +731,27 @@ func (x *Handover) GetOutOfHours() OutOfHoursOutcome {
 		return x.OutOfHours
 	}
 	return OutOfHoursOutcome_OUT_OF_HOURS_OUTCOME_UNSPECIFIED
+}
+
+func (x *Handover) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *Handover) GetSlaBreaches() []SlaTarget {
+	if x != nil {
+		return x.SlaBreaches
+	}
+	return nil
+}
+
+func (x *Handover) GetOfferedToSupervisors() bool {
+	if x != nil {
+		return x.OfferedToSupervisors
+	}
+	return false
 }
 
 // HandoffRequest is the request of Handoff.
@@ -2367,7 +2394,7 @@ var File_baton_v1_handover_proto protoreflect.FileDescriptor
 
 const file_baton_v1_handover_proto_rawDesc = "" +
 	"\n" +
-	"\x17baton/v1/handover.proto\x12\bbaton.v1\x1a\x16baton/v1/channel.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x16baton/v1/message.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
+	"\x17baton/v1/handover.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x16baton/v1/channel.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x16baton/v1/message.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
 	"\x0eHandoverTarget\x12&\n" +
 	"\bqueue_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x00R\aqueueId\x12!\n" +
 	"\x05skill\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x00R\x05skill\x125\n" +
@@ -2378,7 +2405,8 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\fIntakeAnswer\x12&\n" +
 	"\bquestion\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\bquestion\x12 \n" +
-	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\xcb\t\n" +
+	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\xd5\n" +
+	"\n" +
 	"\bHandover\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12#\n" +
@@ -2409,7 +2437,10 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\bend_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12?\n" +
 	"\x0etime_to_accept\x18\x18 \x01(\v2\x19.google.protobuf.DurationR\ftimeToAccept\x12=\n" +
 	"\fout_of_hours\x18\x19 \x01(\x0e2\x1b.baton.v1.OutOfHoursOutcomeR\n" +
-	"outOfHours\x1a;\n" +
+	"outOfHours\x12\x1a\n" +
+	"\bpriority\x18\x1a \x01(\x05R\bpriority\x126\n" +
+	"\fsla_breaches\x18\x1b \x03(\x0e2\x13.baton.v1.SlaTargetR\vslaBreaches\x124\n" +
+	"\x16offered_to_supervisors\x18\x1c \x01(\bR\x14offeredToSupervisors\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x04\n" +
@@ -2636,9 +2667,10 @@ var file_baton_v1_handover_proto_goTypes = []any{
 	(*Actor)(nil),                        // 37: baton.v1.Actor
 	(*durationpb.Duration)(nil),          // 38: google.protobuf.Duration
 	(OutOfHoursOutcome)(0),               // 39: baton.v1.OutOfHoursOutcome
-	(*Conversation)(nil),                 // 40: baton.v1.Conversation
-	(ChannelKind)(0),                     // 41: baton.v1.ChannelKind
-	(MessageDirection)(0),                // 42: baton.v1.MessageDirection
+	(SlaTarget)(0),                       // 40: baton.v1.SlaTarget
+	(*Conversation)(nil),                 // 41: baton.v1.Conversation
+	(ChannelKind)(0),                     // 42: baton.v1.ChannelKind
+	(MessageDirection)(0),                // 43: baton.v1.MessageDirection
 }
 var file_baton_v1_handover_proto_depIdxs = []int32{
 	34, // 0: baton.v1.HandoverTarget.role:type_name -> baton.v1.AgentRole
@@ -2657,69 +2689,70 @@ var file_baton_v1_handover_proto_depIdxs = []int32{
 	36, // 13: baton.v1.Handover.end_time:type_name -> google.protobuf.Timestamp
 	38, // 14: baton.v1.Handover.time_to_accept:type_name -> google.protobuf.Duration
 	39, // 15: baton.v1.Handover.out_of_hours:type_name -> baton.v1.OutOfHoursOutcome
-	4,  // 16: baton.v1.HandoffRequest.target:type_name -> baton.v1.HandoverTarget
-	33, // 17: baton.v1.HandoffRequest.metadata:type_name -> baton.v1.HandoffRequest.MetadataEntry
-	5,  // 18: baton.v1.HandoffRequest.intake:type_name -> baton.v1.IntakeAnswer
-	6,  // 19: baton.v1.HandoffResponse.handover:type_name -> baton.v1.Handover
-	40, // 20: baton.v1.HandoffResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 21: baton.v1.AcceptHandoverResponse.handover:type_name -> baton.v1.Handover
-	40, // 22: baton.v1.AcceptHandoverResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 23: baton.v1.DeclineHandoverResponse.handover:type_name -> baton.v1.Handover
-	6,  // 24: baton.v1.CancelHandoverResponse.handover:type_name -> baton.v1.Handover
-	40, // 25: baton.v1.CancelHandoverResponse.conversation:type_name -> baton.v1.Conversation
-	2,  // 26: baton.v1.HandbackRequest.outcome:type_name -> baton.v1.HandbackOutcome
-	6,  // 27: baton.v1.HandbackResponse.handover:type_name -> baton.v1.Handover
-	40, // 28: baton.v1.HandbackResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 29: baton.v1.TakeoverResponse.handover:type_name -> baton.v1.Handover
-	40, // 30: baton.v1.TakeoverResponse.conversation:type_name -> baton.v1.Conversation
-	4,  // 31: baton.v1.TransferRequest.target:type_name -> baton.v1.HandoverTarget
-	6,  // 32: baton.v1.TransferResponse.handover:type_name -> baton.v1.Handover
-	40, // 33: baton.v1.TransferResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 34: baton.v1.GetHandoverResponse.handover:type_name -> baton.v1.Handover
-	0,  // 35: baton.v1.ListHandoversRequest.states:type_name -> baton.v1.HandoverState
-	6,  // 36: baton.v1.ListHandoversResponse.handovers:type_name -> baton.v1.Handover
-	35, // 37: baton.v1.OwnershipPeriod.owner:type_name -> baton.v1.Owner
-	36, // 38: baton.v1.OwnershipPeriod.start_time:type_name -> google.protobuf.Timestamp
-	36, // 39: baton.v1.OwnershipPeriod.end_time:type_name -> google.protobuf.Timestamp
-	37, // 40: baton.v1.OwnershipPeriod.changed_by:type_name -> baton.v1.Actor
-	26, // 41: baton.v1.GetOwnershipTimelineResponse.periods:type_name -> baton.v1.OwnershipPeriod
-	31, // 42: baton.v1.GetInboxResponse.offers:type_name -> baton.v1.InboxItem
-	31, // 43: baton.v1.GetInboxResponse.owned:type_name -> baton.v1.InboxItem
-	31, // 44: baton.v1.GetInboxResponse.waiting:type_name -> baton.v1.InboxItem
-	30, // 45: baton.v1.GetInboxResponse.counts:type_name -> baton.v1.InboxCounts
-	40, // 46: baton.v1.InboxItem.conversation:type_name -> baton.v1.Conversation
-	6,  // 47: baton.v1.InboxItem.handover:type_name -> baton.v1.Handover
-	41, // 48: baton.v1.InboxItem.channel_kind:type_name -> baton.v1.ChannelKind
-	42, // 49: baton.v1.InboxItem.last_message_direction:type_name -> baton.v1.MessageDirection
-	36, // 50: baton.v1.InboxItem.last_message_time:type_name -> google.protobuf.Timestamp
-	38, // 51: baton.v1.InboxItem.wait_time:type_name -> google.protobuf.Duration
-	7,  // 52: baton.v1.HandoverService.Handoff:input_type -> baton.v1.HandoffRequest
-	9,  // 53: baton.v1.HandoverService.AcceptHandover:input_type -> baton.v1.AcceptHandoverRequest
-	11, // 54: baton.v1.HandoverService.DeclineHandover:input_type -> baton.v1.DeclineHandoverRequest
-	13, // 55: baton.v1.HandoverService.CancelHandover:input_type -> baton.v1.CancelHandoverRequest
-	15, // 56: baton.v1.HandoverService.Handback:input_type -> baton.v1.HandbackRequest
-	17, // 57: baton.v1.HandoverService.Takeover:input_type -> baton.v1.TakeoverRequest
-	19, // 58: baton.v1.HandoverService.Transfer:input_type -> baton.v1.TransferRequest
-	21, // 59: baton.v1.HandoverService.GetHandover:input_type -> baton.v1.GetHandoverRequest
-	23, // 60: baton.v1.HandoverService.ListHandovers:input_type -> baton.v1.ListHandoversRequest
-	25, // 61: baton.v1.HandoverService.GetOwnershipTimeline:input_type -> baton.v1.GetOwnershipTimelineRequest
-	28, // 62: baton.v1.HandoverService.GetInbox:input_type -> baton.v1.GetInboxRequest
-	8,  // 63: baton.v1.HandoverService.Handoff:output_type -> baton.v1.HandoffResponse
-	10, // 64: baton.v1.HandoverService.AcceptHandover:output_type -> baton.v1.AcceptHandoverResponse
-	12, // 65: baton.v1.HandoverService.DeclineHandover:output_type -> baton.v1.DeclineHandoverResponse
-	14, // 66: baton.v1.HandoverService.CancelHandover:output_type -> baton.v1.CancelHandoverResponse
-	16, // 67: baton.v1.HandoverService.Handback:output_type -> baton.v1.HandbackResponse
-	18, // 68: baton.v1.HandoverService.Takeover:output_type -> baton.v1.TakeoverResponse
-	20, // 69: baton.v1.HandoverService.Transfer:output_type -> baton.v1.TransferResponse
-	22, // 70: baton.v1.HandoverService.GetHandover:output_type -> baton.v1.GetHandoverResponse
-	24, // 71: baton.v1.HandoverService.ListHandovers:output_type -> baton.v1.ListHandoversResponse
-	27, // 72: baton.v1.HandoverService.GetOwnershipTimeline:output_type -> baton.v1.GetOwnershipTimelineResponse
-	29, // 73: baton.v1.HandoverService.GetInbox:output_type -> baton.v1.GetInboxResponse
-	63, // [63:74] is the sub-list for method output_type
-	52, // [52:63] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	40, // 16: baton.v1.Handover.sla_breaches:type_name -> baton.v1.SlaTarget
+	4,  // 17: baton.v1.HandoffRequest.target:type_name -> baton.v1.HandoverTarget
+	33, // 18: baton.v1.HandoffRequest.metadata:type_name -> baton.v1.HandoffRequest.MetadataEntry
+	5,  // 19: baton.v1.HandoffRequest.intake:type_name -> baton.v1.IntakeAnswer
+	6,  // 20: baton.v1.HandoffResponse.handover:type_name -> baton.v1.Handover
+	41, // 21: baton.v1.HandoffResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 22: baton.v1.AcceptHandoverResponse.handover:type_name -> baton.v1.Handover
+	41, // 23: baton.v1.AcceptHandoverResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 24: baton.v1.DeclineHandoverResponse.handover:type_name -> baton.v1.Handover
+	6,  // 25: baton.v1.CancelHandoverResponse.handover:type_name -> baton.v1.Handover
+	41, // 26: baton.v1.CancelHandoverResponse.conversation:type_name -> baton.v1.Conversation
+	2,  // 27: baton.v1.HandbackRequest.outcome:type_name -> baton.v1.HandbackOutcome
+	6,  // 28: baton.v1.HandbackResponse.handover:type_name -> baton.v1.Handover
+	41, // 29: baton.v1.HandbackResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 30: baton.v1.TakeoverResponse.handover:type_name -> baton.v1.Handover
+	41, // 31: baton.v1.TakeoverResponse.conversation:type_name -> baton.v1.Conversation
+	4,  // 32: baton.v1.TransferRequest.target:type_name -> baton.v1.HandoverTarget
+	6,  // 33: baton.v1.TransferResponse.handover:type_name -> baton.v1.Handover
+	41, // 34: baton.v1.TransferResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 35: baton.v1.GetHandoverResponse.handover:type_name -> baton.v1.Handover
+	0,  // 36: baton.v1.ListHandoversRequest.states:type_name -> baton.v1.HandoverState
+	6,  // 37: baton.v1.ListHandoversResponse.handovers:type_name -> baton.v1.Handover
+	35, // 38: baton.v1.OwnershipPeriod.owner:type_name -> baton.v1.Owner
+	36, // 39: baton.v1.OwnershipPeriod.start_time:type_name -> google.protobuf.Timestamp
+	36, // 40: baton.v1.OwnershipPeriod.end_time:type_name -> google.protobuf.Timestamp
+	37, // 41: baton.v1.OwnershipPeriod.changed_by:type_name -> baton.v1.Actor
+	26, // 42: baton.v1.GetOwnershipTimelineResponse.periods:type_name -> baton.v1.OwnershipPeriod
+	31, // 43: baton.v1.GetInboxResponse.offers:type_name -> baton.v1.InboxItem
+	31, // 44: baton.v1.GetInboxResponse.owned:type_name -> baton.v1.InboxItem
+	31, // 45: baton.v1.GetInboxResponse.waiting:type_name -> baton.v1.InboxItem
+	30, // 46: baton.v1.GetInboxResponse.counts:type_name -> baton.v1.InboxCounts
+	41, // 47: baton.v1.InboxItem.conversation:type_name -> baton.v1.Conversation
+	6,  // 48: baton.v1.InboxItem.handover:type_name -> baton.v1.Handover
+	42, // 49: baton.v1.InboxItem.channel_kind:type_name -> baton.v1.ChannelKind
+	43, // 50: baton.v1.InboxItem.last_message_direction:type_name -> baton.v1.MessageDirection
+	36, // 51: baton.v1.InboxItem.last_message_time:type_name -> google.protobuf.Timestamp
+	38, // 52: baton.v1.InboxItem.wait_time:type_name -> google.protobuf.Duration
+	7,  // 53: baton.v1.HandoverService.Handoff:input_type -> baton.v1.HandoffRequest
+	9,  // 54: baton.v1.HandoverService.AcceptHandover:input_type -> baton.v1.AcceptHandoverRequest
+	11, // 55: baton.v1.HandoverService.DeclineHandover:input_type -> baton.v1.DeclineHandoverRequest
+	13, // 56: baton.v1.HandoverService.CancelHandover:input_type -> baton.v1.CancelHandoverRequest
+	15, // 57: baton.v1.HandoverService.Handback:input_type -> baton.v1.HandbackRequest
+	17, // 58: baton.v1.HandoverService.Takeover:input_type -> baton.v1.TakeoverRequest
+	19, // 59: baton.v1.HandoverService.Transfer:input_type -> baton.v1.TransferRequest
+	21, // 60: baton.v1.HandoverService.GetHandover:input_type -> baton.v1.GetHandoverRequest
+	23, // 61: baton.v1.HandoverService.ListHandovers:input_type -> baton.v1.ListHandoversRequest
+	25, // 62: baton.v1.HandoverService.GetOwnershipTimeline:input_type -> baton.v1.GetOwnershipTimelineRequest
+	28, // 63: baton.v1.HandoverService.GetInbox:input_type -> baton.v1.GetInboxRequest
+	8,  // 64: baton.v1.HandoverService.Handoff:output_type -> baton.v1.HandoffResponse
+	10, // 65: baton.v1.HandoverService.AcceptHandover:output_type -> baton.v1.AcceptHandoverResponse
+	12, // 66: baton.v1.HandoverService.DeclineHandover:output_type -> baton.v1.DeclineHandoverResponse
+	14, // 67: baton.v1.HandoverService.CancelHandover:output_type -> baton.v1.CancelHandoverResponse
+	16, // 68: baton.v1.HandoverService.Handback:output_type -> baton.v1.HandbackResponse
+	18, // 69: baton.v1.HandoverService.Takeover:output_type -> baton.v1.TakeoverResponse
+	20, // 70: baton.v1.HandoverService.Transfer:output_type -> baton.v1.TransferResponse
+	22, // 71: baton.v1.HandoverService.GetHandover:output_type -> baton.v1.GetHandoverResponse
+	24, // 72: baton.v1.HandoverService.ListHandovers:output_type -> baton.v1.ListHandoversResponse
+	27, // 73: baton.v1.HandoverService.GetOwnershipTimeline:output_type -> baton.v1.GetOwnershipTimelineResponse
+	29, // 74: baton.v1.HandoverService.GetInbox:output_type -> baton.v1.GetInboxResponse
+	64, // [64:75] is the sub-list for method output_type
+	53, // [53:64] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_handover_proto_init() }
@@ -2727,6 +2760,7 @@ func file_baton_v1_handover_proto_init() {
 	if File_baton_v1_handover_proto != nil {
 		return
 	}
+	file_baton_v1_auto_handoff_proto_init()
 	file_baton_v1_channel_proto_init()
 	file_baton_v1_common_proto_init()
 	file_baton_v1_conversation_proto_init()

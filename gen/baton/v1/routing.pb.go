@@ -267,8 +267,10 @@ type Queue struct {
 	BusinessHours *BusinessHours `protobuf:"bytes,9,opt,name=business_hours,json=businessHours,proto3" json:"business_hours,omitempty"`
 	// What Baton tells the queue's customers on the way.
 	Acknowledgements *CustomerAcknowledgements `protobuf:"bytes,10,opt,name=acknowledgements,proto3" json:"acknowledgements,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The queue's unanswered SLA.
+	Sla           *QueueSla `protobuf:"bytes,11,opt,name=sla,proto3" json:"sla,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Queue) Reset() {
@@ -367,6 +369,13 @@ func (x *Queue) GetBusinessHours() *BusinessHours {
 func (x *Queue) GetAcknowledgements() *CustomerAcknowledgements {
 	if x != nil {
 		return x.Acknowledgements
+	}
+	return nil
+}
+
+func (x *Queue) GetSla() *QueueSla {
+	if x != nil {
+		return x.Sla
 	}
 	return nil
 }
@@ -1256,8 +1265,10 @@ type CreateQueueRequest struct {
 	BusinessHours *BusinessHours `protobuf:"bytes,5,opt,name=business_hours,json=businessHours,proto3" json:"business_hours,omitempty"`
 	// What Baton tells the queue's customers; unset sends nothing.
 	Acknowledgements *CustomerAcknowledgements `protobuf:"bytes,6,opt,name=acknowledgements,proto3" json:"acknowledgements,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The queue's unanswered SLA; none when unset.
+	Sla           *QueueSla `protobuf:"bytes,7,opt,name=sla,proto3" json:"sla,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateQueueRequest) Reset() {
@@ -1328,6 +1339,13 @@ func (x *CreateQueueRequest) GetBusinessHours() *BusinessHours {
 func (x *CreateQueueRequest) GetAcknowledgements() *CustomerAcknowledgements {
 	if x != nil {
 		return x.Acknowledgements
+	}
+	return nil
+}
+
+func (x *CreateQueueRequest) GetSla() *QueueSla {
+	if x != nil {
+		return x.Sla
 	}
 	return nil
 }
@@ -1599,8 +1617,10 @@ type UpdateQueueRequest struct {
 	ClearBusinessHours bool `protobuf:"varint,7,opt,name=clear_business_hours,json=clearBusinessHours,proto3" json:"clear_business_hours,omitempty"`
 	// Replace the acknowledgements, when set.
 	Acknowledgements *CustomerAcknowledgements `protobuf:"bytes,8,opt,name=acknowledgements,proto3" json:"acknowledgements,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// New unanswered SLA, for handovers queued from now on; an empty one turns it off.
+	Sla           *QueueSla `protobuf:"bytes,9,opt,name=sla,proto3" json:"sla,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateQueueRequest) Reset() {
@@ -1685,6 +1705,13 @@ func (x *UpdateQueueRequest) GetClearBusinessHours() bool {
 func (x *UpdateQueueRequest) GetAcknowledgements() *CustomerAcknowledgements {
 	if x != nil {
 		return x.Acknowledgements
+	}
+	return nil
+}
+
+func (x *UpdateQueueRequest) GetSla() *QueueSla {
+	if x != nil {
+		return x.Sla
 	}
 	return nil
 }
@@ -2114,7 +2141,7 @@ var File_baton_v1_routing_proto protoreflect.FileDescriptor
 
 const file_baton_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
+	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x14\n" +
@@ -2132,7 +2159,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\"\xca\x03\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\"\xf0\x03\n" +
 	"\x05Queue\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x16\n" +
@@ -2146,7 +2173,8 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\x04etag\x18\b \x01(\tR\x04etag\x12>\n" +
 	"\x0ebusiness_hours\x18\t \x01(\v2\x17.baton.v1.BusinessHoursR\rbusinessHours\x12N\n" +
 	"\x10acknowledgements\x18\n" +
-	" \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements\"\xe6\x02\n" +
+	" \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements\x12$\n" +
+	"\x03sla\x18\v \x01(\v2\x12.baton.v1.QueueSlaR\x03sla\"\xe6\x02\n" +
 	"\x12CreateAgentRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12#\n" +
@@ -2211,7 +2239,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\bagent_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\aagentId\"\x89\x01\n" +
 	"\x11HeartbeatResponse\x12%\n" +
 	"\x05agent\x18\x01 \x01(\v2\x0f.baton.v1.AgentR\x05agent\x12M\n" +
-	"\x15next_heartbeat_within\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13nextHeartbeatWithin\"\xfa\x02\n" +
+	"\x15next_heartbeat_within\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13nextHeartbeatWithin\"\xa0\x03\n" +
 	"\x12CreateQueueRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12*\n" +
@@ -2221,7 +2249,8 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x12>\n" +
 	"\x0ebusiness_hours\x18\x05 \x01(\v2\x17.baton.v1.BusinessHoursR\rbusinessHours\x12N\n" +
-	"\x10acknowledgements\x18\x06 \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements\"<\n" +
+	"\x10acknowledgements\x18\x06 \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements\x12$\n" +
+	"\x03sla\x18\a \x01(\v2\x12.baton.v1.QueueSlaR\x03sla\"<\n" +
 	"\x13CreateQueueResponse\x12%\n" +
 	"\x05queue\x18\x01 \x01(\v2\x0f.baton.v1.QueueR\x05queue\"7\n" +
 	"\x0fGetQueueRequest\x12$\n" +
@@ -2235,7 +2264,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"e\n" +
 	"\x12ListQueuesResponse\x12'\n" +
 	"\x06queues\x18\x01 \x03(\v2\x0f.baton.v1.QueueR\x06queues\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x05\n" +
 	"\x12UpdateQueueRequest\x12$\n" +
 	"\bqueue_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aqueueId\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x122\n" +
@@ -2246,7 +2275,8 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\"\x04\b\x80\xa3\x052\x02\b\x05R\fofferTimeout\x12>\n" +
 	"\x0ebusiness_hours\x18\x06 \x01(\v2\x17.baton.v1.BusinessHoursR\rbusinessHours\x120\n" +
 	"\x14clear_business_hours\x18\a \x01(\bR\x12clearBusinessHours\x12N\n" +
-	"\x10acknowledgements\x18\b \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements:\x94\x01\xbaH\x90\x01\x1a\x8d\x01\n" +
+	"\x10acknowledgements\x18\b \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements\x12$\n" +
+	"\x03sla\x18\t \x01(\v2\x12.baton.v1.QueueSlaR\x03sla:\x94\x01\xbaH\x90\x01\x1a\x8d\x01\n" +
 	"\x1bupdate_queue.business_hours\x124set business_hours or clear_business_hours, not both\x1a8!(has(this.business_hours) && this.clear_business_hours)B\x0f\n" +
 	"\r_display_name\"<\n" +
 	"\x13UpdateQueueResponse\x12%\n" +
@@ -2352,6 +2382,7 @@ var file_baton_v1_routing_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),       // 34: google.protobuf.Duration
 	(*BusinessHours)(nil),             // 35: baton.v1.BusinessHours
 	(*CustomerAcknowledgements)(nil),  // 36: baton.v1.CustomerAcknowledgements
+	(*QueueSla)(nil),                  // 37: baton.v1.QueueSla
 }
 var file_baton_v1_routing_proto_depIdxs = []int32{
 	32, // 0: baton.v1.Agent.role:type_name -> baton.v1.AgentRole
@@ -2364,65 +2395,68 @@ var file_baton_v1_routing_proto_depIdxs = []int32{
 	33, // 7: baton.v1.Queue.update_time:type_name -> google.protobuf.Timestamp
 	35, // 8: baton.v1.Queue.business_hours:type_name -> baton.v1.BusinessHours
 	36, // 9: baton.v1.Queue.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
-	32, // 10: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
-	1,  // 11: baton.v1.CreateAgentResponse.agent:type_name -> baton.v1.Agent
-	1,  // 12: baton.v1.GetAgentResponse.agent:type_name -> baton.v1.Agent
-	0,  // 13: baton.v1.ListAgentsRequest.presence:type_name -> baton.v1.Presence
-	1,  // 14: baton.v1.ListAgentsResponse.agents:type_name -> baton.v1.Agent
-	32, // 15: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
-	10, // 16: baton.v1.UpdateAgentRequest.skills:type_name -> baton.v1.StringList
-	10, // 17: baton.v1.UpdateAgentRequest.queue_ids:type_name -> baton.v1.StringList
-	1,  // 18: baton.v1.UpdateAgentResponse.agent:type_name -> baton.v1.Agent
-	0,  // 19: baton.v1.SetPresenceRequest.presence:type_name -> baton.v1.Presence
-	1,  // 20: baton.v1.SetPresenceResponse.agent:type_name -> baton.v1.Agent
-	1,  // 21: baton.v1.HeartbeatResponse.agent:type_name -> baton.v1.Agent
-	34, // 22: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
-	34, // 23: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
-	35, // 24: baton.v1.CreateQueueRequest.business_hours:type_name -> baton.v1.BusinessHours
-	36, // 25: baton.v1.CreateQueueRequest.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
-	2,  // 26: baton.v1.CreateQueueResponse.queue:type_name -> baton.v1.Queue
-	2,  // 27: baton.v1.GetQueueResponse.queue:type_name -> baton.v1.Queue
-	2,  // 28: baton.v1.ListQueuesResponse.queues:type_name -> baton.v1.Queue
-	10, // 29: baton.v1.UpdateQueueRequest.skills:type_name -> baton.v1.StringList
-	34, // 30: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
-	35, // 31: baton.v1.UpdateQueueRequest.business_hours:type_name -> baton.v1.BusinessHours
-	36, // 32: baton.v1.UpdateQueueRequest.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
-	2,  // 33: baton.v1.UpdateQueueResponse.queue:type_name -> baton.v1.Queue
-	30, // 34: baton.v1.ListQueueStatusesResponse.queue_statuses:type_name -> baton.v1.QueueStatus
-	34, // 35: baton.v1.QueueStatus.oldest_wait:type_name -> google.protobuf.Duration
-	31, // 36: baton.v1.QueueStatus.agents:type_name -> baton.v1.AgentLoad
-	0,  // 37: baton.v1.AgentLoad.presence:type_name -> baton.v1.Presence
-	3,  // 38: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
-	5,  // 39: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
-	7,  // 40: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
-	9,  // 41: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
-	12, // 42: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
-	14, // 43: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
-	16, // 44: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
-	18, // 45: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
-	20, // 46: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
-	22, // 47: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
-	24, // 48: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
-	26, // 49: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
-	28, // 50: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
-	4,  // 51: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
-	6,  // 52: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
-	8,  // 53: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
-	11, // 54: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
-	13, // 55: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
-	15, // 56: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
-	17, // 57: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
-	19, // 58: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
-	21, // 59: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
-	23, // 60: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
-	25, // 61: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
-	27, // 62: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
-	29, // 63: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
-	51, // [51:64] is the sub-list for method output_type
-	38, // [38:51] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	37, // 10: baton.v1.Queue.sla:type_name -> baton.v1.QueueSla
+	32, // 11: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
+	1,  // 12: baton.v1.CreateAgentResponse.agent:type_name -> baton.v1.Agent
+	1,  // 13: baton.v1.GetAgentResponse.agent:type_name -> baton.v1.Agent
+	0,  // 14: baton.v1.ListAgentsRequest.presence:type_name -> baton.v1.Presence
+	1,  // 15: baton.v1.ListAgentsResponse.agents:type_name -> baton.v1.Agent
+	32, // 16: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
+	10, // 17: baton.v1.UpdateAgentRequest.skills:type_name -> baton.v1.StringList
+	10, // 18: baton.v1.UpdateAgentRequest.queue_ids:type_name -> baton.v1.StringList
+	1,  // 19: baton.v1.UpdateAgentResponse.agent:type_name -> baton.v1.Agent
+	0,  // 20: baton.v1.SetPresenceRequest.presence:type_name -> baton.v1.Presence
+	1,  // 21: baton.v1.SetPresenceResponse.agent:type_name -> baton.v1.Agent
+	1,  // 22: baton.v1.HeartbeatResponse.agent:type_name -> baton.v1.Agent
+	34, // 23: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
+	34, // 24: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	35, // 25: baton.v1.CreateQueueRequest.business_hours:type_name -> baton.v1.BusinessHours
+	36, // 26: baton.v1.CreateQueueRequest.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
+	37, // 27: baton.v1.CreateQueueRequest.sla:type_name -> baton.v1.QueueSla
+	2,  // 28: baton.v1.CreateQueueResponse.queue:type_name -> baton.v1.Queue
+	2,  // 29: baton.v1.GetQueueResponse.queue:type_name -> baton.v1.Queue
+	2,  // 30: baton.v1.ListQueuesResponse.queues:type_name -> baton.v1.Queue
+	10, // 31: baton.v1.UpdateQueueRequest.skills:type_name -> baton.v1.StringList
+	34, // 32: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	35, // 33: baton.v1.UpdateQueueRequest.business_hours:type_name -> baton.v1.BusinessHours
+	36, // 34: baton.v1.UpdateQueueRequest.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
+	37, // 35: baton.v1.UpdateQueueRequest.sla:type_name -> baton.v1.QueueSla
+	2,  // 36: baton.v1.UpdateQueueResponse.queue:type_name -> baton.v1.Queue
+	30, // 37: baton.v1.ListQueueStatusesResponse.queue_statuses:type_name -> baton.v1.QueueStatus
+	34, // 38: baton.v1.QueueStatus.oldest_wait:type_name -> google.protobuf.Duration
+	31, // 39: baton.v1.QueueStatus.agents:type_name -> baton.v1.AgentLoad
+	0,  // 40: baton.v1.AgentLoad.presence:type_name -> baton.v1.Presence
+	3,  // 41: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
+	5,  // 42: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
+	7,  // 43: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
+	9,  // 44: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
+	12, // 45: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
+	14, // 46: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
+	16, // 47: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
+	18, // 48: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
+	20, // 49: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
+	22, // 50: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
+	24, // 51: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
+	26, // 52: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
+	28, // 53: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
+	4,  // 54: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
+	6,  // 55: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
+	8,  // 56: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
+	11, // 57: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
+	13, // 58: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
+	15, // 59: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
+	17, // 60: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
+	19, // 61: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
+	21, // 62: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
+	23, // 63: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
+	25, // 64: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
+	27, // 65: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
+	29, // 66: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
+	54, // [54:67] is the sub-list for method output_type
+	41, // [41:54] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_routing_proto_init() }
@@ -2430,6 +2464,7 @@ func file_baton_v1_routing_proto_init() {
 	if File_baton_v1_routing_proto != nil {
 		return
 	}
+	file_baton_v1_auto_handoff_proto_init()
 	file_baton_v1_common_proto_init()
 	file_baton_v1_queue_policy_proto_init()
 	file_baton_v1_routing_proto_msgTypes[8].OneofWrappers = []any{}

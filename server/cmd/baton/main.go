@@ -137,6 +137,7 @@ func serveCommand(stderr io.Writer) *ff.Command {
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (env BATON_LISTEN)")
 	origins := fs.String("allowed-origins", "", "comma-separated browser origins allowed by CORS, or * (env BATON_ALLOWED_ORIGINS)")
 	heartbeat := fs.Duration("heartbeat-timeout", app.DefaultHeartbeatTimeout, "agents without a heartbeat for this long go offline (env BATON_HEARTBEAT_TIMEOUT)")
+	offersHold := fs.Bool("offers-hold-seats", false, "count an agent's live offers toward its capacity when routing, so it is offered no more than its free seats (env BATON_OFFERS_HOLD_SEATS)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for requests in flight (env BATON_SHUTDOWN_GRACE)")
 	allow := fs.String("webhook-allow-networks", "", "comma-separated private networks (CIDR) webhooks may reach, e.g. 127.0.0.0/8; none by default (env BATON_WEBHOOK_ALLOW_NETWORKS)")
 	timeout := fs.Duration("webhook-timeout", 5*time.Second, "how long one webhook delivery attempt may take (env BATON_WEBHOOK_TIMEOUT)")
@@ -207,7 +208,7 @@ func serveCommand(stderr io.Writer) *ff.Command {
 				mp = tel.Meter
 			}
 			srv, err := serve.New(ctx, serve.Config{
-				Store: st, TracerProvider: tel.Tracer, MeterProvider: mp, GaugeTTL: *gaugeTTL, HeartbeatTimeout: *heartbeat, AllowedOrigins: allowedOrigins,
+				Store: st, TracerProvider: tel.Tracer, MeterProvider: mp, GaugeTTL: *gaugeTTL, HeartbeatTimeout: *heartbeat, OffersHoldSeats: *offersHold, AllowedOrigins: allowedOrigins,
 				Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI}, Logger: logger,
 				RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
 				Retention:  serve.RetentionConfig{Default: keep},

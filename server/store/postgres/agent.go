@@ -14,9 +14,11 @@ var agentColumns = []string{
 }
 
 var (
-	// selectAgent derives Active from the handovers the agent has accepted.
+	// selectAgent derives Active from the handovers the agent has accepted, and Offered from
+	// the live offers made to it.
 	selectAgent = "SELECT " + columns("a", agentColumns) + `,
-		(SELECT count(*) FROM handovers h WHERE h.agent_id = a.id AND h.state = 'accepted')
+		(SELECT count(*) FROM handovers h WHERE h.agent_id = a.id AND h.state = 'accepted'),
+		(SELECT count(*) FROM handovers h WHERE h.offered_agent_id = a.id AND h.state = 'offered')
 		FROM agents a`
 	insertAgent = insertSQL("agents", agentColumns)
 	updateAgent = updateSQL("agents", agentColumns)
@@ -33,7 +35,7 @@ func agentArgs(a domain.Agent) []any {
 func scanAgent(s scanner) (domain.Agent, error) {
 	var a domain.Agent
 	err := s.Scan(&a.ID, &a.DisplayName, &a.Email, jsonCol(&a.Skills), &a.Role, &a.Team, &a.Capacity, jsonCol(&a.QueueIDs), &a.Presence,
-		&a.LastSeenTime, &a.CreateTime, &a.UpdateTime, &a.Revision, &a.Active)
+		&a.LastSeenTime, &a.CreateTime, &a.UpdateTime, &a.Revision, &a.Active, &a.Offered)
 	return a, err
 }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-var botColumns = []string{"id", "display_name", "active", "standby", "unreachable", "create_time", "update_time", "revision"}
+var botColumns = []string{"id", "display_name", "active", "standby", "unreachable", "create_time", "update_time", "auto_handoff", "revision"}
 
 var (
 	// selectBot derives ChannelIDs from the channels bound to the bot (NULL, so nil, when none).
@@ -20,12 +20,12 @@ var (
 
 // botArgs leaves out ChannelIDs: bindings are stored on the channels.
 func botArgs(b domain.Bot) []any {
-	return []any{b.ID, b.DisplayName, b.Active, b.Standby, b.Unreachable, b.CreateTime, b.UpdateTime, b.Revision}
+	return []any{b.ID, b.DisplayName, b.Active, b.Standby, b.Unreachable, b.CreateTime, b.UpdateTime, jsonObject(b.AutoHandoff), b.Revision}
 }
 
 // botFields lists where botColumns scan to.
 func botFields(b *domain.Bot) []any {
-	return []any{&b.ID, &b.DisplayName, &b.Active, &b.Standby, &b.Unreachable, &b.CreateTime, &b.UpdateTime, &b.Revision}
+	return []any{&b.ID, &b.DisplayName, &b.Active, &b.Standby, &b.Unreachable, &b.CreateTime, &b.UpdateTime, jsonCol(&b.AutoHandoff), &b.Revision}
 }
 
 // scanBot scans a row of selectBot: botColumns, then ChannelIDs.

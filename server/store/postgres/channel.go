@@ -9,7 +9,7 @@ import (
 
 var channelColumns = []string{
 	"id", "kind", "external_id", "display_name", "bot_id", "default_queue_id", "session_timeout",
-	"credentials", "sealed_credentials", "retention", "create_time", "update_time", "revision",
+	"credentials", "sealed_credentials", "retention", "create_time", "update_time", "auto_handoff", "revision",
 }
 
 var (
@@ -23,7 +23,7 @@ func (t *tx) channelArgs(c domain.Channel) ([]any, error) {
 	clear, sealed, err := store.SealCredentials(t.keys, c.ID, c.Credentials)
 	return []any{
 		c.ID, c.Kind, c.ExternalID, c.DisplayName, c.BotID, c.DefaultQueueID, c.SessionTimeout,
-		jsonObject(clear), sealed, jsonObject(c.Retention), c.CreateTime, c.UpdateTime, c.Revision,
+		jsonObject(clear), sealed, jsonObject(c.Retention), c.CreateTime, c.UpdateTime, jsonObject(c.AutoHandoff), c.Revision,
 	}, err
 }
 
@@ -32,7 +32,7 @@ func (t *tx) channelArgs(c domain.Channel) ([]any, error) {
 func channelFields(c *domain.Channel, sealed *[]byte) []any {
 	return []any{
 		&c.ID, &c.Kind, &c.ExternalID, &c.DisplayName, &c.BotID, &c.DefaultQueueID, &c.SessionTimeout,
-		jsonCol(&c.Credentials), sealed, jsonCol(&c.Retention), &c.CreateTime, &c.UpdateTime, &c.Revision,
+		jsonCol(&c.Credentials), sealed, jsonCol(&c.Retention), &c.CreateTime, &c.UpdateTime, jsonCol(&c.AutoHandoff), &c.Revision,
 	}
 }
 

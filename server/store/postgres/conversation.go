@@ -11,7 +11,8 @@ import (
 var conversationColumns = []string{
 	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
 	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
-	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time", "revision",
+	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time",
+	"not_understood_count", "unanswered_deadline", "sla_breach_time", "revision",
 }
 
 var (
@@ -35,7 +36,8 @@ func conversationArgs(c domain.Conversation) []any {
 	return []any{
 		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, c.Epoch, c.State, c.Status, jsonList(c.Tags),
 		c.Language, c.ActiveHandoverID, c.BotEnabled, c.BotMutedUntil, c.LastActivityTime,
-		c.LastInboundTime, c.LastOutboundTime, c.ExternalOwnerTime, c.CreateTime, c.UpdateTime, c.Revision,
+		c.LastInboundTime, c.LastOutboundTime, c.ExternalOwnerTime, c.CreateTime, c.UpdateTime,
+		c.NotUnderstoodCount, c.UnansweredDeadline, c.SLABreachTime, c.Revision,
 	}
 }
 
@@ -44,7 +46,8 @@ func conversationFields(c *domain.Conversation) []any {
 	return []any{
 		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, &c.BotMutedUntil, &c.LastActivityTime,
-		&c.LastInboundTime, &c.LastOutboundTime, &c.ExternalOwnerTime, &c.CreateTime, &c.UpdateTime, &c.Revision,
+		&c.LastInboundTime, &c.LastOutboundTime, &c.ExternalOwnerTime, &c.CreateTime, &c.UpdateTime,
+		&c.NotUnderstoodCount, &c.UnansweredDeadline, &c.SLABreachTime, &c.Revision,
 	}
 }
 
@@ -112,6 +115,10 @@ func (t *tx) ListConversations(ctx context.Context, cq store.ConversationQuery, 
 	if !cq.UnansweredSince.IsZero() {
 		// A zero inbound time is year 1 and so never later than the outbound one.
 		q.where("c.last_inbound_time <= " + q.arg(cq.UnansweredSince) + " AND c.last_inbound_time > c.last_outbound_time")
+	}
+	if cq.SLABreached != nil {
+		op := map[bool]string{true: " != ", false: " = "}[*cq.SLABreached]
+		q.where("c.sla_breach_time" + op + notSet)
 	}
 	return getPage(ctx, t, q, conversationOrder, p, scanConversation, conversationCursor)
 }

@@ -13,9 +13,11 @@ var agentColumns = []string{
 	"last_seen_time", "create_time", "update_time", "revision",
 }
 
-// selectAgent derives Active from the handovers the agent has accepted.
+// selectAgent derives Active from the handovers the agent has accepted, and Offered from
+// the live offers made to it.
 var selectAgent = "SELECT " + columns("a", agentColumns) + `,
-	(SELECT count(*) FROM handovers h WHERE h.agent_id = a.id AND h.state = 'accepted')
+	(SELECT count(*) FROM handovers h WHERE h.agent_id = a.id AND h.state = 'accepted'),
+	(SELECT count(*) FROM handovers h WHERE h.offered_agent_id = a.id AND h.state = 'offered')
 	FROM agents a`
 
 // agentArgs leaves out Active, which is derived.
@@ -29,7 +31,7 @@ func agentArgs(a domain.Agent) []any {
 func scanAgent(s scanner) (domain.Agent, error) {
 	var a domain.Agent
 	err := s.Scan(&a.ID, &a.DisplayName, &a.Email, jsonCol(&a.Skills), &a.Role, &a.Team, &a.Capacity, jsonCol(&a.QueueIDs), &a.Presence,
-		timeCol{&a.LastSeenTime}, timeCol{&a.CreateTime}, timeCol{&a.UpdateTime}, &a.Revision, &a.Active)
+		timeCol{&a.LastSeenTime}, timeCol{&a.CreateTime}, timeCol{&a.UpdateTime}, &a.Revision, &a.Active, &a.Offered)
 	return a, err
 }
 

@@ -7,18 +7,18 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-var botColumns = []string{"id", "display_name", "active", "standby", "unreachable", "create_time", "update_time", "revision"}
+var botColumns = []string{"id", "display_name", "active", "standby", "unreachable", "create_time", "update_time", "auto_handoff", "revision"}
 
 var selectBot = "SELECT " + columns("b", botColumns) + " FROM bots b"
 
 // botArgs leaves out ChannelIDs: bindings are stored on the channels.
 func botArgs(b domain.Bot) []any {
-	return []any{b.ID, b.DisplayName, b.Active, b.Standby, b.Unreachable, nanos(b.CreateTime), nanos(b.UpdateTime), b.Revision}
+	return []any{b.ID, b.DisplayName, b.Active, b.Standby, b.Unreachable, nanos(b.CreateTime), nanos(b.UpdateTime), jsonObject(b.AutoHandoff), b.Revision}
 }
 
 // botFields lists where botColumns scan to.
 func botFields(b *domain.Bot) []any {
-	return []any{&b.ID, &b.DisplayName, &b.Active, &b.Standby, &b.Unreachable, timeCol{&b.CreateTime}, timeCol{&b.UpdateTime}, &b.Revision}
+	return []any{&b.ID, &b.DisplayName, &b.Active, &b.Standby, &b.Unreachable, timeCol{&b.CreateTime}, timeCol{&b.UpdateTime}, jsonCol(&b.AutoHandoff), &b.Revision}
 }
 
 func scanBot(s scanner) (b domain.Bot, err error) {

@@ -9,7 +9,7 @@ import (
 
 var channelColumns = []string{
 	"id", "kind", "external_id", "display_name", "bot_id", "default_queue_id", "session_timeout",
-	"credentials", "sealed_credentials", "retention", "create_time", "update_time", "revision",
+	"credentials", "sealed_credentials", "retention", "create_time", "update_time", "auto_handoff", "revision",
 }
 
 var selectChannel = "SELECT " + columns("ch", channelColumns) + " FROM channels ch"
@@ -19,7 +19,7 @@ func (t *tx) channelArgs(c domain.Channel) ([]any, error) {
 	clear, sealed, err := store.SealCredentials(t.s.keys, c.ID, c.Credentials)
 	return []any{
 		c.ID, c.Kind, c.ExternalID, c.DisplayName, c.BotID, c.DefaultQueueID, int64(c.SessionTimeout),
-		jsonObject(clear), sealed, jsonObject(c.Retention), nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision,
+		jsonObject(clear), sealed, jsonObject(c.Retention), nanos(c.CreateTime), nanos(c.UpdateTime), jsonObject(c.AutoHandoff), c.Revision,
 	}, err
 }
 
@@ -28,7 +28,7 @@ func (t *tx) channelArgs(c domain.Channel) ([]any, error) {
 func channelFields(c *domain.Channel, sealed *[]byte) []any {
 	return []any{
 		&c.ID, &c.Kind, &c.ExternalID, &c.DisplayName, &c.BotID, &c.DefaultQueueID, &c.SessionTimeout,
-		jsonCol(&c.Credentials), sealed, jsonCol(&c.Retention), timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, &c.Revision,
+		jsonCol(&c.Credentials), sealed, jsonCol(&c.Retention), timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, jsonCol(&c.AutoHandoff), &c.Revision,
 	}
 }
 

@@ -41,3 +41,17 @@ func (t *tx) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.
 		WHERE h.state = ? AND h.offer_expire_time != 0 AND h.offer_expire_time <= ?
 		ORDER BY h.offer_expire_time, h.id LIMIT ?`, domain.HandoverOffered, nanos(now), limitOr(limit))
 }
+
+func (t *tx) DueUnanswered(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error) {
+	return getAll(ctx, t, scanConversation, selectConversation+`
+		WHERE c.state = ? AND c.unanswered_deadline != 0 AND c.unanswered_deadline <= ?
+		ORDER BY c.unanswered_deadline, c.id LIMIT ?`, domain.ConversationOpen, nanos(now), limitOr(limit))
+}
+
+func (t *tx) DueSLA(ctx context.Context, now time.Time, limit int) ([]domain.Handover, error) {
+	return getAll(ctx, t, scanHandover, selectHandover+`
+		WHERE (h.state IN (?1, ?2) AND h.sla_wait_deadline != 0 AND h.sla_wait_deadline <= ?4)
+			OR (h.state IN (?1, ?2, ?3) AND h.sla_reply_deadline != 0 AND h.sla_reply_deadline <= ?4)
+		ORDER BY h.create_time, h.id LIMIT ?5`,
+		domain.HandoverRequested, domain.HandoverOffered, domain.HandoverAccepted, nanos(now), limitOr(limit))
+}

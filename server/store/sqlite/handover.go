@@ -12,6 +12,7 @@ var handoverColumns = []string{
 	"intake", "state", "failure_reason", "offered_agent_id", "offer_expire_time", "declined_agent_ids",
 	"agent_id", "outcome", "handback_summary", "end_reason", "requested_by_kind", "requested_by_id",
 	"request_id", "epoch", "create_time", "accept_time", "end_time", "out_of_hours", "trace_parent",
+	"priority", "sla_wait_deadline", "sla_reply_deadline", "sla_breaches", "supervisors",
 }
 
 var selectHandover = "SELECT " + columns("h", handoverColumns) + " FROM handovers h"
@@ -22,6 +23,7 @@ func handoverArgs(h domain.Handover) []any {
 		jsonList(h.Intake), h.State, h.FailureReason, h.OfferedAgentID, nanos(h.OfferExpireTime), jsonList(h.DeclinedAgentIDs),
 		h.AgentID, h.Outcome, h.HandbackSummary, h.EndReason, h.RequestedBy.Kind, h.RequestedBy.ID,
 		h.RequestID, int64(h.Epoch), nanos(h.CreateTime), nanos(h.AcceptTime), nanos(h.EndTime), h.OutOfHours, h.TraceParent,
+		h.Priority, nanos(h.SLAWaitDeadline), nanos(h.SLAReplyDeadline), jsonList(h.SLABreaches), h.Supervisors,
 	}
 }
 
@@ -32,6 +34,7 @@ func handoverFields(h *domain.Handover) []any {
 		jsonCol(&h.Intake), &h.State, &h.FailureReason, &h.OfferedAgentID, timeCol{&h.OfferExpireTime}, jsonCol(&h.DeclinedAgentIDs),
 		&h.AgentID, &h.Outcome, &h.HandbackSummary, &h.EndReason, &h.RequestedBy.Kind, &h.RequestedBy.ID,
 		&h.RequestID, &h.Epoch, timeCol{&h.CreateTime}, timeCol{&h.AcceptTime}, timeCol{&h.EndTime}, &h.OutOfHours, &h.TraceParent,
+		&h.Priority, timeCol{&h.SLAWaitDeadline}, timeCol{&h.SLAReplyDeadline}, jsonCol(&h.SLABreaches), &h.Supervisors,
 	}
 }
 

@@ -205,6 +205,9 @@ func testConversationFilters(h *harness) {
 		return h.conversation(s.ch, func(c *domain.Conversation) {
 			c.ID, c.Owner, c.Status, c.State, c.Language, c.Tags = id, s.owner, s.status, s.state, s.lang, s.tags
 			c.LastActivityTime, c.LastInboundTime, c.LastOutboundTime = tm(s.activity), tm(s.inbound), tm(s.outbound)
+			if id != "cv-2" && id != "cv-4" { // only these breached an SLA
+				c.SLABreachTime = time.Time{}
+			}
 		})
 	}
 	const m = time.Minute
@@ -242,6 +245,8 @@ func testConversationFilters(h *harness) {
 		{"unanswered", Q{UnansweredSince: at(180 * m)}, []domain.Conversation{v3, v5, v2}},
 		{"unanswered at the inbound time", Q{UnansweredSince: at(110 * m)}, []domain.Conversation{v2}},
 		{"unanswered before the inbound time", Q{UnansweredSince: at(110*m - time.Microsecond)}, nil},
+		{"sla breached", Q{SLABreached: new(true)}, []domain.Conversation{v4, v2}},
+		{"sla never breached", Q{SLABreached: new(false)}, []domain.Conversation{v3, v5, v1}},
 		{"several", Q{OwnerKind: domain.OwnerAgent, State: domain.ConversationOpen, Language: "en", Tag: "vipx"}, []domain.Conversation{v5}},
 	} {
 		diff(h.t, "conversations, filter "+c.name, c.want, walk(h, 2, listConversations(h, c.q)))

@@ -205,8 +205,10 @@ func testAgentActive(h *harness) {
 	engage(a.ID, domain.HandoverReleased)
 	engage(other.ID, domain.HandoverAccepted)
 	h.handover(h.conversation(ch), withState(domain.HandoverOffered), func(v *domain.Handover) { v.AgentID = ""; v.OfferedAgentID = a.ID })
+	h.handover(h.conversation(ch), withState(domain.HandoverRequested), func(v *domain.Handover) { v.AgentID = ""; v.OfferedAgentID = a.ID })
 
 	a.Active, other.Active = 2, 1
+	a.Offered = 1 // the live offer only
 	diff(h.t, "agent", a, agentResource.mustFetch(h, a.ID))
 	diff(h.t, "other agent", other, agentResource.mustFetch(h, other.ID))
 	diff(h.t, "listed agents", []domain.Agent{a, other}, walk(h, 0, listAgents(h, store.AgentQuery{})))

@@ -36,6 +36,10 @@ func (h *harness) channelValue(mods ...func(*domain.Channel)) domain.Channel {
 		Credentials: domain.Credentials{
 			AppSecret: "app-secret", VerifyToken: "verify-token", AccessToken: "access-token", WebhookSecret: "webhook-secret",
 		},
+		AutoHandoff: domain.AutoHandoffPolicy{
+			NotUnderstoodLimit: 2, HumanWordsOn: true, HumanWords: map[string][]string{"en": {"human", "real person"}, "*": {"humano"}},
+			UnansweredTimeout: 5 * time.Minute, QueueID: "q-billing", QueueAnyway: true,
+		},
 		CreateTime: t0,
 		UpdateTime: t0.Add(time.Second).In(elsewhere),
 		Revision:   1,
@@ -57,6 +61,7 @@ func (h *harness) botValue(mods ...func(*domain.Bot)) domain.Bot {
 		Active:      true,
 		Standby:     true,
 		Unreachable: true,
+		AutoHandoff: domain.AutoHandoffPolicy{NotUnderstoodLimit: 3},
 		CreateTime:  t0,
 		UpdateTime:  t0.Add(time.Millisecond),
 		Revision:    1,
@@ -104,6 +109,7 @@ func (h *harness) queueValue(mods ...func(*domain.Queue)) domain.Queue {
 		Skills:       []string{"billing"},
 		OfferTimeout: 45 * time.Second,
 		Policy:       queuePolicy(),
+		SLA:          domain.QueueSLA{WaitTarget: 2 * time.Minute, FirstReplyTarget: 10 * time.Minute, RaisePriority: 3, OfferSupervisors: true},
 		CreateTime:   t0,
 		UpdateTime:   t0.Add(time.Hour),
 		Revision:     1,
@@ -163,10 +169,13 @@ func (h *harness) conversationValue(ch domain.Channel, mods ...func(*domain.Conv
 		LastInboundTime:  t0.Add(-2 * time.Minute),
 		LastOutboundTime: t0.Add(-3 * time.Minute).In(elsewhere),
 		// The channel's clock, in milliseconds, runs a little ahead of Baton's.
-		ExternalOwnerTime: t0.Add(1500 * time.Millisecond),
-		CreateTime:        t0.Add(-time.Hour),
-		UpdateTime:        t0,
-		Revision:          1,
+		ExternalOwnerTime:  t0.Add(1500 * time.Millisecond),
+		NotUnderstoodCount: 2,
+		UnansweredDeadline: t0.Add(4 * time.Minute),
+		SLABreachTime:      t0.Add(-30 * time.Second).In(elsewhere),
+		CreateTime:         t0.Add(-time.Hour),
+		UpdateTime:         t0,
+		Revision:           1,
 	}, mods)
 }
 
@@ -236,6 +245,11 @@ func (h *harness) handoverValue(conv domain.Conversation, mods ...func(*domain.H
 		AcceptTime:       t0.Add(30 * time.Second),
 		EndTime:          t0.Add(time.Hour).In(elsewhere),
 		TraceParent:      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		Priority:         4,
+		SLAWaitDeadline:  t0.Add(2 * time.Minute),
+		SLAReplyDeadline: t0.Add(10 * time.Minute).In(elsewhere),
+		SLABreaches:      []domain.SLATarget{domain.SLAWait},
+		Supervisors:      true,
 	}, mods)
 }
 

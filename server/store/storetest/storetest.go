@@ -175,6 +175,8 @@ func groups() []group {
 			{"MutedContacts", testDueMutedContacts},
 			{"IdleConversations", testDueIdleConversations},
 			{"Offers", testDueOffers},
+			{"Unanswered", testDueUnanswered},
+			{"SLA", testDueSLA},
 		}},
 		{"Gauges", []testCase{
 			{"Read", testGauges},

@@ -104,3 +104,45 @@ func testDueOffers(h *harness) {
 	checkDue(h, "due offers", due, handoverID,
 		func(tx store.Tx, limit int) ([]domain.Handover, error) { return tx.DueOffers(h.ctx, now, limit) })
 }
+
+func testDueUnanswered(h *harness) {
+	now := at(0)
+	ch := h.channel()
+	waiting := func(state domain.ConversationState, deadline time.Time) domain.Conversation {
+		return h.conversation(ch, func(c *domain.Conversation) { c.State, c.UnansweredDeadline = state, deadline })
+	}
+	due := []domain.Conversation{
+		waiting(domain.ConversationOpen, now.Add(-time.Minute)),
+		waiting(domain.ConversationOpen, now),
+	}
+	waiting(domain.ConversationOpen, now.Add(time.Microsecond))
+	waiting(domain.ConversationOpen, time.Time{})
+	waiting(domain.ConversationClosed, now.Add(-time.Minute))
+	checkDue(h, "unanswered conversations", due, conversationID,
+		func(tx store.Tx, limit int) ([]domain.Conversation, error) {
+			return tx.DueUnanswered(h.ctx, now, limit)
+		})
+}
+
+func testDueSLA(h *harness) {
+	now := at(0)
+	ch := h.channel()
+	deadlines := func(state domain.HandoverState, wait, reply time.Time) domain.Handover {
+		return h.handover(h.conversation(ch), withState(state), func(v *domain.Handover) {
+			v.SLAWaitDeadline, v.SLAReplyDeadline = wait, reply
+		})
+	}
+	past, later := now.Add(-time.Second), now.Add(time.Microsecond)
+	due := []domain.Handover{
+		deadlines(domain.HandoverRequested, past, time.Time{}),
+		deadlines(domain.HandoverOffered, now, later),
+		deadlines(domain.HandoverRequested, later, now),
+		deadlines(domain.HandoverAccepted, time.Time{}, past),
+	}
+	deadlines(domain.HandoverAccepted, past, later) // the wait target counts only while waiting
+	deadlines(domain.HandoverRequested, later, later)
+	deadlines(domain.HandoverRequested, time.Time{}, time.Time{})
+	deadlines(domain.HandoverReleased, past, past)
+	checkDue(h, "handovers past an SLA target", due, handoverID,
+		func(tx store.Tx, limit int) ([]domain.Handover, error) { return tx.DueSLA(h.ctx, now, limit) })
+}

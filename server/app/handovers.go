@@ -186,7 +186,7 @@ func (a *App) Transfer(ctx context.Context, p domain.Principal, conversationID s
 		if err != nil {
 			return domain.Change{}, err
 		}
-		return domain.Transfer(s, *agent, expected, target, reason, summary, r)
+		return domain.Transfer(s, *agent, expected, target, reason, summary, domain.RouteMatch{}, r)
 	})
 }
 

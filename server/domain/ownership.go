@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -408,6 +409,9 @@ type HandoffRequest struct {
 	QueueAnyway bool
 	RequestID   string
 	Expected    *uint64
+	// Route is what the routing rules decided (Route's result for this request): when a rule
+	// matched, its target, priority and tags are the handover's, and the handover names it.
+	Route RouteMatch
 }
 
 // Handoff passes a bot-owned conversation to a queue. When no eligible agent is online with
@@ -424,6 +428,29 @@ func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, e
 	if actor.Kind == ActorBot && c.Owner.ID != actor.ID {
 		return Change{}, ownership(c, "owner", "the bot does not own the conversation")
 	}
+	t := begin(s, actor)
+	t.handoff(req, r)
+	return t.finish(), nil
+}
+
+// TagHandoff hands a bot-owned conversation off because a routing rule matched the tags just
+// added to it (m, Route's result at TriggerTagChange), as a handoff the bot asked for would:
+// when nobody can take it, the bot keeps it and the handover is recorded as failed. ok is
+// false when no rule matched or the conversation is not the bot's.
+func TagHandoff(s Situation, actor Actor, m RouteMatch, r Routing) (Change, bool) {
+	c := s.Conversation
+	if m.Rule == nil || c.Owner.Kind != OwnerBot || c.State != ConversationOpen {
+		return Change{}, false
+	}
+	t := begin(s, actor)
+	t.handoff(HandoffRequest{Reason: "tagged: " + strings.Join(m.Rule.When.Tags, ", "), Route: m}, r)
+	return t.finish(), true
+}
+
+// handoff enqueues the requested handover, or records it as failed when no agent can take it
+// and the request does not say to queue anyway.
+func (t *transition) handoff(req HandoffRequest, r Routing) {
+	s, c := t.s, t.s.Conversation
 	h := Handover{
 		Reason:    req.Reason,
 		Target:    req.Target,
@@ -432,7 +459,7 @@ func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, e
 		Intake:    req.Intake,
 		RequestID: req.RequestID,
 	}
-	t := begin(s, actor)
+	t.routed(&h, req.Route)
 	if why := PresenceCheck(h, r.Queue, r.Agents); why != "" && !req.QueueAnyway {
 		h.ID = s.NewID("ho")
 		h.ConversationID = c.ID
@@ -440,16 +467,33 @@ func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, e
 		h.QueueID = r.Queue.ID
 		h.State = HandoverFailed
 		h.FailureReason = why
-		h.RequestedBy = actor
+		h.RequestedBy = t.actor
 		h.Epoch = c.Epoch
 		h.CreateTime = s.Now
 		h.EndTime = s.Now
 		t.create(h)
 		t.emitHandover(EventHandoverFailed, h)
-		return t.finish(), nil
+		return
 	}
 	t.enqueue(h, r)
-	return t.finish(), nil
+}
+
+// routed applies what a matching routing rule decided to a new handover: its target,
+// priority and the rule's name and reason; its tags go on the conversation.
+func (t *transition) routed(h *Handover, m RouteMatch) {
+	if m.Rule == nil {
+		return
+	}
+	h.Target = m.Target
+	h.Priority = m.Priority
+	h.RuleID = m.Rule.ID
+	h.RouteReason = m.Reason()
+	for _, tag := range m.AddTags {
+		if !slices.Contains(t.conv.Tags, tag) {
+			t.conv.Tags = append(slices.Clone(t.conv.Tags), tag)
+		}
+	}
+	slices.Sort(t.conv.Tags)
 }
 
 // waiting checks that h is the conversation's live, waiting handover.
@@ -662,8 +706,9 @@ func Takeover(s Situation, agent Agent, expected *uint64, reason string) (Change
 }
 
 // Transfer passes an engaged conversation to another queue, skill, role or agent: the
-// engagement is released and a new handover waits in the target queue.
-func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason, summary string, r Routing) (Change, error) {
+// engagement is released and a new handover waits in the target queue. route is what the
+// routing rules decided for the transfer (the agent's target is the one asked for).
+func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason, summary string, route RouteMatch, r Routing) (Change, error) {
 	c := s.Conversation
 	if err := CheckEpoch(c, expected); err != nil {
 		return Change{}, err
@@ -677,7 +722,9 @@ func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason,
 	}
 	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
 	t.endActive(EndTransferred)
-	t.enqueue(Handover{Target: target, Reason: reasonOr(reason, "transfer"), Summary: summary}, r)
+	h := Handover{Target: target, Reason: reasonOr(reason, "transfer"), Summary: summary}
+	t.routed(&h, route)
+	t.enqueue(h, r)
 	return t.finish(), nil
 }
 

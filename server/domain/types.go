@@ -243,9 +243,13 @@ type Conversation struct {
 	// replying from it. Channels deliver out of order (Meta retries), so a report older than it
 	// moves nobody. Zero until the channel says.
 	ExternalOwnerTime time.Time `json:"external_owner_time,omitzero"`
-	CreateTime        time.Time `json:"create_time"`
-	UpdateTime        time.Time `json:"update_time"`
-	Revision          int64     `json:"revision"`
+	// EntryPoint is where the customer came from, as the channel last reported it: a Messenger
+	// m.me or ad ref, a WhatsApp ad ("ad:" and its id), the web chat's page URL. Routing rules
+	// may match on it; empty when the channel never said.
+	EntryPoint string    `json:"entry_point,omitempty"`
+	CreateTime time.Time `json:"create_time"`
+	UpdateTime time.Time `json:"update_time"`
+	Revision   int64     `json:"revision"`
 }
 
 // Direction is inbound (from the customer), outbound (to the customer), or internal: a note
@@ -388,6 +392,12 @@ type Handover struct {
 	CreateTime       time.Time         `json:"create_time"`
 	AcceptTime       time.Time         `json:"accept_time"`
 	EndTime          time.Time         `json:"end_time"`
+	// Priority orders waiting handovers: higher is offered first, then the longest waiting.
+	Priority int `json:"priority,omitempty"`
+	// RuleID is the routing rule that routed the handover, RouteReason why (what it matched);
+	// both empty when no rule matched.
+	RuleID      string `json:"rule_id,omitempty"`
+	RouteReason string `json:"route_reason,omitempty"`
 }
 
 // TimeToAccept is how long the handover waited before an agent accepted it.

@@ -192,6 +192,9 @@ type Tx interface {
 	GetMessageByRequestID(ctx context.Context, conversationID, requestID string) (domain.Message, error)
 	// ListMessages lists a conversation's messages oldest first.
 	ListMessages(ctx context.Context, conversationID string, p Page) ([]domain.Message, string, error)
+	// RecentInbound returns the conversation's newest inbound messages, at most limit, oldest
+	// first: what routing rules read the customer's words in.
+	RecentInbound(ctx context.Context, conversationID string, limit int) ([]domain.Message, error)
 	// LastMessages returns the newest message of each conversation named, in one query, keyed
 	// by conversation id; a conversation without messages has no entry.
 	LastMessages(ctx context.Context, conversationIDs []string) (map[string]domain.Message, error)
@@ -367,6 +370,9 @@ type HandoverQuery struct {
 	States         []domain.HandoverState
 	// OldestFirst orders a list by creation time ascending: the longest waiting first.
 	OldestFirst bool
+	// ByPriority orders a list as waiting handovers are offered: the highest Priority first,
+	// then the longest waiting (creation time ascending), then id. It overrides OldestFirst.
+	ByPriority bool
 }
 
 // DeliveryQuery filters deliveries. WebhookID is required; other zero fields match everything.

@@ -11,7 +11,7 @@ import (
 var conversationColumns = []string{
 	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
 	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
-	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time", "revision",
+	"last_inbound_time", "last_outbound_time", "external_owner_time", "entry_point", "create_time", "update_time", "revision",
 }
 
 var (
@@ -35,7 +35,7 @@ func conversationArgs(c domain.Conversation) []any {
 	return []any{
 		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, c.Epoch, c.State, c.Status, jsonList(c.Tags),
 		c.Language, c.ActiveHandoverID, c.BotEnabled, c.BotMutedUntil, c.LastActivityTime,
-		c.LastInboundTime, c.LastOutboundTime, c.ExternalOwnerTime, c.CreateTime, c.UpdateTime, c.Revision,
+		c.LastInboundTime, c.LastOutboundTime, c.ExternalOwnerTime, c.EntryPoint, c.CreateTime, c.UpdateTime, c.Revision,
 	}
 }
 
@@ -44,7 +44,7 @@ func conversationFields(c *domain.Conversation) []any {
 	return []any{
 		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, &c.BotMutedUntil, &c.LastActivityTime,
-		&c.LastInboundTime, &c.LastOutboundTime, &c.ExternalOwnerTime, &c.CreateTime, &c.UpdateTime, &c.Revision,
+		&c.LastInboundTime, &c.LastOutboundTime, &c.ExternalOwnerTime, &c.EntryPoint, &c.CreateTime, &c.UpdateTime, &c.Revision,
 	}
 }
 

@@ -11,7 +11,7 @@ var handoverColumns = []string{
 	"id", "conversation_id", "from_kind", "from_id", "target", "queue_id", "reason", "metadata", "summary",
 	"intake", "state", "failure_reason", "offered_agent_id", "offer_expire_time", "declined_agent_ids",
 	"agent_id", "outcome", "handback_summary", "end_reason", "requested_by_kind", "requested_by_id",
-	"request_id", "epoch", "create_time", "accept_time", "end_time",
+	"request_id", "epoch", "create_time", "accept_time", "end_time", "priority", "rule_id", "route_reason",
 }
 
 var (
@@ -26,7 +26,7 @@ func handoverArgs(h domain.Handover) []any {
 		h.ID, h.ConversationID, h.From.Kind, h.From.ID, jsonObject(h.Target), h.QueueID, h.Reason, jsonMap(h.Metadata), h.Summary,
 		jsonList(h.Intake), h.State, h.FailureReason, h.OfferedAgentID, h.OfferExpireTime, jsonList(h.DeclinedAgentIDs),
 		h.AgentID, h.Outcome, h.HandbackSummary, h.EndReason, h.RequestedBy.Kind, h.RequestedBy.ID,
-		h.RequestID, h.Epoch, h.CreateTime, h.AcceptTime, h.EndTime,
+		h.RequestID, h.Epoch, h.CreateTime, h.AcceptTime, h.EndTime, h.Priority, h.RuleID, h.RouteReason,
 	}
 }
 
@@ -36,7 +36,7 @@ func handoverFields(h *domain.Handover) []any {
 		&h.ID, &h.ConversationID, &h.From.Kind, &h.From.ID, jsonCol(&h.Target), &h.QueueID, &h.Reason, jsonCol(&h.Metadata), &h.Summary,
 		jsonCol(&h.Intake), &h.State, &h.FailureReason, &h.OfferedAgentID, &h.OfferExpireTime, jsonCol(&h.DeclinedAgentIDs),
 		&h.AgentID, &h.Outcome, &h.HandbackSummary, &h.EndReason, &h.RequestedBy.Kind, &h.RequestedBy.ID,
-		&h.RequestID, &h.Epoch, &h.CreateTime, &h.AcceptTime, &h.EndTime,
+		&h.RequestID, &h.Epoch, &h.CreateTime, &h.AcceptTime, &h.EndTime, &h.Priority, &h.RuleID, &h.RouteReason,
 	}
 }
 
@@ -70,6 +70,9 @@ func (t *tx) ListHandovers(ctx context.Context, hq store.HandoverQuery, p store.
 	q := handoverQuery(selectHandover, hq)
 	o := handoverOrder
 	o.desc = !hq.OldestFirst
+	if hq.ByPriority {
+		o = waitingOrder
+	}
 	return getPage(ctx, t, q, o, p, scanHandover, handoverCursor)
 }
 
@@ -106,6 +109,10 @@ func handoverQuery(head string, hq store.HandoverQuery) query {
 // handoverOrder is the documented order of handover lists: newest first.
 var handoverOrder = order{time: "h.create_time", id: "h.id", desc: true}
 
+// waitingOrder is the order waiting handovers are offered in: the highest priority first, then
+// the longest waiting (the index handovers_waiting).
+var waitingOrder = order{rank: "-h.priority", time: "h.create_time", id: "h.id"}
+
 func handoverCursor(h domain.Handover) cursor {
-	return cursor{T: h.CreateTime, ID: h.ID}
+	return cursor{R: -int64(h.Priority), T: h.CreateTime, ID: h.ID}
 }

@@ -11,7 +11,7 @@ import (
 var conversationColumns = []string{
 	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
 	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
-	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time", "revision",
+	"last_inbound_time", "last_outbound_time", "external_owner_time", "entry_point", "create_time", "update_time", "revision",
 }
 
 var selectConversation = "SELECT " + columns("c", conversationColumns) + " FROM conversations c"
@@ -23,7 +23,7 @@ func conversationArgs(c domain.Conversation) []any {
 	return []any{
 		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, int64(c.Epoch), c.State, c.Status, jsonList(c.Tags),
 		c.Language, c.ActiveHandoverID, c.BotEnabled, nanos(c.BotMutedUntil), nanos(c.LastActivityTime),
-		nanos(c.LastInboundTime), nanos(c.LastOutboundTime), nanos(c.ExternalOwnerTime), nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision,
+		nanos(c.LastInboundTime), nanos(c.LastOutboundTime), nanos(c.ExternalOwnerTime), c.EntryPoint, nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision,
 	}
 }
 
@@ -32,7 +32,7 @@ func conversationFields(c *domain.Conversation) []any {
 	return []any{
 		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, timeCol{&c.BotMutedUntil}, timeCol{&c.LastActivityTime},
-		timeCol{&c.LastInboundTime}, timeCol{&c.LastOutboundTime}, timeCol{&c.ExternalOwnerTime}, timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, &c.Revision,
+		timeCol{&c.LastInboundTime}, timeCol{&c.LastOutboundTime}, timeCol{&c.ExternalOwnerTime}, &c.EntryPoint, timeCol{&c.CreateTime}, timeCol{&c.UpdateTime}, &c.Revision,
 	}
 }
 

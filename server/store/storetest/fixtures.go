@@ -162,6 +162,7 @@ func (h *harness) conversationValue(ch domain.Channel, mods ...func(*domain.Conv
 		LastOutboundTime: t0.Add(-3 * time.Minute).In(elsewhere),
 		// The channel's clock, in milliseconds, runs a little ahead of Baton's.
 		ExternalOwnerTime: t0.Add(1500 * time.Millisecond),
+		EntryPoint:        "https://shop.example/pricing?utm_source=ad",
 		CreateTime:        t0.Add(-time.Hour),
 		UpdateTime:        t0,
 		Revision:          1,
@@ -232,6 +233,9 @@ func (h *harness) handoverValue(conv domain.Conversation, mods ...func(*domain.H
 		CreateTime:       t0,
 		AcceptTime:       t0.Add(30 * time.Second),
 		EndTime:          t0.Add(time.Hour).In(elsewhere),
+		Priority:         -3, // negative priorities sort below the default 0
+		RuleID:           "rule-billing",
+		RouteReason:      `rule "Billing": the customer wrote "invoice"`,
 	}, mods)
 }
 

@@ -699,6 +699,13 @@ func (a *App) DeleteQueue(ctx context.Context, p domain.Principal, id, etag stri
 		if inUse {
 			return domain.Precondition("queue", "queue %s is a channel's default or has waiting conversations", id)
 		}
+		rules, err := tx.ListRoutingRules(ctx)
+		if err != nil {
+			return err
+		}
+		if i := slices.IndexFunc(rules, func(r domain.RoutingRule) bool { return r.Then.Target.QueueID == id }); i >= 0 {
+			return domain.Precondition("queue", "routing rule %s sends conversations to queue %s: change or delete it first", rules[i].ID, id)
+		}
 		return tx.DeleteQueue(ctx, id)
 	})
 }

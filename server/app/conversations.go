@@ -447,10 +447,20 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 		if u.Language != nil {
 			c.Language = *u.Language
 		}
+		added := slices.DeleteFunc(editTags(nil, u.AddTags, nil), func(t string) bool { return slices.Contains(c.Tags, t) })
 		c.Tags = editTags(c.Tags, u.AddTags, u.RemoveTags)
 		c.UpdateTime = s.Now
 		s.Conversation = c
 		change := domain.Change{Conversation: c, Events: []domain.Event{domain.ConversationUpdated(s, p.Actor())}}
+		handoff, err := a.tagHandoff(ctx, tx, s, p.Actor(), added)
+		if err != nil {
+			return err
+		}
+		if handoff != nil {
+			a.recordOwnerChanges(ctx, "tag_handoff", *handoff)
+			handoff.Events = append(change.Events, handoff.Events...)
+			change = *handoff
+		}
 		if _, err := apply(ctx, tx, change); err != nil {
 			return err
 		}
@@ -458,6 +468,27 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 		return err
 	})
 	return out, err
+}
+
+// tagHandoff hands a bot-owned conversation off when a routing rule hands off on one of the
+// tags just added; nil when none does.
+func (a *App) tagHandoff(ctx context.Context, tx store.Tx, s domain.Situation, actor domain.Actor, added []string) (*domain.Change, error) {
+	if len(added) == 0 || s.Conversation.Owner.Kind != domain.OwnerBot {
+		return nil, nil
+	}
+	m, err := a.route(ctx, tx, s, domain.RouteInput{Trigger: domain.TriggerTagChange, AddedTags: added})
+	if err != nil || m.Rule == nil {
+		return nil, err
+	}
+	r, err := a.targetRouting(ctx, tx, s, m.Target)
+	if err != nil {
+		return nil, err
+	}
+	ch, ok := domain.TagHandoff(s, actor, m, r)
+	if !ok {
+		return nil, nil
+	}
+	return &ch, nil
 }
 
 func editTags(tags, add, remove []string) []string {

@@ -167,7 +167,8 @@ func (a *App) reoffer(ctx context.Context) error {
 		})
 }
 
-// offerable lists the waiting handovers (oldest first) that some online agent could be offered
+// offerable lists the waiting handovers (the highest priority first, then the longest
+// waiting) that some online agent could be offered
 // now. Deciding that from one read, before any write, keeps a pass cheap when most of the
 // queue waits for agents who are busy, and lets a young handover an agent can take be offered
 // however many older ones nobody can.
@@ -179,7 +180,7 @@ func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, er
 	queues := map[string]domain.Queue{}
 	var out []domain.Handover
 	page := store.Page{Size: timerBatch}
-	q := store.HandoverQuery{States: []domain.HandoverState{domain.HandoverRequested}}
+	q := store.HandoverQuery{States: []domain.HandoverState{domain.HandoverRequested}, ByPriority: true}
 	for scanned := 0; scanned < maxWaitingScan && len(out) < timerBatch; {
 		waiting, next, err := tx.ListHandovers(ctx, q, page)
 		if err != nil {
@@ -203,7 +204,6 @@ func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, er
 		}
 		page.Cursor = next
 	}
-	slices.Reverse(out) // ListHandovers is newest first; offer the longest waiting first
 	return out, nil
 }
 

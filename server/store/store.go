@@ -85,6 +85,7 @@ const (
 	KindQueue   Kind = "queue"
 	KindContact Kind = "contact"
 	KindWebhook Kind = "webhook"
+	KindRule    Kind = "routing_rule"
 )
 
 // Tx is one transaction. Getters return *domain.NotFoundError when the row does not exist.
@@ -99,9 +100,9 @@ type Tx interface {
 	// update it locks it first, so that concurrent updates queue instead of failing with
 	// ErrConflict. A missing row locks nothing (the read that follows says it is missing).
 	// Writes take locks in one order, so that none waits for another in a cycle: deliveries,
-	// webhooks, a configuration row (bot, channel, agent, queue), conversations (several in id
-	// order), contacts, then a conversation's handovers and messages. (The PostgreSQL store's
-	// lock.go says how each is taken.)
+	// webhooks, a configuration row (bot, channel, agent, queue; routing rules, several in id
+	// order), conversations (several in id order), contacts, then a conversation's handovers
+	// and messages. (The PostgreSQL store's lock.go says how each is taken.)
 	Lock(ctx context.Context, kind Kind, id string) error
 
 	CreateChannel(ctx context.Context, c domain.Channel) error

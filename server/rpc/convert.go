@@ -124,6 +124,7 @@ func conversationToProto(c domain.Conversation) *batonv1.Conversation {
 		CreateTime:       timestamp(c.CreateTime),
 		UpdateTime:       timestamp(c.UpdateTime),
 		Etag:             etag(c.Revision),
+		EntryPoint:       c.EntryPoint,
 	}
 }
 
@@ -152,6 +153,9 @@ func handoverToProto(h domain.Handover) *batonv1.Handover {
 		CreateTime:       timestamp(h.CreateTime),
 		AcceptTime:       timestamp(h.AcceptTime),
 		EndTime:          timestamp(h.EndTime),
+		Priority:         int32(h.Priority),
+		RoutingRuleId:    h.RuleID,
+		RoutingReason:    h.RouteReason,
 	}
 	// Set even when zero: an instant accept is still an accept.
 	if !h.AcceptTime.IsZero() {

@@ -393,6 +393,7 @@ func testConversation() domain.Conversation {
 		CreateTime:       t0,
 		UpdateTime:       t4,
 		Revision:         21,
+		EntryPoint:       "ad:120210000000",
 	}
 }
 
@@ -417,6 +418,7 @@ func wantConversation() *batonv1.Conversation {
 		CreateTime:       ts(t0),
 		UpdateTime:       ts(t4),
 		Etag:             "21",
+		EntryPoint:       "ad:120210000000",
 	}
 }
 
@@ -450,6 +452,9 @@ func testHandover() domain.Handover {
 		CreateTime:       t0,
 		AcceptTime:       t0.Add(150 * time.Second),
 		EndTime:          t5,
+		Priority:         7,
+		RuleID:           "rule_1",
+		RouteReason:      `rule "Billing": the customer wrote "invoice"`,
 	}
 }
 
@@ -479,6 +484,9 @@ func wantHandover() *batonv1.Handover {
 		AcceptTime:       ts(t0.Add(150 * time.Second)),
 		EndTime:          ts(t5),
 		TimeToAccept:     durationpb.New(150 * time.Second),
+		Priority:         7,
+		RoutingRuleId:    "rule_1",
+		RoutingReason:    `rule "Billing": the customer wrote "invoice"`,
 	}
 }
 

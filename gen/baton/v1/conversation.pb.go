@@ -174,7 +174,11 @@ type Conversation struct {
 	// When it last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version; send it back on update to detect concurrent changes.
-	Etag          string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Where the customer came from, as the channel last reported it: a Messenger m.me, QR code
+	// or ad ref, an ad ("ad:" and its id) on Messenger or WhatsApp, the web chat's page URL.
+	// Empty when the channel never said. Routing rules may match on it.
+	EntryPoint    string `protobuf:"bytes,20,opt,name=entry_point,json=entryPoint,proto3" json:"entry_point,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,6 +342,13 @@ func (x *Conversation) GetUpdateTime() *timestamppb.Timestamp {
 func (x *Conversation) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *Conversation) GetEntryPoint() string {
+	if x != nil {
+		return x.EntryPoint
 	}
 	return ""
 }
@@ -2249,7 +2260,7 @@ var File_baton_v1_conversation_proto protoreflect.FileDescriptor
 
 const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x06\n" +
+	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x06\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2275,7 +2286,9 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x13 \x01(\tR\x04etag\"\xd4\x03\n" +
+	"\x04etag\x18\x13 \x01(\tR\x04etag\x12\x1f\n" +
+	"\ventry_point\x18\x14 \x01(\tR\n" +
+	"entryPoint\"\xd4\x03\n" +
 	"\aContact\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +

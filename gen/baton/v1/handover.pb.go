@@ -511,7 +511,14 @@ type Handover struct {
 	// When it ended.
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// How long until an agent accepted it.
-	TimeToAccept  *durationpb.Duration `protobuf:"bytes,24,opt,name=time_to_accept,json=timeToAccept,proto3" json:"time_to_accept,omitempty"`
+	TimeToAccept *durationpb.Duration `protobuf:"bytes,24,opt,name=time_to_accept,json=timeToAccept,proto3" json:"time_to_accept,omitempty"`
+	// Its priority: waiting conversations are offered the highest priority first, then the
+	// longest waiting. Set by the routing rule that routed it; 0 otherwise.
+	Priority int32 `protobuf:"varint,25,opt,name=priority,proto3" json:"priority,omitempty"`
+	// The routing rule that routed it; empty when no rule matched.
+	RoutingRuleId string `protobuf:"bytes,26,opt,name=routing_rule_id,json=routingRuleId,proto3" json:"routing_rule_id,omitempty"`
+	// Why that rule routed it: the rule's name and what its conditions matched.
+	RoutingReason string `protobuf:"bytes,27,opt,name=routing_reason,json=routingReason,proto3" json:"routing_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -712,6 +719,27 @@ func (x *Handover) GetTimeToAccept() *durationpb.Duration {
 		return x.TimeToAccept
 	}
 	return nil
+}
+
+func (x *Handover) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *Handover) GetRoutingRuleId() string {
+	if x != nil {
+		return x.RoutingRuleId
+	}
+	return ""
+}
+
+func (x *Handover) GetRoutingReason() string {
+	if x != nil {
+		return x.RoutingReason
+	}
+	return ""
 }
 
 // HandoffRequest is the request of Handoff.
@@ -2364,7 +2392,7 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\fIntakeAnswer\x12&\n" +
 	"\bquestion\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\bquestion\x12 \n" +
-	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\x8c\t\n" +
+	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\xf7\t\n" +
 	"\bHandover\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12#\n" +
@@ -2393,7 +2421,10 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\vaccept_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"acceptTime\x125\n" +
 	"\bend_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12?\n" +
-	"\x0etime_to_accept\x18\x18 \x01(\v2\x19.google.protobuf.DurationR\ftimeToAccept\x1a;\n" +
+	"\x0etime_to_accept\x18\x18 \x01(\v2\x19.google.protobuf.DurationR\ftimeToAccept\x12\x1a\n" +
+	"\bpriority\x18\x19 \x01(\x05R\bpriority\x12&\n" +
+	"\x0frouting_rule_id\x18\x1a \x01(\tR\rroutingRuleId\x12%\n" +
+	"\x0erouting_reason\x18\x1b \x01(\tR\rroutingReason\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x04\n" +

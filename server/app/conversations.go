@@ -20,6 +20,8 @@ type Inbound struct {
 	Contact          domain.Contact // ExternalID, DisplayName, Locale, Attributes
 	ChannelMessageID string
 	Content          json.RawMessage
+	// EntryPoint is where the customer came from, when the channel says with this message.
+	EntryPoint string
 }
 
 // Ingested is the result of ingesting a message.
@@ -86,6 +88,9 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, i
 		s.Conversation = *state.Conversation
 	} else if s.Conversation, err = a.startConversation(ctx, tx, s); err != nil {
 		return Ingested{}, err
+	}
+	if in.EntryPoint != "" {
+		s.Conversation.EntryPoint = in.EntryPoint // the latest the channel reported
 	}
 	r, err := a.defaultRouting(ctx, tx, s)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/batonhq/baton/client"
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/gen/baton/v1/batonv1connect"
 )
 
 // violations returns the fields an INVALID_ARGUMENT error names.
@@ -396,5 +397,62 @@ func TestWaitingOfferedByPriorityThenWait(t *testing.T) {
 	}
 	if want := []string{convs[2].GetId(), convs[0].GetId(), convs[1].GetId()}; !slices.Equal(got, want) {
 		t.Errorf("offered in the order %q, want the VIP, then the longest waiting: %q", got, want)
+	}
+}
+
+// TestWebChatPageRoutes: the page a visitor writes from is the conversation's entry point, and a
+// rule on the page's address routes the bot's handoff. A page address that is not a URL is
+// refused, naming the field.
+func TestWebChatPageRoutes(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.chatWorld()
+	chat := batonv1connect.NewWebChatServiceClient(http.DefaultClient, h.url)
+	sales := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "Sales"}))(t).GetQueue()
+	rule := need(h.admin.Routing.CreateRoutingRule(ctx, &batonv1.CreateRoutingRuleRequest{
+		DisplayName: "Pricing page", ChannelId: w.channel.GetId(),
+		When: &batonv1.RuleConditions{EntryPoints: []string{"https://shop.example/pricing*"}},
+		Then: &batonv1.RuleAction{Target: queueTarget(sales.GetId()), Priority: 3},
+	}))(t).GetRoutingRule()
+	token := need(chat.StartChat(ctx, &batonv1.StartChatRequest{ChannelId: w.channel.GetId(), DisplayName: "Ada"}))(t).GetToken()
+
+	_, err := chat.SendChatMessage(ctx, &batonv1.SendChatMessageRequest{Token: token, ClientMessageId: "c-0", Content: text_("Hi"), PageUrl: "pricing page"})
+	if got := violations(t, err); !slices.Contains(got, "page_url") {
+		t.Errorf("a page that is not a URL: violations %q", got)
+	}
+	page := "https://shop.example/pricing?plan=pro"
+	msg := need(chat.SendChatMessage(ctx, &batonv1.SendChatMessageRequest{Token: token, ClientMessageId: "c-1", Content: text_("How much is Pro?"), PageUrl: page}))(t).GetMessage()
+	conv := need(h.admin.Conversations.GetConversation(ctx, &batonv1.GetConversationRequest{ConversationId: msg.GetConversationId()}))(t).GetConversation()
+	if conv.GetEntryPoint() != page {
+		t.Fatalf("entry point %q, want %q", conv.GetEntryPoint(), page)
+	}
+	ho := need(w.botAPI.Handovers.Handoff(ctx, &batonv1.HandoffRequest{ConversationId: conv.GetId(), Reason: "pricing question", QueueAnyway: true}))(t).GetHandover()
+	if ho.GetQueueId() != sales.GetId() || ho.GetRoutingRuleId() != rule.GetId() || !strings.Contains(ho.GetRoutingReason(), page) {
+		t.Errorf("handover %v: want in sales by the pricing page rule", ho)
+	}
+}
+
+// TestMessengerReferralUpdatesEntryPoint: a customer coming back to their thread through an
+// m.me link (a messaging_referrals event, no message) changes the conversation's entry point.
+func TestMessengerReferralUpdatesEntryPoint(t *testing.T) {
+	h := start(t)
+	const appSecret = "messenger-app-secret"
+	w := h.channelWorld(batonv1.ChannelKind_CHANNEL_KIND_MESSENGER, "1122334455", &batonv1.ChannelCredentials{
+		AppSecret: appSecret, VerifyToken: "verify-me", AccessToken: "page-token-1",
+	})
+	ch := w.channel.GetId()
+	inbound := `{"object":"page","entry":[{"id":"1122334455","time":1795251600000,"messaging":[{
+		"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"timestamp":1795251600000,
+		"message":{"mid":"m_customer_1","text":"Hello"}}]}]}`
+	referral := `{"object":"page","entry":[{"id":"1122334455","time":1795251700000,"messaging":[{
+		"sender":{"id":"6789"},"recipient":{"id":"1122334455"},"timestamp":1795251700000,
+		"referral":{"ref":"winter-sale","source":"SHORTLINK","type":"OPEN_THREAD"}}]}]}`
+	for _, body := range []string{inbound, referral} {
+		if status, out := h.post("/webhooks/messenger/"+ch, metaSigned(appSecret, body), body); status != http.StatusOK {
+			t.Fatalf("webhook: %d %s", status, out)
+		}
+	}
+	if got := w.conversation().GetEntryPoint(); got != "winter-sale" {
+		t.Errorf("entry point %q, want winter-sale", got)
 	}
 }

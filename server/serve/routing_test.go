@@ -456,3 +456,36 @@ func TestMessengerReferralUpdatesEntryPoint(t *testing.T) {
 		t.Errorf("entry point %q, want winter-sale", got)
 	}
 }
+
+// TestExplainStoredConversation: a dry run on a stored conversation reads its recent messages and
+// entry point; inputs given in the request replace the conversation's.
+func TestExplainStoredConversation(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.world(0)
+	billing := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "Billing"}))(t).GetQueue()
+	words := need(h.admin.Routing.CreateRoutingRule(ctx, billingRule(billing.GetId())))(t).GetRoutingRule()
+	ad := need(h.admin.Routing.CreateRoutingRule(ctx, &batonv1.CreateRoutingRuleRequest{
+		DisplayName: "Spring ad", When: &batonv1.RuleConditions{EntryPoints: []string{"ad:120210000000"}}, Then: &batonv1.RuleAction{Priority: 4},
+	}))(t).GetRoutingRule()
+	conv := need(h.admin.Conversations.IngestMessage(ctx, &batonv1.IngestMessageRequest{
+		ChannelId: w.channel.GetId(), Contact: &batonv1.ContactProfile{ExternalId: "c1"}, ChannelMessageId: "m1",
+		Content: text_("I want a refund"), EntryPoint: "ad:120210000000",
+	}))(t).GetConversation()
+	if conv.GetEntryPoint() != "ad:120210000000" {
+		t.Fatalf("entry point %q", conv.GetEntryPoint())
+	}
+	h.ingest(w.channel.GetId(), "c1", "m2", "thanks") // the refund stays among the last ten
+
+	got := need(h.admin.Routing.ExplainRoute(ctx, &batonv1.ExplainRouteRequest{ConversationId: conv.GetId()}))(t)
+	if got.GetRoutingRule().GetId() != words.GetId() || !slices.Contains(got.GetReasons(), `the customer wrote "refund"`) {
+		t.Errorf("explained %v: want the billing words rule", got)
+	}
+	other := need(h.admin.Routing.ExplainRoute(ctx, &batonv1.ExplainRouteRequest{ConversationId: conv.GetId(), Messages: []string{"hello"}}))(t)
+	if other.GetRoutingRule().GetId() != ad.GetId() || !slices.Contains(other.GetReasons(), `entered from "ad:120210000000"`) {
+		t.Errorf("explained with other messages %v: want the ad rule", other)
+	}
+	if _, err := w.botAPI.Routing.ExplainRoute(ctx, &batonv1.ExplainRouteRequest{ConversationId: conv.GetId()}); code(err) != connect.CodePermissionDenied {
+		t.Errorf("a bot's dry run: %v", err)
+	}
+}

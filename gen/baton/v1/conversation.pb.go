@@ -554,7 +554,10 @@ type IngestMessageRequest struct {
 	// The channel's id for the message; a repeat is recognised by it.
 	ChannelMessageId string `protobuf:"bytes,3,opt,name=channel_message_id,json=channelMessageId,proto3" json:"channel_message_id,omitempty"`
 	// What the customer wrote.
-	Content       *MessageContent `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	Content *MessageContent `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	// Where the customer came from, when the source knows (an ad, a campaign link, a page): the
+	// conversation's entry point, which routing rules may match on. Empty keeps the one known.
+	EntryPoint    string `protobuf:"bytes,5,opt,name=entry_point,json=entryPoint,proto3" json:"entry_point,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -615,6 +618,13 @@ func (x *IngestMessageRequest) GetContent() *MessageContent {
 		return x.Content
 	}
 	return nil
+}
+
+func (x *IngestMessageRequest) GetEntryPoint() string {
+	if x != nil {
+		return x.EntryPoint
+	}
+	return ""
 }
 
 // IngestMessageResponse is the response of IngestMessage.
@@ -2319,14 +2329,16 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"attributes\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf2\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x02\n" +
 	"\x14IngestMessageRequest\x12(\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tchannelId\x12:\n" +
 	"\acontact\x18\x02 \x01(\v2\x18.baton.v1.ContactProfileB\x06\xbaH\x03\xc8\x01\x01R\acontact\x128\n" +
 	"\x12channel_message_id\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10channelMessageId\x12:\n" +
-	"\acontent\x18\x04 \x01(\v2\x18.baton.v1.MessageContentB\x06\xbaH\x03\xc8\x01\x01R\acontent\"\xcb\x01\n" +
+	"\acontent\x18\x04 \x01(\v2\x18.baton.v1.MessageContentB\x06\xbaH\x03\xc8\x01\x01R\acontent\x12)\n" +
+	"\ventry_point\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\n" +
+	"entryPoint\"\xcb\x01\n" +
 	"\x15IngestMessageResponse\x12+\n" +
 	"\amessage\x18\x01 \x01(\v2\x11.baton.v1.MessageR\amessage\x12:\n" +
 	"\fconversation\x18\x02 \x01(\v2\x16.baton.v1.ConversationR\fconversation\x12+\n" +

@@ -28,13 +28,13 @@ const (
 	UpdateThreadTaken
 	// UpdateThreadReleased: the conversation was passed back to Baton.
 	UpdateThreadReleased
-	// UpdateReferral: a customer came back to their thread through an entry point (Messenger's
-	// m.me link, QR code or ad, on a thread that already exists), with no message.
-	UpdateReferral
 	// UpdateTest: a test event from the channel's console (the "Test" button of Meta's App
 	// Dashboard). Its ids are made up, so nothing is stored; it is logged, with the Field
 	// tested, so that whoever sets the channel up sees it arrived and passed the checks.
 	UpdateTest
+	// UpdateReferral: a customer came back to their thread through an entry point (Messenger's
+	// m.me link, QR code or ad, on a thread that already exists), with no message.
+	UpdateReferral
 )
 
 // Update is one thing a channel's webhook reported, in neutral terms. Adapters parse their

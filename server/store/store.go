@@ -207,7 +207,8 @@ type Tx interface {
 	UpdateHandover(ctx context.Context, h domain.Handover) error
 	GetHandover(ctx context.Context, id string) (domain.Handover, error)
 	GetHandoverByRequestID(ctx context.Context, conversationID, requestID string) (domain.Handover, error)
-	// ListHandovers lists handovers newest first, or oldest first when q.OldestFirst is set.
+	// ListHandovers lists handovers newest first, oldest first when q.OldestFirst is set, or as
+	// waiting handovers are offered when q.ByPriority is set.
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
 	// CountHandovers counts the handovers q selects.
 	CountHandovers(ctx context.Context, q HandoverQuery) (int, error)

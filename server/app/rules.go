@@ -74,19 +74,26 @@ func (a *App) CreateRoutingRule(ctx context.Context, p domain.Principal, r domai
 }
 
 // ruleRefersToExisting refuses a rule naming a channel, queue or agent that does not exist: it
-// would never apply, or send conversations nowhere.
+// would never apply, or send conversations nowhere. The queue and agent are locked, so that a
+// concurrent delete of one (which refuses while a rule sends to it) waits for this write.
 func ruleRefersToExisting(ctx context.Context, tx store.Tx, r domain.RoutingRule) error {
 	refs := []struct {
 		field, id string
+		kind      store.Kind
 		get       func(context.Context, string) error
 	}{
-		{"channel_id", r.ChannelID, func(ctx context.Context, id string) error { _, err := tx.GetChannel(ctx, id); return err }},
-		{"then.target.queue_id", r.Then.Target.QueueID, func(ctx context.Context, id string) error { _, err := tx.GetQueue(ctx, id); return err }},
-		{"then.target.agent_id", r.Then.Target.AgentID, func(ctx context.Context, id string) error { _, err := tx.GetAgent(ctx, id); return err }},
+		{"channel_id", r.ChannelID, "", func(ctx context.Context, id string) error { _, err := tx.GetChannel(ctx, id); return err }},
+		{"then.target.queue_id", r.Then.Target.QueueID, store.KindQueue, func(ctx context.Context, id string) error { _, err := tx.GetQueue(ctx, id); return err }},
+		{"then.target.agent_id", r.Then.Target.AgentID, store.KindAgent, func(ctx context.Context, id string) error { _, err := tx.GetAgent(ctx, id); return err }},
 	}
 	for _, ref := range refs {
 		if ref.id == "" {
 			continue
+		}
+		if ref.kind != "" {
+			if err := tx.Lock(ctx, ref.kind, ref.id); err != nil {
+				return err
+			}
 		}
 		if err := ref.get(ctx, ref.id); isNotFound(err) {
 			return domain.Invalid(ref.field, "%q does not exist", ref.id)

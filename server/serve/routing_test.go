@@ -489,3 +489,27 @@ func TestExplainStoredConversation(t *testing.T) {
 		t.Errorf("a bot's dry run: %v", err)
 	}
 }
+
+// TestRuleTargetsCannotBeDeleted: a queue or an agent a routing rule sends conversations to is
+// not deleted from under it.
+func TestRuleTargetsCannotBeDeleted(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	rt := h.admin.Routing
+	q := need(rt.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "Billing"}))(t).GetQueue()
+	ag := need(rt.CreateAgent(ctx, &batonv1.CreateAgentRequest{DisplayName: "Ann"}))(t).GetAgent()
+	toQueue := need(rt.CreateRoutingRule(ctx, billingRule(q.GetId())))(t).GetRoutingRule()
+	toAgent := need(rt.CreateRoutingRule(ctx, &batonv1.CreateRoutingRuleRequest{DisplayName: "Ann's customers",
+		When: &batonv1.RuleConditions{Attributes: map[string]string{"account_manager": "ann"}},
+		Then: &batonv1.RuleAction{Target: &batonv1.HandoverTarget{Target: &batonv1.HandoverTarget_AgentId{AgentId: ag.GetId()}}}}))(t).GetRoutingRule()
+	if _, err := rt.DeleteQueue(ctx, &batonv1.DeleteQueueRequest{QueueId: q.GetId()}); code(err) != connect.CodeFailedPrecondition {
+		t.Errorf("deleting the rule's queue: %v", err)
+	}
+	if _, err := rt.DeleteAgent(ctx, &batonv1.DeleteAgentRequest{AgentId: ag.GetId()}); code(err) != connect.CodeFailedPrecondition {
+		t.Errorf("deleting the rule's agent: %v", err)
+	}
+	need(rt.DeleteRoutingRule(ctx, &batonv1.DeleteRoutingRuleRequest{RoutingRuleId: toQueue.GetId()}))(t)
+	need(rt.DeleteRoutingRule(ctx, &batonv1.DeleteRoutingRuleRequest{RoutingRuleId: toAgent.GetId()}))(t)
+	need(rt.DeleteQueue(ctx, &batonv1.DeleteQueueRequest{QueueId: q.GetId()}))(t)
+	need(rt.DeleteAgent(ctx, &batonv1.DeleteAgentRequest{AgentId: ag.GetId()}))(t)
+}

@@ -513,3 +513,29 @@ func TestRuleTargetsCannotBeDeleted(t *testing.T) {
 	need(rt.DeleteQueue(ctx, &batonv1.DeleteQueueRequest{QueueId: q.GetId()}))(t)
 	need(rt.DeleteAgent(ctx, &batonv1.DeleteAgentRequest{AgentId: ag.GetId()}))(t)
 }
+
+// TestTransferRoutedByRule: at a transfer the agent's target is the one asked for; a rule for
+// transfers that overrides it sends the conversation where the rule says.
+func TestTransferRoutedByRule(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	w := h.world(1)
+	billing := need(h.admin.Routing.CreateQueue(ctx, &batonv1.CreateQueueRequest{DisplayName: "Billing"}))(t).GetQueue()
+	rule := need(h.admin.Routing.CreateRoutingRule(ctx, &batonv1.CreateRoutingRuleRequest{
+		DisplayName: "Invoices go to billing",
+		When:        &batonv1.RuleConditions{Triggers: []batonv1.RouteTrigger{batonv1.RouteTrigger_ROUTE_TRIGGER_TRANSFER}, Words: []string{"invoice"}},
+		Then:        &batonv1.RuleAction{Target: queueTarget(billing.GetId()), Priority: 7, OverrideRequestedTarget: true},
+	}))(t).GetRoutingRule()
+	conv := h.ingest(w.channel.GetId(), "c1", "m1", "My invoice is wrong").GetConversation()
+	ho := need(w.botAPI.Handovers.Handoff(ctx, &batonv1.HandoffRequest{ConversationId: conv.GetId(), Reason: "wants a human"}))(t).GetHandover()
+	if ho.GetQueueId() != "default" || ho.GetRoutingRuleId() != "" {
+		t.Fatalf("handoff %v: a rule for transfers routed it", ho)
+	}
+	agent := w.agentAPI[0]
+	need(agent.Handovers.AcceptHandover(ctx, &batonv1.AcceptHandoverRequest{HandoverId: ho.GetId()}))(t)
+	moved := need(agent.Handovers.Transfer(ctx, &batonv1.TransferRequest{ConversationId: conv.GetId(),
+		Target: &batonv1.HandoverTarget{Target: &batonv1.HandoverTarget_Skill{Skill: "sales"}}}))(t).GetHandover()
+	if moved.GetQueueId() != billing.GetId() || moved.GetTarget().GetQueueId() != billing.GetId() || moved.GetRoutingRuleId() != rule.GetId() || moved.GetPriority() != 7 {
+		t.Errorf("transfer %v: want to billing by rule %s at priority 7", moved, rule.GetId())
+	}
+}

@@ -75,6 +75,7 @@ type App struct {
 	retry            domain.RetryPolicy
 	noWebhooks       *ttlcache.Cache[struct{}] // holds "" while no webhook is known to exist
 	attempts         store.Batcher[*attemptRecord]
+	eraseBatch       int // rows per transaction of an erasure; tests lower it
 }
 
 // DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
@@ -96,6 +97,7 @@ func New(cfg Config) *App {
 		retry:            cfg.Retry,
 	}
 	a.attempts.Max = maxAttemptBatch
+	a.eraseBatch = eraseBatch
 	if cfg.NoWebhooksTTL > 0 {
 		a.noWebhooks = ttlcache.New[struct{}](cfg.NoWebhooksTTL)
 	}
@@ -168,23 +170,37 @@ func (a *App) writeInbound(ctx context.Context, q store.InboundQuery, fn func(tx
 	return a.notifying(fn, func(fn func(store.Tx) error) error { return a.store.WriteInbound(ctx, q, fn) })
 }
 
-// notifying runs fn through write and, once committed, notifies if fn appended events.
+// notifying runs fn through write and, once committed, notifies if fn appended events, and
+// wakes the senders if it stored a message to send.
 func (a *App) notifying(fn func(tx store.Tx) error, write func(func(store.Tx) error) error) error {
-	var appended bool
+	var appended, sends bool
 	err := write(func(tx store.Tx) error {
-		appended = false
-		return fn(&eventTx{Tx: tx, appended: &appended})
+		appended, sends = false, false
+		return fn(&eventTx{Tx: tx, appended: &appended, sends: &sends})
 	})
 	if err == nil && appended {
 		a.notify()
 	}
+	if err == nil && sends {
+		a.queued()
+	}
 	return err
 }
 
-// eventTx notes whether events were appended, so write knows whether to notify.
+// eventTx notes whether events were appended, so write knows whether to notify, and whether
+// messages to send were stored (acknowledgements), so it knows whether to wake the senders.
 type eventTx struct {
 	store.Tx
 	appended *bool
+	sends    *bool
+}
+
+func (t *eventTx) CreateMessage(ctx context.Context, m domain.Message) error {
+	err := t.Tx.CreateMessage(ctx, m)
+	if err == nil && m.Direction == domain.Outbound && m.Status == domain.DeliveryPending {
+		*t.sends = true
+	}
+	return err
 }
 
 func (t *eventTx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
@@ -242,14 +258,67 @@ func boundBot(ctx context.Context, tx store.Tx, ch domain.Channel) (*domain.Bot,
 	return &b, nil
 }
 
-// routing loads a queue and the online agents who might take its conversations.
+// routing loads a queue and the online agents who might take its conversations, and, when
+// the queue tells customers how long they may wait, an estimate of it.
 func (a *App) routing(ctx context.Context, tx store.Tx, queueID string) (domain.Routing, error) {
 	q, err := tx.GetQueue(ctx, queueID)
 	if err != nil {
 		return domain.Routing{}, err
 	}
-	agents, err := onlineAgents(ctx, tx)
-	return domain.Routing{Queue: q, Agents: agents}, err
+	r := domain.Routing{Queue: q}
+	if r.Agents, err = onlineAgents(ctx, tx); err != nil {
+		return r, err
+	}
+	if q.Policy.Acknowledgements.Sends(domain.AckQueued) {
+		r.EstimatedWait, err = estimatedWait(ctx, tx, q.ID)
+	}
+	return r, err
+}
+
+// waitSample bounds how many engaged handovers estimate a queue's wait.
+const waitSample = 50
+
+// estimatedWait is the mean time to accept of the queue's handovers agents hold now (takeovers
+// and transfers left out); 0 when there are none. Engaged handovers are few (at most the
+// agents' capacity) and indexed by queue and state, so the estimate costs one small read
+// however long the queue's history.
+func estimatedWait(ctx context.Context, tx store.Tx, queueID string) (time.Duration, error) {
+	hs, _, err := tx.ListHandovers(ctx, store.HandoverQuery{
+		QueueID: queueID, States: []domain.HandoverState{domain.HandoverAccepted},
+	}, store.Page{Size: waitSample})
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	n := 0
+	for _, h := range hs {
+		if h.RequestedBy.Kind != domain.ActorAgent { // takeovers and transfers never waited as a handoff
+			sum += h.TimeToAccept()
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return sum / time.Duration(n), nil
+}
+
+// speaking loads into s the queue that speaks to the customer (domain.Situation.Queue): the
+// live handover's queue, otherwise the channel's default queue.
+func speaking(ctx context.Context, tx store.Tx, s *domain.Situation) error {
+	id := s.Channel.DefaultQueueID
+	if s.Active != nil && s.Active.QueueID != "" {
+		id = s.Active.QueueID
+	}
+	q, err := tx.GetQueue(ctx, id)
+	if isNotFound(err) {
+		return nil // nothing to say
+	}
+	if err != nil {
+		return err
+	}
+	s.Queue = &q
+	return nil
 }
 
 // maxRoutedAgents bounds how many online agents one routing decision considers.
@@ -266,6 +335,9 @@ func apply(ctx context.Context, tx store.Tx, ch domain.Change) ([]domain.Event, 
 	if err := tx.UpdateConversation(ctx, ch.Conversation); err != nil {
 		return nil, err
 	}
+	if err := createMessages(ctx, tx, ch); err != nil {
+		return nil, err
+	}
 	for _, e := range ch.Events {
 		if e.Conversation != nil {
 			e.Conversation.Revision = ch.Conversation.Revision + 1 // the snapshot as stored
@@ -275,6 +347,17 @@ func apply(ctx context.Context, tx store.Tx, ch domain.Change) ([]domain.Event, 
 		return nil, err
 	}
 	return tx.AppendEvents(ctx, ch.Events)
+}
+
+// createMessages stores the messages Baton sends the customer in the change (its
+// acknowledgements), pending in the outbox.
+func createMessages(ctx context.Context, tx store.Tx, ch domain.Change) error {
+	for _, m := range ch.Messages {
+		if err := tx.CreateMessage(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func saveHandovers(ctx context.Context, tx store.Tx, ch domain.Change) error {

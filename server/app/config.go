@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ func (a *App) CreateChannel(ctx context.Context, p domain.Principal, c domain.Ch
 		return c, err
 	}
 	if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
+		return c, err
+	}
+	if err := c.Retention.Check(); err != nil {
 		return c, err
 	}
 	var out domain.Channel
@@ -129,6 +133,8 @@ type ChannelUpdate struct {
 	DefaultQueueID *string
 	SessionTimeout *time.Duration
 	Credentials    *domain.Credentials
+	// Retention replaces the channel's whole policy.
+	Retention *domain.Retention
 }
 
 // UpdateChannel applies u.
@@ -148,6 +154,10 @@ func (a *App) UpdateChannel(ctx context.Context, p domain.Principal, u ChannelUp
 		setIf(&c.DisplayName, u.DisplayName)
 		setIf(&c.SessionTimeout, u.SessionTimeout)
 		setIf(&c.Credentials, u.Credentials)
+		setIf(&c.Retention, u.Retention)
+		if err := c.Retention.Check(); err != nil {
+			return err
+		}
 		if err := domain.CheckCredentials(c.Kind, c.Credentials); err != nil {
 			return err
 		}
@@ -608,6 +618,9 @@ func (a *App) CreateQueue(ctx context.Context, p domain.Principal, q domain.Queu
 		id, err := a.idempotent(ctx, tx, p, "queue", requestID, func() (string, error) {
 			q.ID = ids.New("q")
 			q.OfferTimeout = cmpOr(q.OfferTimeout, domain.DefaultOfferTimeout)
+			if err := checkPolicy(ctx, tx, q); err != nil {
+				return "", err
+			}
 			q.CreateTime, q.UpdateTime = a.Now(), a.Now()
 			return q.ID, tx.CreateQueue(ctx, q)
 		})
@@ -650,6 +663,9 @@ type QueueUpdate struct {
 	DisplayName  *string
 	Skills       *[]string
 	OfferTimeout *time.Duration
+	// Hours replaces the business hours when set; a nil *BusinessHours clears them.
+	Hours            **domain.BusinessHours
+	Acknowledgements *domain.Acknowledgements
 }
 
 // UpdateQueue applies u.
@@ -669,6 +685,11 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 		setIf(&q.DisplayName, u.DisplayName)
 		setIf(&q.Skills, u.Skills)
 		setIf(&q.OfferTimeout, u.OfferTimeout)
+		setIf(&q.Policy.Hours, u.Hours)
+		setIf(&q.Policy.Acknowledgements, u.Acknowledgements)
+		if err := checkPolicy(ctx, tx, q); err != nil {
+			return err
+		}
 		q.UpdateTime = a.Now()
 		if err := tx.UpdateQueue(ctx, q); err != nil {
 			return err
@@ -677,6 +698,36 @@ func (a *App) UpdateQueue(ctx context.Context, p domain.Principal, u QueueUpdate
 		return err
 	})
 	return out, err
+}
+
+// checkPolicy checks a queue's hours and acknowledgements, and that the queue its hours send
+// handoffs to exists and is another one.
+func checkPolicy(ctx context.Context, tx store.Tx, q domain.Queue) error {
+	if h := q.Policy.Hours; h != nil {
+		if err := h.Check(); err != nil {
+			return prefixField("business_hours.", err)
+		}
+		if other := h.OutOfHours.QueueID; other != "" {
+			if other == q.ID {
+				return domain.Invalid("business_hours.out_of_hours_queue_id", "a queue cannot send its handoffs to itself")
+			}
+			if _, err := tx.GetQueue(ctx, other); isNotFound(err) {
+				return domain.Invalid("business_hours.out_of_hours_queue_id", "queue %q does not exist", other)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	return prefixField("acknowledgements.", q.Policy.Acknowledgements.Check())
+}
+
+// prefixField places an InvalidError's field under prefix, so that it names the request's field.
+func prefixField(prefix string, err error) error {
+	var inv *domain.InvalidError
+	if errors.As(err, &inv) {
+		return domain.Invalid(prefix+inv.Field, "%s", inv.Reason)
+	}
+	return err
 }
 
 // DeleteQueue deletes a queue nothing uses.
@@ -731,7 +782,9 @@ func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, 
 		return nil, after, err
 	}
 	var out []domain.Event
+	from := after
 	err = a.read(ctx, func(tx store.Tx) error {
+		out, after = nil, from // a Read may run again
 		for range agentScanPages {
 			page, err := tx.ListEvents(ctx, after, r.Filter, limit)
 			if err != nil {
@@ -744,10 +797,10 @@ func (a *App) ListEvents(ctx context.Context, p domain.Principal, after uint64, 
 				}
 			}
 			if len(out) == limit || len(page) < limit {
-				return nil
+				break
 			}
 		}
-		return nil
+		return store.EventsGone(ctx, tx, from, r.Filter)
 	})
 	return out, after, err
 }

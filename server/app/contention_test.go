@@ -55,7 +55,7 @@ type sendWorld struct {
 func newSendWorld(t *testing.T) *sendWorld {
 	t.Helper()
 	url := pgtest.URL(t)
-	st, err := postgres.Open(t.Context(), pgtest.WithParam(t, url, "application_name", t.Name()))
+	st, err := postgres.Open(t.Context(), pgtest.WithParam(t, url, "application_name", t.Name()), postgres.WithKeys(pgtest.Keys))
 	if err != nil {
 		t.Fatal(err)
 	}

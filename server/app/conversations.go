@@ -78,6 +78,9 @@ func (a *App) duplicate(ctx context.Context, tx store.Tx, m domain.Message) (Ing
 }
 
 func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, in Inbound) (Ingested, error) {
+	if state.Contact != nil && state.Contact.Erased() {
+		return Ingested{}, domain.Invalid("contact.external_id", "names an erased contact")
+	}
 	now := a.Now()
 	contact, err := a.upsertContact(ctx, tx, state.Channel.ID, state.Contact, in.Contact, now)
 	if err != nil {
@@ -108,7 +111,7 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, i
 		CreateTime:       now,
 	}, r)
 	a.recordOwnerChanges(ctx, "receive", change)
-	msg := *lastMessage(change)
+	msg := *received(change)
 	if err := tx.CreateMessage(ctx, msg); err != nil {
 		return Ingested{}, err
 	}
@@ -132,6 +135,9 @@ func (a *App) startConversation(ctx context.Context, tx store.Tx, s domain.Situa
 		return domain.Conversation{}, err
 	}
 	if err := saveHandovers(ctx, tx, ch); err != nil {
+		return domain.Conversation{}, err
+	}
+	if err := createMessages(ctx, tx, ch); err != nil {
 		return domain.Conversation{}, err
 	}
 	_, err = tx.AppendEvents(ctx, ch.Events)
@@ -184,6 +190,16 @@ func (a *App) upsertContact(ctx context.Context, tx store.Tx, channelID string, 
 	return c, nil
 }
 
+// received is the customer's message a Receive change records (after any acknowledgement).
+func received(ch domain.Change) *domain.Message {
+	for _, e := range ch.Events {
+		if e.Type == domain.EventMessageReceived {
+			return e.Message
+		}
+	}
+	return nil
+}
+
 func lastMessage(ch domain.Change) *domain.Message {
 	for i := len(ch.Events) - 1; i >= 0; i-- {
 		if m := ch.Events[i].Message; m != nil {
@@ -211,6 +227,9 @@ func (a *App) Send(ctx context.Context, p domain.Principal, in Outbound) (domain
 	err := a.write(ctx, func(tx store.Tx) error {
 		s, _, err := a.authorized(ctx, tx, p, in.ConversationID)
 		if err != nil {
+			return err
+		}
+		if err := refuseErased(s); err != nil {
 			return err
 		}
 		if in.RequestID != "" {
@@ -251,6 +270,9 @@ func (a *App) Note(ctx context.Context, p domain.Principal, conversationID, requ
 	err := a.write(ctx, func(tx store.Tx) error {
 		s, _, err := a.authorized(ctx, tx, p, conversationID)
 		if err != nil {
+			return err
+		}
+		if err := refuseErased(s); err != nil {
 			return err
 		}
 		if requestID != "" {

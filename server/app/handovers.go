@@ -28,6 +28,12 @@ func (a *App) transition(ctx context.Context, p domain.Principal, name, conversa
 			if err != nil {
 				return err
 			}
+			if err := refuseErased(s); err != nil {
+				return err
+			}
+			if err := speaking(ctx, tx, &s); err != nil {
+				return err
+			}
 			change, err = rule(tx, s, agent)
 			var done replay
 			if errors.As(err, &done) {
@@ -72,6 +78,9 @@ func (a *App) Handoff(ctx context.Context, p domain.Principal, conversationID st
 		if err != nil {
 			return domain.Change{}, err
 		}
+		if r.Redirect, err = a.outOfHoursRouting(ctx, tx, r.Queue, s.Now); err != nil {
+			return domain.Change{}, err
+		}
 		return domain.Handoff(s, p.Actor(), req, r)
 	})
 }
@@ -95,6 +104,24 @@ func (a *App) targetRouting(ctx context.Context, tx store.Tx, s domain.Situation
 		}
 	}
 	return a.routing(ctx, tx, queueID)
+}
+
+// outOfHoursRouting loads the routing of the queue q sends handoffs to while closed, when it
+// is closed now and says so; nil otherwise, also when that queue is gone (the bot then keeps
+// the conversation).
+func (a *App) outOfHoursRouting(ctx context.Context, tx store.Tx, q domain.Queue, now time.Time) (*domain.Routing, error) {
+	ooh, closed := q.ClosedNow(now)
+	if !closed || ooh.Action != domain.OutOfHoursOtherQueue {
+		return nil, nil
+	}
+	r, err := a.routing(ctx, tx, ooh.QueueID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // Accept makes the calling agent the owner of the handover's conversation.

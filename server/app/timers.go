@@ -15,10 +15,10 @@ import (
 const timerBatch = 200
 
 // RunTimers acts once on everything due at the app's current time: expired offers, idle
-// conversations, expired mutes, agents whose heartbeats stopped, and waiting conversations an
-// agent has become free for. Each item is its own transaction that re-checks it is still due,
-// so a pass can run concurrently with requests (and, on a shared database, on every replica)
-// without acting twice.
+// conversations, expired mutes, agents whose heartbeats stopped, waiting conversations an agent
+// has become free for, and erasures cut short. Each item is its own transaction that re-checks
+// it is still due, so a pass can run concurrently with requests (and, on a shared database, on
+// every replica) without acting twice.
 func (a *App) RunTimers(ctx context.Context) error {
 	return errors.Join(
 		a.expireOffers(ctx),
@@ -26,6 +26,7 @@ func (a *App) RunTimers(ctx context.Context) error {
 		a.expireMutes(ctx),
 		a.expireHeartbeats(ctx),
 		a.reoffer(ctx),
+		a.resumeErasures(ctx),
 	)
 }
 
@@ -90,6 +91,9 @@ func (a *App) expireSessions(ctx context.Context) error {
 func (a *App) timerTransition(ctx context.Context, tx store.Tx, name, conversationID string, rule func(domain.Situation) (domain.Change, bool)) error {
 	s, err := a.situation(ctx, tx, conversationID)
 	if err != nil {
+		return err
+	}
+	if err := speaking(ctx, tx, &s); err != nil {
 		return err
 	}
 	change, ok := rule(s)

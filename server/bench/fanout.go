@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -271,6 +272,49 @@ func RSS(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS for process %d", pid)
+}
+
+// Retained returns the heap and the goroutine stacks in use in the server whose profiles
+// (net/http/pprof) debugURL serves, right after collections it asks for: what the server keeps,
+// without the garbage that waits for the next collection (RSS counts that too). It asks twice:
+// what sync.Pools held at the first collection is freed by the second.
+func Retained(ctx context.Context, debugURL string) (heap, stacks int64, err error) {
+	if _, _, err := retained(ctx, debugURL); err != nil {
+		return 0, 0, err
+	}
+	return retained(ctx, debugURL)
+}
+
+func retained(ctx context.Context, debugURL string) (heap, stacks int64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(debugURL, "/")+"/debug/pprof/heap?debug=1&gc=1", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	heap, stacks = -1, -1
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			heap, err = strconv.ParseInt(rest, 10, 64)
+		} else if rest, ok := strings.CutPrefix(line, "# Stack = "); ok {
+			inUse, _, _ := strings.Cut(rest, " ")
+			stacks, err = strconv.ParseInt(inUse, 10, 64)
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	if heap < 0 || stacks < 0 {
+		return 0, 0, fmt.Errorf("%s: no memory statistics in the heap profile", debugURL)
+	}
+	return heap, stacks, nil
 }
 
 // FanoutCeiling is the fan-out's ceiling: a bare Connect server whose Subscribe feeds every stream

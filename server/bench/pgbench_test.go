@@ -26,7 +26,7 @@ func TestPgbenchCeilingsRun(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			withSchema := pgtest.URL(t)
 			if setup == "baton" {
-				s, err := postgres.Open(t.Context(), withSchema) // migrates
+				s, err := postgres.Open(t.Context(), withSchema, postgres.WithKeys(pgtest.Keys)) // migrates
 				if err != nil {
 					t.Fatal(err)
 				}

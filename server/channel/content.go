@@ -43,10 +43,14 @@ func DecodeContent(raw json.RawMessage) (*batonv1.MessageContent, error) {
 // previewLength is how many characters of a message a list row shows.
 const previewLength = 140
 
-// Preview is a message's content as one line of an inbox row, at most 140 characters: text as
-// it is, rich content as a short rendering ("[image] caption", "[carousel] first card").
-// Content that does not decode previews as "[message]".
-func Preview(raw json.RawMessage) string {
+// Preview is a message's content as one line of an inbox row, at most 140 characters: Line,
+// truncated.
+func Preview(raw json.RawMessage) string { return truncate(Line(raw), previewLength) }
+
+// Line is a message's content as one line of text: text as it is, whitespace runs made one
+// space, rich content as a short rendering ("[image] caption", "[carousel] first card").
+// Content that does not decode is "[message]".
+func Line(raw json.RawMessage) string {
 	c, err := DecodeContent(raw)
 	if err != nil || c == nil {
 		return "[message]"
@@ -70,7 +74,7 @@ func Preview(raw json.RawMessage) string {
 	default:
 		s = "[message]"
 	}
-	return truncate(strings.Join(strings.Fields(s), " "), previewLength)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // Words is what a message says in words, whole: its text, an attachment's caption, the text of

@@ -14,6 +14,9 @@ type Situation struct {
 	Bot          *Bot // the bot bound to the channel; nil when none
 	Contact      Contact
 	Active       *Handover // the conversation's live handover; nil when none
+	// Queue speaks to the customer for the conversation now (its acknowledgements): the live
+	// handover's queue, else the channel's default queue. Nil when not loaded: nothing is sent.
+	Queue *Queue
 	// NewID returns a fresh id with the given prefix ("ho", "ev"). Injected so that the rules
 	// stay deterministic under test.
 	NewID func(prefix string) string
@@ -24,15 +27,23 @@ type Situation struct {
 type Routing struct {
 	Queue  Queue
 	Agents []Agent
+	// EstimatedWait is how long a conversation queued now may wait; 0 when unknown.
+	EstimatedWait time.Duration
+	// Redirect is the routing of the queue Queue sends handoffs to when it is closed
+	// (OutOfHoursOtherQueue); nil otherwise.
+	Redirect *Routing
 }
 
 // Change is what one transition writes in one transaction: the conversation, the handovers it
-// created or changed, and the events announcing it all.
+// created or changed, the acknowledgements it sends the customer, and the events announcing it
+// all.
 type Change struct {
 	Conversation Conversation
 	Created      []Handover
 	Updated      []Handover
-	Events       []Event
+	// Messages are outbound messages from Baton (acknowledgements), pending in the outbox.
+	Messages []Message
+	Events   []Event
 }
 
 // Handover returns the handover the transition is about: the last one created, otherwise the
@@ -100,13 +111,14 @@ func CheckEpoch(c Conversation, expected *uint64) error {
 
 // transition accumulates one Change.
 type transition struct {
-	s       Situation
-	actor   Actor
-	conv    Conversation
-	from    Owner // the owner before the transition
-	created []Handover
-	updated []Handover
-	events  []Event
+	s        Situation
+	actor    Actor
+	conv     Conversation
+	from     Owner // the owner before the transition
+	created  []Handover
+	updated  []Handover
+	messages []Message
+	events   []Event
 }
 
 func begin(s Situation, actor Actor) *transition {
@@ -200,7 +212,7 @@ func (t *transition) finish() Change {
 			e.OwnerBefore = &from
 		}
 	}
-	return Change{Conversation: t.conv, Created: t.created, Updated: t.updated, Events: t.events}
+	return Change{Conversation: t.conv, Created: t.created, Updated: t.updated, Messages: t.messages, Events: t.events}
 }
 
 // live is the conversation's live handover after the transition, if it has one.
@@ -250,9 +262,10 @@ func (t *transition) endActive(reason EndReason) {
 	t.conv.ActiveHandoverID = ""
 }
 
-// enqueue creates a waiting handover in a queue, makes the queue the owner and offers the
-// conversation to the best available agent.
-func (t *transition) enqueue(h Handover, r Routing) Handover {
+// enqueue creates a waiting handover in a queue, makes the queue the owner, tells the customer
+// (ack: queued, transferred, out of hours) and offers the conversation to the best available
+// agent.
+func (t *transition) enqueue(h Handover, r Routing, ack AckKind) Handover {
 	h.ID = t.s.NewID("ho")
 	h.ConversationID = t.conv.ID
 	h.From = t.conv.Owner
@@ -265,6 +278,7 @@ func (t *transition) enqueue(h Handover, r Routing) Handover {
 	t.emitHandover(EventHandoverRequested, h)
 	t.setOwner(QueueOwner(r.Queue.ID), h.Reason, h.ID)
 	t.conv.ActiveHandoverID = h.ID
+	t.acknowledge(ack, r.Queue, AckValues{Position: r.Queue.Waiting + 1, Wait: r.EstimatedWait})
 	return t.offer(h, r)
 }
 
@@ -302,17 +316,25 @@ func (t *transition) toDefault(reason string, r Routing) {
 	if t.conv.Owner == owner && t.s.Active != nil && t.s.Active.State.Waiting() {
 		return // already waiting there
 	}
-	t.enqueue(Handover{Reason: reason, Target: Target{QueueID: owner.ID}}, r)
+	t.enqueue(Handover{Reason: reason, Target: Target{QueueID: owner.ID}}, r, AckQueued)
 }
 
 // toBotOrClose returns the conversation to the bot when it can own, and closes it otherwise:
 // the end of a human stretch with no bot to go back to is the end of the conversation.
 func (t *transition) toBotOrClose(reason string) {
 	if ok, _ := BotCanOwn(t.s); ok {
-		t.setOwner(BotOwner(t.s.Bot.ID), reason, "")
+		t.backToBot(reason, "")
 		return
 	}
 	t.close(reason)
+}
+
+// backToBot gives the conversation back to the bot from the humans, and tells the customer.
+func (t *transition) backToBot(reason, handoverID string) {
+	t.setOwner(BotOwner(t.s.Bot.ID), reason, handoverID)
+	if t.s.Queue != nil {
+		t.acknowledge(AckBackWithBot, *t.s.Queue, AckValues{})
+	}
 }
 
 func (t *transition) close(reason string) {
@@ -416,7 +438,9 @@ type HandoffRequest struct {
 
 // Handoff passes a bot-owned conversation to a queue. When no eligible agent is online with
 // capacity and the request does not say to queue anyway, the bot keeps the conversation and
-// the handover is recorded as failed with the reason.
+// the handover is recorded as failed with the reason. A closed queue (business hours) does
+// what its hours say instead, and the handover records it (OutOfHours). Either way the
+// customer is told, when the queue sends acknowledgements.
 func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, error) {
 	c := s.Conversation
 	if err := CheckEpoch(c, req.Expected); err != nil {
@@ -428,8 +452,17 @@ func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, e
 	if actor.Kind == ActorBot && c.Owner.ID != actor.ID {
 		return Change{}, ownership(c, "owner", "the bot does not own the conversation")
 	}
+	h := Handover{
+		Reason:    req.Reason,
+		Target:    req.Target,
+		Metadata:  req.Metadata,
+		Summary:   req.Summary,
+		Intake:    req.Intake,
+		RequestID: req.RequestID,
+	}
 	t := begin(s, actor)
-	t.handoff(req, r)
+	t.routed(&h, req.Route)
+	t.handoff(h, req, r)
 	return t.finish(), nil
 }
 
@@ -443,39 +476,10 @@ func TagHandoff(s Situation, actor Actor, m RouteMatch, r Routing) (Change, bool
 		return Change{}, false
 	}
 	t := begin(s, actor)
-	t.handoff(HandoffRequest{Reason: "tagged: " + strings.Join(m.Rule.When.Tags, ", "), Route: m}, r)
+	h := Handover{Reason: "tagged: " + strings.Join(m.Rule.When.Tags, ", ")}
+	t.routed(&h, m)
+	t.handoff(h, HandoffRequest{}, r)
 	return t.finish(), true
-}
-
-// handoff enqueues the requested handover, or records it as failed when no agent can take it
-// and the request does not say to queue anyway.
-func (t *transition) handoff(req HandoffRequest, r Routing) {
-	s, c := t.s, t.s.Conversation
-	h := Handover{
-		Reason:    req.Reason,
-		Target:    req.Target,
-		Metadata:  req.Metadata,
-		Summary:   req.Summary,
-		Intake:    req.Intake,
-		RequestID: req.RequestID,
-	}
-	t.routed(&h, req.Route)
-	if why := PresenceCheck(h, r.Queue, r.Agents); why != "" && !req.QueueAnyway {
-		h.ID = s.NewID("ho")
-		h.ConversationID = c.ID
-		h.From = c.Owner
-		h.QueueID = r.Queue.ID
-		h.State = HandoverFailed
-		h.FailureReason = why
-		h.RequestedBy = t.actor
-		h.Epoch = c.Epoch
-		h.CreateTime = s.Now
-		h.EndTime = s.Now
-		t.create(h)
-		t.emitHandover(EventHandoverFailed, h)
-		return
-	}
-	t.enqueue(h, r)
 }
 
 // routed applies what a matching routing rule decided to a new handover: its target,
@@ -494,6 +498,51 @@ func (t *transition) routed(h *Handover, m RouteMatch) {
 		}
 	}
 	slices.Sort(t.conv.Tags)
+}
+
+// handoff queues h in r's queue, or records why the bot keeps the conversation. A closed
+// queue does what its hours say: queue anyway, leave the conversation with the bot, or send it
+// to another queue (once: a closed other queue that redirects again leaves it with the bot).
+func (t *transition) handoff(h Handover, req HandoffRequest, r Routing) {
+	if ooh, closed := r.Queue.ClosedNow(t.s.Now); closed {
+		switch {
+		case ooh.Action == OutOfHoursQueue:
+			h.OutOfHours = OutOfHoursQueued
+			t.enqueue(h, r, AckOutOfHours)
+			return
+		case ooh.Action == OutOfHoursOtherQueue && r.Redirect != nil && h.OutOfHours == "":
+			h.OutOfHours = OutOfHoursRedirected
+			t.handoff(h, req, *r.Redirect)
+			return
+		}
+		h.OutOfHours = OutOfHoursStayedWithBot
+		t.fail(h, r, ClosedOutOfHours, AckOutOfHours)
+		return
+	}
+	if why := PresenceCheck(h, r.Queue, r.Agents); why != "" && !req.QueueAnyway {
+		t.fail(h, r, why, AckNobodyAvailable)
+		return
+	}
+	t.enqueue(h, r, AckQueued)
+}
+
+// fail records a handoff no agent can take: the bot keeps the conversation, and the customer
+// is told (ack).
+func (t *transition) fail(h Handover, r Routing, why FailureReason, ack AckKind) {
+	c := t.conv
+	h.ID = t.s.NewID("ho")
+	h.ConversationID = c.ID
+	h.From = c.Owner
+	h.QueueID = r.Queue.ID
+	h.State = HandoverFailed
+	h.FailureReason = why
+	h.RequestedBy = t.actor
+	h.Epoch = c.Epoch
+	h.CreateTime = t.s.Now
+	h.EndTime = t.s.Now
+	t.create(h)
+	t.emitHandover(EventHandoverFailed, h)
+	t.acknowledge(ack, r.Queue, AckValues{})
 }
 
 // waiting checks that h is the conversation's live, waiting handover.
@@ -534,6 +583,7 @@ func Accept(s Situation, h Handover, agent Agent, q Queue) (Change, error) {
 	t.update(h)
 	t.emitHandover(EventHandoverAccepted, h)
 	t.setOwner(AgentOwner(agent.ID), "accepted", h.ID)
+	t.acknowledge(AckAgentJoined, q, AckValues{Agent: agent.DisplayName})
 	return t.finish(), nil
 }
 
@@ -610,6 +660,7 @@ func (t *transition) refuse(h Handover, agentID, reason string, ev EventType, fi
 	if backToBot {
 		t.conv.ActiveHandoverID = ""
 		t.setOwner(BotOwner(t.s.Bot.ID), reason, h.ID)
+		t.acknowledge(AckBackWithBot, r.Queue, AckValues{})
 		return
 	}
 	if h.State == HandoverRequested {
@@ -641,7 +692,7 @@ func Cancel(s Situation, actor Actor, h Handover, reason string) (Change, error)
 	}
 	t := begin(s, actor)
 	t.endActive(EndCanceled)
-	t.setOwner(BotOwner(s.Bot.ID), reasonOr(reason, "handover canceled"), h.ID)
+	t.backToBot(reasonOr(reason, "handover canceled"), h.ID)
 	return t.finish(), nil
 }
 
@@ -702,6 +753,9 @@ func Takeover(s Situation, agent Agent, expected *uint64, reason string) (Change
 	t.create(h)
 	t.conv.ActiveHandoverID = h.ID
 	t.emitHandover(EventHandoverAccepted, h)
+	if s.Queue != nil {
+		t.acknowledge(AckAgentJoined, *s.Queue, AckValues{Agent: agent.DisplayName})
+	}
 	return t.finish(), nil
 }
 
@@ -724,7 +778,7 @@ func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason,
 	t.endActive(EndTransferred)
 	h := Handover{Target: target, Reason: reasonOr(reason, "transfer"), Summary: summary}
 	t.routed(&h, route)
-	t.enqueue(h, r)
+	t.enqueue(h, r, AckTransferred)
 	return t.finish(), nil
 }
 
@@ -759,7 +813,7 @@ func SessionTimeout(s Situation) (Change, bool) {
 	t := begin(s, System)
 	t.endActive(EndSessionTimeout)
 	if ok, _ := BotCanOwn(s); ok && c.Owner != BotOwner(s.Bot.ID) {
-		t.setOwner(BotOwner(s.Bot.ID), "session timeout", "")
+		t.backToBot("session timeout", "")
 	} else {
 		t.close("session timeout")
 	}

@@ -118,9 +118,12 @@ type Channel struct {
 	DefaultQueueID string
 	SessionTimeout time.Duration
 	Credentials    Credentials
-	CreateTime     time.Time
-	UpdateTime     time.Time
-	Revision       int64
+	// Retention is how long the channel keeps its data, as set on it: zero fields follow the
+	// server's default.
+	Retention  Retention
+	CreateTime time.Time
+	UpdateTime time.Time
+	Revision   int64
 }
 
 // Contact is one customer on one channel.
@@ -195,10 +198,12 @@ type Queue struct {
 	DisplayName  string
 	Skills       []string
 	OfferTimeout time.Duration
-	Waiting      int // derived: handovers waiting in it
-	CreateTime   time.Time
-	UpdateTime   time.Time
-	Revision     int64
+	// Policy holds the business hours and the customer acknowledgements.
+	Policy     QueuePolicy
+	Waiting    int // derived: handovers waiting in it
+	CreateTime time.Time
+	UpdateTime time.Time
+	Revision   int64
 }
 
 // ConversationState is open or closed.
@@ -283,7 +288,7 @@ type Message struct {
 	ChannelID        string          `json:"channel_id"`
 	Direction        Direction       `json:"direction"`
 	Sender           Actor           `json:"sender"`
-	Content          json.RawMessage `json:"content"`
+	Content          json.RawMessage `json:"content,omitempty"`
 	ChannelMessageID string          `json:"channel_message_id,omitempty"`
 	RequestID        string          `json:"request_id,omitempty"`
 	Status           DeliveryStatus  `json:"status"`
@@ -291,6 +296,8 @@ type Message struct {
 	Error      string    `json:"error,omitempty"`
 	Epoch      uint64    `json:"epoch"`
 	CreateTime time.Time `json:"create_time"`
+	// Erased marks the tombstone of a message whose contact was erased: its content is gone.
+	Erased bool `json:"erased,omitempty"`
 	// Sending an outbound message through its channel: the attempts so far, when the next is
 	// due, and until when a sender holds it.
 	Attempts        int       `json:"-"`
@@ -326,6 +333,8 @@ type FailureReason string
 const (
 	NoAgentOnline FailureReason = "no_agent_online"
 	NoCapacity    FailureReason = "no_capacity"
+	// ClosedOutOfHours: the queue is closed and says the bot keeps the conversation.
+	ClosedOutOfHours FailureReason = "out_of_hours"
 )
 
 // Outcome is how an engagement ended, as the agent says at handback.
@@ -368,17 +377,19 @@ type IntakeAnswer struct {
 
 // Handover is one transfer of responsibility. An accepted handover is an engagement.
 type Handover struct {
-	ID               string            `json:"id"`
-	ConversationID   string            `json:"conversation_id"`
-	From             Owner             `json:"from"`
-	Target           Target            `json:"target"`
-	QueueID          string            `json:"queue_id,omitempty"`
-	Reason           string            `json:"reason,omitempty"`
-	Metadata         map[string]string `json:"metadata,omitempty"`
-	Summary          string            `json:"summary,omitempty"`
-	Intake           []IntakeAnswer    `json:"intake,omitempty"`
-	State            HandoverState     `json:"state"`
-	FailureReason    FailureReason     `json:"failure_reason,omitempty"`
+	ID             string            `json:"id"`
+	ConversationID string            `json:"conversation_id"`
+	From           Owner             `json:"from"`
+	Target         Target            `json:"target"`
+	QueueID        string            `json:"queue_id,omitempty"`
+	Reason         string            `json:"reason,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+	Summary        string            `json:"summary,omitempty"`
+	Intake         []IntakeAnswer    `json:"intake,omitempty"`
+	State          HandoverState     `json:"state"`
+	FailureReason  FailureReason     `json:"failure_reason,omitempty"`
+	// OutOfHours is what the handoff did because its queue was closed; empty when open.
+	OutOfHours       OutOfHoursOutcome `json:"out_of_hours,omitempty"`
 	OfferedAgentID   string            `json:"offered_agent_id,omitempty"`
 	OfferExpireTime  time.Time         `json:"offer_expire_time"`
 	DeclinedAgentIDs []string          `json:"declined_agent_ids,omitempty"`
@@ -435,6 +446,9 @@ const (
 	EventWebhookActivated     EventType = "webhook.activated"
 	EventWebhookDeactivated   EventType = "webhook.deactivated"
 	EventNoteCreated          EventType = "note.created"
+	EventContactErased        EventType = "contact.erased"
+	EventContactExported      EventType = "contact.exported"
+	EventTranscriptExported   EventType = "conversation.exported"
 )
 
 // OwnerChange describes one ownership change.

@@ -88,14 +88,15 @@ func (w Webhook) Subscribes(e Event, botStandby bool) bool {
 
 // ForBot reports whether the event calls for the attention of the bot it names: the bot owns
 // the conversation after it, or lost it in the change the event belongs to, or the event is
-// about the bot itself (its webhook).
+// about the bot itself (its webhook), or the conversation's contact was erased (whoever owns
+// it, the bot erases its copies).
 func (e Event) ForBot() bool {
 	if e.BotID == "" {
 		return false
 	}
 	bot := BotOwner(e.BotID)
 	switch {
-	case e.ConversationID == "":
+	case e.ConversationID == "", e.Type == EventContactErased:
 		return true
 	case e.Owner == bot:
 		return true

@@ -247,6 +247,15 @@ func (h *Hub) join(f *follower) bool {
 	return true
 }
 
+// joinFromMemory joins f to the live feed if the hub has started and holds every event after
+// f.after in memory.
+func (h *Hub) joinFromMemory(f *follower) bool {
+	h.mu.Lock()
+	started := h.started
+	h.mu.Unlock()
+	return started && h.join(f) // started never goes back
+}
+
 // leave takes f off the live feed, if it is on it. h.mu is held.
 func (h *Hub) leave(f *follower) {
 	if f.index < 0 {
@@ -343,12 +352,18 @@ func (h *Hub) follow(ctx context.Context, s Stream) error {
 			return err
 		}
 	}
-	for {
-		if err := h.catchUp(ctx, f, s.CatchUp); err != nil {
-			return err
-		}
-		if !h.join(f) {
-			continue
+	// A stream whose start is still in the hub's memory (one from now, or one resuming a moment
+	// later) joins the live feed without reading the store; the others, and every stream that
+	// falls behind, catch up from the store first.
+	joined := h.joinFromMemory(f)
+	for ; ; joined = false {
+		if !joined {
+			if err := h.catchUp(ctx, f, s.CatchUp); err != nil {
+				return err
+			}
+			if !h.join(f) {
+				continue
+			}
 		}
 		for behind := false; !behind; {
 			select {
@@ -437,6 +452,9 @@ func FromStore(st store.Store, f store.EventFilter, reads func(domain.Event) boo
 			if list, err = tx.ListEvents(ctx, after, f, Batch); err != nil {
 				return err
 			}
+			if err := store.EventsGone(ctx, tx, after, f); err != nil {
+				return err // the stream ends with it rather than skip what was swept
+			}
 			if len(list) == Batch {
 				upTo, more = list[len(list)-1].Sequence, true
 				return nil
@@ -460,10 +478,18 @@ func FromStore(st store.Store, f store.EventFilter, reads func(domain.Event) boo
 	}
 }
 
-// Head returns the last stored sequence: where a subscription "from now" starts.
-func Head(ctx context.Context, st store.Store) (uint64, error) {
+// Head returns where a stream "from now" starts: the last event the hub dispatched or, before it
+// started, the last stored. A stream that starts there joins the live feed without a read; it
+// gets the events committed but not yet dispatched, so it misses nothing written before it.
+func (h *Hub) Head(ctx context.Context) (uint64, error) {
+	h.mu.Lock()
+	started, head := h.started, h.head
+	h.mu.Unlock()
+	if started {
+		return head, nil
+	}
 	var seq uint64
-	err := st.Read(ctx, func(tx store.Tx) error {
+	err := h.store.Read(ctx, func(tx store.Tx) error {
 		var err error
 		seq, err = tx.LastSequence(ctx)
 		return err

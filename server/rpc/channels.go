@@ -21,6 +21,7 @@ func (h Handlers) CreateChannel(ctx context.Context, req *batonv1.CreateChannelR
 		DefaultQueueID: req.GetDefaultQueueId(),
 		SessionTimeout: req.GetSessionTimeout().AsDuration(),
 		Credentials:    credentialsToDomain(req.GetCredentials()),
+		Retention:      retentionToDomain(req.GetRetention()),
 	}, req.GetRequestId())
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -54,6 +55,10 @@ func (h Handlers) UpdateChannel(ctx context.Context, req *batonv1.UpdateChannelR
 		DisplayName:    req.DisplayName,
 		DefaultQueueID: req.DefaultQueueId,
 		SessionTimeout: optionalDuration(req.GetSessionTimeout()),
+	}
+	if req.GetRetention() != nil {
+		r := retentionToDomain(req.GetRetention())
+		u.Retention = &r
 	}
 	if req.GetCredentials() != nil {
 		creds := credentialsToDomain(req.GetCredentials())

@@ -40,7 +40,39 @@ func channelToProto(c domain.Channel) *batonv1.Channel {
 		Etag:           etag(c.Revision),
 		SendUrl:        c.Credentials.SendURL,
 		AppId:          c.Credentials.AppID,
+		Retention:      retentionToProto(c.Retention),
 	}
+}
+
+// retentionToDomain reads a policy: an unset duration follows the server's default (0), a zero
+// one keeps forever.
+func retentionToDomain(r *batonv1.RetentionPolicy) domain.Retention {
+	keep := func(d *durationpb.Duration) time.Duration {
+		switch {
+		case d == nil:
+			return 0
+		case d.AsDuration() == 0:
+			return domain.Forever
+		}
+		return d.AsDuration()
+	}
+	return domain.Retention{Messages: keep(r.GetMessages()), Events: keep(r.GetEvents()), Deliveries: keep(r.GetDeliveries())}
+}
+
+func retentionToProto(r domain.Retention) *batonv1.RetentionPolicy {
+	if r == (domain.Retention{}) {
+		return nil
+	}
+	keep := func(d time.Duration) *durationpb.Duration {
+		switch d {
+		case 0:
+			return nil
+		case domain.Forever:
+			return durationpb.New(0)
+		}
+		return durationpb.New(d)
+	}
+	return &batonv1.RetentionPolicy{Messages: keep(r.Messages), Events: keep(r.Events), Deliveries: keep(r.Deliveries)}
 }
 
 func contactToProto(c domain.Contact) *batonv1.Contact {
@@ -92,14 +124,16 @@ func agentToProto(a domain.Agent) *batonv1.Agent {
 
 func queueToProto(q domain.Queue) *batonv1.Queue {
 	return &batonv1.Queue{
-		Id:           q.ID,
-		DisplayName:  q.DisplayName,
-		Skills:       slices.Clone(q.Skills),
-		OfferTimeout: duration(q.OfferTimeout),
-		Waiting:      int32(q.Waiting),
-		CreateTime:   timestamp(q.CreateTime),
-		UpdateTime:   timestamp(q.UpdateTime),
-		Etag:         etag(q.Revision),
+		Id:               q.ID,
+		DisplayName:      q.DisplayName,
+		Skills:           slices.Clone(q.Skills),
+		OfferTimeout:     duration(q.OfferTimeout),
+		Waiting:          int32(q.Waiting),
+		CreateTime:       timestamp(q.CreateTime),
+		UpdateTime:       timestamp(q.UpdateTime),
+		Etag:             etag(q.Revision),
+		BusinessHours:    hoursToProto(q.Policy.Hours),
+		Acknowledgements: acksToProto(q.Policy.Acknowledgements),
 	}
 }
 
@@ -153,6 +187,7 @@ func handoverToProto(h domain.Handover) *batonv1.Handover {
 		CreateTime:       timestamp(h.CreateTime),
 		AcceptTime:       timestamp(h.AcceptTime),
 		EndTime:          timestamp(h.EndTime),
+		OutOfHours:       outOfHoursOutcomes.toProto[h.OutOfHours],
 		Priority:         int32(h.Priority),
 		RoutingRuleId:    h.RuleID,
 		RoutingReason:    h.RouteReason,
@@ -182,6 +217,7 @@ func messageToProto(m domain.Message) (*batonv1.Message, error) {
 		Epoch:            m.Epoch,
 		CreateTime:       timestamp(m.CreateTime),
 		Error:            m.Error,
+		Erased:           m.Erased,
 	}, nil
 }
 
@@ -563,6 +599,7 @@ func handoverStateToProto(s domain.HandoverState) batonv1.HandoverState {
 var failureReasons = newEnumTable(map[batonv1.FailureReason]domain.FailureReason{
 	batonv1.FailureReason_FAILURE_REASON_NO_AGENT_ONLINE: domain.NoAgentOnline,
 	batonv1.FailureReason_FAILURE_REASON_NO_CAPACITY:     domain.NoCapacity,
+	batonv1.FailureReason_FAILURE_REASON_OUT_OF_HOURS:    domain.ClosedOutOfHours,
 })
 
 func failureReasonToDomain(r batonv1.FailureReason) domain.FailureReason {
@@ -623,6 +660,9 @@ var eventTypes = newEnumTable(map[batonv1.EventType]domain.EventType{
 	batonv1.EventType_EVENT_TYPE_WEBHOOK_ACTIVATED:      domain.EventWebhookActivated,
 	batonv1.EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED:    domain.EventWebhookDeactivated,
 	batonv1.EventType_EVENT_TYPE_NOTE_CREATED:           domain.EventNoteCreated,
+	batonv1.EventType_EVENT_TYPE_CONTACT_ERASED:         domain.EventContactErased,
+	batonv1.EventType_EVENT_TYPE_CONTACT_EXPORTED:       domain.EventContactExported,
+	batonv1.EventType_EVENT_TYPE_CONVERSATION_EXPORTED:  domain.EventTranscriptExported,
 })
 
 func eventTypeToDomain(t batonv1.EventType) domain.EventType { return eventTypes.toDomain[t] }

@@ -211,6 +211,7 @@ func TestConvertChannel(t *testing.T) {
 		DefaultQueueID: "q_billing",
 		SessionTimeout: 90 * time.Minute,
 		Credentials:    secrets,
+		Retention:      domain.Retention{Messages: 720 * time.Hour, Events: domain.Forever},
 		CreateTime:     t0,
 		UpdateTime:     t1,
 		Revision:       7,
@@ -229,7 +230,24 @@ func TestConvertChannel(t *testing.T) {
 		Etag:           "7",
 		SendUrl:        "https://crm.example.com/baton", // not secrets: shown
 		AppId:          "1517776481860111",
+		// Unset follows the server's default; zero keeps forever.
+		Retention: &batonv1.RetentionPolicy{Messages: durationpb.New(720 * time.Hour), Events: durationpb.New(0)},
 	}, got)
+}
+
+func TestConvertRetention(t *testing.T) {
+	for _, r := range []domain.Retention{
+		{},
+		{Messages: time.Hour, Events: domain.Forever, Deliveries: 48 * time.Hour},
+		{Deliveries: domain.Forever},
+	} {
+		if got := retentionToDomain(retentionToProto(r)); got != r {
+			t.Errorf("%+v came back as %+v", r, got)
+		}
+	}
+	if retentionToProto(domain.Retention{}) != nil {
+		t.Error("a policy left to the default should be unset")
+	}
 }
 
 func TestConvertChannelHidesSecrets(t *testing.T) {
@@ -355,6 +373,7 @@ func TestConvertQueue(t *testing.T) {
 		DisplayName:  "Billing",
 		Skills:       []string{"billing"},
 		OfferTimeout: 45 * time.Second,
+		Policy:       testPolicy(),
 		Waiting:      4,
 		CreateTime:   t0,
 		UpdateTime:   t1,
@@ -369,7 +388,63 @@ func TestConvertQueue(t *testing.T) {
 		CreateTime:   ts(t0),
 		UpdateTime:   ts(t1),
 		Etag:         "9",
+		BusinessHours: &batonv1.BusinessHours{
+			TimeZone: "Europe/Paris",
+			Intervals: []*batonv1.OpenInterval{
+				{Weekday: batonv1.Weekday_WEEKDAY_MONDAY, Start: "09:00", End: "12:30"},
+				{Weekday: batonv1.Weekday_WEEKDAY_SUNDAY, Start: "22:00", End: "24:00"},
+			},
+			ClosedDates:       []string{"2026-12-25"},
+			OutOfHoursAction:  batonv1.OutOfHoursAction_OUT_OF_HOURS_ACTION_OTHER_QUEUE,
+			OutOfHoursQueueId: "q_night",
+		},
+		Acknowledgements: &batonv1.CustomerAcknowledgements{
+			Enabled:         true,
+			DisabledKinds:   []batonv1.AcknowledgementKind{batonv1.AcknowledgementKind_ACKNOWLEDGEMENT_KIND_SLA_APOLOGY},
+			DefaultLanguage: "fr",
+			Templates: []*batonv1.AcknowledgementTemplate{
+				{Kind: batonv1.AcknowledgementKind_ACKNOWLEDGEMENT_KIND_AGENT_JOINED, Language: "fr", Text: "{agent} est là."},
+			},
+		},
 	}, got)
+}
+
+func testPolicy() domain.QueuePolicy {
+	return domain.QueuePolicy{
+		Hours: &domain.BusinessHours{
+			TimeZone: "Europe/Paris",
+			Intervals: []domain.OpenInterval{
+				{Weekday: time.Monday, Start: 9 * 60, End: 12*60 + 30},
+				{Weekday: time.Sunday, Start: 22 * 60, End: domain.MinutesPerDay},
+			},
+			ClosedDates: []string{"2026-12-25"},
+			OutOfHours:  domain.OutOfHours{Action: domain.OutOfHoursOtherQueue, QueueID: "q_night"},
+		},
+		Acknowledgements: domain.Acknowledgements{
+			Enabled:         true,
+			Disabled:        []domain.AckKind{domain.AckSLAApology},
+			DefaultLanguage: "fr",
+			Templates:       []domain.AckTemplate{{Kind: domain.AckAgentJoined, Language: "fr", Text: "{agent} est là."}},
+		},
+	}
+}
+
+// The policy reads back as it was written.
+func TestConvertQueuePolicyRoundTrip(t *testing.T) {
+	want := testPolicy()
+	p := queueToProto(domain.Queue{Policy: want})
+	got := domain.QueuePolicy{Hours: hoursToDomain(p.GetBusinessHours()), Acknowledgements: acksToDomain(p.GetAcknowledgements())}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("round trip (-want +got):\n%s", d)
+	}
+	for _, bad := range []string{"", "9h", "25"} {
+		if m := clockMinutes(bad); m != -1 {
+			t.Errorf("clockMinutes(%q) = %d, want -1", bad, m)
+		}
+	}
+	if d := weekdayToDomain(batonv1.Weekday_WEEKDAY_UNSPECIFIED); d != -1 {
+		t.Errorf("an unset weekday reads as %v", d)
+	}
 }
 
 func testConversation() domain.Conversation {
@@ -452,6 +527,7 @@ func testHandover() domain.Handover {
 		CreateTime:       t0,
 		AcceptTime:       t0.Add(150 * time.Second),
 		EndTime:          t5,
+		OutOfHours:       domain.OutOfHoursQueued,
 		Priority:         7,
 		RuleID:           "rule_1",
 		RouteReason:      `rule "Billing": the customer wrote "invoice"`,
@@ -484,6 +560,7 @@ func wantHandover() *batonv1.Handover {
 		AcceptTime:       ts(t0.Add(150 * time.Second)),
 		EndTime:          ts(t5),
 		TimeToAccept:     durationpb.New(150 * time.Second),
+		OutOfHours:       batonv1.OutOfHoursOutcome_OUT_OF_HOURS_OUTCOME_QUEUED,
 		Priority:         7,
 		RoutingRuleId:    "rule_1",
 		RoutingReason:    `rule "Billing": the customer wrote "invoice"`,
@@ -519,6 +596,7 @@ func testMessage(t *testing.T) domain.Message {
 		Error:            "(#10) This message is sent outside of allowed window.",
 		Epoch:            4,
 		CreateTime:       t3,
+		Erased:           true, // every field converts, whether or not they go together
 	}
 }
 
@@ -536,6 +614,7 @@ func wantMessage() *batonv1.Message {
 		Error:            "(#10) This message is sent outside of allowed window.",
 		Epoch:            4,
 		CreateTime:       ts(t3),
+		Erased:           true,
 	}
 }
 

@@ -28,6 +28,7 @@ func toConnect(ctx context.Context, err error) error {
 		precondition *domain.PreconditionError
 		permission   *domain.PermissionError
 		invalid      *domain.InvalidError
+		gone         *domain.EventsGoneError
 		connectErr   *connect.Error
 	)
 	switch {
@@ -55,6 +56,10 @@ func toConnect(ctx context.Context, err error) error {
 	case errors.As(err, &invalid):
 		return withDetails(connect.CodeInvalidArgument, err, &errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: invalid.Field, Description: invalid.Reason}},
+		})
+	case errors.As(err, &gone):
+		return withDetails(connect.CodeOutOfRange, err, &batonv1.EventsGoneInfo{
+			AfterSequence: gone.After, EarliestSequence: gone.Earliest,
 		})
 	case errors.Is(err, domain.ErrStaleEtag):
 		return withDetails(connect.CodeAborted, domain.ErrStaleEtag, &errdetails.ErrorInfo{Reason: "STALE_ETAG", Domain: "baton"})

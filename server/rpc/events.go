@@ -21,20 +21,33 @@ var _ batonv1connect.EventServiceHandler = Handlers{}
 // Subscribe implements EventServiceHandler. The stream reads the store only to catch up; then
 // the hub hands it, from memory, the events its filter selects and its principal may read.
 func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, stream *connect.ServerStream[batonv1.SubscribeResponse]) error {
+	// Subscribe stays small: its frame sits on the stack of every idle stream.
+	s, err := h.subscription(ctx, req, stream)
+	if err == nil {
+		err = h.Hub.Follow(ctx, s)
+	}
+	if errors.Is(err, errRevoked) {
+		return connect.NewError(connect.CodeUnauthenticated, errRevoked)
+	}
+	return toConnect(ctx, err)
+}
+
+// subscription opens the stream req asks for: it sends the headers once the filter and the
+// starting point are known, so that a client knows it is subscribed before the first event.
+func (h Handlers) subscription(ctx context.Context, req *batonv1.SubscribeRequest, stream *connect.ServerStream[batonv1.SubscribeResponse]) (events.Stream, error) {
 	p := principal(ctx)
 	r, err := h.App.EventReader(ctx, p, eventFilter(req.GetFilter()))
 	if err != nil {
-		return toConnect(ctx, err)
+		return events.Stream{}, err
 	}
 	after := req.GetAfterSequence()
 	if req.AfterSequence == nil {
-		if after, err = events.Head(ctx, h.App.Store()); err != nil {
-			return toConnect(ctx, err)
+		if after, err = h.Hub.Head(ctx); err != nil {
+			return events.Stream{}, err
 		}
 	}
-	// Send the headers now, so a client knows it is subscribed before the first event.
 	if err := stream.Send(nil); err != nil {
-		return err
+		return events.Stream{}, err
 	}
 	send := func(items []*events.Item) error {
 		res := &batonv1.SubscribeResponse{Cursor: items[len(items)-1].Sequence}
@@ -47,7 +60,7 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 		}
 		return stream.Send(res)
 	}
-	err = h.Hub.Follow(ctx, events.Stream{
+	return events.Stream{
 		After:   after,
 		CatchUp: events.FromStore(h.App.Store(), r.Filter, r.Reads, send),
 		Selects: r.Selects,
@@ -61,11 +74,7 @@ func (h Handlers) Subscribe(ctx context.Context, req *batonv1.SubscribeRequest, 
 		CheckEvery: cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval),
 		Recheck:    h.KeysChanged,
 		Stop:       h.Stop,
-	})
-	if errors.Is(err, errRevoked) {
-		return connect.NewError(connect.CodeUnauthenticated, errRevoked)
-	}
-	return toConnect(ctx, err)
+	}, nil
 }
 
 // eventForm renders a live event for event streams.

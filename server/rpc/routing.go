@@ -103,6 +103,10 @@ func (h Handlers) CreateQueue(ctx context.Context, req *batonv1.CreateQueueReque
 		DisplayName:  req.GetDisplayName(),
 		Skills:       req.GetSkills(),
 		OfferTimeout: req.GetOfferTimeout().AsDuration(),
+		Policy: domain.QueuePolicy{
+			Hours:            hoursToDomain(req.GetBusinessHours()),
+			Acknowledgements: acksToDomain(req.GetAcknowledgements()),
+		},
 	}, req.GetRequestId())
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -131,11 +135,13 @@ func (h Handlers) ListQueues(ctx context.Context, req *batonv1.ListQueuesRequest
 // UpdateQueue implements RoutingServiceHandler.
 func (h Handlers) UpdateQueue(ctx context.Context, req *batonv1.UpdateQueueRequest) (*batonv1.UpdateQueueResponse, error) {
 	q, err := h.App.UpdateQueue(ctx, principal(ctx), app.QueueUpdate{
-		ID:           req.GetQueueId(),
-		Etag:         req.GetEtag(),
-		DisplayName:  req.DisplayName,
-		Skills:       stringList(req.GetSkills()),
-		OfferTimeout: optionalDuration(req.GetOfferTimeout()),
+		ID:               req.GetQueueId(),
+		Etag:             req.GetEtag(),
+		DisplayName:      req.DisplayName,
+		Skills:           stringList(req.GetSkills()),
+		OfferTimeout:     optionalDuration(req.GetOfferTimeout()),
+		Hours:            optionalHours(req),
+		Acknowledgements: optionalAcks(req),
 	})
 	if err != nil {
 		return nil, toConnect(ctx, err)
@@ -229,4 +235,24 @@ func agentLoadToProto(ag domain.Agent) *batonv1.AgentLoad {
 		ActiveConversations: int32(ag.Active),
 		Capacity:            int32(ag.Capacity),
 	}
+}
+
+// optionalHours is the hours an update sets: nil to keep them, a nil pointer to clear them.
+func optionalHours(req *batonv1.UpdateQueueRequest) **domain.BusinessHours {
+	switch {
+	case req.GetClearBusinessHours():
+		return new(*domain.BusinessHours)
+	case req.GetBusinessHours() != nil:
+		h := hoursToDomain(req.GetBusinessHours())
+		return &h
+	}
+	return nil
+}
+
+func optionalAcks(req *batonv1.UpdateQueueRequest) *domain.Acknowledgements {
+	if req.GetAcknowledgements() == nil {
+		return nil
+	}
+	a := acksToDomain(req.GetAcknowledgements())
+	return &a
 }

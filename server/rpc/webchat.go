@@ -66,9 +66,22 @@ func visitorContent(c *batonv1.MessageContent) error {
 // status) until the client goes away, the server shuts down, or the token stops verifying. It
 // reads the store only to catch up; then the hub hands it the chat's messages from memory.
 func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest, stream *connect.ServerStream[batonv1.StreamChatResponse]) error {
+	// StreamChat stays small: its frame sits on the stack of every idle visitor's stream.
+	s, err := h.chatStream(ctx, req, stream)
+	if err == nil {
+		err = h.Hub.Follow(ctx, s)
+	}
+	if ctx.Err() != nil {
+		return nil // the client went away
+	}
+	return chatError(ctx, err)
+}
+
+// chatStream is the stream of the chat whose token req carries.
+func (h Handlers) chatStream(ctx context.Context, req *batonv1.StreamChatRequest, stream *connect.ServerStream[batonv1.StreamChatResponse]) (events.Stream, error) {
 	channelID, visitorID, err := h.App.ChatVisitor(ctx, req.GetToken())
 	if err != nil {
-		return chatError(ctx, err)
+		return events.Stream{}, err
 	}
 	feed := app.NewChatFeed(channelID, visitorID)
 	cur := app.ChatCursor{AfterMessageID: req.GetAfterMessageId()}
@@ -101,7 +114,16 @@ func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest
 		}
 		return cur.Sequence, len(msgs) == events.Batch, stream.Send(res)
 	}
-	err = h.Hub.Follow(ctx, events.Stream{
+	// The stream opens with the chat so far, read here; from there it may join the live feed
+	// without another read.
+	after, more := uint64(0), true
+	for more {
+		if after, more, err = catchUp(ctx, after); err != nil {
+			return events.Stream{}, err
+		}
+	}
+	return events.Stream{
+		After:   after,
 		CatchUp: catchUp,
 		Selects: feed.Selects,
 		Send: func(items []*events.Item) error {
@@ -123,11 +145,7 @@ func (h Handlers) StreamChat(ctx context.Context, req *batonv1.StreamChatRequest
 		CheckEvery: cmp.Or(h.KeyCheckInterval, defaultKeyCheckInterval),
 		Recheck:    h.ChannelsChanged, // a new channel secret ends its visitors' streams at once
 		Stop:       h.Stop,
-	})
-	if ctx.Err() != nil {
-		return nil // the client went away
-	}
-	return chatError(ctx, err)
+	}, nil
 }
 
 // visitorForm renders a live event for web chat streams.

@@ -17,7 +17,7 @@ import (
 func BenchmarkIngest(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchmarkIngest(b, start(b)) })
 	b.Run("postgres", func(b *testing.B) {
-		st, err := postgres.Open(b.Context(), pgtest.URL(b))
+		st, err := postgres.Open(b.Context(), pgtest.URL(b), postgres.WithKeys(pgtest.Keys))
 		if err != nil {
 			b.Fatal(err)
 		}

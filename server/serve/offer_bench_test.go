@@ -23,7 +23,7 @@ import (
 func BenchmarkHandoffToOffer(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchmarkHandoffToOffer(b, start(b)) })
 	b.Run("postgres", func(b *testing.B) {
-		st, err := postgres.Open(b.Context(), pgtest.URL(b))
+		st, err := postgres.Open(b.Context(), pgtest.URL(b), postgres.WithKeys(pgtest.Keys))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -25,7 +25,7 @@ import (
 // the database is back, with nothing acknowledged lost.
 func TestDatabaseOutageIsUnavailable(t *testing.T) {
 	proxy := pgtest.NewProxy(t, pgtest.URL(t))
-	st, err := postgres.Open(t.Context(), proxy.URL)
+	st, err := postgres.Open(t.Context(), proxy.URL, postgres.WithKeys(pgtest.Keys))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -47,6 +48,29 @@ func TestAnAPIKeyOverItsRateIsRefusedWithARetryDelayAndOthersAreNot(t *testing.T
 	}
 	if _, err := quiet.Channels.ListChannels(ctx, &batonv1.ListChannelsRequest{}); err != nil {
 		t.Fatalf("another key was refused for the noisy one: %v", err)
+	}
+}
+
+// TestAStreamOverItsKeysRateIsRefused: opening a stream takes a token like any RPC, so a key
+// cannot get round its limit by opening streams.
+func TestAStreamOverItsKeysRateIsRefused(t *testing.T) {
+	h := start(t, func(c *serve.Config) { c.RateLimits.Key = ratelimit.Rate{PerSecond: slowRefill, Burst: 1} })
+	// A refused stream ends at once; an accepted one would wait for events until this bound.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := h.key(batonv1.Role_ROLE_ADMIN, "")
+	if _, err := c.Channels.ListChannels(ctx, &batonv1.ListChannelsRequest{}); err != nil {
+		t.Fatalf("the call within the burst: %v", err)
+	}
+	stream, err := c.Events.Subscribe(ctx, &batonv1.SubscribeRequest{})
+	if err == nil {
+		defer stream.Close()
+		for stream.Receive() {
+		}
+		err = stream.Err()
+	}
+	if code(err) != connect.CodeResourceExhausted {
+		t.Fatalf("a stream past the burst: %v, want RESOURCE_EXHAUSTED", err)
 	}
 }
 

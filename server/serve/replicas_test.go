@@ -27,7 +27,7 @@ func replicas(t *testing.T, n int) []*harness {
 	clk := &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
 	var hs []*harness
 	for range n {
-		st, err := postgres.Open(t.Context(), url)
+		st, err := postgres.Open(t.Context(), url, postgres.WithKeys(pgtest.Keys))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestReplicasDeliverWebhooksOnce(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
 	var hs []*harness
 	for range 3 {
-		st, err := postgres.Open(t.Context(), url)
+		st, err := postgres.Open(t.Context(), url, postgres.WithKeys(pgtest.Keys))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 // Package serve assembles Baton's HTTP server: every Connect service on one port (Connect,
 // gRPC and gRPC-Web over HTTP/1.1 and h2c), the channels' webhooks, health, reflection, CORS,
-// the agent console and web-chat widget, and the background work: timers, event publication, webhook delivery.
+// the agent console and web-chat widget, and the background work: timers, event publication, webhook delivery,
+// the retention sweep.
 package serve
 
 import (
@@ -78,9 +79,20 @@ type Config struct {
 	Webhooks WebhookConfig
 	// RateLimits bound each API key's RPCs and each channel's webhooks.
 	RateLimits RateLimits
+	// Retention configures the retention sweep.
+	Retention RetentionConfig
 	// ChannelAPIs are where the channels' send APIs are; tests point them at fakes.
 	ChannelAPIs ChannelAPIs
 	Logger      *slog.Logger
+}
+
+// RetentionConfig configures the retention sweep (docs/retention.md).
+type RetentionConfig struct {
+	// Default is how long data is kept where a channel does not say; zero fields keep forever.
+	Default domain.Retention
+	// Interval is how often this server tries to sweep (one replica at a time does); 1m when
+	// zero, never when negative (tests drive app.Sweeper themselves).
+	Interval time.Duration
 }
 
 // ChannelAPIs are the base URLs of the channels' send APIs.
@@ -268,10 +280,11 @@ var services = []string{
 }
 
 func (s *Server) routes() (http.Handler, error) {
-	otel, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(s.cfg.TracerProvider), otelconnect.WithoutMetrics())
+	interceptor, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(s.cfg.TracerProvider), otelconnect.WithoutMetrics())
 	if err != nil {
 		return nil, err
 	}
+	otel := callTraces{interceptor}
 	opts := connect.WithHandlerOptions(
 		connect.WithInterceptors(otel, auth.Interceptor{Store: s.cfg.Store, Cache: s.keys},
 			ratelimit.Interceptor{Limiter: limiter(s.cfg.RateLimits.Key, DefaultKeyRate)}, validate.NewInterceptor()),
@@ -338,6 +351,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		tasks.Wait()
 	}()
 	tasks.Go(func() { s.runTimers(background) })
+	tasks.Go(func() { s.runSweeper(background) })
 	tasks.Go(func() { s.hub.Run(background) })
 	tasks.Go(func() { s.dispatch.Run(background) })
 	tasks.Go(func() { s.outbox.Run(background) })
@@ -387,4 +401,14 @@ func (s *Server) runTimers(ctx context.Context) {
 	app.Scheduler{App: s.app, Interval: interval, OnError: func(err error) {
 		s.cfg.Logger.ErrorContext(ctx, "timers", "error", err)
 	}}.Run(ctx)
+}
+
+func (s *Server) runSweeper(ctx context.Context) {
+	interval := s.cfg.Retention.Interval
+	if interval < 0 {
+		return
+	}
+	sw := &app.Sweeper{App: s.app, Default: s.cfg.Retention.Default, Interval: cmp.Or(interval, time.Minute),
+		OnError: func(err error) { s.cfg.Logger.ErrorContext(ctx, "retention sweep", "error", err) }}
+	sw.Run(ctx)
 }

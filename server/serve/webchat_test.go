@@ -277,7 +277,7 @@ func TestWebChatStreamsEveryMessageOnce(t *testing.T) {
 		var hs []*harness
 		gate := &readGate{}
 		for i := range 2 {
-			st, err := postgres.Open(t.Context(), url)
+			st, err := postgres.Open(t.Context(), url, postgres.WithKeys(pgtest.Keys))
 			if err != nil {
 				t.Fatal(err)
 			}

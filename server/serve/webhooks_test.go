@@ -400,7 +400,7 @@ func TestWebhookHonoursRetryAfter(t *testing.T) {
 func onBothStores(t *testing.T, test func(t *testing.T, h *harness)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, start(t, loopback)) })
 	t.Run("postgres", func(t *testing.T) {
-		st, err := postgres.Open(t.Context(), pgtest.URL(t))
+		st, err := postgres.Open(t.Context(), pgtest.URL(t), postgres.WithKeys(pgtest.Keys))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,6 +59,11 @@ type Store interface {
 	// Ready returns nil when the database answers and holds every migration of this binary;
 	// otherwise it says why not (ErrUnavailable when the database does not answer).
 	Ready(ctx context.Context) error
+	// Reseal checks that every sealed secret opens with the store's keys, and seals again under
+	// its primary key the secrets still in the clear and, when rotate is set, every secret
+	// sealed under another key; it returns how many rows it sealed. It runs in one transaction:
+	// secrets are in configuration rows, a few thousand at most. (Open runs it without rotate.)
+	Reseal(ctx context.Context, rotate bool) (int, error)
 	// Close releases the database.
 	Close() error
 }
@@ -182,7 +187,7 @@ type Tx interface {
 	UpdateMessage(ctx context.Context, m domain.Message) error
 	// ClaimSends leases up to limit outbound messages due to be sent through their channel
 	// until leaseUntil and returns them, oldest first. A message is due when it is outbound,
-	// pending, sent by a bot or an agent, its NextAttemptTime and any lease are at or before
+	// pending, sent by a bot, an agent or Baton itself (an acknowledgement), its NextAttemptTime and any lease are at or before
 	// now, and no earlier pending outbound message of its conversation exists (so each
 	// conversation's messages leave in order, one at a time).
 	ClaimSends(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Message, error)
@@ -225,8 +230,13 @@ type Tx interface {
 	// GetEvent returns one committed event.
 	GetEvent(ctx context.Context, id string) (domain.Event, error)
 	// ListEvents returns up to limit committed events with Sequence > after that match the
-	// filter, in sequence order.
+	// filter, in sequence order. Events deleted by retention are skipped: a reader that must not
+	// skip them unknowingly asks EventsGone in the same transaction.
 	ListEvents(ctx context.Context, after uint64, f EventFilter, limit int) ([]domain.Event, error)
+	// SweptThrough returns the highest sequence retention deleted among the events the filter
+	// may select (DeleteEventsBefore's marks): every event at or below it may be gone. A filter
+	// by channel or conversation reads that channel's mark; any other filter, every channel's.
+	SweptThrough(ctx context.Context, f EventFilter) (uint64, error)
 	// LastSequence returns the highest committed sequence (0 when none).
 	LastSequence(ctx context.Context) (uint64, error)
 	// ListOwnerChanges returns a conversation's owner-change events, the transaction's own
@@ -273,6 +283,47 @@ type Tx interface {
 	GetAPIKey(ctx context.Context, id string) (domain.APIKey, error)
 	ListAPIKeys(ctx context.Context, p Page) ([]domain.APIKey, string, error)
 	DeleteAPIKey(ctx context.Context, id string) error
+
+	// AcquireLease takes the named lease for holder until the given time when it is free at
+	// now (never taken, or expired) or already the holder's, and reports whether the holder
+	// holds it. It elects one worker among replicas (the retention sweeper).
+	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	// The retention sweep's deletions. Each deletes at most limit of one channel's oldest rows
+	// created before a time, and returns how many it deleted.
+	//
+	// DeleteMessagesBefore deletes messages, but those still waiting to be sent.
+	DeleteMessagesBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error)
+	// DeleteEventsBefore deletes the channel's events (channelID "" for those of no channel)
+	// in sequence order up to the first created at or after before, never the last event
+	// stored, and raises the channel's swept mark to the highest sequence it deleted: what
+	// ListEvents reads to tell what is gone.
+	DeleteEventsBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error)
+	// DeleteDeliveriesBefore deletes ended (not pending) deliveries of the channel's events with
+	// their attempts.
+	DeleteDeliveriesBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error)
+	// DeleteClosedConversationsBefore deletes closed conversations with no live handover whose
+	// last activity is before the time, with their messages and handovers. (Their contacts
+	// stay.)
+	DeleteClosedConversationsBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error)
+	// CreateErasure records that a contact's erasure started; ErrDuplicate when it did before.
+	CreateErasure(ctx context.Context, e domain.Erasure) error
+	// GetErasure returns the erasure of a contact (NotFoundError when none started).
+	GetErasure(ctx context.Context, contactID string) (domain.Erasure, error)
+	// CompleteErasure sets the erasure's CompleteTime.
+	CompleteErasure(ctx context.Context, contactID string, t time.Time) error
+	// ListUnfinishedErasures lists up to limit erasures not complete, oldest first.
+	ListUnfinishedErasures(ctx context.Context, limit int) ([]domain.Erasure, error)
+	// EraseMessages overwrites the messages given (by ID) with their tombstones: Content,
+	// ChannelMessageID, Error, Status, LeaseExpireTime and Erased, as domain.EraseMessage makes
+	// them. (A conversation's handovers are erased with UpdateHandover.)
+	EraseMessages(ctx context.Context, messages []domain.Message) error
+	// ListContactEvents lists up to limit events after a sequence, in sequence order, that
+	// concern a contact without concerning a conversation (contact-wide mutes): those with no
+	// conversation on the contact's channel whose ContactID is the contact's.
+	ListContactEvents(ctx context.Context, channelID, contactID string, after uint64, limit int) ([]domain.Event, error)
+	// RewriteEvents overwrites stored events, found by Sequence, with the events given. The log
+	// is append-only but for this: an erasure replaces events by their tombstones.
+	RewriteEvents(ctx context.Context, events []domain.Event) error
 
 	// Due lists what the timers must act on at now, at most limit of each.
 	DueMutedConversations(ctx context.Context, now time.Time, limit int) ([]domain.Conversation, error)
@@ -401,4 +452,18 @@ func (f EventFilter) Selects(e domain.Event) bool {
 		(f.BotID == "" || f.BotID == e.BotID) &&
 		(f.ChannelID == "" || f.ChannelID == e.ChannelID) &&
 		(len(f.Types) == 0 || slices.Contains(f.Types, e.Type))
+}
+
+// EventsGone returns *domain.EventsGoneError when events f may select after the sequence were
+// deleted by retention; call it after ListEvents in the same transaction, so that a sweep that
+// deleted what the list would have returned shows in the marks.
+func EventsGone(ctx context.Context, tx Tx, after uint64, f EventFilter) error {
+	through, err := tx.SweptThrough(ctx, f)
+	if err != nil {
+		return err
+	}
+	if after < through {
+		return &domain.EventsGoneError{After: after, Earliest: through + 1}
+	}
+	return nil
 }

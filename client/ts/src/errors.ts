@@ -2,7 +2,7 @@ import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 import { ViolationsSchema, type FieldPath } from "../../../gen/ts/buf/validate/validate_pb.js";
-import { OwnershipInfoSchema, type OwnershipInfo } from "./generated.js";
+import { EventsGoneInfoSchema, OwnershipInfoSchema, type EventsGoneInfo, type OwnershipInfo } from "./generated.js";
 
 /**
  * Who owns a conversation now and at which epoch, when a send or an ownership call was refused
@@ -13,6 +13,19 @@ export function ownershipOf(err: unknown): OwnershipInfo | undefined {
   const ce = ConnectError.from(err);
   if (ce.code !== Code.FailedPrecondition) return undefined;
   return ce.findDetails(OwnershipInfoSchema)[0];
+}
+
+/**
+ * Where to resume when the events a stream or ListEvents asked for were deleted by retention
+ * (OUT_OF_RANGE with an EventsGoneInfo detail): earliestSequence is the lowest sequence still
+ * readable without a gap, so resume with afterSequence = earliestSequence - 1n, knowing that what
+ * came before is gone. undefined for any other error. subscribe ends with this error rather than
+ * reconnect: skipping events is the caller's decision.
+ */
+export function eventsGoneOf(err: unknown): EventsGoneInfo | undefined {
+  const ce = ConnectError.from(err);
+  if (ce.code !== Code.OutOfRange) return undefined;
+  return ce.findDetails(EventsGoneInfoSchema)[0];
 }
 
 /** One field of a request that was refused, and why. */

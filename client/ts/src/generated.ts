@@ -8,6 +8,7 @@ export * from "../../../gen/ts/baton/v1/event_pb.js";
 export * from "../../../gen/ts/baton/v1/generic_pb.js";
 export * from "../../../gen/ts/baton/v1/handover_pb.js";
 export * from "../../../gen/ts/baton/v1/message_pb.js";
+export * from "../../../gen/ts/baton/v1/retention_pb.js";
 export * from "../../../gen/ts/baton/v1/routing_pb.js";
 export * from "../../../gen/ts/baton/v1/webchat_pb.js";
 export * from "../../../gen/ts/baton/v1/webhook_pb.js";

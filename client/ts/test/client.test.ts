@@ -8,6 +8,9 @@ import {
   EventType,
   backoffDelay,
   createBaton,
+  EventService,
+  EventsGoneInfoSchema,
+  eventsGoneOf,
   fieldViolations,
   ownershipOf,
   Presence,
@@ -18,6 +21,8 @@ import {
   type Reconnect,
   type SubscribedEvent,
 } from "../src/index.js";
+import { createClient, createRouterTransport } from "@connectrpc/connect";
+
 import { createNodeBaton } from "../src/node.js";
 import { Server, spawnExample } from "./server.js";
 
@@ -254,6 +259,41 @@ describe("an agent's stream", () => {
     assert.equal(offer.handover?.summary, "wants a refund");
     assert.ok(offer.handover?.offerExpireTime, "the offer says when it expires");
     assert.deepEqual(seen.filter((e) => e.event?.conversationId === hidden.id), [], "events of a conversation the agent may not read");
+  });
+});
+
+describe("a stream whose events were swept by retention", () => {
+  it("ends with OUT_OF_RANGE naming the earliest sequence, without reconnecting", async () => {
+    const asked: (bigint | undefined)[] = [];
+    // Baton's answer as the Go tests check it (server/serve/retention_test.go), served from memory.
+    const transport = createRouterTransport(({ service }) => {
+      service(EventService, {
+        async *subscribe(req) {
+          asked.push(req.afterSequence);
+          throw new ConnectError(
+            "events after sequence 3 were deleted by retention: the earliest sequence still available is 42",
+            Code.OutOfRange,
+            undefined,
+            [{ desc: EventsGoneInfoSchema, value: { afterSequence: 3n, earliestSequence: 42n } }],
+          );
+        },
+      });
+    });
+    let reconnects = 0;
+    const stream = subscribe(createClient(EventService, transport), { afterSequence: 3n, onReconnect: () => reconnects++ });
+    await assert.rejects(
+      async () => {
+        for await (const e of stream) assert.fail(`event ${e.event?.sequence} before the error`);
+      },
+      (err: unknown) => {
+        assert.equal(eventsGoneOf(err)?.earliestSequence, 42n);
+        assert.equal(ConnectError.from(err).code, Code.OutOfRange);
+        return true;
+      },
+    );
+    assert.deepEqual(asked, [3n], "asked once, from the cursor given");
+    assert.equal(reconnects, 0);
+    assert.equal(eventsGoneOf(new ConnectError("gone", Code.NotFound)), undefined);
   });
 });
 

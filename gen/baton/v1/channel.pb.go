@@ -125,7 +125,10 @@ type Channel struct {
 	SendUrl string `protobuf:"bytes,12,opt,name=send_url,json=sendUrl,proto3" json:"send_url,omitempty"`
 	// Messenger and Instagram: the Meta app Baton sends with (credentials.app_id). Shown as
 	// send_url is.
-	AppId         string `protobuf:"bytes,13,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	AppId string `protobuf:"bytes,13,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// How long the channel's messages, events and delivery log are kept, as set on the channel:
+	// unset fields follow the server's default.
+	Retention     *RetentionPolicy `protobuf:"bytes,14,opt,name=retention,proto3" json:"retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -251,6 +254,13 @@ func (x *Channel) GetAppId() string {
 	return ""
 }
 
+func (x *Channel) GetRetention() *RetentionPolicy {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
+}
+
 // ChannelCredentials are what Baton needs to verify a channel's webhooks and send through it.
 // They are write-only, except send_url and app_id, which are not secrets: a Channel shows them.
 type ChannelCredentials struct {
@@ -362,7 +372,9 @@ type CreateChannelRequest struct {
 	// What webhooks and sending need: secrets, the send URL, the Meta app id.
 	Credentials *ChannelCredentials `protobuf:"bytes,6,opt,name=credentials,proto3" json:"credentials,omitempty"`
 	// Makes a retried create return the channel created the first time.
-	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// How long the channel's data is kept; the server's default for what is unset.
+	Retention     *RetentionPolicy `protobuf:"bytes,8,opt,name=retention,proto3" json:"retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -444,6 +456,13 @@ func (x *CreateChannelRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreateChannelRequest) GetRetention() *RetentionPolicy {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
 }
 
 // CreateChannelResponse is the response of CreateChannel.
@@ -717,7 +736,10 @@ type UpdateChannelRequest struct {
 	// New session timeout.
 	SessionTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=session_timeout,json=sessionTimeout,proto3" json:"session_timeout,omitempty"`
 	// New credentials, replacing the stored ones.
-	Credentials   *ChannelCredentials `protobuf:"bytes,6,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	Credentials *ChannelCredentials `protobuf:"bytes,6,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	// New retention, replacing the channel's whole policy: its unset fields go back to the
+	// server's default.
+	Retention     *RetentionPolicy `protobuf:"bytes,7,opt,name=retention,proto3" json:"retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -790,6 +812,13 @@ func (x *UpdateChannelRequest) GetSessionTimeout() *durationpb.Duration {
 func (x *UpdateChannelRequest) GetCredentials() *ChannelCredentials {
 	if x != nil {
 		return x.Credentials
+	}
+	return nil
+}
+
+func (x *UpdateChannelRequest) GetRetention() *RetentionPolicy {
+	if x != nil {
+		return x.Retention
 	}
 	return nil
 }
@@ -1165,7 +1194,7 @@ var File_baton_v1_channel_proto protoreflect.FileDescriptor
 
 const file_baton_v1_channel_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x03\n" +
+	"\x16baton/v1/channel.proto\x12\bbaton.v1\x1a\x18baton/v1/retention.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x04\n" +
 	"\aChannel\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x15.baton.v1.ChannelKindR\x04kind\x12\x1f\n" +
@@ -1183,7 +1212,8 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\v \x01(\tR\x04etag\x12\x19\n" +
 	"\bsend_url\x18\f \x01(\tR\asendUrl\x12\x15\n" +
-	"\x06app_id\x18\r \x01(\tR\x05appId\"\x9e\x03\n" +
+	"\x06app_id\x18\r \x01(\tR\x05appId\x127\n" +
+	"\tretention\x18\x0e \x01(\v2\x19.baton.v1.RetentionPolicyR\tretention\"\x9e\x03\n" +
 	"\x12ChannelCredentials\x12'\n" +
 	"\n" +
 	"app_secret\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tappSecret\x12+\n" +
@@ -1192,7 +1222,7 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x0ewebhook_secret\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\rwebhookSecret\x12\xb3\x01\n" +
 	"\bsend_url\x18\x05 \x01(\tB\x97\x01\xbaH\x93\x01\xba\x01\x8a\x01\n" +
 	"\rsend_url.http\x12\x1cmust be an http or https URL\x1a[this == '' || (this.isUri() && (this.startsWith('https://') || this.startsWith('http://')))r\x03\x18\x80\x10R\asendUrl\x12\x1e\n" +
-	"\x06app_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05appId\"\x9a\x03\n" +
+	"\x06app_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05appId\"\xd3\x03\n" +
 	"\x14CreateChannelRequest\x125\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.baton.v1.ChannelKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12+\n" +
@@ -1204,7 +1234,8 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x0fsession_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x05\b\x80\x9a\x9e\x012\x02\b<R\x0esessionTimeout\x12>\n" +
 	"\vcredentials\x18\x06 \x01(\v2\x1c.baton.v1.ChannelCredentialsR\vcredentials\x12'\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\"D\n" +
+	"request_id\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x127\n" +
+	"\tretention\x18\b \x01(\v2\x19.baton.v1.RetentionPolicyR\tretention\"D\n" +
 	"\x15CreateChannelResponse\x12+\n" +
 	"\achannel\x18\x01 \x01(\v2\x11.baton.v1.ChannelR\achannel\"=\n" +
 	"\x11GetChannelRequest\x12(\n" +
@@ -1220,7 +1251,7 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x15.baton.v1.ChannelKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\"m\n" +
 	"\x14ListChannelsResponse\x12-\n" +
 	"\bchannels\x18\x01 \x03(\v2\x11.baton.v1.ChannelR\bchannels\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x86\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x03\n" +
 	"\x14UpdateChannelRequest\x12(\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tchannelId\x12\x1b\n" +
@@ -1228,7 +1259,8 @@ const file_baton_v1_channel_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01H\x00R\vdisplayName\x88\x01\x01\x128\n" +
 	"\x10default_queue_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x01R\x0edefaultQueueId\x88\x01\x01\x12U\n" +
 	"\x0fsession_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x05\b\x80\x9a\x9e\x012\x02\b<R\x0esessionTimeout\x12>\n" +
-	"\vcredentials\x18\x06 \x01(\v2\x1c.baton.v1.ChannelCredentialsR\vcredentialsB\x0f\n" +
+	"\vcredentials\x18\x06 \x01(\v2\x1c.baton.v1.ChannelCredentialsR\vcredentials\x127\n" +
+	"\tretention\x18\a \x01(\v2\x19.baton.v1.RetentionPolicyR\tretentionB\x0f\n" +
 	"\r_display_nameB\x13\n" +
 	"\x11_default_queue_id\"D\n" +
 	"\x15UpdateChannelResponse\x12+\n" +
@@ -1308,42 +1340,46 @@ var file_baton_v1_channel_proto_goTypes = []any{
 	(*GetChannelCapabilitiesResponse)(nil), // 15: baton.v1.GetChannelCapabilitiesResponse
 	(*durationpb.Duration)(nil),            // 16: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil),          // 17: google.protobuf.Timestamp
+	(*RetentionPolicy)(nil),                // 18: baton.v1.RetentionPolicy
 }
 var file_baton_v1_channel_proto_depIdxs = []int32{
 	0,  // 0: baton.v1.Channel.kind:type_name -> baton.v1.ChannelKind
 	16, // 1: baton.v1.Channel.session_timeout:type_name -> google.protobuf.Duration
 	17, // 2: baton.v1.Channel.create_time:type_name -> google.protobuf.Timestamp
 	17, // 3: baton.v1.Channel.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 4: baton.v1.CreateChannelRequest.kind:type_name -> baton.v1.ChannelKind
-	16, // 5: baton.v1.CreateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
-	2,  // 6: baton.v1.CreateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
-	1,  // 7: baton.v1.CreateChannelResponse.channel:type_name -> baton.v1.Channel
-	1,  // 8: baton.v1.GetChannelResponse.channel:type_name -> baton.v1.Channel
-	0,  // 9: baton.v1.ListChannelsRequest.kind:type_name -> baton.v1.ChannelKind
-	1,  // 10: baton.v1.ListChannelsResponse.channels:type_name -> baton.v1.Channel
-	16, // 11: baton.v1.UpdateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
-	2,  // 12: baton.v1.UpdateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
-	1,  // 13: baton.v1.UpdateChannelResponse.channel:type_name -> baton.v1.Channel
-	0,  // 14: baton.v1.ChannelCapabilities.kind:type_name -> baton.v1.ChannelKind
-	0,  // 15: baton.v1.GetChannelCapabilitiesRequest.kind:type_name -> baton.v1.ChannelKind
-	13, // 16: baton.v1.GetChannelCapabilitiesResponse.capabilities:type_name -> baton.v1.ChannelCapabilities
-	3,  // 17: baton.v1.ChannelService.CreateChannel:input_type -> baton.v1.CreateChannelRequest
-	5,  // 18: baton.v1.ChannelService.GetChannel:input_type -> baton.v1.GetChannelRequest
-	7,  // 19: baton.v1.ChannelService.ListChannels:input_type -> baton.v1.ListChannelsRequest
-	9,  // 20: baton.v1.ChannelService.UpdateChannel:input_type -> baton.v1.UpdateChannelRequest
-	11, // 21: baton.v1.ChannelService.DeleteChannel:input_type -> baton.v1.DeleteChannelRequest
-	14, // 22: baton.v1.ChannelService.GetChannelCapabilities:input_type -> baton.v1.GetChannelCapabilitiesRequest
-	4,  // 23: baton.v1.ChannelService.CreateChannel:output_type -> baton.v1.CreateChannelResponse
-	6,  // 24: baton.v1.ChannelService.GetChannel:output_type -> baton.v1.GetChannelResponse
-	8,  // 25: baton.v1.ChannelService.ListChannels:output_type -> baton.v1.ListChannelsResponse
-	10, // 26: baton.v1.ChannelService.UpdateChannel:output_type -> baton.v1.UpdateChannelResponse
-	12, // 27: baton.v1.ChannelService.DeleteChannel:output_type -> baton.v1.DeleteChannelResponse
-	15, // 28: baton.v1.ChannelService.GetChannelCapabilities:output_type -> baton.v1.GetChannelCapabilitiesResponse
-	23, // [23:29] is the sub-list for method output_type
-	17, // [17:23] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	18, // 4: baton.v1.Channel.retention:type_name -> baton.v1.RetentionPolicy
+	0,  // 5: baton.v1.CreateChannelRequest.kind:type_name -> baton.v1.ChannelKind
+	16, // 6: baton.v1.CreateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
+	2,  // 7: baton.v1.CreateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
+	18, // 8: baton.v1.CreateChannelRequest.retention:type_name -> baton.v1.RetentionPolicy
+	1,  // 9: baton.v1.CreateChannelResponse.channel:type_name -> baton.v1.Channel
+	1,  // 10: baton.v1.GetChannelResponse.channel:type_name -> baton.v1.Channel
+	0,  // 11: baton.v1.ListChannelsRequest.kind:type_name -> baton.v1.ChannelKind
+	1,  // 12: baton.v1.ListChannelsResponse.channels:type_name -> baton.v1.Channel
+	16, // 13: baton.v1.UpdateChannelRequest.session_timeout:type_name -> google.protobuf.Duration
+	2,  // 14: baton.v1.UpdateChannelRequest.credentials:type_name -> baton.v1.ChannelCredentials
+	18, // 15: baton.v1.UpdateChannelRequest.retention:type_name -> baton.v1.RetentionPolicy
+	1,  // 16: baton.v1.UpdateChannelResponse.channel:type_name -> baton.v1.Channel
+	0,  // 17: baton.v1.ChannelCapabilities.kind:type_name -> baton.v1.ChannelKind
+	0,  // 18: baton.v1.GetChannelCapabilitiesRequest.kind:type_name -> baton.v1.ChannelKind
+	13, // 19: baton.v1.GetChannelCapabilitiesResponse.capabilities:type_name -> baton.v1.ChannelCapabilities
+	3,  // 20: baton.v1.ChannelService.CreateChannel:input_type -> baton.v1.CreateChannelRequest
+	5,  // 21: baton.v1.ChannelService.GetChannel:input_type -> baton.v1.GetChannelRequest
+	7,  // 22: baton.v1.ChannelService.ListChannels:input_type -> baton.v1.ListChannelsRequest
+	9,  // 23: baton.v1.ChannelService.UpdateChannel:input_type -> baton.v1.UpdateChannelRequest
+	11, // 24: baton.v1.ChannelService.DeleteChannel:input_type -> baton.v1.DeleteChannelRequest
+	14, // 25: baton.v1.ChannelService.GetChannelCapabilities:input_type -> baton.v1.GetChannelCapabilitiesRequest
+	4,  // 26: baton.v1.ChannelService.CreateChannel:output_type -> baton.v1.CreateChannelResponse
+	6,  // 27: baton.v1.ChannelService.GetChannel:output_type -> baton.v1.GetChannelResponse
+	8,  // 28: baton.v1.ChannelService.ListChannels:output_type -> baton.v1.ListChannelsResponse
+	10, // 29: baton.v1.ChannelService.UpdateChannel:output_type -> baton.v1.UpdateChannelResponse
+	12, // 30: baton.v1.ChannelService.DeleteChannel:output_type -> baton.v1.DeleteChannelResponse
+	15, // 31: baton.v1.ChannelService.GetChannelCapabilities:output_type -> baton.v1.GetChannelCapabilitiesResponse
+	26, // [26:32] is the sub-list for method output_type
+	20, // [20:26] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_channel_proto_init() }
@@ -1351,6 +1387,7 @@ func file_baton_v1_channel_proto_init() {
 	if File_baton_v1_channel_proto != nil {
 		return
 	}
+	file_baton_v1_retention_proto_init()
 	file_baton_v1_channel_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

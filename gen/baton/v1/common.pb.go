@@ -259,6 +259,13 @@ const (
 	EventType_EVENT_TYPE_WEBHOOK_DEACTIVATED EventType = 21
 	// An agent or admin wrote an internal note (the event's message). Bots are never sent it.
 	EventType_EVENT_TYPE_NOTE_CREATED EventType = 22
+	// A contact's data was erased (EraseContact): the event names the contact, its channel,
+	// conversation and bot, and nothing else. Whoever keeps copies of that data erases them.
+	EventType_EVENT_TYPE_CONTACT_ERASED EventType = 23
+	// Audit: an admin exported a contact's data (ExportContact); the actor says who.
+	EventType_EVENT_TYPE_CONTACT_EXPORTED EventType = 24
+	// Audit: a conversation's transcript was exported (ExportTranscript); the actor says who.
+	EventType_EVENT_TYPE_CONVERSATION_EXPORTED EventType = 25
 )
 
 // Enum value maps for EventType.
@@ -287,6 +294,9 @@ var (
 		20: "EVENT_TYPE_WEBHOOK_ACTIVATED",
 		21: "EVENT_TYPE_WEBHOOK_DEACTIVATED",
 		22: "EVENT_TYPE_NOTE_CREATED",
+		23: "EVENT_TYPE_CONTACT_ERASED",
+		24: "EVENT_TYPE_CONTACT_EXPORTED",
+		25: "EVENT_TYPE_CONVERSATION_EXPORTED",
 	}
 	EventType_value = map[string]int32{
 		"EVENT_TYPE_UNSPECIFIED":            0,
@@ -312,6 +322,9 @@ var (
 		"EVENT_TYPE_WEBHOOK_ACTIVATED":      20,
 		"EVENT_TYPE_WEBHOOK_DEACTIVATED":    21,
 		"EVENT_TYPE_NOTE_CREATED":           22,
+		"EVENT_TYPE_CONTACT_ERASED":         23,
+		"EVENT_TYPE_CONTACT_EXPORTED":       24,
+		"EVENT_TYPE_CONVERSATION_EXPORTED":  25,
 	}
 )
 
@@ -550,7 +563,7 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"\tAgentRole\x12\x1a\n" +
 	"\x16AGENT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10AGENT_ROLE_AGENT\x10\x01\x12\x19\n" +
-	"\x15AGENT_ROLE_SUPERVISOR\x10\x02*\x8c\x06\n" +
+	"\x15AGENT_ROLE_SUPERVISOR\x10\x02*\xf2\x06\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fEVENT_TYPE_CONVERSATION_CREATED\x10\x01\x12#\n" +
@@ -575,7 +588,10 @@ const file_baton_v1_common_proto_rawDesc = "" +
 	"!EVENT_TYPE_AGENT_PRESENCE_CHANGED\x10\x13\x12 \n" +
 	"\x1cEVENT_TYPE_WEBHOOK_ACTIVATED\x10\x14\x12\"\n" +
 	"\x1eEVENT_TYPE_WEBHOOK_DEACTIVATED\x10\x15\x12\x1b\n" +
-	"\x17EVENT_TYPE_NOTE_CREATED\x10\x16B\x8b\x01\n" +
+	"\x17EVENT_TYPE_NOTE_CREATED\x10\x16\x12\x1d\n" +
+	"\x19EVENT_TYPE_CONTACT_ERASED\x10\x17\x12\x1f\n" +
+	"\x1bEVENT_TYPE_CONTACT_EXPORTED\x10\x18\x12$\n" +
+	" EVENT_TYPE_CONVERSATION_EXPORTED\x10\x19B\x8b\x01\n" +
 	"\fcom.baton.v1B\vCommonProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (

@@ -2270,7 +2270,7 @@ var File_baton_v1_conversation_proto protoreflect.FileDescriptor
 
 const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x06\n" +
+	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/privacy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x06\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2468,7 +2468,8 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\x1fCONVERSATION_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONVERSATION_STATUS_OK\x10\x01\x12&\n" +
 	"\"CONVERSATION_STATUS_NOT_UNDERSTOOD\x10\x02\x12!\n" +
-	"\x1dCONVERSATION_STATUS_NEED_HELP\x10\x032\xb0\b\n" +
+	"\x1dCONVERSATION_STATUS_NEED_HELP\x10\x032\xb0\n" +
+	"\n" +
 	"\x13ConversationService\x12P\n" +
 	"\rIngestMessage\x12\x1e.baton.v1.IngestMessageRequest\x1a\x1f.baton.v1.IngestMessageResponse\x12J\n" +
 	"\vSendMessage\x12\x1c.baton.v1.SendMessageRequest\x1a\x1d.baton.v1.SendMessageResponse\x12V\n" +
@@ -2484,7 +2485,10 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\tUnmuteBot\x12\x1a.baton.v1.UnmuteBotRequest\x1a\x1b.baton.v1.UnmuteBotResponse\x12P\n" +
 	"\rSetBotEnabled\x12\x1e.baton.v1.SetBotEnabledRequest\x1a\x1f.baton.v1.SetBotEnabledResponse\x12G\n" +
 	"\n" +
-	"CreateNote\x12\x1b.baton.v1.CreateNoteRequest\x1a\x1c.baton.v1.CreateNoteResponseB\x91\x01\n" +
+	"CreateNote\x12\x1b.baton.v1.CreateNoteRequest\x1a\x1c.baton.v1.CreateNoteResponse\x12M\n" +
+	"\fEraseContact\x12\x1d.baton.v1.EraseContactRequest\x1a\x1e.baton.v1.EraseContactResponse\x12R\n" +
+	"\rExportContact\x12\x1e.baton.v1.ExportContactRequest\x1a\x1f.baton.v1.ExportContactResponse0\x01\x12[\n" +
+	"\x10ExportTranscript\x12!.baton.v1.ExportTranscriptRequest\x1a\".baton.v1.ExportTranscriptResponse0\x01B\x91\x01\n" +
 	"\fcom.baton.v1B\x11ConversationProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -2542,6 +2546,12 @@ var file_baton_v1_conversation_proto_goTypes = []any{
 	(*Message)(nil),                    // 37: baton.v1.Message
 	(OwnerKind)(0),                     // 38: baton.v1.OwnerKind
 	(*durationpb.Duration)(nil),        // 39: google.protobuf.Duration
+	(*EraseContactRequest)(nil),        // 40: baton.v1.EraseContactRequest
+	(*ExportContactRequest)(nil),       // 41: baton.v1.ExportContactRequest
+	(*ExportTranscriptRequest)(nil),    // 42: baton.v1.ExportTranscriptRequest
+	(*EraseContactResponse)(nil),       // 43: baton.v1.EraseContactResponse
+	(*ExportContactResponse)(nil),      // 44: baton.v1.ExportContactResponse
+	(*ExportTranscriptResponse)(nil),   // 45: baton.v1.ExportTranscriptResponse
 }
 var file_baton_v1_conversation_proto_depIdxs = []int32{
 	34, // 0: baton.v1.Conversation.owner:type_name -> baton.v1.Owner
@@ -2600,21 +2610,27 @@ var file_baton_v1_conversation_proto_depIdxs = []int32{
 	28, // 53: baton.v1.ConversationService.UnmuteBot:input_type -> baton.v1.UnmuteBotRequest
 	30, // 54: baton.v1.ConversationService.SetBotEnabled:input_type -> baton.v1.SetBotEnabledRequest
 	9,  // 55: baton.v1.ConversationService.CreateNote:input_type -> baton.v1.CreateNoteRequest
-	6,  // 56: baton.v1.ConversationService.IngestMessage:output_type -> baton.v1.IngestMessageResponse
-	8,  // 57: baton.v1.ConversationService.SendMessage:output_type -> baton.v1.SendMessageResponse
-	12, // 58: baton.v1.ConversationService.GetConversation:output_type -> baton.v1.GetConversationResponse
-	15, // 59: baton.v1.ConversationService.ListConversations:output_type -> baton.v1.ListConversationsResponse
-	17, // 60: baton.v1.ConversationService.UpdateConversation:output_type -> baton.v1.UpdateConversationResponse
-	19, // 61: baton.v1.ConversationService.CloseConversation:output_type -> baton.v1.CloseConversationResponse
-	21, // 62: baton.v1.ConversationService.ListMessages:output_type -> baton.v1.ListMessagesResponse
-	23, // 63: baton.v1.ConversationService.GetContact:output_type -> baton.v1.GetContactResponse
-	25, // 64: baton.v1.ConversationService.ListContacts:output_type -> baton.v1.ListContactsResponse
-	27, // 65: baton.v1.ConversationService.MuteBot:output_type -> baton.v1.MuteBotResponse
-	29, // 66: baton.v1.ConversationService.UnmuteBot:output_type -> baton.v1.UnmuteBotResponse
-	31, // 67: baton.v1.ConversationService.SetBotEnabled:output_type -> baton.v1.SetBotEnabledResponse
-	10, // 68: baton.v1.ConversationService.CreateNote:output_type -> baton.v1.CreateNoteResponse
-	56, // [56:69] is the sub-list for method output_type
-	43, // [43:56] is the sub-list for method input_type
+	40, // 56: baton.v1.ConversationService.EraseContact:input_type -> baton.v1.EraseContactRequest
+	41, // 57: baton.v1.ConversationService.ExportContact:input_type -> baton.v1.ExportContactRequest
+	42, // 58: baton.v1.ConversationService.ExportTranscript:input_type -> baton.v1.ExportTranscriptRequest
+	6,  // 59: baton.v1.ConversationService.IngestMessage:output_type -> baton.v1.IngestMessageResponse
+	8,  // 60: baton.v1.ConversationService.SendMessage:output_type -> baton.v1.SendMessageResponse
+	12, // 61: baton.v1.ConversationService.GetConversation:output_type -> baton.v1.GetConversationResponse
+	15, // 62: baton.v1.ConversationService.ListConversations:output_type -> baton.v1.ListConversationsResponse
+	17, // 63: baton.v1.ConversationService.UpdateConversation:output_type -> baton.v1.UpdateConversationResponse
+	19, // 64: baton.v1.ConversationService.CloseConversation:output_type -> baton.v1.CloseConversationResponse
+	21, // 65: baton.v1.ConversationService.ListMessages:output_type -> baton.v1.ListMessagesResponse
+	23, // 66: baton.v1.ConversationService.GetContact:output_type -> baton.v1.GetContactResponse
+	25, // 67: baton.v1.ConversationService.ListContacts:output_type -> baton.v1.ListContactsResponse
+	27, // 68: baton.v1.ConversationService.MuteBot:output_type -> baton.v1.MuteBotResponse
+	29, // 69: baton.v1.ConversationService.UnmuteBot:output_type -> baton.v1.UnmuteBotResponse
+	31, // 70: baton.v1.ConversationService.SetBotEnabled:output_type -> baton.v1.SetBotEnabledResponse
+	10, // 71: baton.v1.ConversationService.CreateNote:output_type -> baton.v1.CreateNoteResponse
+	43, // 72: baton.v1.ConversationService.EraseContact:output_type -> baton.v1.EraseContactResponse
+	44, // 73: baton.v1.ConversationService.ExportContact:output_type -> baton.v1.ExportContactResponse
+	45, // 74: baton.v1.ConversationService.ExportTranscript:output_type -> baton.v1.ExportTranscriptResponse
+	59, // [59:75] is the sub-list for method output_type
+	43, // [43:59] is the sub-list for method input_type
 	43, // [43:43] is the sub-list for extension type_name
 	43, // [43:43] is the sub-list for extension extendee
 	0,  // [0:43] is the sub-list for field type_name
@@ -2627,6 +2643,7 @@ func file_baton_v1_conversation_proto_init() {
 	}
 	file_baton_v1_common_proto_init()
 	file_baton_v1_message_proto_init()
+	file_baton_v1_privacy_proto_init()
 	file_baton_v1_conversation_proto_msgTypes[5].OneofWrappers = []any{}
 	file_baton_v1_conversation_proto_msgTypes[14].OneofWrappers = []any{}
 	file_baton_v1_conversation_proto_msgTypes[16].OneofWrappers = []any{}

@@ -111,6 +111,8 @@ const (
 	FailureReason_FAILURE_REASON_NO_AGENT_ONLINE FailureReason = 1
 	// Eligible agents are online but all are at capacity.
 	FailureReason_FAILURE_REASON_NO_CAPACITY FailureReason = 2
+	// The queue is closed and its business hours say the bot keeps the conversation.
+	FailureReason_FAILURE_REASON_OUT_OF_HOURS FailureReason = 3
 )
 
 // Enum value maps for FailureReason.
@@ -119,11 +121,13 @@ var (
 		0: "FAILURE_REASON_UNSPECIFIED",
 		1: "FAILURE_REASON_NO_AGENT_ONLINE",
 		2: "FAILURE_REASON_NO_CAPACITY",
+		3: "FAILURE_REASON_OUT_OF_HOURS",
 	}
 	FailureReason_value = map[string]int32{
 		"FAILURE_REASON_UNSPECIFIED":     0,
 		"FAILURE_REASON_NO_AGENT_ONLINE": 1,
 		"FAILURE_REASON_NO_CAPACITY":     2,
+		"FAILURE_REASON_OUT_OF_HOURS":    3,
 	}
 )
 
@@ -512,13 +516,15 @@ type Handover struct {
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// How long until an agent accepted it.
 	TimeToAccept *durationpb.Duration `protobuf:"bytes,24,opt,name=time_to_accept,json=timeToAccept,proto3" json:"time_to_accept,omitempty"`
+	// What the handoff did because its queue was closed; UNSPECIFIED when it was open.
+	OutOfHours OutOfHoursOutcome `protobuf:"varint,25,opt,name=out_of_hours,json=outOfHours,proto3,enum=baton.v1.OutOfHoursOutcome" json:"out_of_hours,omitempty"`
 	// Its priority: waiting conversations are offered the highest priority first, then the
 	// longest waiting. Set by the routing rule that routed it; 0 otherwise.
-	Priority int32 `protobuf:"varint,25,opt,name=priority,proto3" json:"priority,omitempty"`
+	Priority int32 `protobuf:"varint,26,opt,name=priority,proto3" json:"priority,omitempty"`
 	// The routing rule that routed it; empty when no rule matched.
-	RoutingRuleId string `protobuf:"bytes,26,opt,name=routing_rule_id,json=routingRuleId,proto3" json:"routing_rule_id,omitempty"`
+	RoutingRuleId string `protobuf:"bytes,27,opt,name=routing_rule_id,json=routingRuleId,proto3" json:"routing_rule_id,omitempty"`
 	// Why that rule routed it: the rule's name and what its conditions matched.
-	RoutingReason string `protobuf:"bytes,27,opt,name=routing_reason,json=routingReason,proto3" json:"routing_reason,omitempty"`
+	RoutingReason string `protobuf:"bytes,28,opt,name=routing_reason,json=routingReason,proto3" json:"routing_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -721,6 +727,13 @@ func (x *Handover) GetTimeToAccept() *durationpb.Duration {
 	return nil
 }
 
+func (x *Handover) GetOutOfHours() OutOfHoursOutcome {
+	if x != nil {
+		return x.OutOfHours
+	}
+	return OutOfHoursOutcome_OUT_OF_HOURS_OUTCOME_UNSPECIFIED
+}
+
 func (x *Handover) GetPriority() int32 {
 	if x != nil {
 		return x.Priority
@@ -863,7 +876,8 @@ func (x *HandoffRequest) GetRequestId() string {
 // HandoffResponse is the response of Handoff.
 type HandoffResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The handover: REQUESTED or OFFERED when queued, FAILED when the bot keeps the conversation.
+	// The handover: REQUESTED or OFFERED when queued, FAILED when the bot keeps the conversation
+	// (failure_reason and out_of_hours say why).
 	Handover *Handover `protobuf:"bytes,1,opt,name=handover,proto3" json:"handover,omitempty"`
 	// The conversation after the handoff.
 	Conversation  *Conversation `protobuf:"bytes,2,opt,name=conversation,proto3" json:"conversation,omitempty"`
@@ -2381,7 +2395,7 @@ var File_baton_v1_handover_proto protoreflect.FileDescriptor
 
 const file_baton_v1_handover_proto_rawDesc = "" +
 	"\n" +
-	"\x17baton/v1/handover.proto\x12\bbaton.v1\x1a\x16baton/v1/channel.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x16baton/v1/message.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
+	"\x17baton/v1/handover.proto\x12\bbaton.v1\x1a\x16baton/v1/channel.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/conversation.proto\x1a\x16baton/v1/message.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
 	"\x0eHandoverTarget\x12&\n" +
 	"\bqueue_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x00R\aqueueId\x12!\n" +
 	"\x05skill\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@H\x00R\x05skill\x125\n" +
@@ -2392,7 +2406,8 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\fIntakeAnswer\x12&\n" +
 	"\bquestion\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\bquestion\x12 \n" +
-	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\xf7\t\n" +
+	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\xb6\n" +
+	"\n" +
 	"\bHandover\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12#\n" +
@@ -2421,10 +2436,12 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\vaccept_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"acceptTime\x125\n" +
 	"\bend_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12?\n" +
-	"\x0etime_to_accept\x18\x18 \x01(\v2\x19.google.protobuf.DurationR\ftimeToAccept\x12\x1a\n" +
-	"\bpriority\x18\x19 \x01(\x05R\bpriority\x12&\n" +
-	"\x0frouting_rule_id\x18\x1a \x01(\tR\rroutingRuleId\x12%\n" +
-	"\x0erouting_reason\x18\x1b \x01(\tR\rroutingReason\x1a;\n" +
+	"\x0etime_to_accept\x18\x18 \x01(\v2\x19.google.protobuf.DurationR\ftimeToAccept\x12=\n" +
+	"\fout_of_hours\x18\x19 \x01(\x0e2\x1b.baton.v1.OutOfHoursOutcomeR\n" +
+	"outOfHours\x12\x1a\n" +
+	"\bpriority\x18\x1a \x01(\x05R\bpriority\x12&\n" +
+	"\x0frouting_rule_id\x18\x1b \x01(\tR\rroutingRuleId\x12%\n" +
+	"\x0erouting_reason\x18\x1c \x01(\tR\rroutingReason\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x04\n" +
@@ -2562,11 +2579,12 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\x17HANDOVER_STATE_DECLINED\x10\x05\x12\x19\n" +
 	"\x15HANDOVER_STATE_FAILED\x10\x06\x12\x1a\n" +
 	"\x16HANDOVER_STATE_EXPIRED\x10\a\x12\x1b\n" +
-	"\x17HANDOVER_STATE_CANCELED\x10\b*s\n" +
+	"\x17HANDOVER_STATE_CANCELED\x10\b*\x94\x01\n" +
 	"\rFailureReason\x12\x1e\n" +
 	"\x1aFAILURE_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eFAILURE_REASON_NO_AGENT_ONLINE\x10\x01\x12\x1e\n" +
-	"\x1aFAILURE_REASON_NO_CAPACITY\x10\x02*\xbe\x01\n" +
+	"\x1aFAILURE_REASON_NO_CAPACITY\x10\x02\x12\x1f\n" +
+	"\x1bFAILURE_REASON_OUT_OF_HOURS\x10\x03*\xbe\x01\n" +
 	"\x0fHandbackOutcome\x12 \n" +
 	"\x1cHANDBACK_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19HANDBACK_OUTCOME_RESOLVED\x10\x01\x12\x1f\n" +
@@ -2649,9 +2667,10 @@ var file_baton_v1_handover_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),        // 36: google.protobuf.Timestamp
 	(*Actor)(nil),                        // 37: baton.v1.Actor
 	(*durationpb.Duration)(nil),          // 38: google.protobuf.Duration
-	(*Conversation)(nil),                 // 39: baton.v1.Conversation
-	(ChannelKind)(0),                     // 40: baton.v1.ChannelKind
-	(MessageDirection)(0),                // 41: baton.v1.MessageDirection
+	(OutOfHoursOutcome)(0),               // 39: baton.v1.OutOfHoursOutcome
+	(*Conversation)(nil),                 // 40: baton.v1.Conversation
+	(ChannelKind)(0),                     // 41: baton.v1.ChannelKind
+	(MessageDirection)(0),                // 42: baton.v1.MessageDirection
 }
 var file_baton_v1_handover_proto_depIdxs = []int32{
 	34, // 0: baton.v1.HandoverTarget.role:type_name -> baton.v1.AgentRole
@@ -2669,69 +2688,70 @@ var file_baton_v1_handover_proto_depIdxs = []int32{
 	36, // 12: baton.v1.Handover.accept_time:type_name -> google.protobuf.Timestamp
 	36, // 13: baton.v1.Handover.end_time:type_name -> google.protobuf.Timestamp
 	38, // 14: baton.v1.Handover.time_to_accept:type_name -> google.protobuf.Duration
-	4,  // 15: baton.v1.HandoffRequest.target:type_name -> baton.v1.HandoverTarget
-	33, // 16: baton.v1.HandoffRequest.metadata:type_name -> baton.v1.HandoffRequest.MetadataEntry
-	5,  // 17: baton.v1.HandoffRequest.intake:type_name -> baton.v1.IntakeAnswer
-	6,  // 18: baton.v1.HandoffResponse.handover:type_name -> baton.v1.Handover
-	39, // 19: baton.v1.HandoffResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 20: baton.v1.AcceptHandoverResponse.handover:type_name -> baton.v1.Handover
-	39, // 21: baton.v1.AcceptHandoverResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 22: baton.v1.DeclineHandoverResponse.handover:type_name -> baton.v1.Handover
-	6,  // 23: baton.v1.CancelHandoverResponse.handover:type_name -> baton.v1.Handover
-	39, // 24: baton.v1.CancelHandoverResponse.conversation:type_name -> baton.v1.Conversation
-	2,  // 25: baton.v1.HandbackRequest.outcome:type_name -> baton.v1.HandbackOutcome
-	6,  // 26: baton.v1.HandbackResponse.handover:type_name -> baton.v1.Handover
-	39, // 27: baton.v1.HandbackResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 28: baton.v1.TakeoverResponse.handover:type_name -> baton.v1.Handover
-	39, // 29: baton.v1.TakeoverResponse.conversation:type_name -> baton.v1.Conversation
-	4,  // 30: baton.v1.TransferRequest.target:type_name -> baton.v1.HandoverTarget
-	6,  // 31: baton.v1.TransferResponse.handover:type_name -> baton.v1.Handover
-	39, // 32: baton.v1.TransferResponse.conversation:type_name -> baton.v1.Conversation
-	6,  // 33: baton.v1.GetHandoverResponse.handover:type_name -> baton.v1.Handover
-	0,  // 34: baton.v1.ListHandoversRequest.states:type_name -> baton.v1.HandoverState
-	6,  // 35: baton.v1.ListHandoversResponse.handovers:type_name -> baton.v1.Handover
-	35, // 36: baton.v1.OwnershipPeriod.owner:type_name -> baton.v1.Owner
-	36, // 37: baton.v1.OwnershipPeriod.start_time:type_name -> google.protobuf.Timestamp
-	36, // 38: baton.v1.OwnershipPeriod.end_time:type_name -> google.protobuf.Timestamp
-	37, // 39: baton.v1.OwnershipPeriod.changed_by:type_name -> baton.v1.Actor
-	26, // 40: baton.v1.GetOwnershipTimelineResponse.periods:type_name -> baton.v1.OwnershipPeriod
-	31, // 41: baton.v1.GetInboxResponse.offers:type_name -> baton.v1.InboxItem
-	31, // 42: baton.v1.GetInboxResponse.owned:type_name -> baton.v1.InboxItem
-	31, // 43: baton.v1.GetInboxResponse.waiting:type_name -> baton.v1.InboxItem
-	30, // 44: baton.v1.GetInboxResponse.counts:type_name -> baton.v1.InboxCounts
-	39, // 45: baton.v1.InboxItem.conversation:type_name -> baton.v1.Conversation
-	6,  // 46: baton.v1.InboxItem.handover:type_name -> baton.v1.Handover
-	40, // 47: baton.v1.InboxItem.channel_kind:type_name -> baton.v1.ChannelKind
-	41, // 48: baton.v1.InboxItem.last_message_direction:type_name -> baton.v1.MessageDirection
-	36, // 49: baton.v1.InboxItem.last_message_time:type_name -> google.protobuf.Timestamp
-	38, // 50: baton.v1.InboxItem.wait_time:type_name -> google.protobuf.Duration
-	7,  // 51: baton.v1.HandoverService.Handoff:input_type -> baton.v1.HandoffRequest
-	9,  // 52: baton.v1.HandoverService.AcceptHandover:input_type -> baton.v1.AcceptHandoverRequest
-	11, // 53: baton.v1.HandoverService.DeclineHandover:input_type -> baton.v1.DeclineHandoverRequest
-	13, // 54: baton.v1.HandoverService.CancelHandover:input_type -> baton.v1.CancelHandoverRequest
-	15, // 55: baton.v1.HandoverService.Handback:input_type -> baton.v1.HandbackRequest
-	17, // 56: baton.v1.HandoverService.Takeover:input_type -> baton.v1.TakeoverRequest
-	19, // 57: baton.v1.HandoverService.Transfer:input_type -> baton.v1.TransferRequest
-	21, // 58: baton.v1.HandoverService.GetHandover:input_type -> baton.v1.GetHandoverRequest
-	23, // 59: baton.v1.HandoverService.ListHandovers:input_type -> baton.v1.ListHandoversRequest
-	25, // 60: baton.v1.HandoverService.GetOwnershipTimeline:input_type -> baton.v1.GetOwnershipTimelineRequest
-	28, // 61: baton.v1.HandoverService.GetInbox:input_type -> baton.v1.GetInboxRequest
-	8,  // 62: baton.v1.HandoverService.Handoff:output_type -> baton.v1.HandoffResponse
-	10, // 63: baton.v1.HandoverService.AcceptHandover:output_type -> baton.v1.AcceptHandoverResponse
-	12, // 64: baton.v1.HandoverService.DeclineHandover:output_type -> baton.v1.DeclineHandoverResponse
-	14, // 65: baton.v1.HandoverService.CancelHandover:output_type -> baton.v1.CancelHandoverResponse
-	16, // 66: baton.v1.HandoverService.Handback:output_type -> baton.v1.HandbackResponse
-	18, // 67: baton.v1.HandoverService.Takeover:output_type -> baton.v1.TakeoverResponse
-	20, // 68: baton.v1.HandoverService.Transfer:output_type -> baton.v1.TransferResponse
-	22, // 69: baton.v1.HandoverService.GetHandover:output_type -> baton.v1.GetHandoverResponse
-	24, // 70: baton.v1.HandoverService.ListHandovers:output_type -> baton.v1.ListHandoversResponse
-	27, // 71: baton.v1.HandoverService.GetOwnershipTimeline:output_type -> baton.v1.GetOwnershipTimelineResponse
-	29, // 72: baton.v1.HandoverService.GetInbox:output_type -> baton.v1.GetInboxResponse
-	62, // [62:73] is the sub-list for method output_type
-	51, // [51:62] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	39, // 15: baton.v1.Handover.out_of_hours:type_name -> baton.v1.OutOfHoursOutcome
+	4,  // 16: baton.v1.HandoffRequest.target:type_name -> baton.v1.HandoverTarget
+	33, // 17: baton.v1.HandoffRequest.metadata:type_name -> baton.v1.HandoffRequest.MetadataEntry
+	5,  // 18: baton.v1.HandoffRequest.intake:type_name -> baton.v1.IntakeAnswer
+	6,  // 19: baton.v1.HandoffResponse.handover:type_name -> baton.v1.Handover
+	40, // 20: baton.v1.HandoffResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 21: baton.v1.AcceptHandoverResponse.handover:type_name -> baton.v1.Handover
+	40, // 22: baton.v1.AcceptHandoverResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 23: baton.v1.DeclineHandoverResponse.handover:type_name -> baton.v1.Handover
+	6,  // 24: baton.v1.CancelHandoverResponse.handover:type_name -> baton.v1.Handover
+	40, // 25: baton.v1.CancelHandoverResponse.conversation:type_name -> baton.v1.Conversation
+	2,  // 26: baton.v1.HandbackRequest.outcome:type_name -> baton.v1.HandbackOutcome
+	6,  // 27: baton.v1.HandbackResponse.handover:type_name -> baton.v1.Handover
+	40, // 28: baton.v1.HandbackResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 29: baton.v1.TakeoverResponse.handover:type_name -> baton.v1.Handover
+	40, // 30: baton.v1.TakeoverResponse.conversation:type_name -> baton.v1.Conversation
+	4,  // 31: baton.v1.TransferRequest.target:type_name -> baton.v1.HandoverTarget
+	6,  // 32: baton.v1.TransferResponse.handover:type_name -> baton.v1.Handover
+	40, // 33: baton.v1.TransferResponse.conversation:type_name -> baton.v1.Conversation
+	6,  // 34: baton.v1.GetHandoverResponse.handover:type_name -> baton.v1.Handover
+	0,  // 35: baton.v1.ListHandoversRequest.states:type_name -> baton.v1.HandoverState
+	6,  // 36: baton.v1.ListHandoversResponse.handovers:type_name -> baton.v1.Handover
+	35, // 37: baton.v1.OwnershipPeriod.owner:type_name -> baton.v1.Owner
+	36, // 38: baton.v1.OwnershipPeriod.start_time:type_name -> google.protobuf.Timestamp
+	36, // 39: baton.v1.OwnershipPeriod.end_time:type_name -> google.protobuf.Timestamp
+	37, // 40: baton.v1.OwnershipPeriod.changed_by:type_name -> baton.v1.Actor
+	26, // 41: baton.v1.GetOwnershipTimelineResponse.periods:type_name -> baton.v1.OwnershipPeriod
+	31, // 42: baton.v1.GetInboxResponse.offers:type_name -> baton.v1.InboxItem
+	31, // 43: baton.v1.GetInboxResponse.owned:type_name -> baton.v1.InboxItem
+	31, // 44: baton.v1.GetInboxResponse.waiting:type_name -> baton.v1.InboxItem
+	30, // 45: baton.v1.GetInboxResponse.counts:type_name -> baton.v1.InboxCounts
+	40, // 46: baton.v1.InboxItem.conversation:type_name -> baton.v1.Conversation
+	6,  // 47: baton.v1.InboxItem.handover:type_name -> baton.v1.Handover
+	41, // 48: baton.v1.InboxItem.channel_kind:type_name -> baton.v1.ChannelKind
+	42, // 49: baton.v1.InboxItem.last_message_direction:type_name -> baton.v1.MessageDirection
+	36, // 50: baton.v1.InboxItem.last_message_time:type_name -> google.protobuf.Timestamp
+	38, // 51: baton.v1.InboxItem.wait_time:type_name -> google.protobuf.Duration
+	7,  // 52: baton.v1.HandoverService.Handoff:input_type -> baton.v1.HandoffRequest
+	9,  // 53: baton.v1.HandoverService.AcceptHandover:input_type -> baton.v1.AcceptHandoverRequest
+	11, // 54: baton.v1.HandoverService.DeclineHandover:input_type -> baton.v1.DeclineHandoverRequest
+	13, // 55: baton.v1.HandoverService.CancelHandover:input_type -> baton.v1.CancelHandoverRequest
+	15, // 56: baton.v1.HandoverService.Handback:input_type -> baton.v1.HandbackRequest
+	17, // 57: baton.v1.HandoverService.Takeover:input_type -> baton.v1.TakeoverRequest
+	19, // 58: baton.v1.HandoverService.Transfer:input_type -> baton.v1.TransferRequest
+	21, // 59: baton.v1.HandoverService.GetHandover:input_type -> baton.v1.GetHandoverRequest
+	23, // 60: baton.v1.HandoverService.ListHandovers:input_type -> baton.v1.ListHandoversRequest
+	25, // 61: baton.v1.HandoverService.GetOwnershipTimeline:input_type -> baton.v1.GetOwnershipTimelineRequest
+	28, // 62: baton.v1.HandoverService.GetInbox:input_type -> baton.v1.GetInboxRequest
+	8,  // 63: baton.v1.HandoverService.Handoff:output_type -> baton.v1.HandoffResponse
+	10, // 64: baton.v1.HandoverService.AcceptHandover:output_type -> baton.v1.AcceptHandoverResponse
+	12, // 65: baton.v1.HandoverService.DeclineHandover:output_type -> baton.v1.DeclineHandoverResponse
+	14, // 66: baton.v1.HandoverService.CancelHandover:output_type -> baton.v1.CancelHandoverResponse
+	16, // 67: baton.v1.HandoverService.Handback:output_type -> baton.v1.HandbackResponse
+	18, // 68: baton.v1.HandoverService.Takeover:output_type -> baton.v1.TakeoverResponse
+	20, // 69: baton.v1.HandoverService.Transfer:output_type -> baton.v1.TransferResponse
+	22, // 70: baton.v1.HandoverService.GetHandover:output_type -> baton.v1.GetHandoverResponse
+	24, // 71: baton.v1.HandoverService.ListHandovers:output_type -> baton.v1.ListHandoversResponse
+	27, // 72: baton.v1.HandoverService.GetOwnershipTimeline:output_type -> baton.v1.GetOwnershipTimelineResponse
+	29, // 73: baton.v1.HandoverService.GetInbox:output_type -> baton.v1.GetInboxResponse
+	63, // [63:74] is the sub-list for method output_type
+	52, // [52:63] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_handover_proto_init() }
@@ -2743,6 +2763,7 @@ func file_baton_v1_handover_proto_init() {
 	file_baton_v1_common_proto_init()
 	file_baton_v1_conversation_proto_init()
 	file_baton_v1_message_proto_init()
+	file_baton_v1_queue_policy_proto_init()
 	file_baton_v1_handover_proto_msgTypes[0].OneofWrappers = []any{
 		(*HandoverTarget_QueueId)(nil),
 		(*HandoverTarget_Skill)(nil),

@@ -235,7 +235,10 @@ type Message struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// The channel's error: why a FAILED message failed (for example an expired messaging window),
 	// or why a PENDING one waits for a retry.
-	Error         string `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
+	// True for the tombstone of a message whose contact was erased: it keeps its place, sender,
+	// direction, status and time, and has no content and no channel message id.
+	Erased        bool `protobuf:"varint,13,opt,name=erased,proto3" json:"erased,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -352,6 +355,13 @@ func (x *Message) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *Message) GetErased() bool {
+	if x != nil {
+		return x.Erased
+	}
+	return false
 }
 
 // MessageContent is the typed content of a message: exactly one kind.
@@ -1157,7 +1167,7 @@ var File_baton_v1_message_proto protoreflect.FileDescriptor
 
 const file_baton_v1_message_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/message.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x03\n" +
+	"\x16baton/v1/message.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x03\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x1d\n" +
@@ -1174,7 +1184,8 @@ const file_baton_v1_message_proto_rawDesc = "" +
 	" \x01(\x04R\x05epoch\x12;\n" +
 	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x14\n" +
-	"\x05error\x18\f \x01(\tR\x05error\"\x8f\x03\n" +
+	"\x05error\x18\f \x01(\tR\x05error\x12\x16\n" +
+	"\x06erased\x18\r \x01(\bR\x06erased\"\x8f\x03\n" +
 	"\x0eMessageContent\x12+\n" +
 	"\x04text\x18\x01 \x01(\v2\x15.baton.v1.TextContentH\x00R\x04text\x126\n" +
 	"\n" +

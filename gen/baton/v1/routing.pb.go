@@ -262,9 +262,13 @@ type Queue struct {
 	// When it last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version; send it back on update to detect concurrent changes.
-	Etag          string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
+	// When agents answer; unset means always open.
+	BusinessHours *BusinessHours `protobuf:"bytes,9,opt,name=business_hours,json=businessHours,proto3" json:"business_hours,omitempty"`
+	// What Baton tells the queue's customers on the way.
+	Acknowledgements *CustomerAcknowledgements `protobuf:"bytes,10,opt,name=acknowledgements,proto3" json:"acknowledgements,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Queue) Reset() {
@@ -351,6 +355,20 @@ func (x *Queue) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Queue) GetBusinessHours() *BusinessHours {
+	if x != nil {
+		return x.BusinessHours
+	}
+	return nil
+}
+
+func (x *Queue) GetAcknowledgements() *CustomerAcknowledgements {
+	if x != nil {
+		return x.Acknowledgements
+	}
+	return nil
 }
 
 // CreateAgentRequest is the request of CreateAgent.
@@ -1233,9 +1251,13 @@ type CreateQueueRequest struct {
 	// Offer timeout; 60 seconds when unset.
 	OfferTimeout *durationpb.Duration `protobuf:"bytes,3,opt,name=offer_timeout,json=offerTimeout,proto3" json:"offer_timeout,omitempty"`
 	// Makes a retried create return the queue created the first time.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// When agents answer; unset means always open.
+	BusinessHours *BusinessHours `protobuf:"bytes,5,opt,name=business_hours,json=businessHours,proto3" json:"business_hours,omitempty"`
+	// What Baton tells the queue's customers; unset sends nothing.
+	Acknowledgements *CustomerAcknowledgements `protobuf:"bytes,6,opt,name=acknowledgements,proto3" json:"acknowledgements,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreateQueueRequest) Reset() {
@@ -1294,6 +1316,20 @@ func (x *CreateQueueRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreateQueueRequest) GetBusinessHours() *BusinessHours {
+	if x != nil {
+		return x.BusinessHours
+	}
+	return nil
+}
+
+func (x *CreateQueueRequest) GetAcknowledgements() *CustomerAcknowledgements {
+	if x != nil {
+		return x.Acknowledgements
+	}
+	return nil
 }
 
 // CreateQueueResponse is the response of CreateQueue.
@@ -1556,9 +1592,15 @@ type UpdateQueueRequest struct {
 	// Replace the skills with these, when set.
 	Skills *StringList `protobuf:"bytes,4,opt,name=skills,proto3" json:"skills,omitempty"`
 	// New offer timeout.
-	OfferTimeout  *durationpb.Duration `protobuf:"bytes,5,opt,name=offer_timeout,json=offerTimeout,proto3" json:"offer_timeout,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OfferTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=offer_timeout,json=offerTimeout,proto3" json:"offer_timeout,omitempty"`
+	// Replace the business hours, when set.
+	BusinessHours *BusinessHours `protobuf:"bytes,6,opt,name=business_hours,json=businessHours,proto3" json:"business_hours,omitempty"`
+	// Remove the business hours: the queue is always open.
+	ClearBusinessHours bool `protobuf:"varint,7,opt,name=clear_business_hours,json=clearBusinessHours,proto3" json:"clear_business_hours,omitempty"`
+	// Replace the acknowledgements, when set.
+	Acknowledgements *CustomerAcknowledgements `protobuf:"bytes,8,opt,name=acknowledgements,proto3" json:"acknowledgements,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *UpdateQueueRequest) Reset() {
@@ -1622,6 +1664,27 @@ func (x *UpdateQueueRequest) GetSkills() *StringList {
 func (x *UpdateQueueRequest) GetOfferTimeout() *durationpb.Duration {
 	if x != nil {
 		return x.OfferTimeout
+	}
+	return nil
+}
+
+func (x *UpdateQueueRequest) GetBusinessHours() *BusinessHours {
+	if x != nil {
+		return x.BusinessHours
+	}
+	return nil
+}
+
+func (x *UpdateQueueRequest) GetClearBusinessHours() bool {
+	if x != nil {
+		return x.ClearBusinessHours
+	}
+	return false
+}
+
+func (x *UpdateQueueRequest) GetAcknowledgements() *CustomerAcknowledgements {
+	if x != nil {
+		return x.Acknowledgements
 	}
 	return nil
 }
@@ -2051,7 +2114,7 @@ var File_baton_v1_routing_proto protoreflect.FileDescriptor
 
 const file_baton_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/routing_rule.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
+	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbaton/v1/routing_rule.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x14\n" +
@@ -2069,7 +2132,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\"\xba\x02\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\"\xca\x03\n" +
 	"\x05Queue\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x16\n" +
@@ -2080,7 +2143,10 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\b \x01(\tR\x04etag\"\xe6\x02\n" +
+	"\x04etag\x18\b \x01(\tR\x04etag\x12>\n" +
+	"\x0ebusiness_hours\x18\t \x01(\v2\x17.baton.v1.BusinessHoursR\rbusinessHours\x12N\n" +
+	"\x10acknowledgements\x18\n" +
+	" \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements\"\xe6\x02\n" +
 	"\x12CreateAgentRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12#\n" +
@@ -2145,7 +2211,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\bagent_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\aagentId\"\x89\x01\n" +
 	"\x11HeartbeatResponse\x12%\n" +
 	"\x05agent\x18\x01 \x01(\v2\x0f.baton.v1.AgentR\x05agent\x12M\n" +
-	"\x15next_heartbeat_within\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13nextHeartbeatWithin\"\xea\x01\n" +
+	"\x15next_heartbeat_within\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x13nextHeartbeatWithin\"\xfa\x02\n" +
 	"\x12CreateQueueRequest\x12-\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12*\n" +
@@ -2153,7 +2219,9 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\roffer_timeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
 	"\"\x04\b\x80\xa3\x052\x02\b\x05R\fofferTimeout\x12'\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\"<\n" +
+	"request_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\trequestId\x12>\n" +
+	"\x0ebusiness_hours\x18\x05 \x01(\v2\x17.baton.v1.BusinessHoursR\rbusinessHours\x12N\n" +
+	"\x10acknowledgements\x18\x06 \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements\"<\n" +
 	"\x13CreateQueueResponse\x12%\n" +
 	"\x05queue\x18\x01 \x01(\v2\x0f.baton.v1.QueueR\x05queue\"7\n" +
 	"\x0fGetQueueRequest\x12$\n" +
@@ -2167,7 +2235,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"e\n" +
 	"\x12ListQueuesResponse\x12'\n" +
 	"\x06queues\x18\x01 \x03(\v2\x0f.baton.v1.QueueR\x06queues\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x04\n" +
 	"\x12UpdateQueueRequest\x12$\n" +
 	"\bqueue_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aqueueId\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x122\n" +
@@ -2175,7 +2243,11 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01H\x00R\vdisplayName\x88\x01\x01\x12,\n" +
 	"\x06skills\x18\x04 \x01(\v2\x14.baton.v1.StringListR\x06skills\x12P\n" +
 	"\roffer_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
-	"\"\x04\b\x80\xa3\x052\x02\b\x05R\fofferTimeoutB\x0f\n" +
+	"\"\x04\b\x80\xa3\x052\x02\b\x05R\fofferTimeout\x12>\n" +
+	"\x0ebusiness_hours\x18\x06 \x01(\v2\x17.baton.v1.BusinessHoursR\rbusinessHours\x120\n" +
+	"\x14clear_business_hours\x18\a \x01(\bR\x12clearBusinessHours\x12N\n" +
+	"\x10acknowledgements\x18\b \x01(\v2\".baton.v1.CustomerAcknowledgementsR\x10acknowledgements:\x94\x01\xbaH\x90\x01\x1a\x8d\x01\n" +
+	"\x1bupdate_queue.business_hours\x124set business_hours or clear_business_hours, not both\x1a8!(has(this.business_hours) && this.clear_business_hours)B\x0f\n" +
 	"\r_display_name\"<\n" +
 	"\x13UpdateQueueResponse\x12%\n" +
 	"\x05queue\x18\x01 \x01(\v2\x0f.baton.v1.QueueR\x05queue\"W\n" +
@@ -2285,20 +2357,22 @@ var file_baton_v1_routing_proto_goTypes = []any{
 	(AgentRole)(0),                      // 32: baton.v1.AgentRole
 	(*timestamppb.Timestamp)(nil),       // 33: google.protobuf.Timestamp
 	(*durationpb.Duration)(nil),         // 34: google.protobuf.Duration
-	(*CreateRoutingRuleRequest)(nil),    // 35: baton.v1.CreateRoutingRuleRequest
-	(*GetRoutingRuleRequest)(nil),       // 36: baton.v1.GetRoutingRuleRequest
-	(*ListRoutingRulesRequest)(nil),     // 37: baton.v1.ListRoutingRulesRequest
-	(*UpdateRoutingRuleRequest)(nil),    // 38: baton.v1.UpdateRoutingRuleRequest
-	(*DeleteRoutingRuleRequest)(nil),    // 39: baton.v1.DeleteRoutingRuleRequest
-	(*ReorderRoutingRulesRequest)(nil),  // 40: baton.v1.ReorderRoutingRulesRequest
-	(*ExplainRouteRequest)(nil),         // 41: baton.v1.ExplainRouteRequest
-	(*CreateRoutingRuleResponse)(nil),   // 42: baton.v1.CreateRoutingRuleResponse
-	(*GetRoutingRuleResponse)(nil),      // 43: baton.v1.GetRoutingRuleResponse
-	(*ListRoutingRulesResponse)(nil),    // 44: baton.v1.ListRoutingRulesResponse
-	(*UpdateRoutingRuleResponse)(nil),   // 45: baton.v1.UpdateRoutingRuleResponse
-	(*DeleteRoutingRuleResponse)(nil),   // 46: baton.v1.DeleteRoutingRuleResponse
-	(*ReorderRoutingRulesResponse)(nil), // 47: baton.v1.ReorderRoutingRulesResponse
-	(*ExplainRouteResponse)(nil),        // 48: baton.v1.ExplainRouteResponse
+	(*BusinessHours)(nil),               // 35: baton.v1.BusinessHours
+	(*CustomerAcknowledgements)(nil),    // 36: baton.v1.CustomerAcknowledgements
+	(*CreateRoutingRuleRequest)(nil),    // 37: baton.v1.CreateRoutingRuleRequest
+	(*GetRoutingRuleRequest)(nil),       // 38: baton.v1.GetRoutingRuleRequest
+	(*ListRoutingRulesRequest)(nil),     // 39: baton.v1.ListRoutingRulesRequest
+	(*UpdateRoutingRuleRequest)(nil),    // 40: baton.v1.UpdateRoutingRuleRequest
+	(*DeleteRoutingRuleRequest)(nil),    // 41: baton.v1.DeleteRoutingRuleRequest
+	(*ReorderRoutingRulesRequest)(nil),  // 42: baton.v1.ReorderRoutingRulesRequest
+	(*ExplainRouteRequest)(nil),         // 43: baton.v1.ExplainRouteRequest
+	(*CreateRoutingRuleResponse)(nil),   // 44: baton.v1.CreateRoutingRuleResponse
+	(*GetRoutingRuleResponse)(nil),      // 45: baton.v1.GetRoutingRuleResponse
+	(*ListRoutingRulesResponse)(nil),    // 46: baton.v1.ListRoutingRulesResponse
+	(*UpdateRoutingRuleResponse)(nil),   // 47: baton.v1.UpdateRoutingRuleResponse
+	(*DeleteRoutingRuleResponse)(nil),   // 48: baton.v1.DeleteRoutingRuleResponse
+	(*ReorderRoutingRulesResponse)(nil), // 49: baton.v1.ReorderRoutingRulesResponse
+	(*ExplainRouteResponse)(nil),        // 50: baton.v1.ExplainRouteResponse
 }
 var file_baton_v1_routing_proto_depIdxs = []int32{
 	32, // 0: baton.v1.Agent.role:type_name -> baton.v1.AgentRole
@@ -2309,75 +2383,81 @@ var file_baton_v1_routing_proto_depIdxs = []int32{
 	34, // 5: baton.v1.Queue.offer_timeout:type_name -> google.protobuf.Duration
 	33, // 6: baton.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
 	33, // 7: baton.v1.Queue.update_time:type_name -> google.protobuf.Timestamp
-	32, // 8: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
-	1,  // 9: baton.v1.CreateAgentResponse.agent:type_name -> baton.v1.Agent
-	1,  // 10: baton.v1.GetAgentResponse.agent:type_name -> baton.v1.Agent
-	0,  // 11: baton.v1.ListAgentsRequest.presence:type_name -> baton.v1.Presence
-	1,  // 12: baton.v1.ListAgentsResponse.agents:type_name -> baton.v1.Agent
-	32, // 13: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
-	10, // 14: baton.v1.UpdateAgentRequest.skills:type_name -> baton.v1.StringList
-	10, // 15: baton.v1.UpdateAgentRequest.queue_ids:type_name -> baton.v1.StringList
-	1,  // 16: baton.v1.UpdateAgentResponse.agent:type_name -> baton.v1.Agent
-	0,  // 17: baton.v1.SetPresenceRequest.presence:type_name -> baton.v1.Presence
-	1,  // 18: baton.v1.SetPresenceResponse.agent:type_name -> baton.v1.Agent
-	1,  // 19: baton.v1.HeartbeatResponse.agent:type_name -> baton.v1.Agent
-	34, // 20: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
-	34, // 21: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
-	2,  // 22: baton.v1.CreateQueueResponse.queue:type_name -> baton.v1.Queue
-	2,  // 23: baton.v1.GetQueueResponse.queue:type_name -> baton.v1.Queue
-	2,  // 24: baton.v1.ListQueuesResponse.queues:type_name -> baton.v1.Queue
-	10, // 25: baton.v1.UpdateQueueRequest.skills:type_name -> baton.v1.StringList
-	34, // 26: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
-	2,  // 27: baton.v1.UpdateQueueResponse.queue:type_name -> baton.v1.Queue
-	30, // 28: baton.v1.ListQueueStatusesResponse.queue_statuses:type_name -> baton.v1.QueueStatus
-	34, // 29: baton.v1.QueueStatus.oldest_wait:type_name -> google.protobuf.Duration
-	31, // 30: baton.v1.QueueStatus.agents:type_name -> baton.v1.AgentLoad
-	0,  // 31: baton.v1.AgentLoad.presence:type_name -> baton.v1.Presence
-	3,  // 32: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
-	5,  // 33: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
-	7,  // 34: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
-	9,  // 35: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
-	12, // 36: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
-	14, // 37: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
-	16, // 38: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
-	18, // 39: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
-	20, // 40: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
-	22, // 41: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
-	24, // 42: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
-	26, // 43: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
-	28, // 44: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
-	35, // 45: baton.v1.RoutingService.CreateRoutingRule:input_type -> baton.v1.CreateRoutingRuleRequest
-	36, // 46: baton.v1.RoutingService.GetRoutingRule:input_type -> baton.v1.GetRoutingRuleRequest
-	37, // 47: baton.v1.RoutingService.ListRoutingRules:input_type -> baton.v1.ListRoutingRulesRequest
-	38, // 48: baton.v1.RoutingService.UpdateRoutingRule:input_type -> baton.v1.UpdateRoutingRuleRequest
-	39, // 49: baton.v1.RoutingService.DeleteRoutingRule:input_type -> baton.v1.DeleteRoutingRuleRequest
-	40, // 50: baton.v1.RoutingService.ReorderRoutingRules:input_type -> baton.v1.ReorderRoutingRulesRequest
-	41, // 51: baton.v1.RoutingService.ExplainRoute:input_type -> baton.v1.ExplainRouteRequest
-	4,  // 52: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
-	6,  // 53: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
-	8,  // 54: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
-	11, // 55: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
-	13, // 56: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
-	15, // 57: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
-	17, // 58: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
-	19, // 59: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
-	21, // 60: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
-	23, // 61: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
-	25, // 62: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
-	27, // 63: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
-	29, // 64: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
-	42, // 65: baton.v1.RoutingService.CreateRoutingRule:output_type -> baton.v1.CreateRoutingRuleResponse
-	43, // 66: baton.v1.RoutingService.GetRoutingRule:output_type -> baton.v1.GetRoutingRuleResponse
-	44, // 67: baton.v1.RoutingService.ListRoutingRules:output_type -> baton.v1.ListRoutingRulesResponse
-	45, // 68: baton.v1.RoutingService.UpdateRoutingRule:output_type -> baton.v1.UpdateRoutingRuleResponse
-	46, // 69: baton.v1.RoutingService.DeleteRoutingRule:output_type -> baton.v1.DeleteRoutingRuleResponse
-	47, // 70: baton.v1.RoutingService.ReorderRoutingRules:output_type -> baton.v1.ReorderRoutingRulesResponse
-	48, // 71: baton.v1.RoutingService.ExplainRoute:output_type -> baton.v1.ExplainRouteResponse
-	52, // [52:72] is the sub-list for method output_type
-	32, // [32:52] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	35, // 8: baton.v1.Queue.business_hours:type_name -> baton.v1.BusinessHours
+	36, // 9: baton.v1.Queue.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
+	32, // 10: baton.v1.CreateAgentRequest.role:type_name -> baton.v1.AgentRole
+	1,  // 11: baton.v1.CreateAgentResponse.agent:type_name -> baton.v1.Agent
+	1,  // 12: baton.v1.GetAgentResponse.agent:type_name -> baton.v1.Agent
+	0,  // 13: baton.v1.ListAgentsRequest.presence:type_name -> baton.v1.Presence
+	1,  // 14: baton.v1.ListAgentsResponse.agents:type_name -> baton.v1.Agent
+	32, // 15: baton.v1.UpdateAgentRequest.role:type_name -> baton.v1.AgentRole
+	10, // 16: baton.v1.UpdateAgentRequest.skills:type_name -> baton.v1.StringList
+	10, // 17: baton.v1.UpdateAgentRequest.queue_ids:type_name -> baton.v1.StringList
+	1,  // 18: baton.v1.UpdateAgentResponse.agent:type_name -> baton.v1.Agent
+	0,  // 19: baton.v1.SetPresenceRequest.presence:type_name -> baton.v1.Presence
+	1,  // 20: baton.v1.SetPresenceResponse.agent:type_name -> baton.v1.Agent
+	1,  // 21: baton.v1.HeartbeatResponse.agent:type_name -> baton.v1.Agent
+	34, // 22: baton.v1.HeartbeatResponse.next_heartbeat_within:type_name -> google.protobuf.Duration
+	34, // 23: baton.v1.CreateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	35, // 24: baton.v1.CreateQueueRequest.business_hours:type_name -> baton.v1.BusinessHours
+	36, // 25: baton.v1.CreateQueueRequest.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
+	2,  // 26: baton.v1.CreateQueueResponse.queue:type_name -> baton.v1.Queue
+	2,  // 27: baton.v1.GetQueueResponse.queue:type_name -> baton.v1.Queue
+	2,  // 28: baton.v1.ListQueuesResponse.queues:type_name -> baton.v1.Queue
+	10, // 29: baton.v1.UpdateQueueRequest.skills:type_name -> baton.v1.StringList
+	34, // 30: baton.v1.UpdateQueueRequest.offer_timeout:type_name -> google.protobuf.Duration
+	35, // 31: baton.v1.UpdateQueueRequest.business_hours:type_name -> baton.v1.BusinessHours
+	36, // 32: baton.v1.UpdateQueueRequest.acknowledgements:type_name -> baton.v1.CustomerAcknowledgements
+	2,  // 33: baton.v1.UpdateQueueResponse.queue:type_name -> baton.v1.Queue
+	30, // 34: baton.v1.ListQueueStatusesResponse.queue_statuses:type_name -> baton.v1.QueueStatus
+	34, // 35: baton.v1.QueueStatus.oldest_wait:type_name -> google.protobuf.Duration
+	31, // 36: baton.v1.QueueStatus.agents:type_name -> baton.v1.AgentLoad
+	0,  // 37: baton.v1.AgentLoad.presence:type_name -> baton.v1.Presence
+	3,  // 38: baton.v1.RoutingService.CreateAgent:input_type -> baton.v1.CreateAgentRequest
+	5,  // 39: baton.v1.RoutingService.GetAgent:input_type -> baton.v1.GetAgentRequest
+	7,  // 40: baton.v1.RoutingService.ListAgents:input_type -> baton.v1.ListAgentsRequest
+	9,  // 41: baton.v1.RoutingService.UpdateAgent:input_type -> baton.v1.UpdateAgentRequest
+	12, // 42: baton.v1.RoutingService.DeleteAgent:input_type -> baton.v1.DeleteAgentRequest
+	14, // 43: baton.v1.RoutingService.SetPresence:input_type -> baton.v1.SetPresenceRequest
+	16, // 44: baton.v1.RoutingService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
+	18, // 45: baton.v1.RoutingService.CreateQueue:input_type -> baton.v1.CreateQueueRequest
+	20, // 46: baton.v1.RoutingService.GetQueue:input_type -> baton.v1.GetQueueRequest
+	22, // 47: baton.v1.RoutingService.ListQueues:input_type -> baton.v1.ListQueuesRequest
+	24, // 48: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
+	26, // 49: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
+	28, // 50: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
+	37, // 51: baton.v1.RoutingService.CreateRoutingRule:input_type -> baton.v1.CreateRoutingRuleRequest
+	38, // 52: baton.v1.RoutingService.GetRoutingRule:input_type -> baton.v1.GetRoutingRuleRequest
+	39, // 53: baton.v1.RoutingService.ListRoutingRules:input_type -> baton.v1.ListRoutingRulesRequest
+	40, // 54: baton.v1.RoutingService.UpdateRoutingRule:input_type -> baton.v1.UpdateRoutingRuleRequest
+	41, // 55: baton.v1.RoutingService.DeleteRoutingRule:input_type -> baton.v1.DeleteRoutingRuleRequest
+	42, // 56: baton.v1.RoutingService.ReorderRoutingRules:input_type -> baton.v1.ReorderRoutingRulesRequest
+	43, // 57: baton.v1.RoutingService.ExplainRoute:input_type -> baton.v1.ExplainRouteRequest
+	4,  // 58: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
+	6,  // 59: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
+	8,  // 60: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
+	11, // 61: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
+	13, // 62: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
+	15, // 63: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
+	17, // 64: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
+	19, // 65: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
+	21, // 66: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
+	23, // 67: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
+	25, // 68: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
+	27, // 69: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
+	29, // 70: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
+	44, // 71: baton.v1.RoutingService.CreateRoutingRule:output_type -> baton.v1.CreateRoutingRuleResponse
+	45, // 72: baton.v1.RoutingService.GetRoutingRule:output_type -> baton.v1.GetRoutingRuleResponse
+	46, // 73: baton.v1.RoutingService.ListRoutingRules:output_type -> baton.v1.ListRoutingRulesResponse
+	47, // 74: baton.v1.RoutingService.UpdateRoutingRule:output_type -> baton.v1.UpdateRoutingRuleResponse
+	48, // 75: baton.v1.RoutingService.DeleteRoutingRule:output_type -> baton.v1.DeleteRoutingRuleResponse
+	49, // 76: baton.v1.RoutingService.ReorderRoutingRules:output_type -> baton.v1.ReorderRoutingRulesResponse
+	50, // 77: baton.v1.RoutingService.ExplainRoute:output_type -> baton.v1.ExplainRouteResponse
+	58, // [58:78] is the sub-list for method output_type
+	38, // [38:58] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_routing_proto_init() }
@@ -2386,6 +2466,7 @@ func file_baton_v1_routing_proto_init() {
 		return
 	}
 	file_baton_v1_common_proto_init()
+	file_baton_v1_queue_policy_proto_init()
 	file_baton_v1_routing_rule_proto_init()
 	file_baton_v1_routing_proto_msgTypes[8].OneofWrappers = []any{}
 	file_baton_v1_routing_proto_msgTypes[23].OneofWrappers = []any{}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"flag"
+
 	"fmt"
+	"github.com/peterbourgon/ff/v4"
 	"io"
 	"net"
 	"os"
@@ -16,35 +18,27 @@ import (
 	"github.com/batonhq/baton/server/bench"
 )
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("bench needs a subcommand: ingest, sqlite-ceiling, fanout or fanout-ceiling")
-	}
-	if isHelp(args[0]) {
-		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
-	}
-	// The load generator and the ceiling loop collect as seldom as the server: a collection
-	// pausing the generator would count in the latencies it measures, and the loop should run
-	// with the heap the server has.
-	tuneGC()
-	switch args[0] {
-	case "ingest":
-		return benchIngest(ctx, args[1:], stdout, stderr)
-	case "sqlite-ceiling":
-		return benchSQLiteCeiling(ctx, args[1:], stdout, stderr)
-	case "fanout":
-		return benchFanout(ctx, args[1:], stdout, stderr)
-	case "fanout-ceiling":
-		return benchFanoutCeiling(ctx, args[1:], stdout, stderr)
-	}
-	return fmt.Errorf("unknown bench subcommand %q", args[0])
+// benchCommand is "baton bench": load generators and the ceilings they are compared with.
+// Its flags have no BATON_* variables (but --url and --key default to BATON_URL and
+// BATON_API_KEY), so that a server's settings in the environment never change a benchmark.
+func benchCommand(stdout io.Writer) *ff.Command {
+	return group("bench", "baton bench ingest|sqlite-ceiling|fanout|fanout-ceiling [flags]",
+		"offer load to a running server, or measure the ceilings it is compared with",
+		benchIngestCommand(stdout), benchSQLiteCeilingCommand(stdout), benchFanoutCommand(stdout), benchFanoutCeilingCommand(stdout))
 }
 
-func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench ingest", stderr, "Usage: baton bench ingest --channel ID [flags]\n\n"+
-		"Offers inbound messages to a running server over HTTP (the generic channel webhook with\n"+
-		"--webhook-secret, IngestMessage otherwise) and reports throughput and latency.")
+// benchmark wraps a bench command's exec: the load generator and the ceiling loop collect as
+// seldom as the server (a collection pausing the generator would count in the latencies it
+// measures, and the loop should run with the heap the server has).
+func benchmark(exec func(context.Context) error) func(context.Context, []string) error {
+	return noArgs(func(ctx context.Context) error {
+		tuneGC()
+		return exec(ctx)
+	})
+}
+
+func benchIngestCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	cfg := bench.IngestConfig{RunID: strconv.FormatInt(time.Now().UnixNano(), 36)}
 	fs.StringVar(&cfg.URL, "url", cmp.Or(os.Getenv("BATON_URL"), "http://127.0.0.1:8080"), "the server (env BATON_URL)")
 	fs.StringVar(&cfg.APIKey, "key", os.Getenv("BATON_API_KEY"), "an admin or service key (env BATON_API_KEY)")
@@ -55,18 +49,20 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.MaxMessages, "max", 1_000_000, "stop after this many messages")
 	fs.IntVar(&cfg.Contacts, "contacts", 1000, "distinct customers")
 	fs.StringVar(&cfg.WebhookSecret, "webhook-secret", os.Getenv("BATON_BENCH_WEBHOOK_SECRET"), "send to the generic channel webhook, signed with this whsec_ secret, instead of IngestMessage (env BATON_BENCH_WEBHOOK_SECRET)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if cfg.ChannelID == "" {
-		return errors.New("--channel is required")
-	}
-	res, err := bench.Ingest(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "ingest (offered %s): %s\n", rateLabel(cfg.Rate), res)
-	return nil
+	return command(fs, false, "baton bench ingest --channel ID [flags]", "offer inbound messages to a running server; report throughput and latency",
+		"Offers inbound messages to a running server over HTTP (the generic channel webhook with\n"+
+			"--webhook-secret, IngestMessage otherwise) and reports throughput and latency.",
+		benchmark(func(ctx context.Context) error {
+			if cfg.ChannelID == "" {
+				return errors.New("--channel is required")
+			}
+			res, err := bench.Ingest(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "ingest (offered %s): %s\n", rateLabel(cfg.Rate), res)
+			return nil
+		}))
 }
 
 func rateLabel(rate int) string {
@@ -76,44 +72,39 @@ func rateLabel(rate int) string {
 	return strconv.Itoa(rate) + " msg/s"
 }
 
-func benchSQLiteCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench sqlite-ceiling", stderr, "Usage: baton bench sqlite-ceiling [flags]\n\n"+
-		"Runs Baton's ingest transaction on SQLite, on Baton's schema, in a bare single-writer loop:\n"+
-		"the ceiling ingest is compared with.")
+func benchSQLiteCeilingCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("sqlite-ceiling", flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "how long to run")
 	maxMessages := fs.Int("max", 1_000_000, "stop after this many messages")
 	minimal := fs.Bool("minimal", false, "run the minimal transaction instead (message, activity, event on a bare schema)")
 	batch := fs.Int("batch", 1, "messages per transaction (the server's writer commits up to 64 together)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "baton-ceiling-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	c, name := bench.BatonCeiling, "sqlite ceiling (Baton's transaction)"
-	if *minimal {
-		c, name = bench.MinimalCeiling, "sqlite ceiling (minimal transaction)"
-	}
-	res, err := bench.SQLiteCeiling(ctx, c, dir, *duration, *maxMessages, *batch)
-	if err != nil {
-		return err
-	}
-	if *batch > 1 {
-		name += fmt.Sprintf(", %d messages per transaction", *batch)
-	}
-	fmt.Fprintf(stdout, "%s: %s\n", name, res)
-	return nil
+	return command(fs, false, "baton bench sqlite-ceiling [flags]", "the bare SQLite transaction ingest is compared with",
+		"Runs Baton's ingest transaction on SQLite, on Baton's schema, in a bare single-writer loop:\n"+
+			"the ceiling ingest is compared with.",
+		benchmark(func(ctx context.Context) error {
+			dir, err := os.MkdirTemp("", "baton-ceiling-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			c, name := bench.BatonCeiling, "sqlite ceiling (Baton's transaction)"
+			if *minimal {
+				c, name = bench.MinimalCeiling, "sqlite ceiling (minimal transaction)"
+			}
+			res, err := bench.SQLiteCeiling(ctx, c, dir, *duration, *maxMessages, *batch)
+			if err != nil {
+				return err
+			}
+			if *batch > 1 {
+				name += fmt.Sprintf(", %d messages per transaction", *batch)
+			}
+			fmt.Fprintf(stdout, "%s: %s\n", name, res)
+			return nil
+		}))
 }
 
-func benchFanout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench fanout", stderr, "Usage: baton bench fanout --channel ID [flags]\n\n"+
-		"Opens --streams Subscribe streams on a running server, each selecting the channel's received\n"+
-		"messages, offers messages through IngestMessage at --rate, and reports ingest, deliveries/s,\n"+
-		"commit → delivery latency, gaps and repeats. With --baseline it first offers the same load\n"+
-		"with no stream open; with --pid, the server's memory per idle stream. With --ceiling URL it\n"+
-		"measures the streams of a `baton bench fanout-ceiling` server instead.")
+func benchFanoutCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
 	cfg := bench.FanoutConfig{Ingest: bench.IngestConfig{RunID: strconv.FormatInt(time.Now().UnixNano(), 36)}}
 	fs.StringVar(&cfg.Ingest.URL, "url", cmp.Or(os.Getenv("BATON_URL"), "http://127.0.0.1:8080"), "the server (env BATON_URL)")
 	fs.StringVar(&cfg.Ingest.APIKey, "key", os.Getenv("BATON_API_KEY"), "an admin or service key (env BATON_API_KEY)")
@@ -128,84 +119,117 @@ func benchFanout(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait, after the load, for the streams to get the last events")
 	baseline := fs.Bool("baseline", false, "first offer the same load with no stream open")
 	pid := fs.Int("pid", 0, "the server's process id: report its memory per idle stream")
+	debugURL := fs.String("debug-url", "", "with --pid, the server's --debug-listen address as a URL: report also what it retains per idle stream after a collection")
 	ceiling := fs.String("ceiling", "", "measure the streams of this fanout-ceiling server instead")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *ceiling != "" {
-		res, err := bench.FanoutCeilingLoad(ctx, *ceiling, cfg.Streams, cfg.Ingest.Duration)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "fan-out ceiling (bare Connect server): %s\n", res)
-		return nil
-	}
-	if cfg.Ingest.ChannelID == "" {
-		return errors.New("--channel is required")
-	}
-	if *pid > 0 {
-		perStream, err := idleStreamMemory(ctx, cfg, *pid)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "server memory per idle stream: %.1f KB (%d streams)\n", perStream/1024, cfg.Streams)
-	}
-	if *baseline {
-		base := cfg.Ingest
-		base.RunID += "-baseline" // new messages: the same ids would be duplicates, stored once
-		res, err := bench.Ingest(ctx, base)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "ingest with no stream (offered %s): %s\n", rateLabel(cfg.Ingest.Rate), res)
-	}
-	res, err := bench.Fanout(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "ingest with %d streams (offered %s): %s\n", cfg.Streams, rateLabel(cfg.Ingest.Rate), res.Ingest)
-	if !cfg.NoMatch {
-		fmt.Fprintf(stdout, "fan-out: %s\n", res)
-	}
-	return nil
+	return command(fs, false, "baton bench fanout --channel ID [flags]", "open streams and offer load to a running server",
+		"Opens --streams Subscribe streams on a running server, each selecting the channel's received\n"+
+			"messages, offers messages through IngestMessage at --rate, and reports ingest, deliveries/s,\n"+
+			"commit → delivery latency, gaps and repeats. With --baseline it first offers the same load\n"+
+			"with no stream open; with --pid, the server's memory per idle stream. With --ceiling URL it\n"+
+			"measures the streams of a `baton bench fanout-ceiling` server instead.",
+		benchmark(func(ctx context.Context) error {
+			if *ceiling != "" {
+				res, err := bench.FanoutCeilingLoad(ctx, *ceiling, cfg.Streams, cfg.Ingest.Duration)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "fan-out ceiling (bare Connect server): %s\n", res)
+				return nil
+			}
+			if cfg.Ingest.ChannelID == "" {
+				return errors.New("--channel is required")
+			}
+			if *pid > 0 {
+				m, err := idleStreamMemory(ctx, cfg, *pid, *debugURL)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "server memory per idle stream: %.1f KB (%d streams)\n", m.rss/1024, cfg.Streams)
+				if *debugURL != "" {
+					fmt.Fprintf(stdout, "server memory retained per idle stream after a collection: %.1f KB (heap %.1f KB, stack %.1f KB)\n",
+						(m.heap+m.stacks)/1024, m.heap/1024, m.stacks/1024)
+				}
+			}
+			if *baseline {
+				base := cfg.Ingest
+				base.RunID += "-baseline" // new messages: the same ids would be duplicates, stored once
+				res, err := bench.Ingest(ctx, base)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "ingest with no stream (offered %s): %s\n", rateLabel(cfg.Ingest.Rate), res)
+			}
+			res, err := bench.Fanout(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "ingest with %d streams (offered %s): %s\n", cfg.Streams, rateLabel(cfg.Ingest.Rate), res.Ingest)
+			if !cfg.NoMatch {
+				fmt.Fprintf(stdout, "fan-out: %s\n", res)
+			}
+			return nil
+		}))
 }
 
-// idleStreamMemory opens the streams, idle, and returns how much the server's resident memory
-// grew per stream.
-func idleStreamMemory(ctx context.Context, cfg bench.FanoutConfig, pid int) (float64, error) {
+// idleMemory is what the server's memory grew by per idle stream: its resident memory, and, when
+// its profiles are served, its heap and stacks after a collection.
+type idleMemory struct{ rss, heap, stacks float64 }
+
+// idleStreamMemory opens the streams, idle, and returns how much the server's memory grew per
+// stream.
+func idleStreamMemory(ctx context.Context, cfg bench.FanoutConfig, pid int, debugURL string) (idleMemory, error) {
+	var heap0, stacks0 int64
+	if debugURL != "" {
+		var err error
+		if heap0, stacks0, err = bench.Retained(ctx, debugURL); err != nil {
+			return idleMemory{}, err
+		}
+	}
 	before, err := bench.RSS(pid)
 	if err != nil {
-		return 0, err
+		return idleMemory{}, err
 	}
 	_, stop, err := bench.OpenStreams(ctx, cfg.Ingest.URL, cfg.Ingest.APIKey, cfg.Streams, 0, &batonv1.EventFilter{ConversationId: "bench-idle"})
 	if err != nil {
-		return 0, err
+		return idleMemory{}, err
 	}
 	defer stop()
 	time.Sleep(time.Second) // let the streams settle: caught up, joined, waiting
 	after, err := bench.RSS(pid)
-	return float64(after-before) / float64(cfg.Streams), err
+	if err != nil {
+		return idleMemory{}, err
+	}
+	n := float64(cfg.Streams)
+	m := idleMemory{rss: float64(after-before) / n}
+	if debugURL != "" {
+		heap1, stacks1, err := bench.Retained(ctx, debugURL)
+		if err != nil {
+			return idleMemory{}, err
+		}
+		m.heap, m.stacks = float64(heap1-heap0)/n, float64(stacks1-stacks0)/n
+	}
+	return m, nil
 }
 
-func benchFanoutCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench fanout-ceiling", stderr, "Usage: baton bench fanout-ceiling [flags]\n\n"+
-		"Serves the fan-out ceiling: a bare Connect EventService whose Subscribe feeds every stream\n"+
-		"from memory at --rate events per second, until interrupted or --duration passes.")
+func benchFanoutCeilingCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("fanout-ceiling", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8090", "where to listen")
 	rate := fs.Int("rate", 100, "events per second")
 	duration := fs.Duration("duration", time.Hour, "how long to serve at most")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *rate <= 0 {
-		return errors.New("--rate must be positive")
-	}
-	l, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, *duration)
-	defer cancel()
-	fmt.Fprintf(stdout, "fan-out ceiling serving on %s at %d events/s\n", l.Addr(), *rate)
-	return bench.FanoutCeiling(ctx, l, *rate)
+	return command(fs, false, "baton bench fanout-ceiling [flags]", "serve the bare Connect fan-out streams are compared with",
+		"Serves the fan-out ceiling: a bare Connect EventService whose Subscribe feeds every stream\n"+
+			"from memory at --rate events per second, until interrupted or --duration passes.",
+		benchmark(func(ctx context.Context) error {
+			if *rate <= 0 {
+				return errors.New("--rate must be positive")
+			}
+			l, err := net.Listen("tcp", *listen)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(ctx, *duration)
+			defer cancel()
+			fmt.Fprintf(stdout, "fan-out ceiling serving on %s at %d events/s\n", l.Addr(), *rate)
+			return bench.FanoutCeiling(ctx, l, *rate)
+		}))
 }

@@ -110,3 +110,15 @@ func TestLogSettingsValidated(t *testing.T) {
 		t.Errorf("valid log settings refused: %v", err)
 	}
 }
+
+func TestRetentionSettingsValidated(t *testing.T) {
+	for _, args := range [][]string{{"--retention-messages", "30m"}, {"--retention-events", "-1h"}, {"--retention-deliveries", "1ns"}} {
+		if err := serveOnce(t, args...); err == nil || !strings.Contains(err.Error(), "--retention-") {
+			t.Errorf("serve %v = %v; want an error", args, err)
+		}
+	}
+	t.Setenv("BATON_RETENTION_EVENTS", "720h")
+	if err := serveOnce(t, "--retention-messages", "0", "--retention-deliveries", "1h"); err != nil {
+		t.Errorf("valid retention settings refused: %v", err)
+	}
+}

@@ -1,10 +1,14 @@
 // Command baton runs the Baton server and its admin tasks.
 //
-//	baton serve                 start the server
-//	baton migrate               apply database migrations and exit
+//	baton serve                     start the server
+//	baton migrate                   apply database migrations and exit
 //	baton keys create|list|delete   manage API keys directly in the database
+//	baton bench ...                 load generators and their ceilings
+//	baton version                   the version, from the build info
+//	baton secrets rotate|new-key    seal every secret under a new key
 //
-// Every flag can also be set with a BATON_* environment variable; flags win.
+// The command tree is in commands.go; "baton COMMAND -h" prints a command's flags. Every serve,
+// migrate and keys flag can also be set with a BATON_* environment variable; flags win.
 package main
 
 import (
@@ -38,23 +42,6 @@ import (
 	"github.com/batonhq/baton/server/telemetry"
 )
 
-const usage = `baton — the bot↔human handover control plane
-
-Usage:
-  baton serve   [flags]   start the server (Connect, gRPC and gRPC-Web on one port)
-  baton migrate [flags]   apply database migrations and exit
-  baton keys create --role admin|bot|agent|service [--subject ID] [--name NAME] [flags]
-  baton keys list   [flags]
-  baton keys delete KEY_ID [flags]
-  baton bench ingest --channel ID [flags]   offer load to a running server
-  baton bench sqlite-ceiling [flags]        the bare SQLite transaction ingest is compared with
-  baton bench fanout --channel ID [flags]   open streams and offer load to a running server
-  baton bench fanout-ceiling [flags]        serve the bare Connect fan-out streams are compared with
-  baton version             print the version, commit and Go release of this binary
-
-Run "baton COMMAND -h" for the flags of a command.
-`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -64,38 +51,18 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("missing command")
-	}
-	switch args[0] {
-	case "serve":
-		return runServe(ctx, args[1:], stderr)
-	case "migrate":
-		return runMigrate(ctx, args[1:], stdout, stderr)
-	case "keys":
-		return runKeys(ctx, args[1:], stdout, stderr)
-	case "bench":
-		return runBench(ctx, args[1:], stdout, stderr)
-	case "version":
-		return runVersion(args[1:], stdout)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
-}
-
-// storeFlags are the flags every command shares: where the data lives.
-type storeFlags struct{ dataDir, databaseURL string }
+// storeFlags are the flags every command shares: where the data lives, and the key its
+// secrets are sealed with.
+type storeFlags struct{ dataDir, databaseURL, secretKeyFile string }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", "data",
 		"directory of the embedded SQLite database, created if missing (env BATON_DATA_DIR)")
 	fs.StringVar(&f.databaseURL, "database-url", "",
 		"a postgres:// URL to use PostgreSQL instead of the embedded SQLite; several servers may share one (env BATON_DATABASE_URL)")
+	fs.StringVar(&f.secretKeyFile, "secret-key-file", "",
+		"file of the keys channel credentials and webhook secrets are sealed with, base64, one a line, the sealing key first; "+
+			"or the keys themselves in the BATON_SECRET_KEY variable, comma-separated; by default, SQLite's secret.key in the data directory (env BATON_SECRET_KEY_FILE)")
 }
 
 func (f *storeFlags) sqlitePath() (string, error) {
@@ -106,14 +73,28 @@ func (f *storeFlags) sqlitePath() (string, error) {
 }
 
 func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
-	if f.databaseURL != "" {
-		return postgres.Open(ctx, f.databaseURL)
-	}
-	path, err := f.sqlitePath()
+	keys, err := f.keys()
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, path)
+	var st store.Store
+	if f.databaseURL != "" {
+		st, err = postgres.Open(ctx, f.databaseURL, postgres.WithKeys(keys))
+	} else {
+		var path string
+		if path, err = f.sqlitePath(); err != nil {
+			return nil, err
+		}
+		var opts []sqlite.Option
+		if keys != nil {
+			opts = append(opts, sqlite.WithKeys(keys))
+		}
+		st, err = sqlite.Open(ctx, path, opts...)
+	}
+	if err != nil {
+		return nil, f.explainKeyError(err)
+	}
+	return st, nil
 }
 
 // where says where the data is, for logs, without a URL's password.
@@ -138,16 +119,6 @@ func (f *storeFlags) migrate(ctx context.Context) error {
 	return sqlite.Migrate(ctx, path)
 }
 
-// parse parses args into fs, then every flag not given from its BATON_* environment variable
-// (--data-dir from BATON_DATA_DIR): a variable that does not parse is an error, like the flag.
-func parse(fs *flag.FlagSet, args []string) error {
-	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("BATON"))
-	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
-	}
-	return err
-}
-
 // rate is a token bucket at perSecond with a burst of two seconds' worth; no limit when negative.
 func rate(perSecond float64) ratelimit.Rate {
 	if perSecond <= 0 {
@@ -156,18 +127,9 @@ func rate(perSecond float64) ratelimit.Rate {
 	return ratelimit.Rate{PerSecond: perSecond, Burst: max(1, int(2*perSecond))}
 }
 
-func newFlagSet(name string, stderr io.Writer, help string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "%s\nFlags:\n", help)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func runServe(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr, "Usage: baton serve [flags]\n\nStarts Baton. Tracing follows the standard OTEL_* variables and is off by default.")
+// serveCommand is "baton serve": the server.
+func serveCommand(stderr io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (env BATON_LISTEN)")
@@ -184,63 +146,73 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	debug := fs.String("debug-listen", "", "address serving Go's profiles (/debug/pprof/); off when empty, keep it private (env BATON_DEBUG_LISTEN)")
 	keyRate := fs.Float64("key-rate", serve.DefaultKeyRate.PerSecond, "RPCs per second each API key may make on this server, bursts of twice that; 0 for no limit (env BATON_KEY_RATE)")
 	webhookRate := fs.Float64("webhook-rate", serve.DefaultWebhookRate.PerSecond, "webhook requests per second each channel may post to this server, bursts of twice that; 0 for no limit (env BATON_WEBHOOK_RATE)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	logger, err := telemetry.NewLogger(stderr, *logFormat, *logLevel)
-	if err != nil {
-		return fmt.Errorf("--log-format/--log-level: %w", err)
-	}
-	slog.SetDefault(logger)
-	tuneGC()
-	if *debug != "" {
-		if err := serveDebug(ctx, *debug); err != nil {
-			return err
-		}
-	}
-	hooks, err := webhookConfig(*allow, *timeout, *schedule)
-	if err != nil {
-		return err
-	}
-	allowedOrigins, err := parseOrigins(*origins)
-	if err != nil {
-		return err
-	}
-	if sf.databaseURL == "" {
-		if err := os.MkdirAll(sf.dataDir, 0o700); err != nil {
-			return err
-		}
-		release, err := lockDataDir(sf.dataDir)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	tp, shutdownTracing, err := telemetry.Setup(ctx)
-	if err != nil {
-		return err
-	}
-	defer shutdownTracing(context.Background())
-	srv, err := serve.New(ctx, serve.Config{
-		Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: allowedOrigins,
-		Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI}, Logger: logger,
-		RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
-	})
-	if err != nil {
-		return err
-	}
-	l, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	base := "http://" + l.Addr().String()
-	slog.Info("baton serving", "address", l.Addr().String(), "console", base+"/console/", "store", sf.where())
-	return srv.Serve(ctx, l, *grace)
+	var keep domain.Retention
+	fs.DurationVar(&keep.Messages, "retention-messages", 0, "how long messages are kept where a channel does not say; 0 keeps them forever (env BATON_RETENTION_MESSAGES)")
+	fs.DurationVar(&keep.Events, "retention-events", 0, "how long events are kept where a channel does not say; 0 keeps them forever (env BATON_RETENTION_EVENTS)")
+	fs.DurationVar(&keep.Deliveries, "retention-deliveries", 0, "how long the webhook delivery log is kept where a channel does not say; 0 keeps it forever (env BATON_RETENTION_DELIVERIES)")
+	return command(fs, true, "baton serve [flags]", "start the server (Connect, gRPC and gRPC-Web on one port)",
+		"Serves the API, the console (/console/) and the web chat on --listen; logs where. Tracing\n"+
+			"follows the standard OTEL_* variables and is off by default.",
+		noArgs(func(ctx context.Context) error {
+			if err := keep.Check(); err != nil || keep.Messages < 0 || keep.Events < 0 || keep.Deliveries < 0 {
+				return fmt.Errorf("--retention-*: each must be 0 (forever) or at least %s", domain.MinRetention)
+			}
+			logger, err := telemetry.NewLogger(stderr, *logFormat, *logLevel)
+			if err != nil {
+				return fmt.Errorf("--log-format/--log-level: %w", err)
+			}
+			slog.SetDefault(logger)
+			tuneGC()
+			if *debug != "" {
+				if err := serveDebug(ctx, *debug); err != nil {
+					return err
+				}
+			}
+			hooks, err := webhookConfig(*allow, *timeout, *schedule)
+			if err != nil {
+				return err
+			}
+			allowedOrigins, err := parseOrigins(*origins)
+			if err != nil {
+				return err
+			}
+			if sf.databaseURL == "" {
+				if err := os.MkdirAll(sf.dataDir, 0o700); err != nil {
+					return err
+				}
+				release, err := lockDataDir(sf.dataDir)
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			tp, shutdownTracing, err := telemetry.Setup(ctx)
+			if err != nil {
+				return err
+			}
+			defer shutdownTracing(context.Background())
+			srv, err := serve.New(ctx, serve.Config{
+				Store: st, TracerProvider: tp, HeartbeatTimeout: *heartbeat, AllowedOrigins: allowedOrigins,
+				Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI}, Logger: logger,
+				RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
+				Retention:  serve.RetentionConfig{Default: keep},
+			})
+			if err != nil {
+				return err
+			}
+			l, err := net.Listen("tcp", *listen)
+			if err != nil {
+				return err
+			}
+			base := "http://" + l.Addr().String()
+			slog.Info("baton serving", "address", l.Addr().String(), "console", base+"/console/", "store", sf.where())
+			return srv.Serve(ctx, l, *grace)
+		}))
 }
 
 // serveDebug serves net/http/pprof's handlers on addr, apart from the API so that they are
@@ -319,70 +291,80 @@ func splitList(s string) []string {
 	return out
 }
 
-func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("migrate", stderr, "Usage: baton migrate [flags]\n\nApplies the embedded database migrations and exits.")
+// migrateCommand is "baton migrate".
+func migrateCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := sf.migrate(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "migrated", sf.where())
-	return nil
+	return command(fs, true, "baton migrate [flags]", "apply database migrations and exit",
+		"Applies the embedded database migrations and exits (serve applies them too).",
+		noArgs(func(ctx context.Context) error {
+			if err := sf.migrate(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "migrated", sf.where())
+			return nil
+		}))
 }
-
-func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
 
 // operator is the principal of the command line: whoever can open the database is an admin.
 var operator = domain.Principal{Role: domain.PrincipalAdmin, KeyID: "cli"}
 
-func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("keys needs a subcommand: create, list or delete")
-	}
-	verb, rest := args[0], args[1:]
-	if isHelp(verb) {
-		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
-	}
-	var keyID string
-	if verb == "delete" && !(len(rest) > 0 && isHelp(rest[0])) { // the key id comes first: "keys delete KEY_ID [flags]"
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			return errors.New("keys delete needs a KEY_ID")
-		}
-		keyID, rest = rest[0], rest[1:]
-	}
-	if verb != "create" && verb != "list" && verb != "delete" {
-		return fmt.Errorf("unknown keys subcommand %q", verb)
-	}
-	fs := newFlagSet("keys "+verb, stderr, usage)
+// keysCommand is "baton keys": API keys, managed directly in the database.
+func keysCommand(stdout io.Writer) *ff.Command {
+	return group("keys", "baton keys create|list|delete [flags]", "manage API keys directly in the database",
+		keysCreateCommand(stdout), keysListCommand(stdout), keysDeleteCommand())
+}
+
+func keysCreateCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("create", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	role := fs.String("role", "", "admin, bot, agent or service (create)")
-	subject := fs.String("subject", "", "the bot or agent id, for bot and agent keys (create)")
-	name := fs.String("name", "", "a name for the key (create)")
-	if err := parse(fs, rest); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %v", fs.Args())
-	}
+	role := fs.String("role", "", "admin, bot, agent or service")
+	subject := fs.String("subject", "", "the bot or agent id, for bot and agent keys")
+	name := fs.String("name", "", "a name for the key")
+	return command(fs, true, "baton keys create --role admin|bot|agent|service [--subject ID] [--name NAME] [flags]",
+		"create a key and print its secret, shown once (only its hash is stored)", "",
+		noArgs(func(ctx context.Context) error {
+			return withApp(ctx, sf, func(a *app.App) error {
+				return createKey(ctx, a, *name, domain.Role(*role), *subject, stdout)
+			})
+		}))
+}
+
+func keysListCommand(stdout io.Writer) *ff.Command {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	return command(fs, true, "baton keys list [flags]", "list the keys: id, role, subject and name, never a secret", "",
+		noArgs(func(ctx context.Context) error {
+			return withApp(ctx, sf, func(a *app.App) error { return listKeys(ctx, a, stdout) })
+		}))
+}
+
+func keysDeleteCommand() *ff.Command {
+	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	cmd := command(fs, true, "baton keys delete KEY_ID [flags]", "delete a key: it stops working at once", "",
+		func(ctx context.Context, args []string) error {
+			if len(args) != 1 {
+				return usageError("keys delete needs one KEY_ID, got %q", args)
+			}
+			return withApp(ctx, sf, func(a *app.App) error { return a.DeleteAPIKey(ctx, operator, args[0]) })
+		})
+	cmd.Flags = &argFirst{envFlags: cmd.Flags.(envFlags)} // "keys delete KEY_ID --data-dir DIR" parses the flags after the id
+	return cmd
+}
+
+// withApp opens the store sf names and runs do with an app on it.
+func withApp(ctx context.Context, sf storeFlags, do func(*app.App) error) error {
 	st, err := sf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	a := app.New(app.Config{Store: st})
-	switch verb {
-	case "create":
-		return createKey(ctx, a, *name, domain.Role(*role), *subject, stdout)
-	case "list":
-		return listKeys(ctx, a, stdout)
-	}
-	return a.DeleteAPIKey(ctx, operator, keyID)
+	return do(app.New(app.Config{Store: st}))
 }
 
 func createKey(ctx context.Context, a *app.App, name string, role domain.Role, subject string, stdout io.Writer) error {

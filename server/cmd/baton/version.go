@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
+
+	"github.com/peterbourgon/ff/v4"
 )
 
 // version describes this binary from its build info: the module version (set when built
@@ -27,10 +31,15 @@ func version() string {
 	return v + " " + info.GoVersion
 }
 
-func runVersion(args []string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("version takes no arguments")
-	}
-	fmt.Fprintln(stdout, version())
-	return nil
+// versionCommand is "baton version".
+func versionCommand(stdout io.Writer) *ff.Command {
+	return command(flag.NewFlagSet("version", flag.ContinueOnError), false, "baton version",
+		"print the version, commit and Go release of this binary",
+		"The version is the module version the binary was built at: a release tag (go install\n"+
+			"github.com/batonhq/baton/server/cmd/baton@v0.1.0), or a pseudo-version, or (devel) for a build\n"+
+			"from a checkout, followed by the commit and its time when built from a git checkout.",
+		noArgs(func(context.Context) error {
+			fmt.Fprintln(stdout, version())
+			return nil
+		}))
 }

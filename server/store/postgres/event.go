@@ -47,9 +47,10 @@ const insertEvents = `WITH input AS (
 		FROM input, last ORDER BY n
 	), delivered AS (
 		INSERT INTO deliveries (id, webhook_id, event_id, event_type, conversation_id, state,
-			attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time)
+			attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time,
+			channel_id)
 		SELECT e.id || '.' || w.id, w.id, e.id, e.type, e.conversation_id, 'pending',
-			0, 0, e.create_time, ` + notSet + `, e.trace_parent, e.create_time, e.create_time
+			0, 0, e.create_time, ` + notSet + `, e.trace_parent, e.create_time, e.create_time, e.channel_id
 		FROM input e JOIN webhooks w ON w.bot_id IN ('', e.bot_id)
 		WHERE w.state IN ('active', 'inactive')
 			AND (w.bot_id = '' OR e.for_bot OR (SELECT b.standby FROM bots b WHERE b.id = w.bot_id))

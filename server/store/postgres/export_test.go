@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -51,5 +54,52 @@ func MigrateTo(ctx context.Context, url string, version int64) error {
 		return err
 	}
 	_, err = p.UpTo(ctx, version)
+	return err
+}
+
+// Dump returns every row of every table of the store's schema as text, byte strings as they
+// are and in hex.
+func Dump(ctx context.Context, s *Store) (string, error) {
+	rows, err := s.pool.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+	if err != nil {
+		return "", err
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		rows, err := s.pool.Query(ctx, `SELECT * FROM "`+table+`"`)
+		if err != nil {
+			return "", err
+		}
+		for rows.Next() {
+			values, err := rows.Values()
+			if err != nil {
+				rows.Close()
+				return "", err
+			}
+			fmt.Fprintf(&b, "%s:", table)
+			for _, v := range values {
+				if raw, ok := v.([]byte); ok {
+					fmt.Fprintf(&b, " %s %x", raw, raw)
+				} else {
+					fmt.Fprintf(&b, " %v", v)
+				}
+			}
+			b.WriteString("\n")
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// Exec runs a statement on the store's pool, outside any transaction of the store.
+func Exec(ctx context.Context, s *Store, sql string) error {
+	_, err := s.pool.Exec(ctx, sql)
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
 )
 
@@ -105,7 +106,7 @@ func (s *Store) runShared(group []*groupedWrite) {
 	shared := &lazyTx{pool: s.pool, begin: beginWrite, numbering: s.numbering}
 	defer shared.close(ctx)
 	shared.pending.Queue(groupPlans)
-	pre, err := prefetchGroup(ctx, group, shared)
+	pre, err := prefetchGroup(ctx, group, shared, s.keys)
 	if err != nil {
 		runAlone(group)
 		return
@@ -114,7 +115,7 @@ func (s *Store) runShared(group []*groupedWrite) {
 	for i, w := range group {
 		m := shared.mark()
 		// Each write gets its own tx: what one LoadInbound learnt is not another's.
-		if err := w.fn(&tx{tx: shared, write: true, pre: pre[i]}); err != nil {
+		if err := w.fn(&tx{tx: shared, write: true, pre: pre[i], keys: s.keys}); err != nil {
 			if !shared.undo(m) {
 				runAlone(append(kept, group[i:]...)) // the transaction is rolled back: it was never committed
 				return
@@ -145,7 +146,7 @@ func runAlone(writes []*groupedWrite) {
 // prefetchGroup reads what the group's writes will read, for each write (sorted by key) whose
 // key no write before it has: a later write of the same conversation must read what the earlier
 // one wrote, so it reads for itself.
-func prefetchGroup(ctx context.Context, group []*groupedWrite, l *lazyTx) ([]*prefetch, error) {
+func prefetchGroup(ctx context.Context, group []*groupedWrite, l *lazyTx, keys *secret.Keyring) ([]*prefetch, error) {
 	pre := make([]*prefetch, len(group))
 	var qs []store.InboundQuery
 	var at []int
@@ -154,7 +155,7 @@ func prefetchGroup(ctx context.Context, group []*groupedWrite, l *lazyTx) ([]*pr
 			qs, at = append(qs, w.q), append(at, i)
 		}
 	}
-	loaded, err := loadInbounds(ctx, l, qs)
+	loaded, err := loadInbounds(ctx, l, qs, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ var handoverColumns = []string{
 	"id", "conversation_id", "from_kind", "from_id", "target", "queue_id", "reason", "metadata", "summary",
 	"intake", "state", "failure_reason", "offered_agent_id", "offer_expire_time", "declined_agent_ids",
 	"agent_id", "outcome", "handback_summary", "end_reason", "requested_by_kind", "requested_by_id",
-	"request_id", "epoch", "create_time", "accept_time", "end_time", "priority", "rule_id", "route_reason",
+	"request_id", "epoch", "create_time", "accept_time", "end_time", "out_of_hours", "priority", "rule_id", "route_reason",
 }
 
 var (
@@ -26,7 +26,7 @@ func handoverArgs(h domain.Handover) []any {
 		h.ID, h.ConversationID, h.From.Kind, h.From.ID, jsonObject(h.Target), h.QueueID, h.Reason, jsonMap(h.Metadata), h.Summary,
 		jsonList(h.Intake), h.State, h.FailureReason, h.OfferedAgentID, h.OfferExpireTime, jsonList(h.DeclinedAgentIDs),
 		h.AgentID, h.Outcome, h.HandbackSummary, h.EndReason, h.RequestedBy.Kind, h.RequestedBy.ID,
-		h.RequestID, h.Epoch, h.CreateTime, h.AcceptTime, h.EndTime, h.Priority, h.RuleID, h.RouteReason,
+		h.RequestID, h.Epoch, h.CreateTime, h.AcceptTime, h.EndTime, h.OutOfHours, h.Priority, h.RuleID, h.RouteReason,
 	}
 }
 
@@ -36,7 +36,7 @@ func handoverFields(h *domain.Handover) []any {
 		&h.ID, &h.ConversationID, &h.From.Kind, &h.From.ID, jsonCol(&h.Target), &h.QueueID, &h.Reason, jsonCol(&h.Metadata), &h.Summary,
 		jsonCol(&h.Intake), &h.State, &h.FailureReason, &h.OfferedAgentID, &h.OfferExpireTime, jsonCol(&h.DeclinedAgentIDs),
 		&h.AgentID, &h.Outcome, &h.HandbackSummary, &h.EndReason, &h.RequestedBy.Kind, &h.RequestedBy.ID,
-		&h.RequestID, &h.Epoch, &h.CreateTime, &h.AcceptTime, &h.EndTime, &h.Priority, &h.RuleID, &h.RouteReason,
+		&h.RequestID, &h.Epoch, &h.CreateTime, &h.AcceptTime, &h.EndTime, &h.OutOfHours, &h.Priority, &h.RuleID, &h.RouteReason,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
 )
 
@@ -76,7 +77,7 @@ func (t *tx) LoadInbound(ctx context.Context, q store.InboundQuery) (store.Inbou
 		var in store.Inbound
 		err := t.tx.Query(ctx, func(rows pgx.Rows) error {
 			var err error
-			in, err = readInbound(rows, q.ChannelID)
+			in, err = readInbound(rows, q.ChannelID, t.keys)
 			return err
 		}, selectInbound, q.ChannelID, q.ChannelMessageID, q.ContactExternalID)
 		return in, err
@@ -111,7 +112,7 @@ func (t *tx) lockAndLoadInbound(ctx context.Context, q store.InboundQuery) (stor
 	var in store.Inbound
 	b.Queue(selectInbound, q.ChannelID, q.ChannelMessageID, q.ContactExternalID).Query(func(rows pgx.Rows) error {
 		var err error
-		in, err = readInbound(rows, q.ChannelID)
+		in, err = readInbound(rows, q.ChannelID, t.keys)
 		return err
 	})
 	err := t.tx.Send(ctx, &b)
@@ -119,7 +120,7 @@ func (t *tx) lockAndLoadInbound(ctx context.Context, q store.InboundQuery) (stor
 }
 
 // readInbound reads the row of selectInbound, or says the channel does not exist.
-func readInbound(rows pgx.Rows, channelID string) (store.Inbound, error) {
+func readInbound(rows pgx.Rows, channelID string, keys *secret.Keyring) (store.Inbound, error) {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
@@ -128,15 +129,20 @@ func readInbound(rows pgx.Rows, channelID string) (store.Inbound, error) {
 		return store.Inbound{}, domain.NotFound("channel", channelID)
 	}
 	var r store.InboundRow
-	if err := scanNullable(rows, inboundFields(&r)...); err != nil {
+	var sealed []byte
+	if err := scanNullable(rows, inboundFields(&r, &sealed)...); err != nil {
 		return store.Inbound{}, fmt.Errorf("postgres: load inbound: %w", err)
+	}
+	if err := store.OpenCredentials(keys, r.Channel.ID, &r.Channel.Credentials, sealed); err != nil {
+		return store.Inbound{}, err
 	}
 	return r.Inbound(), nil
 }
 
-// inboundFields lists the columns of selectInbound in order, as destinations in r.
-func inboundFields(r *store.InboundRow) []any {
-	return slices.Concat(channelFields(&r.Channel), botFields(&r.Bot), messageFields(&r.Message),
+// inboundFields lists the columns of selectInbound in order, as destinations in r and, for the
+// channel's sealed credentials, sealed.
+func inboundFields(r *store.InboundRow, sealed *[]byte) []any {
+	return slices.Concat(channelFields(&r.Channel, sealed), botFields(&r.Bot), messageFields(&r.Message),
 		contactFields(&r.Contact), conversationFields(&r.Conversation), handoverFields(&r.Active))
 }
 
@@ -218,7 +224,7 @@ func (t *tx) prefetched(q store.InboundQuery) (in store.Inbound, ok bool, err er
 
 // loadInbounds locks the conversations of qs, in id order, and reads what LoadInbound reads for
 // each, in one round trip.
-func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery) ([]*prefetch, error) {
+func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery, keys *secret.Keyring) ([]*prefetch, error) {
 	channels, messages, contacts := make([]string, len(qs)), make([]string, len(qs)), make([]string, len(qs))
 	for i, q := range qs {
 		channels[i], messages[i], contacts[i] = q.ChannelID, q.ChannelMessageID, q.ContactExternalID
@@ -239,8 +245,12 @@ func loadInbounds(ctx context.Context, l *lazyTx, qs []store.InboundQuery) ([]*p
 		for rows.Next() {
 			var n int
 			var r store.InboundRow
-			if err := s.scan(rows, append([]any{&n}, inboundFields(&r)...)...); err != nil {
+			var sealed []byte
+			if err := s.scan(rows, append([]any{&n}, inboundFields(&r, &sealed)...)...); err != nil {
 				return fmt.Errorf("postgres: load inbound: %w", err)
+			}
+			if err := store.OpenCredentials(keys, r.Channel.ID, &r.Channel.Credentials, sealed); err != nil {
+				return err
 			}
 			out[n-1] = &prefetch{q: qs[n-1], in: r.Inbound()}
 		}

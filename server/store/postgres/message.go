@@ -16,7 +16,7 @@ import (
 var messageColumns = []string{
 	"id", "conversation_id", "channel_id", "direction", "sender_kind", "sender_id", "content",
 	"channel_message_id", "request_id", "status", "error", "epoch", "create_time",
-	"attempts", "next_attempt_time", "lease_expire_time",
+	"attempts", "next_attempt_time", "lease_expire_time", "erased",
 }
 
 var (
@@ -30,7 +30,7 @@ func messageArgs(m domain.Message) []any {
 	return []any{
 		m.ID, m.ConversationID, m.ChannelID, m.Direction, m.Sender.Kind, m.Sender.ID, rawJSON(m.Content),
 		m.ChannelMessageID, m.RequestID, m.Status, m.Error, m.Epoch, m.CreateTime,
-		m.Attempts, m.NextAttemptTime, m.LeaseExpireTime,
+		m.Attempts, m.NextAttemptTime, m.LeaseExpireTime, m.Erased,
 	}
 }
 
@@ -40,7 +40,7 @@ func messageFields(m *domain.Message) []any {
 	return []any{
 		&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, (*[]byte)(&m.Content),
 		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Error, &m.Epoch, &m.CreateTime,
-		&m.Attempts, &m.NextAttemptTime, &m.LeaseExpireTime,
+		&m.Attempts, &m.NextAttemptTime, &m.LeaseExpireTime, &m.Erased,
 	}
 }
 
@@ -169,7 +169,7 @@ var claimSends = `WITH due AS (
 		SELECT m.id FROM messages m
 		WHERE m.direction = 'outbound' AND m.status = 'pending'
 			AND m.next_attempt_time <= $1 AND m.lease_expire_time <= $1
-			AND m.sender_kind IN ('bot', 'agent')
+			AND m.sender_kind IN ('bot', 'agent', 'system')
 			AND NOT EXISTS (SELECT 1 FROM messages p
 				WHERE p.conversation_id = m.conversation_id AND p.status = 'pending'
 					AND p.direction = 'outbound' AND (p.create_time, p.id) < (m.create_time, m.id))

@@ -40,6 +40,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
+	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
 )
 
@@ -58,6 +59,8 @@ type Store struct {
 	// Logger receives the connection errors Listen recovers from, and the transactions run
 	// again (retry.go); nil means slog.Default(). Set it before using the store.
 	Logger *slog.Logger
+	// keys seal and open secrets; nil when none are configured (WithKeys).
+	keys *secret.Keyring
 }
 
 var _ store.Store = (*Store)(nil)
@@ -72,8 +75,25 @@ const (
 func lockKey(purpose int64, schema uint32) int64 { return purpose<<32 | int64(schema) }
 
 // Open connects to the database at url (a PostgreSQL URL or key=value string; pool settings
-// such as pool_max_conns are accepted) and migrates it to the latest schema.
-func Open(ctx context.Context, url string) (*Store, error) {
+// such as pool_max_conns are accepted), migrates it to the latest schema, checks that every
+// sealed secret opens with the keys (WithKeys) and seals the secrets still in the clear.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	s, err := open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if _, err := s.Reseal(ctx, false); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// open connects to the database at url and migrates it.
+func open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -116,7 +136,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 // Migrate applies the pending migrations to the database at url.
 func Migrate(ctx context.Context, url string) error {
-	s, err := Open(ctx, url)
+	s, err := open(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -234,7 +254,7 @@ func (s *Store) run(ctx context.Context, begin string, write bool, fn func(store
 // runOnce runs fn in a transaction and commits it; committing says the COMMIT of a write was
 // sent, after which the transaction may have committed.
 func (s *Store) runOnce(ctx context.Context, begin string, write bool, fn func(store.Tx) error) (committing bool, err error) {
-	t := &tx{tx: &lazyTx{pool: s.pool, begin: begin}, write: write}
+	t := &tx{tx: &lazyTx{pool: s.pool, begin: begin}, write: write, keys: s.keys}
 	if write {
 		t.tx.numbering = s.numbering
 	}

@@ -20,7 +20,7 @@ import (
 func TestStore(t *testing.T) {
 	pgtest.Require(t) // one skip for the whole suite
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := postgres.Open(t.Context(), pgtest.URL(t))
+		s, err := postgres.Open(t.Context(), pgtest.URL(t), postgres.WithKeys(pgtest.Keys))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestStore(t *testing.T) {
 // open opens a Store on url and closes it when the test ends.
 func open(t *testing.T, url string) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), url)
+	s, err := postgres.Open(t.Context(), url, postgres.WithKeys(pgtest.Keys))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestOpenTogether(t *testing.T) {
 	errs := make(chan error, replicas)
 	for range replicas {
 		go func() {
-			s, err := postgres.Open(t.Context(), url)
+			s, err := postgres.Open(t.Context(), url, postgres.WithKeys(pgtest.Keys))
 			if err == nil {
 				s.Close()
 			}
@@ -106,7 +106,7 @@ func TestOpenTogether(t *testing.T) {
 func TestReadyWantsEveryMigration(t *testing.T) {
 	ctx := t.Context()
 	url := pgtest.URL(t)
-	s, err := postgres.Open(ctx, url)
+	s, err := postgres.Open(ctx, url, postgres.WithKeys(pgtest.Keys))
 	if err != nil {
 		t.Fatal(err)
 	}

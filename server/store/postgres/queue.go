@@ -8,7 +8,7 @@ import (
 	"github.com/batonhq/baton/server/store"
 )
 
-var queueColumns = []string{"id", "display_name", "skills", "offer_timeout", "create_time", "update_time", "revision"}
+var queueColumns = []string{"id", "display_name", "skills", "offer_timeout", "policy", "create_time", "update_time", "revision"}
 
 var (
 	// selectQueue derives Waiting from the handovers requested or offered in the queue.
@@ -21,12 +21,12 @@ var (
 
 // queueArgs leaves out Waiting, which is derived.
 func queueArgs(q domain.Queue) []any {
-	return []any{q.ID, q.DisplayName, jsonList(q.Skills), q.OfferTimeout, q.CreateTime, q.UpdateTime, q.Revision}
+	return []any{q.ID, q.DisplayName, jsonList(q.Skills), q.OfferTimeout, jsonObject(q.Policy), q.CreateTime, q.UpdateTime, q.Revision}
 }
 
 func scanQueue(s scanner) (domain.Queue, error) {
 	var q domain.Queue
-	err := s.Scan(&q.ID, &q.DisplayName, jsonCol(&q.Skills), &q.OfferTimeout,
+	err := s.Scan(&q.ID, &q.DisplayName, jsonCol(&q.Skills), &q.OfferTimeout, jsonCol(&q.Policy),
 		&q.CreateTime, &q.UpdateTime, &q.Revision, &q.Waiting)
 	return q, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/batonhq/baton/server/domain"
+	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
 )
 
@@ -22,6 +23,8 @@ type tx struct {
 	fresh freshMessage
 	// pre is what a group read for this write's LoadInbound beforehand, if anything.
 	pre *prefetch
+	// keys seal and open secrets (store.SealCredentials); nil when none are configured.
+	keys *secret.Keyring
 }
 
 // freshMessage is a message's channel, channel message id and conversation.

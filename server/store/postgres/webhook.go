@@ -14,7 +14,7 @@ import (
 
 var webhookColumns = []string{
 	"id", "bot_id", "url", "event_types", "channel_ids", "state", "inactive_reason", "inactive_policy",
-	"consecutive_failures", "secret", "previous_secret", "previous_secret_expire_time", "verify_time",
+	"consecutive_failures", "secret", "previous_secret", "sealed_secrets", "previous_secret_expire_time", "verify_time",
 	"create_time", "update_time", "revision",
 }
 
@@ -24,30 +24,39 @@ var (
 	updateWebhook = updateSQL("webhooks", webhookColumns)
 )
 
-// webhookArgs stores the secrets, which sign deliveries.
-func webhookArgs(w domain.Webhook) []any {
+// webhookArgs stores the secrets, which sign deliveries, sealed; their clear columns stay empty.
+func (t *tx) webhookArgs(w domain.Webhook) ([]any, error) {
+	sealed, err := store.SealWebhookSecrets(t.keys, w.ID, w.Secret, w.PreviousSecret)
 	return []any{
 		w.ID, w.BotID, w.URL, jsonList(w.EventTypes), jsonList(w.ChannelIDs), w.State, w.InactiveReason, w.InactivePolicy,
-		w.ConsecutiveFailures, w.Secret, w.PreviousSecret, w.PreviousSecretExpireTime, w.VerifyTime,
+		w.ConsecutiveFailures, "", "", sealed, w.PreviousSecretExpireTime, w.VerifyTime,
 		w.CreateTime, w.UpdateTime, w.Revision,
-	}
+	}, err
 }
 
-func scanWebhook(s scanner) (w domain.Webhook, err error) {
+func (t *tx) scanWebhook(s scanner) (w domain.Webhook, err error) {
+	var sealed []byte
 	err = s.Scan(
 		&w.ID, &w.BotID, &w.URL, jsonCol(&w.EventTypes), jsonCol(&w.ChannelIDs), &w.State, &w.InactiveReason, &w.InactivePolicy,
-		&w.ConsecutiveFailures, &w.Secret, &w.PreviousSecret, &w.PreviousSecretExpireTime, &w.VerifyTime,
+		&w.ConsecutiveFailures, &w.Secret, &w.PreviousSecret, &sealed, &w.PreviousSecretExpireTime, &w.VerifyTime,
 		&w.CreateTime, &w.UpdateTime, &w.Revision)
-	return w, err
+	if err != nil {
+		return w, err
+	}
+	return w, store.OpenWebhookSecrets(t.keys, &w, sealed)
 }
 
 // CreateWebhook clashes on the id, and on the bot when it has a webhook already.
 func (t *tx) CreateWebhook(ctx context.Context, w domain.Webhook) error {
-	return t.insert(ctx, "webhook", insertWebhook, webhookArgs(w)...)
+	args, err := t.webhookArgs(w)
+	if err != nil {
+		return err
+	}
+	return t.insert(ctx, "webhook", insertWebhook, args...)
 }
 
 func (t *tx) GetWebhook(ctx context.Context, id string) (domain.Webhook, error) {
-	return getOne(ctx, t, scanWebhook, "webhook", id, selectWebhook+" WHERE w.id = $1", id)
+	return getOne(ctx, t, t.scanWebhook, "webhook", id, selectWebhook+" WHERE w.id = $1", id)
 }
 
 func (t *tx) ListWebhooks(ctx context.Context, botID string, p store.Page) ([]domain.Webhook, string, error) {
@@ -55,14 +64,18 @@ func (t *tx) ListWebhooks(ctx context.Context, botID string, p store.Page) ([]do
 	if botID != "" {
 		q.where("w.bot_id = " + q.arg(botID))
 	}
-	return getPage(ctx, t, q, order{time: "w.create_time", id: "w.id"}, p, scanWebhook,
+	return getPage(ctx, t, q, order{time: "w.create_time", id: "w.id"}, p, t.scanWebhook,
 		func(w domain.Webhook) cursor { return cursor{T: w.CreateTime, ID: w.ID} })
 }
 
 // UpdateWebhook that moves a webhook to a bot that has one clashes, which aborts the
 // transaction (see writeErr).
 func (t *tx) UpdateWebhook(ctx context.Context, w domain.Webhook) error {
-	return t.update(ctx, "webhook", updateWebhook, w.ID, webhookArgs(w))
+	args, err := t.webhookArgs(w)
+	if err != nil {
+		return err
+	}
+	return t.update(ctx, "webhook", updateWebhook, w.ID, args)
 }
 
 // deleteDeliveries deletes a webhook's deliveries and their attempts. (Its CTE shares the

@@ -40,15 +40,20 @@ func (t *tx) LoadInbound(ctx context.Context, q store.InboundQuery) (store.Inbou
 		return store.Inbound{}, domain.NotFound("channel", q.ChannelID)
 	}
 	var r store.InboundRow
-	if err := scanNullable(rows, inboundFields(&r)...); err != nil {
+	var sealed []byte
+	if err := scanNullable(rows, inboundFields(&r, &sealed)...); err != nil {
 		return store.Inbound{}, fmt.Errorf("sqlite: load inbound: %w", err)
+	}
+	if err := store.OpenCredentials(t.s.keys, r.Channel.ID, &r.Channel.Credentials, sealed); err != nil {
+		return store.Inbound{}, err
 	}
 	return r.Inbound(), nil
 }
 
-// inboundFields lists the columns of selectInbound in order, as destinations in r.
-func inboundFields(r *store.InboundRow) []any {
-	return slices.Concat(channelFields(&r.Channel), botFields(&r.Bot), messageFields(&r.Message),
+// inboundFields lists the columns of selectInbound in order, as destinations in r and, for the
+// channel's sealed credentials, sealed.
+func inboundFields(r *store.InboundRow, sealed *[]byte) []any {
+	return slices.Concat(channelFields(&r.Channel, sealed), botFields(&r.Bot), messageFields(&r.Message),
 		contactFields(&r.Contact), conversationFields(&r.Conversation), handoverFields(&r.Active))
 }
 

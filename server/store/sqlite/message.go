@@ -16,7 +16,7 @@ import (
 var messageColumns = []string{
 	"id", "conversation_id", "channel_id", "direction", "sender_kind", "sender_id", "content",
 	"channel_message_id", "request_id", "status", "error", "epoch", "create_time",
-	"attempts", "next_attempt_time", "lease_expire_time",
+	"attempts", "next_attempt_time", "lease_expire_time", "erased",
 }
 
 var selectMessage = "SELECT " + columns("m", messageColumns) + " FROM messages m"
@@ -26,7 +26,7 @@ func messageArgs(m domain.Message) []any {
 	return []any{
 		m.ID, m.ConversationID, m.ChannelID, m.Direction, m.Sender.Kind, m.Sender.ID, string(m.Content),
 		m.ChannelMessageID, m.RequestID, m.Status, m.Error, int64(m.Epoch), nanos(m.CreateTime),
-		m.Attempts, nanos(m.NextAttemptTime), nanos(m.LeaseExpireTime),
+		m.Attempts, nanos(m.NextAttemptTime), nanos(m.LeaseExpireTime), m.Erased,
 	}
 }
 
@@ -35,7 +35,7 @@ func messageFields(m *domain.Message) []any {
 	return []any{
 		&m.ID, &m.ConversationID, &m.ChannelID, &m.Direction, &m.Sender.Kind, &m.Sender.ID, contentCol{&m.Content},
 		&m.ChannelMessageID, &m.RequestID, &m.Status, &m.Error, &m.Epoch, timeCol{&m.CreateTime},
-		&m.Attempts, timeCol{&m.NextAttemptTime}, timeCol{&m.LeaseExpireTime},
+		&m.Attempts, timeCol{&m.NextAttemptTime}, timeCol{&m.LeaseExpireTime}, &m.Erased,
 	}
 }
 
@@ -151,7 +151,7 @@ var claimSends = `UPDATE messages SET lease_expire_time = ?3
 	WHERE id IN (SELECT m.id FROM messages m INDEXED BY messages_sends
 		WHERE m.direction = 'outbound' AND m.status = 'pending'
 			AND m.next_attempt_time <= ?1 AND m.lease_expire_time <= ?1
-			AND m.sender_kind IN ('bot', 'agent')
+			AND m.sender_kind IN ('bot', 'agent', 'system')
 			AND NOT EXISTS (SELECT 1 FROM messages p INDEXED BY messages_outbound_open
 				WHERE p.conversation_id = m.conversation_id AND p.status = 'pending'
 					AND p.direction = 'outbound' AND (p.create_time, p.id) < (m.create_time, m.id))

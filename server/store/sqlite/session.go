@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
 )
 
@@ -25,6 +26,8 @@ type session struct {
 	// driver interrupts a canceled statement, and SQLite then rolls back the whole transaction,
 	// which a batch shares with other callers.
 	uncancelable bool
+	// keys seal and open secrets (store.SealCredentials); nil when none are configured.
+	keys *secret.Keyring
 }
 
 // statementContext is the context a statement of the session runs with.

@@ -19,6 +19,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
 )
 
@@ -35,9 +36,14 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens the database at path, creating it when missing, and migrates it to the latest
-// schema.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens the database at path, creating it when missing, migrates it to the latest
+// schema, checks that every sealed secret opens with the keys (WithKeys, or else the key file
+// beside the database, created when missing) and seals the secrets still in the clear.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	writer, err := openWriter(ctx, path)
 	if err != nil {
 		return nil, err
@@ -45,6 +51,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := migrate(ctx, writer); err != nil {
 		writer.Close()
 		return nil, err
+	}
+	keys := o.keys
+	if keys == nil {
+		if keys, err = keyFileKeys(ctx, writer, path); err != nil {
+			writer.Close()
+			return nil, err
+		}
 	}
 	// The reader pool opens after migrating: by then the file is in WAL mode and has its schema.
 	reader, err := sql.Open("sqlite", dsn(path, url.Values{
@@ -56,26 +69,31 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// A batch's size bounds how long its writes hold the others.
 	st := &Store{writerDB: writer, readerDB: reader, writes: store.Batcher[*writeRequest]{Max: 64}}
-	if err := st.connect(ctx, max(4, runtime.GOMAXPROCS(0))); err != nil {
+	if err := st.connect(ctx, max(4, runtime.GOMAXPROCS(0)), keys); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if _, err := st.Reseal(ctx, false); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return st, nil
 }
 
-// connect opens the writer session and n reader sessions.
-func (s *Store) connect(ctx context.Context, n int) error {
+// connect opens the writer session and n reader sessions, which seal and open with keys.
+func (s *Store) connect(ctx context.Context, n int, keys *secret.Keyring) error {
 	var err error
 	if s.writer, err = newSession(ctx, s.writerDB); err != nil {
 		return err
 	}
-	s.writer.uncancelable = true
+	s.writer.uncancelable, s.writer.keys = true, keys
 	s.readers = make(readers, n)
 	for range n {
 		r, err := newSession(ctx, s.readerDB)
 		if err != nil {
 			return err
 		}
+		r.keys = keys
 		s.readers <- r
 	}
 	return nil

@@ -15,36 +15,45 @@ import (
 
 var webhookColumns = []string{
 	"id", "bot_id", "url", "event_types", "channel_ids", "state", "inactive_reason", "inactive_policy",
-	"consecutive_failures", "secret", "previous_secret", "previous_secret_expire_time", "verify_time",
+	"consecutive_failures", "secret", "previous_secret", "sealed_secrets", "previous_secret_expire_time", "verify_time",
 	"create_time", "update_time", "revision",
 }
 
 var selectWebhook = "SELECT " + columns("w", webhookColumns) + " FROM webhooks w"
 
-// webhookArgs stores the secrets, which sign deliveries.
-func webhookArgs(w domain.Webhook) []any {
+// webhookArgs stores the secrets, which sign deliveries, sealed; their clear columns stay empty.
+func (t *tx) webhookArgs(w domain.Webhook) ([]any, error) {
+	sealed, err := store.SealWebhookSecrets(t.s.keys, w.ID, w.Secret, w.PreviousSecret)
 	return []any{
 		w.ID, w.BotID, w.URL, jsonList(w.EventTypes), jsonList(w.ChannelIDs), w.State, w.InactiveReason, w.InactivePolicy,
-		w.ConsecutiveFailures, w.Secret, w.PreviousSecret, nanos(w.PreviousSecretExpireTime), nanos(w.VerifyTime),
+		w.ConsecutiveFailures, "", "", sealed, nanos(w.PreviousSecretExpireTime), nanos(w.VerifyTime),
 		nanos(w.CreateTime), nanos(w.UpdateTime), w.Revision,
-	}
+	}, err
 }
 
-func scanWebhook(s scanner) (w domain.Webhook, err error) {
+func (t *tx) scanWebhook(s scanner) (w domain.Webhook, err error) {
+	var sealed []byte
 	err = s.Scan(
 		&w.ID, &w.BotID, &w.URL, jsonCol(&w.EventTypes), jsonCol(&w.ChannelIDs), &w.State, &w.InactiveReason, &w.InactivePolicy,
-		&w.ConsecutiveFailures, &w.Secret, &w.PreviousSecret, timeCol{&w.PreviousSecretExpireTime}, timeCol{&w.VerifyTime},
+		&w.ConsecutiveFailures, &w.Secret, &w.PreviousSecret, &sealed, timeCol{&w.PreviousSecretExpireTime}, timeCol{&w.VerifyTime},
 		timeCol{&w.CreateTime}, timeCol{&w.UpdateTime}, &w.Revision)
-	return w, err
+	if err != nil {
+		return w, err
+	}
+	return w, store.OpenWebhookSecrets(t.s.keys, &w, sealed)
 }
 
 // CreateWebhook clashes on the id, and on the bot when it has a webhook already.
 func (t *tx) CreateWebhook(ctx context.Context, w domain.Webhook) error {
-	return t.insert(ctx, "webhook", insertSQL("webhooks", webhookColumns), webhookArgs(w)...)
+	args, err := t.webhookArgs(w)
+	if err != nil {
+		return err
+	}
+	return t.insert(ctx, "webhook", insertSQL("webhooks", webhookColumns), args...)
 }
 
 func (t *tx) GetWebhook(ctx context.Context, id string) (domain.Webhook, error) {
-	return getOne(ctx, t, scanWebhook, "webhook", id, selectWebhook+" WHERE w.id = ?", id)
+	return getOne(ctx, t, t.scanWebhook, "webhook", id, selectWebhook+" WHERE w.id = ?", id)
 }
 
 func (t *tx) ListWebhooks(ctx context.Context, botID string, p store.Page) ([]domain.Webhook, string, error) {
@@ -52,12 +61,16 @@ func (t *tx) ListWebhooks(ctx context.Context, botID string, p store.Page) ([]do
 	if botID != "" {
 		q.where("w.bot_id = ?", botID)
 	}
-	return getPage(ctx, t, q, order{time: "w.create_time", id: "w.id"}, p, scanWebhook,
+	return getPage(ctx, t, q, order{time: "w.create_time", id: "w.id"}, p, t.scanWebhook,
 		func(w domain.Webhook) cursor { return cursor{T: nanos(w.CreateTime), ID: w.ID} })
 }
 
 func (t *tx) UpdateWebhook(ctx context.Context, w domain.Webhook) error {
-	return t.update(ctx, "webhook", "webhooks", w.ID, w.Revision, webhookColumns, webhookArgs(w))
+	args, err := t.webhookArgs(w)
+	if err != nil {
+		return err
+	}
+	return t.update(ctx, "webhook", "webhooks", w.ID, w.Revision, webhookColumns, args)
 }
 
 // DeleteWebhook deletes the webhook, then its deliveries' attempts and its deliveries.
@@ -118,8 +131,8 @@ func deliveries(rows []deliveryRow) []domain.Delivery {
 // filters select the event. The lookup of webhooks goes through webhooks_bot, so without
 // webhooks it costs next to nothing.
 const insertDeliveries = `INSERT INTO deliveries (id, webhook_id, event_id, event_type, conversation_id, state,
-		attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time)
-	SELECT ?1 || '.' || w.id, w.id, ?1, ?2, ?3, 'pending', 0, 0, ?6, 0, ?7, ?6, ?6
+		attempts, failures, next_attempt_time, lease_expire_time, trace_parent, create_time, update_time, channel_id)
+	SELECT ?1 || '.' || w.id, w.id, ?1, ?2, ?3, 'pending', 0, 0, ?6, 0, ?7, ?6, ?6, ?8
 	FROM webhooks w
 	WHERE w.bot_id IN ('', ?4) AND w.state IN ('active', 'inactive')
 		AND (w.bot_id = '' OR ?5 OR EXISTS (SELECT 1 FROM bots b WHERE b.id = w.bot_id AND b.standby))

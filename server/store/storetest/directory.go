@@ -291,6 +291,7 @@ var queueResource = resource[domain.Queue]{
 		q.DisplayName += " changed"
 		q.Skills = []string{"sales", "german"}
 		q.OfferTimeout = 2 * time.Minute
+		q.Policy = domain.QueuePolicy{Acknowledgements: domain.Acknowledgements{Enabled: true}}
 		q.Waiting = 10
 		q.CreateTime = at(-time.Hour)
 		q.UpdateTime = at(time.Hour)

@@ -32,6 +32,7 @@ func (h *harness) channelValue(mods ...func(*domain.Channel)) domain.Channel {
 		ExternalID:     "page-" + id,
 		DisplayName:    "Channel " + id,
 		SessionTimeout: 90 * time.Minute,
+		Retention:      domain.Retention{Messages: 48 * time.Hour, Events: domain.Forever},
 		Credentials: domain.Credentials{
 			AppSecret: "app-secret", VerifyToken: "verify-token", AccessToken: "access-token", WebhookSecret: "webhook-secret",
 		},
@@ -102,6 +103,7 @@ func (h *harness) queueValue(mods ...func(*domain.Queue)) domain.Queue {
 		DisplayName:  "Queue " + id,
 		Skills:       []string{"billing"},
 		OfferTimeout: 45 * time.Second,
+		Policy:       queuePolicy(),
 		CreateTime:   t0,
 		UpdateTime:   t0.Add(time.Hour),
 		Revision:     1,
@@ -220,6 +222,7 @@ func (h *harness) handoverValue(conv domain.Conversation, mods ...func(*domain.H
 		Intake:           []domain.IntakeAnswer{{Question: "Order number?", Answer: "A-17"}, {Question: "Email?", Answer: "x@example.com"}},
 		State:            domain.HandoverOffered,
 		FailureReason:    domain.NoCapacity,
+		OutOfHours:       domain.OutOfHoursRedirected,
 		OfferedAgentID:   "agent-2",
 		OfferExpireTime:  t0.Add(time.Minute),
 		DeclinedAgentIDs: []string{"agent-1", "agent-3"},
@@ -319,4 +322,29 @@ func withCreated(t time.Time) func(*domain.Handover) {
 
 func withActivity(t time.Time) func(*domain.Conversation) {
 	return func(c *domain.Conversation) { c.LastActivityTime = t }
+}
+
+// queuePolicy sets every field of a queue's policy, so that a store that drops one is caught.
+func queuePolicy() domain.QueuePolicy {
+	return domain.QueuePolicy{
+		Hours: &domain.BusinessHours{
+			TimeZone: "Europe/Paris",
+			Intervals: []domain.OpenInterval{
+				{Weekday: time.Monday, Start: 9 * 60, End: 12 * 60},
+				{Weekday: time.Monday, Start: 13 * 60, End: 17 * 60},
+				{Weekday: time.Saturday, Start: 0, End: domain.MinutesPerDay},
+			},
+			ClosedDates: []string{"2025-12-25", "2026-01-01"},
+			OutOfHours:  domain.OutOfHours{Action: domain.OutOfHoursOtherQueue, QueueID: "q-night"},
+		},
+		Acknowledgements: domain.Acknowledgements{
+			Enabled:         true,
+			Disabled:        []domain.AckKind{domain.AckTransferred, domain.AckSLAApology},
+			DefaultLanguage: "fr",
+			Templates: []domain.AckTemplate{
+				{Kind: domain.AckQueued, Language: "fr", Text: "Vous êtes le numéro {position}."},
+				{Kind: domain.AckAgentJoined, Language: "en-GB", Text: "{agent} is here."},
+			},
+		},
+	}
 }

@@ -234,9 +234,9 @@ func testUpdateMessageDuplicate(h *harness) {
 	diff(h.t, "message without an id", third, getMessage(h, third.ID))
 }
 
-// testClaimSendsDue checks which messages a claim takes: outbound pending ones sent by a bot or an
-// agent, due (their NextAttemptTime at or before now) and not leased (a lease at or before now
-// has expired). Messages neither a bot nor an agent sent are never taken; messages not pending,
+// testClaimSendsDue checks which messages a claim takes: outbound pending ones sent by a bot, an
+// agent or Baton (its acknowledgements), due (their NextAttemptTime at or before now) and not
+// leased (a lease at or before now has expired). Messages from anyone else are never taken; messages not pending,
 // and inbound messages, are never taken either, nor do they hold a conversation's later ones
 // back.
 func testClaimSendsDue(h *harness) {
@@ -247,6 +247,7 @@ func testClaimSendsDue(h *harness) {
 	var want []domain.Message
 	want = append(want, h.pending(conv(), 1*time.Minute))
 	want = append(want, h.pending(conv(), 2*time.Minute, withSender(domain.ActorAgent)))
+	want = append(want, h.pending(conv(), 150*time.Second, withSender(domain.ActorSystem))) // an acknowledgement
 	want = append(want, h.pending(conv(), 3*time.Minute, func(m *domain.Message) { m.NextAttemptTime = now }))
 	want = append(want, h.pending(conv(), 4*time.Minute, func(m *domain.Message) {
 		m.Attempts, m.NextAttemptTime, m.LeaseExpireTime = 2, at(30*time.Minute), now
@@ -254,7 +255,7 @@ func testClaimSendsDue(h *harness) {
 	for _, s := range []domain.DeliveryStatus{domain.DeliverySent, domain.DeliveryDelivered, domain.DeliveryRead, domain.DeliveryFailed} {
 		h.pending(conv(), 0, withStatus(s))
 	}
-	for _, k := range []domain.ActorKind{domain.ActorExternalHuman, domain.ActorAdmin, domain.ActorSystem, domain.ActorCustomer} {
+	for _, k := range []domain.ActorKind{domain.ActorExternalHuman, domain.ActorAdmin, domain.ActorCustomer} {
 		h.pending(conv(), 0, withSender(k))
 	}
 	h.pending(conv(), 0, func(m *domain.Message) { m.Direction = domain.Inbound })

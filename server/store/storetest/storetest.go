@@ -128,6 +128,18 @@ func groups() []group {
 		{"APIKey", append(resourceCases(apiKeyResource),
 			testCase{"List", testAPIKeyList},
 		)},
+		{"Retention", []testCase{
+			{"Messages", testRetentionMessages},
+			{"Events", testRetentionEvents},
+			{"Deliveries", testRetentionDeliveries},
+			{"Conversations", testRetentionConversations},
+			{"Lease", testRetentionLease},
+		}},
+		{"Erasure", []testCase{
+			{"Record", testErasureRecord},
+			{"Messages", testEraseMessages},
+			{"ContactEvents", testContactEvents},
+		}},
 		{"Event", []testCase{
 			{"Append", testEventAppend},
 			{"RoundTrip", testEventRoundTrip},

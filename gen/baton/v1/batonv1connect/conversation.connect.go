@@ -72,6 +72,15 @@ const (
 	// ConversationServiceCreateNoteProcedure is the fully-qualified name of the ConversationService's
 	// CreateNote RPC.
 	ConversationServiceCreateNoteProcedure = "/baton.v1.ConversationService/CreateNote"
+	// ConversationServiceEraseContactProcedure is the fully-qualified name of the ConversationService's
+	// EraseContact RPC.
+	ConversationServiceEraseContactProcedure = "/baton.v1.ConversationService/EraseContact"
+	// ConversationServiceExportContactProcedure is the fully-qualified name of the
+	// ConversationService's ExportContact RPC.
+	ConversationServiceExportContactProcedure = "/baton.v1.ConversationService/ExportContact"
+	// ConversationServiceExportTranscriptProcedure is the fully-qualified name of the
+	// ConversationService's ExportTranscript RPC.
+	ConversationServiceExportTranscriptProcedure = "/baton.v1.ConversationService/ExportTranscript"
 )
 
 // ConversationServiceClient is a client for the baton.v1.ConversationService service.
@@ -110,6 +119,21 @@ type ConversationServiceClient interface {
 	// customer or a channel, and bots never see it. Anyone who may see the conversation, except
 	// bots, may write one, whoever owns it. A retry with the same request_id stores nothing new.
 	CreateNote(context.Context, *v1.CreateNoteRequest) (*v1.CreateNoteResponse, error)
+	// EraseContact erases a contact's data, admin only: the profile, and the content of every
+	// message, handover (reason, metadata, summaries, intake answers) and event about the
+	// contact, in batches. What remains are tombstones (messages marked erased, events and
+	// handovers without their text) so that sequences, counts and timelines still add up. The
+	// conversation is closed, and a customer writing again becomes a new contact. When done, a
+	// CONTACT_ERASED event (ids only) tells bots and firehoses to erase their copies. A repeat
+	// resumes an erasure cut short, or returns the finished one.
+	EraseContact(context.Context, *v1.EraseContactRequest) (*v1.EraseContactResponse, error)
+	// ExportContact streams everything stored about a contact as one JSON document, in chunks,
+	// admin only; recorded in the event log as CONTACT_EXPORTED.
+	ExportContact(context.Context, *v1.ExportContactRequest) (*connect.ServerStreamForClient[v1.ExportContactResponse], error)
+	// ExportTranscript streams a conversation's messages in order, with their senders, as JSON
+	// or text, in chunks; for admins and the agents who may read the conversation. Recorded in
+	// the event log as CONVERSATION_EXPORTED.
+	ExportTranscript(context.Context, *v1.ExportTranscriptRequest) (*connect.ServerStreamForClient[v1.ExportTranscriptResponse], error)
 }
 
 // NewConversationServiceClient constructs a client for the baton.v1.ConversationService service. By
@@ -201,6 +225,24 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(conversationServiceMethods.ByName("CreateNote")),
 			connect.WithClientOptions(opts...),
 		),
+		eraseContact: connect.NewClient[v1.EraseContactRequest, v1.EraseContactResponse](
+			httpClient,
+			baseURL+ConversationServiceEraseContactProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("EraseContact")),
+			connect.WithClientOptions(opts...),
+		),
+		exportContact: connect.NewClient[v1.ExportContactRequest, v1.ExportContactResponse](
+			httpClient,
+			baseURL+ConversationServiceExportContactProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("ExportContact")),
+			connect.WithClientOptions(opts...),
+		),
+		exportTranscript: connect.NewClient[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse](
+			httpClient,
+			baseURL+ConversationServiceExportTranscriptProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("ExportTranscript")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -219,6 +261,9 @@ type conversationServiceClient struct {
 	unmuteBot          *connect.Client[v1.UnmuteBotRequest, v1.UnmuteBotResponse]
 	setBotEnabled      *connect.Client[v1.SetBotEnabledRequest, v1.SetBotEnabledResponse]
 	createNote         *connect.Client[v1.CreateNoteRequest, v1.CreateNoteResponse]
+	eraseContact       *connect.Client[v1.EraseContactRequest, v1.EraseContactResponse]
+	exportContact      *connect.Client[v1.ExportContactRequest, v1.ExportContactResponse]
+	exportTranscript   *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
 }
 
 // IngestMessage calls baton.v1.ConversationService.IngestMessage.
@@ -338,6 +383,25 @@ func (c *conversationServiceClient) CreateNote(ctx context.Context, req *v1.Crea
 	return nil, err
 }
 
+// EraseContact calls baton.v1.ConversationService.EraseContact.
+func (c *conversationServiceClient) EraseContact(ctx context.Context, req *v1.EraseContactRequest) (*v1.EraseContactResponse, error) {
+	response, err := c.eraseContact.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ExportContact calls baton.v1.ConversationService.ExportContact.
+func (c *conversationServiceClient) ExportContact(ctx context.Context, req *v1.ExportContactRequest) (*connect.ServerStreamForClient[v1.ExportContactResponse], error) {
+	return c.exportContact.CallServerStream(ctx, connect.NewRequest(req))
+}
+
+// ExportTranscript calls baton.v1.ConversationService.ExportTranscript.
+func (c *conversationServiceClient) ExportTranscript(ctx context.Context, req *v1.ExportTranscriptRequest) (*connect.ServerStreamForClient[v1.ExportTranscriptResponse], error) {
+	return c.exportTranscript.CallServerStream(ctx, connect.NewRequest(req))
+}
+
 // ConversationServiceHandler is an implementation of the baton.v1.ConversationService service.
 type ConversationServiceHandler interface {
 	// IngestMessage stores an inbound customer message, creating the contact and conversation
@@ -374,6 +438,21 @@ type ConversationServiceHandler interface {
 	// customer or a channel, and bots never see it. Anyone who may see the conversation, except
 	// bots, may write one, whoever owns it. A retry with the same request_id stores nothing new.
 	CreateNote(context.Context, *v1.CreateNoteRequest) (*v1.CreateNoteResponse, error)
+	// EraseContact erases a contact's data, admin only: the profile, and the content of every
+	// message, handover (reason, metadata, summaries, intake answers) and event about the
+	// contact, in batches. What remains are tombstones (messages marked erased, events and
+	// handovers without their text) so that sequences, counts and timelines still add up. The
+	// conversation is closed, and a customer writing again becomes a new contact. When done, a
+	// CONTACT_ERASED event (ids only) tells bots and firehoses to erase their copies. A repeat
+	// resumes an erasure cut short, or returns the finished one.
+	EraseContact(context.Context, *v1.EraseContactRequest) (*v1.EraseContactResponse, error)
+	// ExportContact streams everything stored about a contact as one JSON document, in chunks,
+	// admin only; recorded in the event log as CONTACT_EXPORTED.
+	ExportContact(context.Context, *v1.ExportContactRequest, *connect.ServerStream[v1.ExportContactResponse]) error
+	// ExportTranscript streams a conversation's messages in order, with their senders, as JSON
+	// or text, in chunks; for admins and the agents who may read the conversation. Recorded in
+	// the event log as CONVERSATION_EXPORTED.
+	ExportTranscript(context.Context, *v1.ExportTranscriptRequest, *connect.ServerStream[v1.ExportTranscriptResponse]) error
 }
 
 // NewConversationServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -461,6 +540,24 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 		connect.WithSchema(conversationServiceMethods.ByName("CreateNote")),
 		connect.WithHandlerOptions(opts...),
 	)
+	conversationServiceEraseContactHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceEraseContactProcedure,
+		svc.EraseContact,
+		connect.WithSchema(conversationServiceMethods.ByName("EraseContact")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceExportContactHandler := connect.NewServerStreamHandlerSimple(
+		ConversationServiceExportContactProcedure,
+		svc.ExportContact,
+		connect.WithSchema(conversationServiceMethods.ByName("ExportContact")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceExportTranscriptHandler := connect.NewServerStreamHandlerSimple(
+		ConversationServiceExportTranscriptProcedure,
+		svc.ExportTranscript,
+		connect.WithSchema(conversationServiceMethods.ByName("ExportTranscript")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.ConversationService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ConversationServiceIngestMessageProcedure:
@@ -489,6 +586,12 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 			conversationServiceSetBotEnabledHandler.ServeHTTP(w, r)
 		case ConversationServiceCreateNoteProcedure:
 			conversationServiceCreateNoteHandler.ServeHTTP(w, r)
+		case ConversationServiceEraseContactProcedure:
+			conversationServiceEraseContactHandler.ServeHTTP(w, r)
+		case ConversationServiceExportContactProcedure:
+			conversationServiceExportContactHandler.ServeHTTP(w, r)
+		case ConversationServiceExportTranscriptProcedure:
+			conversationServiceExportTranscriptHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -548,4 +651,16 @@ func (UnimplementedConversationServiceHandler) SetBotEnabled(context.Context, *v
 
 func (UnimplementedConversationServiceHandler) CreateNote(context.Context, *v1.CreateNoteRequest) (*v1.CreateNoteResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.CreateNote is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) EraseContact(context.Context, *v1.EraseContactRequest) (*v1.EraseContactResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.EraseContact is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) ExportContact(context.Context, *v1.ExportContactRequest, *connect.ServerStream[v1.ExportContactResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.ExportContact is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) ExportTranscript(context.Context, *v1.ExportTranscriptRequest, *connect.ServerStream[v1.ExportTranscriptResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.ConversationService.ExportTranscript is not implemented"))
 }

@@ -70,7 +70,9 @@ const (
 // HandoverServiceClient is a client for the baton.v1.HandoverService service.
 type HandoverServiceClient interface {
 	// Handoff passes a bot-owned conversation to humans. When no agent can take it the bot keeps
-	// it and the returned handover is FAILED with the reason, unless queue_anyway is set.
+	// it and the returned handover is FAILED with the reason, unless queue_anyway is set. When
+	// the queue is closed, its business hours decide (the handover's out_of_hours says what was
+	// done), and queue_anyway does not apply.
 	Handoff(context.Context, *v1.HandoffRequest) (*v1.HandoffResponse, error)
 	// AcceptHandover makes the calling agent the owner of a waiting conversation. When several
 	// agents accept at once exactly one wins; the others get FAILED_PRECONDITION.
@@ -299,7 +301,9 @@ func (c *handoverServiceClient) GetInbox(ctx context.Context, req *v1.GetInboxRe
 // HandoverServiceHandler is an implementation of the baton.v1.HandoverService service.
 type HandoverServiceHandler interface {
 	// Handoff passes a bot-owned conversation to humans. When no agent can take it the bot keeps
-	// it and the returned handover is FAILED with the reason, unless queue_anyway is set.
+	// it and the returned handover is FAILED with the reason, unless queue_anyway is set. When
+	// the queue is closed, its business hours decide (the handover's out_of_hours says what was
+	// done), and queue_anyway does not apply.
 	Handoff(context.Context, *v1.HandoffRequest) (*v1.HandoffResponse, error)
 	// AcceptHandover makes the calling agent the owner of a waiting conversation. When several
 	// agents accept at once exactly one wins; the others get FAILED_PRECONDITION.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store/postgres"
 )
 
@@ -45,10 +46,21 @@ func URL(t testing.TB) string {
 	return WithParam(t, base, "search_path", schema)
 }
 
-// Open opens a Store on a new schema (see URL) and closes it when the test ends.
+// Keys is the keyring tests' stores seal secrets with: the same in every store of a test run, so
+// that replicas of one deployment open each other's.
+var Keys = func() *secret.Keyring {
+	k, err := secret.ParseKey(secret.NewKey())
+	if err != nil {
+		panic(err)
+	}
+	return secret.NewKeyring(k)
+}()
+
+// Open opens a Store on a new schema (see URL), sealing secrets with Keys, and closes it when
+// the test ends.
 func Open(t testing.TB) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), URL(t))
+	s, err := postgres.Open(t.Context(), URL(t), postgres.WithKeys(Keys))
 	if err != nil {
 		t.Fatalf("open PostgreSQL store: %v", err)
 	}

@@ -511,6 +511,9 @@ func (a *App) tagHandoff(ctx context.Context, tx store.Tx, s domain.Situation, a
 	if err != nil {
 		return nil, err
 	}
+	if r.Redirect, err = a.outOfHoursRouting(ctx, tx, r.Queue, s.Now); err != nil {
+		return nil, err
+	}
 	ch, ok := domain.TagHandoff(s, actor, m, r)
 	if !ok {
 		return nil, nil

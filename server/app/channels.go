@@ -325,3 +325,36 @@ func (a *App) RecordSend(ctx context.Context, messageID string, r domain.SendRes
 		return err
 	})
 }
+
+// Referral records the entry point a customer came back through (a channel's referral with no
+// message) on their conversation, and announces it. A customer with no conversation yet is
+// ignored: their first message will carry the entry point, if the channel sends it again.
+func (a *App) Referral(ctx context.Context, p domain.Principal, channelID, contactExternalID, entryPoint string) error {
+	return a.write(ctx, func(tx store.Tx) error {
+		if err := a.mayIngest(ctx, tx, p, channelID); err != nil {
+			return err
+		}
+		contact, err := tx.GetContactByExternalID(ctx, channelID, contactExternalID)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		conv, err := tx.GetConversationByContact(ctx, contact.ID)
+		if isNotFound(err) || (err == nil && conv.EntryPoint == entryPoint) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s, err := a.situation(ctx, tx, conv.ID)
+		if err != nil {
+			return err
+		}
+		s.Conversation.EntryPoint = entryPoint
+		s.Conversation.UpdateTime = s.Now
+		_, err = apply(ctx, tx, domain.Change{Conversation: s.Conversation, Events: []domain.Event{domain.ConversationUpdated(s, domain.Actor{Kind: domain.ActorCustomer, ID: contact.ID})}})
+		return err
+	})
+}

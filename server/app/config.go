@@ -543,6 +543,9 @@ func (a *App) DeleteAgent(ctx context.Context, p domain.Principal, id, etag stri
 		if ag.Active > 0 {
 			return domain.Precondition("engagements", "agent %s is engaged in %d conversations", id, ag.Active)
 		}
+		if err := noRuleSendsTo(ctx, tx, "agent", id, domain.Target{AgentID: id}); err != nil {
+			return err
+		}
 		return tx.DeleteAgent(ctx, id)
 	})
 }
@@ -792,8 +795,24 @@ func (a *App) DeleteQueue(ctx context.Context, p domain.Principal, id, etag stri
 		if inUse {
 			return domain.Precondition("queue", "queue %s is a channel's default or has waiting conversations", id)
 		}
+		if err := noRuleSendsTo(ctx, tx, "queue", id, domain.Target{QueueID: id}); err != nil {
+			return err
+		}
 		return tx.DeleteQueue(ctx, id)
 	})
+}
+
+// noRuleSendsTo refuses to delete a queue or agent a routing rule sends conversations to: every
+// handoff the rule routes would fail.
+func noRuleSendsTo(ctx context.Context, tx store.Tx, kind, id string, t domain.Target) error {
+	rules, err := tx.ListRoutingRules(ctx)
+	if err != nil {
+		return err
+	}
+	if i := slices.IndexFunc(rules, func(r domain.RoutingRule) bool { return r.Then.Target == t }); i >= 0 {
+		return domain.Precondition(kind, "routing rule %s sends conversations to %s %s: change or delete it first", rules[i].ID, kind, id)
+	}
+	return nil
 }
 
 // ListEvents returns up to limit stored events after a sequence that the filter selects and the

@@ -20,6 +20,8 @@ type Inbound struct {
 	Contact          domain.Contact // ExternalID, DisplayName, Locale, Attributes
 	ChannelMessageID string
 	Content          json.RawMessage
+	// EntryPoint is where the customer came from, when the channel says with this message.
+	EntryPoint string
 }
 
 // Ingested is the result of ingesting a message.
@@ -89,6 +91,9 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, i
 		s.Conversation = *state.Conversation
 	} else if s.Conversation, err = a.startConversation(ctx, tx, s); err != nil {
 		return Ingested{}, err
+	}
+	if in.EntryPoint != "" {
+		s.Conversation.EntryPoint = in.EntryPoint // the latest the channel reported
 	}
 	r, err := a.defaultRouting(ctx, tx, s)
 	if err != nil {
@@ -477,11 +482,20 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 		if u.Language != nil {
 			c.Language = *u.Language
 		}
+		added := slices.DeleteFunc(editTags(nil, u.AddTags, nil), func(t string) bool { return slices.Contains(c.Tags, t) })
 		c.Tags = editTags(c.Tags, u.AddTags, u.RemoveTags)
 		c.UpdateTime = s.Now
 		s.Conversation = c
 		change := domain.Change{Conversation: c, Events: []domain.Event{domain.ConversationUpdated(s, p.Actor())}}
-		if u.Status != nil {
+		handoff, err := a.tagHandoff(ctx, tx, s, p.Actor(), added)
+		if err != nil {
+			return err
+		}
+		if handoff != nil {
+			a.recordOwnerChanges(ctx, "tag_handoff", *handoff)
+			handoff.Events = append(change.Events, handoff.Events...)
+			change = *handoff
+		} else if u.Status != nil { // a tag's handoff goes first: one handoff per update
 			if change, err = a.autoHandoff(ctx, tx, s, change, func(s domain.Situation, p domain.AutoHandoffPolicy, r domain.Routing) (domain.Change, bool) {
 				return domain.AutoHandoffOnStatus(s, p, r)
 			}); err != nil {
@@ -496,6 +510,30 @@ func (a *App) UpdateConversation(ctx context.Context, p domain.Principal, u Conv
 		return err
 	})
 	return out, err
+}
+
+// tagHandoff hands a bot-owned conversation off when a routing rule hands off on one of the
+// tags just added; nil when none does.
+func (a *App) tagHandoff(ctx context.Context, tx store.Tx, s domain.Situation, actor domain.Actor, added []string) (*domain.Change, error) {
+	if len(added) == 0 || s.Conversation.Owner.Kind != domain.OwnerBot {
+		return nil, nil
+	}
+	m, err := a.route(ctx, tx, s, domain.RouteInput{Trigger: domain.TriggerTagChange, AddedTags: added})
+	if err != nil || m.Rule == nil {
+		return nil, err
+	}
+	r, err := a.targetRouting(ctx, tx, s, m.Target)
+	if err != nil {
+		return nil, err
+	}
+	if r.Redirect, err = a.outOfHoursRouting(ctx, tx, r.Queue, s.Now); err != nil {
+		return nil, err
+	}
+	ch, ok := domain.TagHandoff(s, actor, m, r)
+	if !ok {
+		return nil, nil
+	}
+	return &ch, nil
 }
 
 func editTags(tags, add, remove []string) []string {

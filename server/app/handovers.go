@@ -83,7 +83,12 @@ func (a *App) Handoff(ctx context.Context, p domain.Principal, conversationID st
 				return domain.Change{}, err
 			}
 		}
-		r, err := a.targetRouting(ctx, tx, s, req.Target)
+		route, err := a.route(ctx, tx, s, domain.RouteInput{Trigger: domain.TriggerHandoff, BotTarget: req.Target})
+		if err != nil {
+			return domain.Change{}, err
+		}
+		req.Route = route
+		r, err := a.targetRouting(ctx, tx, s, route.Target)
 		if err != nil {
 			return domain.Change{}, err
 		}
@@ -227,11 +232,15 @@ func (a *App) Transfer(ctx context.Context, p domain.Principal, conversationID s
 		if agent == nil {
 			return domain.Change{}, domain.Forbidden("only an agent may transfer")
 		}
-		r, err := a.targetRouting(ctx, tx, s, target)
+		route, err := a.route(ctx, tx, s, domain.RouteInput{Trigger: domain.TriggerTransfer, BotTarget: target})
 		if err != nil {
 			return domain.Change{}, err
 		}
-		return domain.Transfer(s, *agent, expected, target, reason, summary, r)
+		r, err := a.targetRouting(ctx, tx, s, route.Target)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		return domain.Transfer(s, *agent, expected, target, reason, summary, route, r)
 	})
 }
 

@@ -113,9 +113,10 @@ func ownedBy(agent domain.Agent) store.HandoverQuery {
 }
 
 // waitingFor selects what waits in the agent's queues (every queue for a supervisor) and is
-// not offered to the agent itself, the longest waiting first.
+// not offered to the agent itself, as they are offered: the highest priority first, then the
+// longest waiting.
 func waitingFor(agent domain.Agent) store.HandoverQuery {
-	q := store.HandoverQuery{NotOfferedTo: agent.ID, States: waitingStates, OldestFirst: true}
+	q := store.HandoverQuery{NotOfferedTo: agent.ID, States: waitingStates, ByPriority: true}
 	if agent.Role != domain.RoleSupervisor {
 		q.QueueIDs = append([]string{}, agent.QueueIDs...) // non-nil: no queue selects nothing
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -176,7 +175,8 @@ func (a *App) reoffer(ctx context.Context) error {
 		})
 }
 
-// offerable lists the waiting handovers (oldest first) that some online agent could be offered
+// offerable lists the waiting handovers (the highest priority first, then the longest
+// waiting) that some online agent could be offered
 // now. Deciding that from one read, before any write, keeps a pass cheap when most of the
 // queue waits for agents who are busy, and lets a young handover an agent can take be offered
 // however many older ones nobody can.
@@ -188,7 +188,7 @@ func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, er
 	queues := map[string]domain.Queue{}
 	var out []domain.Handover
 	page := store.Page{Size: timerBatch}
-	q := store.HandoverQuery{States: []domain.HandoverState{domain.HandoverRequested}}
+	q := store.HandoverQuery{States: []domain.HandoverState{domain.HandoverRequested}, ByPriority: true}
 	for scanned := 0; scanned < maxWaitingScan && len(out) < timerBatch; {
 		waiting, next, err := tx.ListHandovers(ctx, q, page)
 		if err != nil {
@@ -212,9 +212,6 @@ func (a *App) offerable(ctx context.Context, tx store.Tx) ([]domain.Handover, er
 		}
 		page.Cursor = next
 	}
-	slices.Reverse(out) // ListHandovers is newest first; offer the longest waiting first
-	// A higher priority (raised by an SLA breach) goes first; equal ones by wait.
-	slices.SortStableFunc(out, func(a, b domain.Handover) int { return cmp.Compare(b.Priority, a.Priority) })
 	return out, nil
 }
 

@@ -93,7 +93,7 @@ func (a *App) ChatVisitor(ctx context.Context, token string) (channelID, visitor
 // SendChatMessage stores a visitor's message, as the channel's contact whose external id is
 // the visitor id, with the token's profile. The message's channel message id is the visitor id
 // and the widget's id for it, so a retry stores nothing new and returns the original.
-func (a *App) SendChatMessage(ctx context.Context, token, clientMessageID string, content json.RawMessage) (Ingested, error) {
+func (a *App) SendChatMessage(ctx context.Context, token, clientMessageID string, content json.RawMessage, pageURL string) (Ingested, error) {
 	if clientMessageID == "" {
 		return Ingested{}, domain.Invalid("client_message_id", "is required")
 	}
@@ -111,6 +111,7 @@ func (a *App) SendChatMessage(ctx context.Context, token, clientMessageID string
 		Contact:          domain.Contact{ExternalID: v.VisitorID, DisplayName: v.DisplayName, Locale: v.Locale},
 		ChannelMessageID: chatMessageID(v.VisitorID, clientMessageID),
 		Content:          content,
+		EntryPoint:       pageURL,
 	})
 }
 

@@ -158,7 +158,7 @@ func TestChatMessages(t *testing.T) {
 	var ids []string
 	send := func(client string) {
 		t.Helper()
-		out, err := a.SendChatMessage(ctx, tok, client, []byte(`{"text":{"text":"`+client+`"}}`))
+		out, err := a.SendChatMessage(ctx, tok, client, []byte(`{"text":{"text":"`+client+`"}}`), "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,20 +57,16 @@ func Line(raw json.RawMessage) string {
 	}
 	var s string
 	switch k := c.GetKind().(type) {
-	case *batonv1.MessageContent_Text:
-		s = k.Text.GetText()
+	case *batonv1.MessageContent_Text, *batonv1.MessageContent_Buttons, *batonv1.MessageContent_QuickReplies:
+		s = Words(raw)
 	case *batonv1.MessageContent_Attachment:
 		s = tagged(attachmentTags[k.Attachment.GetType()], k.Attachment.GetCaption())
-	case *batonv1.MessageContent_Buttons:
-		s = k.Buttons.GetText()
 	case *batonv1.MessageContent_Carousel:
 		var first string
 		if cards := k.Carousel.GetCards(); len(cards) > 0 {
 			first = cards[0].GetTitle()
 		}
 		s = tagged("[carousel]", first)
-	case *batonv1.MessageContent_QuickReplies:
-		s = k.QuickReplies.GetText()
 	case *batonv1.MessageContent_Postback:
 		s = cmp.Or(k.Postback.GetTitle(), k.Postback.GetPayload())
 	case *batonv1.MessageContent_Location:
@@ -79,6 +75,31 @@ func Line(raw json.RawMessage) string {
 		s = "[message]"
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// Words is what a message says in words, whole: its text, an attachment's caption, the text of
+// buttons or quick replies, a postback's title and payload, a location's name and address. It
+// is what routing rules look for words and patterns in; "" when the content says nothing.
+func Words(raw json.RawMessage) string {
+	c, err := DecodeContent(raw)
+	if err != nil || c == nil {
+		return ""
+	}
+	switch k := c.GetKind().(type) {
+	case *batonv1.MessageContent_Text:
+		return k.Text.GetText()
+	case *batonv1.MessageContent_Attachment:
+		return k.Attachment.GetCaption()
+	case *batonv1.MessageContent_Buttons:
+		return k.Buttons.GetText()
+	case *batonv1.MessageContent_QuickReplies:
+		return k.QuickReplies.GetText()
+	case *batonv1.MessageContent_Postback:
+		return join("\n", k.Postback.GetTitle(), k.Postback.GetPayload())
+	case *batonv1.MessageContent_Location:
+		return join("\n", k.Location.GetName(), k.Location.GetAddress())
+	}
+	return ""
 }
 
 var attachmentTags = map[batonv1.AttachmentType]string{

@@ -46,6 +46,34 @@ func TestPreview(t *testing.T) {
 	}
 }
 
+// TestWords: what routing rules read in a message is all its words, never cut.
+func TestWords(t *testing.T) {
+	long := strings.Repeat("invoice ", 100)
+	for _, c := range []struct {
+		name    string
+		content *batonv1.MessageContent
+		want    string
+	}{
+		{"long text whole", text(long), long},
+		{"caption", &batonv1.MessageContent{Kind: &batonv1.MessageContent_Attachment{Attachment: &batonv1.Attachment{
+			Type: batonv1.AttachmentType_ATTACHMENT_TYPE_IMAGE, Url: "https://example.com/a.png", Caption: "My receipt"}}}, "My receipt"},
+		{"postback title and payload", &batonv1.MessageContent{Kind: &batonv1.MessageContent_Postback{Postback: &batonv1.Postback{Title: "Billing", Payload: "TOPIC_BILLING"}}}, "Billing\nTOPIC_BILLING"},
+		{"location", &batonv1.MessageContent{Kind: &batonv1.MessageContent_Location{Location: &batonv1.Location{Name: "Home", Address: "1 rue de la Paix"}}}, "Home\n1 rue de la Paix"},
+		{"carousel says nothing", &batonv1.MessageContent{Kind: &batonv1.MessageContent_Carousel{Carousel: &batonv1.Carousel{Cards: []*batonv1.Card{{Title: "Red"}}}}}, ""},
+	} {
+		raw, err := channel.EncodeContent(c.content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := channel.Words(raw); got != c.want {
+			t.Errorf("%s: words = %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := channel.Words(json.RawMessage(`{"unknown": 1`)); got != "" {
+		t.Errorf("undecodable content: words = %q, want none", got)
+	}
+}
+
 func text(s string) *batonv1.MessageContent {
 	return &batonv1.MessageContent{Kind: &batonv1.MessageContent_Text{Text: &batonv1.TextContent{Text: s}}}
 }

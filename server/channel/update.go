@@ -32,6 +32,9 @@ const (
 	// Dashboard). Its ids are made up, so nothing is stored; it is logged, with the Field
 	// tested, so that whoever sets the channel up sees it arrived and passed the checks.
 	UpdateTest
+	// UpdateReferral: a customer came back to their thread through an entry point (Messenger's
+	// m.me link, QR code or ad, on a thread that already exists), with no message.
+	UpdateReferral
 )
 
 // Update is one thing a channel's webhook reported, in neutral terms. Adapters parse their
@@ -63,6 +66,9 @@ type Update struct {
 	// Time is when, by the channel's clock, an echo was sent or the thread moved; zero when the
 	// channel does not say. Channels deliver out of order, and the rules order these by it.
 	Time time.Time
+	// EntryPoint is where the customer came from, when the channel says (UpdateMessage,
+	// UpdateReferral): a Messenger ref, "ad:" and an ad's id, a web page.
+	EntryPoint string
 	// Field is the webhook field an UpdateTest tested (Meta's changes[].field).
 	Field string
 	// Err says why this item could not be understood.

@@ -103,7 +103,7 @@ func TestAcknowledgementsOnEveryPath(t *testing.T) {
 			return domain.Takeover(s, with(bob(), func(a *domain.Agent) { a.DisplayName = "Bob" }), nil, "")
 		}, []string{"Bob vous répond."}},
 		{"transfer", func() (domain.Change, error) {
-			return domain.Transfer(engaged("bob"), bob(), nil, domain.Target{QueueID: qBilling}, "", "", routing(acking(billingQueue()), roster()...))
+			return domain.Transfer(engaged("bob"), bob(), nil, domain.Target{QueueID: qBilling}, "", "", domain.RouteMatch{}, routing(acking(billingQueue()), roster()...))
 		}, []string{def[domain.AckTransferred]}},
 		{"handback: back with the bot", func() (domain.Change, error) {
 			return domain.Handback(withQueue(engaged("bob"), acking(defaultQueue())), bob(), nil, domain.OutcomeResolved, "")

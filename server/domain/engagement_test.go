@@ -272,7 +272,7 @@ func TestTransfer(t *testing.T) {
 			if tt.s != nil {
 				s = tt.s()
 			}
-			got, err := domain.Transfer(s, tt.agent, tt.expected, tt.target, tt.reason, "needs billing", tt.r)
+			got, err := domain.Transfer(s, tt.agent, tt.expected, tt.target, tt.reason, "needs billing", domain.RouteMatch{}, tt.r)
 			if tt.wantErr != nil {
 				assertRefused(t, got, err, tt.wantErr)
 				return

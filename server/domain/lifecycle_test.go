@@ -168,7 +168,7 @@ func TestLifecycle(t *testing.T) {
 	// bob transfers to billing; cat takes it.
 	w.at(10 * time.Minute)
 	billing := domain.Routing{Queue: billingQueue(), Agents: roster()}
-	ch, err = domain.Transfer(w.s, bob(), ptr[uint64](3), domain.Target{QueueID: qBilling}, "", "refund", billing)
+	ch, err = domain.Transfer(w.s, bob(), ptr[uint64](3), domain.Target{QueueID: qBilling}, "", "refund", domain.RouteMatch{}, billing)
 	w.apply("transfer", ch, err)
 	w.expect("transfer", domain.QueueOwner(qBilling), 4)
 	if h := w.active(); h.ID == handoverID || h.OfferedAgentID != "cat" || len(h.DeclinedAgentIDs) != 0 {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -440,6 +441,9 @@ type HandoffRequest struct {
 	QueueAnyway bool
 	RequestID   string
 	Expected    *uint64
+	// Route is what the routing rules decided (Route's result for this request): when a rule
+	// matched, its target, priority and tags are the handover's, and the handover names it.
+	Route RouteMatch
 }
 
 // Handoff passes a bot-owned conversation to a queue. When no eligible agent is online with
@@ -467,8 +471,43 @@ func Handoff(s Situation, actor Actor, req HandoffRequest, r Routing) (Change, e
 		RequestID: req.RequestID,
 	}
 	t := begin(s, actor)
+	t.routed(&h, req.Route)
 	t.handoff(h, req, r)
 	return t.finish(), nil
+}
+
+// TagHandoff hands a bot-owned conversation off because a routing rule matched the tags just
+// added to it (m, Route's result at TriggerTagChange), as a handoff the bot asked for would:
+// when nobody can take it, the bot keeps it and the handover is recorded as failed. ok is
+// false when no rule matched or the conversation is not the bot's.
+func TagHandoff(s Situation, actor Actor, m RouteMatch, r Routing) (Change, bool) {
+	c := s.Conversation
+	if m.Rule == nil || c.Owner.Kind != OwnerBot || c.State != ConversationOpen {
+		return Change{}, false
+	}
+	t := begin(s, actor)
+	h := Handover{Reason: "tagged: " + strings.Join(m.Rule.When.Tags, ", ")}
+	t.routed(&h, m)
+	t.handoff(h, HandoffRequest{}, r)
+	return t.finish(), true
+}
+
+// routed applies what a matching routing rule decided to a new handover: its target,
+// priority and the rule's name and reason; its tags go on the conversation.
+func (t *transition) routed(h *Handover, m RouteMatch) {
+	if m.Rule == nil {
+		return
+	}
+	h.Target = m.Target
+	h.Priority = m.Priority
+	h.RuleID = m.Rule.ID
+	h.RouteReason = m.Reason()
+	for _, tag := range m.AddTags {
+		if !slices.Contains(t.conv.Tags, tag) {
+			t.conv.Tags = append(slices.Clone(t.conv.Tags), tag)
+		}
+	}
+	slices.Sort(t.conv.Tags)
 }
 
 // handoff queues h in r's queue, or records why the bot keeps the conversation. A closed
@@ -732,8 +771,9 @@ func Takeover(s Situation, agent Agent, expected *uint64, reason string) (Change
 }
 
 // Transfer passes an engaged conversation to another queue, skill, role or agent: the
-// engagement is released and a new handover waits in the target queue.
-func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason, summary string, r Routing) (Change, error) {
+// engagement is released and a new handover waits in the target queue. route is what the
+// routing rules decided for the transfer (the agent's target is the one asked for).
+func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason, summary string, route RouteMatch, r Routing) (Change, error) {
 	c := s.Conversation
 	if err := CheckEpoch(c, expected); err != nil {
 		return Change{}, err
@@ -747,7 +787,9 @@ func Transfer(s Situation, agent Agent, expected *uint64, target Target, reason,
 	}
 	t := begin(s, Actor{Kind: ActorAgent, ID: agent.ID})
 	t.endActive(EndTransferred)
-	t.enqueue(Handover{Target: target, Reason: reasonOr(reason, "transfer"), Summary: summary}, r, AckTransferred)
+	h := Handover{Target: target, Reason: reasonOr(reason, "transfer"), Summary: summary}
+	t.routed(&h, route)
+	t.enqueue(h, r, AckTransferred)
 	return t.finish(), nil
 }
 

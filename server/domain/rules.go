@@ -47,7 +47,8 @@ type RuleConditions struct {
 	// Patterns (RE2) any of which matches one of the customer's messages.
 	Patterns []string `json:"patterns,omitempty"`
 	// EntryPoints any of which equals the entry point the channel reported (Messenger ref,
-	// WhatsApp referral, the web chat's page).
+	// WhatsApp referral, the web chat's page); one ending in "*" matches every entry point that
+	// starts with what comes before it (a page and its query strings).
 	EntryPoints []string `json:"entry_points,omitempty"`
 	// Languages any of which is the conversation's language (or the contact's locale).
 	Languages []string `json:"languages,omitempty"`
@@ -74,6 +75,10 @@ type RouteInput struct {
 	Messages   []string // the customer's recent messages, oldest first
 	EntryPoint string
 	BotTarget  Target // the target the bot (or the transferring agent) asked for; zero when none
+	// AddedTags are the tags just added, at a tag change: a rule hands off on a tag change
+	// only when one of its tags is among them, so that a tag left on the conversation does
+	// not hand it off again at every later edit.
+	AddedTags []string
 }
 
 // RouteMatch is the outcome of routing: the rule that matched (nil when none), where the
@@ -84,6 +89,18 @@ type RouteMatch struct {
 	Priority int
 	AddTags  []string
 	Why      []string
+}
+
+// Reason is why the match routed as it did, in one line: what a handover records.
+func (m RouteMatch) Reason() string {
+	if m.Rule == nil {
+		return ""
+	}
+	name := m.Rule.DisplayName
+	if name == "" {
+		name = m.Rule.ID
+	}
+	return fmt.Sprintf("rule %q: %s", name, strings.Join(m.Why, "; "))
 }
 
 // Route evaluates the rules that apply to the situation's channel in order and returns the
@@ -121,6 +138,9 @@ func matches(s Situation, in RouteInput, w RuleConditions) ([]string, bool) {
 	if !slices.Contains(triggers, in.Trigger) {
 		return nil, false
 	}
+	if in.Trigger == TriggerTagChange && !slices.ContainsFunc(w.Tags, func(t string) bool { return slices.Contains(in.AddedTags, t) }) {
+		return nil, false
+	}
 	for _, tag := range w.Tags {
 		if !slices.Contains(s.Conversation.Tags, tag) {
 			return nil, false
@@ -137,7 +157,7 @@ func matches(s Situation, in RouteInput, w RuleConditions) ([]string, bool) {
 		why = append(why, hit)
 	}
 	if len(w.EntryPoints) > 0 {
-		if !slices.Contains(w.EntryPoints, in.EntryPoint) {
+		if !slices.ContainsFunc(w.EntryPoints, func(e string) bool { return entryMatches(e, in.EntryPoint) }) {
 			return nil, false
 		}
 		why = append(why, fmt.Sprintf("entered from %q", in.EntryPoint))
@@ -165,6 +185,18 @@ func matches(s Situation, in RouteInput, w RuleConditions) ([]string, bool) {
 		why = append(why, "the rule has no conditions")
 	}
 	return why, true
+}
+
+// entryMatches reports whether the entry point got is the one a condition names: equal, or,
+// for a condition ending in "*", starting with what comes before it.
+func entryMatches(want, got string) bool {
+	if got == "" {
+		return false
+	}
+	if prefix, ok := strings.CutSuffix(want, "*"); ok {
+		return strings.HasPrefix(got, prefix)
+	}
+	return want == got
 }
 
 // language is the conversation's language, else the primary subtag of the contact's locale.
@@ -219,8 +251,13 @@ func ValidateRule(r RoutingRule) error {
 			return Invalid("when.triggers", "unknown trigger %q", tr)
 		}
 	}
-	if slices.Contains(r.When.Triggers, TriggerTagChange) && r.Then.Target == (Target{}) {
-		return Invalid("then.target", "a rule that hands off on a tag change needs a target")
+	if slices.Contains(r.When.Triggers, TriggerTagChange) {
+		if r.Then.Target == (Target{}) {
+			return Invalid("then.target", "a rule that hands off on a tag change needs a target")
+		}
+		if len(r.When.Tags) == 0 {
+			return Invalid("when.tags", "a rule that hands off on a tag change names the tags it hands off on")
+		}
 	}
 	return nil
 }

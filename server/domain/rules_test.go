@@ -64,7 +64,11 @@ func TestRouteConditions(t *testing.T) {
 		{"bot target differs", botOwned(), domain.RouteInput{Trigger: domain.TriggerHandoff, BotTarget: domain.Target{Skill: "german"}}, domain.RuleConditions{BotTarget: domain.Target{Skill: "french"}}, false},
 		{"default triggers include transfer", botOwned(), domain.RouteInput{Trigger: domain.TriggerTransfer}, domain.RuleConditions{}, true},
 		{"default triggers exclude tag change", tagged("handoff"), domain.RouteInput{Trigger: domain.TriggerTagChange}, domain.RuleConditions{Tags: []string{"handoff"}}, false},
-		{"tag change when asked", tagged("handoff"), domain.RouteInput{Trigger: domain.TriggerTagChange}, domain.RuleConditions{Triggers: []domain.RouteTrigger{domain.TriggerTagChange}, Tags: []string{"handoff"}}, true},
+		{"tag change when asked", tagged("handoff"), domain.RouteInput{Trigger: domain.TriggerTagChange, AddedTags: []string{"handoff"}}, domain.RuleConditions{Triggers: []domain.RouteTrigger{domain.TriggerTagChange}, Tags: []string{"handoff"}}, true},
+		{"tag change: the tag was there before", tagged("handoff", "vip"), domain.RouteInput{Trigger: domain.TriggerTagChange, AddedTags: []string{"vip"}}, domain.RuleConditions{Triggers: []domain.RouteTrigger{domain.TriggerTagChange}, Tags: []string{"handoff"}}, false},
+		{"entry point prefix", botOwned(), domain.RouteInput{Trigger: domain.TriggerHandoff, EntryPoint: "https://shop.example/pricing?utm=x"}, domain.RuleConditions{EntryPoints: []string{"https://shop.example/pricing*"}}, true},
+		{"entry point prefix, other page", botOwned(), domain.RouteInput{Trigger: domain.TriggerHandoff, EntryPoint: "https://shop.example/help"}, domain.RuleConditions{EntryPoints: []string{"https://shop.example/pricing*"}}, false},
+		{"entry point unknown", botOwned(), handoff(), domain.RuleConditions{EntryPoints: []string{"*"}}, false},
 		{"tag-change rule ignores handoff", botOwned(), handoff(), domain.RuleConditions{Triggers: []domain.RouteTrigger{domain.TriggerTagChange}}, false},
 		{"every condition must hold", tagged("vip"), handoff("invoice"), domain.RuleConditions{Tags: []string{"vip"}, Words: []string{"invoice"}, Languages: []string{"fr"}}, false},
 	}
@@ -179,6 +183,9 @@ func TestValidateRule(t *testing.T) {
 			r.When.Triggers = []domain.RouteTrigger{domain.TriggerTagChange}
 			r.Then = domain.RuleAction{Priority: 1}
 		}, "then.target"},
+		{"tag change without tags", func(r *domain.RoutingRule) {
+			r.When.Triggers = []domain.RouteTrigger{domain.TriggerTagChange}
+		}, "when.tags"},
 		{"two bot targets", func(r *domain.RoutingRule) { r.When.BotTarget = domain.Target{QueueID: "a", AgentID: "b"} }, "when.bot_target"},
 	}
 	for _, tt := range tests {

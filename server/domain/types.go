@@ -265,9 +265,13 @@ type Conversation struct {
 	UnansweredDeadline time.Time `json:"unanswered_deadline,omitzero"`
 	// SLABreachTime is when the conversation first breached a queue's SLA; zero if never.
 	SLABreachTime time.Time `json:"sla_breach_time,omitzero"`
-	CreateTime    time.Time `json:"create_time"`
-	UpdateTime    time.Time `json:"update_time"`
-	Revision      int64     `json:"revision"`
+	// EntryPoint is where the customer came from, as the channel last reported it: a Messenger
+	// m.me or ad ref, a WhatsApp ad ("ad:" and its id), the web chat's page URL. Routing rules
+	// may match on it; empty when the channel never said.
+	EntryPoint string    `json:"entry_point,omitempty"`
+	CreateTime time.Time `json:"create_time"`
+	UpdateTime time.Time `json:"update_time"`
+	Revision   int64     `json:"revision"`
 }
 
 // Direction is inbound (from the customer), outbound (to the customer), or internal: a note
@@ -420,7 +424,8 @@ type Handover struct {
 	// spans of its later steps (accept, decline, expiry, handback) link to that trace. It is
 	// telemetry, not part of the handover's story: never in events.
 	TraceParent string `json:"-"`
-	// Priority orders waiting handovers: higher first. An SLA breach may raise it.
+	// Priority orders waiting handovers: higher is offered first, then the longest waiting.
+	// The routing rule that routed it sets it; an SLA breach may raise it.
 	Priority int `json:"priority,omitempty"`
 	// SLAWaitDeadline and SLAReplyDeadline are when the handover breaches its queue's SLA
 	// targets (waiting, first agent reply); zero once met, breached, or without a target.
@@ -430,6 +435,10 @@ type Handover struct {
 	SLABreaches []SLATarget `json:"sla_breaches,omitempty"`
 	// Supervisors is set when a breach offers the handover to supervisors too.
 	Supervisors bool `json:"supervisors,omitempty"`
+	// RuleID is the routing rule that routed the handover, RouteReason why (what it matched);
+	// both empty when no rule matched.
+	RuleID      string `json:"rule_id,omitempty"`
+	RouteReason string `json:"route_reason,omitempty"`
 }
 
 // TimeToAccept is how long the handover waited before an agent accepted it.

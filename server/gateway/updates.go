@@ -45,7 +45,7 @@ func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.U
 		if err != nil {
 			return domain.Invalid("content", "%v", err)
 		}
-		in := app.Inbound{ChannelID: ch.ID, Contact: u.Contact, ChannelMessageID: u.ChannelMessageID, Content: content}
+		in := app.Inbound{ChannelID: ch.ID, Contact: u.Contact, ChannelMessageID: u.ChannelMessageID, Content: content, EntryPoint: u.EntryPoint}
 		if u.Kind == channel.UpdateEcho {
 			return h.App.ExternalReply(ctx, adapter, in, u.AppID, u.Time)
 		}
@@ -57,6 +57,8 @@ func (h Handler) applyUpdate(ctx context.Context, ch domain.Channel, u channel.U
 			ContactExternalID: u.Contact.ExternalID, Watermark: u.Watermark,
 			Status: u.Status, Error: u.Error,
 		})
+	case channel.UpdateReferral:
+		return h.App.Referral(ctx, adapter, ch.ID, u.Contact.ExternalID, u.EntryPoint)
 	case channel.UpdateTest:
 		h.Logger.InfoContext(ctx, "channel webhook test event: it arrived and its signature is valid; its ids are made up, so nothing is stored",
 			"channel", ch.ID, "kind", ch.Kind, "field", u.Field)

@@ -28,6 +28,7 @@ func (h Handlers) IngestMessage(ctx context.Context, req *batonv1.IngestMessageR
 		},
 		ChannelMessageID: req.GetChannelMessageId(),
 		Content:          content,
+		EntryPoint:       req.GetEntryPoint(),
 	})
 	if err != nil {
 		return nil, toConnect(ctx, err)

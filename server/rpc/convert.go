@@ -163,6 +163,7 @@ func conversationToProto(c domain.Conversation) *batonv1.Conversation {
 		Etag:               etag(c.Revision),
 		NotUnderstoodCount: int32(c.NotUnderstoodCount),
 		SlaBreachTime:      timestamp(c.SLABreachTime),
+		EntryPoint:         c.EntryPoint,
 	}
 }
 
@@ -195,6 +196,8 @@ func handoverToProto(h domain.Handover) *batonv1.Handover {
 		Priority:             int32(h.Priority),
 		SlaBreaches:          mapSlice(h.SLABreaches, slaTargetToProto),
 		OfferedToSupervisors: h.Supervisors,
+		RoutingRuleId:        h.RuleID,
+		RoutingReason:        h.RouteReason,
 	}
 	// Set even when zero: an instant accept is still an accept.
 	if !h.AcceptTime.IsZero() {

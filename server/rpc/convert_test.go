@@ -485,6 +485,7 @@ func testConversation() domain.Conversation {
 		Revision:           21,
 		NotUnderstoodCount: 2,
 		SLABreachTime:      t3,
+		EntryPoint:         "ad:120210000000",
 	}
 }
 
@@ -511,6 +512,7 @@ func wantConversation() *batonv1.Conversation {
 		Etag:               "21",
 		NotUnderstoodCount: 2,
 		SlaBreachTime:      ts(t3),
+		EntryPoint:         "ad:120210000000",
 	}
 }
 
@@ -548,6 +550,8 @@ func testHandover() domain.Handover {
 		Priority:         6,
 		SLABreaches:      []domain.SLATarget{domain.SLAWait, domain.SLAFirstReply},
 		Supervisors:      true,
+		RuleID:           "rule_1",
+		RouteReason:      `rule "Billing": the customer wrote "invoice"`,
 	}
 }
 
@@ -581,6 +585,8 @@ func wantHandover() *batonv1.Handover {
 		Priority:             6,
 		SlaBreaches:          []batonv1.SlaTarget{batonv1.SlaTarget_SLA_TARGET_WAIT, batonv1.SlaTarget_SLA_TARGET_FIRST_REPLY},
 		OfferedToSupervisors: true,
+		RoutingRuleId:        "rule_1",
+		RoutingReason:        `rule "Billing": the customer wrote "invoice"`,
 	}
 }
 

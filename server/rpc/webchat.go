@@ -39,7 +39,7 @@ func (h Handlers) SendChatMessage(ctx context.Context, req *batonv1.SendChatMess
 	if err != nil {
 		return nil, chatError(ctx, err)
 	}
-	out, err := h.App.SendChatMessage(ctx, req.GetToken(), req.GetClientMessageId(), content)
+	out, err := h.App.SendChatMessage(ctx, req.GetToken(), req.GetClientMessageId(), content, req.GetPageUrl())
 	if err != nil {
 		return nil, chatError(ctx, err)
 	}

@@ -90,6 +90,7 @@ const (
 	KindQueue   Kind = "queue"
 	KindContact Kind = "contact"
 	KindWebhook Kind = "webhook"
+	KindRule    Kind = "routing_rule"
 )
 
 // Tx is one transaction. Getters return *domain.NotFoundError when the row does not exist.
@@ -104,9 +105,9 @@ type Tx interface {
 	// update it locks it first, so that concurrent updates queue instead of failing with
 	// ErrConflict. A missing row locks nothing (the read that follows says it is missing).
 	// Writes take locks in one order, so that none waits for another in a cycle: deliveries,
-	// webhooks, a configuration row (bot, channel, agent, queue), conversations (several in id
-	// order), contacts, then a conversation's handovers and messages. (The PostgreSQL store's
-	// lock.go says how each is taken.)
+	// webhooks, a configuration row (bot, channel, agent, queue; routing rules, several in id
+	// order), conversations (several in id order), contacts, then a conversation's handovers
+	// and messages. (The PostgreSQL store's lock.go says how each is taken.)
 	Lock(ctx context.Context, kind Kind, id string) error
 
 	CreateChannel(ctx context.Context, c domain.Channel) error
@@ -198,6 +199,9 @@ type Tx interface {
 	GetMessageByRequestID(ctx context.Context, conversationID, requestID string) (domain.Message, error)
 	// ListMessages lists a conversation's messages oldest first.
 	ListMessages(ctx context.Context, conversationID string, p Page) ([]domain.Message, string, error)
+	// RecentInbound returns the conversation's newest inbound messages, at most limit, oldest
+	// first: what routing rules read the customer's words in.
+	RecentInbound(ctx context.Context, conversationID string, limit int) ([]domain.Message, error)
 	// LastMessages returns the newest message of each conversation named, in one query, keyed
 	// by conversation id; a conversation without messages has no entry.
 	LastMessages(ctx context.Context, conversationIDs []string) (map[string]domain.Message, error)
@@ -209,7 +213,8 @@ type Tx interface {
 	UpdateHandover(ctx context.Context, h domain.Handover) error
 	GetHandover(ctx context.Context, id string) (domain.Handover, error)
 	GetHandoverByRequestID(ctx context.Context, conversationID, requestID string) (domain.Handover, error)
-	// ListHandovers lists handovers newest first, or oldest first when q.OldestFirst is set.
+	// ListHandovers lists handovers newest first, oldest first when q.OldestFirst is set, or as
+	// waiting handovers are offered when q.ByPriority is set.
 	ListHandovers(ctx context.Context, q HandoverQuery, p Page) ([]domain.Handover, string, error)
 	// CountHandovers counts the handovers q selects.
 	CountHandovers(ctx context.Context, q HandoverQuery) (int, error)
@@ -430,6 +435,9 @@ type HandoverQuery struct {
 	States         []domain.HandoverState
 	// OldestFirst orders a list by creation time ascending: the longest waiting first.
 	OldestFirst bool
+	// ByPriority orders a list as waiting handovers are offered: the highest Priority first,
+	// then the longest waiting (creation time ascending), then id. It overrides OldestFirst.
+	ByPriority bool
 }
 
 // DeliveryQuery filters deliveries. WebhookID is required; other zero fields match everything.

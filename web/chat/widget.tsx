@@ -141,11 +141,15 @@ function Widget({ chat, channel, title }: { chat: Chat; channel: string; title: 
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages.length, pending.length, open]);
 
+  // The page the visitor writes from, the conversation's entry point for routing rules; none
+  // when it is not a web page Baton would accept (a local file, a URL past 2048 characters).
+  const pageUrl = () => (/^https?:/.test(location.href) && location.href.length <= 2048 ? location.href : "");
+
   const send = async (p: Pending) => {
     if (!token) return;
     setPending((list) => [...list.filter((x) => x.clientId !== p.clientId), { ...p, failed: false }]);
     try {
-      const { message } = await chat.sendChatMessage({ token, clientMessageId: p.clientId, content: p.content });
+      const { message } = await chat.sendChatMessage({ token, clientMessageId: p.clientId, content: p.content, pageUrl: pageUrl() });
       if (message) add(message);
       setPending((list) => list.filter((x) => x.clientId !== p.clientId));
     } catch {

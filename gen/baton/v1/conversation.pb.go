@@ -179,6 +179,10 @@ type Conversation struct {
 	NotUnderstoodCount int32 `protobuf:"varint,20,opt,name=not_understood_count,json=notUnderstoodCount,proto3" json:"not_understood_count,omitempty"`
 	// When the conversation first breached a queue's SLA; unset if never.
 	SlaBreachTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=sla_breach_time,json=slaBreachTime,proto3" json:"sla_breach_time,omitempty"`
+	// Where the customer came from, as the channel last reported it: a Messenger m.me, QR code
+	// or ad ref, an ad ("ad:" and its id) on Messenger or WhatsApp, the web chat's page URL.
+	// Empty when the channel never said. Routing rules may match on it.
+	EntryPoint    string `protobuf:"bytes,22,opt,name=entry_point,json=entryPoint,proto3" json:"entry_point,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -358,6 +362,13 @@ func (x *Conversation) GetSlaBreachTime() *timestamppb.Timestamp {
 		return x.SlaBreachTime
 	}
 	return nil
+}
+
+func (x *Conversation) GetEntryPoint() string {
+	if x != nil {
+		return x.EntryPoint
+	}
+	return ""
 }
 
 // Contact is one customer on one channel.
@@ -561,7 +572,10 @@ type IngestMessageRequest struct {
 	// The channel's id for the message; a repeat is recognised by it.
 	ChannelMessageId string `protobuf:"bytes,3,opt,name=channel_message_id,json=channelMessageId,proto3" json:"channel_message_id,omitempty"`
 	// What the customer wrote.
-	Content       *MessageContent `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	Content *MessageContent `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	// Where the customer came from, when the source knows (an ad, a campaign link, a page): the
+	// conversation's entry point, which routing rules may match on. Empty keeps the one known.
+	EntryPoint    string `protobuf:"bytes,5,opt,name=entry_point,json=entryPoint,proto3" json:"entry_point,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,6 +636,13 @@ func (x *IngestMessageRequest) GetContent() *MessageContent {
 		return x.Content
 	}
 	return nil
+}
+
+func (x *IngestMessageRequest) GetEntryPoint() string {
+	if x != nil {
+		return x.EntryPoint
+	}
+	return ""
 }
 
 // IngestMessageResponse is the response of IngestMessage.
@@ -2279,7 +2300,7 @@ var File_baton_v1_conversation_proto protoreflect.FileDescriptor
 
 const file_baton_v1_conversation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/privacy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\a\n" +
+	"\x1bbaton/v1/conversation.proto\x12\bbaton.v1\x1a\x15baton/v1/common.proto\x1a\x16baton/v1/message.proto\x1a\x16baton/v1/privacy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdd\a\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2307,7 +2328,9 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\x13 \x01(\tR\x04etag\x120\n" +
 	"\x14not_understood_count\x18\x14 \x01(\x05R\x12notUnderstoodCount\x12B\n" +
-	"\x0fsla_breach_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\rslaBreachTime\"\xd4\x03\n" +
+	"\x0fsla_breach_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\rslaBreachTime\x12\x1f\n" +
+	"\ventry_point\x18\x16 \x01(\tR\n" +
+	"entryPoint\"\xd4\x03\n" +
 	"\aContact\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2338,14 +2361,16 @@ const file_baton_v1_conversation_proto_rawDesc = "" +
 	"attributes\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf2\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x02\n" +
 	"\x14IngestMessageRequest\x12(\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tchannelId\x12:\n" +
 	"\acontact\x18\x02 \x01(\v2\x18.baton.v1.ContactProfileB\x06\xbaH\x03\xc8\x01\x01R\acontact\x128\n" +
 	"\x12channel_message_id\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10channelMessageId\x12:\n" +
-	"\acontent\x18\x04 \x01(\v2\x18.baton.v1.MessageContentB\x06\xbaH\x03\xc8\x01\x01R\acontent\"\xcb\x01\n" +
+	"\acontent\x18\x04 \x01(\v2\x18.baton.v1.MessageContentB\x06\xbaH\x03\xc8\x01\x01R\acontent\x12)\n" +
+	"\ventry_point\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\n" +
+	"entryPoint\"\xcb\x01\n" +
 	"\x15IngestMessageResponse\x12+\n" +
 	"\amessage\x18\x01 \x01(\v2\x11.baton.v1.MessageR\amessage\x12:\n" +
 	"\fconversation\x18\x02 \x01(\v2\x16.baton.v1.ConversationR\fconversation\x12+\n" +

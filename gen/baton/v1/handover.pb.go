@@ -518,14 +518,20 @@ type Handover struct {
 	TimeToAccept *durationpb.Duration `protobuf:"bytes,24,opt,name=time_to_accept,json=timeToAccept,proto3" json:"time_to_accept,omitempty"`
 	// What the handoff did because its queue was closed; UNSPECIFIED when it was open.
 	OutOfHours OutOfHoursOutcome `protobuf:"varint,25,opt,name=out_of_hours,json=outOfHours,proto3,enum=baton.v1.OutOfHoursOutcome" json:"out_of_hours,omitempty"`
-	// Orders waiting handovers, higher first; an SLA breach may raise it.
+	// Its priority: waiting conversations are offered the highest priority first, then the
+	// longest waiting. Set by the routing rule that routed it (0 otherwise); an SLA breach may
+	// raise it.
 	Priority int32 `protobuf:"varint,26,opt,name=priority,proto3" json:"priority,omitempty"`
 	// The targets of its queue's SLA it breached, in order.
 	SlaBreaches []SlaTarget `protobuf:"varint,27,rep,packed,name=sla_breaches,json=slaBreaches,proto3,enum=baton.v1.SlaTarget" json:"sla_breaches,omitempty"`
 	// Set once an SLA breach made supervisors eligible for it too.
 	OfferedToSupervisors bool `protobuf:"varint,28,opt,name=offered_to_supervisors,json=offeredToSupervisors,proto3" json:"offered_to_supervisors,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The routing rule that routed it; empty when no rule matched.
+	RoutingRuleId string `protobuf:"bytes,29,opt,name=routing_rule_id,json=routingRuleId,proto3" json:"routing_rule_id,omitempty"`
+	// Why that rule routed it: the rule's name and what its conditions matched.
+	RoutingReason string `protobuf:"bytes,30,opt,name=routing_reason,json=routingReason,proto3" json:"routing_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Handover) Reset() {
@@ -752,6 +758,20 @@ func (x *Handover) GetOfferedToSupervisors() bool {
 		return x.OfferedToSupervisors
 	}
 	return false
+}
+
+func (x *Handover) GetRoutingRuleId() string {
+	if x != nil {
+		return x.RoutingRuleId
+	}
+	return ""
+}
+
+func (x *Handover) GetRoutingReason() string {
+	if x != nil {
+		return x.RoutingReason
+	}
+	return ""
 }
 
 // HandoffRequest is the request of Handoff.
@@ -2405,8 +2425,7 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"\fIntakeAnswer\x12&\n" +
 	"\bquestion\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\bquestion\x12 \n" +
-	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\xd5\n" +
-	"\n" +
+	"\x06answer\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06answer\"\xa4\v\n" +
 	"\bHandover\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12#\n" +
@@ -2440,7 +2459,9 @@ const file_baton_v1_handover_proto_rawDesc = "" +
 	"outOfHours\x12\x1a\n" +
 	"\bpriority\x18\x1a \x01(\x05R\bpriority\x126\n" +
 	"\fsla_breaches\x18\x1b \x03(\x0e2\x13.baton.v1.SlaTargetR\vslaBreaches\x124\n" +
-	"\x16offered_to_supervisors\x18\x1c \x01(\bR\x14offeredToSupervisors\x1a;\n" +
+	"\x16offered_to_supervisors\x18\x1c \x01(\bR\x14offeredToSupervisors\x12&\n" +
+	"\x0frouting_rule_id\x18\x1d \x01(\tR\rroutingRuleId\x12%\n" +
+	"\x0erouting_reason\x18\x1e \x01(\tR\rroutingReason\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x04\n" +

@@ -2141,7 +2141,7 @@ var File_baton_v1_routing_proto protoreflect.FileDescriptor
 
 const file_baton_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
+	"\x16baton/v1/routing.proto\x12\bbaton.v1\x1a\x1bbaton/v1/auto_handoff.proto\x1a\x15baton/v1/common.proto\x1a\x1bbaton/v1/queue_policy.proto\x1a\x1bbaton/v1/routing_rule.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x14\n" +
@@ -2311,7 +2311,7 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fPRESENCE_ONLINE\x10\x01\x12\x11\n" +
 	"\rPRESENCE_AWAY\x10\x02\x12\x14\n" +
-	"\x10PRESENCE_OFFLINE\x10\x032\xe0\a\n" +
+	"\x10PRESENCE_OFFLINE\x10\x032\xdd\f\n" +
 	"\x0eRoutingService\x12J\n" +
 	"\vCreateAgent\x12\x1c.baton.v1.CreateAgentRequest\x1a\x1d.baton.v1.CreateAgentResponse\x12A\n" +
 	"\bGetAgent\x12\x19.baton.v1.GetAgentRequest\x1a\x1a.baton.v1.GetAgentResponse\x12G\n" +
@@ -2327,7 +2327,14 @@ const file_baton_v1_routing_proto_rawDesc = "" +
 	"ListQueues\x12\x1b.baton.v1.ListQueuesRequest\x1a\x1c.baton.v1.ListQueuesResponse\x12J\n" +
 	"\vUpdateQueue\x12\x1c.baton.v1.UpdateQueueRequest\x1a\x1d.baton.v1.UpdateQueueResponse\x12J\n" +
 	"\vDeleteQueue\x12\x1c.baton.v1.DeleteQueueRequest\x1a\x1d.baton.v1.DeleteQueueResponse\x12\\\n" +
-	"\x11ListQueueStatuses\x12\".baton.v1.ListQueueStatusesRequest\x1a#.baton.v1.ListQueueStatusesResponseB\x8c\x01\n" +
+	"\x11ListQueueStatuses\x12\".baton.v1.ListQueueStatusesRequest\x1a#.baton.v1.ListQueueStatusesResponse\x12\\\n" +
+	"\x11CreateRoutingRule\x12\".baton.v1.CreateRoutingRuleRequest\x1a#.baton.v1.CreateRoutingRuleResponse\x12S\n" +
+	"\x0eGetRoutingRule\x12\x1f.baton.v1.GetRoutingRuleRequest\x1a .baton.v1.GetRoutingRuleResponse\x12Y\n" +
+	"\x10ListRoutingRules\x12!.baton.v1.ListRoutingRulesRequest\x1a\".baton.v1.ListRoutingRulesResponse\x12\\\n" +
+	"\x11UpdateRoutingRule\x12\".baton.v1.UpdateRoutingRuleRequest\x1a#.baton.v1.UpdateRoutingRuleResponse\x12\\\n" +
+	"\x11DeleteRoutingRule\x12\".baton.v1.DeleteRoutingRuleRequest\x1a#.baton.v1.DeleteRoutingRuleResponse\x12b\n" +
+	"\x13ReorderRoutingRules\x12$.baton.v1.ReorderRoutingRulesRequest\x1a%.baton.v1.ReorderRoutingRulesResponse\x12M\n" +
+	"\fExplainRoute\x12\x1d.baton.v1.ExplainRouteRequest\x1a\x1e.baton.v1.ExplainRouteResponseB\x8c\x01\n" +
 	"\fcom.baton.v1B\fRoutingProtoP\x01Z-github.com/batonhq/baton/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -2345,44 +2352,58 @@ func file_baton_v1_routing_proto_rawDescGZIP() []byte {
 var file_baton_v1_routing_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_baton_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_baton_v1_routing_proto_goTypes = []any{
-	(Presence)(0),                     // 0: baton.v1.Presence
-	(*Agent)(nil),                     // 1: baton.v1.Agent
-	(*Queue)(nil),                     // 2: baton.v1.Queue
-	(*CreateAgentRequest)(nil),        // 3: baton.v1.CreateAgentRequest
-	(*CreateAgentResponse)(nil),       // 4: baton.v1.CreateAgentResponse
-	(*GetAgentRequest)(nil),           // 5: baton.v1.GetAgentRequest
-	(*GetAgentResponse)(nil),          // 6: baton.v1.GetAgentResponse
-	(*ListAgentsRequest)(nil),         // 7: baton.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),        // 8: baton.v1.ListAgentsResponse
-	(*UpdateAgentRequest)(nil),        // 9: baton.v1.UpdateAgentRequest
-	(*StringList)(nil),                // 10: baton.v1.StringList
-	(*UpdateAgentResponse)(nil),       // 11: baton.v1.UpdateAgentResponse
-	(*DeleteAgentRequest)(nil),        // 12: baton.v1.DeleteAgentRequest
-	(*DeleteAgentResponse)(nil),       // 13: baton.v1.DeleteAgentResponse
-	(*SetPresenceRequest)(nil),        // 14: baton.v1.SetPresenceRequest
-	(*SetPresenceResponse)(nil),       // 15: baton.v1.SetPresenceResponse
-	(*HeartbeatRequest)(nil),          // 16: baton.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),         // 17: baton.v1.HeartbeatResponse
-	(*CreateQueueRequest)(nil),        // 18: baton.v1.CreateQueueRequest
-	(*CreateQueueResponse)(nil),       // 19: baton.v1.CreateQueueResponse
-	(*GetQueueRequest)(nil),           // 20: baton.v1.GetQueueRequest
-	(*GetQueueResponse)(nil),          // 21: baton.v1.GetQueueResponse
-	(*ListQueuesRequest)(nil),         // 22: baton.v1.ListQueuesRequest
-	(*ListQueuesResponse)(nil),        // 23: baton.v1.ListQueuesResponse
-	(*UpdateQueueRequest)(nil),        // 24: baton.v1.UpdateQueueRequest
-	(*UpdateQueueResponse)(nil),       // 25: baton.v1.UpdateQueueResponse
-	(*DeleteQueueRequest)(nil),        // 26: baton.v1.DeleteQueueRequest
-	(*DeleteQueueResponse)(nil),       // 27: baton.v1.DeleteQueueResponse
-	(*ListQueueStatusesRequest)(nil),  // 28: baton.v1.ListQueueStatusesRequest
-	(*ListQueueStatusesResponse)(nil), // 29: baton.v1.ListQueueStatusesResponse
-	(*QueueStatus)(nil),               // 30: baton.v1.QueueStatus
-	(*AgentLoad)(nil),                 // 31: baton.v1.AgentLoad
-	(AgentRole)(0),                    // 32: baton.v1.AgentRole
-	(*timestamppb.Timestamp)(nil),     // 33: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),       // 34: google.protobuf.Duration
-	(*BusinessHours)(nil),             // 35: baton.v1.BusinessHours
-	(*CustomerAcknowledgements)(nil),  // 36: baton.v1.CustomerAcknowledgements
-	(*QueueSla)(nil),                  // 37: baton.v1.QueueSla
+	(Presence)(0),                       // 0: baton.v1.Presence
+	(*Agent)(nil),                       // 1: baton.v1.Agent
+	(*Queue)(nil),                       // 2: baton.v1.Queue
+	(*CreateAgentRequest)(nil),          // 3: baton.v1.CreateAgentRequest
+	(*CreateAgentResponse)(nil),         // 4: baton.v1.CreateAgentResponse
+	(*GetAgentRequest)(nil),             // 5: baton.v1.GetAgentRequest
+	(*GetAgentResponse)(nil),            // 6: baton.v1.GetAgentResponse
+	(*ListAgentsRequest)(nil),           // 7: baton.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),          // 8: baton.v1.ListAgentsResponse
+	(*UpdateAgentRequest)(nil),          // 9: baton.v1.UpdateAgentRequest
+	(*StringList)(nil),                  // 10: baton.v1.StringList
+	(*UpdateAgentResponse)(nil),         // 11: baton.v1.UpdateAgentResponse
+	(*DeleteAgentRequest)(nil),          // 12: baton.v1.DeleteAgentRequest
+	(*DeleteAgentResponse)(nil),         // 13: baton.v1.DeleteAgentResponse
+	(*SetPresenceRequest)(nil),          // 14: baton.v1.SetPresenceRequest
+	(*SetPresenceResponse)(nil),         // 15: baton.v1.SetPresenceResponse
+	(*HeartbeatRequest)(nil),            // 16: baton.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),           // 17: baton.v1.HeartbeatResponse
+	(*CreateQueueRequest)(nil),          // 18: baton.v1.CreateQueueRequest
+	(*CreateQueueResponse)(nil),         // 19: baton.v1.CreateQueueResponse
+	(*GetQueueRequest)(nil),             // 20: baton.v1.GetQueueRequest
+	(*GetQueueResponse)(nil),            // 21: baton.v1.GetQueueResponse
+	(*ListQueuesRequest)(nil),           // 22: baton.v1.ListQueuesRequest
+	(*ListQueuesResponse)(nil),          // 23: baton.v1.ListQueuesResponse
+	(*UpdateQueueRequest)(nil),          // 24: baton.v1.UpdateQueueRequest
+	(*UpdateQueueResponse)(nil),         // 25: baton.v1.UpdateQueueResponse
+	(*DeleteQueueRequest)(nil),          // 26: baton.v1.DeleteQueueRequest
+	(*DeleteQueueResponse)(nil),         // 27: baton.v1.DeleteQueueResponse
+	(*ListQueueStatusesRequest)(nil),    // 28: baton.v1.ListQueueStatusesRequest
+	(*ListQueueStatusesResponse)(nil),   // 29: baton.v1.ListQueueStatusesResponse
+	(*QueueStatus)(nil),                 // 30: baton.v1.QueueStatus
+	(*AgentLoad)(nil),                   // 31: baton.v1.AgentLoad
+	(AgentRole)(0),                      // 32: baton.v1.AgentRole
+	(*timestamppb.Timestamp)(nil),       // 33: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 34: google.protobuf.Duration
+	(*BusinessHours)(nil),               // 35: baton.v1.BusinessHours
+	(*CustomerAcknowledgements)(nil),    // 36: baton.v1.CustomerAcknowledgements
+	(*QueueSla)(nil),                    // 37: baton.v1.QueueSla
+	(*CreateRoutingRuleRequest)(nil),    // 38: baton.v1.CreateRoutingRuleRequest
+	(*GetRoutingRuleRequest)(nil),       // 39: baton.v1.GetRoutingRuleRequest
+	(*ListRoutingRulesRequest)(nil),     // 40: baton.v1.ListRoutingRulesRequest
+	(*UpdateRoutingRuleRequest)(nil),    // 41: baton.v1.UpdateRoutingRuleRequest
+	(*DeleteRoutingRuleRequest)(nil),    // 42: baton.v1.DeleteRoutingRuleRequest
+	(*ReorderRoutingRulesRequest)(nil),  // 43: baton.v1.ReorderRoutingRulesRequest
+	(*ExplainRouteRequest)(nil),         // 44: baton.v1.ExplainRouteRequest
+	(*CreateRoutingRuleResponse)(nil),   // 45: baton.v1.CreateRoutingRuleResponse
+	(*GetRoutingRuleResponse)(nil),      // 46: baton.v1.GetRoutingRuleResponse
+	(*ListRoutingRulesResponse)(nil),    // 47: baton.v1.ListRoutingRulesResponse
+	(*UpdateRoutingRuleResponse)(nil),   // 48: baton.v1.UpdateRoutingRuleResponse
+	(*DeleteRoutingRuleResponse)(nil),   // 49: baton.v1.DeleteRoutingRuleResponse
+	(*ReorderRoutingRulesResponse)(nil), // 50: baton.v1.ReorderRoutingRulesResponse
+	(*ExplainRouteResponse)(nil),        // 51: baton.v1.ExplainRouteResponse
 }
 var file_baton_v1_routing_proto_depIdxs = []int32{
 	32, // 0: baton.v1.Agent.role:type_name -> baton.v1.AgentRole
@@ -2439,21 +2460,35 @@ var file_baton_v1_routing_proto_depIdxs = []int32{
 	24, // 51: baton.v1.RoutingService.UpdateQueue:input_type -> baton.v1.UpdateQueueRequest
 	26, // 52: baton.v1.RoutingService.DeleteQueue:input_type -> baton.v1.DeleteQueueRequest
 	28, // 53: baton.v1.RoutingService.ListQueueStatuses:input_type -> baton.v1.ListQueueStatusesRequest
-	4,  // 54: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
-	6,  // 55: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
-	8,  // 56: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
-	11, // 57: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
-	13, // 58: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
-	15, // 59: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
-	17, // 60: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
-	19, // 61: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
-	21, // 62: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
-	23, // 63: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
-	25, // 64: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
-	27, // 65: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
-	29, // 66: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
-	54, // [54:67] is the sub-list for method output_type
-	41, // [41:54] is the sub-list for method input_type
+	38, // 54: baton.v1.RoutingService.CreateRoutingRule:input_type -> baton.v1.CreateRoutingRuleRequest
+	39, // 55: baton.v1.RoutingService.GetRoutingRule:input_type -> baton.v1.GetRoutingRuleRequest
+	40, // 56: baton.v1.RoutingService.ListRoutingRules:input_type -> baton.v1.ListRoutingRulesRequest
+	41, // 57: baton.v1.RoutingService.UpdateRoutingRule:input_type -> baton.v1.UpdateRoutingRuleRequest
+	42, // 58: baton.v1.RoutingService.DeleteRoutingRule:input_type -> baton.v1.DeleteRoutingRuleRequest
+	43, // 59: baton.v1.RoutingService.ReorderRoutingRules:input_type -> baton.v1.ReorderRoutingRulesRequest
+	44, // 60: baton.v1.RoutingService.ExplainRoute:input_type -> baton.v1.ExplainRouteRequest
+	4,  // 61: baton.v1.RoutingService.CreateAgent:output_type -> baton.v1.CreateAgentResponse
+	6,  // 62: baton.v1.RoutingService.GetAgent:output_type -> baton.v1.GetAgentResponse
+	8,  // 63: baton.v1.RoutingService.ListAgents:output_type -> baton.v1.ListAgentsResponse
+	11, // 64: baton.v1.RoutingService.UpdateAgent:output_type -> baton.v1.UpdateAgentResponse
+	13, // 65: baton.v1.RoutingService.DeleteAgent:output_type -> baton.v1.DeleteAgentResponse
+	15, // 66: baton.v1.RoutingService.SetPresence:output_type -> baton.v1.SetPresenceResponse
+	17, // 67: baton.v1.RoutingService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
+	19, // 68: baton.v1.RoutingService.CreateQueue:output_type -> baton.v1.CreateQueueResponse
+	21, // 69: baton.v1.RoutingService.GetQueue:output_type -> baton.v1.GetQueueResponse
+	23, // 70: baton.v1.RoutingService.ListQueues:output_type -> baton.v1.ListQueuesResponse
+	25, // 71: baton.v1.RoutingService.UpdateQueue:output_type -> baton.v1.UpdateQueueResponse
+	27, // 72: baton.v1.RoutingService.DeleteQueue:output_type -> baton.v1.DeleteQueueResponse
+	29, // 73: baton.v1.RoutingService.ListQueueStatuses:output_type -> baton.v1.ListQueueStatusesResponse
+	45, // 74: baton.v1.RoutingService.CreateRoutingRule:output_type -> baton.v1.CreateRoutingRuleResponse
+	46, // 75: baton.v1.RoutingService.GetRoutingRule:output_type -> baton.v1.GetRoutingRuleResponse
+	47, // 76: baton.v1.RoutingService.ListRoutingRules:output_type -> baton.v1.ListRoutingRulesResponse
+	48, // 77: baton.v1.RoutingService.UpdateRoutingRule:output_type -> baton.v1.UpdateRoutingRuleResponse
+	49, // 78: baton.v1.RoutingService.DeleteRoutingRule:output_type -> baton.v1.DeleteRoutingRuleResponse
+	50, // 79: baton.v1.RoutingService.ReorderRoutingRules:output_type -> baton.v1.ReorderRoutingRulesResponse
+	51, // 80: baton.v1.RoutingService.ExplainRoute:output_type -> baton.v1.ExplainRouteResponse
+	61, // [61:81] is the sub-list for method output_type
+	41, // [41:61] is the sub-list for method input_type
 	41, // [41:41] is the sub-list for extension type_name
 	41, // [41:41] is the sub-list for extension extendee
 	0,  // [0:41] is the sub-list for field type_name
@@ -2467,6 +2502,7 @@ func file_baton_v1_routing_proto_init() {
 	file_baton_v1_auto_handoff_proto_init()
 	file_baton_v1_common_proto_init()
 	file_baton_v1_queue_policy_proto_init()
+	file_baton_v1_routing_rule_proto_init()
 	file_baton_v1_routing_proto_msgTypes[8].OneofWrappers = []any{}
 	file_baton_v1_routing_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}

@@ -140,7 +140,10 @@ type SendChatMessageRequest struct {
 	// The widget's id for the message, unique for the visitor: a retry is recognised by it.
 	ClientMessageId string `protobuf:"bytes,2,opt,name=client_message_id,json=clientMessageId,proto3" json:"client_message_id,omitempty"`
 	// What the visitor wrote.
-	Content       *MessageContent `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	Content *MessageContent `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	// The page the visitor writes from (the widget sends location.href): the conversation's
+	// entry point, which routing rules may match on.
+	PageUrl       string `protobuf:"bytes,4,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -194,6 +197,13 @@ func (x *SendChatMessageRequest) GetContent() *MessageContent {
 		return x.Content
 	}
 	return nil
+}
+
+func (x *SendChatMessageRequest) GetPageUrl() string {
+	if x != nil {
+		return x.PageUrl
+	}
+	return ""
 }
 
 // SendChatMessageResponse is the response of SendChatMessage.
@@ -354,13 +364,14 @@ const file_baton_v1_webchat_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12\x1f\n" +
 	"\x06locale\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18#R\x06locale\")\n" +
 	"\x11StartChatResponse\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token\"\xae\x01\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\"\xd9\x01\n" +
 	"\x16SendChatMessageRequest\x12 \n" +
 	"\x05token\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x04R\x05token\x126\n" +
 	"\x11client_message_id\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0fclientMessageId\x12:\n" +
-	"\acontent\x18\x03 \x01(\v2\x18.baton.v1.MessageContentB\x06\xbaH\x03\xc8\x01\x01R\acontent\"F\n" +
+	"\acontent\x18\x03 \x01(\v2\x18.baton.v1.MessageContentB\x06\xbaH\x03\xc8\x01\x01R\acontent\x12)\n" +
+	"\bpage_url\x18\x04 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\apageUrl\"F\n" +
 	"\x17SendChatMessageResponse\x12+\n" +
 	"\amessage\x18\x01 \x01(\v2\x11.baton.v1.MessageR\amessage\"h\n" +
 	"\x11StreamChatRequest\x12 \n" +

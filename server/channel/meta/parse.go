@@ -63,7 +63,11 @@ var ErrMalformed = errors.New("malformed Meta webhook item")
 // is an UpdateTest naming the field tested; any other item of an entry's changes list is a
 // webhook field Baton does not read, an Update with Err.
 //
-// Other events (request_thread_control, reactions, referrals, deleted messages, ...) yield
+// The entry point a customer came through (a referral's ref, or "ad:" and the ad's id) is the
+// EntryPoint of the postback or message that carries it (a Get Started postback after an m.me
+// link, QR code or ad), or, on a thread that already exists, an UpdateReferral of its own.
+//
+// Other events (request_thread_control, reactions, deleted messages, ...) yield
 // nothing. An item that cannot be understood yields an Update with Err (wrapping ErrMalformed),
 // and the others still come out. A body that is not JSON, or not a page or instagram object, is
 // an error.
@@ -194,6 +198,15 @@ type (
 		Read              *read          `json:"read"`
 		TakeThreadControl *threadControl `json:"take_thread_control"`
 		PassThreadControl *threadControl `json:"pass_thread_control"`
+		Referral          *referral      `json:"referral"`
+	}
+	// referral is how a customer entered the thread: an m.me link or QR code with its ref, an
+	// ad (its id, and the ref the ad sets, if any).
+	referral struct {
+		Ref    string           `json:"ref"`
+		Source string           `json:"source"`
+		Type   string           `json:"type"`
+		AdID   channel.JSONText `json:"ad_id"`
 	}
 	// party is an event's sender or recipient: a PSID (or page id), or a plugin user's user_ref.
 	party struct {
@@ -211,6 +224,7 @@ type (
 		Attachments   []attachment     `json:"attachments"`
 		IsDeleted     bool             `json:"is_deleted"`
 		IsUnsupported bool             `json:"is_unsupported"`
+		Referral      *referral        `json:"referral"`
 	}
 	quickReply struct {
 		Title   string `json:"title"`
@@ -248,9 +262,10 @@ type (
 		Buttons  []templateButton `json:"buttons"`
 	}
 	postback struct {
-		MID     string `json:"mid"`
-		Title   string `json:"title"`
-		Payload string `json:"payload"`
+		MID      string    `json:"mid"`
+		Title    string    `json:"title"`
+		Payload  string    `json:"payload"`
+		Referral *referral `json:"referral"`
 	}
 	delivery struct {
 		MIDs      []string `json:"mids"`
@@ -346,6 +361,8 @@ func parseEvent(where string, raw json.RawMessage) []channel.Update {
 		out, err = threadUpdate(&e, channel.UpdateThreadTaken, e.TakeThreadControl.NewOwnerAppID)
 	case e.PassThreadControl != nil:
 		out, err = threadUpdate(&e, channel.UpdateThreadReleased, e.PassThreadControl.PreviousOwnerAppID)
+	case e.Referral != nil:
+		out, err = parseReferral(&e)
 	}
 	if err != nil {
 		return []channel.Update{malformed(where, err)}
@@ -385,7 +402,7 @@ func parseMessage(e *event) ([]channel.Update, error) {
 	}
 	out := make([]channel.Update, len(parts))
 	for i, p := range parts {
-		out[i] = channel.Update{Kind: channel.UpdateMessage, Contact: c, ChannelMessageID: partID(m.MID, i), Content: p.content, Err: p.err}
+		out[i] = channel.Update{Kind: channel.UpdateMessage, Contact: c, ChannelMessageID: partID(m.MID, i), Content: p.content, Err: p.err, EntryPoint: m.Referral.entryPoint()}
 		if p.err != nil {
 			out[i].Kind = 0
 		}
@@ -575,7 +592,36 @@ func parsePostback(e *event) ([]channel.Update, error) {
 		Content: &batonv1.MessageContent{Kind: &batonv1.MessageContent_Postback{Postback: &batonv1.Postback{
 			Title: e.Postback.Title, Payload: e.Postback.Payload,
 		}}},
+		EntryPoint: e.Postback.Referral.entryPoint(),
 	}}, nil
+}
+
+// parseReferral reads a customer's return to an existing thread through an entry point
+// (messaging_referrals); one that names none (an m.me link without ref) yields nothing.
+func parseReferral(e *event) ([]channel.Update, error) {
+	c, err := customer(e)
+	if err != nil {
+		return nil, err
+	}
+	entry := e.Referral.entryPoint()
+	if entry == "" {
+		return nil, nil
+	}
+	return []channel.Update{{Kind: channel.UpdateReferral, Contact: c, EntryPoint: entry}}, nil
+}
+
+// entryPoint is the entry point a referral names: its ref (an m.me link's, a QR code's, or the
+// one an ad sets), else "ad:" and the ad's id; "" when it names neither.
+func (r *referral) entryPoint() string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Ref != "":
+		return r.Ref
+	case r.AdID != "":
+		return "ad:" + string(r.AdID)
+	}
+	return ""
 }
 
 func parseDelivery(e *event) ([]channel.Update, error) {

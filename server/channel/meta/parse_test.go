@@ -105,7 +105,7 @@ func TestParseMessagingFixtures(t *testing.T) {
 		{"messenger_postback.json", []channel.Update{
 			{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P", Content: postbackContent("Talk to a human", "HANDOFF")},
 			// No mid (the Get Started button of an older API version): sender and timestamp.
-			{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "postback:" + psid + ":1527459825000", Content: postbackContent("Get Started", "GET_STARTED")},
+			{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "postback:" + psid + ":1527459825000", Content: postbackContent("Get Started", "GET_STARTED"), EntryPoint: "spring-sale"},
 		}},
 		{"messenger_echo.json", []channel.Update{
 			{Kind: channel.UpdateEcho, Contact: contact(psid), ChannelMessageID: "mid.1457764197618:41d102a3e1ae206a38", Content: textContent("Your order has shipped."), BatonMessageID: "msg_01HZY3Q8K2", AppID: ourApp, Time: ms(1457764197627)},
@@ -131,7 +131,7 @@ func TestParseMessagingFixtures(t *testing.T) {
 		// user_ref and no PSID: the contact is keyed by it.
 		{"messenger_user_ref.json", []channel.Update{
 			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_8vZ1Qn3kT0aW5pXr7yLcB2dHfJ4gMs6eUo9iRt0wKq1xNy_plugin", Content: textContent("Hi, is the store open on Sunday?")},
-			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_plugin", Content: postbackContent("Opening hours", "HOURS")},
+			{Kind: msgKind, Contact: contact(pluginUser), ChannelMessageID: "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_plugin", Content: postbackContent("Opening hours", "HOURS"), EntryPoint: "store-page"},
 			{Kind: channel.UpdateStatus, Contact: contact(pluginUser), ChannelMessageID: "m_reply_to_plugin_user", Status: domain.DeliveryDelivered},
 		}},
 		// The App Dashboard's "Test" button: entry id 0, the changes[] form, made-up ids.
@@ -238,6 +238,16 @@ func TestParseMessagingCases(t *testing.T) {
 		want []channel.Update
 	}{
 		{"no entries", `{"object":"page","entry":[]}`, nil},
+		{"Get Started after an m.me link: the postback carries the ref", string(payload(`{` + from + `,"postback":{"mid":"m_p1","title":"Get Started","payload":"GET_STARTED",` +
+			`"referral":{"ref":"billing-page","source":"SHORTLINK","type":"OPEN_THREAD"}}}`)),
+			[]channel.Update{{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "m_p1", Content: postbackContent("Get Started", "GET_STARTED"), EntryPoint: "billing-page"}}},
+		{"back through an m.me link: a referral of its own", string(payload(`{` + from + `,"referral":{"ref":"spring-sale","source":"SHORTLINK","type":"OPEN_THREAD"}}`)),
+			[]channel.Update{{Kind: channel.UpdateReferral, Contact: contact(psid), EntryPoint: "spring-sale"}}},
+		{"back through an ad without ref", string(payload(`{` + from + `,"referral":{"ad_id":"6045246247433","source":"ADS","type":"OPEN_THREAD","ads_context_data":{"ad_title":"Sale"}}}`)),
+			[]channel.Update{{Kind: channel.UpdateReferral, Contact: contact(psid), EntryPoint: "ad:6045246247433"}}},
+		{"a referral naming nothing", string(payload(`{` + from + `,"referral":{"source":"SHORTLINK","type":"OPEN_THREAD"}}`)), nil},
+		{"a message with an ad referral", string(payload(`{` + from + `,"message":{"mid":"m1","text":"Is it in stock?","referral":{"ad_id":"6045246247433","source":"ADS","type":"OPEN_THREAD"}}}`)),
+			[]channel.Update{{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "m1", Content: textContent("Is it in stock?"), EntryPoint: "ad:6045246247433"}}},
 		{"instagram object", `{"object":"instagram","entry":[{"id":"1","messaging":[{` + from + `,"message":{"mid":"m1","text":"hi"}}]}]}`,
 			[]channel.Update{{Kind: msgKind, Contact: contact(psid), ChannelMessageID: "m1", Content: textContent("hi")}}},
 		{"entry not an object", `{"object":"page","entry":[42,{"id":"1","messaging":[{` + from + `,"message":{"mid":"m1","text":"hi"}}]}]}`,
@@ -316,7 +326,6 @@ func TestParseMessagingCases(t *testing.T) {
 		{"changes not a list", `{"object":"page","entry":[{"id":"0","changes":{"field":"messages"}}]}`, []channel.Update{{Err: errMalformed}}},
 		{"events Baton does not read", string(payload(
 			`{`+from+`,"reaction":{"mid":"m1","action":"react","reaction":"love","emoji":"❤️"}}`,
-			`{`+from+`,"referral":{"ref":"x","source":"SHORTLINK","type":"OPEN_THREAD"}}`,
 			`{`+from+`,"request_thread_control":{"requested_owner_app_id":1}}`,
 			`{`+from+`,"message":null}`,
 		)), nil},

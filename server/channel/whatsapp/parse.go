@@ -13,6 +13,7 @@ package whatsapp
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,6 +203,24 @@ type message struct {
 	Interactive *interactive `json:"interactive"`
 	Button      *button      `json:"button"`
 	Errors      []apiError   `json:"errors"`
+	// Referral is the ad or post a customer clicked to write (Click to WhatsApp), on their
+	// first message after the click.
+	Referral *referral `json:"referral"`
+}
+
+type referral struct {
+	SourceID   string `json:"source_id"`
+	SourceType string `json:"source_type"`
+	SourceURL  string `json:"source_url"`
+}
+
+// entryPoint is the referral's source as an entry point: its type ("ad", "post") and id;
+// "" when it names none.
+func (r *referral) entryPoint() string {
+	if r == nil || r.SourceID == "" {
+		return ""
+	}
+	return cmp.Or(r.SourceType, "ad") + ":" + r.SourceID
 }
 
 type text struct {
@@ -284,6 +303,7 @@ func parseMessage(raw json.RawMessage, contacts []contact, where string) channel
 		u.Err = fmt.Errorf("%w: %s: no sender (from)", ErrMalformed, where)
 	default:
 		u.Content, u.Err = content(m, where)
+		u.EntryPoint = m.Referral.entryPoint()
 	}
 	return u
 }

@@ -260,6 +260,15 @@ func TestParseItems(t *testing.T) {
 		want []want
 	}{
 		{"no entries", `{"object":"whatsapp_business_account","entry":[]}`, nil},
+		{"click to WhatsApp ad", msg(`"type":"text","text":{"body":"Is this still available?"},"referral":{"source_url":"https://fb.me/3cr4Wqqkv","source_id":"120210000000","source_type":"ad",` +
+			`"body":"Spring sale","headline":"50% off","media_type":"image","image_url":"https://example.com/ad.jpg","ctwa_clid":"Aff-n8ZTODiE79d22KtAwQKj9e"}`), []want{
+			{Item: func() Item {
+				it := in(sheenaNoName)
+				it.Content = textContent("Is this still available?")
+				it.EntryPoint = "ad:120210000000"
+				return it
+			}()},
+		}},
 		{"location as strings", msg(`"type":"location","location":{"latitude":"-33.8688","longitude":"151.2093"}`), []want{
 			{Item: func() Item {
 				it := in(sheenaNoName)

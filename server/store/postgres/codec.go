@@ -69,6 +69,7 @@ func rawJSON(b json.RawMessage) any {
 // cursor is the sort key of the last row of a page: the row's time for lists ordered by time,
 // or its number for lists ordered by a number, and its id.
 type cursor struct {
+	R  int64     `json:"r,omitempty"`
 	T  time.Time `json:"t,omitzero"`
 	N  int64     `json:"n,omitempty"`
 	ID string    `json:"i"`
@@ -137,6 +138,7 @@ func stringList[S ~string](values []S) []string {
 // order is the keyset a list is sorted and paged by: an optional time or number column, then
 // id.
 type order struct {
+	rank string // integer expression sorted ascending before time, "" when not ranked
 	time string // column, "" when sorted by id alone or by number
 	num  string // integer column, "" when sorted by id alone or by time
 	id   string
@@ -149,6 +151,8 @@ func (o order) after(q *query, c cursor) {
 		op = " < "
 	}
 	switch {
+	case o.rank != "":
+		q.where("(" + o.rank + ", " + o.time + ", " + o.id + ") > (" + q.arg(c.R) + ", " + q.arg(c.T) + ", " + q.arg(c.ID) + ")")
 	case o.time != "":
 		q.where("(" + o.time + ", " + o.id + ")" + op + "(" + q.arg(c.T) + ", " + q.arg(c.ID) + ")")
 	case o.num != "":
@@ -162,6 +166,9 @@ func (o order) sql() string {
 	dir := ""
 	if o.desc {
 		dir = " DESC"
+	}
+	if o.rank != "" {
+		return " ORDER BY " + o.rank + ", " + o.time + ", " + o.id
 	}
 	first := o.time
 	if first == "" {

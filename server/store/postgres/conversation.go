@@ -12,7 +12,7 @@ var conversationColumns = []string{
 	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
 	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
 	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time",
-	"not_understood_count", "unanswered_deadline", "sla_breach_time", "revision",
+	"not_understood_count", "unanswered_deadline", "sla_breach_time", "entry_point", "revision",
 }
 
 var (
@@ -37,7 +37,7 @@ func conversationArgs(c domain.Conversation) []any {
 		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, c.Epoch, c.State, c.Status, jsonList(c.Tags),
 		c.Language, c.ActiveHandoverID, c.BotEnabled, c.BotMutedUntil, c.LastActivityTime,
 		c.LastInboundTime, c.LastOutboundTime, c.ExternalOwnerTime, c.CreateTime, c.UpdateTime,
-		c.NotUnderstoodCount, c.UnansweredDeadline, c.SLABreachTime, c.Revision,
+		c.NotUnderstoodCount, c.UnansweredDeadline, c.SLABreachTime, c.EntryPoint, c.Revision,
 	}
 }
 
@@ -47,7 +47,7 @@ func conversationFields(c *domain.Conversation) []any {
 		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, &c.BotMutedUntil, &c.LastActivityTime,
 		&c.LastInboundTime, &c.LastOutboundTime, &c.ExternalOwnerTime, &c.CreateTime, &c.UpdateTime,
-		&c.NotUnderstoodCount, &c.UnansweredDeadline, &c.SLABreachTime, &c.Revision,
+		&c.NotUnderstoodCount, &c.UnansweredDeadline, &c.SLABreachTime, &c.EntryPoint, &c.Revision,
 	}
 }
 

@@ -36,6 +36,7 @@ var lockTables = map[store.Kind]string{
 	store.KindQueue:   "queues",
 	store.KindContact: "contacts",
 	store.KindWebhook: "webhooks",
+	store.KindRule:    "routing_rules",
 }
 
 // Lock defers the locking statement to go with the next statement, which is usually the read of

@@ -136,6 +136,14 @@ func (t *tx) ListMessages(ctx context.Context, conversationID string, p store.Pa
 		func(m domain.Message) cursor { return cursor{T: m.CreateTime, ID: m.ID} })
 }
 
+// RecentInbound reads messages_conversation backwards.
+func (t *tx) RecentInbound(ctx context.Context, conversationID string, limit int) ([]domain.Message, error) {
+	msgs, err := getAll(ctx, t, scanMessage, selectMessage+` WHERE m.conversation_id = $1 AND m.direction = $2
+		ORDER BY m.create_time DESC, m.id DESC LIMIT $3`, conversationID, domain.Inbound, limitOr(limit))
+	slices.Reverse(msgs)
+	return msgs, err
+}
+
 // openOutbound is the condition of the index messages_outbound_open on messages m, as the
 // index writes it: a generic plan of a query that repeats it may use the index.
 const openOutbound = "m.direction = 'outbound' AND m.status IN ('pending', 'sent', 'delivered')"

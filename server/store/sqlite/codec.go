@@ -95,6 +95,7 @@ func asBytes(src any) []byte {
 // cursor is the sort key of the last row of a page: the row's time for lists ordered by time,
 // and its id.
 type cursor struct {
+	R  int64  `json:"r,omitempty"`
 	T  int64  `json:"t,omitempty"`
 	ID string `json:"i"`
 }
@@ -161,8 +162,10 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// order is the keyset a list is sorted and paged by: an optional time column, then id.
+// order is the keyset a list is sorted and paged by: an optional rank (an integer expression,
+// ascending, with a time column), an optional time column, then id.
 type order struct {
+	rank string // expression, "" when not ranked; a ranked order is ascending
 	time string // column, "" when sorted by id alone
 	id   string
 	desc bool
@@ -172,6 +175,10 @@ func (o order) after(q *query, c cursor) {
 	op := ">"
 	if o.desc {
 		op = "<"
+	}
+	if o.rank != "" {
+		q.where("("+o.rank+", "+o.time+", "+o.id+") > (?, ?, ?)", c.R, c.T, c.ID)
+		return
 	}
 	if o.time == "" {
 		q.where(o.id+" "+op+" ?", c.ID)
@@ -184,6 +191,9 @@ func (o order) sql() string {
 	dir := ""
 	if o.desc {
 		dir = " DESC"
+	}
+	if o.rank != "" {
+		return " ORDER BY " + o.rank + ", " + o.time + ", " + o.id
 	}
 	if o.time == "" {
 		return " ORDER BY " + o.id + dir

@@ -12,7 +12,7 @@ var conversationColumns = []string{
 	"id", "channel_id", "contact_id", "bot_id", "owner_kind", "owner_id", "epoch", "state", "status", "tags",
 	"language", "active_handover_id", "bot_enabled", "bot_muted_until", "last_activity_time",
 	"last_inbound_time", "last_outbound_time", "external_owner_time", "create_time", "update_time",
-	"not_understood_count", "unanswered_deadline", "sla_breach_time", "revision",
+	"not_understood_count", "unanswered_deadline", "sla_breach_time", "entry_point", "revision",
 }
 
 var selectConversation = "SELECT " + columns("c", conversationColumns) + " FROM conversations c"
@@ -25,7 +25,7 @@ func conversationArgs(c domain.Conversation) []any {
 		c.ID, c.ChannelID, c.ContactID, c.BotID, c.Owner.Kind, c.Owner.ID, int64(c.Epoch), c.State, c.Status, jsonList(c.Tags),
 		c.Language, c.ActiveHandoverID, c.BotEnabled, nanos(c.BotMutedUntil), nanos(c.LastActivityTime),
 		nanos(c.LastInboundTime), nanos(c.LastOutboundTime), nanos(c.ExternalOwnerTime), nanos(c.CreateTime), nanos(c.UpdateTime),
-		c.NotUnderstoodCount, nanos(c.UnansweredDeadline), nanos(c.SLABreachTime), c.Revision,
+		c.NotUnderstoodCount, nanos(c.UnansweredDeadline), nanos(c.SLABreachTime), c.EntryPoint, c.Revision,
 	}
 }
 
@@ -35,7 +35,7 @@ func conversationFields(c *domain.Conversation) []any {
 		&c.ID, &c.ChannelID, &c.ContactID, &c.BotID, &c.Owner.Kind, &c.Owner.ID, &c.Epoch, &c.State, &c.Status, jsonCol(&c.Tags),
 		&c.Language, &c.ActiveHandoverID, &c.BotEnabled, timeCol{&c.BotMutedUntil}, timeCol{&c.LastActivityTime},
 		timeCol{&c.LastInboundTime}, timeCol{&c.LastOutboundTime}, timeCol{&c.ExternalOwnerTime}, timeCol{&c.CreateTime}, timeCol{&c.UpdateTime},
-		&c.NotUnderstoodCount, timeCol{&c.UnansweredDeadline}, timeCol{&c.SLABreachTime}, &c.Revision,
+		&c.NotUnderstoodCount, timeCol{&c.UnansweredDeadline}, timeCol{&c.SLABreachTime}, &c.EntryPoint, &c.Revision,
 	}
 }
 

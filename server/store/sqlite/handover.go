@@ -12,7 +12,7 @@ var handoverColumns = []string{
 	"intake", "state", "failure_reason", "offered_agent_id", "offer_expire_time", "declined_agent_ids",
 	"agent_id", "outcome", "handback_summary", "end_reason", "requested_by_kind", "requested_by_id",
 	"request_id", "epoch", "create_time", "accept_time", "end_time", "out_of_hours", "trace_parent",
-	"priority", "sla_wait_deadline", "sla_reply_deadline", "sla_breaches", "supervisors",
+	"priority", "sla_wait_deadline", "sla_reply_deadline", "sla_breaches", "supervisors", "rule_id", "route_reason",
 }
 
 var selectHandover = "SELECT " + columns("h", handoverColumns) + " FROM handovers h"
@@ -23,7 +23,7 @@ func handoverArgs(h domain.Handover) []any {
 		jsonList(h.Intake), h.State, h.FailureReason, h.OfferedAgentID, nanos(h.OfferExpireTime), jsonList(h.DeclinedAgentIDs),
 		h.AgentID, h.Outcome, h.HandbackSummary, h.EndReason, h.RequestedBy.Kind, h.RequestedBy.ID,
 		h.RequestID, int64(h.Epoch), nanos(h.CreateTime), nanos(h.AcceptTime), nanos(h.EndTime), h.OutOfHours, h.TraceParent,
-		h.Priority, nanos(h.SLAWaitDeadline), nanos(h.SLAReplyDeadline), jsonList(h.SLABreaches), h.Supervisors,
+		h.Priority, nanos(h.SLAWaitDeadline), nanos(h.SLAReplyDeadline), jsonList(h.SLABreaches), h.Supervisors, h.RuleID, h.RouteReason,
 	}
 }
 
@@ -34,7 +34,7 @@ func handoverFields(h *domain.Handover) []any {
 		jsonCol(&h.Intake), &h.State, &h.FailureReason, &h.OfferedAgentID, timeCol{&h.OfferExpireTime}, jsonCol(&h.DeclinedAgentIDs),
 		&h.AgentID, &h.Outcome, &h.HandbackSummary, &h.EndReason, &h.RequestedBy.Kind, &h.RequestedBy.ID,
 		&h.RequestID, &h.Epoch, timeCol{&h.CreateTime}, timeCol{&h.AcceptTime}, timeCol{&h.EndTime}, &h.OutOfHours, &h.TraceParent,
-		&h.Priority, timeCol{&h.SLAWaitDeadline}, timeCol{&h.SLAReplyDeadline}, jsonCol(&h.SLABreaches), &h.Supervisors,
+		&h.Priority, timeCol{&h.SLAWaitDeadline}, timeCol{&h.SLAReplyDeadline}, jsonCol(&h.SLABreaches), &h.Supervisors, &h.RuleID, &h.RouteReason,
 	}
 }
 
@@ -74,6 +74,9 @@ func (t *tx) ListHandovers(ctx context.Context, hq store.HandoverQuery, p store.
 	q := handoverQuery(selectHandover, hq)
 	o := handoverOrder
 	o.desc = !hq.OldestFirst
+	if hq.ByPriority {
+		o = waitingOrder
+	}
 	return getPage(ctx, t, q, o, p, scanHandover, handoverCursor)
 }
 
@@ -109,6 +112,10 @@ func handoverQuery(head string, hq store.HandoverQuery) query {
 // handoverOrder is the documented order of handover lists: newest first.
 var handoverOrder = order{time: "h.create_time", id: "h.id", desc: true}
 
+// waitingOrder is the order waiting handovers are offered in: the highest priority first, then
+// the longest waiting (the index handovers_waiting).
+var waitingOrder = order{rank: "-h.priority", time: "h.create_time", id: "h.id"}
+
 func handoverCursor(h domain.Handover) cursor {
-	return cursor{T: nanos(h.CreateTime), ID: h.ID}
+	return cursor{R: -int64(h.Priority), T: nanos(h.CreateTime), ID: h.ID}
 }

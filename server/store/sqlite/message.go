@@ -105,6 +105,14 @@ func (t *tx) ListMessages(ctx context.Context, conversationID string, p store.Pa
 		func(m domain.Message) cursor { return cursor{T: nanos(m.CreateTime), ID: m.ID} })
 }
 
+// RecentInbound reads messages_conversation backwards.
+func (t *tx) RecentInbound(ctx context.Context, conversationID string, limit int) ([]domain.Message, error) {
+	msgs, err := getAll(ctx, t, scanMessage, selectMessage+` WHERE m.conversation_id = ? AND m.direction = ?
+		ORDER BY m.create_time DESC, m.id DESC LIMIT ?`, conversationID, domain.Inbound, limitOr(limit))
+	slices.Reverse(msgs)
+	return msgs, err
+}
+
 // LastMessages seeks, for each conversation, its newest message in messages_conversation.
 func (t *tx) LastMessages(ctx context.Context, conversationIDs []string) (map[string]domain.Message, error) {
 	out := make(map[string]domain.Message, len(conversationIDs))

@@ -132,6 +132,7 @@ var conversationResource = resource[domain.Conversation]{
 		c.LastInboundTime = at(time.Hour)
 		c.LastOutboundTime = at(2 * time.Hour)
 		c.ExternalOwnerTime = at(90 * time.Minute)
+		c.EntryPoint = "ad:120210000000"
 		c.CreateTime = at(-2 * time.Hour)
 		c.UpdateTime = at(2 * time.Hour)
 		return c
@@ -366,6 +367,33 @@ func testMessageList(h *harness) {
 	})
 	checkPages(h, "messages", all, listMessages(h, conv.ID))
 	diff(h.t, "messages of a silent conversation", []domain.Message(nil), walk(h, 0, listMessages(h, h.conversation(ch).ID)))
+}
+
+// testRecentInbound reads a conversation's newest inbound messages, oldest first, leaving out
+// outbound messages, notes and other conversations' messages.
+func testRecentInbound(h *harness) {
+	ch := h.channel()
+	conv, other := h.conversation(ch), h.conversation(ch)
+	var inbound []domain.Message
+	for i, d := range []time.Duration{3, 1, 2, 2, 0, 5} {
+		m := h.message(conv, func(m *domain.Message) { m.Direction, m.CreateTime = domain.Inbound, at(d*time.Second) })
+		inbound = append(inbound, m)
+		dir := domain.Outbound
+		if i%2 == 0 {
+			dir = domain.Internal
+		}
+		h.message(conv, func(m *domain.Message) { m.Direction, m.CreateTime = dir, at(time.Minute) })
+		h.message(other, func(m *domain.Message) { m.Direction, m.CreateTime = domain.Inbound, at(time.Minute) })
+	}
+	slices.SortFunc(inbound, func(a, b domain.Message) int {
+		return cmp.Or(a.CreateTime.Compare(b.CreateTime), strings.Compare(a.ID, b.ID))
+	})
+	got := mustRead(h, func(tx store.Tx) ([]domain.Message, error) { return tx.RecentInbound(h.ctx, conv.ID, 4) })
+	diff(h.t, "the 4 newest inbound messages", inbound[2:], got)
+	got = mustRead(h, func(tx store.Tx) ([]domain.Message, error) { return tx.RecentInbound(h.ctx, conv.ID, 100) })
+	diff(h.t, "every inbound message", inbound, got)
+	got = mustRead(h, func(tx store.Tx) ([]domain.Message, error) { return tx.RecentInbound(h.ctx, h.conversation(ch).ID, 4) })
+	diff(h.t, "a silent conversation", []domain.Message(nil), got)
 }
 
 // testLastMessages reads the newest message of several conversations at once: the latest by

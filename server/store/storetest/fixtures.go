@@ -173,6 +173,7 @@ func (h *harness) conversationValue(ch domain.Channel, mods ...func(*domain.Conv
 		NotUnderstoodCount: 2,
 		UnansweredDeadline: t0.Add(4 * time.Minute),
 		SLABreachTime:      t0.Add(-30 * time.Second).In(elsewhere),
+		EntryPoint:         "https://shop.example/pricing?utm_source=ad",
 		CreateTime:         t0.Add(-time.Hour),
 		UpdateTime:         t0,
 		Revision:           1,
@@ -245,11 +246,13 @@ func (h *harness) handoverValue(conv domain.Conversation, mods ...func(*domain.H
 		AcceptTime:       t0.Add(30 * time.Second),
 		EndTime:          t0.Add(time.Hour).In(elsewhere),
 		TraceParent:      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-		Priority:         4,
+		Priority:         -3, // negative priorities sort below the default 0
 		SLAWaitDeadline:  t0.Add(2 * time.Minute),
 		SLAReplyDeadline: t0.Add(10 * time.Minute).In(elsewhere),
 		SLABreaches:      []domain.SLATarget{domain.SLAWait},
 		Supervisors:      true,
+		RuleID:           "rule-billing",
+		RouteReason:      `rule "Billing": the customer wrote "invoice"`,
 	}, mods)
 }
 

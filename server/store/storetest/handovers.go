@@ -37,6 +37,9 @@ var handoverResource = resource[domain.Handover]{
 		v.EndReason = domain.EndTransferred
 		v.RequestedBy = domain.Actor{Kind: domain.ActorAdmin, ID: "key-1"}
 		v.RequestID += "-changed"
+		v.Priority = 8
+		v.RuleID = "rule-other"
+		v.RouteReason = "rule \"Other\": tagged vip"
 		v.Epoch++
 		v.CreateTime = at(-time.Hour)
 		v.AcceptTime = at(time.Minute)
@@ -164,4 +167,24 @@ func testHandoverList(h *harness) {
 	slices.Reverse(ofConv)
 	checkPages(h, "handovers oldest first", all, listHandovers(h, store.HandoverQuery{OldestFirst: true}))
 	checkPages(h, "handovers of a conversation oldest first", ofConv, listHandovers(h, store.HandoverQuery{ConversationID: conv.ID, OldestFirst: true}))
+}
+
+// testHandoverByPriority pages through waiting handovers as they are offered: the highest
+// priority first, then the longest waiting, ties by id.
+func testHandoverByPriority(h *harness) {
+	ch := h.channel()
+	conv := h.conversation(ch)
+	waiting := []domain.HandoverState{domain.HandoverRequested}
+	var want []domain.Handover
+	for i, p := range []int{0, 5, -1, 5, 0, 10, 5, 0} {
+		d := time.Duration(i%3) * time.Second // creation times that tie
+		v := h.handover(conv, withCreated(at(d)), func(v *domain.Handover) { v.Priority, v.State = p, domain.HandoverRequested })
+		want = append(want, v)
+		h.handover(conv, withCreated(at(-time.Hour)), func(v *domain.Handover) { v.Priority, v.State = 99, domain.HandoverAccepted })
+	}
+	slices.SortFunc(want, func(a, b domain.Handover) int {
+		return cmp.Or(cmp.Compare(b.Priority, a.Priority), a.CreateTime.Compare(b.CreateTime), strings.Compare(a.ID, b.ID))
+	})
+	checkPages(h, "waiting handovers by priority", want, listHandovers(h, store.HandoverQuery{States: waiting, ByPriority: true}))
+	checkPages(h, "by priority, even when asked oldest first", want, listHandovers(h, store.HandoverQuery{States: waiting, ByPriority: true, OldestFirst: true}))
 }

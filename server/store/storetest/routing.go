@@ -50,6 +50,7 @@ var ruleResource = resource[domain.RoutingRule]{
 	delete: func(h *harness, tx store.Tx, id string) error { return tx.DeleteRoutingRule(h.ctx, id) },
 	id:     func(r *domain.RoutingRule) *string { return &r.ID },
 	rev:    func(r *domain.RoutingRule) *int64 { return &r.Revision },
+	lock:   store.KindRule,
 }
 
 // testRuleList: rules come back by position, ties by id, whatever order they were written in.

@@ -93,6 +93,7 @@ func groups() []group {
 			{"UniqueKeys", testMessageUniqueKeys},
 			{"List", testMessageList},
 			{"Last", testLastMessages},
+			{"RecentInbound", testRecentInbound},
 		}},
 		{"Send", []testCase{
 			{"Fields", testSendFields},
@@ -122,6 +123,7 @@ func groups() []group {
 			testCase{"UniqueKeys", testHandoverUniqueKeys},
 			testCase{"Filters", testHandoverFilters},
 			testCase{"List", testHandoverList},
+			testCase{"ByPriority", testHandoverByPriority},
 		)},
 		{"APIKey", append(resourceCases(apiKeyResource),
 			testCase{"List", testAPIKeyList},

@@ -70,6 +70,27 @@ const (
 	// RoutingServiceListQueueStatusesProcedure is the fully-qualified name of the RoutingService's
 	// ListQueueStatuses RPC.
 	RoutingServiceListQueueStatusesProcedure = "/baton.v1.RoutingService/ListQueueStatuses"
+	// RoutingServiceCreateRoutingRuleProcedure is the fully-qualified name of the RoutingService's
+	// CreateRoutingRule RPC.
+	RoutingServiceCreateRoutingRuleProcedure = "/baton.v1.RoutingService/CreateRoutingRule"
+	// RoutingServiceGetRoutingRuleProcedure is the fully-qualified name of the RoutingService's
+	// GetRoutingRule RPC.
+	RoutingServiceGetRoutingRuleProcedure = "/baton.v1.RoutingService/GetRoutingRule"
+	// RoutingServiceListRoutingRulesProcedure is the fully-qualified name of the RoutingService's
+	// ListRoutingRules RPC.
+	RoutingServiceListRoutingRulesProcedure = "/baton.v1.RoutingService/ListRoutingRules"
+	// RoutingServiceUpdateRoutingRuleProcedure is the fully-qualified name of the RoutingService's
+	// UpdateRoutingRule RPC.
+	RoutingServiceUpdateRoutingRuleProcedure = "/baton.v1.RoutingService/UpdateRoutingRule"
+	// RoutingServiceDeleteRoutingRuleProcedure is the fully-qualified name of the RoutingService's
+	// DeleteRoutingRule RPC.
+	RoutingServiceDeleteRoutingRuleProcedure = "/baton.v1.RoutingService/DeleteRoutingRule"
+	// RoutingServiceReorderRoutingRulesProcedure is the fully-qualified name of the RoutingService's
+	// ReorderRoutingRules RPC.
+	RoutingServiceReorderRoutingRulesProcedure = "/baton.v1.RoutingService/ReorderRoutingRules"
+	// RoutingServiceExplainRouteProcedure is the fully-qualified name of the RoutingService's
+	// ExplainRoute RPC.
+	RoutingServiceExplainRouteProcedure = "/baton.v1.RoutingService/ExplainRoute"
 )
 
 // RoutingServiceClient is a client for the baton.v1.RoutingService service.
@@ -102,6 +123,23 @@ type RoutingServiceClient interface {
 	// wait and for how long, and the agents online or away in it with their load. Admins,
 	// services and supervisors see every queue, oldest first; an agent sees its own queues.
 	ListQueueStatuses(context.Context, *v1.ListQueueStatusesRequest) (*v1.ListQueueStatusesResponse, error)
+	// CreateRoutingRule adds a routing rule (admins). Without a position it goes last.
+	CreateRoutingRule(context.Context, *v1.CreateRoutingRuleRequest) (*v1.CreateRoutingRuleResponse, error)
+	// GetRoutingRule returns one routing rule (admins, services, supervisors).
+	GetRoutingRule(context.Context, *v1.GetRoutingRuleRequest) (*v1.GetRoutingRuleResponse, error)
+	// ListRoutingRules lists routing rules in the order they are evaluated (admins, services,
+	// supervisors): all of them, the global ones, or those that apply to one channel.
+	ListRoutingRules(context.Context, *v1.ListRoutingRulesRequest) (*v1.ListRoutingRulesResponse, error)
+	// UpdateRoutingRule changes the fields that are set in the request (admins).
+	UpdateRoutingRule(context.Context, *v1.UpdateRoutingRuleRequest) (*v1.UpdateRoutingRuleResponse, error)
+	// DeleteRoutingRule deletes a routing rule (admins).
+	DeleteRoutingRule(context.Context, *v1.DeleteRoutingRuleRequest) (*v1.DeleteRoutingRuleResponse, error)
+	// ReorderRoutingRules puts the named rules first, in the order given, and the others after
+	// them in their current order, numbering every rule's position from 1 (admins).
+	ReorderRoutingRules(context.Context, *v1.ReorderRoutingRulesRequest) (*v1.ReorderRoutingRulesResponse, error)
+	// ExplainRoute is a dry run: which rule would route a conversation, or a hypothetical one,
+	// where to, and why. Nothing changes (admins, services, supervisors).
+	ExplainRoute(context.Context, *v1.ExplainRouteRequest) (*v1.ExplainRouteResponse, error)
 }
 
 // NewRoutingServiceClient constructs a client for the baton.v1.RoutingService service. By default,
@@ -193,24 +231,73 @@ func NewRoutingServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(routingServiceMethods.ByName("ListQueueStatuses")),
 			connect.WithClientOptions(opts...),
 		),
+		createRoutingRule: connect.NewClient[v1.CreateRoutingRuleRequest, v1.CreateRoutingRuleResponse](
+			httpClient,
+			baseURL+RoutingServiceCreateRoutingRuleProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("CreateRoutingRule")),
+			connect.WithClientOptions(opts...),
+		),
+		getRoutingRule: connect.NewClient[v1.GetRoutingRuleRequest, v1.GetRoutingRuleResponse](
+			httpClient,
+			baseURL+RoutingServiceGetRoutingRuleProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("GetRoutingRule")),
+			connect.WithClientOptions(opts...),
+		),
+		listRoutingRules: connect.NewClient[v1.ListRoutingRulesRequest, v1.ListRoutingRulesResponse](
+			httpClient,
+			baseURL+RoutingServiceListRoutingRulesProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("ListRoutingRules")),
+			connect.WithClientOptions(opts...),
+		),
+		updateRoutingRule: connect.NewClient[v1.UpdateRoutingRuleRequest, v1.UpdateRoutingRuleResponse](
+			httpClient,
+			baseURL+RoutingServiceUpdateRoutingRuleProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("UpdateRoutingRule")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteRoutingRule: connect.NewClient[v1.DeleteRoutingRuleRequest, v1.DeleteRoutingRuleResponse](
+			httpClient,
+			baseURL+RoutingServiceDeleteRoutingRuleProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("DeleteRoutingRule")),
+			connect.WithClientOptions(opts...),
+		),
+		reorderRoutingRules: connect.NewClient[v1.ReorderRoutingRulesRequest, v1.ReorderRoutingRulesResponse](
+			httpClient,
+			baseURL+RoutingServiceReorderRoutingRulesProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("ReorderRoutingRules")),
+			connect.WithClientOptions(opts...),
+		),
+		explainRoute: connect.NewClient[v1.ExplainRouteRequest, v1.ExplainRouteResponse](
+			httpClient,
+			baseURL+RoutingServiceExplainRouteProcedure,
+			connect.WithSchema(routingServiceMethods.ByName("ExplainRoute")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // routingServiceClient implements RoutingServiceClient.
 type routingServiceClient struct {
-	createAgent       *connect.Client[v1.CreateAgentRequest, v1.CreateAgentResponse]
-	getAgent          *connect.Client[v1.GetAgentRequest, v1.GetAgentResponse]
-	listAgents        *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
-	updateAgent       *connect.Client[v1.UpdateAgentRequest, v1.UpdateAgentResponse]
-	deleteAgent       *connect.Client[v1.DeleteAgentRequest, v1.DeleteAgentResponse]
-	setPresence       *connect.Client[v1.SetPresenceRequest, v1.SetPresenceResponse]
-	heartbeat         *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
-	createQueue       *connect.Client[v1.CreateQueueRequest, v1.CreateQueueResponse]
-	getQueue          *connect.Client[v1.GetQueueRequest, v1.GetQueueResponse]
-	listQueues        *connect.Client[v1.ListQueuesRequest, v1.ListQueuesResponse]
-	updateQueue       *connect.Client[v1.UpdateQueueRequest, v1.UpdateQueueResponse]
-	deleteQueue       *connect.Client[v1.DeleteQueueRequest, v1.DeleteQueueResponse]
-	listQueueStatuses *connect.Client[v1.ListQueueStatusesRequest, v1.ListQueueStatusesResponse]
+	createAgent         *connect.Client[v1.CreateAgentRequest, v1.CreateAgentResponse]
+	getAgent            *connect.Client[v1.GetAgentRequest, v1.GetAgentResponse]
+	listAgents          *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
+	updateAgent         *connect.Client[v1.UpdateAgentRequest, v1.UpdateAgentResponse]
+	deleteAgent         *connect.Client[v1.DeleteAgentRequest, v1.DeleteAgentResponse]
+	setPresence         *connect.Client[v1.SetPresenceRequest, v1.SetPresenceResponse]
+	heartbeat           *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
+	createQueue         *connect.Client[v1.CreateQueueRequest, v1.CreateQueueResponse]
+	getQueue            *connect.Client[v1.GetQueueRequest, v1.GetQueueResponse]
+	listQueues          *connect.Client[v1.ListQueuesRequest, v1.ListQueuesResponse]
+	updateQueue         *connect.Client[v1.UpdateQueueRequest, v1.UpdateQueueResponse]
+	deleteQueue         *connect.Client[v1.DeleteQueueRequest, v1.DeleteQueueResponse]
+	listQueueStatuses   *connect.Client[v1.ListQueueStatusesRequest, v1.ListQueueStatusesResponse]
+	createRoutingRule   *connect.Client[v1.CreateRoutingRuleRequest, v1.CreateRoutingRuleResponse]
+	getRoutingRule      *connect.Client[v1.GetRoutingRuleRequest, v1.GetRoutingRuleResponse]
+	listRoutingRules    *connect.Client[v1.ListRoutingRulesRequest, v1.ListRoutingRulesResponse]
+	updateRoutingRule   *connect.Client[v1.UpdateRoutingRuleRequest, v1.UpdateRoutingRuleResponse]
+	deleteRoutingRule   *connect.Client[v1.DeleteRoutingRuleRequest, v1.DeleteRoutingRuleResponse]
+	reorderRoutingRules *connect.Client[v1.ReorderRoutingRulesRequest, v1.ReorderRoutingRulesResponse]
+	explainRoute        *connect.Client[v1.ExplainRouteRequest, v1.ExplainRouteResponse]
 }
 
 // CreateAgent calls baton.v1.RoutingService.CreateAgent.
@@ -330,6 +417,69 @@ func (c *routingServiceClient) ListQueueStatuses(ctx context.Context, req *v1.Li
 	return nil, err
 }
 
+// CreateRoutingRule calls baton.v1.RoutingService.CreateRoutingRule.
+func (c *routingServiceClient) CreateRoutingRule(ctx context.Context, req *v1.CreateRoutingRuleRequest) (*v1.CreateRoutingRuleResponse, error) {
+	response, err := c.createRoutingRule.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetRoutingRule calls baton.v1.RoutingService.GetRoutingRule.
+func (c *routingServiceClient) GetRoutingRule(ctx context.Context, req *v1.GetRoutingRuleRequest) (*v1.GetRoutingRuleResponse, error) {
+	response, err := c.getRoutingRule.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListRoutingRules calls baton.v1.RoutingService.ListRoutingRules.
+func (c *routingServiceClient) ListRoutingRules(ctx context.Context, req *v1.ListRoutingRulesRequest) (*v1.ListRoutingRulesResponse, error) {
+	response, err := c.listRoutingRules.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateRoutingRule calls baton.v1.RoutingService.UpdateRoutingRule.
+func (c *routingServiceClient) UpdateRoutingRule(ctx context.Context, req *v1.UpdateRoutingRuleRequest) (*v1.UpdateRoutingRuleResponse, error) {
+	response, err := c.updateRoutingRule.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteRoutingRule calls baton.v1.RoutingService.DeleteRoutingRule.
+func (c *routingServiceClient) DeleteRoutingRule(ctx context.Context, req *v1.DeleteRoutingRuleRequest) (*v1.DeleteRoutingRuleResponse, error) {
+	response, err := c.deleteRoutingRule.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ReorderRoutingRules calls baton.v1.RoutingService.ReorderRoutingRules.
+func (c *routingServiceClient) ReorderRoutingRules(ctx context.Context, req *v1.ReorderRoutingRulesRequest) (*v1.ReorderRoutingRulesResponse, error) {
+	response, err := c.reorderRoutingRules.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ExplainRoute calls baton.v1.RoutingService.ExplainRoute.
+func (c *routingServiceClient) ExplainRoute(ctx context.Context, req *v1.ExplainRouteRequest) (*v1.ExplainRouteResponse, error) {
+	response, err := c.explainRoute.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoutingServiceHandler is an implementation of the baton.v1.RoutingService service.
 type RoutingServiceHandler interface {
 	// CreateAgent registers an agent. It starts offline.
@@ -360,6 +510,23 @@ type RoutingServiceHandler interface {
 	// wait and for how long, and the agents online or away in it with their load. Admins,
 	// services and supervisors see every queue, oldest first; an agent sees its own queues.
 	ListQueueStatuses(context.Context, *v1.ListQueueStatusesRequest) (*v1.ListQueueStatusesResponse, error)
+	// CreateRoutingRule adds a routing rule (admins). Without a position it goes last.
+	CreateRoutingRule(context.Context, *v1.CreateRoutingRuleRequest) (*v1.CreateRoutingRuleResponse, error)
+	// GetRoutingRule returns one routing rule (admins, services, supervisors).
+	GetRoutingRule(context.Context, *v1.GetRoutingRuleRequest) (*v1.GetRoutingRuleResponse, error)
+	// ListRoutingRules lists routing rules in the order they are evaluated (admins, services,
+	// supervisors): all of them, the global ones, or those that apply to one channel.
+	ListRoutingRules(context.Context, *v1.ListRoutingRulesRequest) (*v1.ListRoutingRulesResponse, error)
+	// UpdateRoutingRule changes the fields that are set in the request (admins).
+	UpdateRoutingRule(context.Context, *v1.UpdateRoutingRuleRequest) (*v1.UpdateRoutingRuleResponse, error)
+	// DeleteRoutingRule deletes a routing rule (admins).
+	DeleteRoutingRule(context.Context, *v1.DeleteRoutingRuleRequest) (*v1.DeleteRoutingRuleResponse, error)
+	// ReorderRoutingRules puts the named rules first, in the order given, and the others after
+	// them in their current order, numbering every rule's position from 1 (admins).
+	ReorderRoutingRules(context.Context, *v1.ReorderRoutingRulesRequest) (*v1.ReorderRoutingRulesResponse, error)
+	// ExplainRoute is a dry run: which rule would route a conversation, or a hypothetical one,
+	// where to, and why. Nothing changes (admins, services, supervisors).
+	ExplainRoute(context.Context, *v1.ExplainRouteRequest) (*v1.ExplainRouteResponse, error)
 }
 
 // NewRoutingServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -447,6 +614,48 @@ func NewRoutingServiceHandler(svc RoutingServiceHandler, opts ...connect.Handler
 		connect.WithSchema(routingServiceMethods.ByName("ListQueueStatuses")),
 		connect.WithHandlerOptions(opts...),
 	)
+	routingServiceCreateRoutingRuleHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceCreateRoutingRuleProcedure,
+		svc.CreateRoutingRule,
+		connect.WithSchema(routingServiceMethods.ByName("CreateRoutingRule")),
+		connect.WithHandlerOptions(opts...),
+	)
+	routingServiceGetRoutingRuleHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceGetRoutingRuleProcedure,
+		svc.GetRoutingRule,
+		connect.WithSchema(routingServiceMethods.ByName("GetRoutingRule")),
+		connect.WithHandlerOptions(opts...),
+	)
+	routingServiceListRoutingRulesHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceListRoutingRulesProcedure,
+		svc.ListRoutingRules,
+		connect.WithSchema(routingServiceMethods.ByName("ListRoutingRules")),
+		connect.WithHandlerOptions(opts...),
+	)
+	routingServiceUpdateRoutingRuleHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceUpdateRoutingRuleProcedure,
+		svc.UpdateRoutingRule,
+		connect.WithSchema(routingServiceMethods.ByName("UpdateRoutingRule")),
+		connect.WithHandlerOptions(opts...),
+	)
+	routingServiceDeleteRoutingRuleHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceDeleteRoutingRuleProcedure,
+		svc.DeleteRoutingRule,
+		connect.WithSchema(routingServiceMethods.ByName("DeleteRoutingRule")),
+		connect.WithHandlerOptions(opts...),
+	)
+	routingServiceReorderRoutingRulesHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceReorderRoutingRulesProcedure,
+		svc.ReorderRoutingRules,
+		connect.WithSchema(routingServiceMethods.ByName("ReorderRoutingRules")),
+		connect.WithHandlerOptions(opts...),
+	)
+	routingServiceExplainRouteHandler := connect.NewUnaryHandlerSimple(
+		RoutingServiceExplainRouteProcedure,
+		svc.ExplainRoute,
+		connect.WithSchema(routingServiceMethods.ByName("ExplainRoute")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.RoutingService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoutingServiceCreateAgentProcedure:
@@ -475,6 +684,20 @@ func NewRoutingServiceHandler(svc RoutingServiceHandler, opts ...connect.Handler
 			routingServiceDeleteQueueHandler.ServeHTTP(w, r)
 		case RoutingServiceListQueueStatusesProcedure:
 			routingServiceListQueueStatusesHandler.ServeHTTP(w, r)
+		case RoutingServiceCreateRoutingRuleProcedure:
+			routingServiceCreateRoutingRuleHandler.ServeHTTP(w, r)
+		case RoutingServiceGetRoutingRuleProcedure:
+			routingServiceGetRoutingRuleHandler.ServeHTTP(w, r)
+		case RoutingServiceListRoutingRulesProcedure:
+			routingServiceListRoutingRulesHandler.ServeHTTP(w, r)
+		case RoutingServiceUpdateRoutingRuleProcedure:
+			routingServiceUpdateRoutingRuleHandler.ServeHTTP(w, r)
+		case RoutingServiceDeleteRoutingRuleProcedure:
+			routingServiceDeleteRoutingRuleHandler.ServeHTTP(w, r)
+		case RoutingServiceReorderRoutingRulesProcedure:
+			routingServiceReorderRoutingRulesHandler.ServeHTTP(w, r)
+		case RoutingServiceExplainRouteProcedure:
+			routingServiceExplainRouteHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -534,4 +757,32 @@ func (UnimplementedRoutingServiceHandler) DeleteQueue(context.Context, *v1.Delet
 
 func (UnimplementedRoutingServiceHandler) ListQueueStatuses(context.Context, *v1.ListQueueStatusesRequest) (*v1.ListQueueStatusesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.ListQueueStatuses is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) CreateRoutingRule(context.Context, *v1.CreateRoutingRuleRequest) (*v1.CreateRoutingRuleResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.CreateRoutingRule is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) GetRoutingRule(context.Context, *v1.GetRoutingRuleRequest) (*v1.GetRoutingRuleResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.GetRoutingRule is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) ListRoutingRules(context.Context, *v1.ListRoutingRulesRequest) (*v1.ListRoutingRulesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.ListRoutingRules is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) UpdateRoutingRule(context.Context, *v1.UpdateRoutingRuleRequest) (*v1.UpdateRoutingRuleResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.UpdateRoutingRule is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) DeleteRoutingRule(context.Context, *v1.DeleteRoutingRuleRequest) (*v1.DeleteRoutingRuleResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.DeleteRoutingRule is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) ReorderRoutingRules(context.Context, *v1.ReorderRoutingRulesRequest) (*v1.ReorderRoutingRulesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.ReorderRoutingRules is not implemented"))
+}
+
+func (UnimplementedRoutingServiceHandler) ExplainRoute(context.Context, *v1.ExplainRouteRequest) (*v1.ExplainRouteResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.RoutingService.ExplainRoute is not implemented"))
 }

@@ -1,7 +1,8 @@
 -- +goose Up
 -- Automatic handoff policies on bots and channels, the unanswered SLA of queues, and what
 -- the timers act on: a conversation's run of "not understood" statuses and the deadline of
--- its bot's silence; a handover's priority, SLA deadlines and breaches. Zero times are year 1.
+-- its bot's silence; a handover's SLA deadlines and breaches (its priority came with routing,
+-- 00013). Zero times are year 1.
 
 ALTER TABLE bots ADD COLUMN auto_handoff jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE channels ADD COLUMN auto_handoff jsonb NOT NULL DEFAULT '{}';
@@ -15,7 +16,6 @@ CREATE INDEX conversations_unanswered ON conversations (unanswered_deadline, id)
     WHERE unanswered_deadline != '0001-01-01 00:00:00+00';
 
 ALTER TABLE handovers
-    ADD COLUMN priority integer NOT NULL DEFAULT 0,
     ADD COLUMN sla_wait_deadline timestamptz NOT NULL DEFAULT '0001-01-01 00:00:00+00',
     ADD COLUMN sla_reply_deadline timestamptz NOT NULL DEFAULT '0001-01-01 00:00:00+00',
     ADD COLUMN sla_breaches jsonb NOT NULL DEFAULT '[]',
@@ -26,7 +26,7 @@ CREATE INDEX handovers_sla ON handovers (create_time, id)
 
 -- +goose Down
 DROP INDEX handovers_sla;
-ALTER TABLE handovers DROP COLUMN priority, DROP COLUMN sla_wait_deadline, DROP COLUMN sla_reply_deadline,
+ALTER TABLE handovers DROP COLUMN sla_wait_deadline, DROP COLUMN sla_reply_deadline,
     DROP COLUMN sla_breaches, DROP COLUMN supervisors;
 DROP INDEX conversations_unanswered;
 ALTER TABLE conversations DROP COLUMN not_understood_count, DROP COLUMN unanswered_deadline, DROP COLUMN sla_breach_time;

@@ -1,7 +1,8 @@
 -- +goose Up
 -- Automatic handoff policies on bots and channels, the unanswered SLA of queues, and what
 -- the timers act on: a conversation's run of "not understood" statuses and the deadline of
--- its bot's silence; a handover's priority, SLA deadlines and breaches. Zero times are 0.
+-- its bot's silence; a handover's SLA deadlines and breaches (its priority came with routing,
+-- 00009). Zero times are 0.
 
 ALTER TABLE bots ADD COLUMN auto_handoff TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE channels ADD COLUMN auto_handoff TEXT NOT NULL DEFAULT '{}';
@@ -12,7 +13,6 @@ ALTER TABLE conversations ADD COLUMN unanswered_deadline INTEGER NOT NULL DEFAUL
 ALTER TABLE conversations ADD COLUMN sla_breach_time INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX conversations_unanswered ON conversations (unanswered_deadline, id) WHERE unanswered_deadline != 0;
 
-ALTER TABLE handovers ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE handovers ADD COLUMN sla_wait_deadline INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE handovers ADD COLUMN sla_reply_deadline INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE handovers ADD COLUMN sla_breaches TEXT NOT NULL DEFAULT '[]';
@@ -21,7 +21,6 @@ CREATE INDEX handovers_sla ON handovers (create_time, id) WHERE sla_wait_deadlin
 
 -- +goose Down
 DROP INDEX handovers_sla;
-ALTER TABLE handovers DROP COLUMN priority;
 ALTER TABLE handovers DROP COLUMN sla_wait_deadline;
 ALTER TABLE handovers DROP COLUMN sla_reply_deadline;
 ALTER TABLE handovers DROP COLUMN sla_breaches;

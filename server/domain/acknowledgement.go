@@ -177,19 +177,6 @@ func (t *transition) acknowledge(kind AckKind, q Queue, v AckValues) {
 	t.emit(EventMessageSent, func(e *Event) { e.Message = &m; e.Actor = BatonSender })
 }
 
-// AcknowledgeSLABreach adds the SLA apology of queue q to ch, a change of s's conversation
-// (the transition that records the breach), so that it is stored in the same transaction.
-// It does nothing when q does not send it.
-func AcknowledgeSLABreach(ch Change, s Situation, q Queue) Change {
-	s.Conversation = ch.Conversation
-	t := begin(s, System)
-	t.acknowledge(AckSLAApology, q, AckValues{})
-	extra := t.finish()
-	ch.Messages = append(ch.Messages, extra.Messages...)
-	ch.Events = append(ch.Events, extra.Events...)
-	return ch
-}
-
 func cmpOr(s, fallback string) string {
 	if s == "" {
 		return fallback

@@ -290,16 +290,22 @@ func TestAcknowledgementsCheck(t *testing.T) {
 	}
 }
 
-// The SLA breach's transition (automatic handoff) adds the apology through
-// AcknowledgeSLABreach, in its own change.
-func TestAcknowledgeSLABreach(t *testing.T) {
-	s := queued(waitingHO())
-	ch := domain.Change{Conversation: s.Conversation}
-	got := domain.AcknowledgeSLABreach(ch, s, acking(defaultQueue()))
+// TestSLABreachApologizes: a breach tells the customer, in the breach's own change, when the
+// queue sends the apology; nothing when it does not.
+func TestSLABreachApologizes(t *testing.T) {
+	h := waitingHO()
+	h.SLAWaitDeadline = now
+	q := acking(defaultQueue())
+	q.SLA = domain.QueueSLA{WaitTarget: time.Minute}
+	got, ok := domain.BreachSLA(queued(h), q, routing(q))
+	if !ok {
+		t.Fatal("no breach")
+	}
 	if texts := acks(t, got); !slices.Equal(texts, []string{domain.DefaultAckTexts[domain.AckSLAApology]}) {
 		t.Errorf("acknowledgements = %q", texts)
 	}
-	if got := domain.AcknowledgeSLABreach(ch, s, defaultQueue()); len(got.Messages)+len(got.Events) != 0 {
-		t.Errorf("acknowledgements off: the change grew: %+v", got)
+	q.Policy.Acknowledgements = domain.Acknowledgements{}
+	if got, _ := domain.BreachSLA(queued(h), q, routing(q)); len(got.Messages) != 0 {
+		t.Errorf("acknowledgements off: %d messages", len(got.Messages))
 	}
 }

@@ -104,6 +104,7 @@ func BreachSLA(s Situation, q Queue, r Routing) (Change, bool) {
 		t.emit(EventSLABreached, func(e *Event) { e.Handover = &snapshot; e.SLABreach = &breach })
 	}
 	t.update(h)
+	t.acknowledge(AckSLAApology, q, AckValues{})
 	if h.State == HandoverRequested {
 		t.offer(h, r)
 	}

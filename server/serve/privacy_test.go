@@ -102,7 +102,7 @@ func findInSQLite(t *testing.T, db *sql.DB, texts []string) map[string][]string 
 
 func postgresDatabase(t *testing.T) database {
 	url := pgtest.URL(t)
-	st, err := postgres.Open(t.Context(), url)
+	st, err := postgres.Open(t.Context(), url, postgres.WithKeys(pgtest.Keys))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ type Config struct {
 	// EventBuffer is how many events a stream may have waiting before it falls behind and
 	// catches up from the store; events.DefaultBuffer when zero.
 	EventBuffer int
-	// StreamSends bounds the streams sending at once; GOMAXPROCS when zero.
+	// StreamSends bounds the streams sending at once; half of GOMAXPROCS (at least one) when zero.
 	StreamSends int
 	// Webhooks configures webhook delivery.
 	Webhooks WebhookConfig

@@ -246,9 +246,14 @@ func (h *Hub) join(f *follower) bool {
 			}
 		}
 	}
+	h.add(f)
+	return true
+}
+
+// add puts f on the live feed. h.mu is held.
+func (h *Hub) add(f *follower) {
 	f.index = len(h.streams)
 	h.streams = append(h.streams, f)
-	return true
 }
 
 // joinFromMemory joins f to the live feed if the hub has started and f starts at or after its
@@ -261,8 +266,7 @@ func (h *Hub) joinFromMemory(f *follower) bool {
 	if !h.started || f.after < h.head {
 		return false
 	}
-	f.index = len(h.streams)
-	h.streams = append(h.streams, f)
+	h.add(f)
 	return true
 }
 

@@ -110,12 +110,16 @@ func (a *App) ingestNew(ctx context.Context, tx store.Tx, state store.Inbound, i
 		Status:           domain.DeliveryDelivered,
 		CreateTime:       now,
 	}, r)
-	if domain.EffectivePolicy(s).HumanWordsOn { // the hot path decodes content only when asked to
+	// The hot path decodes content only when asked to, and loads routing only for a message
+	// that asks for a human.
+	if p := domain.EffectivePolicy(s); p.HumanWordsOn {
 		text := inboundText(in.Content)
-		if change, err = a.autoHandoff(ctx, tx, s, change, func(s domain.Situation, p domain.AutoHandoffPolicy, r domain.Routing) (domain.Change, bool) {
-			return domain.AutoHandoffOnMessage(s, p, text, r)
-		}); err != nil {
-			return Ingested{}, err
+		if _, asks := domain.AsksForHuman(p, domain.Language(s), text); asks {
+			if change, err = a.autoHandoff(ctx, tx, s, change, func(s domain.Situation, p domain.AutoHandoffPolicy, r domain.Routing) (domain.Change, bool) {
+				return domain.AutoHandoffOnMessage(s, p, text, r)
+			}); err != nil {
+				return Ingested{}, err
+			}
 		}
 	}
 	a.recordOwnerChanges(ctx, "receive", change)

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -22,9 +23,6 @@ const (
 	AckBackWithBot     AckKind = "back_with_bot"    // the humans are done; the bot owns it again
 	AckSLAApology      AckKind = "sla_apology"      // it waited past the queue's target
 )
-
-// AckKinds lists every kind, in the order the documentation gives them.
-var AckKinds = []AckKind{AckQueued, AckNobodyAvailable, AckOutOfHours, AckAgentJoined, AckTransferred, AckBackWithBot, AckSLAApology}
 
 // DefaultAckTexts are the English texts used when a queue sends a kind it has no template for.
 var DefaultAckTexts = map[AckKind]string{
@@ -65,7 +63,7 @@ func (a Acknowledgements) Sends(kind AckKind) bool {
 // contact's locale and the default language for which a template exists (an exact tag first,
 // then its base language: "pt-BR", then "pt"), otherwise the English default text.
 func (a Acknowledgements) Template(kind AckKind, languages ...string) string {
-	candidates := append(slices.Clone(languages), cmpOr(a.DefaultLanguage, "en"))
+	candidates := append(slices.Clone(languages), cmp.Or(a.DefaultLanguage, "en"))
 	for _, lang := range candidates {
 		tag := normalizeLanguage(lang)
 		if tag == "" {
@@ -123,7 +121,7 @@ func (v AckValues) Render(text string) string {
 	return strings.NewReplacer(
 		"{position}", strconv.Itoa(v.Position),
 		"{wait}", waitText(v.Wait),
-		"{agent}", cmpOr(v.Agent, "An agent"),
+		"{agent}", cmp.Or(v.Agent, "An agent"),
 		"{queue}", v.Queue,
 	).Replace(text)
 }
@@ -159,7 +157,7 @@ func (t *transition) acknowledge(kind AckKind, q Queue, v AckValues) {
 	if !acks.Sends(kind) {
 		return
 	}
-	v.Queue = cmpOr(v.Queue, q.DisplayName)
+	v.Queue = cmp.Or(v.Queue, q.DisplayName)
 	text := v.Render(acks.Template(kind, t.conv.Language, t.s.Contact.Locale))
 	m := Message{
 		ID:              t.s.NewID("msg"),
@@ -175,11 +173,4 @@ func (t *transition) acknowledge(kind AckKind, q Queue, v AckValues) {
 	}
 	t.messages = append(t.messages, m)
 	t.emit(EventMessageSent, func(e *Event) { e.Message = &m; e.Actor = BatonSender })
-}
-
-func cmpOr(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -420,6 +421,14 @@ func TestStreamsFromNowReadNothing(t *testing.T) {
 				c := newCollector()
 				cs = append(cs, c)
 				wg.Go(func() { c.follow(ctx, s, from, store.EventFilter{}) })
+			}
+			// Nothing signals a stream joining: poll, bounded, until all 51 are on the feed. A
+			// write before that would move the hub's head past a stream still to join.
+			for deadline := time.Now().Add(20 * time.Second); s.hub.Live() < len(cs)+1; {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d streams joined", s.hub.Live(), len(cs)+1)
+				}
+				runtime.Gosched()
 			}
 			const n = 5
 			for i := range n {

@@ -117,9 +117,6 @@ func ParseKeyring(text string) (*Keyring, error) {
 // Primary is the key that seals.
 func (r *Keyring) Primary() *Key { return r.keys[0] }
 
-// Has reports whether the keyring holds the key with this id.
-func (r *Keyring) Has(id string) bool { return r.key(id) != nil }
-
 // IDs lists the ids of the keys, the sealing key first.
 func (r *Keyring) IDs() []string {
 	ids := make([]string, len(r.keys))

@@ -149,43 +149,55 @@ func SealRows(keys *secret.Keyring, rows []SecretRow, rotate bool) ([]SecretRow,
 
 func sealRow(keys *secret.Keyring, r SecretRow, rotate bool) (SecretRow, bool, error) {
 	next := SecretRow{Kind: r.Kind, ID: r.ID}
-	var plain bool
 	var err error
 	switch r.Kind {
 	case KindChannel:
 		c := r.Credentials
-		plain = c.AppSecret != "" || c.VerifyToken != "" || c.AccessToken != "" || c.WebhookSecret != ""
+		plain := c.AppSecret != "" || c.VerifyToken != "" || c.AccessToken != "" || c.WebhookSecret != ""
 		if err := OpenCredentials(keys, r.ID, &c, r.Sealed); err != nil {
 			return r, false, err
 		}
 		if plain && keys == nil {
 			return r, false, fmt.Errorf("%w (channel %s holds credentials in the clear, from before they were sealed)", ErrSecretKeyMissing, r.ID)
 		}
-		if keys != nil {
-			next.Credentials, next.Sealed, err = SealCredentials(keys, r.ID, c)
+		if !mustSeal(keys, r, plain, rotate) {
+			return r, false, nil
 		}
+		next.Credentials, next.Sealed, err = SealCredentials(keys, r.ID, c)
 	case KindWebhook:
 		w := domain.Webhook{ID: r.ID, Secret: r.Secret, PreviousSecret: r.PreviousSecret}
-		plain = w.Secret != "" || w.PreviousSecret != ""
+		plain := w.Secret != "" || w.PreviousSecret != ""
 		if err := OpenWebhookSecrets(keys, &w, r.Sealed); err != nil {
 			return r, false, err
 		}
 		if plain && keys == nil {
 			return r, false, fmt.Errorf("%w (webhook %s holds its secrets in the clear, from before they were sealed)", ErrSecretKeyMissing, r.ID)
 		}
-		if keys != nil {
-			next.Sealed, err = SealWebhookSecrets(keys, r.ID, w.Secret, w.PreviousSecret)
+		if !mustSeal(keys, r, plain, rotate) {
+			return r, false, nil
 		}
+		next.Sealed, err = SealWebhookSecrets(keys, r.ID, w.Secret, w.PreviousSecret)
 	default:
 		return r, false, fmt.Errorf("store: no secrets in a %s", r.Kind)
 	}
-	if err != nil || keys == nil {
+	if err != nil {
 		return r, false, err
 	}
-	stale := false
-	if rotate && r.Sealed != nil {
+	return next, true, nil
+}
+
+// mustSeal reports whether r is to be sealed (again): it holds secrets in the clear or, in a
+// rotation, is sealed under another key than the primary. Rows that are not keep their seal,
+// so that opening a store seals nothing it need not.
+func mustSeal(keys *secret.Keyring, r SecretRow, plain, rotate bool) bool {
+	switch {
+	case keys == nil:
+		return false
+	case plain:
+		return true
+	case rotate && r.Sealed != nil:
 		id, _ := secret.KeyID(r.Sealed)
-		stale = id != keys.Primary().ID()
+		return id != keys.Primary().ID()
 	}
-	return next, plain || stale, nil
+	return false
 }

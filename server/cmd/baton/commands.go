@@ -27,7 +27,7 @@ func commands(stdout, stderr io.Writer) *ff.Command {
 		benchCommand(stdout),
 		versionCommand(stdout),
 	)
-	root.LongHelp = `Every serve, migrate and keys flag can also be set with a BATON_* environment variable
+	root.LongHelp = `Every serve, migrate, keys and secrets rotate flag can also be set with a BATON_* environment variable
 (--data-dir with BATON_DATA_DIR); a flag wins over its variable. Run "baton COMMAND -h" for
 the flags of a command.`
 	return root

@@ -8,7 +8,7 @@
 //	baton secrets rotate|new-key    seal every secret under a new key
 //
 // The command tree is in commands.go; "baton COMMAND -h" prints a command's flags. Every serve,
-// migrate and keys flag can also be set with a BATON_* environment variable; flags win.
+// migrate, keys and secrets rotate flag can also be set with a BATON_* environment variable; flags win.
 package main
 
 import (

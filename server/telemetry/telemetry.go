@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -28,9 +27,8 @@ import (
 // Providers are the tracer and meter providers the environment chose.
 type Providers struct {
 	Tracer trace.TracerProvider
-	Meter  metric.MeterProvider
-	// MetricsOn says whether metrics go anywhere (Meter is a no-op when not).
-	MetricsOn bool
+	// Meter is nil when metrics go nowhere.
+	Meter metric.MeterProvider
 	// Metrics serves every metric in Prometheus's text format; nil unless asked for.
 	Metrics http.Handler
 	// Shutdown flushes and stops both providers.
@@ -43,7 +41,7 @@ type Providers struct {
 // crosses calls. Go runtime metrics are recorded whenever metrics are on.
 func Setup(ctx context.Context, prometheus bool) (Providers, error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	p := Providers{Tracer: noop.NewTracerProvider(), Meter: metricnoop.NewMeterProvider()}
+	p := Providers{Tracer: noop.NewTracerProvider()}
 	var shutdowns []func(context.Context) error
 	p.Shutdown = func(ctx context.Context) error {
 		var errs []error
@@ -83,7 +81,7 @@ func Setup(ctx context.Context, prometheus bool) (Providers, error) {
 	}
 	mp := sdkmetric.NewMeterProvider(readers...)
 	otel.SetMeterProvider(mp)
-	p.Meter, p.MetricsOn = mp, true
+	p.Meter = mp
 	shutdowns = append(shutdowns, mp.Shutdown)
 	return p, runtime.Start(runtime.WithMeterProvider(mp))
 }

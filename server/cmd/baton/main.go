@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/peterbourgon/ff/v4"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/batonhq/baton/server/app"
 	"github.com/batonhq/baton/server/domain"
@@ -203,12 +202,8 @@ func serveCommand(stderr io.Writer) *ff.Command {
 					return err
 				}
 			}
-			var mp metric.MeterProvider
-			if tel.MetricsOn {
-				mp = tel.Meter
-			}
 			srv, err := serve.New(ctx, serve.Config{
-				Store: st, TracerProvider: tel.Tracer, MeterProvider: mp, GaugeTTL: *gaugeTTL, HeartbeatTimeout: *heartbeat, OffersHoldSeats: *offersHold, AllowedOrigins: allowedOrigins,
+				Store: st, TracerProvider: tel.Tracer, MeterProvider: tel.Meter, GaugeTTL: *gaugeTTL, HeartbeatTimeout: *heartbeat, OffersHoldSeats: *offersHold, AllowedOrigins: allowedOrigins,
 				Webhooks: hooks, ChannelAPIs: serve.ChannelAPIs{Meta: *metaAPI, Telegram: *telegramAPI}, Logger: logger,
 				RateLimits: serve.RateLimits{Key: rate(*keyRate), Webhook: rate(*webhookRate)},
 				Retention:  serve.RetentionConfig{Default: keep},

@@ -173,6 +173,7 @@ type Server struct {
 	dispatch                     *webhook.Dispatcher
 	outbox                       *gateway.Outbox
 	handler                      http.Handler
+	activity                     atomic.Uint64 // requests started and ended
 }
 
 // Listener is a store that hears other processes commit events (PostgreSQL's LISTEN).
@@ -260,9 +261,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.handler = h
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.activity.Add(1)
+		defer s.activity.Add(1)
+		h.ServeHTTP(w, r)
+	})
 	return s, nil
 }
+
+// Activity changes each time a request starts or ends: while it stays the same, the server is
+// idle, but for the streams it holds open (the GC policy collects then).
+func (s *Server) Activity() uint64 { return s.activity.Load() }
 
 // newMetrics creates Baton's instruments, reading the gauges from the store and the open
 // streams from the hub.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"runtime"
+	rtdebug "runtime/debug"
 	"testing"
 	"time"
 )
@@ -53,4 +55,91 @@ func TestAfterEachGC(t *testing.T) {
 			}
 		}
 	}
+}
+
+// idleFake is what an idleCollector sees: requests, garbage, and the collections it made.
+type idleFake struct {
+	activity, garbage uint64
+	collections       int
+}
+
+func (f *idleFake) collector() *idleCollector {
+	c := &idleCollector{
+		activity: func() uint64 { return f.activity },
+		garbage:  func() uint64 { return f.garbage },
+		collect:  func() { f.collections++; f.garbage = 0 },
+	}
+	c.last, c.busy = f.activity, true
+	return c
+}
+
+// TestIdleCollector: the server collects on the first tick with no request started or ended
+// since the one before, when there is garbage enough; never while requests come, never for a
+// little garbage, and once per quiet spell.
+func TestIdleCollector(t *testing.T) {
+	f := &idleFake{garbage: 64 << 20}
+	c := f.collector()
+	for range 5 { // a burst: a request every tick, however much garbage it leaves
+		f.activity += 2
+		if c.tick() {
+			t.Fatal("collected while requests came")
+		}
+	}
+	if !c.tick() || f.collections != 1 {
+		t.Fatalf("quiet tick after the burst: %d collections, want 1", f.collections)
+	}
+	f.garbage = 64 << 20 // say, the hub's and timers' garbage, without requests
+	if c.tick() || c.tick() {
+		t.Fatal("collected again in the same quiet spell")
+	}
+	f.activity++ // a stream opens, and a little garbage with it
+	f.garbage = idleGarbage - 1
+	if c.tick() || c.tick() {
+		t.Fatal("collected less than idleGarbage")
+	}
+	f.garbage = idleGarbage
+	if !c.tick() || f.collections != 2 {
+		t.Fatalf("quiet, with idleGarbage: %d collections, want 2", f.collections)
+	}
+}
+
+// TestCollectorRun: run ticks on what it is given, until its context ends.
+func TestCollectorRun(t *testing.T) {
+	f := &idleFake{garbage: 64 << 20}
+	c := f.collector()
+	ctx, cancel := context.WithCancel(t.Context())
+	ticks, done := make(chan time.Time), make(chan struct{})
+	go func() { c.run(ctx, ticks); close(done) }()
+	ticks <- time.Time{}
+	ticks <- time.Time{} // received once the first tick was handled
+	cancel()
+	<-done
+	if f.collections != 1 {
+		t.Fatalf("%d collections, want 1", f.collections)
+	}
+}
+
+// TestHeapGarbage: the estimate counts the garbage made since the last collection, and what a
+// collection leaves is not counted.
+func TestHeapGarbage(t *testing.T) {
+	defer rtdebug.SetGCPercent(rtdebug.SetGCPercent(-1)) // no collection but ours
+	runtime.GC()
+	if g := heapGarbage(); g >= idleGarbage {
+		t.Fatalf("right after a collection: %d bytes of garbage", g)
+	}
+	keep := make([][]byte, 0, 1<<10)
+	for i := range 32 << 10 { // 32 MiB in 1 KiB pieces; one in 32 kept
+		b := make([]byte, 1<<10)
+		if i%32 == 0 {
+			keep = append(keep, b)
+		}
+	}
+	if g := heapGarbage(); g < 30<<20 {
+		t.Fatalf("after making 31 MiB of garbage: an estimate of %d bytes", g)
+	}
+	runtime.GC()
+	if g := heapGarbage(); g >= idleGarbage {
+		t.Fatalf("after a collection: %d bytes of garbage", g)
+	}
+	runtime.KeepAlive(keep)
 }

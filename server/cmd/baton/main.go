@@ -165,7 +165,7 @@ func serveCommand(stderr io.Writer) *ff.Command {
 				return fmt.Errorf("--log-format/--log-level: %w", err)
 			}
 			slog.SetDefault(logger)
-			tuneGC()
+			tuned := tuneGC()
 			if *gaugeTTL < 0 {
 				return fmt.Errorf("--gauge-interval: %v is negative", *gaugeTTL)
 			}
@@ -214,6 +214,9 @@ func serveCommand(stderr io.Writer) *ff.Command {
 			l, err := net.Listen("tcp", *listen)
 			if err != nil {
 				return err
+			}
+			if tuned {
+				go collectWhenIdle(ctx, srv.Activity)
 			}
 			base := "http://" + l.Addr().String()
 			slog.Info("baton serving", "address", l.Addr().String(), "console", base+"/console/", "store", sf.where())

@@ -2,9 +2,14 @@ package serve_test
 
 import (
 	"context"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	batonv1 "github.com/batonhq/baton/gen/baton/v1"
+	"github.com/batonhq/baton/server/store"
+	"github.com/batonhq/baton/server/store/sqlite"
 )
 
 // TestServerStreamsAreNotTraced: calls get otelconnect's span, but server streams, whose span
@@ -31,5 +36,55 @@ func TestServerStreamsAreNotTraced(t *testing.T) {
 	}
 	if hasSpan(h, "baton.v1.EventService/Subscribe") {
 		t.Error("a span for Subscribe")
+	}
+}
+
+// readRecorder counts the reads made for long-lived callers (store.LongLived) and the others.
+type readRecorder struct {
+	store.Store
+	mu               sync.Mutex
+	longLived, other int
+}
+
+func (r *readRecorder) Read(ctx context.Context, fn func(store.Tx) error) error {
+	r.mu.Lock()
+	if store.IsLongLived(ctx) {
+		r.longLived++
+	} else {
+		r.other++
+	}
+	r.mu.Unlock()
+	return r.Store.Read(ctx, fn)
+}
+
+// TestServerStreamsAreLongLived: a stream's reads (its catch-up here) are a long-lived caller's,
+// which SQLite runs off the stream's goroutine so that its stack stays small; a call's are not.
+func TestServerStreamsAreLongLived(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &readRecorder{Store: st}
+	h := startOn(t, rec, &clock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)})
+	w := h.world(0)
+	h.ingest(w.channel.GetId(), "c1", "m1", "hello")
+	rec.mu.Lock()
+	rec.longLived, rec.other = 0, 0
+	rec.mu.Unlock()
+	from := uint64(0) // before the message: the stream catches up from the store
+	s := subscribe(t, h.admin, &batonv1.SubscribeRequest{AfterSequence: &from, Filter: &batonv1.EventFilter{
+		Types: []batonv1.EventType{batonv1.EventType_EVENT_TYPE_MESSAGE_RECEIVED},
+	}})
+	s.next(t, 1)
+	if _, err := h.admin.Events.ListEvents(context.Background(), &batonv1.ListEventsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.longLived == 0 {
+		t.Error("the stream's catch-up was not a long-lived caller's read")
+	}
+	if rec.other == 0 {
+		t.Error("ListEvents's read was a long-lived caller's")
 	}
 }

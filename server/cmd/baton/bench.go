@@ -120,12 +120,15 @@ func benchFanoutCommand(stdout io.Writer) *ff.Command {
 	baseline := fs.Bool("baseline", false, "first offer the same load with no stream open")
 	pid := fs.Int("pid", 0, "the server's process id: report its memory per idle stream")
 	debugURL := fs.String("debug-url", "", "with --pid, the server's --debug-listen address as a URL: report also what it retains per idle stream after a collection")
+	settle := fs.Duration("settle", time.Second, "with --pid, how long the server is left alone before its memory is read, and again once the streams opened")
 	ceiling := fs.String("ceiling", "", "measure the streams of this fanout-ceiling server instead")
 	return command(fs, false, "baton bench fanout --channel ID [flags]", "open streams and offer load to a running server",
 		"Opens --streams Subscribe streams on a running server, each selecting the channel's received\n"+
 			"messages, offers messages through IngestMessage at --rate, and reports ingest, deliveries/s,\n"+
 			"commit → delivery latency, gaps and repeats. With --baseline it first offers the same load\n"+
-			"with no stream open; with --pid, the server's memory per idle stream. With --ceiling URL it\n"+
+			"with no stream open; with --pid, the server's memory per idle stream: its resident memory\n"+
+			"grown, as an observer of the process sees it, --settle after the streams opened and right\n"+
+			"after (and, with --debug-url, what it retains after collections). With --ceiling URL it\n"+
 			"measures the streams of a `baton bench fanout-ceiling` server instead.",
 		benchmark(func(ctx context.Context) error {
 			if *ceiling != "" {
@@ -140,11 +143,12 @@ func benchFanoutCommand(stdout io.Writer) *ff.Command {
 				return errors.New("--channel is required")
 			}
 			if *pid > 0 {
-				m, err := idleStreamMemory(ctx, cfg, *pid, *debugURL)
+				m, err := idleStreamMemory(ctx, cfg, *pid, *debugURL, *settle)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "server memory per idle stream: %.1f KB (%d streams)\n", m.rss/1024, cfg.Streams)
+				fmt.Fprintf(stdout, "server memory per idle stream, resident memory grown: %.1f KB %v after they opened, %.1f KB right after (%d streams)\n",
+					m.settled/1024, *settle, m.opened/1024, cfg.Streams)
 				if *debugURL != "" {
 					fmt.Fprintf(stdout, "server memory retained per idle stream after a collection: %.1f KB (heap %.1f KB, stack %.1f KB)\n",
 						(m.heap+m.stacks)/1024, m.heap/1024, m.stacks/1024)
@@ -171,43 +175,59 @@ func benchFanoutCommand(stdout io.Writer) *ff.Command {
 		}))
 }
 
-// idleMemory is what the server's memory grew by per idle stream: its resident memory, and, when
-// its profiles are served, its heap and stacks after a collection.
-type idleMemory struct{ rss, heap, stacks float64 }
+// idleMemory is what the server's memory grew by per idle stream: its resident memory, as an
+// observer of the process sees it (VmRSS, the server asked for nothing), right after the streams
+// opened and once they settled; and, when its profiles are served, what it retains: heap and
+// goroutine stacks after collections.
+type idleMemory struct{ opened, settled, heap, stacks float64 }
 
 // idleStreamMemory opens the streams, idle, and returns how much the server's memory grew per
-// stream.
-func idleStreamMemory(ctx context.Context, cfg bench.FanoutConfig, pid int, debugURL string) (idleMemory, error) {
-	var heap0, stacks0 int64
-	if debugURL != "" {
-		var err error
-		if heap0, stacks0, err = bench.Retained(ctx, debugURL); err != nil {
-			return idleMemory{}, err
-		}
+// stream. The server is left alone for settle before the first reading, as before the last.
+func idleStreamMemory(ctx context.Context, cfg bench.FanoutConfig, pid int, debugURL string, settle time.Duration) (idleMemory, error) {
+	open := func() (func(), error) {
+		_, stop, err := bench.OpenStreams(ctx, cfg.Ingest.URL, cfg.Ingest.APIKey, cfg.Streams, 0, &batonv1.EventFilter{ConversationId: "bench-idle"})
+		return stop, err
 	}
+	time.Sleep(settle)
 	before, err := bench.RSS(pid)
 	if err != nil {
 		return idleMemory{}, err
 	}
-	_, stop, err := bench.OpenStreams(ctx, cfg.Ingest.URL, cfg.Ingest.APIKey, cfg.Streams, 0, &batonv1.EventFilter{ConversationId: "bench-idle"})
+	stop, err := open()
 	if err != nil {
 		return idleMemory{}, err
 	}
 	defer stop()
-	time.Sleep(time.Second) // let the streams settle: caught up, joined, waiting
-	after, err := bench.RSS(pid)
+	opened, err := bench.RSS(pid)
+	if err != nil {
+		return idleMemory{}, err
+	}
+	time.Sleep(settle) // the streams are caught up, joined, waiting
+	settled, err := bench.RSS(pid)
 	if err != nil {
 		return idleMemory{}, err
 	}
 	n := float64(cfg.Streams)
-	m := idleMemory{rss: float64(after-before) / n}
-	if debugURL != "" {
-		heap1, stacks1, err := bench.Retained(ctx, debugURL)
-		if err != nil {
-			return idleMemory{}, err
-		}
-		m.heap, m.stacks = float64(heap1-heap0)/n, float64(stacks1-stacks0)/n
+	m := idleMemory{opened: float64(opened-before) / n, settled: float64(settled-before) / n}
+	if debugURL == "" {
+		return m, nil
 	}
+	// What the server retains is what as many streams again add after collections: asked only
+	// now, as the collections it asks for would change what the observer saw.
+	heap0, stacks0, err := bench.Retained(ctx, debugURL)
+	if err != nil {
+		return idleMemory{}, err
+	}
+	stopMore, err := open()
+	if err != nil {
+		return idleMemory{}, err
+	}
+	defer stopMore()
+	heap1, stacks1, err := bench.Retained(ctx, debugURL)
+	if err != nil {
+		return idleMemory{}, err
+	}
+	m.heap, m.stacks = float64(heap1-heap0)/n, float64(stacks1-stacks0)/n
 	return m, nil
 }
 

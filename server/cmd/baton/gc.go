@@ -47,11 +47,11 @@ func gcPercentFor(live uint64) int {
 
 // The floor's cost: the garbage of a burst stays resident until the heap reaches it, also once
 // the server is idle again. Opening 1,000 event streams, say, left 35–40 KB of resident memory per
-// stream, half of it garbage (the requests' own, and goroutine stacks grown while they opened,
-// which only a collection shrinks). So once no request has started or ended for idleTick, and the
-// heap holds at least idleGarbage of garbage (and half the live heap: a collection costs about
-// the live heap), the server collects and returns the free memory to the system. A busy server
-// never has a quiet idleTick, so this keeps collections off requests as the floor does.
+// stream, half of it garbage. So once no request has started or ended for idleTick, and the heap
+// holds at least idleGarbage of garbage (and an eighth of the live heap: a collection's work
+// grows with the live heap), the server collects and returns the free memory to the system. No
+// request waits for that collection but those that arrive during it; a busy server never has a
+// quiet idleTick, and a quiet one collects once per idleGarbage it makes at most.
 const (
 	idleTick    = 100 * time.Millisecond
 	idleGarbage = 4 << 20
@@ -63,19 +63,18 @@ type idleCollector struct {
 	garbage  func() uint64 // what a collection would free, about
 	collect  func()
 	last     uint64
-	busy     bool
 }
 
 // collectWhenIdle runs an idleCollector every idleTick until ctx ends, over the runtime's heap.
 func collectWhenIdle(ctx context.Context, activity func() uint64) {
-	c := &idleCollector{activity: activity, garbage: heapGarbage, collect: rtdebug.FreeOSMemory}
+	c := &idleCollector{activity: activity, garbage: heapGarbage, collect: collectAll}
 	t := time.NewTicker(idleTick)
 	defer t.Stop()
 	c.run(ctx, t.C)
 }
 
 func (c *idleCollector) run(ctx context.Context, ticks <-chan time.Time) {
-	c.last, c.busy = c.activity(), true
+	c.last = c.activity()
 	for {
 		select {
 		case <-ctx.Done():
@@ -86,29 +85,38 @@ func (c *idleCollector) run(ctx context.Context, ticks <-chan time.Time) {
 	}
 }
 
-// tick collects, and reports true, if nothing happened since the last tick, something did
-// before it, and there is garbage enough. One collection per quiet spell: then it waits for
-// requests again.
+// tick collects, and reports true, if no request started or ended since the last tick and
+// there is garbage enough. A quiet server collects too, what it makes without requests: open
+// streams check their keys every few seconds, and their garbage would otherwise pile up to the
+// floor.
 func (c *idleCollector) tick() bool {
 	if a := c.activity(); a != c.last {
-		c.last, c.busy = a, true
+		c.last = a
 		return false
 	}
-	if !c.busy || c.garbage() < idleGarbage {
+	if c.garbage() < idleGarbage {
 		return false
 	}
-	c.busy = false
 	c.collect()
 	return true
 }
 
+// collectAll collects twice, then returns the free memory to the system: what sync.Pools held
+// at the first collection (net/http's and Connect's buffers, among others) is freed only by the
+// second. Measured with 1,000 streams opened: 21 KB resident per stream a second later, against
+// 22–23 KB with one collection.
+func collectAll() {
+	runtime.GC()
+	rtdebug.FreeOSMemory()
+}
+
 // heapGarbage estimates what a collection would free: the heap's objects beyond the live heap
-// the last collection found, when that is at least half as much again.
+// the last collection found, when that is at least an eighth of it (0 otherwise).
 func heapGarbage() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	objects, live := s[0].Value.Uint64(), s[1].Value.Uint64()
-	if objects < live || objects-live < live/2 {
+	if objects < live || objects-live < live/8 {
 		return 0
 	}
 	return objects - live

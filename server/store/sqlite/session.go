@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/batonhq/baton/server/secret"
 	"github.com/batonhq/baton/server/store"
@@ -28,6 +29,14 @@ type session struct {
 	uncancelable bool
 	// keys seal and open secrets (store.SealCredentials); nil when none are configured.
 	keys *secret.Keyring
+	// A reader's transactions run on a goroutine of its own (serve): work starts one, call is
+	// what it runs, and done tells the caller it ran, with result, or how it ended otherwise.
+	work     chan struct{}
+	done     chan struct{}
+	call     func() error
+	result   error
+	abnormal bool // call panicked (with panicked) or called runtime.Goexit
+	panicked any
 }
 
 // statementContext is the context a statement of the session runs with.
@@ -209,7 +218,12 @@ func (s *session) repair(ctx context.Context) error {
 	return nil
 }
 
-// readers is a fixed set of read sessions handed out one at a time.
+// readers is a fixed set of read sessions handed out one at a time. Each has a goroutine of its
+// own, which runs the transactions of long-lived callers (store.LongLived): run on the caller's
+// goroutine, the reads that open an event stream left each idle stream's stack at 16–32 KB until
+// the next collections (measured: 18 MB of stacks for 1,000 streams just opened, against 9.6 MB
+// with their reads on the sessions' goroutines). The hand-off costs about 4 µs a read on 2 cores
+// (17–28 against 13–16 µs for the shortest read), which other callers are spared.
 type readers chan *session
 
 func (r readers) run(ctx context.Context, fn func(store.Tx) error) error {
@@ -220,5 +234,54 @@ func (r readers) run(ctx context.Context, fn func(store.Tx) error) error {
 		return ctx.Err()
 	}
 	defer func() { r <- s }()
+	if store.IsLongLived(ctx) {
+		return s.onOwnGoroutine(func() error { return s.run(ctx, "BEGIN", fn) })
+	}
 	return s.run(ctx, "BEGIN", fn)
+}
+
+// startGoroutine starts the goroutine the session's transactions run on (onOwnGoroutine), until
+// stopGoroutine.
+func (s *session) startGoroutine() {
+	s.work, s.done = make(chan struct{}), make(chan struct{})
+	go s.serve(s.work)
+}
+
+func (s *session) stopGoroutine() { close(s.work) }
+
+func (s *session) serve(work <-chan struct{}) {
+	for range work {
+		s.runCall(work)
+	}
+}
+
+// runCall runs s.call for onOwnGoroutine.
+func (s *session) runCall(work <-chan struct{}) {
+	s.abnormal, s.panicked = true, nil
+	defer func() {
+		if s.abnormal {
+			if s.panicked = recover(); s.panicked == nil {
+				go s.serve(work) // runtime.Goexit ends this goroutine: another takes its place
+			}
+		}
+		s.done <- struct{}{}
+	}()
+	s.result = s.call()
+	s.abnormal = false
+}
+
+// onOwnGoroutine runs f on the session's goroutine, and returns its error; a panic, or a
+// runtime.Goexit (a test's t.Fatal), in f happens again on the caller's goroutine.
+func (s *session) onOwnGoroutine(f func() error) error {
+	s.call = f
+	s.work <- struct{}{}
+	<-s.done
+	s.call = nil
+	if s.abnormal {
+		if s.panicked != nil {
+			panic(s.panicked)
+		}
+		runtime.Goexit()
+	}
+	return s.result
 }

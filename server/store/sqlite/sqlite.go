@@ -94,6 +94,7 @@ func (s *Store) connect(ctx context.Context, n int, keys *secret.Keyring) error 
 			return err
 		}
 		r.keys = keys
+		r.startGoroutine()
 		s.readers <- r
 	}
 	return nil
@@ -221,7 +222,9 @@ func (s *Store) Close() error {
 		errs = append(errs, s.writer.close())
 	}
 	for len(s.readers) > 0 {
-		errs = append(errs, (<-s.readers).close())
+		r := <-s.readers
+		r.stopGoroutine()
+		errs = append(errs, r.close())
 	}
 	return errors.Join(append(errs, s.readerDB.Close(), s.writerDB.Close())...)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -260,4 +262,71 @@ func TestReadyWantsEveryMigration(t *testing.T) {
 	if err := s.Ready(ctx); !errors.Is(err, store.ErrMigrationsPending) {
 		t.Fatalf("Ready with a migration missing: %v, want ErrMigrationsPending", err)
 	}
+}
+
+// TestLongLivedReadsRunOnTheirSessionsGoroutines: a long-lived caller's read runs on a goroutine
+// of its session's, so that SQLite's deep stack grows that goroutine's and not the caller's (an
+// event stream's, which then stays open for days); a panic or a runtime.Goexit in it happens on
+// the caller's goroutine, and every session goes on reading. Other reads run on their caller's.
+func TestLongLivedReadsRunOnTheirSessionsGoroutines(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := store.LongLived(t.Context())
+	read := func() error {
+		return s.Read(ctx, func(tx store.Tx) error { _, err := tx.LastSequence(ctx); return err })
+	}
+	caller := goroutineID()
+	var reader uint64
+	if err := s.Read(ctx, func(tx store.Tx) error { reader = goroutineID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if reader == caller {
+		t.Fatal("a long-lived caller's read ran on the caller's goroutine")
+	}
+	if err := s.Read(t.Context(), func(tx store.Tx) error { reader = goroutineID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if reader != caller {
+		t.Fatal("a read ran off its caller's goroutine")
+	}
+	for i := range 2 * runtime.GOMAXPROCS(0) * 4 { // every session, more than once
+		func() {
+			defer func() {
+				if p := recover(); p != "boom" {
+					t.Errorf("read %d: recovered %v, want the read's panic", i, p)
+				}
+			}()
+			_ = s.Read(ctx, func(store.Tx) error { panic("boom") })
+		}()
+		if err := read(); err != nil {
+			t.Fatalf("read after a panic: %v", err)
+		}
+		went := make(chan bool, 1)
+		go func() {
+			defer close(went)
+			_ = s.Read(ctx, func(store.Tx) error { runtime.Goexit(); return nil })
+			went <- true
+		}()
+		if <-went {
+			t.Fatal("the caller went on after its read called runtime.Goexit")
+		}
+		if err := read(); err != nil {
+			t.Fatalf("read after a Goexit: %v", err)
+		}
+	}
+}
+
+// goroutineID returns the id of the calling goroutine, from its stack trace.
+func goroutineID() uint64 {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	f := strings.Fields(string(b)) // "goroutine 18 [running]: ..."
+	id, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		panic(err)
+	}
+	return id
 }

@@ -262,6 +262,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Counted for the GC policy (Activity): an atomic add each way, nothing else.
 		s.activity.Add(1)
 		defer s.activity.Add(1)
 		h.ServeHTTP(w, r)

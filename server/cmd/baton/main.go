@@ -215,7 +215,7 @@ func serveCommand(stderr io.Writer) *ff.Command {
 			if err != nil {
 				return err
 			}
-			if tuned {
+			if tuned { // the floor's garbage is collected once the server turns idle (gc.go)
 				go collectWhenIdle(ctx, srv.Activity)
 			}
 			base := "http://" + l.Addr().String()

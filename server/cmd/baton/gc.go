@@ -54,7 +54,7 @@ func gcPercentFor(live uint64) int {
 // quiet idleTick, and a quiet one collects once per idleGarbage it makes at most.
 const (
 	idleTick    = 100 * time.Millisecond
-	idleGarbage = 4 << 20
+	idleGarbage = 2 << 20
 )
 
 // idleCollector collects when the server turns idle after making garbage.

@@ -1,7 +1,7 @@
 // Package events fans the event log out to live streams. A Hub reads newly committed events
-// once per batch, for the whole server, and dispatches them from memory to every stream whose
-// Selects selects them; a stream reads the store itself only to catch up: when it opens, and
-// after it fell behind the live feed.
+// once per batch, for the whole server, while any stream follows it, and dispatches them from
+// memory to every stream whose Selects selects them; a stream reads the store itself only to
+// catch up: when it opens, and after it fell behind the live feed.
 package events
 
 import (
@@ -116,21 +116,30 @@ func (h *Hub) Kick() {
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
-	for {
-		if err := h.readNew(ctx); err != nil && ctx.Err() == nil {
+	for kicked := false; ; {
+		if err := h.readNew(ctx, kicked); err != nil && ctx.Err() == nil {
 			h.Logger.ErrorContext(ctx, "read new events", "error", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.kick:
+			kicked = true
 		case <-t.C:
+			kicked = false
 		}
 	}
 }
 
-// readNew dispatches every event committed after head, a batch at a time.
-func (h *Hub) readNew(ctx context.Context) error {
+// readNew dispatches every event committed after head, a batch at a time. With no stream
+// following, it reads nothing (idle).
+func (h *Hub) readNew(ctx context.Context, kicked bool) error {
+	if h.idle() {
+		if kicked && h.OnEvents != nil {
+			h.OnEvents() // a commit, here or on another replica: it may have brought deliveries
+		}
+		return nil
+	}
 	if !h.started {
 		head, err := h.store.LastSequence(ctx)
 		if err != nil {
@@ -161,6 +170,20 @@ func (h *Hub) readNew(ctx context.Context) error {
 		h.OnEvents()
 	}
 	return nil
+}
+
+// idle reports whether no stream follows the hub, and if so stops the live feed: a commit then
+// costs the server no read of its events (one per group of writes, on a busy server). The feed
+// starts again, from the last event stored, at the first read after a stream follows; a stream
+// that joined the feed before then from an earlier sequence catches up from the store (start).
+func (h *Hub) idle() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open.Load() > 0 || len(h.streams) > 0 {
+		return false
+	}
+	h.started, h.head, h.from, h.recent = false, 0, 0, nil
+	return true
 }
 
 // start sets where the live feed begins. Streams that joined before it did, from an earlier
@@ -497,8 +520,9 @@ func FromStore(st store.Store, f store.EventFilter, reads func(domain.Event) boo
 }
 
 // Head returns where a stream "from now" starts: the last event the hub dispatched or, before it
-// started, the last stored. A stream that starts there joins the live feed without a read; it
-// gets the events committed but not yet dispatched, so it misses nothing written before it.
+// started (or while it is idle), the last stored. A stream that starts there joins the live feed
+// without a read once the hub has started (with one while it is idle); it gets the events
+// committed but not yet dispatched, so it misses nothing written before it.
 func (h *Hub) Head(ctx context.Context) (uint64, error) {
 	h.mu.Lock()
 	started, head := h.started, h.head

@@ -36,6 +36,8 @@ type options struct {
 	buffer   int // the hubs' per-stream buffers
 	// wrap, when set, wraps each server's store (the hub and the streams use the wrapper).
 	wrap func(store.Store) store.Store
+	// onEvents, when set, is each hub's OnEvents.
+	onEvents func()
 }
 
 // servers starts servers sharing one database: SQLite has one (a file has one writer process);
@@ -73,6 +75,7 @@ func servers(t *testing.T, backend string, o options) []*server {
 		s.hub = events.NewHub(s.store, o.sends)
 		s.hub.Interval = time.Hour // nothing arrives by polling: only wake-ups count
 		s.hub.Buffer = cmp.Or(o.buffer, events.DefaultBuffer)
+		s.hub.OnEvents = o.onEvents
 		wg.Go(func() { s.hub.Run(ctx) })
 		if l, ok := st.(*postgres.Store); ok {
 			wg.Go(func() { l.Listen(ctx, s.hub.Kick) })
@@ -443,6 +446,68 @@ func TestStreamsFromNowReadNothing(t *testing.T) {
 				if reads := c.catchUps.Load(); reads != 0 {
 					t.Fatalf("stream %d read the store %d times, want none", i, reads)
 				}
+			}
+		})
+	}
+}
+
+// TestIdleHubReadsNothing: with no stream following, a commit costs the hub no read of the
+// store, though it still passes the wake-up on (OnEvents: webhook deliveries may be due); a
+// stream that follows afterwards, from before those commits, gets every event, once, in order,
+// and the events committed after it follows as well.
+func TestIdleHubReadsNothing(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			var counting *countingStore
+			kicks := make(chan struct{}, 1024)
+			s := servers(t, backend, options{
+				wrap: func(st store.Store) store.Store {
+					counting = &countingStore{Store: st}
+					return counting
+				},
+				onEvents: func() { kicks <- struct{}{} },
+			})[0]
+			after := head(t, s.store)
+			// A wake-up may be lost while PostgreSQL's listener connects: write until one
+			// arrives (bounded), then count.
+			written := 0
+			for kicked := false; !kicked; written++ {
+				if written == 20 {
+					t.Fatalf("%d commits: the hub passed no wake-up on", written)
+				}
+				s.write(t, 1, written)
+				select {
+				case <-kicks:
+					kicked = true
+				case <-time.After(time.Second):
+				}
+			}
+			before := counting.reads.Load()
+			const n = 10
+			for i := range n {
+				s.write(t, 1, written+i)
+				select {
+				case <-kicks:
+				case <-time.After(20 * time.Second):
+					t.Fatalf("commit %d: the hub passed no wake-up on", i)
+				}
+			}
+			written += n
+			if reads := counting.reads.Load() - before; reads != 0 {
+				t.Fatalf("the hub read the store %d times for %d commits with no stream following, want none", reads, n)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			defer func() { cancel(); wg.Wait() }()
+			c := newCollector()
+			wg.Go(func() { c.follow(ctx, s, after, store.EventFilter{}) })
+			c.await(t, written)
+			for i := range n {
+				s.write(t, 1, written+i)
+			}
+			c.await(t, written+n)
+			if got, all := c.sequences(), want(t, s.store, after, store.EventFilter{}); !slices.Equal(got, all) {
+				t.Fatalf("got %v, want %v", got, all)
 			}
 		})
 	}

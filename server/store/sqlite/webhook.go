@@ -156,7 +156,7 @@ const dueDeliveries = `SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
 		AND NOT EXISTS (SELECT 1 FROM deliveries p INDEXED BY deliveries_pending
 			WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
 				AND p.state = 'pending' AND p.seq < d.seq)
-	ORDER BY d.seq LIMIT ?2`
+	ORDER BY d.seq LIMIT ?2 + 0`
 
 // leaseDeliveries leases the deliveries whose seqs ?2 lists (JSON) until ?1.
 var leaseDeliveries = `UPDATE deliveries SET lease_expire_time = ?1
@@ -235,14 +235,64 @@ func whereDeliveries(q *query, dq store.DeliveryQuery) {
 	}
 }
 
-func (t *tx) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
-	res, err := t.exec(ctx, `UPDATE deliveries SET state = ?, attempts = ?, failures = ?,
-		next_attempt_time = ?, lease_expire_time = ?, update_time = ? WHERE id = ?`,
-		d.State, d.Attempts, d.Failures, nanos(d.NextAttemptTime), nanos(d.LeaseExpireTime), nanos(d.UpdateTime), d.ID)
+// GetDeliveries passes the ids as one JSON list, so that any number of them is one statement.
+// (Writes are serialised: there is nothing to lock.)
+func (t *tx) GetDeliveries(ctx context.Context, ids []string) ([]domain.Delivery, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := getAll(ctx, t, scanDeliveryRow,
+		selectDelivery+" WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.id", jsonList(ids))
+	return deliveries(rows), err
+}
+
+// deliveryUpdate is a delivery's row as UpdateDeliveries passes it, one JSON object per row.
+type deliveryUpdate struct {
+	ID              string               `json:"id"`
+	State           domain.DeliveryState `json:"state"`
+	Attempts        int                  `json:"attempts"`
+	Failures        int                  `json:"failures"`
+	NextAttemptTime int64                `json:"next"`
+	LeaseExpireTime int64                `json:"lease"`
+	UpdateTime      int64                `json:"update"`
+}
+
+const updateDeliveries = `UPDATE deliveries SET state = u.value->>'state', attempts = u.value->>'attempts',
+		failures = u.value->>'failures', next_attempt_time = u.value->>'next',
+		lease_expire_time = u.value->>'lease', update_time = u.value->>'update'
+	FROM json_each(?) u WHERE deliveries.id = u.value->>'id'`
+
+func (t *tx) UpdateDeliveries(ctx context.Context, ds []domain.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	rows := make([]deliveryUpdate, len(ds))
+	for i, d := range ds {
+		rows[i] = deliveryUpdate{d.ID, d.State, d.Attempts, d.Failures,
+			nanos(d.NextAttemptTime), nanos(d.LeaseExpireTime), nanos(d.UpdateTime)}
+	}
+	res, err := t.exec(ctx, updateDeliveries, jsonList(rows))
 	if err := writeErr("update", "delivery", err); err != nil {
 		return err
 	}
-	return affected(res, "delivery", d.ID)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if int(n) != len(ds) {
+		return t.missingDelivery(ctx, ds)
+	}
+	return nil
+}
+
+// missingDelivery returns NotFound for the first of ds that does not exist.
+func (t *tx) missingDelivery(ctx context.Context, ds []domain.Delivery) error {
+	for _, d := range ds {
+		if _, err := t.GetDelivery(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("sqlite: update deliveries: %d rows, fewer updated", len(ds)) // an id listed twice
 }
 
 // RequeueDeliveries is domain.Redeliver in SQL.
@@ -269,9 +319,31 @@ func scanAttempt(s scanner) (a domain.Attempt, err error) {
 	return a, err
 }
 
-func (t *tx) AddAttempt(ctx context.Context, a domain.Attempt) error {
-	return t.insert(ctx, "attempt", insertSQL("delivery_attempts", attemptColumns),
-		a.DeliveryID, a.Number, nanos(a.Time), a.StatusCode, a.Error, int64(a.Latency))
+// attemptRow is an attempt as AddAttempts passes it, one JSON object per row.
+type attemptRow struct {
+	DeliveryID string `json:"delivery_id"`
+	Number     int    `json:"number"`
+	Time       int64  `json:"time"`
+	StatusCode int    `json:"status_code"`
+	Error      string `json:"error"`
+	Latency    int64  `json:"latency"`
+}
+
+var insertAttempts = "INSERT INTO delivery_attempts (" + strings.Join(attemptColumns, ", ") + `)
+	SELECT a.value->>'delivery_id', a.value->>'number', a.value->>'time', a.value->>'status_code',
+		a.value->>'error', a.value->>'latency'
+	FROM json_each(?) a`
+
+func (t *tx) AddAttempts(ctx context.Context, as []domain.Attempt) error {
+	if len(as) == 0 {
+		return nil
+	}
+	rows := make([]attemptRow, len(as))
+	for i, a := range as {
+		rows[i] = attemptRow{a.DeliveryID, a.Number, nanos(a.Time), a.StatusCode, a.Error, int64(a.Latency)}
+	}
+	_, err := t.exec(ctx, insertAttempts, jsonList(rows))
+	return writeErr("create", "attempt", err)
 }
 
 // ListAttempts passes the ids as one JSON list, so that any number of them is one statement.

@@ -23,6 +23,13 @@ const Batch = 500
 // lost (a database notification during a reconnect, a writer that died between commit and kick).
 const DefaultPollInterval = time.Second
 
+// DefaultGather is the least time between two reads of new events. Commits that come closer
+// together share a read and a dispatch, so each stream wakes and writes once for all of them:
+// with many streams, wake-ups and writes are what fan-out costs, and what writers compete
+// with. It adds at most this much to an event's way to its streams, and nothing when commits
+// are further apart.
+const DefaultGather = 20 * time.Millisecond
+
 // Defaults of the hub's bounds.
 const (
 	// DefaultBuffer is how many events a stream may have waiting before it falls behind.
@@ -75,6 +82,8 @@ type Hub struct {
 	sends *limiter
 	// Interval is how often it reads without being kicked.
 	Interval time.Duration
+	// Gather is the least time between two reads (DefaultGather).
+	Gather time.Duration
 	// Buffer is how many events a stream may have waiting; a stream that would have more falls
 	// behind: it sends what it has, then catches up from the store.
 	Buffer int
@@ -82,7 +91,8 @@ type Hub struct {
 	OnEvents func()
 	Logger   *slog.Logger
 
-	open atomic.Int64 // streams following
+	open  atomic.Int64                         // streams following
+	after func(time.Duration) <-chan time.Time // time.After; tests hold the gathering
 
 	mu      sync.Mutex
 	started bool
@@ -101,7 +111,8 @@ func NewHub(st store.Store, sends int) *Hub {
 		sends = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	return &Hub{store: st, kick: make(chan struct{}, 1), sends: newLimiter(sends),
-		Interval: DefaultPollInterval, Buffer: DefaultBuffer, Logger: slog.Default()}
+		Interval: DefaultPollInterval, Gather: DefaultGather, Buffer: DefaultBuffer, Logger: slog.Default(),
+		after: time.After}
 }
 
 // Kick asks the hub to read new events; it never blocks, and kicks coalesce.
@@ -112,11 +123,13 @@ func (h *Hub) Kick() {
 	}
 }
 
-// Run reads and dispatches on every kick and every Interval until ctx ends.
+// Run reads and dispatches on every kick and every Interval, no sooner than Gather after the
+// last read, until ctx ends.
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
 	for {
+		read := time.Now()
 		if err := h.readNew(ctx); err != nil && ctx.Err() == nil {
 			h.Logger.ErrorContext(ctx, "read new events", "error", err)
 		}
@@ -125,6 +138,13 @@ func (h *Hub) Run(ctx context.Context) {
 			return
 		case <-h.kick:
 		case <-t.C:
+		}
+		if wait := h.Gather - time.Since(read); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-h.after(wait):
+			}
 		}
 	}
 }

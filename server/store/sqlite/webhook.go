@@ -246,29 +246,20 @@ func (t *tx) GetDeliveries(ctx context.Context, ids []string) ([]domain.Delivery
 	return deliveries(rows), err
 }
 
-// deliveryUpdate is a delivery's row as UpdateDeliveries passes it, one JSON object per row.
-type deliveryUpdate struct {
-	ID              string               `json:"id"`
-	State           domain.DeliveryState `json:"state"`
-	Attempts        int                  `json:"attempts"`
-	Failures        int                  `json:"failures"`
-	NextAttemptTime int64                `json:"next"`
-	LeaseExpireTime int64                `json:"lease"`
-	UpdateTime      int64                `json:"update"`
-}
-
-const updateDeliveries = `UPDATE deliveries SET state = u.value->>'state', attempts = u.value->>'attempts',
-		failures = u.value->>'failures', next_attempt_time = u.value->>'next',
-		lease_expire_time = u.value->>'lease', update_time = u.value->>'update'
-	FROM json_each(?) u WHERE deliveries.id = u.value->>'id'`
+// updateDeliveries overwrites the deliveries ?1 lists, a JSON array per row: an array reads
+// faster than an object with names.
+const updateDeliveries = `UPDATE deliveries SET state = u.value->>1, attempts = u.value->>2,
+		failures = u.value->>3, next_attempt_time = u.value->>4,
+		lease_expire_time = u.value->>5, update_time = u.value->>6
+	FROM json_each(?1) u WHERE deliveries.id = u.value->>0`
 
 func (t *tx) UpdateDeliveries(ctx context.Context, ds []domain.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	rows := make([]deliveryUpdate, len(ds))
+	rows := make([][]any, len(ds))
 	for i, d := range ds {
-		rows[i] = deliveryUpdate{d.ID, d.State, d.Attempts, d.Failures,
+		rows[i] = []any{d.ID, d.State, d.Attempts, d.Failures,
 			nanos(d.NextAttemptTime), nanos(d.LeaseExpireTime), nanos(d.UpdateTime)}
 	}
 	res, err := t.exec(ctx, updateDeliveries, jsonList(rows))
@@ -319,28 +310,18 @@ func scanAttempt(s scanner) (a domain.Attempt, err error) {
 	return a, err
 }
 
-// attemptRow is an attempt as AddAttempts passes it, one JSON object per row.
-type attemptRow struct {
-	DeliveryID string `json:"delivery_id"`
-	Number     int    `json:"number"`
-	Time       int64  `json:"time"`
-	StatusCode int    `json:"status_code"`
-	Error      string `json:"error"`
-	Latency    int64  `json:"latency"`
-}
-
+// insertAttempts inserts the attempts ?1 lists, a JSON array per row.
 var insertAttempts = "INSERT INTO delivery_attempts (" + strings.Join(attemptColumns, ", ") + `)
-	SELECT a.value->>'delivery_id', a.value->>'number', a.value->>'time', a.value->>'status_code',
-		a.value->>'error', a.value->>'latency'
-	FROM json_each(?) a`
+	SELECT a.value->>0, a.value->>1, a.value->>2, a.value->>3, a.value->>4, a.value->>5
+	FROM json_each(?1) a`
 
 func (t *tx) AddAttempts(ctx context.Context, as []domain.Attempt) error {
 	if len(as) == 0 {
 		return nil
 	}
-	rows := make([]attemptRow, len(as))
+	rows := make([][]any, len(as))
 	for i, a := range as {
-		rows[i] = attemptRow{a.DeliveryID, a.Number, nanos(a.Time), a.StatusCode, a.Error, int64(a.Latency)}
+		rows[i] = []any{a.DeliveryID, a.Number, nanos(a.Time), a.StatusCode, a.Error, int64(a.Latency)}
 	}
 	_, err := t.exec(ctx, insertAttempts, jsonList(rows))
 	return writeErr("create", "attempt", err)

@@ -89,7 +89,7 @@ func (d *Dispatcher) Kick() { d.pump.Kick() }
 // Run sends deliveries until ctx ends, then waits for those in flight and records them.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.pump.Concurrency, d.pump.Interval = d.Concurrency, d.Interval
-	// A claim costs a query whatever its size: with deliveries in flight, wait until a quarter
+	// A claim costs a query whatever its size: with deliveries in flight, wait until half
 	// of the senders are free and claim for all of them.
 	d.pump.Batch = d.Concurrency / 2
 	d.sent = make(chan Sent, d.Concurrency)

@@ -11,3 +11,6 @@ func (h *Hub) Live() int {
 
 // SetGatherTimer replaces the timer the hub waits on between reads; call it before Run.
 func (h *Hub) SetGatherTimer(after func(time.Duration) <-chan time.Time) { h.after = after }
+
+// GatherStreams is how many streams make the hub wait all of Gather.
+const GatherStreams = gatherStreams

@@ -23,12 +23,15 @@ const Batch = 500
 // lost (a database notification during a reconnect, a writer that died between commit and kick).
 const DefaultPollInterval = time.Second
 
-// DefaultGather is the least time between two reads of new events. Commits that come closer
-// together share a read and a dispatch, so each stream wakes and writes once for all of them:
-// with many streams, wake-ups and writes are what fan-out costs, and what writers compete
-// with. It adds at most this much to an event's way to its streams, and nothing when commits
-// are further apart.
+// DefaultGather is the most time the hub leaves between two reads of new events. Commits that
+// come closer together share a read and a dispatch, so each stream wakes and writes once for all
+// of them: with many streams, wake-ups and writes are what fan-out costs, and what writers
+// compete with. The hub waits in proportion to the streams it feeds, the full time from
+// gatherStreams on: a few agents' desks get each event at once, a thousand streams share writes.
 const DefaultGather = 20 * time.Millisecond
+
+// gatherStreams is how many streams make the hub wait all of Gather between reads.
+const gatherStreams = 1000
 
 // Defaults of the hub's bounds.
 const (
@@ -82,7 +85,8 @@ type Hub struct {
 	sends *limiter
 	// Interval is how often it reads without being kicked.
 	Interval time.Duration
-	// Gather is the least time between two reads (DefaultGather).
+	// Gather is the most time between two reads (DefaultGather), waited in full from
+	// gatherStreams streams on.
 	Gather time.Duration
 	// Buffer is how many events a stream may have waiting; a stream that would have more falls
 	// behind: it sends what it has, then catches up from the store.
@@ -123,8 +127,8 @@ func (h *Hub) Kick() {
 	}
 }
 
-// Run reads and dispatches on every kick and every Interval, no sooner than Gather after the
-// last read, until ctx ends.
+// Run reads and dispatches on every kick and every Interval, no sooner than gather says after
+// the last read, until ctx ends.
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
@@ -139,7 +143,7 @@ func (h *Hub) Run(ctx context.Context) {
 		case <-h.kick:
 		case <-t.C:
 		}
-		if wait := h.Gather - time.Since(read); wait > 0 {
+		if wait := h.gather() - time.Since(read); wait > 0 {
 			select {
 			case <-ctx.Done():
 				return
@@ -147,6 +151,15 @@ func (h *Hub) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// gather returns how long to leave between reads: Gather in proportion to the streams on the
+// live feed, up to gatherStreams.
+func (h *Hub) gather() time.Duration {
+	h.mu.Lock()
+	live := len(h.streams)
+	h.mu.Unlock()
+	return h.Gather * time.Duration(min(live, gatherStreams)) / gatherStreams
 }
 
 // readNew dispatches every event committed after head, a batch at a time.

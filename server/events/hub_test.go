@@ -488,9 +488,9 @@ func (c *countingStore) Read(ctx context.Context, fn func(store.Tx) error) error
 // TestCommitsCloseTogetherShareAWrite: commits that come within the hub's Gather of its last
 // read are read together, and go to a stream in one write.
 func TestCommitsCloseTogetherShareAWrite(t *testing.T) {
-	gathering, release := make(chan struct{}, 1), make(chan time.Time)
-	s := servers(t, "sqlite", options{gather: time.Hour, gatherTimer: func(time.Duration) <-chan time.Time {
-		gathering <- struct{}{}
+	gathering, release := make(chan time.Duration, 1), make(chan time.Time)
+	s := servers(t, "sqlite", options{gather: time.Hour, gatherTimer: func(d time.Duration) <-chan time.Time {
+		gathering <- d
 		return release
 	}})[0]
 	ctx, cancel := context.WithCancel(context.Background())
@@ -504,7 +504,11 @@ func TestCommitsCloseTogetherShareAWrite(t *testing.T) {
 	// was still running, read that commit already and waits after the kick).
 	s.write(t, 1, 0)
 	select {
-	case <-gathering:
+	case d := <-gathering:
+		// One stream: the hub waits its share of Gather, not all of it.
+		if most := time.Hour / events.GatherStreams; d <= 0 || d > most {
+			t.Errorf("the hub gathered %v for one stream, want up to %v", d, most)
+		}
 	case <-time.After(20 * time.Second): // a guard against hanging, not a synchronisation
 		t.Fatal("the hub read again without gathering")
 	}

@@ -23,6 +23,16 @@ const Batch = 500
 // lost (a database notification during a reconnect, a writer that died between commit and kick).
 const DefaultPollInterval = time.Second
 
+// DefaultGather is the most time the hub leaves between two reads of new events. Commits that
+// come closer together share a read and a dispatch, so each stream wakes and writes once for all
+// of them: with many streams, wake-ups and writes are what fan-out costs, and what writers
+// compete with. The hub waits in proportion to the streams it feeds, the full time from
+// gatherStreams on: a few agents' desks get each event at once, a thousand streams share writes.
+const DefaultGather = 20 * time.Millisecond
+
+// gatherStreams is how many streams make the hub wait all of Gather between reads.
+const gatherStreams = 1000
+
 // Defaults of the hub's bounds.
 const (
 	// DefaultBuffer is how many events a stream may have waiting before it falls behind.
@@ -75,6 +85,9 @@ type Hub struct {
 	sends *limiter
 	// Interval is how often it reads without being kicked.
 	Interval time.Duration
+	// Gather is the most time between two reads (DefaultGather), waited in full from
+	// gatherStreams streams on.
+	Gather time.Duration
 	// Buffer is how many events a stream may have waiting; a stream that would have more falls
 	// behind: it sends what it has, then catches up from the store.
 	Buffer int
@@ -82,7 +95,8 @@ type Hub struct {
 	OnEvents func()
 	Logger   *slog.Logger
 
-	open atomic.Int64 // streams following
+	open  atomic.Int64                         // streams following
+	after func(time.Duration) <-chan time.Time // time.After; tests hold the gathering
 
 	mu      sync.Mutex
 	started bool
@@ -101,7 +115,8 @@ func NewHub(st store.Store, sends int) *Hub {
 		sends = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	return &Hub{store: st, kick: make(chan struct{}, 1), sends: newLimiter(sends),
-		Interval: DefaultPollInterval, Buffer: DefaultBuffer, Logger: slog.Default()}
+		Interval: DefaultPollInterval, Gather: DefaultGather, Buffer: DefaultBuffer, Logger: slog.Default(),
+		after: time.After}
 }
 
 // Kick asks the hub to read new events; it never blocks, and kicks coalesce.
@@ -112,11 +127,13 @@ func (h *Hub) Kick() {
 	}
 }
 
-// Run reads and dispatches on every kick and every Interval until ctx ends.
+// Run reads and dispatches on every kick and every Interval, no sooner than gather says after
+// the last read, until ctx ends.
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
 	for kicked := false; ; {
+		read := time.Now()
 		if err := h.readNew(ctx, kicked); err != nil && ctx.Err() == nil {
 			h.Logger.ErrorContext(ctx, "read new events", "error", err)
 		}
@@ -128,7 +145,23 @@ func (h *Hub) Run(ctx context.Context) {
 		case <-t.C:
 			kicked = false
 		}
+		if wait := h.gather() - time.Since(read); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-h.after(wait):
+			}
+		}
 	}
+}
+
+// gather returns how long to leave between reads: Gather in proportion to the streams on the
+// live feed, up to gatherStreams.
+func (h *Hub) gather() time.Duration {
+	h.mu.Lock()
+	live := len(h.streams)
+	h.mu.Unlock()
+	return h.Gather * time.Duration(min(live, gatherStreams)) / gatherStreams
 }
 
 // readNew dispatches every event committed after head, a batch at a time. With no stream

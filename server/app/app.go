@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -84,8 +85,8 @@ type App struct {
 	renderEvent      RenderEvent
 	retry            domain.RetryPolicy
 	noWebhooks       *ttlcache.Cache[struct{}] // holds "" while no webhook is known to exist
-	attempts         store.Batcher[*attemptRecord]
-	eraseBatch       int // rows per transaction of an erasure; tests lower it
+	claimedSome      atomic.Bool               // the last claim of deliveries found some
+	eraseBatch       int                       // rows per transaction of an erasure; tests lower it
 }
 
 // DefaultHeartbeatTimeout is how long an agent stays online without a heartbeat by default.
@@ -108,7 +109,6 @@ func New(cfg Config) *App {
 		renderEvent:      cfg.RenderEvent,
 		retry:            cfg.Retry,
 	}
-	a.attempts.Max = maxAttemptBatch
 	a.eraseBatch = eraseBatch
 	if cfg.NoWebhooksTTL > 0 {
 		a.noWebhooks = ttlcache.New[struct{}](cfg.NoWebhooksTTL)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -350,7 +351,7 @@ func (a *App) Redeliver(ctx context.Context, p domain.Principal, deliveryID stri
 			return err
 		}
 		d = domain.Redeliver(d, a.Now())
-		if err := tx.UpdateDelivery(ctx, d); err != nil {
+		if err := tx.UpdateDeliveries(ctx, []domain.Delivery{d}); err != nil {
 			return err
 		}
 		list, err := withAttempts(ctx, tx, []domain.Delivery{d})
@@ -387,54 +388,85 @@ func (a *App) RedeliverRange(ctx context.Context, p domain.Principal, q store.De
 }
 
 // ClaimDeliveries leases up to limit due deliveries to this process and returns them ready to
-// send. It implements webhook.Source.
+// send. It implements webhook.Source. Only the lease is written: the events are read and
+// rendered after its commit, so that the writer, which every write waits for, is not held.
 func (a *App) ClaimDeliveries(ctx context.Context, limit int) ([]webhook.Job, error) {
-	// The dispatcher looks after every write; without any webhook, a read is all it costs
-	// (a claim is a write, and writes queue behind each other), once per NoWebhooksTTL.
-	if _, none := a.noWebhooks.Get(""); none {
-		return nil, nil
+	if none, err := a.webhooksNone(ctx); none || err != nil {
+		return nil, err
 	}
-	generation := a.noWebhooks.Generation()
-	var any []domain.Webhook
-	if err := a.read(ctx, func(tx store.Tx) error {
+	var claimed []domain.Delivery
+	now := a.Now()
+	err := a.store.Write(ctx, func(tx store.Tx) error {
 		var err error
-		any, _, err = tx.ListWebhooks(ctx, "", store.Page{Size: 1})
+		claimed, err = tx.ClaimDeliveries(ctx, now, now.Add(deliveryLease), limit)
 		return err
-	}); err != nil || len(any) == 0 {
-		if err == nil {
-			a.noWebhooks.Put("", struct{}{}, generation)
-		}
+	})
+	a.claimedSome.Store(len(claimed) > 0)
+	if err != nil || len(claimed) == 0 {
 		return nil, err
 	}
 	var jobs []webhook.Job
-	err := a.store.Write(ctx, func(tx store.Tx) error {
-		now := a.Now()
-		claimed, err := tx.ClaimDeliveries(ctx, now, now.Add(deliveryLease), limit)
-		if err != nil {
-			return err
-		}
+	err = a.read(ctx, func(tx store.Tx) error {
+		var err error
 		jobs, err = a.jobs(ctx, tx, claimed, now)
 		return err
 	})
 	return jobs, err
 }
 
+// webhooksNone reports that no webhook exists. The dispatcher looks after every write; without
+// any webhook, a read is all it costs (a claim is a write, and writes queue behind each other),
+// once per NoWebhooksTTL. While claims find deliveries, webhooks exist: it reads nothing.
+func (a *App) webhooksNone(ctx context.Context) (bool, error) {
+	if a.claimedSome.Load() {
+		return false, nil
+	}
+	if _, none := a.noWebhooks.Get(""); none {
+		return true, nil
+	}
+	generation := a.noWebhooks.Generation()
+	var any []domain.Webhook
+	err := a.read(ctx, func(tx store.Tx) error {
+		var err error
+		any, _, err = tx.ListWebhooks(ctx, "", store.Page{Size: 1})
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	if len(any) == 0 {
+		a.noWebhooks.Put("", struct{}{}, generation)
+	}
+	return len(any) == 0, nil
+}
+
 // jobs loads what sending each claimed delivery needs: its webhook and its rendered event.
 func (a *App) jobs(ctx context.Context, tx store.Tx, claimed []domain.Delivery, now time.Time) ([]webhook.Job, error) {
+	eventIDs := make([]string, len(claimed))
+	for i, d := range claimed {
+		eventIDs[i] = d.EventID
+	}
+	list, err := tx.GetEvents(ctx, eventIDs)
+	if err != nil {
+		return nil, err
+	}
+	events := make(map[string]domain.Event, len(list))
+	for _, e := range list {
+		events[e.ID] = e
+	}
 	hooks := map[string]domain.Webhook{}
 	jobs := make([]webhook.Job, 0, len(claimed))
 	for _, d := range claimed {
 		w, ok := hooks[d.WebhookID]
 		if !ok {
-			var err error
 			if w, err = tx.GetWebhook(ctx, d.WebhookID); err != nil {
 				return nil, err
 			}
 			hooks[w.ID] = w
 		}
-		e, err := tx.GetEvent(ctx, d.EventID)
-		if err != nil {
-			return nil, err
+		e, ok := events[d.EventID]
+		if !ok {
+			continue // a server fault, as below
 		}
 		data, err := a.renderEvent(e, w.Responsible(e))
 		if err != nil {
@@ -450,99 +482,109 @@ func (a *App) jobs(ctx context.Context, tx store.Tx, claimed []domain.Delivery, 
 	return jobs, nil
 }
 
-// RecordAttempt stores the result of sending a delivery and what follows from it: the next
-// retry or the dead letter, and the webhook's deactivation with its policy's consequences.
-// It implements webhook.Source. Concurrent calls share one transaction (a write costs about the
-// same for one attempt as for dozens); when that fails, each is recorded alone.
-func (a *App) RecordAttempt(ctx context.Context, d domain.Delivery, r domain.AttemptResult) error {
-	rec := &attemptRecord{ctx: ctx, deliveryID: d.ID, result: r}
-	if err := a.attempts.Do(rec, a.recordAttempts); err != nil {
-		return err
+// RecordAttempts stores the results of sending deliveries and what follows from each: the next
+// retry or the dead letter, and the webhook's deactivation with its policy's consequences. It
+// implements webhook.Source. They share one transaction (a write costs about the same for one
+// result as for dozens); when that fails, each is recorded alone.
+func (a *App) RecordAttempts(ctx context.Context, sent []webhook.Sent) error {
+	if a.write(ctx, func(tx store.Tx) error { return a.recordBatch(ctx, tx, sent) }) == nil {
+		return nil
 	}
-	return rec.err
+	var errs []error
+	for _, s := range sent {
+		errs = append(errs, a.recordAlone(ctx, s))
+	}
+	return errors.Join(errs...)
 }
 
-// attemptRecord is one RecordAttempt waiting for its batch.
-type attemptRecord struct {
-	ctx        context.Context
-	deliveryID string
-	result     domain.AttemptResult
-	err        error
-}
-
-// maxAttemptBatch bounds the attempts recorded in one transaction.
-const maxAttemptBatch = 64
-
-func (a *App) recordAttempts(batch []*attemptRecord) {
-	if len(batch) > 1 {
-		ctx := context.WithoutCancel(batch[0].ctx) // the batch is every caller's, not the first's
-		err := a.write(ctx, func(tx store.Tx) error {
-			for _, rec := range batch {
-				if err := a.recordAttempt(rec.ctx, tx, rec.deliveryID, rec.result); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			return
-		}
-	}
-	for _, rec := range batch {
-		rec.err = a.recordAttemptAlone(rec.ctx, rec.deliveryID, rec.result)
-	}
-}
-
-func (a *App) recordAttemptAlone(ctx context.Context, deliveryID string, r domain.AttemptResult) error {
-	// Failures of several conversations of one webhook race to count on the webhook's row;
-	// the loser of its revision check reads it again. Each loss means another record went
-	// through, so the retries end; the bound only guards against a fault.
+func (a *App) recordAlone(ctx context.Context, s webhook.Sent) error {
+	// Failures of several conversations of one webhook race to count on the webhook's row
+	// (between replicas); the loser of its revision check reads it again. Each loss means
+	// another record went through, so the retries end; the bound only guards against a fault.
 	for attempt := 1; ; attempt++ {
-		err := a.write(ctx, func(tx store.Tx) error { return a.recordAttempt(ctx, tx, deliveryID, r) })
+		err := a.write(ctx, func(tx store.Tx) error { return a.recordBatch(ctx, tx, []webhook.Sent{s}) })
 		if !errors.Is(err, store.ErrConflict) || attempt == 100 {
+			if err != nil {
+				err = fmt.Errorf("delivery %s: %w", s.Delivery.ID, err)
+			}
 			return err
 		}
 	}
 }
 
-func (a *App) recordAttempt(ctx context.Context, tx store.Tx, deliveryID string, r domain.AttemptResult) error {
-	d, err := tx.GetDelivery(ctx, deliveryID)
-	if isNotFound(err) {
-		return nil // its webhook was deleted meanwhile
+// recordBatch records the attempts in the order they finished, with a statement or two for
+// all of them: their deliveries are read and written together, and each webhook is read once
+// and written once, however many of its deliveries the batch holds.
+func (a *App) recordBatch(ctx context.Context, tx store.Tx, batch []webhook.Sent) error {
+	ids := make([]string, len(batch))
+	for i, s := range batch {
+		ids[i] = s.Delivery.ID
 	}
+	list, err := tx.GetDeliveries(ctx, ids)
 	if err != nil {
 		return err
 	}
-	if d.State != domain.DeliveryStatePending {
-		// Delivered by another sender after this one's lease ran out: log the attempt only.
-		d.Attempts++
-		if err := tx.UpdateDelivery(ctx, d); err != nil {
+	deliveries := make(map[string]domain.Delivery, len(list))
+	for _, d := range list {
+		deliveries[d.ID] = d
+	}
+	var (
+		now         = a.Now()
+		attempts    = make([]domain.Attempt, 0, len(batch))
+		hooks       = map[string]domain.Webhook{}
+		changed     []string // webhooks to write, in the order they changed
+		deactivated []string
+	)
+	for _, s := range batch {
+		d, ok := deliveries[s.Delivery.ID]
+		if !ok {
+			continue // its webhook was deleted meanwhile
+		}
+		if d.State != domain.DeliveryStatePending {
+			// Delivered by another sender after this one's lease ran out: log the attempt only.
+			d.Attempts++
+			deliveries[d.ID] = d
+			attempts = append(attempts, domain.Attempt{DeliveryID: d.ID, Number: d.Attempts, Time: now,
+				StatusCode: s.Result.StatusCode, Error: s.Result.Describe(), Latency: s.Result.Latency})
+			continue
+		}
+		w, ok := hooks[d.WebhookID]
+		if !ok {
+			if w, err = tx.GetWebhook(ctx, d.WebhookID); err != nil {
+				return err
+			}
+		}
+		out := domain.RecordAttempt(w, d, s.Result, a.retry, now)
+		deliveries[d.ID], hooks[w.ID] = out.Delivery, out.Webhook
+		attempts = append(attempts, out.Attempt)
+		if out.WebhookChanged && !slices.Contains(changed, w.ID) {
+			changed = append(changed, w.ID)
+		}
+		if out.Deactivated {
+			deactivated = append(deactivated, w.ID)
+		}
+	}
+	updated := make([]domain.Delivery, 0, len(deliveries))
+	for _, d := range list {
+		updated = append(updated, deliveries[d.ID])
+	}
+	if err := tx.UpdateDeliveries(ctx, updated); err != nil {
+		return err
+	}
+	if err := tx.AddAttempts(ctx, attempts); err != nil {
+		return err
+	}
+	for _, id := range changed {
+		if err := tx.UpdateWebhook(ctx, hooks[id]); err != nil {
 			return err
 		}
-		return tx.AddAttempt(ctx, domain.Attempt{DeliveryID: d.ID, Number: d.Attempts, Time: a.Now(),
-			StatusCode: r.StatusCode, Error: r.Describe(), Latency: r.Latency})
 	}
-	w, err := tx.GetWebhook(ctx, d.WebhookID)
-	if err != nil {
-		return err
+	for _, id := range deactivated {
+		if err := a.deactivated(ctx, tx, hooks[id]); err != nil {
+			return err
+		}
 	}
-	out := domain.RecordAttempt(w, d, r, a.retry, a.Now())
-	if err := tx.UpdateDelivery(ctx, out.Delivery); err != nil {
-		return err
-	}
-	if err := tx.AddAttempt(ctx, out.Attempt); err != nil {
-		return err
-	}
-	if !out.WebhookChanged {
-		return nil
-	}
-	if err := tx.UpdateWebhook(ctx, out.Webhook); err != nil {
-		return err
-	}
-	if !out.Deactivated {
-		return nil
-	}
-	return a.deactivated(ctx, tx, out.Webhook)
+	return nil
 }
 
 // deactivated announces a webhook's deactivation and applies its policy: under handoff the

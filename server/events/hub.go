@@ -1,7 +1,7 @@
 // Package events fans the event log out to live streams. A Hub reads newly committed events
-// once per batch, for the whole server, and dispatches them from memory to every stream whose
-// Selects selects them; a stream reads the store itself only to catch up: when it opens, and
-// after it fell behind the live feed.
+// once per batch, for the whole server, while any stream follows it, and dispatches them from
+// memory to every stream whose Selects selects them; a stream reads the store itself only to
+// catch up: when it opens, and after it fell behind the live feed.
 package events
 
 import (
@@ -22,6 +22,16 @@ const Batch = 500
 // DefaultPollInterval is how often the hub reads without being woken, in case a wake-up was
 // lost (a database notification during a reconnect, a writer that died between commit and kick).
 const DefaultPollInterval = time.Second
+
+// DefaultGather is the most time the hub leaves between two reads of new events. Commits that
+// come closer together share a read and a dispatch, so each stream wakes and writes once for all
+// of them: with many streams, wake-ups and writes are what fan-out costs, and what writers
+// compete with. The hub waits in proportion to the streams it feeds, the full time from
+// gatherStreams on: a few agents' desks get each event at once, a thousand streams share writes.
+const DefaultGather = 20 * time.Millisecond
+
+// gatherStreams is how many streams make the hub wait all of Gather between reads.
+const gatherStreams = 1000
 
 // Defaults of the hub's bounds.
 const (
@@ -75,6 +85,9 @@ type Hub struct {
 	sends *limiter
 	// Interval is how often it reads without being kicked.
 	Interval time.Duration
+	// Gather is the most time between two reads (DefaultGather), waited in full from
+	// gatherStreams streams on.
+	Gather time.Duration
 	// Buffer is how many events a stream may have waiting; a stream that would have more falls
 	// behind: it sends what it has, then catches up from the store.
 	Buffer int
@@ -82,7 +95,8 @@ type Hub struct {
 	OnEvents func()
 	Logger   *slog.Logger
 
-	open atomic.Int64 // streams following
+	open  atomic.Int64                         // streams following
+	after func(time.Duration) <-chan time.Time // time.After; tests hold the gathering
 
 	mu      sync.Mutex
 	started bool
@@ -101,7 +115,8 @@ func NewHub(st store.Store, sends int) *Hub {
 		sends = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	return &Hub{store: st, kick: make(chan struct{}, 1), sends: newLimiter(sends),
-		Interval: DefaultPollInterval, Buffer: DefaultBuffer, Logger: slog.Default()}
+		Interval: DefaultPollInterval, Gather: DefaultGather, Buffer: DefaultBuffer, Logger: slog.Default(),
+		after: time.After}
 }
 
 // Kick asks the hub to read new events; it never blocks, and kicks coalesce.
@@ -112,25 +127,52 @@ func (h *Hub) Kick() {
 	}
 }
 
-// Run reads and dispatches on every kick and every Interval until ctx ends.
+// Run reads and dispatches on every kick and every Interval, no sooner than gather says after
+// the last read, until ctx ends.
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
-	for {
-		if err := h.readNew(ctx); err != nil && ctx.Err() == nil {
+	for kicked := false; ; {
+		read := time.Now()
+		if err := h.readNew(ctx, kicked); err != nil && ctx.Err() == nil {
 			h.Logger.ErrorContext(ctx, "read new events", "error", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.kick:
+			kicked = true
 		case <-t.C:
+			kicked = false
+		}
+		if wait := h.gather() - time.Since(read); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-h.after(wait):
+			}
 		}
 	}
 }
 
-// readNew dispatches every event committed after head, a batch at a time.
-func (h *Hub) readNew(ctx context.Context) error {
+// gather returns how long to leave between reads: Gather in proportion to the streams on the
+// live feed, up to gatherStreams.
+func (h *Hub) gather() time.Duration {
+	h.mu.Lock()
+	live := len(h.streams)
+	h.mu.Unlock()
+	return h.Gather * time.Duration(min(live, gatherStreams)) / gatherStreams
+}
+
+// readNew dispatches every event committed after head, a batch at a time. With no stream
+// following, it reads nothing (idle).
+func (h *Hub) readNew(ctx context.Context, kicked bool) error {
+	if h.idle() {
+		if kicked && h.OnEvents != nil {
+			h.OnEvents() // a commit, here or on another replica: it may have brought deliveries
+		}
+		return nil
+	}
 	if !h.started {
 		head, err := h.store.LastSequence(ctx)
 		if err != nil {
@@ -161,6 +203,20 @@ func (h *Hub) readNew(ctx context.Context) error {
 		h.OnEvents()
 	}
 	return nil
+}
+
+// idle reports whether no stream follows the hub, and if so stops the live feed: a commit then
+// costs the server no read of its events (one per group of writes, on a busy server). The feed
+// starts again, from the last event stored, at the first read after a stream follows; a stream
+// that joined the feed before then from an earlier sequence catches up from the store (start).
+func (h *Hub) idle() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open.Load() > 0 || len(h.streams) > 0 {
+		return false
+	}
+	h.started, h.head, h.from, h.recent = false, 0, 0, nil
+	return true
 }
 
 // start sets where the live feed begins. Streams that joined before it did, from an earlier
@@ -497,8 +553,9 @@ func FromStore(st store.Store, f store.EventFilter, reads func(domain.Event) boo
 }
 
 // Head returns where a stream "from now" starts: the last event the hub dispatched or, before it
-// started, the last stored. A stream that starts there joins the live feed without a read; it
-// gets the events committed but not yet dispatched, so it misses nothing written before it.
+// started (or while it is idle), the last stored. A stream that starts there joins the live feed
+// without a read once the hub has started (with one while it is idle); it gets the events
+// committed but not yet dispatched, so it misses nothing written before it.
 func (h *Hub) Head(ctx context.Context) (uint64, error) {
 	h.mu.Lock()
 	started, head := h.started, h.head

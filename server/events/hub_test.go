@@ -36,6 +36,11 @@ type options struct {
 	buffer   int // the hubs' per-stream buffers
 	// wrap, when set, wraps each server's store (the hub and the streams use the wrapper).
 	wrap func(store.Store) store.Store
+	// onEvents, when set, is each hub's OnEvents.
+	onEvents func()
+	// gather, when set, is the hubs' Gather, and gatherTimer the timer they wait on for it.
+	gather      time.Duration
+	gatherTimer func(time.Duration) <-chan time.Time
 }
 
 // servers starts servers sharing one database: SQLite has one (a file has one writer process);
@@ -73,6 +78,11 @@ func servers(t *testing.T, backend string, o options) []*server {
 		s.hub = events.NewHub(s.store, o.sends)
 		s.hub.Interval = time.Hour // nothing arrives by polling: only wake-ups count
 		s.hub.Buffer = cmp.Or(o.buffer, events.DefaultBuffer)
+		s.hub.OnEvents = o.onEvents
+		s.hub.Gather = cmp.Or(o.gather, events.DefaultGather)
+		if o.gatherTimer != nil {
+			s.hub.SetGatherTimer(o.gatherTimer)
+		}
 		wg.Go(func() { s.hub.Run(ctx) })
 		if l, ok := st.(*postgres.Store); ok {
 			wg.Go(func() { l.Listen(ctx, s.hub.Kick) })
@@ -111,6 +121,7 @@ func (s *server) write(t *testing.T, n int, i int) {
 type collector struct {
 	mu       sync.Mutex
 	got      []uint64
+	sent     [][]uint64 // the sequences of each call of send
 	catchUps atomic.Int64
 	sends    atomic.Int64  // calls of Send (live writes)
 	arrived  chan struct{} // a token per send
@@ -127,12 +138,21 @@ func newCollector() *collector {
 
 func (c *collector) send(items []*events.Item) error {
 	c.mu.Lock()
+	var batch []uint64
 	for _, it := range items {
-		c.got = append(c.got, it.Sequence)
+		batch = append(batch, it.Sequence)
 	}
+	c.got = append(c.got, batch...)
+	c.sent = append(c.sent, batch)
 	c.mu.Unlock()
 	c.arrived <- struct{}{}
 	return nil
+}
+
+func (c *collector) batches() [][]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sent)
 }
 
 func (c *collector) sequences() []uint64 {
@@ -207,6 +227,18 @@ func (c *collector) await(t *testing.T, n int) {
 		case <-timeout:
 			t.Fatalf("got %d of %d events", len(c.sequences()), n)
 		}
+	}
+}
+
+// awaitLive waits until n streams are on s's live feed. Nothing signals a stream joining: it
+// polls, failing after a generous bound.
+func awaitLive(t *testing.T, s *server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); s.hub.Live() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d streams joined the live feed", s.hub.Live(), n)
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -326,6 +358,9 @@ func TestStalledStreamHoldsNothingUp(t *testing.T) {
 			stalled.block, stalled.blockAfter = make(chan struct{}), after+1
 			wg.Go(func() { stalled.follow(ctx, s, after, store.EventFilter{}) })
 			wg.Go(func() { other.follow(ctx, s, after, store.EventFilter{}) })
+			// Both on the live feed first: a stream still catching up would read the writes
+			// below from the store, past its blocking send.
+			awaitLive(t, s, 2)
 			s.write(t, 1, 0)
 			stalled.await(t, 1)
 			other.await(t, 1)
@@ -422,14 +457,9 @@ func TestStreamsFromNowReadNothing(t *testing.T) {
 				cs = append(cs, c)
 				wg.Go(func() { c.follow(ctx, s, from, store.EventFilter{}) })
 			}
-			// Nothing signals a stream joining: poll, bounded, until all 51 are on the feed. A
-			// write before that would move the hub's head past a stream still to join.
-			for deadline := time.Now().Add(20 * time.Second); s.hub.Live() < len(cs)+1; {
-				if time.Now().After(deadline) {
-					t.Fatalf("%d of %d streams joined", s.hub.Live(), len(cs)+1)
-				}
-				runtime.Gosched()
-			}
+			// A write before all 51 are on the feed would move the hub's head past a stream
+			// still to join.
+			awaitLive(t, s, len(cs)+1)
 			const n = 5
 			for i := range n {
 				s.write(t, 1, i)
@@ -448,6 +478,68 @@ func TestStreamsFromNowReadNothing(t *testing.T) {
 	}
 }
 
+// TestIdleHubReadsNothing: with no stream following, a commit costs the hub no read of the
+// store, though it still passes the wake-up on (OnEvents: webhook deliveries may be due); a
+// stream that follows afterwards, from before those commits, gets every event, once, in order,
+// and the events committed after it follows as well.
+func TestIdleHubReadsNothing(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			var counting *countingStore
+			kicks := make(chan struct{}, 1024)
+			s := servers(t, backend, options{
+				wrap: func(st store.Store) store.Store {
+					counting = &countingStore{Store: st}
+					return counting
+				},
+				onEvents: func() { kicks <- struct{}{} },
+			})[0]
+			after := head(t, s.store)
+			// A wake-up may be lost while PostgreSQL's listener connects: write until one
+			// arrives (bounded), then count.
+			written := 0
+			for kicked := false; !kicked; written++ {
+				if written == 20 {
+					t.Fatalf("%d commits: the hub passed no wake-up on", written)
+				}
+				s.write(t, 1, written)
+				select {
+				case <-kicks:
+					kicked = true
+				case <-time.After(time.Second):
+				}
+			}
+			before := counting.reads.Load()
+			const n = 10
+			for i := range n {
+				s.write(t, 1, written+i)
+				select {
+				case <-kicks:
+				case <-time.After(20 * time.Second):
+					t.Fatalf("commit %d: the hub passed no wake-up on", i)
+				}
+			}
+			written += n
+			if reads := counting.reads.Load() - before; reads != 0 {
+				t.Fatalf("the hub read the store %d times for %d commits with no stream following, want none", reads, n)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			defer func() { cancel(); wg.Wait() }()
+			c := newCollector()
+			wg.Go(func() { c.follow(ctx, s, after, store.EventFilter{}) })
+			c.await(t, written)
+			for i := range n {
+				s.write(t, 1, written+i)
+			}
+			c.await(t, written+n)
+			if got, all := c.sequences(), want(t, s.store, after, store.EventFilter{}); !slices.Equal(got, all) {
+				t.Fatalf("got %v, want %v", got, all)
+			}
+		})
+	}
+}
+
 type countingStore struct {
 	store.Store
 	reads atomic.Int64
@@ -456,6 +548,52 @@ type countingStore struct {
 func (c *countingStore) Read(ctx context.Context, fn func(store.Tx) error) error {
 	c.reads.Add(1)
 	return c.Store.Read(ctx, fn)
+}
+
+// TestCommitsCloseTogetherShareAWrite: commits that come within the hub's Gather of its last
+// read are read together, and go to a stream in one write.
+func TestCommitsCloseTogetherShareAWrite(t *testing.T) {
+	gathering, release := make(chan time.Duration, 1), make(chan time.Time)
+	s := servers(t, "sqlite", options{gather: time.Hour, gatherTimer: func(d time.Duration) <-chan time.Time {
+		gathering <- d
+		return release
+	}})[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	c := newCollector()
+	after := head(t, s.store)
+	wg.Go(func() { c.follow(ctx, s, after, store.EventFilter{}) })
+	awaitLive(t, s, 1)
+	// A first commit wakes the hub, which then waits out the gathering (or, if its first read
+	// was still running, read that commit already and waits after the kick).
+	s.write(t, 1, 0)
+	select {
+	case d := <-gathering:
+		// One stream: the hub waits its share of Gather, not all of it.
+		if most := time.Hour / events.GatherStreams; d <= 0 || d > most {
+			t.Errorf("the hub gathered %v for one stream, want up to %v", d, most)
+		}
+	case <-time.After(20 * time.Second): // a guard against hanging, not a synchronisation
+		t.Fatal("the hub read again without gathering")
+	}
+	const n = 5
+	for i := 1; i <= n; i++ {
+		s.write(t, 1, i)
+	}
+	release <- time.Now()
+	c.await(t, n+1)
+	var gathered []uint64
+	for _, b := range c.batches() {
+		if slices.Contains(b, after+2) {
+			gathered = b
+		}
+	}
+	for seq := after + 2; seq <= after+n+1; seq++ {
+		if !slices.Contains(gathered, seq) {
+			t.Fatalf("the commits made while the hub gathered went out as %v, want them in one write", c.batches())
+		}
+	}
 }
 
 // TestQueuedEventsShareOneWrite: events that wait for a stream while it is busy sending go out

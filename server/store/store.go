@@ -248,8 +248,9 @@ type Tx interface {
 	// the context's trace parent) for every webhook that subscribes to the event, as
 	// domain.Webhook.Subscribes says.
 	AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error)
-	// GetEvent returns one committed event.
-	GetEvent(ctx context.Context, id string) (domain.Event, error)
+	// GetEvents returns the committed events with the given ids, in sequence order; ids that
+	// match none are left out.
+	GetEvents(ctx context.Context, ids []string) ([]domain.Event, error)
 	// ListEvents returns up to limit committed events with Sequence > after that match the
 	// filter, in sequence order. Events deleted by retention are skipped: a reader that must not
 	// skip them unknowingly asks EventsGone in the same transaction.
@@ -283,15 +284,19 @@ type Tx interface {
 	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Delivery, error)
 	// GetDelivery returns a delivery; in Write it is locked as GetConversation locks.
 	GetDelivery(ctx context.Context, id string) (domain.Delivery, error)
+	// GetDeliveries returns the deliveries with the given ids in id order, locked in Write
+	// (all of them, in that order); ids that match none are left out.
+	GetDeliveries(ctx context.Context, ids []string) ([]domain.Delivery, error)
 	// ListDeliveries lists deliveries newest first.
 	ListDeliveries(ctx context.Context, q DeliveryQuery, p Page) ([]domain.Delivery, string, error)
-	// UpdateDelivery overwrites a delivery's state, counters, times and lease.
-	UpdateDelivery(ctx context.Context, d domain.Delivery) error
+	// UpdateDeliveries overwrites each delivery's state, counters, times and lease, in one
+	// statement; NotFound when one of them does not exist.
+	UpdateDeliveries(ctx context.Context, ds []domain.Delivery) error
 	// RequeueDeliveries applies domain.Redeliver at now to every delivery q selects and
 	// returns how many.
 	RequeueDeliveries(ctx context.Context, q DeliveryQuery, now time.Time) (int, error)
-	// AddAttempt appends an attempt to a delivery's log.
-	AddAttempt(ctx context.Context, a domain.Attempt) error
+	// AddAttempts appends attempts to their deliveries' logs, in one statement.
+	AddAttempts(ctx context.Context, as []domain.Attempt) error
 	// ListAttempts returns the attempts of each delivery, oldest first, keyed by delivery id.
 	ListAttempts(ctx context.Context, deliveryIDs []string) (map[string][]domain.Attempt, error)
 

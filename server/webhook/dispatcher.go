@@ -25,18 +25,33 @@ type Job struct {
 type Source interface {
 	// ClaimDeliveries leases up to limit due deliveries to the caller.
 	ClaimDeliveries(ctx context.Context, limit int) ([]Job, error)
-	// RecordAttempt stores the result of sending a claimed delivery.
-	RecordAttempt(ctx context.Context, d domain.Delivery, r domain.AttemptResult) error
+	// RecordAttempts stores the results of sending claimed deliveries, in the order they came.
+	RecordAttempts(ctx context.Context, sent []Sent) error
 }
+
+// Sent is the result of sending a claimed delivery.
+type Sent struct {
+	Delivery domain.Delivery
+	Result   domain.AttemptResult
+}
+
+// maxRecordBatch bounds the results recorded together: how long the writer is held.
+const maxRecordBatch = 128
 
 // Dispatcher sends due deliveries, up to Concurrency at a time. A conversation's deliveries
 // are claimed one at a time (the store's claim guarantees it), so they leave in order while
 // other conversations go on in parallel; a slow endpoint holds one sender, not the others.
+//
+// A sender hands its result to the recorder and takes the next delivery at once, rather than
+// wait for the result's write: results are recorded in batches, a write for dozens of them. A
+// delivery stays leased until its result is recorded, so its conversation's next one waits
+// for that. The recorder's queue holds Concurrency results, beyond which senders wait.
 type Dispatcher struct {
 	source Source
 	client *Client
 	now    func() time.Time
 	pump   pump.Pump[Job]
+	sent   chan Sent
 	// Concurrency bounds deliveries in flight.
 	Concurrency int
 	// Interval is how often it looks for due deliveries (retries) without being kicked.
@@ -71,17 +86,50 @@ func NewDispatcher(src Source, c *Client, now func() time.Time) *Dispatcher {
 // Kick asks for a look at due deliveries; it never blocks.
 func (d *Dispatcher) Kick() { d.pump.Kick() }
 
-// Run sends deliveries until ctx ends, then waits for those in flight.
+// Run sends deliveries until ctx ends, then waits for those in flight and records them.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.pump.Concurrency, d.pump.Interval = d.Concurrency, d.Interval
-	// A claim costs a query whatever its size: with deliveries in flight, wait until a quarter
+	// A claim costs a query whatever its size: with deliveries in flight, wait until half
 	// of the senders are free and claim for all of them.
-	d.pump.Batch = d.Concurrency / 4
+	d.pump.Batch = d.Concurrency / 2
+	d.sent = make(chan Sent, d.Concurrency)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		d.record(context.WithoutCancel(ctx))
+	}()
 	d.pump.Run(ctx)
+	close(d.sent)
+	<-recorded
 }
 
-// deliver sends one delivery, traced as a child of the write that recorded it, and records
-// the result.
+// record records results as they come, each time all that have queued, until the queue closes.
+func (d *Dispatcher) record(ctx context.Context) {
+	batch := make([]Sent, 0, maxRecordBatch)
+	for first := range d.sent {
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < maxRecordBatch {
+			select {
+			case s, ok := <-d.sent:
+				if !ok {
+					break more
+				}
+				batch = append(batch, s)
+			default:
+				break more
+			}
+		}
+		if err := d.source.RecordAttempts(ctx, batch); err != nil {
+			d.Logger.ErrorContext(ctx, "record webhook attempts", "deliveries", len(batch), "error", err)
+		}
+		// A recorded delivery's conversation may have its next one due.
+		d.Kick()
+	}
+}
+
+// deliver sends one delivery, traced as a child of the write that recorded it, and queues
+// the result for the recorder.
 func (d *Dispatcher) deliver(ctx context.Context, job Job) {
 	dl := job.Delivery
 	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": dl.TraceParent})
@@ -103,7 +151,5 @@ func (d *Dispatcher) deliver(ctx context.Context, job Job) {
 	if d.Attempted != nil {
 		d.Attempted(ctx, res)
 	}
-	if err := d.source.RecordAttempt(ctx, dl, res); err != nil {
-		d.Logger.ErrorContext(ctx, "record webhook attempt", "delivery", dl.ID, "error", err)
-	}
+	d.sent <- Sent{Delivery: dl, Result: res}
 }

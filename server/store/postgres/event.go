@@ -123,8 +123,11 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 // selectEvent reads an event's payload and its public sequence.
 const selectEvent = "SELECT position, payload FROM events"
 
-func (t *tx) GetEvent(ctx context.Context, id string) (domain.Event, error) {
-	return getOne(ctx, t, scanEvent, "event", id, selectEvent+" WHERE id = $1", id)
+func (t *tx) GetEvents(ctx context.Context, ids []string) ([]domain.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return getAll(ctx, t, scanEvent, selectEvent+" WHERE id = ANY ($1) ORDER BY position", ids)
 }
 
 func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, limit int) ([]domain.Event, error) {

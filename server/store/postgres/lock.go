@@ -11,8 +11,8 @@ import (
 // each other in a cycle (a deadlock, which PostgreSQL breaks only after deadlock_timeout, a
 // second, by failing one of them):
 //
-//  1. a delivery (GetDelivery: a sender recording an attempt, a redelivery); several (deleting
-//     or requeueing a webhook's) in one statement;
+//  1. a delivery (GetDelivery: a redelivery); several in one statement (GetDeliveries, in id
+//     order: the recorder of a batch of attempts; deleting or requeueing a webhook's);
 //  2. a webhook (Lock, or its update);
 //  3. a bot, a channel, an agent, a queue: the configuration row a Write updates (Lock, before
 //     reading it);

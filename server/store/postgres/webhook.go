@@ -217,12 +217,48 @@ func whereDeliveries(q *query, dq store.DeliveryQuery) {
 	}
 }
 
-const updateDelivery = `UPDATE deliveries SET state = $2, attempts = $3, failures = $4,
-	next_attempt_time = $5, lease_expire_time = $6, update_time = $7 WHERE id = $1`
+// GetDeliveries locks the deliveries in id order (see GetDelivery and lock.go), in one statement.
+func (t *tx) GetDeliveries(ctx context.Context, ids []string) ([]domain.Delivery, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := getAll(ctx, t, scanDeliveryRow, t.lock(selectDelivery+" WHERE d.id = ANY ($1) ORDER BY d.id"), ids)
+	return deliveries(rows), err
+}
 
-func (t *tx) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
-	return t.exec(ctx, "update", "delivery", d.ID, updateDelivery,
-		d.ID, d.State, d.Attempts, d.Failures, d.NextAttemptTime, d.LeaseExpireTime, d.UpdateTime)
+// updateDeliveries overwrites the deliveries listed column by column in $1..$7.
+const updateDeliveries = `UPDATE deliveries d SET state = u.state, attempts = u.attempts, failures = u.failures,
+		next_attempt_time = u.next_attempt_time, lease_expire_time = u.lease_expire_time, update_time = u.update_time
+	FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
+		AS u(id, state, attempts, failures, next_attempt_time, lease_expire_time, update_time)
+	WHERE d.id = u.id`
+
+func (t *tx) UpdateDeliveries(ctx context.Context, ds []domain.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	var (
+		ids, states                   = make([]string, len(ds)), make([]string, len(ds))
+		attempts, failures            = make([]int, len(ds)), make([]int, len(ds))
+		nextAttempts, leases, updates = make([]time.Time, len(ds)), make([]time.Time, len(ds)), make([]time.Time, len(ds))
+	)
+	for i, d := range ds {
+		ids[i], states[i], attempts[i], failures[i] = d.ID, string(d.State), d.Attempts, d.Failures
+		nextAttempts[i], leases[i], updates[i] = d.NextAttemptTime, d.LeaseExpireTime, d.UpdateTime
+	}
+	tag, err := t.tx.Exec(ctx, updateDeliveries, ids, states, attempts, failures, nextAttempts, leases, updates)
+	if err != nil {
+		return writeErr("update", "delivery", err)
+	}
+	if int(tag.RowsAffected()) != len(ds) {
+		for _, d := range ds {
+			if _, err := t.GetDelivery(ctx, d.ID); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("postgres: update deliveries: %d rows, fewer updated", len(ds)) // an id listed twice
+	}
+	return nil
 }
 
 // RequeueDeliveries is domain.Redeliver in SQL.
@@ -243,8 +279,9 @@ func (t *tx) RequeueDeliveries(ctx context.Context, dq store.DeliveryQuery, now 
 var attemptColumns = []string{"delivery_id", "number", "time", "status_code", "error", "latency"}
 
 var (
-	insertAttempt = insertSQL("delivery_attempts", attemptColumns)
-	listAttempts  = "SELECT " + strings.Join(attemptColumns, ", ") + ` FROM delivery_attempts
+	insertAttempts = "INSERT INTO delivery_attempts (" + strings.Join(attemptColumns, ", ") + `)
+		SELECT * FROM unnest($1::text[], $2::integer[], $3::timestamptz[], $4::integer[], $5::text[], $6::interval[])`
+	listAttempts = "SELECT " + strings.Join(attemptColumns, ", ") + ` FROM delivery_attempts
 		WHERE delivery_id = ANY ($1) ORDER BY delivery_id, number`
 )
 
@@ -253,8 +290,24 @@ func scanAttempt(s scanner) (a domain.Attempt, err error) {
 	return a, err
 }
 
-func (t *tx) AddAttempt(ctx context.Context, a domain.Attempt) error {
-	return t.insert(ctx, "attempt", insertAttempt, a.DeliveryID, a.Number, a.Time, a.StatusCode, a.Error, a.Latency)
+func (t *tx) AddAttempts(ctx context.Context, as []domain.Attempt) error {
+	if len(as) == 0 {
+		return nil
+	}
+	var (
+		deliveryIDs, errs = make([]string, len(as)), make([]string, len(as))
+		numbers, statuses = make([]int, len(as)), make([]int, len(as))
+		times             = make([]time.Time, len(as))
+		latencies         = make([]time.Duration, len(as))
+	)
+	for i, a := range as {
+		deliveryIDs[i], numbers[i], times[i], statuses[i], errs[i], latencies[i] =
+			a.DeliveryID, a.Number, a.Time, a.StatusCode, a.Error, a.Latency
+	}
+	if _, err := t.tx.Exec(ctx, insertAttempts, deliveryIDs, numbers, times, statuses, errs, latencies); err != nil {
+		return writeErr("create", "attempt", err)
+	}
+	return nil
 }
 
 func (t *tx) ListAttempts(ctx context.Context, deliveryIDs []string) (map[string][]domain.Attempt, error) {

@@ -78,5 +78,5 @@ func (t *tx) DeleteAgent(ctx context.Context, id string) error {
 func (t *tx) ListAgentsSeenBefore(ctx context.Context, before time.Time, limit int) ([]domain.Agent, error) {
 	return getAll(ctx, t, scanAgent, selectAgent+`
 		WHERE a.presence != 'offline' AND a.last_seen_time < ?
-		ORDER BY a.last_seen_time, a.id LIMIT ?`, nanos(before), limitOr(limit))
+		ORDER BY a.last_seen_time, a.id LIMIT ? + 0`, nanos(before), limitOr(limit))
 }

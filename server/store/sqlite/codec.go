@@ -119,6 +119,10 @@ const defaultPageSize = 50
 // defaultLimit applies when a caller passes a limit <= 0 to an unpaged list.
 const defaultLimit = 100
 
+// limitOr returns the limit a list runs with. Every LIMIT is written "LIMIT ? + 0", never
+// "LIMIT ?": SQLite plans a bare LIMIT parameter with its bound value, and so marks the
+// statement to be prepared again each time that parameter is bound, which costs more than
+// running one of ours. An expression is evaluated when the statement runs instead.
 func limitOr(limit int) int {
 	if limit <= 0 {
 		return defaultLimit

@@ -41,7 +41,7 @@ func (t *tx) CompleteErasure(ctx context.Context, contactID string, at time.Time
 
 func (t *tx) ListUnfinishedErasures(ctx context.Context, limit int) ([]domain.Erasure, error) {
 	return getAll(ctx, t, scanErasure, selectErasure+
-		" WHERE er.complete_time = 0 ORDER BY er.create_time, er.contact_id LIMIT ?", limitOr(limit))
+		" WHERE er.complete_time = 0 ORDER BY er.create_time, er.contact_id LIMIT ? + 0", limitOr(limit))
 }
 
 func (t *tx) EraseMessages(ctx context.Context, messages []domain.Message) error {
@@ -67,7 +67,7 @@ func (t *tx) ListContactEvents(ctx context.Context, channelID, contactID string,
 	}
 	return getAll(ctx, t, scanEvent, `SELECT sequence, payload FROM events
 		WHERE channel_id = ? AND conversation_id = '' AND sequence > ? AND payload ->> '$.contact_id' = ?
-		ORDER BY sequence LIMIT ?`, channelID, int64(after), contactID, limitOr(limit))
+		ORDER BY sequence LIMIT ? + 0`, channelID, int64(after), contactID, limitOr(limit))
 }
 
 func (t *tx) RewriteEvents(ctx context.Context, events []domain.Event) error {

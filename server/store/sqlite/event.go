@@ -42,8 +42,13 @@ func (t *tx) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.
 	return out, nil
 }
 
-func (t *tx) GetEvent(ctx context.Context, id string) (domain.Event, error) {
-	return getOne(ctx, t, scanEvent, "event", id, "SELECT sequence, payload FROM events WHERE id = ?", id)
+// GetEvents passes the ids as one JSON list, so that any number of them is one statement.
+func (t *tx) GetEvents(ctx context.Context, ids []string) ([]domain.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return getAll(ctx, t, scanEvent, `SELECT sequence, payload FROM events
+		WHERE id IN (SELECT value FROM json_each(?)) ORDER BY sequence`, jsonList(ids))
 }
 
 func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, limit int) ([]domain.Event, error) {
@@ -64,7 +69,7 @@ func (t *tx) ListEvents(ctx context.Context, after uint64, f store.EventFilter, 
 	if len(f.Types) > 0 {
 		whereIn(&q, "type", f.Types)
 	}
-	return getAll(ctx, t, scanEvent, q.sql()+" ORDER BY sequence LIMIT ?", append(q.args, limitOr(limit))...)
+	return getAll(ctx, t, scanEvent, q.sql()+" ORDER BY sequence LIMIT ? + 0", append(q.args, limitOr(limit))...)
 }
 
 // ListOwnerChanges lists the conversation's owner changes in sequence order.

@@ -108,7 +108,7 @@ func (t *tx) ListMessages(ctx context.Context, conversationID string, p store.Pa
 // RecentInbound reads messages_conversation backwards.
 func (t *tx) RecentInbound(ctx context.Context, conversationID string, limit int) ([]domain.Message, error) {
 	msgs, err := getAll(ctx, t, scanMessage, selectMessage+` WHERE m.conversation_id = ? AND m.direction = ?
-		ORDER BY m.create_time DESC, m.id DESC LIMIT ?`, conversationID, domain.Inbound, limitOr(limit))
+		ORDER BY m.create_time DESC, m.id DESC LIMIT ? + 0`, conversationID, domain.Inbound, limitOr(limit))
 	slices.Reverse(msgs)
 	return msgs, err
 }
@@ -155,7 +155,7 @@ var claimSends = `UPDATE messages SET lease_expire_time = ?3
 			AND NOT EXISTS (SELECT 1 FROM messages p INDEXED BY messages_outbound_open
 				WHERE p.conversation_id = m.conversation_id AND p.status = 'pending'
 					AND p.direction = 'outbound' AND (p.create_time, p.id) < (m.create_time, m.id))
-		ORDER BY m.create_time, m.id LIMIT ?2)
+		ORDER BY m.create_time, m.id LIMIT ?2 + 0)
 	RETURNING ` + strings.Join(messageColumns, ", ")
 
 func (t *tx) ClaimSends(ctx context.Context, now, leaseUntil time.Time, limit int) ([]domain.Message, error) {
@@ -184,7 +184,7 @@ func (t *tx) ListOutboundUntil(ctx context.Context, conversationID string, until
 	if len(statuses) > 0 && allIn(statuses, openStatuses) {
 		q.where(openOutbound)
 	}
-	return getAll(ctx, t, scanMessage, q.sql()+" ORDER BY m.create_time, m.id LIMIT ?", append(q.args, limitOr(limit))...)
+	return getAll(ctx, t, scanMessage, q.sql()+" ORDER BY m.create_time, m.id LIMIT ? + 0", append(q.args, limitOr(limit))...)
 }
 
 func allIn[S comparable](values, set []S) bool {

@@ -26,14 +26,14 @@ func (t *tx) DeleteMessagesBefore(ctx context.Context, channelID string, before 
 	return t.deleted(ctx, "messages", `DELETE FROM messages WHERE id IN (
 		SELECT id FROM messages INDEXED BY messages_channel_time
 		WHERE channel_id = ? AND create_time < ? AND status != 'pending'
-		ORDER BY create_time, id LIMIT ?)`, channelID, nanos(before), limitOr(limit))
+		ORDER BY create_time, id LIMIT ? + 0)`, channelID, nanos(before), limitOr(limit))
 }
 
 func (t *tx) DeleteEventsBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error) {
 	type event struct{ seq, time int64 }
 	oldest, err := getAll(ctx, t, func(s scanner) (e event, err error) { return e, s.Scan(&e.seq, &e.time) },
 		`SELECT sequence, create_time FROM events INDEXED BY events_channel
-		WHERE channel_id = ? ORDER BY sequence LIMIT ?`, channelID, limitOr(limit))
+		WHERE channel_id = ? ORDER BY sequence LIMIT ? + 0`, channelID, limitOr(limit))
 	if err != nil {
 		return 0, err
 	}
@@ -64,7 +64,7 @@ func (t *tx) DeleteEventsBefore(ctx context.Context, channelID string, before ti
 func (t *tx) DeleteDeliveriesBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error) {
 	ids, err := getAll(ctx, t, scanString, `SELECT id FROM deliveries INDEXED BY deliveries_ended
 		WHERE channel_id = ? AND create_time < ? AND state != 'pending'
-		ORDER BY create_time, seq LIMIT ?`, channelID, nanos(before), limitOr(limit))
+		ORDER BY create_time, seq LIMIT ? + 0`, channelID, nanos(before), limitOr(limit))
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
@@ -78,7 +78,7 @@ func (t *tx) DeleteDeliveriesBefore(ctx context.Context, channelID string, befor
 func (t *tx) DeleteClosedConversationsBefore(ctx context.Context, channelID string, before time.Time, limit int) (int, error) {
 	ids, err := getAll(ctx, t, scanString, `SELECT id FROM conversations
 		WHERE channel_id = ? AND state = ? AND active_handover_id = '' AND last_activity_time < ?
-		ORDER BY last_activity_time, id LIMIT ?`, channelID, domain.ConversationClosed, nanos(before), limitOr(limit))
+		ORDER BY last_activity_time, id LIMIT ? + 0`, channelID, domain.ConversationClosed, nanos(before), limitOr(limit))
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}

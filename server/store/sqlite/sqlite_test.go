@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -329,4 +331,28 @@ func goroutineID() uint64 {
 		panic(err)
 	}
 	return id
+}
+
+// TestLimitsAreExpressions checks no statement of the store has a bare LIMIT parameter, which
+// SQLite prepares again on every run (see limitOr).
+func TestLimitsAreExpressions(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := regexp.MustCompile(`LIMIT \?\d*\s*[^ +\d]|LIMIT \?\d*$`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "//") && bare.MatchString(line) {
+				t.Errorf("%s:%d: a bare LIMIT parameter: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
 }

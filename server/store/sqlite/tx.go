@@ -176,7 +176,7 @@ func getPage[T any](ctx context.Context, t *tx, q query, o order, p store.Page, 
 		o.after(&q, c)
 	}
 	// One row more than asked tells whether another page follows.
-	items, err := getAll(ctx, t, scan, q.sql()+o.sql()+" LIMIT ?", append(q.args, size+1)...)
+	items, err := getAll(ctx, t, scan, q.sql()+o.sql()+" LIMIT ? + 0", append(q.args, size+1)...)
 	if err != nil || len(items) <= size {
 		return items, "", err
 	}

@@ -156,7 +156,7 @@ const dueDeliveries = `SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
 		AND NOT EXISTS (SELECT 1 FROM deliveries p INDEXED BY deliveries_pending
 			WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
 				AND p.state = 'pending' AND p.seq < d.seq)
-	ORDER BY d.seq LIMIT ?2`
+	ORDER BY d.seq LIMIT ?2 + 0`
 
 // leaseDeliveries leases the deliveries whose seqs ?2 lists (JSON) until ?1.
 var leaseDeliveries = `UPDATE deliveries SET lease_expire_time = ?1
@@ -235,14 +235,55 @@ func whereDeliveries(q *query, dq store.DeliveryQuery) {
 	}
 }
 
-func (t *tx) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
-	res, err := t.exec(ctx, `UPDATE deliveries SET state = ?, attempts = ?, failures = ?,
-		next_attempt_time = ?, lease_expire_time = ?, update_time = ? WHERE id = ?`,
-		d.State, d.Attempts, d.Failures, nanos(d.NextAttemptTime), nanos(d.LeaseExpireTime), nanos(d.UpdateTime), d.ID)
+// GetDeliveries passes the ids as one JSON list, so that any number of them is one statement.
+// (Writes are serialised: there is nothing to lock.)
+func (t *tx) GetDeliveries(ctx context.Context, ids []string) ([]domain.Delivery, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := getAll(ctx, t, scanDeliveryRow,
+		selectDelivery+" WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.id", jsonList(ids))
+	return deliveries(rows), err
+}
+
+// updateDeliveries overwrites the deliveries ?1 lists, a JSON array per row: an array reads
+// faster than an object with names.
+const updateDeliveries = `UPDATE deliveries SET state = u.value->>1, attempts = u.value->>2,
+		failures = u.value->>3, next_attempt_time = u.value->>4,
+		lease_expire_time = u.value->>5, update_time = u.value->>6
+	FROM json_each(?1) u WHERE deliveries.id = u.value->>0`
+
+func (t *tx) UpdateDeliveries(ctx context.Context, ds []domain.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		rows[i] = []any{d.ID, d.State, d.Attempts, d.Failures,
+			nanos(d.NextAttemptTime), nanos(d.LeaseExpireTime), nanos(d.UpdateTime)}
+	}
+	res, err := t.exec(ctx, updateDeliveries, jsonList(rows))
 	if err := writeErr("update", "delivery", err); err != nil {
 		return err
 	}
-	return affected(res, "delivery", d.ID)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if int(n) != len(ds) {
+		return t.missingDelivery(ctx, ds)
+	}
+	return nil
+}
+
+// missingDelivery returns NotFound for the first of ds that does not exist.
+func (t *tx) missingDelivery(ctx context.Context, ds []domain.Delivery) error {
+	for _, d := range ds {
+		if _, err := t.GetDelivery(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("sqlite: update deliveries: %d rows, fewer updated", len(ds)) // an id listed twice
 }
 
 // RequeueDeliveries is domain.Redeliver in SQL.
@@ -269,9 +310,21 @@ func scanAttempt(s scanner) (a domain.Attempt, err error) {
 	return a, err
 }
 
-func (t *tx) AddAttempt(ctx context.Context, a domain.Attempt) error {
-	return t.insert(ctx, "attempt", insertSQL("delivery_attempts", attemptColumns),
-		a.DeliveryID, a.Number, nanos(a.Time), a.StatusCode, a.Error, int64(a.Latency))
+// insertAttempts inserts the attempts ?1 lists, a JSON array per row.
+var insertAttempts = "INSERT INTO delivery_attempts (" + strings.Join(attemptColumns, ", ") + `)
+	SELECT a.value->>0, a.value->>1, a.value->>2, a.value->>3, a.value->>4, a.value->>5
+	FROM json_each(?1) a`
+
+func (t *tx) AddAttempts(ctx context.Context, as []domain.Attempt) error {
+	if len(as) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(as))
+	for i, a := range as {
+		rows[i] = []any{a.DeliveryID, a.Number, nanos(a.Time), a.StatusCode, a.Error, int64(a.Latency)}
+	}
+	_, err := t.exec(ctx, insertAttempts, jsonList(rows))
+	return writeErr("create", "attempt", err)
 }
 
 // ListAttempts passes the ids as one JSON list, so that any number of them is one statement.

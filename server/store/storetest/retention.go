@@ -168,7 +168,7 @@ func testRetentionEvents(h *harness) {
 	if got := h.head(); got != last.Sequence {
 		h.t.Errorf("LastSequence = %d after the sweep, want %d", got, last.Sequence)
 	}
-	if got := mustRead(h, func(tx store.Tx) (domain.Event, error) { return tx.GetEvent(h.ctx, last.ID) }); got.Sequence != last.Sequence {
+	if got := mustRead(h, func(tx store.Tx) ([]domain.Event, error) { return tx.GetEvents(h.ctx, []string{last.ID}) }); len(got) != 1 || got[0].Sequence != last.Sequence {
 		h.t.Errorf("the last event was deleted")
 	}
 	next := h.append(h.event(convB.ID, func(e *domain.Event) { e.ChannelID = chB.ID }))[0]
@@ -192,10 +192,10 @@ func testRetentionDeliveries(h *harness) {
 				return err
 			}
 			d.State = state
-			if err := tx.UpdateDelivery(h.ctx, d); err != nil {
+			if err := tx.UpdateDeliveries(h.ctx, []domain.Delivery{d}); err != nil {
 				return err
 			}
-			return tx.AddAttempt(h.ctx, domain.Attempt{DeliveryID: d.ID, Number: 1, Time: old, StatusCode: 200})
+			return tx.AddAttempts(h.ctx, []domain.Attempt{{DeliveryID: d.ID, Number: 1, Time: old, StatusCode: 200}})
 		})
 	}
 	end(0, domain.DeliveryStateDelivered)

@@ -140,7 +140,7 @@ func updateDelivery(h *harness, id string, change func(*domain.Delivery)) domain
 			return d, err
 		}
 		change(&d)
-		return d, tx.UpdateDelivery(h.ctx, d)
+		return d, tx.UpdateDeliveries(h.ctx, []domain.Delivery{d})
 	})
 }
 
@@ -313,8 +313,11 @@ func testDeliveryFields(h *harness) {
 
 	_, err = readValue(h, func(tx store.Tx) (domain.Delivery, error) { return tx.GetDelivery(h.ctx, "missing") })
 	wantNotFound(h.t, "get", err, "missing")
-	err = h.tryWrite(func(tx store.Tx) error { return tx.UpdateDelivery(h.ctx, domain.Delivery{ID: "missing"}) })
+	found := getDelivery(h, deliveryOf(hook, out[0]))
+	found.Attempts = 7
+	err = h.tryWrite(func(tx store.Tx) error { return tx.UpdateDeliveries(h.ctx, []domain.Delivery{found, {ID: "missing"}}) })
 	wantNotFound(h.t, "update", err, "missing")
+	diff(h.t, "delivery beside a missing one, after the failed update", want(out[0], traceParent), getDelivery(h, deliveryOf(hook, out[0])))
 
 	// A rolled back Write records nothing.
 	lost := h.event("conv-2")
@@ -344,12 +347,37 @@ func testDeliveryUpdate(h *harness) {
 		d.State, d.LeaseExpireTime = domain.DeliveryStatePending, time.Time{}
 	})
 	diff(h.t, "delivery updated again, lease cleared", got, getDelivery(h, got.ID))
+
+	// Several in one call, read back in id order whatever order they were asked in.
+	more := h.append(h.event("conv-2"), h.event("conv-3"))
+	ids := []string{deliveryOf(hook, more[1]), deliveryOf(hook, more[0]), got.ID}
+	several := mustWrite(h, func(tx store.Tx) ([]domain.Delivery, error) {
+		ds, err := tx.GetDeliveries(h.ctx, append(ids, "missing"))
+		if err != nil {
+			return nil, err
+		}
+		for i := range ds {
+			ds[i].State, ds[i].Attempts, ds[i].UpdateTime = domain.DeliveryStateDelivered, i+1, at(time.Duration(i)*time.Minute)
+		}
+		return ds, tx.UpdateDeliveries(h.ctx, ds)
+	})
+	diff(h.t, "deliveries got, in id order", sorted(ids), deliveryIDs(several))
+	diff(h.t, "deliveries updated together", several, mustRead(h, func(tx store.Tx) ([]domain.Delivery, error) {
+		return tx.GetDeliveries(h.ctx, ids)
+	}))
+	diff(h.t, "deliveries of no ids", []domain.Delivery(nil), mustRead(h, func(tx store.Tx) ([]domain.Delivery, error) {
+		return tx.GetDeliveries(h.ctx, nil)
+	}))
 }
 
-// testGetEvent checks GetEvent reads a committed event, with its sequence.
+// testGetEvent checks GetEvents reads committed events, with their sequences.
 func testGetEvent(h *harness) {
 	get := func(id string) (domain.Event, error) {
-		return readValue(h, func(tx store.Tx) (domain.Event, error) { return tx.GetEvent(h.ctx, id) })
+		events, err := readValue(h, func(tx store.Tx) ([]domain.Event, error) { return tx.GetEvents(h.ctx, []string{id, "missing"}) })
+		if err != nil || len(events) != 1 {
+			return domain.Event{}, fmt.Errorf("GetEvents(%s, missing) = %d events, %w", id, len(events), err)
+		}
+		return events[0], nil
 	}
 	out := h.appendOnly(h.event("conv-1", func(e *domain.Event) { e.Owner = domain.BotOwner("bot-1") }))
 	got, err := get(out[0].ID)
@@ -363,8 +391,14 @@ func testGetEvent(h *harness) {
 	want.Sequence = got.Sequence
 	diff(h.t, "event as appended", want, got)
 	diff(h.t, "event as listed", listEvents(h, 0, store.EventFilter{}, 10), []domain.Event{got})
-	_, err = get("missing")
-	wantNotFound(h.t, "get", err, "missing")
+
+	later := h.append(h.event("conv-2"), h.event("conv-1"))
+	several := mustRead(h, func(tx store.Tx) ([]domain.Event, error) {
+		return tx.GetEvents(h.ctx, []string{later[1].ID, got.ID, later[0].ID})
+	})
+	diff(h.t, "events got, in sequence order", listEvents(h, 0, store.EventFilter{}, 10), several)
+	none := mustRead(h, func(tx store.Tx) ([]domain.Event, error) { return tx.GetEvents(h.ctx, []string{"missing"}) })
+	diff(h.t, "events of a missing id", []domain.Event(nil), none)
 }
 
 // checkClaimed checks what a claim returned: want's deliveries, in any order among those of one
@@ -617,14 +651,13 @@ func testAttempts(h *harness) {
 		attempt(d1, 2, 500, "the endpoint answered 500"),
 		attempt(d1, 3, 204, ""),
 	}
-	h.write(func(tx store.Tx) error {
-		for _, a := range in {
-			if err := tx.AddAttempt(h.ctx, a); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	h.write(func(tx store.Tx) error { return tx.AddAttempts(h.ctx, in[:3]) })
+	h.write(func(tx store.Tx) error { return tx.AddAttempts(h.ctx, in[3:]) })
+	h.write(func(tx store.Tx) error { return tx.AddAttempts(h.ctx, nil) })
+	err := h.tryWrite(func(tx store.Tx) error { return tx.AddAttempts(h.ctx, in[1:2]) })
+	if !errors.Is(err, store.ErrDuplicate) {
+		h.t.Errorf("adding an attempt again: %v, want ErrDuplicate", err)
+	}
 	list := func(ids ...string) map[string][]domain.Attempt {
 		return mustRead(h, func(tx store.Tx) (map[string][]domain.Attempt, error) { return tx.ListAttempts(h.ctx, ids) })
 	}
@@ -639,12 +672,10 @@ func testDeleteWebhook(h *harness) {
 	hook, other := h.webhook(firehose), h.webhook(firehose)
 	e := h.append(h.event("c1"), h.event("c2"))
 	h.write(func(tx store.Tx) error {
-		for _, w := range []domain.Webhook{hook, other} {
-			if err := tx.AddAttempt(h.ctx, domain.Attempt{DeliveryID: deliveryOf(w, e[0]), Number: 1, Time: t0, StatusCode: 500}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return tx.AddAttempts(h.ctx, []domain.Attempt{
+			{DeliveryID: deliveryOf(hook, e[0]), Number: 1, Time: t0, StatusCode: 500},
+			{DeliveryID: deliveryOf(other, e[0]), Number: 1, Time: t0, StatusCode: 500},
+		})
 	})
 	kept := walk(h, 0, listDeliveries(h, store.DeliveryQuery{WebhookID: other.ID}))
 	h.write(func(tx store.Tx) error { return tx.DeleteWebhook(h.ctx, hook.ID) })
@@ -671,24 +702,31 @@ func testDeleteWebhook(h *harness) {
 	getDelivery(h, deliveryOf(other, later[0]))
 }
 
-// testDeliveryConcurrentUpdates runs read-modify-write transactions on one delivery from many
-// goroutines, as senders recording attempts and Redeliver do: GetDelivery in a Write serialises
-// them, so no update is lost.
+// testDeliveryConcurrentUpdates runs read-modify-write transactions on two deliveries from
+// many goroutines, as senders recording attempts and Redeliver do, asking for them in either
+// order: GetDeliveries in a Write serialises them without a deadlock, so no update is lost.
 func testDeliveryConcurrentUpdates(h *harness) {
 	const workers, rounds = 8, 25
 	hook := h.webhook(firehose)
-	id := deliveryOf(hook, h.append(h.event("conv-1"))[0])
+	e := h.append(h.event("conv-1"), h.event("conv-2"))
+	ids := []string{deliveryOf(hook, e[0]), deliveryOf(hook, e[1])}
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
+		asked := ids
+		if w%2 == 1 {
+			asked = []string{ids[1], ids[0]}
+		}
 		wg.Go(func() {
 			for range rounds {
 				err := h.s.Write(h.ctx, func(tx store.Tx) error {
-					d, err := tx.GetDelivery(h.ctx, id)
+					ds, err := tx.GetDeliveries(h.ctx, asked)
 					if err != nil {
 						return err
 					}
-					d.Attempts++
-					return tx.UpdateDelivery(h.ctx, d)
+					for i := range ds {
+						ds[i].Attempts++
+					}
+					return tx.UpdateDeliveries(h.ctx, ds)
 				})
 				if err != nil {
 					h.t.Errorf("increment: %v", err)
@@ -698,7 +736,9 @@ func testDeliveryConcurrentUpdates(h *harness) {
 		})
 	}
 	wg.Wait()
-	if got := getDelivery(h, id).Attempts; got != workers*rounds {
-		h.t.Errorf("attempts %d after %d increments", got, workers*rounds)
+	for _, id := range ids {
+		if got := getDelivery(h, id).Attempts; got != workers*rounds {
+			h.t.Errorf("%s: attempts %d after %d increments", id, got, workers*rounds)
+		}
 	}
 }
